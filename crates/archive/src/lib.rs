@@ -1,0 +1,1 @@
+//! The small-object archive: append-only volumes and a compact sorted index (work in progress).

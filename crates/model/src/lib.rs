@@ -1,0 +1,1 @@
+//! Pure domain of Tocsin.
