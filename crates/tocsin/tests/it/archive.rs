@@ -1,0 +1,1 @@
+//! `tocsin archive …` driven from outside, per `shared/spec/archive.md`.
