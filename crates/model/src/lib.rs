@@ -1,1 +1,17 @@
-//! Pure domain of Tocsin.
+//! Pure domain of Tocsin: the dependency graph of a provider's infrastructure and customer
+//! services, the impact engine and single points of failure. No I/O, no clock, no async.
+
+pub mod graph;
+pub mod impact;
+pub mod inventory;
+pub mod names;
+pub mod spof;
+
+pub use graph::{Graph, GraphBuilder, GraphError, GroupId, VertexId};
+pub use impact::{Change, Impact, Observation, State};
+pub use inventory::Inventory;
+pub use names::Names;
+pub use spof::FailureSets;
+
+#[cfg(test)]
+mod tests;
