@@ -10,7 +10,7 @@ pub type VertexId = u32;
 pub type GroupId = u32;
 
 /// Why a graph could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GraphError {
     /// A group needs more members than it lists, or none.
     #[error("requirement group of `{owner}` needs {need} of {len} members")]
@@ -25,10 +25,18 @@ pub enum GraphError {
     /// A member or owner number is not a vertex.
     #[error("vertex number {0} does not exist")]
     UnknownVertex(VertexId),
-    /// Requirements go round in circles; each inner list is one cycle, first vertex repeated
-    /// implicitly at the end.
-    #[error("{} dependency cycle(s)", .0.len())]
-    Cycles(Vec<Vec<VertexId>>),
+    /// Requirements go round in circles.
+    #[error("{} dependency cycle(s)", .0.cycles.len())]
+    Cycles(Cycles),
+}
+
+/// The cycles found, with the vertex names so that they can be reported.
+#[derive(Debug, Clone)]
+pub struct Cycles {
+    /// Each cycle lists vertices each of which requires the next; the last requires the first.
+    pub cycles: Vec<Vec<VertexId>>,
+    /// The names of the vertices.
+    pub names: Names,
 }
 
 /// Collects vertices and requirement groups, then checks them into a [`Graph`].
@@ -47,6 +55,15 @@ impl GraphBuilder {
             names: Names::with_capacity(vertices, vertices * 12),
             groups: Vec::with_capacity(vertices * 2),
             members: Vec::with_capacity(vertices * 3),
+        }
+    }
+
+    /// A builder whose vertices are `names`, numbered as there.
+    pub fn from_names(names: Names) -> Self {
+        GraphBuilder {
+            groups: Vec::with_capacity(names.len() * 2),
+            members: Vec::with_capacity(names.len() * 3),
+            names,
         }
     }
 
@@ -277,7 +294,10 @@ impl Graph {
             }
         }
         if topo.len() < n {
-            return Err(GraphError::Cycles(self.find_cycles(&waiting)));
+            return Err(GraphError::Cycles(Cycles {
+                cycles: self.find_cycles(&waiting),
+                names: std::mem::take(&mut self.names),
+            }));
         }
         let mut rank = vec![0u32; n];
         for (i, &v) in topo.iter().enumerate() {

@@ -7,7 +7,7 @@ pub mod inventory;
 pub mod names;
 pub mod spof;
 
-pub use graph::{Graph, GraphBuilder, GraphError, GroupId, VertexId};
+pub use graph::{Cycles, Graph, GraphBuilder, GraphError, GroupId, VertexId};
 pub use impact::{Change, Impact, Observation, State};
 pub use inventory::Inventory;
 pub use names::Names;

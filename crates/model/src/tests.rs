@@ -217,9 +217,10 @@ fn cycles_are_reported_with_their_members() {
     b.add_group(c, 1, &[d, free]);
     b.add_group(d, 1, &[a]);
     match b.build() {
-        Err(GraphError::Cycles(cycles)) => {
-            assert_eq!(cycles.len(), 1);
-            let mut cycle = cycles[0].clone();
+        Err(GraphError::Cycles(found)) => {
+            assert_eq!(found.cycles.len(), 1);
+            assert_eq!(found.names.get(c), "c");
+            let mut cycle = found.cycles[0].clone();
             cycle.sort_unstable();
             assert_eq!(cycle, vec![a, c, d]);
         }

@@ -1,6 +1,8 @@
 //! The `tocsin` command: parses the command line and hands each subcommand to its module.
 
 mod archive_cmd;
+mod inventory_cmd;
+mod report;
 
 use std::process::ExitCode;
 
@@ -16,6 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check an inventory: every problem with FILE:LINE:COL.
+    Check(inventory_cmd::CheckArgs),
+    /// Who is down, degraded, affected or at risk given observed failures.
+    Impact(inventory_cmd::ImpactArgs),
+    /// Single points of failure of every service.
+    Spof(inventory_cmd::SpofArgs),
     /// The small-object archive.
     Archive(archive_cmd::ArchiveArgs),
 }
@@ -23,6 +31,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => inventory_cmd::check(args),
+        Command::Impact(args) => inventory_cmd::impact(args),
+        Command::Spof(args) => inventory_cmd::spof(args),
         Command::Archive(args) => archive_cmd::run(args),
     };
     match result {

@@ -1,0 +1,658 @@
+//! Turns inventory files into the model: reads every top-level entry, checks it, interns ids,
+//! resolves references at the end and reports every problem found with its position.
+
+use tocsin_model::inventory::{Component, Contact, Customer, Labels, Language, NONE};
+use tocsin_model::names::{Names, Texts};
+
+use crate::fields::{valid_id, Fields};
+use crate::yaml::{Node, Pos, Reader, TopLevel};
+
+/// A position in one of the files read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Loc {
+    pub(crate) file: u32,
+    pub(crate) pos: Pos,
+}
+
+pub(crate) const UNDEFINED: Loc = Loc {
+    file: u32::MAX,
+    pos: Pos { line: 0, col: 0 },
+};
+
+/// A table of ids that may be referenced before they are defined.
+#[derive(Default)]
+pub(crate) struct Table {
+    pub(crate) ids: Names,
+    pub(crate) defined: Vec<Loc>,
+}
+
+impl Table {
+    /// The number of `id`, adding it as referenced.
+    fn refer(&mut self, id: &str) -> u32 {
+        let (n, new) = self.ids.insert(id);
+        if new {
+            self.defined.push(UNDEFINED);
+        }
+        n
+    }
+
+    /// Defines `id` at `at`; on a duplicate, the first definition.
+    fn define(&mut self, id: &str, at: Loc) -> Result<u32, Loc> {
+        let n = self.refer(id);
+        let first = self.defined[n as usize];
+        if first != UNDEFINED {
+            return Err(first);
+        }
+        self.defined[n as usize] = at;
+        Ok(n)
+    }
+}
+
+pub(crate) struct RawGroup {
+    pub(crate) owner: u32,
+    pub(crate) need: u32,
+    pub(crate) start: u32,
+}
+
+pub(crate) struct RawService {
+    pub(crate) vertex: u32,
+    pub(crate) customer: Option<(u32, Loc)>,
+    pub(crate) component: Option<(u32, Loc)>,
+    pub(crate) kind: u32,
+    pub(crate) name: u32,
+    pub(crate) plan: u32,
+}
+
+/// Accumulates what the files say; [`Loader::finish`] resolves and checks it.
+pub struct Loader {
+    pub(crate) files: Vec<String>,
+    pub(crate) diagnostics: Vec<(Loc, String)>,
+    pub(crate) vertices: Table,
+    pub(crate) vertex_kind: Vec<u32>,
+    pub(crate) vertex_site: Vec<u32>,
+    pub(crate) groups: Vec<RawGroup>,
+    pub(crate) members: Vec<u32>,
+    pub(crate) member_loc: Vec<Loc>,
+    pub(crate) labels: Vec<(u32, Labels)>,
+    pub(crate) services: Vec<RawService>,
+    pub(crate) kinds: Names,
+    pub(crate) texts: Texts,
+    pub(crate) customers: Table,
+    pub(crate) customer_data: Vec<Option<Customer>>,
+    pub(crate) components: Table,
+    pub(crate) component_data: Vec<Option<Component>>,
+    pub(crate) sites: Table,
+    pub(crate) site_names: Vec<Option<Box<str>>>,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "sites",
+    "nodes",
+    "customers",
+    "services",
+    "components",
+];
+const NODE_KEYS: &[&str] = &["id", "kind", "name", "site", "labels", "requires"];
+const SERVICE_KEYS: &[&str] = &[
+    "id",
+    "customer",
+    "kind",
+    "name",
+    "component",
+    "plan",
+    "site",
+    "labels",
+    "requires",
+];
+const CUSTOMER_KEYS: &[&str] = &["id", "name", "contacts", "tier", "country"];
+const CONTACT_KEYS: &[&str] = &["email", "language", "name"];
+const COMPONENT_KEYS: &[&str] = &["id", "name", "group"];
+const SITE_KEYS: &[&str] = &["id", "name"];
+
+impl Default for Loader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Loader {
+    /// An empty loader.
+    pub fn new() -> Self {
+        let mut kinds = Names::default();
+        kinds.insert("node");
+        kinds.insert("service");
+        Loader {
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+            vertices: Table::default(),
+            vertex_kind: Vec::new(),
+            vertex_site: Vec::new(),
+            groups: Vec::new(),
+            members: Vec::new(),
+            member_loc: Vec::new(),
+            labels: Vec::new(),
+            services: Vec::new(),
+            kinds,
+            texts: Texts::default(),
+            customers: Table::default(),
+            customer_data: Vec::new(),
+            components: Table::default(),
+            component_data: Vec::new(),
+            sites: Table::default(),
+            site_names: Vec::new(),
+        }
+    }
+
+    /// Reports a problem with a whole file (it cannot be read).
+    pub fn file_error(&mut self, file: &str, message: String) {
+        let f = self.add_file(file);
+        self.diagnostics.push((
+            Loc {
+                file: f,
+                pos: Pos::default(),
+            },
+            message,
+        ));
+    }
+
+    fn add_file(&mut self, file: &str) -> u32 {
+        self.files.push(file.to_owned());
+        self.files.len() as u32 - 1
+    }
+
+    /// Reads one file's text, named `file` in messages.
+    pub fn read(&mut self, file: &str, text: &str) {
+        let f = self.add_file(file);
+        let mut reader = match Reader::new(text) {
+            Ok(r) => r,
+            Err(e) => return self.error(f, e.pos, e.message),
+        };
+        let mut version_seen = false;
+        let mut seen_keys: Vec<String> = Vec::new();
+        loop {
+            let top = match reader.next_top() {
+                Ok(t) => t,
+                Err(e) => return self.error(f, e.pos, e.message),
+            };
+            let (key, value) = match top {
+                TopLevel::End => break,
+                TopLevel::List(key) => (key, None),
+                TopLevel::Value(key, value) => (key, Some(value)),
+            };
+            let Node::Scalar {
+                text: name, pos, ..
+            } = &key
+            else {
+                self.error(f, key.pos(), "a top-level key must be a plain name".into());
+                continue;
+            };
+            let known = TOP_KEYS.contains(&name.as_str());
+            if !known {
+                self.error(
+                    f,
+                    *pos,
+                    format!(
+                        "unknown top-level key `{name}` (allowed: {})",
+                        TOP_KEYS.join(", ")
+                    ),
+                );
+            } else if seen_keys.contains(name) {
+                self.error(f, *pos, format!("top-level key `{name}` appears twice"));
+            } else {
+                seen_keys.push(name.clone());
+            }
+            let section = name.as_str();
+            match value {
+                Some(value) => {
+                    if section == "version" {
+                        version_seen = true;
+                        self.version(f, &value);
+                    } else if !known {
+                        // Reported above; its content is not read.
+                    } else if let Node::Seq { items, .. } = &value {
+                        for item in items {
+                            self.entry(f, section, item);
+                        }
+                    } else if !value.is_null() {
+                        self.error(
+                            f,
+                            value.pos(),
+                            format!("`{section}` must be a list, found {}", value.type_name()),
+                        );
+                    }
+                }
+                None => loop {
+                    match reader.next_item() {
+                        Ok(Some(item)) => {
+                            if known && section != "version" {
+                                self.entry(f, section, &item);
+                            } else if section == "version" {
+                                self.error(f, item.pos(), "`version` must be 1".into());
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => return self.error(f, e.pos, e.message),
+                    }
+                },
+            }
+        }
+        if !version_seen {
+            self.error(
+                f,
+                Pos { line: 1, col: 1 },
+                "missing `version: 1` at the top level".into(),
+            );
+        }
+    }
+
+    fn error(&mut self, file: u32, pos: Pos, message: String) {
+        self.diagnostics.push((Loc { file, pos }, message));
+    }
+
+    fn version(&mut self, f: u32, value: &Node) {
+        match value {
+            Node::Scalar { text, .. } if text == "1" => {}
+            other => self.error(
+                f,
+                other.pos(),
+                "unsupported `version`: this Tocsin reads version 1".into(),
+            ),
+        }
+    }
+
+    fn entry(&mut self, f: u32, section: &str, item: &Node) {
+        let mut errors = Vec::new();
+        {
+            let mut err = |pos: Pos, message: String| errors.push((pos, message));
+            match section {
+                "nodes" => self.vertex(f, item, false, &mut err),
+                "services" => self.vertex(f, item, true, &mut err),
+                "customers" => self.customer(f, item, &mut err),
+                "components" => self.component(f, item, &mut err),
+                "sites" => self.site(f, item, &mut err),
+                _ => {}
+            }
+        }
+        for (pos, message) in errors {
+            self.error(f, pos, message);
+        }
+    }
+
+    /// The checked `id` of an entry, reporting a missing or malformed one.
+    fn id<'n>(
+        fields: &Fields<'n>,
+        what: &str,
+        err: &mut dyn FnMut(Pos, String),
+    ) -> Option<(&'n str, Pos)> {
+        let Some((id, pos)) = fields.text("id", err) else {
+            if fields.get("id").is_none() {
+                err(fields.pos, format!("{what} without `id`"));
+            }
+            return None;
+        };
+        if !valid_id(id) {
+            err(
+                pos,
+                format!("invalid id `{id}`: ids match [A-Za-z0-9][A-Za-z0-9._:-]*"),
+            );
+            return None;
+        }
+        Some((id, pos))
+    }
+
+    fn duplicate(&self, what: &str, id: &str, first: Loc) -> String {
+        let file = self
+            .files
+            .get(first.file as usize)
+            .map_or("?", |s| s.as_str());
+        format!(
+            "duplicate {what} id `{id}` (first defined at {file}:{}:{})",
+            first.pos.line, first.pos.col
+        )
+    }
+
+    fn vertex(&mut self, f: u32, item: &Node, service: bool, err: &mut dyn FnMut(Pos, String)) {
+        let (keys, what) = if service {
+            (SERVICE_KEYS, "a service")
+        } else {
+            (NODE_KEYS, "a node")
+        };
+        let Some(fields) = Fields::check(item, keys, what, err) else {
+            return;
+        };
+        let Some((id, id_pos)) = Self::id(&fields, what, err) else {
+            return;
+        };
+        let v = match self.vertices.define(
+            id,
+            Loc {
+                file: f,
+                pos: id_pos,
+            },
+        ) {
+            Ok(v) => v,
+            Err(first) => {
+                err(id_pos, self.duplicate("vertex", id, first));
+                return;
+            }
+        };
+        // Columns indexed by vertex number: referenced-only ids get defaults.
+        let n = self.vertices.defined.len();
+        self.vertex_kind.resize(n, 0);
+        self.vertex_site.resize(n, NONE);
+        let kind = match fields.text("kind", err) {
+            Some((k, _)) => self.kinds.insert(k).0,
+            None => u32::from(service),
+        };
+        self.vertex_kind[v as usize] = kind;
+        if let Some((site, _)) = fields.text("site", err) {
+            let s = self.sites.refer(site);
+            self.site_names.resize(self.sites.defined.len(), None);
+            self.vertex_site[v as usize] = s;
+        }
+        self.vertex_labels(v, &fields, err);
+        for group in fields.list("requires", err) {
+            self.group(f, v, id, group, err);
+        }
+        if service {
+            let customer = fields
+                .text("customer", err)
+                .map(|(c, pos)| (self.customers.refer(c), Loc { file: f, pos }));
+            let component = fields
+                .text("component", err)
+                .map(|(c, pos)| (self.components.refer(c), Loc { file: f, pos }));
+            let name = fields
+                .text("name", err)
+                .map_or(NONE, |(n, _)| self.texts.push(n));
+            let plan = fields
+                .text("plan", err)
+                .map_or(NONE, |(p, _)| self.kinds.insert(p).0);
+            self.services.push(RawService {
+                vertex: v,
+                customer,
+                component,
+                kind,
+                name,
+                plan,
+            });
+        } else {
+            // A node's display name is accepted; nothing shows it yet.
+            let _ = fields.text("name", err);
+        }
+    }
+
+    fn vertex_labels(&mut self, v: u32, fields: &Fields<'_>, err: &mut dyn FnMut(Pos, String)) {
+        let Some(node) = fields.get("labels") else {
+            return;
+        };
+        let Node::Map { entries, .. } = node else {
+            err(
+                node.pos(),
+                format!("`labels` must be a mapping, found {}", node.type_name()),
+            );
+            return;
+        };
+        let mut labels = Vec::with_capacity(entries.len());
+        for (k, val) in entries {
+            match (k, val) {
+                (Node::Scalar { text: k, .. }, Node::Scalar { text: val, .. }) => {
+                    labels.push((k.as_str().into(), val.as_str().into()));
+                }
+                (_, other) => err(
+                    other.pos(),
+                    "a label must map a name to a single value".into(),
+                ),
+            }
+        }
+        if !labels.is_empty() {
+            self.labels.push((v, labels.into_boxed_slice()));
+        }
+    }
+
+    fn member(
+        &mut self,
+        f: u32,
+        owner: u32,
+        owner_id: &str,
+        node: &Node,
+        err: &mut dyn FnMut(Pos, String),
+    ) {
+        let Node::Scalar { text, pos, .. } = node else {
+            err(
+                node.pos(),
+                format!(
+                    "a requirement must name a vertex, found {}",
+                    node.type_name()
+                ),
+            );
+            return;
+        };
+        if text == owner_id {
+            err(*pos, format!("`{owner_id}` requires itself"));
+            return;
+        }
+        let m = self.vertices.refer(text);
+        self.members.push(m);
+        self.member_loc.push(Loc { file: f, pos: *pos });
+        let _ = owner;
+    }
+
+    fn group(
+        &mut self,
+        f: u32,
+        owner: u32,
+        owner_id: &str,
+        node: &Node,
+        err: &mut dyn FnMut(Pos, String),
+    ) {
+        let start = self.members.len() as u32;
+        let need = match node {
+            Node::Scalar { .. } if !node.is_null() => {
+                self.member(f, owner, owner_id, node, err);
+                Some(1)
+            }
+            Node::Map { entries, .. }
+                if entries.len() == 1
+                    && !is_key(&entries[0].0, "at_least")
+                    && !is_key(&entries[0].0, "of") =>
+            {
+                let Some(fields) = Fields::check(node, &["all", "any"], "a requirement group", err)
+                else {
+                    return;
+                };
+                let (all, list) = match (fields.get("all"), fields.get("any")) {
+                    (Some(l), _) => (true, l),
+                    (_, Some(l)) => (false, l),
+                    _ => return,
+                };
+                let Some(items) = self.group_items(list, err) else {
+                    return;
+                };
+                for m in items {
+                    self.member(f, owner, owner_id, m, err);
+                }
+                let len = self.members.len() as u32 - start;
+                Some(if all { len.max(1) } else { 1 })
+            }
+            Node::Map { .. } => {
+                let Some(fields) =
+                    Fields::check(node, &["at_least", "of"], "a requirement group", err)
+                else {
+                    return;
+                };
+                let k = fields.text("at_least", err);
+                let of = fields.get("of");
+                let (Some((k, k_pos)), Some(of)) = (k, of) else {
+                    err(fields.pos, "a requirement group needs `at_least: K` with `of: [...]`, or `all:` or `any:`".into());
+                    return;
+                };
+                let Some(items) = self.group_items(of, err) else {
+                    return;
+                };
+                let Ok(k) = k.parse::<i64>() else {
+                    err(
+                        k_pos,
+                        format!("`at_least` must be a whole number, found `{k}`"),
+                    );
+                    return;
+                };
+                if k < 1 || k > items.len() as i64 {
+                    err(k_pos, format!("`at_least: {k}` is out of range: K must be 1 to {} (the number listed)", items.len()));
+                    return;
+                }
+                for m in items {
+                    self.member(f, owner, owner_id, m, err);
+                }
+                Some(k as u32)
+            }
+            other => {
+                err(other.pos(), format!("a requirement must be an id, `all:`, `any:` or `at_least:`/`of:`, found {}", other.type_name()));
+                None
+            }
+        };
+        let len = self.members.len() as u32 - start;
+        match need {
+            // Members dropped for errors already reported: keep the group valid for cycle search.
+            Some(need) if len > 0 => self.groups.push(RawGroup {
+                owner,
+                need: need.min(len),
+                start,
+            }),
+            _ => {}
+        }
+    }
+
+    fn group_items<'n>(
+        &self,
+        list: &'n Node,
+        err: &mut dyn FnMut(Pos, String),
+    ) -> Option<&'n [Node]> {
+        match list {
+            Node::Seq { items, pos } if items.is_empty() => {
+                err(*pos, "empty requirement group".into());
+                None
+            }
+            Node::Seq { items, .. } => Some(items),
+            other => {
+                err(
+                    other.pos(),
+                    format!(
+                        "a requirement group lists its members, found {}",
+                        other.type_name()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn customer(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
+        let Some(fields) = Fields::check(item, CUSTOMER_KEYS, "a customer", err) else {
+            return;
+        };
+        let Some((id, pos)) = Self::id(&fields, "a customer", err) else {
+            return;
+        };
+        let c = match self.customers.define(id, Loc { file: f, pos }) {
+            Ok(c) => c,
+            Err(first) => return err(pos, self.duplicate("customer", id, first)),
+        };
+        let mut contacts = Vec::new();
+        for contact in fields.list("contacts", err) {
+            let Some(cf) = Fields::check(contact, CONTACT_KEYS, "a contact", err) else {
+                continue;
+            };
+            let Some((email, email_pos)) = cf.text("email", err) else {
+                err(cf.pos, "a contact without `email`".into());
+                continue;
+            };
+            if !email.contains('@') {
+                err(email_pos, format!("`{email}` is not an e-mail address"));
+                continue;
+            }
+            let language = match cf.text("language", err) {
+                None => Language::En,
+                Some((code, p)) => match Language::from_code(code) {
+                    Some(l) => l,
+                    None => {
+                        err(
+                            p,
+                            format!(
+                                "unsupported language `{code}` (supported: cs, en, pl, fr, ru)"
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let _ = cf.text("name", err);
+            contacts.push(Contact {
+                email: email.into(),
+                language,
+            });
+        }
+        let country = match fields.text("country", err) {
+            None => None,
+            Some((c, p)) => {
+                match c.as_bytes() {
+                    &[a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Some([a, b]),
+                    _ => {
+                        err(p, format!("`country` must be an ISO 3166-1 alpha-2 code such as CZ, found `{c}`"));
+                        None
+                    }
+                }
+            }
+        };
+        let name = fields.text("name", err).map_or(id, |(n, _)| n);
+        let customer = Customer {
+            name: name.into(),
+            contacts: contacts.into_boxed_slice(),
+            tier: fields.text("tier", err).map(|(t, _)| t.into()),
+            country,
+        };
+        self.customer_data
+            .resize(self.customers.defined.len(), None);
+        self.customer_data[c as usize] = Some(customer);
+    }
+
+    fn component(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
+        let Some(fields) = Fields::check(item, COMPONENT_KEYS, "a component", err) else {
+            return;
+        };
+        let Some((id, pos)) = Self::id(&fields, "a component", err) else {
+            return;
+        };
+        let c = match self.components.define(id, Loc { file: f, pos }) {
+            Ok(c) => c,
+            Err(first) => return err(pos, self.duplicate("component", id, first)),
+        };
+        let component = Component {
+            id: id.into(),
+            name: fields.text("name", err).map_or(id, |(n, _)| n).into(),
+            group: fields.text("group", err).map(|(g, _)| g.into()),
+        };
+        self.component_data
+            .resize(self.components.defined.len(), None);
+        self.component_data[c as usize] = Some(component);
+    }
+
+    fn site(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
+        let Some(fields) = Fields::check(item, SITE_KEYS, "a site", err) else {
+            return;
+        };
+        let Some((id, pos)) = Self::id(&fields, "a site", err) else {
+            return;
+        };
+        let s = match self.sites.define(id, Loc { file: f, pos }) {
+            Ok(s) => s,
+            Err(first) => return err(pos, self.duplicate("site", id, first)),
+        };
+        self.site_names.resize(self.sites.defined.len(), None);
+        self.site_names[s as usize] = Some(fields.text("name", err).map_or(id, |(n, _)| n).into());
+    }
+}
+
+fn is_key(node: &Node, key: &str) -> bool {
+    matches!(node, Node::Scalar { text, .. } if text == key)
+}

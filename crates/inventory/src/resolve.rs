@@ -1,0 +1,178 @@
+//! The end of loading: resolve references between entries, find dependency cycles, and either
+//! hand over the model or every problem found.
+
+use std::sync::Arc;
+
+use tocsin_model::graph::GraphBuilder;
+use tocsin_model::inventory::{Inventory, Service, Site, NONE};
+use tocsin_model::names::Names;
+use tocsin_model::GraphError;
+
+use crate::diag::{Diagnostic, LoadError};
+use crate::load::{Loader, Loc, UNDEFINED};
+
+impl Loader {
+    /// Resolves references and checks the graph; returns the model, or every problem found
+    /// sorted by file and position.
+    pub fn finish(mut self) -> Result<Inventory, LoadError> {
+        let n = self.vertices.defined.len();
+        self.vertex_kind.resize(n, 0);
+        self.vertex_site.resize(n, NONE);
+        // Requirements naming ids no entry defines.
+        for (i, &m) in self.members.iter().enumerate() {
+            if self.vertices.defined[m as usize] == UNDEFINED {
+                let id = self.vertices.ids.get(m);
+                self.diagnostics.push((
+                    self.member_loc[i],
+                    format!("requirement names unknown vertex `{id}`"),
+                ));
+            }
+        }
+        for s in &self.services {
+            if let Some((c, at)) = s.customer {
+                if self.customers.defined[c as usize] == UNDEFINED {
+                    let id = self.customers.ids.get(c);
+                    self.diagnostics
+                        .push((at, format!("service names unknown customer `{id}`")));
+                }
+            }
+            if let Some((c, at)) = s.component {
+                if self.components.defined[c as usize] == UNDEFINED {
+                    let id = self.components.ids.get(c);
+                    self.diagnostics
+                        .push((at, format!("service names unknown component `{id}`")));
+                }
+            }
+        }
+        // The graph is built even when other problems were found, so that cycles are
+        // reported with them; ids never defined are vertices without requirements there.
+        let defined = std::mem::take(&mut self.vertices.defined);
+        let mut builder = GraphBuilder::from_names(std::mem::take(&mut self.vertices.ids));
+        let members = std::mem::take(&mut self.members);
+        for (i, g) in self.groups.iter().enumerate() {
+            let end = self
+                .groups
+                .get(i + 1)
+                .map_or(members.len(), |next| next.start as usize);
+            builder.add_group(g.owner, g.need, &members[g.start as usize..end]);
+        }
+        drop(members);
+        self.groups = Vec::new();
+        self.member_loc = Vec::new();
+        let graph = match builder.build() {
+            Ok(graph) => Some(graph),
+            Err(GraphError::Cycles(found)) => {
+                for cycle in &found.cycles {
+                    self.cycle(&defined, cycle, &found.names);
+                }
+                None
+            }
+            Err(other) => {
+                self.diagnostics.push((
+                    Loc {
+                        file: 0,
+                        pos: Default::default(),
+                    },
+                    format!("internal: {other}"),
+                ));
+                None
+            }
+        };
+        match graph {
+            Some(graph) if self.diagnostics.is_empty() => Ok(self.into_inventory(graph)),
+            _ => Err(self.into_error()),
+        }
+    }
+
+    fn cycle(&mut self, defined: &[Loc], cycle: &[u32], names: &Names) {
+        let Some(first) = (0..cycle.len()).min_by_key(|&i| defined[cycle[i] as usize]) else {
+            return;
+        };
+        // Named in requirement order from its first-defined vertex.
+        let names: Vec<&str> = cycle[first..]
+            .iter()
+            .chain(&cycle[..first])
+            .chain(std::iter::once(&cycle[first]))
+            .map(|&v| names.get(v))
+            .collect();
+        self.diagnostics.push((
+            defined[cycle[first] as usize],
+            format!(
+                "dependency cycle: {} (each requires the next)",
+                names.join(" -> ")
+            ),
+        ));
+    }
+
+    fn into_error(self) -> LoadError {
+        let mut diagnostics = self.diagnostics;
+        diagnostics.sort();
+        LoadError {
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|(loc, message)| Diagnostic {
+                    file: self
+                        .files
+                        .get(loc.file as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    pos: (loc.pos.line > 0).then_some(loc.pos),
+                    message,
+                })
+                .collect(),
+        }
+    }
+
+    fn into_inventory(self, graph: tocsin_model::Graph) -> Inventory {
+        let n = graph.vertex_count();
+        let mut vertex_service = vec![NONE; n];
+        let services: Vec<Service> = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                vertex_service[s.vertex as usize] = i as u32;
+                Service {
+                    vertex: s.vertex,
+                    customer: s.customer.map_or(NONE, |(c, _)| c),
+                    component: s.component.map_or(NONE, |(c, _)| c),
+                    kind: s.kind,
+                    name: s.name,
+                    plan: s.plan,
+                }
+            })
+            .collect();
+        let sites = (0..self.sites.ids.len() as u32)
+            .map(|s| {
+                let id = self.sites.ids.get(s);
+                Site {
+                    id: id.into(),
+                    name: self
+                        .site_names
+                        .get(s as usize)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_else(|| id.into()),
+                }
+            })
+            .collect();
+        let mut labels = self.labels;
+        labels.sort_unstable_by_key(|(v, _)| *v);
+        let mut texts = self.texts;
+        texts.shrink_to_fit();
+        Inventory {
+            graph: Arc::new(graph),
+            sites,
+            customer_ids: self.customers.ids,
+            customers: self.customer_data.into_iter().flatten().collect(),
+            components: self.component_data.into_iter().flatten().collect(),
+            services,
+            vertex_service,
+            vertex_kind: self.vertex_kind,
+            vertex_site: self.vertex_site,
+            kinds: self.kinds,
+            texts,
+            labels,
+        }
+    }
+}

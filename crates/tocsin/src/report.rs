@@ -1,0 +1,259 @@
+//! Rendering impact and single points of failure, as the contract's JSON and as summaries
+//! for a NOC engineer.
+
+use std::io::{self, Write};
+
+use tocsin_model::inventory::NONE;
+use tocsin_model::{FailureSets, Impact, Inventory, State, VertexId};
+
+/// Who is down, degraded, affected and at risk, each sorted by byte order.
+pub struct Summary<'a> {
+    /// Vertices down.
+    pub down: Vec<&'a str>,
+    /// Vertices degraded.
+    pub degraded: Vec<&'a str>,
+    /// Customers with a service down.
+    pub affected: Vec<&'a str>,
+    /// Customers with no service down and one degraded.
+    pub at_risk: Vec<&'a str>,
+    /// Services down and degraded.
+    pub services: (usize, usize),
+}
+
+impl<'a> Summary<'a> {
+    /// Reads the engine's current state.
+    pub fn of(inventory: &'a Inventory, impact: &Impact) -> Self {
+        let graph = &inventory.graph;
+        let mut down = Vec::new();
+        let mut degraded = Vec::new();
+        let mut affected: Vec<u32> = Vec::new();
+        let mut at_risk: Vec<u32> = Vec::new();
+        let mut services = (0, 0);
+        for &v in impact.not_up() {
+            let state = impact.state(v);
+            let customer = inventory.service_of(v).map(|s| s.customer);
+            if state == State::Down {
+                down.push(graph.name(v));
+                if let Some(c) = customer {
+                    services.0 += 1;
+                    if c != NONE {
+                        affected.push(c);
+                    }
+                }
+            } else {
+                degraded.push(graph.name(v));
+                if let Some(c) = customer {
+                    services.1 += 1;
+                    if c != NONE {
+                        at_risk.push(c);
+                    }
+                }
+            }
+        }
+        affected.sort_unstable();
+        affected.dedup();
+        at_risk.sort_unstable();
+        at_risk.dedup();
+        at_risk.retain(|c| affected.binary_search(c).is_err());
+        let names = |ids: Vec<u32>| {
+            let mut v: Vec<&str> = ids.into_iter().map(|c| inventory.customer_id(c)).collect();
+            v.sort_unstable();
+            v
+        };
+        down.sort_unstable();
+        degraded.sort_unstable();
+        Summary {
+            down,
+            degraded,
+            affected: names(affected),
+            at_risk: names(at_risk),
+            services,
+        }
+    }
+
+    /// One JSON object on one line, per the contract.
+    pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(b"{\"down\":")?;
+        write_list(out, &self.down)?;
+        out.write_all(b",\"degraded\":")?;
+        write_list(out, &self.degraded)?;
+        out.write_all(b",\"affected_customers\":")?;
+        write_list(out, &self.affected)?;
+        out.write_all(b",\"at_risk_customers\":")?;
+        write_list(out, &self.at_risk)?;
+        out.write_all(b"}\n")
+    }
+
+    /// A few lines for people.
+    pub fn write_text(&self, out: &mut impl Write, inventory: &Inventory) -> io::Result<()> {
+        writeln!(
+            out,
+            "down: {} vertices ({} services); degraded: {} vertices ({} services)",
+            self.down.len(),
+            self.services.0,
+            self.degraded.len(),
+            self.services.1
+        )?;
+        writeln!(
+            out,
+            "affected customers (a service down): {}{}",
+            self.affected.len(),
+            preview(&self.affected)
+        )?;
+        writeln!(
+            out,
+            "at-risk customers (running without redundancy): {}{}",
+            self.at_risk.len(),
+            preview(&self.at_risk)
+        )?;
+        let infra: Vec<&str> = self
+            .down
+            .iter()
+            .copied()
+            .filter(|id| {
+                inventory
+                    .graph
+                    .find(id)
+                    .is_some_and(|v| inventory.service_of(v).is_none())
+            })
+            .collect();
+        writeln!(
+            out,
+            "infrastructure down: {}{}",
+            infra.len(),
+            preview(&infra)
+        )
+    }
+}
+
+fn preview(ids: &[&str]) -> String {
+    const SHOWN: usize = 12;
+    if ids.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(" — ");
+    s.push_str(&ids[..ids.len().min(SHOWN)].join(", "));
+    if ids.len() > SHOWN {
+        s.push_str(&format!(", … and {} more", ids.len() - SHOWN));
+    }
+    s
+}
+
+fn write_list(out: &mut impl Write, items: &[&str]) -> io::Result<()> {
+    out.write_all(b"[")?;
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, s)?;
+    }
+    out.write_all(b"]")
+}
+
+/// Services sorted by id, with their vertices.
+fn services_by_id(inventory: &Inventory) -> Vec<(&str, VertexId)> {
+    let mut services: Vec<(&str, VertexId)> = inventory
+        .services
+        .iter()
+        .map(|s| (inventory.graph.name(s.vertex), s.vertex))
+        .collect();
+    services.sort_unstable();
+    services
+}
+
+/// `{"services": {"ID": ["X", ...], ...}}`, every service present, all sorted by byte order.
+pub fn write_spof_json(
+    out: &mut impl Write,
+    inventory: &Inventory,
+    sets: &FailureSets,
+) -> io::Result<()> {
+    let graph = &inventory.graph;
+    out.write_all(b"{\"services\":{")?;
+    let mut names: Vec<&str> = Vec::new();
+    for (i, (id, v)) in services_by_id(inventory).into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, id)?;
+        out.write_all(b":")?;
+        names.clear();
+        names.extend(sets.single_points_of_failure(v).map(|x| graph.name(x)));
+        names.sort_unstable();
+        write_list(out, &names)?;
+    }
+    out.write_all(b"}}\n")
+}
+
+/// For people: the vertices the design meant to be redundant (they are listed in some group
+/// that tolerates a failure) but that are single points of failure of some services anyway.
+pub fn write_spof_text(
+    out: &mut impl Write,
+    inventory: &Inventory,
+    sets: &FailureSets,
+) -> io::Result<()> {
+    let graph = &inventory.graph;
+    let n = graph.vertex_count();
+    let mut redundant = vec![false; n];
+    for g in 0..graph.group_count() as u32 {
+        let members = graph.members(g);
+        if (graph.need(g) as usize) < members.len() {
+            for &m in members {
+                redundant[m as usize] = true;
+            }
+        }
+    }
+    let mut hit: Vec<Vec<VertexId>> = vec![Vec::new(); n];
+    let mut with_any = 0usize;
+    for s in &inventory.services {
+        let mut any = false;
+        for x in sets.single_points_of_failure(s.vertex) {
+            any = true;
+            if redundant[x as usize] {
+                hit[x as usize].push(s.vertex);
+            }
+        }
+        with_any += usize::from(any);
+    }
+    let mut illusions: Vec<(VertexId, &Vec<VertexId>)> = hit
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(x, s)| (x as VertexId, s))
+        .collect();
+    illusions.sort_unstable_by(|a, b| {
+        b.1.len()
+            .cmp(&a.1.len())
+            .then(graph.name(a.0).cmp(graph.name(b.0)))
+    });
+    writeln!(
+        out,
+        "{} services, {} with at least one single point of failure",
+        inventory.services.len(),
+        with_any
+    )?;
+    if illusions.is_empty() {
+        return writeln!(
+            out,
+            "no vertex designed as redundant is a single point of failure of any service"
+        );
+    }
+    writeln!(
+        out,
+        "{} vertices are designed as redundant (listed in an any/at_least group) yet are a single point of failure of some services:",
+        illusions.len()
+    )?;
+    for (x, services) in illusions {
+        let mut ids: Vec<&str> = services.iter().map(|&v| graph.name(v)).collect();
+        ids.sort_unstable();
+        writeln!(
+            out,
+            "  {} [{}] is a single point of failure of {} service{}{}",
+            graph.name(x),
+            inventory.kind_of(x),
+            ids.len(),
+            if ids.len() == 1 { "" } else { "s" },
+            preview(&ids)
+        )?;
+    }
+    Ok(())
+}
