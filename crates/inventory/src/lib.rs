@@ -3,6 +3,7 @@
 
 mod diag;
 mod fields;
+pub mod generate;
 mod load;
 mod resolve;
 pub mod yaml;

@@ -1,6 +1,8 @@
 //! The `tocsin` command: parses the command line and hands each subcommand to its module.
 
 mod archive_cmd;
+mod bench_cmd;
+mod generate_cmd;
 mod inventory_cmd;
 mod report;
 
@@ -24,6 +26,10 @@ enum Command {
     Impact(inventory_cmd::ImpactArgs),
     /// Single points of failure of every service.
     Spof(inventory_cmd::SpofArgs),
+    /// Write a realistic generated provider inventory to stdout.
+    Generate(generate_cmd::GenerateArgs),
+    /// Benchmarks that print JSON.
+    Bench(bench_cmd::BenchArgs),
     /// The small-object archive.
     Archive(archive_cmd::ArchiveArgs),
 }
@@ -34,6 +40,8 @@ fn main() -> ExitCode {
         Command::Check(args) => inventory_cmd::check(args),
         Command::Impact(args) => inventory_cmd::impact(args),
         Command::Spof(args) => inventory_cmd::spof(args),
+        Command::Generate(args) => generate_cmd::run(args),
+        Command::Bench(args) => bench_cmd::run(args),
         Command::Archive(args) => archive_cmd::run(args),
     };
     match result {

@@ -1,0 +1,203 @@
+//! `tocsin bench inventory`: measures loading, memory, full and incremental evaluation, what-if
+//! scenarios and single points of failure on a generated inventory, and prints JSON.
+
+// This module measures wall time on purpose; the domain crates never read the clock.
+#![allow(clippy::disallowed_methods)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use tocsin_model::{FailureSets, Impact, State};
+
+use crate::report::Summary;
+
+/// Arguments of `tocsin bench`.
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Inventory loading, impact engine and SPOF on a generated provider.
+    Inventory(InventoryBench),
+}
+
+#[derive(Args)]
+struct InventoryBench {
+    /// Customers to generate (about three services each).
+    #[arg(long, default_value_t = 333_334)]
+    customers: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Hypervisor failures applied and withdrawn to time the incremental path.
+    #[arg(long, default_value_t = 1000)]
+    failures: usize,
+    /// Where to write the generated inventory (a temporary file by default).
+    #[arg(long)]
+    file: Option<PathBuf>,
+}
+
+/// Runs a benchmark.
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    match args.what {
+        Bench::Inventory(b) => inventory(b),
+    }
+}
+
+/// Peak resident memory of this process, from `/proc/self/status`, in bytes.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Resets the peak so that the next reading covers what follows only.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let i = ((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1));
+    v.get(i).copied().unwrap_or(0.0)
+}
+
+fn inventory(b: InventoryBench) -> anyhow::Result<ExitCode> {
+    let dir = std::env::temp_dir().join(format!("tocsin-bench-{}", std::process::id()));
+    let path = match &b.file {
+        Some(p) => p.clone(),
+        None => {
+            std::fs::create_dir_all(&dir)?;
+            dir.join("inventory.yaml")
+        }
+    };
+    {
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        tocsin_inventory::generate::generate(
+            tocsin_inventory::generate::Shape {
+                customers: b.customers,
+                seed: b.seed,
+            },
+            &mut out,
+        )?;
+        out.flush()?;
+    }
+    let bytes = std::fs::metadata(&path)?.len();
+
+    reset_peak_rss();
+    let t = Instant::now();
+    let inventory = tocsin_inventory::load_path(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let load_s = t.elapsed().as_secs_f64();
+    let load_peak = peak_rss();
+    let graph = Arc::clone(&inventory.graph);
+    let vertices = graph.vertex_count();
+    let model_bytes = inventory.heap_bytes();
+
+    let mut impact = Impact::new(Arc::clone(&graph));
+    let engine_bytes = impact.heap_bytes();
+    let t = Instant::now();
+    impact.evaluate_full();
+    let full_s = t.elapsed().as_secs_f64();
+
+    // Incremental: fail and restore hypervisors one at a time.
+    let hypervisors: Vec<u32> = (0..vertices as u32)
+        .filter(|&v| inventory.kind_of(v) == "hypervisor")
+        .collect();
+    let mut changes = Vec::new();
+    let mut costs = Vec::with_capacity(b.failures);
+    let mut touched = 0usize;
+    for i in 0..b.failures {
+        let hv = hypervisors[(i * 7919) % hypervisors.len().max(1)];
+        changes.clear();
+        let t = Instant::now();
+        impact.observe(hv, State::Down, &mut changes);
+        impact.observe(hv, State::Up, &mut changes);
+        costs.push(t.elapsed().as_secs_f64());
+        touched += changes.len();
+    }
+    let incr_median = median(&mut costs);
+    let incr_p99 = percentile(&mut costs, 0.99);
+
+    // What-if: 1000 single-failure scenarios over random vertices, JSON rendered to memory.
+    let mut sink = Vec::with_capacity(1 << 20);
+    let t = Instant::now();
+    for i in 0..1000usize {
+        let v = ((i as u64 * 2_654_435_761) % vertices as u64) as u32;
+        impact.observe(v, State::Down, &mut changes);
+        Summary::of(&inventory, &impact).write_json(&mut sink)?;
+        impact.observe(v, State::Up, &mut changes);
+        changes.clear();
+    }
+    let scenarios_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let sets = FailureSets::compute(&graph);
+    let spof_s = t.elapsed().as_secs_f64();
+    let spof_total: usize = inventory
+        .services
+        .iter()
+        .map(|s| sets.single_points_of_failure(s.vertex).count())
+        .sum();
+    let peak_all = peak_rss();
+
+    let report = serde_json::json!({
+        "inventory": {
+            "customers": inventory.customers.len(),
+            "services": inventory.services.len(),
+            "vertices": vertices,
+            "groups": graph.group_count(),
+            "yaml_bytes": bytes,
+        },
+        "load": {
+            "seconds": load_s,
+            "mb_per_s": bytes as f64 / 1e6 / load_s,
+            "peak_rss_bytes": load_peak,
+        },
+        "memory": {
+            "model_bytes": model_bytes,
+            "model_bytes_per_vertex": model_bytes as f64 / vertices as f64,
+            "engine_bytes_per_vertex": engine_bytes as f64 / vertices as f64,
+        },
+        "full_evaluation_seconds": full_s,
+        "incremental_hypervisor_fail_and_restore": {
+            "hypervisors": hypervisors.len(),
+            "runs": b.failures,
+            "median_seconds": incr_median,
+            "p99_seconds": incr_p99,
+            "state_changes_per_run": touched as f64 / b.failures.max(1) as f64,
+            "full_over_incremental": full_s / incr_median,
+        },
+        "scenarios_1000": {
+            "seconds": scenarios_s,
+            "fraction_of_load": scenarios_s / load_s,
+            "json_bytes": sink.len(),
+        },
+        "spof": {
+            "seconds": spof_s,
+            "over_load": spof_s / load_s,
+            "spof_entries": spof_total,
+            "peak_rss_bytes": peak_all,
+        },
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if b.file.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(ExitCode::SUCCESS)
+}
