@@ -8,6 +8,9 @@ mod load;
 mod resolve;
 pub mod yaml;
 
+#[cfg(test)]
+mod proptests;
+
 use std::path::Path;
 
 pub use diag::{Diagnostic, LoadError};
