@@ -1,0 +1,194 @@
+//! Tocsin's database: SQLite (WAL) embedded by default, PostgreSQL when several instances
+//! share one. What is stored: every alert received, and what each alert currently asserts.
+//! One conformance suite (`tests/it`) runs against both backends.
+
+mod migrate;
+mod sql;
+
+use std::str::FromStr;
+
+pub use sql::{PgStore, SqliteStore};
+
+/// What can go wrong with the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is not one this store understands.
+    #[error("database URL `{0}`: expected sqlite://PATH, sqlite::memory: or postgres://…")]
+    Url(String),
+    /// The database answered with an error or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A row held something this version cannot read.
+    #[error("stored data: {0}")]
+    Corrupt(String),
+}
+
+/// Result of a store operation.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Whether an alert says a problem started or ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertStatus {
+    /// The problem is there.
+    Firing,
+    /// The problem is gone.
+    Resolved,
+}
+
+impl AlertStatus {
+    /// Name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Firing => "firing",
+            AlertStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl FromStr for AlertStatus {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "firing" => Ok(AlertStatus::Firing),
+            "resolved" => Ok(AlertStatus::Resolved),
+            other => Err(StoreError::Corrupt(format!("alert status `{other}`"))),
+        }
+    }
+}
+
+/// An alert to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    /// Where it came from: `alertmanager`, `generic`, `zabbix`, `staff`.
+    pub source: String,
+    /// Identity of the alert at its source; its resolution carries the same.
+    pub fingerprint: String,
+    /// Firing or resolved.
+    pub status: AlertStatus,
+    /// What it says of its vertices: `down`, `degraded` or `up`.
+    pub state: String,
+    /// The inventory vertices it maps to; empty when it maps to none.
+    pub vertices: Vec<String>,
+    /// When it was received, in milliseconds since the Unix epoch (UTC).
+    pub received_ms: i64,
+    /// Archive key of the raw request body, if archived.
+    pub body_key: Option<String>,
+}
+
+/// A recorded alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRow {
+    /// Sequence number: alerts are ordered by it, not by clock.
+    pub id: i64,
+    /// The alert as received.
+    pub alert: NewAlert,
+}
+
+/// A change to what alerts assert, written in the same transaction as the alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssertionChange {
+    /// From now on `fingerprint` at `source` asserts `state` of exactly `vertices`.
+    Replace {
+        /// Source of the alert.
+        source: String,
+        /// Identity of the alert.
+        fingerprint: String,
+        /// `down` or `degraded`.
+        state: String,
+        /// Vertices asserted.
+        vertices: Vec<String>,
+        /// Since when, ms since the epoch.
+        since_ms: i64,
+    },
+    /// `fingerprint` at `source` asserts nothing any more.
+    Withdraw {
+        /// Source of the alert.
+        source: String,
+        /// Identity of the alert.
+        fingerprint: String,
+    },
+}
+
+/// One vertex asserted by one alert.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Assertion {
+    /// Source of the alert.
+    pub source: String,
+    /// Identity of the alert.
+    pub fingerprint: String,
+    /// The vertex.
+    pub vertex: String,
+    /// `down` or `degraded`.
+    pub state: String,
+    /// Since when, ms since the epoch.
+    pub since_ms: i64,
+}
+
+/// What Tocsin needs of a database. Every method is one transaction.
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    /// Brings the schema up to date; safe to call from several instances at once.
+    async fn migrate(&self) -> Result<()>;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// Records `alerts` and applies `changes` atomically and durably; returns the alerts'
+    /// sequence numbers in order.
+    async fn ingest(&self, alerts: &[NewAlert], changes: &[AssertionChange]) -> Result<Vec<i64>>;
+    /// Everything currently asserted, sorted.
+    async fn assertions(&self) -> Result<Vec<Assertion>>;
+    /// The latest alerts that mapped to no vertex, newest first.
+    async fn unmatched(&self, limit: i64) -> Result<Vec<AlertRow>>;
+    /// How many alerts were recorded.
+    async fn alert_count(&self) -> Result<i64>;
+}
+
+/// The store chosen by the database URL.
+pub enum AnyStore {
+    /// Embedded SQLite.
+    Sqlite(SqliteStore),
+    /// PostgreSQL server.
+    Postgres(PgStore),
+}
+
+impl AnyStore {
+    /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://…`).
+    pub async fn connect(url: &str) -> Result<AnyStore> {
+        if url.starts_with("sqlite:") {
+            Ok(AnyStore::Sqlite(SqliteStore::connect(url).await?))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(AnyStore::Postgres(PgStore::connect(url).await?))
+        } else {
+            Err(StoreError::Url(url.to_owned()))
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $e,
+            AnyStore::Postgres($s) => $e,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn migrate(&self) -> Result<()> {
+        dispatch!(self, s => s.migrate().await)
+    }
+    async fn ping(&self) -> Result<()> {
+        dispatch!(self, s => s.ping().await)
+    }
+    async fn ingest(&self, alerts: &[NewAlert], changes: &[AssertionChange]) -> Result<Vec<i64>> {
+        dispatch!(self, s => s.ingest(alerts, changes).await)
+    }
+    async fn assertions(&self) -> Result<Vec<Assertion>> {
+        dispatch!(self, s => s.assertions().await)
+    }
+    async fn unmatched(&self, limit: i64) -> Result<Vec<AlertRow>> {
+        dispatch!(self, s => s.unmatched(limit).await)
+    }
+    async fn alert_count(&self) -> Result<i64> {
+        dispatch!(self, s => s.alert_count().await)
+    }
+}

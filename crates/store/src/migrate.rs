@@ -1,0 +1,19 @@
+//! Schema migrations, embedded in the binary: numbered SQL scripts per backend, each applied
+//! once in its own transaction and recorded in `tocsin_migrations`.
+
+/// One migration: its number and its SQL for SQLite and for PostgreSQL.
+pub struct Migration {
+    /// Applied in increasing order.
+    pub version: i64,
+    /// Script for SQLite.
+    pub sqlite: &'static str,
+    /// Script for PostgreSQL.
+    pub postgres: &'static str,
+}
+
+/// Every migration, oldest first. Never edit a released one: add the next.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: include_str!("../migrations/sqlite/0001_alerts.sql"),
+    postgres: include_str!("../migrations/postgres/0001_alerts.sql"),
+}];

@@ -1,0 +1,231 @@
+//! The two backends. Their SQL is the same text, so one macro writes both implementations;
+//! what differs (connection options, migration scripts, locking) is passed in.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Postgres, Row, Sqlite};
+
+use crate::migrate::MIGRATIONS;
+use crate::{
+    AlertRow, AlertStatus, Assertion, AssertionChange, NewAlert, Result, Store, StoreError,
+};
+
+/// Embedded SQLite in WAL mode with `synchronous=FULL`: a commit is on disk when it returns.
+pub struct SqliteStore {
+    pool: Pool<Sqlite>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|_| StoreError::Url(url.to_owned()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10));
+        // One writer at a time is SQLite's nature; a few connections let reads run beside it.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+/// PostgreSQL, shared by several Tocsin instances.
+pub struct PgStore {
+    pool: Pool<Postgres>,
+}
+
+impl PgStore {
+    /// Connects to the server at `url`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options =
+            PgConnectOptions::from_str(url).map_err(|_| StoreError::Url(url.to_owned()))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(PgStore { pool })
+    }
+}
+
+impl PgStore {
+    /// Creates an empty database `name` on this server (for test suites).
+    pub async fn create_database_for_tests(&self, name: &str) -> Result<()> {
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(StoreError::Url(name.to_owned()));
+        }
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+fn vertices_json(vertices: &[String]) -> String {
+    serde_json::Value::from(vertices.to_vec()).to_string()
+}
+
+fn vertices_from(text: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("alert vertices: {e}")))
+}
+
+macro_rules! store_impl {
+    ($store:ty, $script:ident, $lock:expr) => {
+        impl Store for $store {
+            async fn migrate(&self) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(lock) = $lock {
+                    sqlx::query(lock).execute(&mut *tx).await?;
+                }
+                sqlx::query(
+                    "CREATE TABLE IF NOT EXISTS tocsin_migrations (version BIGINT PRIMARY KEY)",
+                )
+                .execute(&mut *tx)
+                .await?;
+                for m in MIGRATIONS {
+                    let done = sqlx::query("SELECT version FROM tocsin_migrations WHERE version = $1")
+                        .bind(m.version)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if done.is_none() {
+                        sqlx::raw_sql(m.$script).execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO tocsin_migrations (version) VALUES ($1)")
+                            .bind(m.version)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ingest(
+                &self,
+                alerts: &[NewAlert],
+                changes: &[AssertionChange],
+            ) -> Result<Vec<i64>> {
+                let mut tx = self.pool.begin().await?;
+                let mut ids = Vec::with_capacity(alerts.len());
+                for a in alerts {
+                    let row = sqlx::query(
+                        "INSERT INTO alerts (source, fingerprint, status, state, vertices, unmatched, received_ms, body_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    )
+                    .bind(&a.source)
+                    .bind(&a.fingerprint)
+                    .bind(a.status.as_str())
+                    .bind(&a.state)
+                    .bind(vertices_json(&a.vertices))
+                    .bind(a.vertices.is_empty())
+                    .bind(a.received_ms)
+                    .bind(a.body_key.as_deref())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    ids.push(row.try_get::<i64, _>(0)?);
+                }
+                for c in changes {
+                    let (source, fingerprint) = match c {
+                        AssertionChange::Replace { source, fingerprint, .. }
+                        | AssertionChange::Withdraw { source, fingerprint } => (source, fingerprint),
+                    };
+                    sqlx::query("DELETE FROM assertions WHERE source = $1 AND fingerprint = $2")
+                        .bind(source)
+                        .bind(fingerprint)
+                        .execute(&mut *tx)
+                        .await?;
+                    if let AssertionChange::Replace { state, vertices, since_ms, .. } = c {
+                        for v in vertices {
+                            sqlx::query(
+                                "INSERT INTO assertions (source, fingerprint, vertex, state, since_ms) \
+                                 VALUES ($1, $2, $3, $4, $5)",
+                            )
+                            .bind(source)
+                            .bind(fingerprint)
+                            .bind(v)
+                            .bind(state)
+                            .bind(since_ms)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(ids)
+            }
+
+            async fn assertions(&self) -> Result<Vec<Assertion>> {
+                let rows = sqlx::query(
+                    "SELECT source, fingerprint, vertex, state, since_ms FROM assertions \
+                     ORDER BY source, fingerprint, vertex",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Assertion {
+                            source: r.try_get(0)?,
+                            fingerprint: r.try_get(1)?,
+                            vertex: r.try_get(2)?,
+                            state: r.try_get(3)?,
+                            since_ms: r.try_get(4)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn unmatched(&self, limit: i64) -> Result<Vec<AlertRow>> {
+                let rows = sqlx::query(
+                    "SELECT id, source, fingerprint, status, state, vertices, received_ms, body_key \
+                     FROM alerts WHERE unmatched = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(true)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let status: String = r.try_get(3)?;
+                        let vertices: String = r.try_get(5)?;
+                        Ok(AlertRow {
+                            id: r.try_get(0)?,
+                            alert: NewAlert {
+                                source: r.try_get(1)?,
+                                fingerprint: r.try_get(2)?,
+                                status: AlertStatus::from_str(&status)?,
+                                state: r.try_get(4)?,
+                                vertices: vertices_from(&vertices)?,
+                                received_ms: r.try_get(6)?,
+                                body_key: r.try_get(7)?,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn alert_count(&self) -> Result<i64> {
+                let row = sqlx::query("SELECT COUNT(*) FROM alerts").fetch_one(&self.pool).await?;
+                Ok(row.try_get::<i64, _>(0)?)
+            }
+        }
+    };
+}
+
+store_impl!(SqliteStore, sqlite, None::<&'static str>);
+// Several instances may start at once: one migrates while the others wait on the lock.
+store_impl!(
+    PgStore,
+    postgres,
+    Some("SELECT pg_advisory_xact_lock(7469786)")
+);

@@ -1,0 +1,220 @@
+//! The store's conformance suite: every test runs against SQLite, and against PostgreSQL when
+//! `TOCSIN_TEST_POSTGRES` names a server (the test script starts one; under `CI` it must).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use tocsin_store::{
+    AlertStatus, AnyStore, Assertion, AssertionChange, NewAlert, PgStore, SqliteStore, Store,
+};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh SQLite database in a temporary directory (kept alive by the returned guard).
+async fn sqlite() -> (AnyStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = AnyStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, dir)
+}
+
+/// A fresh PostgreSQL database on the test server, or `None` outside CI without one.
+async fn postgres() -> Option<AnyStore> {
+    let Ok(admin_url) = std::env::var("TOCSIN_TEST_POSTGRES") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must run the store suite against PostgreSQL: TOCSIN_TEST_POSTGRES is unset");
+        }
+        eprintln!("TOCSIN_TEST_POSTGRES unset: PostgreSQL half of the suite skipped");
+        return None;
+    };
+    let name = format!(
+        "t_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = PgStore::connect(&admin_url).await.unwrap();
+    admin.create_database_for_tests(&name).await.unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let store = AnyStore::connect(&format!("{base}/{name}")).await.unwrap();
+    store.migrate().await.unwrap();
+    Some(store)
+}
+
+/// Runs `test` against every backend available.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(#[tokio::test] async fn $name() { let (s, _dir) = super::sqlite().await; super::$name(&s).await; })*
+        }
+        mod postgres_backend {
+            $(#[tokio::test] async fn $name() { if let Some(s) = super::postgres().await { super::$name(&s).await; } })*
+        }
+    };
+}
+
+conformance!(
+    migrations_are_idempotent,
+    alerts_get_increasing_sequence_numbers,
+    assertions_are_replaced_and_withdrawn_exactly,
+    unmatched_alerts_are_kept_and_listed,
+);
+
+fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {
+    NewAlert {
+        source: "alertmanager".into(),
+        fingerprint: fp.into(),
+        status,
+        state: "down".into(),
+        vertices: vertices.iter().map(|s| s.to_string()).collect(),
+        received_ms: ms,
+        body_key: Some(format!("alerts/{fp}/{ms}")),
+    }
+}
+
+async fn migrations_are_idempotent(s: &AnyStore) {
+    s.migrate().await.unwrap();
+    s.migrate().await.unwrap();
+    s.ping().await.unwrap();
+    assert_eq!(s.alert_count().await.unwrap(), 0);
+}
+
+async fn alerts_get_increasing_sequence_numbers(s: &AnyStore) {
+    let batch: Vec<NewAlert> = (0..50)
+        .map(|i| alert(&format!("f{i}"), AlertStatus::Firing, &["sw-a"], 1000 + i))
+        .collect();
+    let ids = s.ingest(&batch, &[]).await.unwrap();
+    assert_eq!(ids.len(), 50);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    // Sequence numbers keep increasing even when the clock goes back (seed 002).
+    let later = s
+        .ingest(
+            &[alert(
+                "back",
+                AlertStatus::Firing,
+                &["sw-a"],
+                -5_000_000_000,
+            )],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(later[0] > ids[49]);
+    assert_eq!(s.alert_count().await.unwrap(), 51);
+}
+
+async fn assertions_are_replaced_and_withdrawn_exactly(s: &AnyStore) {
+    let replace = |fp: &str, vs: &[&str], state: &str| AssertionChange::Replace {
+        source: "alertmanager".into(),
+        fingerprint: fp.into(),
+        state: state.into(),
+        vertices: vs.iter().map(|v| v.to_string()).collect(),
+        since_ms: 7,
+    };
+    s.ingest(
+        &[alert("a", AlertStatus::Firing, &["sw-a", "sw-b"], 1)],
+        &[
+            replace("a", &["sw-a", "sw-b"], "down"),
+            replace("b", &["sw-a"], "degraded"),
+        ],
+    )
+    .await
+    .unwrap();
+    let all = s.assertions().await.unwrap();
+    assert_eq!(all.len(), 3);
+    // Replacing narrows fingerprint `a` to one vertex; `b` is untouched.
+    s.ingest(&[], &[replace("a", &["sw-b"], "down")])
+        .await
+        .unwrap();
+    let all = s.assertions().await.unwrap();
+    let want = vec![
+        Assertion {
+            source: "alertmanager".into(),
+            fingerprint: "a".into(),
+            vertex: "sw-b".into(),
+            state: "down".into(),
+            since_ms: 7,
+        },
+        Assertion {
+            source: "alertmanager".into(),
+            fingerprint: "b".into(),
+            vertex: "sw-a".into(),
+            state: "degraded".into(),
+            since_ms: 7,
+        },
+    ];
+    assert_eq!(all, want);
+    s.ingest(
+        &[alert("a", AlertStatus::Resolved, &["sw-b"], 2)],
+        &[AssertionChange::Withdraw {
+            source: "alertmanager".into(),
+            fingerprint: "a".into(),
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.assertions().await.unwrap(), want[1..].to_vec());
+}
+
+async fn unmatched_alerts_are_kept_and_listed(s: &AnyStore) {
+    s.ingest(
+        &[
+            alert("m1", AlertStatus::Firing, &["sw-a"], 1),
+            alert("u1", AlertStatus::Firing, &[], 2),
+            alert("u2", AlertStatus::Resolved, &[], 3),
+        ],
+        &[],
+    )
+    .await
+    .unwrap();
+    let unmatched = s.unmatched(10).await.unwrap();
+    let fps: Vec<&str> = unmatched
+        .iter()
+        .map(|r| r.alert.fingerprint.as_str())
+        .collect();
+    assert_eq!(fps, ["u2", "u1"]);
+    assert_eq!(
+        unmatched[0].alert,
+        alert("u2", AlertStatus::Resolved, &[], 3)
+    );
+    assert_eq!(s.unmatched(1).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn several_postgres_instances_migrate_at_once() {
+    let Some(first) = postgres().await else {
+        return;
+    };
+    drop(first);
+    let Ok(admin_url) = std::env::var("TOCSIN_TEST_POSTGRES") else {
+        return;
+    };
+    let name = format!("t_{}_concurrent", std::process::id());
+    PgStore::connect(&admin_url)
+        .await
+        .unwrap()
+        .create_database_for_tests(&name)
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base}/{name}");
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let s = AnyStore::connect(&url).await.unwrap();
+            s.migrate().await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn bad_urls_are_refused_with_the_url() {
+    let err = AnyStore::connect("mysql://x").await.err().unwrap();
+    assert!(err.to_string().contains("mysql://x"), "{err}");
+    let _ = SqliteStore::connect("sqlite::memory:").await.unwrap();
+}
