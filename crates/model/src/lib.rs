@@ -1,11 +1,13 @@
 //! Pure domain of Tocsin: the dependency graph of a provider's infrastructure and customer
 //! services, the impact engine and single points of failure. No I/O, no clock, no async.
 
+pub mod alerts;
 pub mod graph;
 pub mod impact;
 pub mod inventory;
 pub mod names;
 pub mod spof;
+pub mod summary;
 
 pub use graph::{Cycles, Graph, GraphBuilder, GraphError, GroupId, VertexId};
 pub use impact::{Change, Impact, Observation, State};

@@ -14,7 +14,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use tocsin_model::{FailureSets, Impact, State};
 
-use crate::report::Summary;
+use tocsin_model::summary::Summary;
+
+use crate::report::SummaryOut;
 
 /// Arguments of `tocsin bench`.
 #[derive(Args)]

@@ -10,7 +10,8 @@ use anyhow::{bail, Context};
 use clap::Args;
 use tocsin_model::{FailureSets, Impact, Inventory, State, VertexId};
 
-use crate::report;
+use crate::report::{self, SummaryOut};
+use tocsin_model::summary::Summary;
 
 /// Arguments of `tocsin check`.
 #[derive(Args)]
@@ -148,7 +149,7 @@ pub fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
         let scenarios = parse_scenarios(&inventory, path)?;
         for scenario in &scenarios {
             apply(&mut impact, scenario, &mut changes);
-            let summary = report::Summary::of(&inventory, &impact);
+            let summary = Summary::of(&inventory, &impact);
             if args.json {
                 summary.write_json(&mut out)?;
             } else {
@@ -168,7 +169,7 @@ pub fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
             scenario.push(resolve(&inventory, id, State::Degraded, "--degraded: ")?);
         }
         apply(&mut impact, &scenario, &mut changes);
-        let summary = report::Summary::of(&inventory, &impact);
+        let summary = Summary::of(&inventory, &impact);
         if args.json {
             summary.write_json(&mut out)?;
         } else {

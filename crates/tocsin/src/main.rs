@@ -2,9 +2,11 @@
 
 mod archive_cmd;
 mod bench_cmd;
+mod config;
 mod generate_cmd;
 mod inventory_cmd;
 mod report;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -20,6 +22,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the server (`shared/spec/server.md`).
+    Serve(serve_cmd::ServeArgs),
+    /// Run the server on a generated provider with an embedded database: no setup.
+    Demo(serve_cmd::DemoArgs),
     /// Check an inventory: every problem with FILE:LINE:COL.
     Check(inventory_cmd::CheckArgs),
     /// Who is down, degraded, affected or at risk given observed failures.
@@ -37,6 +43,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve_cmd::serve(args),
+        Command::Demo(args) => serve_cmd::demo(args),
         Command::Check(args) => inventory_cmd::check(args),
         Command::Impact(args) => inventory_cmd::impact(args),
         Command::Spof(args) => inventory_cmd::spof(args),

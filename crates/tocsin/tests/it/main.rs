@@ -5,3 +5,4 @@
 
 mod archive;
 mod inventory;
+mod serve;

@@ -1,0 +1,236 @@
+//! Configuration: one TOML file (`shared/spec/server.md`), every key overridable by a
+//! `TOCSIN_<KEY>` environment variable (`TOCSIN_SMTP_HOST` for `[smtp] host`). Unknown keys
+//! are errors; secrets never show in `Debug`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+/// A value that must not be printed.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    #[allow(dead_code)]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database: String,
+    /// The inventory file or directory.
+    pub inventory: PathBuf,
+    /// Public URL of the status page.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// The small-object archive's directory.
+    #[serde(default)]
+    pub archive: Option<PathBuf>,
+    /// Outgoing mail.
+    #[serde(default)]
+    pub smtp: Option<Smtp>,
+    /// Notification policy.
+    #[serde(default)]
+    pub notify: Notify,
+}
+
+/// `[smtp]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Smtp {
+    /// Server host.
+    pub host: String,
+    /// Server port.
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    #[serde(default = "default_tls")]
+    pub tls: Tls,
+    /// The From header.
+    pub from: String,
+    /// Login, if the server wants one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Password for `username`.
+    #[serde(default)]
+    pub password: Option<Secret>,
+}
+
+/// How to talk TLS to the SMTP server.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[allow(clippy::enum_variant_names)] // the spec's own words: none | starttls | tls
+pub enum Tls {
+    /// Plain SMTP.
+    None,
+    /// Upgrade with STARTTLS.
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+fn default_tls() -> Tls {
+    Tls::None
+}
+
+/// `[notify]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notify {
+    /// How long a service must stay down before customers are told.
+    #[serde(default = "default_hold_down", deserialize_with = "duration")]
+    pub hold_down: Duration,
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify {
+            hold_down: default_hold_down(),
+        }
+    }
+}
+
+fn default_hold_down() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text).map_err(|e| {
+        serde::de::Error::custom(format!("`{text}` is not a duration such as 60s: {e}"))
+    })
+}
+
+impl Config {
+    /// Reads `path`, applies `TOCSIN_*` variables from `env`, and resolves relative paths
+    /// against the file's directory.
+    pub fn load(
+        path: &Path,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read configuration {}", path.display()))?;
+        let mut table: toml::Table =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        overlay(&mut table, env)?;
+        let mut config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.inventory = base.join(&config.inventory);
+        if let Some(a) = &config.archive {
+            config.archive = Some(base.join(a));
+        }
+        Ok(config)
+    }
+}
+
+const SECTIONS: &[&str] = &["smtp", "notify"];
+
+/// Applies `TOCSIN_KEY` and `TOCSIN_SECTION_KEY` variables over the file's values. A value is
+/// read as TOML when it parses as one (`25`, `true`), else as a string.
+fn overlay(
+    table: &mut toml::Table,
+    env: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<()> {
+    for (name, raw) in env {
+        let Some(key) = name.strip_prefix("TOCSIN_") else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase();
+        if key.starts_with("test_") || key == "log" {
+            continue;
+        }
+        let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+            Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.clone())),
+            Err(_) => toml::Value::String(raw.clone()),
+        };
+        let section = SECTIONS.iter().find(|s| key.starts_with(&format!("{s}_")));
+        match section {
+            Some(s) => {
+                let entry = table
+                    .entry(s.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let Some(sub) = entry.as_table_mut() else {
+                    bail!("{name}: `[{s}]` in the file is not a table");
+                };
+                sub.insert(key[s.len() + 1..].to_owned(), value);
+            }
+            None => {
+                table.insert(key, value);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tocsin.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    const BASE: &str = "listen = \"127.0.0.1:8080\"\ndatabase = \"sqlite:///tmp/x.db\"\ninventory = \"inv.yaml\"\n[smtp]\nhost = \"127.0.0.1\"\nfrom = \"Status <s@example.net>\"\npassword = \"hunter2\"\n[notify]\nhold_down = \"90s\"\n";
+
+    #[test]
+    fn file_and_environment_combine() {
+        let (dir, path) = write(BASE);
+        let env = vec![
+            ("TOCSIN_SMTP_PORT".to_owned(), "2525".to_owned()),
+            ("TOCSIN_NOTIFY_HOLD_DOWN".to_owned(), "0s".to_owned()),
+            ("TOCSIN_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("PATH".to_owned(), "/bin".to_owned()),
+        ];
+        let c = Config::load(&path, env.into_iter()).unwrap();
+        assert_eq!(c.listen.port(), 0);
+        let smtp = c.smtp.as_ref().unwrap();
+        assert_eq!(smtp.port, 2525);
+        assert_eq!(smtp.tls, Tls::None);
+        assert_eq!(c.notify.hold_down, Duration::ZERO);
+        assert_eq!(c.inventory, dir.path().join("inv.yaml"));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let (_d, path) = write(&format!("{BASE}colour = \"red\"\n"));
+        let err = Config::load(&path, std::iter::empty())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("colour"), "{err}");
+        let (_d, path) = write(&BASE.replace("90s", "soon"));
+        let err = Config::load(&path, std::iter::empty())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`soon` is not a duration"), "{err}");
+    }
+}

@@ -1,0 +1,165 @@
+//! `tocsin serve` and `tocsin demo`: the server, from a configuration file or from a generated
+//! provider with an embedded database in a temporary directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use tocsin_store::AnyStore;
+use tocsin_web::{Clock, Server};
+
+use crate::config::Config;
+use crate::inventory_cmd;
+
+/// Arguments of `tocsin serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The TOML configuration file.
+    #[arg(long)]
+    config: PathBuf,
+}
+
+/// Arguments of `tocsin demo`.
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Customers of the generated provider.
+    #[arg(long, default_value_t = 500)]
+    customers: usize,
+}
+
+/// The wall clock, read at the edge only.
+struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOCSIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `tocsin serve`.
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let config = Config::load(&args.config, std::env::vars())?;
+    tracing::info!(
+        inventory = %config.inventory.display(),
+        hold_down = ?config.notify.hold_down,
+        smtp = config.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)),
+        public_url = config.public_url.as_deref(),
+        "configuration loaded"
+    );
+    let inventory = match inventory_cmd::load(&config.inventory) {
+        Ok(i) => Arc::new(i),
+        Err(code) => return Ok(code),
+    };
+    runtime()?.block_on(async {
+        let store = AnyStore::connect(&config.database)
+            .await
+            .with_context(|| "cannot open the database".to_owned())?;
+        let bound = Server {
+            listen: config.listen,
+            inventory,
+            store,
+            clock: Arc::new(SystemClock),
+        }
+        .bind()
+        .await?;
+        bound.serve(shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `tocsin demo`.
+pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let dir = std::env::temp_dir().join(format!("tocsin-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut yaml = Vec::new();
+    tocsin_inventory::generate::generate(
+        tocsin_inventory::generate::Shape {
+            customers: args.customers,
+            seed: 1,
+        },
+        &mut yaml,
+    )?;
+    let inventory_path = dir.join("inventory.yaml");
+    std::fs::write(&inventory_path, &yaml)?;
+    let inventory = match inventory_cmd::load(&inventory_path) {
+        Ok(i) => Arc::new(i),
+        Err(code) => return Ok(code),
+    };
+    let services = inventory.services.len();
+    let customers = inventory.customers.len();
+    let database = format!("sqlite://{}", dir.join("tocsin.db").display());
+    runtime()?.block_on(async {
+        let store = AnyStore::connect(&database).await?;
+        let bound = Server {
+            listen: args.listen,
+            inventory,
+            store,
+            clock: Arc::new(SystemClock),
+        }
+        .bind()
+        .await?;
+        let url = format!("http://{}", bound.addr());
+        println!("Tocsin demo: a generated provider, {customers} customers, {services} services, 2 sites.");
+        println!("Inventory and database in {}", dir.display());
+        println!();
+        println!("Fail a leaf switch (hypervisors miswired to it lose service, the rest lose redundancy):");
+        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"leaf-dc1-p00-a\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!("Who is down, degraded, affected, at risk:");
+        println!("  curl -s {url}/api/v1/impact");
+        println!("Bring it back:");
+        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"leaf-dc1-p00-a\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!();
+        println!("Ctrl-C stops the demo.");
+        bound.serve(shutdown_signal()).await?;
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,286 @@
+//! `tocsin serve` driven from outside as the server contract describes: configuration file,
+//! alerts in over HTTP, durable state across restarts, SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// A running server and where it listens.
+struct Running {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(config: &Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let status = child.wait().unwrap();
+            panic!("server exited ({status}) before listening");
+        };
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Running { child, addr }
+}
+
+/// A minimal HTTP/1.1 exchange; returns the status and the body.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+fn setup(database: Option<String>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../inventory/tests/fixtures/good/spec-example.yaml");
+    let database =
+        database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("t.db").display()));
+    let config = dir.path().join("tocsin.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase = \"{database}\"\ninventory = \"{}\"\npublic_url = \"http://status.example.net\"\n[notify]\nhold_down = \"0s\"\n",
+            inventory.display()
+        ),
+    )
+    .unwrap();
+    (dir, config)
+}
+
+fn alertmanager(status: &str, labels: Value, fingerprint: &str) -> String {
+    json!({
+        "version": "4", "status": status, "receiver": "tocsin", "groupKey": "{}:{}",
+        "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am",
+        "alerts": [{
+            "status": status, "labels": labels, "annotations": {},
+            "startsAt": "2026-11-22T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prom", "fingerprint": fingerprint,
+        }],
+    })
+    .to_string()
+}
+
+fn run_scenario(database: Option<String>) {
+    let (_dir, config) = setup(database);
+    let server = start(&config);
+    let addr = server.addr.clone();
+    assert_eq!(http(&addr, "GET", "/healthz", "").0, 200);
+
+    // sw-a carries labels {instance: sw-a.mgmt:9100}; extra labels in the alert do not matter.
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/alertmanager",
+        &alertmanager(
+            "firing",
+            json!({"alertname": "SwitchDown", "instance": "sw-a.mgmt:9100"}),
+            "fp-sw-a",
+        ),
+    );
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(json_of(&body)["unmatched"], json!([]));
+    let impact = json_of(&http(&addr, "GET", "/api/v1/impact", "").1);
+    assert_eq!(impact["down"], json!(["hv-08", "sw-a", "vm-2", "vps-2"]));
+    assert_eq!(impact["affected_customers"], json!(["beta"]));
+    assert_eq!(impact["at_risk_customers"], json!(["acme"]));
+
+    // Re-sent firing alerts (repeat_interval) change nothing.
+    let again = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/alertmanager",
+        &alertmanager(
+            "firing",
+            json!({"alertname": "SwitchDown", "instance": "sw-a.mgmt:9100"}),
+            "fp-sw-a",
+        ),
+    );
+    assert_eq!(again.0, 202);
+    assert_eq!(json_of(&http(&addr, "GET", "/api/v1/impact", "").1), impact);
+
+    // tocsin_node and tocsin_state=degraded; a generic alert on another vertex.
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/alertmanager",
+        &alertmanager(
+            "firing",
+            json!({"tocsin_node": "san-a", "tocsin_state": "degraded"}),
+            "fp-san",
+        ),
+    );
+    assert_eq!(status, 202);
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts",
+        r#"{"node": "pdu-b", "state": "down", "source": "zabbix", "id": "e1"}"#,
+    );
+    assert_eq!(status, 202);
+    let impact = json_of(&http(&addr, "GET", "/api/v1/impact", "").1);
+    assert!(
+        impact["degraded"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("san-a")),
+        "{impact}"
+    );
+    assert!(
+        impact["down"].as_array().unwrap().contains(&json!("pdu-b")),
+        "{impact}"
+    );
+
+    // Unmatched alerts are stored and reported, never dropped.
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/alertmanager",
+        &alertmanager(
+            "firing",
+            json!({"alertname": "Mystery", "instance": "nowhere:9100"}),
+            "fp-x",
+        ),
+    );
+    assert_eq!(status, 202);
+    assert_eq!(json_of(&body)["unmatched"][0]["fingerprint"], json!("fp-x"));
+    let listed = json_of(&http(&addr, "GET", "/api/v1/alerts/unmatched", "").1);
+    assert_eq!(listed["unmatched"][0]["fingerprint"], json!("fp-x"));
+
+    // Malformed bodies: 400 with a JSON error that says what is wrong.
+    for (path, body, needle) in [
+        (
+            "/api/v1/alerts/alertmanager",
+            "{\"alerts\": [{\"labels\": {}}]}",
+            "status",
+        ),
+        (
+            "/api/v1/alerts/alertmanager",
+            "{\"alerts\": [{\"status\": \"burning\"}]}",
+            "burning",
+        ),
+        ("/api/v1/alerts/alertmanager", "not json", "malformed JSON"),
+        (
+            "/api/v1/alerts",
+            "{\"node\": \"sw-a\", \"state\": \"on fire\"}",
+            "on fire",
+        ),
+        (
+            "/api/v1/alerts",
+            "{\"node\": \"sw-a\", \"state\": \"down\", \"colour\": 1}",
+            "colour",
+        ),
+    ] {
+        let (status, reply) = http(&addr, "POST", path, body);
+        assert_eq!(status, 400, "{body} → {reply}");
+        let error = json_of(&reply)["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(needle), "{body} → {error}");
+    }
+
+    // A restart keeps what alerts assert; the resolution then withdraws exactly sw-a.
+    let mut server = server;
+    unsafe_sigterm(&server.child);
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "SIGTERM exit: {status}");
+    let server = start(&config);
+    let addr = server.addr.clone();
+    let impact = json_of(&http(&addr, "GET", "/api/v1/impact", "").1);
+    assert!(
+        impact["down"].as_array().unwrap().contains(&json!("sw-a")),
+        "{impact}"
+    );
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/alertmanager",
+        &alertmanager(
+            "resolved",
+            json!({"alertname": "SwitchDown", "instance": "sw-a.mgmt:9100"}),
+            "fp-sw-a",
+        ),
+    );
+    assert_eq!(status, 202);
+    let impact = json_of(&http(&addr, "GET", "/api/v1/impact", "").1);
+    assert_eq!(impact["down"], json!(["pdu-b"]));
+    assert!(impact["degraded"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("san-a")));
+}
+
+/// Sends SIGTERM through the `kill` command (no libc in the tests).
+fn unsafe_sigterm(child: &Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn alerts_drive_impact_durably_on_sqlite() {
+    run_scenario(None);
+}
+
+#[test]
+fn alerts_drive_impact_durably_on_postgres() {
+    let Ok(admin) = std::env::var("TOCSIN_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set TOCSIN_TEST_POSTGRES"
+        );
+        eprintln!("TOCSIN_TEST_POSTGRES unset: skipped");
+        return;
+    };
+    let name = format!("serve_{}", std::process::id());
+    let out = Command::new("psql")
+        .args([&admin, "-qc", &format!("CREATE DATABASE {name}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    run_scenario(Some(format!("{base}/{name}")));
+}

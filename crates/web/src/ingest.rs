@@ -1,0 +1,270 @@
+//! The ingestion pipeline: alerts handed over by requests are mapped to vertices, written in
+//! one transaction per batch (group commit), and only then applied to the observations and
+//! the impact engine and acknowledged.
+
+use std::sync::{Arc, Mutex};
+
+use tocsin_model::alerts::{AlertKey, LabelIndex, Observations};
+use tocsin_model::{Impact, Inventory, State, VertexId};
+use tocsin_store::{AlertStatus, AnyStore, AssertionChange, NewAlert, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::Live;
+
+/// How many requests' alerts may share one transaction.
+const MAX_BATCH: usize = 512;
+
+/// Which vertices an alert is about.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A vertex named outright (`tocsin_node`, or the generic endpoint's `node`).
+    Node(String),
+    /// Whatever vertices the alert's labels match.
+    Labels(Vec<(String, String)>),
+}
+
+/// One alert as received, before mapping.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// `alertmanager`, `generic`, `zabbix`…
+    pub source: String,
+    /// Identity at the source.
+    pub fingerprint: String,
+    /// Firing or resolved.
+    pub status: AlertStatus,
+    /// What a firing alert asserts: down or degraded. Ignored when resolved.
+    pub state: State,
+    /// Which vertices.
+    pub target: Target,
+    /// When received (ms since the epoch).
+    pub received_ms: i64,
+}
+
+/// An alert that matched no vertex.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unmatched {
+    /// Source.
+    pub source: String,
+    /// Identity at the source.
+    pub fingerprint: String,
+}
+
+/// What became of a request's alerts.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    /// How many alerts were stored.
+    pub accepted: usize,
+    /// Those that matched no vertex (stored all the same).
+    pub unmatched: Vec<Unmatched>,
+}
+
+struct Job {
+    alerts: Vec<Incoming>,
+    reply: oneshot::Sender<Result<Report, String>>,
+}
+
+/// Hands alerts to the pipeline.
+#[derive(Clone)]
+pub struct Ingestor {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Ingestor {
+    /// Starts the pipeline task; it ends once every `Ingestor` is dropped and it has drained.
+    pub(crate) fn start(
+        store: Arc<AnyStore>,
+        live: Arc<Mutex<Live>>,
+    ) -> (Ingestor, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(4096);
+        let task = tokio::spawn(run(rx, store, live));
+        (Ingestor { tx }, task)
+    }
+
+    /// Stores `alerts` durably and applies them; returns once they are on disk.
+    pub async fn submit(&self, alerts: Vec<Incoming>) -> Result<Report, String> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { alerts, reply })
+            .await
+            .map_err(|_| "the server is shutting down".to_owned())?;
+        answer
+            .await
+            .map_err(|_| "the ingestion pipeline stopped".to_owned())?
+    }
+}
+
+/// Rebuilds the live state from what the database says alerts assert.
+pub(crate) async fn restore(
+    inventory: Arc<Inventory>,
+    store: &AnyStore,
+) -> Result<Live, StoreError> {
+    let mut live = Live {
+        labels: LabelIndex::new(&inventory),
+        observations: Observations::new(),
+        impact: Impact::new(Arc::clone(&inventory.graph)),
+        inventory,
+    };
+    let mut grouped: Vec<(AlertKey, State, Vec<VertexId>)> = Vec::new();
+    for a in store.assertions().await? {
+        let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
+        let state = if a.state == "degraded" {
+            State::Degraded
+        } else {
+            State::Down
+        };
+        let Some(v) = live.inventory.graph.find(&a.vertex) else {
+            tracing::warn!(vertex = %a.vertex, "an alert asserts a vertex the inventory no longer has");
+            continue;
+        };
+        match grouped.last_mut() {
+            Some((k, _, vs)) if *k == key => vs.push(v),
+            _ => grouped.push((key, state, vec![v])),
+        }
+    }
+    let mut changed = Vec::new();
+    for (key, state, vertices) in grouped {
+        live.observations.assert(key, state, vertices, &mut changed);
+    }
+    let mut changes = Vec::new();
+    for (v, obs) in changed {
+        live.impact.observe(v, obs, &mut changes);
+    }
+    tracing::info!(
+        alerts = live.observations.alerts(),
+        not_up = live.impact.not_up().len(),
+        "restored what alerts assert"
+    );
+    Ok(live)
+}
+
+async fn run(mut rx: mpsc::Receiver<Job>, store: Arc<AnyStore>, live: Arc<Mutex<Live>>) {
+    let mut jobs: Vec<Job> = Vec::new();
+    while let Some(job) = rx.recv().await {
+        jobs.push(job);
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        commit(&mut jobs, &store, &live).await;
+    }
+}
+
+/// One alert resolved against the inventory.
+struct Mapped<'a> {
+    incoming: &'a Incoming,
+    vertices: Vec<VertexId>,
+}
+
+async fn commit(jobs: &mut Vec<Job>, store: &AnyStore, live: &Mutex<Live>) {
+    // Map every alert while holding the state briefly; the write happens without it.
+    let (mapped, rows, changes) = {
+        let Ok(live) = live.lock() else {
+            return fail(jobs, "internal state poisoned");
+        };
+        let mut mapped = Vec::new();
+        let mut rows = Vec::new();
+        let mut changes = Vec::new();
+        for job in jobs.iter() {
+            for a in &job.alerts {
+                let vertices = match &a.target {
+                    Target::Node(id) => live.inventory.graph.find(id).into_iter().collect(),
+                    Target::Labels(labels) => live.labels.matching(
+                        &live.inventory,
+                        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                    ),
+                };
+                let names: Vec<String> = vertices
+                    .iter()
+                    .map(|&v| live.inventory.graph.name(v).to_owned())
+                    .collect();
+                rows.push(NewAlert {
+                    source: a.source.clone(),
+                    fingerprint: a.fingerprint.clone(),
+                    status: a.status,
+                    state: match a.status {
+                        AlertStatus::Resolved => "up".to_owned(),
+                        AlertStatus::Firing => a.state.as_str().to_owned(),
+                    },
+                    vertices: names.clone(),
+                    received_ms: a.received_ms,
+                    body_key: None,
+                });
+                changes.push(match a.status {
+                    AlertStatus::Firing if a.state != State::Up => AssertionChange::Replace {
+                        source: a.source.clone(),
+                        fingerprint: a.fingerprint.clone(),
+                        state: a.state.as_str().to_owned(),
+                        vertices: names,
+                        since_ms: a.received_ms,
+                    },
+                    _ => AssertionChange::Withdraw {
+                        source: a.source.clone(),
+                        fingerprint: a.fingerprint.clone(),
+                    },
+                });
+                mapped.push(vertices);
+            }
+        }
+        (mapped, rows, changes)
+    };
+    if let Err(e) = store.ingest(&rows, &changes).await {
+        tracing::error!(error = %e, alerts = rows.len(), "could not store alerts");
+        return fail(jobs, &format!("could not store the alerts: {e}"));
+    }
+    // Durable: now apply, in the order written.
+    let mut reports: Vec<Report> = Vec::with_capacity(jobs.len());
+    {
+        let Ok(mut live) = live.lock() else {
+            return fail(jobs, "internal state poisoned");
+        };
+        let live = &mut *live;
+        let mut changed = Vec::new();
+        let mut state_changes = Vec::new();
+        let mut mapped = mapped.into_iter();
+        for job in jobs.iter() {
+            let mut report = Report::default();
+            for a in &job.alerts {
+                let m = Mapped {
+                    incoming: a,
+                    vertices: mapped.next().unwrap_or_default(),
+                };
+                report.accepted += 1;
+                if m.vertices.is_empty() {
+                    report.unmatched.push(Unmatched {
+                        source: a.source.clone(),
+                        fingerprint: a.fingerprint.clone(),
+                    });
+                }
+                let key: AlertKey = (
+                    m.incoming.source.as_str().into(),
+                    m.incoming.fingerprint.as_str().into(),
+                );
+                match a.status {
+                    AlertStatus::Firing => {
+                        live.observations
+                            .assert(key, a.state, m.vertices, &mut changed)
+                    }
+                    AlertStatus::Resolved => live.observations.withdraw(&key, &mut changed),
+                }
+            }
+            reports.push(report);
+        }
+        for (v, obs) in changed {
+            live.impact.observe(v, obs, &mut state_changes);
+        }
+        if !state_changes.is_empty() {
+            tracing::info!(changes = state_changes.len(), "impact changed");
+        }
+    }
+    for (job, report) in jobs.drain(..).zip(reports) {
+        let _ = job.reply.send(Ok(report));
+    }
+}
+
+fn fail(jobs: &mut Vec<Job>, why: &str) {
+    for job in jobs.drain(..) {
+        let _ = job.reply.send(Err(why.to_owned()));
+    }
+}
