@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod graph;
 pub mod impact;
+pub mod incident;
 pub mod inventory;
 pub mod names;
 pub mod spof;

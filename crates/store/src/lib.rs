@@ -2,11 +2,17 @@
 //! share one. What is stored: every alert received, and what each alert currently asserts.
 //! One conformance suite (`tests/it`) runs against both backends.
 
+mod incidents;
 mod migrate;
 mod sql;
+mod sql_incidents;
 
 use std::str::FromStr;
 
+pub use incidents::{
+    Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
+    NewNotice, OutboxCounts, OutboxRow,
+};
 pub use sql::{PgStore, SqliteStore};
 
 /// What can go wrong with the database.
@@ -190,5 +196,56 @@ impl Store for AnyStore {
     }
     async fn alert_count(&self) -> Result<i64> {
         dispatch!(self, s => s.alert_count().await)
+    }
+}
+
+impl IncidentStore for AnyStore {
+    async fn last_incident_id(&self) -> Result<i64> {
+        dispatch!(self, s => s.last_incident_id().await)
+    }
+    async fn record(&self, changes: &[IncidentChange], notices: &[NewNotice]) -> Result<()> {
+        dispatch!(self, s => s.record(changes, notices).await)
+    }
+    async fn open_incidents(&self) -> Result<Vec<IncidentRow>> {
+        dispatch!(self, s => s.open_incidents().await)
+    }
+    async fn incidents(&self, limit: i64) -> Result<Vec<IncidentRow>> {
+        dispatch!(self, s => s.incidents(limit).await)
+    }
+    async fn incident(&self, id: i64) -> Result<Option<IncidentRow>> {
+        dispatch!(self, s => s.incident(id).await)
+    }
+    async fn add_update(
+        &self,
+        id: i64,
+        status: &str,
+        body: &str,
+        public: bool,
+        at_ms: i64,
+    ) -> Result<i64> {
+        dispatch!(self, s => s.add_update(id, status, body, public, at_ms).await)
+    }
+    async fn updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
+        dispatch!(self, s => s.updates(id).await)
+    }
+    async fn claim_notices(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<OutboxRow>> {
+        dispatch!(self, s => s.claim_notices(now_ms, limit, lease_ms).await)
+    }
+    async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()> {
+        dispatch!(self, s => s.finish_notices(results, now_ms).await)
+    }
+    async fn release_claims(&self) -> Result<u64> {
+        dispatch!(self, s => s.release_claims().await)
+    }
+    async fn outbox_counts(&self) -> Result<OutboxCounts> {
+        dispatch!(self, s => s.outbox_counts().await)
+    }
+    async fn notices(&self, limit: i64) -> Result<Vec<(OutboxRow, String, Option<String>)>> {
+        dispatch!(self, s => s.notices(limit).await)
     }
 }

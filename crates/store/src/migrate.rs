@@ -12,8 +12,15 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. Never edit a released one: add the next.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sqlite: include_str!("../migrations/sqlite/0001_alerts.sql"),
-    postgres: include_str!("../migrations/postgres/0001_alerts.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: include_str!("../migrations/sqlite/0001_alerts.sql"),
+        postgres: include_str!("../migrations/postgres/0001_alerts.sql"),
+    },
+    Migration {
+        version: 2,
+        sqlite: include_str!("../migrations/sqlite/0002_incidents_outbox.sql"),
+        postgres: include_str!("../migrations/postgres/0002_incidents_outbox.sql"),
+    },
+];

@@ -15,7 +15,7 @@ use crate::{
 
 /// Embedded SQLite in WAL mode with `synchronous=FULL`: a commit is on disk when it returns.
 pub struct SqliteStore {
-    pool: Pool<Sqlite>,
+    pub(crate) pool: Pool<Sqlite>,
 }
 
 impl SqliteStore {
@@ -38,7 +38,7 @@ impl SqliteStore {
 
 /// PostgreSQL, shared by several Tocsin instances.
 pub struct PgStore {
-    pool: Pool<Postgres>,
+    pub(crate) pool: Pool<Postgres>,
 }
 
 impl PgStore {

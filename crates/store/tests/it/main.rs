@@ -5,6 +5,10 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+mod outbox;
+
+use outbox::*;
+
 use tocsin_store::{
     AlertStatus, AnyStore, Assertion, AssertionChange, NewAlert, PgStore, SqliteStore, Store,
 };
@@ -59,6 +63,10 @@ conformance!(
     alerts_get_increasing_sequence_numbers,
     assertions_are_replaced_and_withdrawn_exactly,
     unmatched_alerts_are_kept_and_listed,
+    incidents_record_services_and_resolution,
+    notices_are_queued_once_claimed_and_finished,
+    claims_expire_and_can_be_released,
+    updates_set_the_public_status,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

@@ -1,0 +1,503 @@
+//! Incidents from impact: services that go down open an incident, or join the open one that
+//! shares a root cause (an observed-down vertex they depend on); the incident is resolved when
+//! all its services are up again. Per service it keeps the down time, which never goes
+//! negative however the clock jumps.
+
+use hashbrown::HashMap;
+
+use crate::graph::VertexId;
+use crate::impact::{Change, Impact, State};
+
+/// An incident's number, as stored.
+pub type IncidentId = i64;
+
+/// A service of an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentService {
+    /// The service's vertex.
+    pub service: VertexId,
+    /// Since when it is down, if it is down now.
+    pub down_since_ms: Option<i64>,
+    /// Down time of intervals already over.
+    pub down_total_ms: i64,
+    /// Whether its customer has been told (hold-down passed).
+    pub announced: bool,
+}
+
+impl IncidentService {
+    /// Down time up to `now_ms`, counting the open interval; never negative.
+    pub fn down_ms(&self, now_ms: i64) -> i64 {
+        self.down_total_ms + self.down_since_ms.map_or(0, |s| (now_ms - s).max(0))
+    }
+}
+
+/// An open incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenIncident {
+    /// Its number.
+    pub id: IncidentId,
+    /// Observed-down vertices its services depend on.
+    pub roots: Vec<VertexId>,
+    /// Its services, in the order they went down.
+    pub services: Vec<IncidentService>,
+}
+
+/// What changed, for the store and the notices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentEvent {
+    /// A new incident, numbered by the caller's allocator.
+    Opened {
+        /// Its number.
+        id: IncidentId,
+        /// Its root causes.
+        roots: Vec<VertexId>,
+    },
+    /// Roots added to an open incident.
+    Rooted {
+        /// The incident.
+        id: IncidentId,
+        /// All its roots now.
+        roots: Vec<VertexId>,
+    },
+    /// A service of the incident went down (again).
+    ServiceDown {
+        /// The incident.
+        id: IncidentId,
+        /// The service.
+        service: VertexId,
+        /// When.
+        at_ms: i64,
+    },
+    /// A service of the incident came back up.
+    ServiceUp {
+        /// The incident.
+        id: IncidentId,
+        /// The service.
+        service: VertexId,
+        /// When.
+        at_ms: i64,
+        /// Its down time in this incident so far.
+        down_total_ms: i64,
+    },
+    /// Every service of the incident is up.
+    Resolved {
+        /// The incident.
+        id: IncidentId,
+        /// When.
+        at_ms: i64,
+    },
+}
+
+/// The open incidents and which incident each down service belongs to.
+#[derive(Debug, Default)]
+pub struct IncidentBook {
+    open: Vec<OpenIncident>,
+    by_service: HashMap<VertexId, IncidentId>,
+}
+
+impl IncidentBook {
+    /// No open incidents.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Resumes with incidents read back from the store.
+    pub fn restore(open: Vec<OpenIncident>) -> Self {
+        let mut by_service = HashMap::new();
+        for i in &open {
+            for s in &i.services {
+                by_service.insert(s.service, i.id);
+            }
+        }
+        IncidentBook { open, by_service }
+    }
+
+    /// The open incidents.
+    pub fn open(&self) -> &[OpenIncident] {
+        &self.open
+    }
+
+    /// The open incident numbered `id`.
+    pub fn get(&self, id: IncidentId) -> Option<&OpenIncident> {
+        self.open.iter().find(|i| i.id == id)
+    }
+
+    /// Takes the state changes of one step of the engine. `is_service` says which vertices are
+    /// services; `next_id` numbers new incidents. Appends what happened to `events`.
+    pub fn apply(
+        &mut self,
+        impact: &Impact,
+        changes: &[Change],
+        is_service: impl Fn(VertexId) -> bool,
+        now_ms: i64,
+        next_id: &mut impl FnMut() -> IncidentId,
+        events: &mut Vec<IncidentEvent>,
+    ) {
+        for c in changes {
+            if !is_service(c.vertex) || (c.from == State::Down) == (c.to == State::Down) {
+                continue;
+            }
+            if c.to == State::Down {
+                self.service_down(impact, c.vertex, now_ms, next_id, events);
+            } else {
+                self.service_up(c.vertex, now_ms, events);
+            }
+        }
+    }
+
+    /// Brings the book in line with the engine after a restart or a reload: services down in
+    /// the engine but in no incident join or open one; services of incidents that are not
+    /// down any more come up at `now_ms`.
+    pub fn reconcile(
+        &mut self,
+        impact: &Impact,
+        is_service: impl Fn(VertexId) -> bool,
+        now_ms: i64,
+        next_id: &mut impl FnMut() -> IncidentId,
+        events: &mut Vec<IncidentEvent>,
+    ) {
+        let mut up = Vec::new();
+        for i in &self.open {
+            for s in &i.services {
+                if s.down_since_ms.is_some() && impact.state(s.service) != State::Down {
+                    up.push(s.service);
+                }
+            }
+        }
+        for v in up {
+            self.service_up(v, now_ms, events);
+        }
+        let mut down: Vec<VertexId> = impact
+            .not_up()
+            .iter()
+            .copied()
+            .filter(|&v| impact.state(v) == State::Down && is_service(v))
+            .filter(|v| !self.is_down_in_incident(*v))
+            .collect();
+        down.sort_unstable();
+        for v in down {
+            self.service_down(impact, v, now_ms, next_id, events);
+        }
+    }
+
+    fn is_down_in_incident(&self, v: VertexId) -> bool {
+        self.by_service.get(&v).is_some_and(|id| {
+            self.get(*id).is_some_and(|i| {
+                i.services
+                    .iter()
+                    .any(|s| s.service == v && s.down_since_ms.is_some())
+            })
+        })
+    }
+
+    /// Marks `service` of incident `id` as announced to its customer.
+    pub fn announce(&mut self, id: IncidentId, service: VertexId) {
+        if let Some(i) = self.open.iter_mut().find(|i| i.id == id) {
+            for s in i.services.iter_mut().filter(|s| s.service == service) {
+                s.announced = true;
+            }
+        }
+    }
+
+    fn service_down(
+        &mut self,
+        impact: &Impact,
+        service: VertexId,
+        now_ms: i64,
+        next_id: &mut impl FnMut() -> IncidentId,
+        events: &mut Vec<IncidentEvent>,
+    ) {
+        // Still in an open incident (a flap): a new interval in the same incident.
+        if let Some(&id) = self.by_service.get(&service) {
+            if let Some(i) = self.open.iter_mut().find(|i| i.id == id) {
+                if let Some(s) = i.services.iter_mut().find(|s| s.service == service) {
+                    if s.down_since_ms.is_none() {
+                        s.down_since_ms = Some(now_ms);
+                        events.push(IncidentEvent::ServiceDown {
+                            id,
+                            service,
+                            at_ms: now_ms,
+                        });
+                    }
+                    return;
+                }
+            }
+        }
+        let roots = root_causes(impact, service);
+        let joined = self
+            .open
+            .iter_mut()
+            .find(|i| i.roots.iter().any(|r| roots.binary_search(r).is_ok()));
+        let incident = match joined {
+            Some(i) => {
+                let before = i.roots.len();
+                for r in &roots {
+                    if let Err(pos) = i.roots.binary_search(r) {
+                        i.roots.insert(pos, *r);
+                    }
+                }
+                if i.roots.len() != before {
+                    events.push(IncidentEvent::Rooted {
+                        id: i.id,
+                        roots: i.roots.clone(),
+                    });
+                }
+                i
+            }
+            None => {
+                let id = next_id();
+                events.push(IncidentEvent::Opened {
+                    id,
+                    roots: roots.clone(),
+                });
+                self.open.push(OpenIncident {
+                    id,
+                    roots,
+                    services: Vec::new(),
+                });
+                let last = self.open.len() - 1;
+                &mut self.open[last]
+            }
+        };
+        incident.services.push(IncidentService {
+            service,
+            down_since_ms: Some(now_ms),
+            down_total_ms: 0,
+            announced: false,
+        });
+        self.by_service.insert(service, incident.id);
+        events.push(IncidentEvent::ServiceDown {
+            id: incident.id,
+            service,
+            at_ms: now_ms,
+        });
+    }
+
+    fn service_up(&mut self, service: VertexId, now_ms: i64, events: &mut Vec<IncidentEvent>) {
+        let Some(&id) = self.by_service.get(&service) else {
+            return;
+        };
+        let Some(pos) = self.open.iter().position(|i| i.id == id) else {
+            return;
+        };
+        let incident = &mut self.open[pos];
+        if let Some(s) = incident.services.iter_mut().find(|s| s.service == service) {
+            if let Some(since) = s.down_since_ms.take() {
+                s.down_total_ms += (now_ms - since).max(0);
+                events.push(IncidentEvent::ServiceUp {
+                    id,
+                    service,
+                    at_ms: now_ms,
+                    down_total_ms: s.down_total_ms,
+                });
+            }
+        }
+        if incident.services.iter().all(|s| s.down_since_ms.is_none()) {
+            let done = self.open.remove(pos);
+            for s in &done.services {
+                self.by_service.remove(&s.service);
+            }
+            events.push(IncidentEvent::Resolved { id, at_ms: now_ms });
+        }
+    }
+}
+
+/// The observed-down vertices that `service` is down because of, found by walking from it
+/// through members that are down. Sorted; never empty (a vertex down without any such cause is
+/// its own root).
+pub fn root_causes(impact: &Impact, service: VertexId) -> Vec<VertexId> {
+    let graph = impact.graph();
+    let mut roots = Vec::new();
+    let mut seen = vec![service];
+    let mut stack = vec![service];
+    while let Some(v) = stack.pop() {
+        if impact.observation(v) == State::Down {
+            roots.push(v);
+        }
+        for g in graph.groups(v) {
+            for &m in graph.members(g) {
+                if impact.state(m) == State::Down && !seen.contains(&m) {
+                    seen.push(m);
+                    stack.push(m);
+                }
+            }
+        }
+    }
+    if roots.is_empty() {
+        roots.push(service);
+    }
+    roots.sort_unstable();
+    roots.dedup();
+    roots
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::GraphBuilder;
+
+    /// Two switches, a hypervisor on each, a service on each hypervisor, and a third service
+    /// on a hypervisor needing both switches.
+    fn setup() -> (Impact, [VertexId; 8]) {
+        let mut b = GraphBuilder::default();
+        let ids = ["sw-a", "sw-b", "hv-a", "hv-b", "s1", "s2", "hv-ab", "s3"]
+            .map(|n| b.add_vertex(n).unwrap());
+        let [sw_a, sw_b, hv_a, hv_b, s1, s2, hv_ab, s3] = ids;
+        b.add_group(hv_a, 1, &[sw_a]);
+        b.add_group(hv_b, 1, &[sw_b]);
+        b.add_group(hv_ab, 2, &[sw_a, sw_b]);
+        b.add_group(s1, 1, &[hv_a]);
+        b.add_group(s2, 1, &[hv_b]);
+        b.add_group(s3, 1, &[hv_ab]);
+        (Impact::new(Arc::new(b.build().unwrap())), ids)
+    }
+
+    #[test]
+    fn shared_root_causes_group_into_one_incident() {
+        let (mut impact, [sw_a, sw_b, _, _, s1, s2, _, s3]) = setup();
+        let services = [s1, s2, s3];
+        let is_service = |v| services.contains(&v);
+        let mut book = IncidentBook::new();
+        let mut next = 100;
+        let mut next_id = || {
+            next += 1;
+            next
+        };
+        let mut events = Vec::new();
+        let mut changes = Vec::new();
+        impact.observe(sw_a, State::Down, &mut changes);
+        book.apply(
+            &impact,
+            &changes,
+            is_service,
+            1_000,
+            &mut next_id,
+            &mut events,
+        );
+        assert_eq!(book.open().len(), 1);
+        let first = book.open()[0].clone();
+        assert_eq!(first.roots, vec![sw_a]);
+        let mut down: Vec<_> = first.services.iter().map(|s| s.service).collect();
+        down.sort_unstable();
+        assert_eq!(down, vec![s1, s3]);
+        // sw-b is another root: s2 opens a second incident.
+        changes.clear();
+        impact.observe(sw_b, State::Down, &mut changes);
+        book.apply(
+            &impact,
+            &changes,
+            is_service,
+            2_000,
+            &mut next_id,
+            &mut events,
+        );
+        assert_eq!(book.open().len(), 2);
+        // sw-a back: s1 up, s3 still down (needs both) → first incident stays open.
+        changes.clear();
+        events.clear();
+        impact.observe(sw_a, State::Up, &mut changes);
+        book.apply(
+            &impact,
+            &changes,
+            is_service,
+            61_000,
+            &mut next_id,
+            &mut events,
+        );
+        assert!(events.contains(&IncidentEvent::ServiceUp {
+            id: 101,
+            service: s1,
+            at_ms: 61_000,
+            down_total_ms: 60_000
+        }));
+        assert!(!events
+            .iter()
+            .any(|e| matches!(e, IncidentEvent::Resolved { .. })));
+        changes.clear();
+        events.clear();
+        impact.observe(sw_b, State::Up, &mut changes);
+        book.apply(
+            &impact,
+            &changes,
+            is_service,
+            62_000,
+            &mut next_id,
+            &mut events,
+        );
+        let resolved: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, IncidentEvent::Resolved { .. }))
+            .collect();
+        assert_eq!(resolved.len(), 2);
+        assert!(book.open().is_empty());
+    }
+
+    #[test]
+    fn clock_jumping_back_never_gives_negative_down_time() {
+        let (mut impact, [sw_a, _, _, _, s1, _, _, _]) = setup();
+        let mut book = IncidentBook::new();
+        let mut next_id = || 1;
+        let mut events = Vec::new();
+        let mut changes = Vec::new();
+        impact.observe(sw_a, State::Down, &mut changes);
+        book.apply(
+            &impact,
+            &changes,
+            |v| v == s1,
+            5_000_000,
+            &mut next_id,
+            &mut events,
+        );
+        changes.clear();
+        impact.observe(sw_a, State::Up, &mut changes);
+        // NTP set the clock to 1752 (seed 002).
+        book.apply(
+            &impact,
+            &changes,
+            |v| v == s1,
+            -6_000_000_000_000,
+            &mut next_id,
+            &mut events,
+        );
+        assert!(events.contains(&IncidentEvent::ServiceUp {
+            id: 1,
+            service: s1,
+            at_ms: -6_000_000_000_000,
+            down_total_ms: 0
+        }));
+    }
+
+    #[test]
+    fn reconcile_opens_for_down_services_and_closes_for_recovered_ones() {
+        let (mut impact, [sw_a, _, _, _, s1, s2, _, s3]) = setup();
+        let services = [s1, s2, s3];
+        let mut changes = Vec::new();
+        impact.observe(sw_a, State::Down, &mut changes);
+        // A stored incident says s2 was down; the engine says s1 and s3 are.
+        let mut book = IncidentBook::restore(vec![OpenIncident {
+            id: 7,
+            roots: vec![s2],
+            services: vec![IncidentService {
+                service: s2,
+                down_since_ms: Some(10),
+                down_total_ms: 0,
+                announced: true,
+            }],
+        }]);
+        let mut next_id = || 8;
+        let mut events = Vec::new();
+        book.reconcile(
+            &impact,
+            |v| services.contains(&v),
+            100,
+            &mut next_id,
+            &mut events,
+        );
+        assert!(events.contains(&IncidentEvent::Resolved { id: 7, at_ms: 100 }));
+        assert_eq!(book.open().len(), 1);
+        assert_eq!(book.open()[0].id, 8);
+        assert_eq!(book.open()[0].services.len(), 2);
+    }
+}

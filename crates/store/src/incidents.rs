@@ -1,0 +1,218 @@
+//! Incidents, their services, updates and the outbox of notices, as stored.
+
+use crate::Result;
+
+/// A change to incidents, applied in order in one transaction with the notices it causes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentChange {
+    /// A new incident.
+    Open {
+        /// Its number.
+        id: i64,
+        /// Headline.
+        title: String,
+        /// Root-cause vertex ids.
+        roots: Vec<String>,
+        /// When.
+        at_ms: i64,
+    },
+    /// The root causes now.
+    Roots {
+        /// The incident.
+        id: i64,
+        /// Root-cause vertex ids.
+        roots: Vec<String>,
+    },
+    /// A service went down (first time in this incident, or again).
+    ServiceDown {
+        /// The incident.
+        id: i64,
+        /// Service id.
+        service: String,
+        /// Its customer's id.
+        customer: Option<String>,
+        /// When.
+        at_ms: i64,
+    },
+    /// A service came back up.
+    ServiceUp {
+        /// The incident.
+        id: i64,
+        /// Service id.
+        service: String,
+        /// Total down time in this incident.
+        down_total_ms: i64,
+    },
+    /// The customer of a service was told about it.
+    Announce {
+        /// The incident.
+        id: i64,
+        /// Service id.
+        service: String,
+    },
+    /// Every service is back up.
+    Resolve {
+        /// The incident.
+        id: i64,
+        /// When.
+        at_ms: i64,
+    },
+}
+
+/// A stored incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentRow {
+    /// Its number.
+    pub id: i64,
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    pub status: String,
+    /// Headline.
+    pub title: String,
+    /// Root-cause vertex ids.
+    pub roots: Vec<String>,
+    /// Opened at.
+    pub opened_ms: i64,
+    /// Resolved at.
+    pub resolved_ms: Option<i64>,
+    /// Its services.
+    pub services: Vec<IncidentServiceRow>,
+}
+
+/// A service of a stored incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentServiceRow {
+    /// Service id.
+    pub service: String,
+    /// Customer id.
+    pub customer: Option<String>,
+    /// Down since, while down.
+    pub down_since_ms: Option<i64>,
+    /// Down time of intervals already over.
+    pub down_total_ms: i64,
+    /// When it first went down in this incident.
+    pub first_down_ms: i64,
+    /// Whether its customer was told.
+    pub announced: bool,
+}
+
+/// An update on an incident: public, or an internal note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentUpdate {
+    /// Sequence number.
+    pub id: i64,
+    /// Status set by the update.
+    pub status: String,
+    /// Text.
+    pub body: String,
+    /// Shown to the public, or staff only.
+    pub public: bool,
+    /// When.
+    pub at_ms: i64,
+}
+
+/// A notice to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotice {
+    /// The incident.
+    pub incident_id: i64,
+    /// Customer id.
+    pub customer: String,
+    /// E-mail address.
+    pub contact: String,
+    /// Language code.
+    pub language: String,
+    /// `opened` or `resolved`.
+    pub kind: String,
+    /// Everything needed to render it, as JSON, fixed when queued so a retry renders the
+    /// same message.
+    pub payload: String,
+    /// When it was queued.
+    pub created_ms: i64,
+}
+
+/// A notice claimed from the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Its number.
+    pub id: i64,
+    /// The notice.
+    pub notice: NewNotice,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Accepted by the server; the message is archived under the key.
+    Sent {
+        /// Archive key of the message bytes, if archived.
+        message_key: Option<String>,
+    },
+    /// Try again at `next_ms`.
+    Retry {
+        /// When.
+        next_ms: i64,
+        /// Why it failed.
+        error: String,
+    },
+    /// Will not be delivered; staff must look.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// How many notices are in each state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxCounts {
+    /// Waiting to be sent (first try or retry).
+    pub queued: i64,
+    /// Claimed by a worker.
+    pub sending: i64,
+    /// Delivered.
+    pub sent: i64,
+    /// Given up.
+    pub failed: i64,
+    /// Queued after at least one failed attempt.
+    pub retrying: i64,
+}
+
+/// Incidents and the outbox.
+#[allow(async_fn_in_trait)]
+pub trait IncidentStore {
+    /// The highest incident number used so far (0 when none).
+    async fn last_incident_id(&self) -> Result<i64>;
+    /// Applies `changes` and queues `notices` in one transaction. A notice whose
+    /// (incident, contact, kind) is queued already is not queued twice.
+    async fn record(&self, changes: &[IncidentChange], notices: &[NewNotice]) -> Result<()>;
+    /// Open incidents with their services.
+    async fn open_incidents(&self) -> Result<Vec<IncidentRow>>;
+    /// Latest incidents, open or not, newest first.
+    async fn incidents(&self, limit: i64) -> Result<Vec<IncidentRow>>;
+    /// One incident.
+    async fn incident(&self, id: i64) -> Result<Option<IncidentRow>>;
+    /// Adds an update; a public one may also set the status.
+    async fn add_update(
+        &self,
+        id: i64,
+        status: &str,
+        body: &str,
+        public: bool,
+        at_ms: i64,
+    ) -> Result<i64>;
+    /// Updates of an incident, oldest first.
+    async fn updates(&self, id: i64) -> Result<Vec<IncidentUpdate>>;
+    /// Claims up to `limit` notices due at `now_ms` (queued and due, or claimed by a worker
+    /// whose lease ran out) for `lease_ms`.
+    async fn claim_notices(&self, now_ms: i64, limit: i64, lease_ms: i64)
+        -> Result<Vec<OutboxRow>>;
+    /// Records how deliveries ended.
+    async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()>;
+    /// Gives every claimed notice back (for a single instance starting after a crash).
+    async fn release_claims(&self) -> Result<u64>;
+    /// Counts by state.
+    async fn outbox_counts(&self) -> Result<OutboxCounts>;
+    /// The latest notices, newest first, with their state and last error.
+    async fn notices(&self, limit: i64) -> Result<Vec<(OutboxRow, String, Option<String>)>>;
+}

@@ -1,0 +1,309 @@
+//! Incidents and the outbox in SQL, one macro for both backends; the claim query differs
+//! (PostgreSQL skips rows other instances hold with `FOR UPDATE SKIP LOCKED`).
+
+use sqlx::Row;
+
+use crate::incidents::{
+    Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
+    NewNotice, OutboxCounts, OutboxRow,
+};
+use crate::sql::{PgStore, SqliteStore};
+use crate::{Result, StoreError};
+
+fn roots_json(roots: &[String]) -> String {
+    serde_json::Value::from(roots.to_vec()).to_string()
+}
+
+fn roots_from(text: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("incident roots: {e}")))
+}
+
+fn notice_from<R: Row>(r: &R) -> Result<OutboxRow>
+where
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(OutboxRow {
+        id: r.try_get(0)?,
+        notice: NewNotice {
+            incident_id: r.try_get(1)?,
+            customer: r.try_get(2)?,
+            contact: r.try_get(3)?,
+            language: r.try_get(4)?,
+            kind: r.try_get(5)?,
+            payload: r.try_get(6)?,
+            created_ms: r.try_get(7)?,
+        },
+        attempts: r.try_get(8)?,
+    })
+}
+
+macro_rules! incident_impl {
+    ($store:ty, $claim:expr) => {
+        impl $store {
+            async fn services_of(&self, id: i64) -> Result<Vec<IncidentServiceRow>> {
+                let rows = sqlx::query(
+                    "SELECT service, customer, down_since_ms, down_total_ms, first_down_ms, announced \
+                     FROM incident_services WHERE incident_id = $1 ORDER BY first_down_ms, service",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(IncidentServiceRow {
+                            service: r.try_get(0)?,
+                            customer: r.try_get(1)?,
+                            down_since_ms: r.try_get(2)?,
+                            down_total_ms: r.try_get(3)?,
+                            first_down_ms: r.try_get(4)?,
+                            announced: r.try_get(5)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn incidents_where(&self, sql: &'static str, arg: i64) -> Result<Vec<IncidentRow>> {
+                let rows = sqlx::query(sql).bind(arg).fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let id: i64 = r.try_get(0)?;
+                    let roots: String = r.try_get(3)?;
+                    out.push(IncidentRow {
+                        id,
+                        status: r.try_get(1)?,
+                        title: r.try_get(2)?,
+                        roots: roots_from(&roots)?,
+                        opened_ms: r.try_get(4)?,
+                        resolved_ms: r.try_get(5)?,
+                        services: self.services_of(id).await?,
+                    });
+                }
+                Ok(out)
+            }
+        }
+
+        impl IncidentStore for $store {
+            async fn last_incident_id(&self) -> Result<i64> {
+                let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM incidents")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get::<i64, _>(0)?)
+            }
+
+            async fn record(&self, changes: &[IncidentChange], notices: &[NewNotice]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for c in changes {
+                    match c {
+                        IncidentChange::Open { id, title, roots, at_ms } => {
+                            sqlx::query("INSERT INTO incidents (id, status, title, roots, opened_ms) VALUES ($1, 'investigating', $2, $3, $4)")
+                                .bind(id).bind(title).bind(roots_json(roots)).bind(at_ms)
+                                .execute(&mut *tx).await?;
+                        }
+                        IncidentChange::Roots { id, roots } => {
+                            sqlx::query("UPDATE incidents SET roots = $2 WHERE id = $1")
+                                .bind(id).bind(roots_json(roots))
+                                .execute(&mut *tx).await?;
+                        }
+                        IncidentChange::ServiceDown { id, service, customer, at_ms } => {
+                            let updated = sqlx::query("UPDATE incident_services SET down_since_ms = $3 WHERE incident_id = $1 AND service = $2")
+                                .bind(id).bind(service).bind(at_ms)
+                                .execute(&mut *tx).await?;
+                            if updated.rows_affected() == 0 {
+                                sqlx::query("INSERT INTO incident_services (incident_id, service, customer, down_since_ms, down_total_ms, first_down_ms, announced) VALUES ($1, $2, $3, $4, 0, $4, $5)")
+                                    .bind(id).bind(service).bind(customer.as_deref()).bind(at_ms).bind(false)
+                                    .execute(&mut *tx).await?;
+                            }
+                        }
+                        IncidentChange::ServiceUp { id, service, down_total_ms } => {
+                            sqlx::query("UPDATE incident_services SET down_since_ms = NULL, down_total_ms = $3 WHERE incident_id = $1 AND service = $2")
+                                .bind(id).bind(service).bind(down_total_ms)
+                                .execute(&mut *tx).await?;
+                        }
+                        IncidentChange::Announce { id, service } => {
+                            sqlx::query("UPDATE incident_services SET announced = $3 WHERE incident_id = $1 AND service = $2")
+                                .bind(id).bind(service).bind(true)
+                                .execute(&mut *tx).await?;
+                        }
+                        IncidentChange::Resolve { id, at_ms } => {
+                            sqlx::query("UPDATE incidents SET status = 'resolved', resolved_ms = $2 WHERE id = $1")
+                                .bind(id).bind(at_ms)
+                                .execute(&mut *tx).await?;
+                        }
+                    }
+                }
+                for n in notices {
+                    sqlx::query(
+                        "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7) \
+                         ON CONFLICT (incident_id, contact, kind) DO NOTHING",
+                    )
+                    .bind(n.incident_id).bind(&n.customer).bind(&n.contact).bind(&n.language)
+                    .bind(&n.kind).bind(&n.payload).bind(n.created_ms)
+                    .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn open_incidents(&self) -> Result<Vec<IncidentRow>> {
+                self.incidents_where(
+                    "SELECT id, status, title, roots, opened_ms, resolved_ms FROM incidents \
+                     WHERE resolved_ms IS NULL AND id > $1 ORDER BY id",
+                    0,
+                )
+                .await
+            }
+
+            async fn incidents(&self, limit: i64) -> Result<Vec<IncidentRow>> {
+                self.incidents_where(
+                    "SELECT id, status, title, roots, opened_ms, resolved_ms FROM incidents ORDER BY id DESC LIMIT $1",
+                    limit,
+                )
+                .await
+            }
+
+            async fn incident(&self, id: i64) -> Result<Option<IncidentRow>> {
+                Ok(self
+                    .incidents_where(
+                        "SELECT id, status, title, roots, opened_ms, resolved_ms FROM incidents WHERE id = $1",
+                        id,
+                    )
+                    .await?
+                    .pop())
+            }
+
+            async fn add_update(&self, id: i64, status: &str, body: &str, public: bool, at_ms: i64) -> Result<i64> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query("INSERT INTO incident_updates (incident_id, status, body, public, at_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                    .bind(id).bind(status).bind(body).bind(public).bind(at_ms)
+                    .fetch_one(&mut *tx).await?;
+                if public {
+                    sqlx::query("UPDATE incidents SET status = $2 WHERE id = $1 AND resolved_ms IS NULL")
+                        .bind(id).bind(status)
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(row.try_get::<i64, _>(0)?)
+            }
+
+            async fn updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
+                let rows = sqlx::query("SELECT id, status, body, public, at_ms FROM incident_updates WHERE incident_id = $1 ORDER BY id")
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(IncidentUpdate {
+                            id: r.try_get(0)?,
+                            status: r.try_get(1)?,
+                            body: r.try_get(2)?,
+                            public: r.try_get(3)?,
+                            at_ms: r.try_get(4)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn claim_notices(&self, now_ms: i64, limit: i64, lease_ms: i64) -> Result<Vec<OutboxRow>> {
+                let rows = sqlx::query($claim)
+                    .bind(now_ms)
+                    .bind(limit)
+                    .bind(now_ms + lease_ms)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out: Vec<OutboxRow> = rows.iter().map(notice_from).collect::<Result<_>>()?;
+                out.sort_by_key(|r| r.id);
+                Ok(out)
+            }
+
+            async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for (id, d) in results {
+                    match d {
+                        Delivery::Sent { message_key } => {
+                            sqlx::query("UPDATE outbox SET state = 'sent', sent_ms = $2, lease_ms = NULL, last_error = NULL, message_key = $3 WHERE id = $1")
+                                .bind(id).bind(now_ms).bind(message_key.as_deref())
+                                .execute(&mut *tx).await?;
+                        }
+                        Delivery::Retry { next_ms, error } => {
+                            sqlx::query("UPDATE outbox SET state = 'queued', next_ms = $2, lease_ms = NULL, last_error = $3 WHERE id = $1")
+                                .bind(id).bind(next_ms).bind(error)
+                                .execute(&mut *tx).await?;
+                        }
+                        Delivery::Failed { error } => {
+                            sqlx::query("UPDATE outbox SET state = 'failed', lease_ms = NULL, last_error = $2 WHERE id = $1")
+                                .bind(id).bind(error)
+                                .execute(&mut *tx).await?;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn release_claims(&self) -> Result<u64> {
+                let done = sqlx::query("UPDATE outbox SET state = 'queued', lease_ms = NULL WHERE state = 'sending'")
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn outbox_counts(&self) -> Result<OutboxCounts> {
+                let rows = sqlx::query("SELECT state, attempts > 0, COUNT(*) FROM outbox GROUP BY state, attempts > 0")
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut c = OutboxCounts::default();
+                for r in &rows {
+                    let state: String = r.try_get(0)?;
+                    let tried: bool = r.try_get(1)?;
+                    let n: i64 = r.try_get(2)?;
+                    match state.as_str() {
+                        "queued" => {
+                            c.queued += n;
+                            if tried {
+                                c.retrying += n;
+                            }
+                        }
+                        "sending" => c.sending += n,
+                        "sent" => c.sent += n,
+                        _ => c.failed += n,
+                    }
+                }
+                Ok(c)
+            }
+
+            async fn notices(&self, limit: i64) -> Result<Vec<(OutboxRow, String, Option<String>)>> {
+                let rows = sqlx::query(
+                    "SELECT id, incident_id, customer, contact, language, kind, payload, created_ms, attempts, state, last_error \
+                     FROM outbox ORDER BY id DESC LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| Ok((notice_from(r)?, r.try_get(9)?, r.try_get(10)?)))
+                    .collect()
+            }
+        }
+    };
+}
+
+incident_impl!(
+    SqliteStore,
+    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3 \
+     WHERE id IN (SELECT id FROM outbox \
+                  WHERE (state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1) \
+                  ORDER BY id LIMIT $2) \
+     RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts"
+);
+incident_impl!(
+    PgStore,
+    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3 \
+     WHERE id IN (SELECT id FROM outbox \
+                  WHERE (state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1) \
+                  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts"
+);

@@ -1,0 +1,227 @@
+//! Conformance of incidents and the outbox.
+
+use tocsin_store::{AnyStore, Delivery, IncidentChange, IncidentStore, NewNotice};
+
+fn notice(incident: i64, contact: &str, kind: &str, at: i64) -> NewNotice {
+    NewNotice {
+        incident_id: incident,
+        customer: "acme".into(),
+        contact: contact.into(),
+        language: "cs".into(),
+        kind: kind.into(),
+        payload: format!("{{\"at\": {at}}}"),
+        created_ms: at,
+    }
+}
+
+fn open(id: i64) -> Vec<IncidentChange> {
+    vec![
+        IncidentChange::Open {
+            id,
+            title: "sw-a down".into(),
+            roots: vec!["sw-a".into()],
+            at_ms: 100,
+        },
+        IncidentChange::ServiceDown {
+            id,
+            service: "vps-1".into(),
+            customer: Some("acme".into()),
+            at_ms: 100,
+        },
+        IncidentChange::ServiceDown {
+            id,
+            service: "vps-2".into(),
+            customer: None,
+            at_ms: 150,
+        },
+    ]
+}
+
+pub async fn incidents_record_services_and_resolution(s: &AnyStore) {
+    assert_eq!(s.last_incident_id().await.unwrap(), 0);
+    s.record(&open(1), &[]).await.unwrap();
+    assert_eq!(s.last_incident_id().await.unwrap(), 1);
+    let open_now = s.open_incidents().await.unwrap();
+    assert_eq!(open_now.len(), 1);
+    assert_eq!(open_now[0].roots, vec!["sw-a".to_string()]);
+    assert_eq!(open_now[0].status, "investigating");
+    let services: Vec<&str> = open_now[0]
+        .services
+        .iter()
+        .map(|s| s.service.as_str())
+        .collect();
+    assert_eq!(services, ["vps-1", "vps-2"]);
+    s.record(
+        &[
+            IncidentChange::Announce {
+                id: 1,
+                service: "vps-1".into(),
+            },
+            IncidentChange::ServiceUp {
+                id: 1,
+                service: "vps-1".into(),
+                down_total_ms: 900,
+            },
+            // A flap: vps-1 down again in the same incident keeps its total.
+            IncidentChange::ServiceDown {
+                id: 1,
+                service: "vps-1".into(),
+                customer: Some("acme".into()),
+                at_ms: 2000,
+            },
+            IncidentChange::Roots {
+                id: 1,
+                roots: vec!["pdu-a".into(), "sw-a".into()],
+            },
+        ],
+        &[],
+    )
+    .await
+    .unwrap();
+    let i = s.incident(1).await.unwrap().unwrap();
+    let vps1 = &i.services[0];
+    assert_eq!(
+        (
+            vps1.down_since_ms,
+            vps1.down_total_ms,
+            vps1.first_down_ms,
+            vps1.announced
+        ),
+        (Some(2000), 900, 100, true)
+    );
+    assert_eq!(i.roots.len(), 2);
+    s.record(&[IncidentChange::Resolve { id: 1, at_ms: 3000 }], &[])
+        .await
+        .unwrap();
+    assert!(s.open_incidents().await.unwrap().is_empty());
+    let all = s.incidents(10).await.unwrap();
+    assert_eq!(
+        (all[0].status.as_str(), all[0].resolved_ms),
+        ("resolved", Some(3000))
+    );
+    assert!(s.incident(99).await.unwrap().is_none());
+}
+
+pub async fn notices_are_queued_once_claimed_and_finished(s: &AnyStore) {
+    s.record(
+        &open(1),
+        &[
+            notice(1, "a@x", "opened", 10),
+            notice(1, "b@x", "opened", 10),
+        ],
+    )
+    .await
+    .unwrap();
+    // The same (incident, contact, kind) again — e.g. after a crash and replay — is ignored.
+    s.record(
+        &[],
+        &[
+            notice(1, "a@x", "opened", 20),
+            notice(1, "a@x", "resolved", 30),
+        ],
+    )
+    .await
+    .unwrap();
+    let counts = s.outbox_counts().await.unwrap();
+    assert_eq!(counts.queued, 3);
+    let claimed = s.claim_notices(50, 2, 60_000).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(claimed[0].notice, notice(1, "a@x", "opened", 10));
+    assert_eq!(claimed[0].attempts, 1);
+    // Claimed rows are not handed out twice while the lease runs.
+    let rest = s.claim_notices(50, 10, 60_000).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].notice.kind, "resolved");
+    s.finish_notices(
+        &[
+            (
+                claimed[0].id,
+                Delivery::Sent {
+                    message_key: Some("mail/1".into()),
+                },
+            ),
+            (
+                claimed[1].id,
+                Delivery::Retry {
+                    next_ms: 10_000,
+                    error: "451 try later".into(),
+                },
+            ),
+            (
+                rest[0].id,
+                Delivery::Failed {
+                    error: "550 no such user".into(),
+                },
+            ),
+        ],
+        60,
+    )
+    .await
+    .unwrap();
+    let counts = s.outbox_counts().await.unwrap();
+    assert_eq!(
+        (
+            counts.sent,
+            counts.queued,
+            counts.retrying,
+            counts.failed,
+            counts.sending
+        ),
+        (1, 1, 1, 1, 0)
+    );
+    assert!(
+        s.claim_notices(9_999, 10, 60_000).await.unwrap().is_empty(),
+        "backoff respected"
+    );
+    let again = s.claim_notices(10_000, 10, 60_000).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    let listed = s.notices(10).await.unwrap();
+    let failed = listed.iter().find(|(r, _, _)| r.id == rest[0].id).unwrap();
+    assert_eq!(
+        (failed.1.as_str(), failed.2.as_deref()),
+        ("failed", Some("550 no such user"))
+    );
+}
+
+pub async fn claims_expire_and_can_be_released(s: &AnyStore) {
+    s.record(&open(1), &[notice(1, "a@x", "opened", 10)])
+        .await
+        .unwrap();
+    let first = s.claim_notices(100, 10, 1_000).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(s.claim_notices(1_099, 10, 1_000).await.unwrap().is_empty());
+    // The worker died: after its lease another takes the notice.
+    let second = s.claim_notices(1_100, 10, 1_000).await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(s.release_claims().await.unwrap(), 1);
+    assert_eq!(s.claim_notices(1_101, 10, 1_000).await.unwrap().len(), 1);
+}
+
+pub async fn updates_set_the_public_status(s: &AnyStore) {
+    s.record(&open(1), &[]).await.unwrap();
+    s.add_update(1, "identified", "A failed optic on sw-a.", true, 500)
+        .await
+        .unwrap();
+    s.add_update(1, "identified", "Ticket 4711 with the vendor.", false, 600)
+        .await
+        .unwrap();
+    s.add_update(1, "monitoring", "Optic replaced.", true, 700)
+        .await
+        .unwrap();
+    let i = s.incident(1).await.unwrap().unwrap();
+    assert_eq!(i.status, "monitoring");
+    let updates = s.updates(1).await.unwrap();
+    let bodies: Vec<(&str, bool)> = updates
+        .iter()
+        .map(|u| (u.body.as_str(), u.public))
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            ("A failed optic on sw-a.", true),
+            ("Ticket 4711 with the vendor.", false),
+            ("Optic replaced.", true)
+        ]
+    );
+}
