@@ -1,0 +1,46 @@
+# Oznámení o incidentech, čeština.
+subject-opened = [#{ $incident }] Výpadek vašich služeb: { $title }
+subject-opened-untitled = [#{ $incident }] Výpadek vašich služeb
+subject-resolved = [#{ $incident }] Vyřešeno: { $title }
+subject-resolved-untitled = [#{ $incident }] Vaše služby opět běží
+greeting = Dobrý den,
+opened-intro = náš monitoring zjistil výpadek, který postihl { $count ->
+    [one] vaši službu
+    [few] { $count } vaše služby
+   *[other] { $count } vašich služeb
+    } (zákazník { $customer }):
+incident-title = Incident: { $title }
+service-down-since = mimo provoz od { $since }
+opened-next = Na odstranění pracujeme a po vyřešení vám znovu napíšeme. Aktuální stav:
+resolved-intro = výpadek skončil, { $count ->
+    [one] vaše postižená služba opět běží
+    [few] { $count } postižené služby opět běží
+   *[other] všech { $count } postižených služeb opět běží
+    } (zákazník { $customer }).
+service-down-for = doba výpadku: { $duration }
+resolved-next = Zprávu o incidentu najdete na stavové stránce:
+footer = Tuto zprávu odeslal automaticky monitoring vašeho poskytovatele. Číslo incidentu: { $incident }.
+duration-days = { $n ->
+    [one] { $n } den
+    [few] { $n } dny
+    [many] { $n } dne
+   *[other] { $n } dní
+    }
+duration-hours = { $n ->
+    [one] { $n } hodina
+    [few] { $n } hodiny
+    [many] { $n } hodiny
+   *[other] { $n } hodin
+    }
+duration-minutes = { $n ->
+    [one] { $n } minuta
+    [few] { $n } minuty
+    [many] { $n } minuty
+   *[other] { $n } minut
+    }
+duration-seconds = { $n ->
+    [one] { $n } sekunda
+    [few] { $n } sekundy
+    [many] { $n } sekundy
+   *[other] { $n } sekund
+    }

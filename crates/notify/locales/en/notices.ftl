@@ -1,0 +1,38 @@
+# Incident notices, English.
+# $incident: incident number; $title: incident title; $customer: customer name;
+# $count: how many of the customer's services; $since: a UTC timestamp; $duration: a duration.
+subject-opened = [#{ $incident }] Outage of your services: { $title }
+subject-opened-untitled = [#{ $incident }] Outage of your services
+subject-resolved = [#{ $incident }] Resolved: { $title }
+subject-resolved-untitled = [#{ $incident }] Your services are running again
+greeting = Hello,
+opened-intro = our monitoring has detected an outage that affects { $count ->
+    [one] one of your services
+   *[other] { $count } of your services
+    } (customer { $customer }):
+incident-title = Incident: { $title }
+service-down-since = down since { $since }
+opened-next = We are working on it and will write again when it is resolved. Current status:
+resolved-intro = the outage is over; { $count ->
+    [one] your affected service is
+   *[other] all { $count } of your affected services are
+    } running again (customer { $customer }).
+service-down-for = was down for { $duration }
+resolved-next = The incident report is on our status page:
+footer = This message was sent automatically by your provider's monitoring. Incident number: { $incident }.
+duration-days = { $n ->
+    [one] { $n } day
+   *[other] { $n } days
+    }
+duration-hours = { $n ->
+    [one] { $n } hour
+   *[other] { $n } hours
+    }
+duration-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+    }
+duration-seconds = { $n ->
+    [one] { $n } second
+   *[other] { $n } seconds
+    }

@@ -1,0 +1,36 @@
+# Notifications d'incident, français.
+subject-opened = [#{ $incident }] Panne de vos services : { $title }
+subject-opened-untitled = [#{ $incident }] Panne de vos services
+subject-resolved = [#{ $incident }] Résolu : { $title }
+subject-resolved-untitled = [#{ $incident }] Vos services fonctionnent à nouveau
+greeting = Bonjour,
+opened-intro = notre supervision a détecté une panne qui touche { $count ->
+    [one] un de vos services
+   *[other] { $count } de vos services
+    } (client { $customer }) :
+incident-title = Incident : { $title }
+service-down-since = indisponible depuis le { $since }
+opened-next = Nous y travaillons et vous écrirons à nouveau dès qu'elle sera résolue. État actuel :
+resolved-intro = la panne est terminée : { $count ->
+    [one] votre service touché fonctionne
+   *[other] vos { $count } services touchés fonctionnent
+    } à nouveau (client { $customer }).
+service-down-for = durée de l'interruption : { $duration }
+resolved-next = Le rapport d'incident se trouve sur notre page d'état :
+footer = Ce message a été envoyé automatiquement par la supervision de votre fournisseur. Numéro d'incident : { $incident }.
+duration-days = { $n ->
+    [one] { $n } jour
+   *[other] { $n } jours
+    }
+duration-hours = { $n ->
+    [one] { $n } heure
+   *[other] { $n } heures
+    }
+duration-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+    }
+duration-seconds = { $n ->
+    [one] { $n } seconde
+   *[other] { $n } secondes
+    }

@@ -1,0 +1,43 @@
+# Powiadomienia o incydentach, polski.
+subject-opened = [#{ $incident }] Awaria Twoich usług: { $title }
+subject-opened-untitled = [#{ $incident }] Awaria Twoich usług
+subject-resolved = [#{ $incident }] Rozwiązano: { $title }
+subject-resolved-untitled = [#{ $incident }] Twoje usługi znów działają
+greeting = Dzień dobry,
+opened-intro = nasz monitoring wykrył awarię, która dotyczy { $count ->
+    [one] Twojej usługi
+   *[other] { $count } Twoich usług
+    } (klient { $customer }):
+incident-title = Incydent: { $title }
+service-down-since = niedostępna od { $since }
+opened-next = Pracujemy nad usunięciem awarii i napiszemy ponownie, gdy zostanie rozwiązana. Aktualny stan:
+resolved-intro = awaria została usunięta, { $count ->
+    [one] Twoja usługa znów działa
+    [few] { $count } usługi znów działają
+   *[many] { $count } usług znów działa
+    } (klient { $customer }).
+service-down-for = czas niedostępności: { $duration }
+resolved-next = Raport z incydentu znajdziesz na stronie statusu:
+footer = Ta wiadomość została wysłana automatycznie przez monitoring Twojego dostawcy. Numer incydentu: { $incident }.
+duration-days = { $n ->
+    [one] { $n } dzień
+   *[other] { $n } dni
+    }
+duration-hours = { $n ->
+    [one] { $n } godzina
+    [few] { $n } godziny
+    [many] { $n } godzin
+   *[other] { $n } godziny
+    }
+duration-minutes = { $n ->
+    [one] { $n } minuta
+    [few] { $n } minuty
+    [many] { $n } minut
+   *[other] { $n } minuty
+    }
+duration-seconds = { $n ->
+    [one] { $n } sekunda
+    [few] { $n } sekundy
+    [many] { $n } sekund
+   *[other] { $n } sekundy
+    }

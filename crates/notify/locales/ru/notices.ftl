@@ -1,0 +1,42 @@
+# Уведомления об инцидентах, русский.
+subject-opened = [#{ $incident }] Сбой ваших услуг: { $title }
+subject-opened-untitled = [#{ $incident }] Сбой ваших услуг
+subject-resolved = [#{ $incident }] Устранено: { $title }
+subject-resolved-untitled = [#{ $incident }] Ваши услуги снова работают
+greeting = Здравствуйте,
+opened-intro = наш мониторинг обнаружил сбой, затрагивающий { $count ->
+    [one] { $count } вашу услугу
+    [few] { $count } ваши услуги
+   *[many] { $count } ваших услуг
+    } (клиент { $customer }):
+incident-title = Инцидент: { $title }
+service-down-since = недоступна с { $since }
+opened-next = Мы работаем над устранением и напишем снова, когда сбой будет устранён. Текущее состояние:
+resolved-intro = сбой устранён: { $count ->
+    [one] { $count } затронутая услуга снова работает
+    [few] { $count } затронутые услуги снова работают
+   *[many] { $count } затронутых услуг снова работают
+    } (клиент { $customer }).
+service-down-for = время простоя: { $duration }
+resolved-next = Отчёт об инциденте — на странице состояния:
+footer = Это сообщение отправлено автоматически системой мониторинга вашего провайдера. Номер инцидента: { $incident }.
+duration-days = { $n ->
+    [one] { $n } день
+    [few] { $n } дня
+   *[many] { $n } дней
+    }
+duration-hours = { $n ->
+    [one] { $n } час
+    [few] { $n } часа
+   *[many] { $n } часов
+    }
+duration-minutes = { $n ->
+    [one] { $n } минута
+    [few] { $n } минуты
+   *[many] { $n } минут
+    }
+duration-seconds = { $n ->
+    [one] { $n } секунда
+    [few] { $n } секунды
+   *[many] { $n } секунд
+    }

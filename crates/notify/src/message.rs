@@ -1,0 +1,189 @@
+//! Wrapping a rendered notice into an RFC 5322 multipart message with Tocsin's headers.
+
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use lettre::message::header::{self, HeaderName, HeaderValue, Headers};
+use lettre::message::{Mailbox, Mailboxes, MultiPart, SinglePart};
+use minijinja::Environment;
+
+use crate::locale::Locales;
+use crate::notice::{Envelope, Notice, Sender};
+use crate::render::{render, templates, Rendered};
+use crate::time::rfc5322;
+use crate::NotifyError;
+
+/// Locales and templates, loaded once and shared by every worker.
+pub struct Composer {
+    locales: Locales,
+    templates: Environment<'static>,
+}
+
+impl Composer {
+    /// Loads the compiled-in locales and templates.
+    pub fn new() -> Result<Self, NotifyError> {
+        Ok(Self {
+            locales: Locales::load()?,
+            templates: templates()?,
+        })
+    }
+
+    /// The notice's subject and bodies, e.g. for a page that shows notices without mailing them.
+    pub fn render(&self, notice: &Notice) -> Result<Rendered, NotifyError> {
+        render(&self.locales, &self.templates, notice)
+    }
+
+    /// The full RFC 5322 message for `notice`, from `sender`. The same inputs give the same
+    /// bytes, so a retried outbox row sends an identical message with the same `Message-ID`.
+    pub fn compose(&self, notice: &Notice, sender: &Sender) -> Result<Vec<u8>, NotifyError> {
+        let rendered = self.render(notice)?;
+        let from = mailbox("from", &sender.from)?;
+        let to = mailbox("to", &notice.to)?;
+        if !valid_list_id(&sender.list_id) {
+            return Err(NotifyError::ListId(sender.list_id.clone()));
+        }
+        let date = rfc5322(notice.date).ok_or(NotifyError::Date(notice.date))?;
+        let message_id = format!(
+            "<incident-{}.{}.{}@{}>",
+            notice.incident_id,
+            notice.kind.as_str(),
+            notice.outbox_id,
+            from.email.domain()
+        );
+
+        let mut headers = Headers::new();
+        headers.set(header::From::from(Mailboxes::from(from)));
+        headers.set(header::To::from(Mailboxes::from(to)));
+        headers.set(header::Subject::from(rendered.subject.clone()));
+        raw(&mut headers, "Date", date);
+        raw(&mut headers, "Message-ID", message_id.clone());
+        raw(&mut headers, "Auto-Submitted", "auto-generated".to_owned());
+        // Asks Exchange and Outlook not to answer with out-of-office replies.
+        raw(
+            &mut headers,
+            "X-Auto-Response-Suppress",
+            "OOF, AutoReply".to_owned(),
+        );
+        raw(&mut headers, "List-Id", format!("<{}>", sender.list_id));
+        raw(
+            &mut headers,
+            "Content-Language",
+            notice.language.code().to_owned(),
+        );
+        raw(&mut headers, "MIME-Version", "1.0".to_owned());
+
+        let body = MultiPart::alternative()
+            .boundary(boundary(&message_id, &rendered))
+            .singlepart(SinglePart::plain(rendered.text))
+            .singlepart(SinglePart::html(rendered.html));
+
+        let mut out = headers.to_string().into_bytes();
+        out.extend_from_slice(&body.formatted());
+        Ok(out)
+    }
+}
+
+/// [`Composer::compose`] with locales and templates loaded once for the process.
+pub fn compose(notice: &Notice, sender: &Sender) -> Result<Vec<u8>, NotifyError> {
+    static COMPOSER: OnceLock<Result<Composer, NotifyError>> = OnceLock::new();
+    match COMPOSER.get_or_init(Composer::new) {
+        Ok(composer) => composer.compose(notice, sender),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// The SMTP envelope for `notice`: the bare address of `sender.from` and the contact.
+pub fn envelope(notice: &Notice, sender: &Sender) -> Result<Envelope, NotifyError> {
+    Ok(Envelope {
+        from: mailbox("from", &sender.from)?.email.to_string(),
+        to: mailbox("to", &notice.to)?.email.to_string(),
+    })
+}
+
+fn mailbox(field: &'static str, value: &str) -> Result<Mailbox, NotifyError> {
+    Mailbox::from_str(value.trim()).map_err(|e| NotifyError::Address {
+        field,
+        value: value.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+fn raw(headers: &mut Headers, name: &'static str, value: String) {
+    headers.insert_raw(HeaderValue::new(
+        HeaderName::new_from_ascii_str(name),
+        value,
+    ));
+}
+
+fn valid_list_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 200
+        && id.split('.').all(|atom| {
+            !atom.is_empty() && atom.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// A multipart boundary that depends only on the message, so snapshots and retries are
+/// byte-identical, and that appears in neither body. `=_` cannot occur in quoted-printable or
+/// base64 text; the check covers bodies sent as plain 7bit.
+fn boundary(message_id: &str, rendered: &Rendered) -> String {
+    let mut salt = 0u32;
+    loop {
+        let mut hash = Fnv::new();
+        hash.write(message_id.as_bytes());
+        hash.write(rendered.text.as_bytes());
+        hash.write(rendered.html.as_bytes());
+        hash.write(&salt.to_le_bytes());
+        let candidate = format!("=_tocsin_{:016x}", hash.0);
+        if !rendered.text.contains(&candidate) && !rendered.html.contains(&candidate) {
+            return candidate;
+        }
+        salt = salt.wrapping_add(1);
+    }
+}
+
+/// 64-bit FNV-1a: stable across Rust versions and platforms, unlike `DefaultHasher`.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_ids() {
+        assert!(valid_list_id("status.example.net"));
+        assert!(valid_list_id("notices"));
+        assert!(!valid_list_id(""));
+        assert!(!valid_list_id("a..b"));
+        assert!(!valid_list_id("a b"));
+        assert!(!valid_list_id("x>\r\nBcc: y"));
+    }
+
+    #[test]
+    fn boundary_avoids_the_bodies() {
+        let mut rendered = Rendered {
+            subject: String::new(),
+            text: "hello".to_owned(),
+            html: "<p>hello</p>".to_owned(),
+        };
+        let first = boundary("<a@b>", &rendered);
+        assert_eq!(first, boundary("<a@b>", &rendered));
+        rendered.text = format!("--{first}\r\nContent-Type: text/html");
+        let second = boundary("<a@b>", &rendered);
+        assert_ne!(first, second);
+        assert!(!rendered.text.contains(&second));
+    }
+}

@@ -1,0 +1,78 @@
+//! The notice a contact receives about an incident, as the outbox hands it over.
+
+use tocsin_model::inventory::Language;
+
+/// Which incident event a notice tells about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NoticeKind {
+    /// Services went down (and stayed down past the hold-down).
+    Opened,
+    /// Every service of the incident is back up.
+    Resolved,
+}
+
+impl NoticeKind {
+    /// A lowercase word for identifiers such as the `Message-ID`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Opened => "opened",
+            NoticeKind::Resolved => "resolved",
+        }
+    }
+}
+
+/// One of the customer's affected services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLine {
+    /// The service's id in the inventory.
+    pub id: String,
+    /// Its display name (untrusted: escaped in HTML).
+    pub name: String,
+    /// When it went down, unix seconds UTC.
+    pub down_since: i64,
+    /// When it came back up, unix seconds UTC; `None` while still down.
+    pub back_up_at: Option<i64>,
+}
+
+/// Everything needed to write one e-mail to one contact about one incident event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Opened or resolved.
+    pub kind: NoticeKind,
+    /// The incident's number.
+    pub incident_id: u64,
+    /// The incident's public title; may be empty.
+    pub incident_title: String,
+    /// The customer's display name (untrusted).
+    pub customer_name: String,
+    /// The contact's e-mail address.
+    pub to: String,
+    /// The contact's language.
+    pub language: Language,
+    /// This customer's affected services only.
+    pub services: Vec<ServiceLine>,
+    /// The public status page, linked from the message.
+    pub public_url: String,
+    /// The message's date, unix seconds UTC; also "now" for services still down.
+    pub date: i64,
+    /// The outbox row; makes the `Message-ID` unique and the same across retries.
+    pub outbox_id: u64,
+}
+
+/// Who the notices come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    /// The `From` mailbox, `Name <addr>` or `addr`.
+    pub from: String,
+    /// The `List-Id` identifier, e.g. `status.example.net`, so recipients can filter.
+    pub list_id: String,
+}
+
+/// The SMTP envelope of one message: the return path and the one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// `MAIL FROM` address (bare, no display name).
+    pub from: String,
+    /// `RCPT TO` address.
+    pub to: String,
+}

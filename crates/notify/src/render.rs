@@ -1,0 +1,169 @@
+//! Rendering a notice's subject and its text and HTML bodies from Fluent messages and templates.
+
+use fluent_bundle::{FluentArgs, FluentValue};
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::locale::Locales;
+use crate::notice::{Notice, NoticeKind};
+use crate::time::short_utc;
+use crate::NotifyError;
+
+/// A notice in words, before it is wrapped into MIME.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The subject line (one line, no control characters).
+    pub subject: String,
+    /// The `text/plain` body.
+    pub text: String,
+    /// The `text/html` body; every untrusted string in it is escaped.
+    pub html: String,
+}
+
+/// What the templates see: every sentence already in the contact's language.
+#[derive(Serialize)]
+struct View<'a> {
+    lang: &'static str,
+    subject: &'a str,
+    greeting: String,
+    intro: String,
+    title_line: Option<String>,
+    services: Vec<ServiceView>,
+    next: String,
+    url: String,
+    footer: String,
+}
+
+#[derive(Serialize)]
+struct ServiceView {
+    name: String,
+    id: String,
+    detail: String,
+}
+
+/// Loads the compiled-in templates. File names pick the escaping: `.html` escapes, `.txt` not.
+pub(crate) fn templates() -> Result<Environment<'static>, NotifyError> {
+    let mut env = Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    for (name, source) in [
+        ("notice.txt", include_str!("../templates/notice.txt")),
+        ("notice.html", include_str!("../templates/notice.html")),
+    ] {
+        env.add_template(name, source)
+            .map_err(|e| NotifyError::Template {
+                name,
+                detail: e.to_string(),
+            })?;
+    }
+    Ok(env)
+}
+
+/// Replaces control and bidirectional-override characters with spaces and trims: names come
+/// from inventories and must not break a header line or disguise themselves in a mail client.
+pub(crate) fn clean(s: &str) -> String {
+    let mapped: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    mapped.trim().to_owned()
+}
+
+/// Renders `notice` in its language.
+pub(crate) fn render(
+    locales: &Locales,
+    env: &Environment<'static>,
+    notice: &Notice,
+) -> Result<Rendered, NotifyError> {
+    let lang = notice.language;
+    let title = clean(&notice.incident_title);
+    let customer = clean(&notice.customer_name);
+    let incident = notice.incident_id.to_string();
+    let count = i64::try_from(notice.services.len()).unwrap_or(i64::MAX);
+
+    let mut args = FluentArgs::new();
+    args.set("incident", FluentValue::from(incident.as_str()));
+    args.set("title", FluentValue::from(title.as_str()));
+    args.set("customer", FluentValue::from(customer.as_str()));
+    args.set("count", FluentValue::from(count));
+    let t = |id: &str| locales.text(lang, id, &args);
+
+    let (subject_id, intro_id, next_id) = match (notice.kind, title.is_empty()) {
+        (NoticeKind::Opened, false) => ("subject-opened", "opened-intro", "opened-next"),
+        (NoticeKind::Opened, true) => ("subject-opened-untitled", "opened-intro", "opened-next"),
+        (NoticeKind::Resolved, false) => ("subject-resolved", "resolved-intro", "resolved-next"),
+        (NoticeKind::Resolved, true) => (
+            "subject-resolved-untitled",
+            "resolved-intro",
+            "resolved-next",
+        ),
+    };
+    let subject = clean(&t(subject_id)?);
+
+    let mut services = Vec::with_capacity(notice.services.len());
+    for line in &notice.services {
+        let mut a = FluentArgs::new();
+        let detail = match notice.kind {
+            NoticeKind::Opened => {
+                let since = short_utc(line.down_since).ok_or(NotifyError::Date(line.down_since))?;
+                a.set("since", FluentValue::from(since));
+                locales.text(lang, "service-down-since", &a)?
+            }
+            NoticeKind::Resolved => {
+                let end = line.back_up_at.unwrap_or(notice.date);
+                let span = end.saturating_sub(line.down_since);
+                a.set("duration", FluentValue::from(locales.duration(lang, span)?));
+                locales.text(lang, "service-down-for", &a)?
+            }
+        };
+        services.push(ServiceView {
+            name: clean(&line.name),
+            id: clean(&line.id),
+            detail,
+        });
+    }
+
+    let view = View {
+        lang: lang.code(),
+        subject: &subject,
+        greeting: t("greeting")?,
+        intro: t(intro_id)?,
+        title_line: if title.is_empty() {
+            None
+        } else {
+            Some(t("incident-title")?)
+        },
+        services,
+        next: t(next_id)?,
+        url: clean(&notice.public_url),
+        footer: t("footer")?,
+    };
+    Ok(Rendered {
+        text: render_one(env, "notice.txt", &view)?,
+        html: render_one(env, "notice.html", &view)?,
+        subject,
+    })
+}
+
+fn render_one(
+    env: &Environment<'static>,
+    name: &'static str,
+    view: &View<'_>,
+) -> Result<String, NotifyError> {
+    let template = env.get_template(name).map_err(|e| NotifyError::Template {
+        name,
+        detail: e.to_string(),
+    })?;
+    template.render(view).map_err(|e| NotifyError::Template {
+        name,
+        detail: e.to_string(),
+    })
+}
