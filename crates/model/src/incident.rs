@@ -85,6 +85,8 @@ pub enum IncidentEvent {
         id: IncidentId,
         /// When.
         at_ms: i64,
+        /// Its services with their total down time.
+        services: Vec<IncidentService>,
     },
 }
 
@@ -297,7 +299,11 @@ impl IncidentBook {
             for s in &done.services {
                 self.by_service.remove(&s.service);
             }
-            events.push(IncidentEvent::Resolved { id, at_ms: now_ms });
+            events.push(IncidentEvent::Resolved {
+                id,
+                at_ms: now_ms,
+                services: done.services,
+            });
         }
     }
 }
@@ -495,7 +501,14 @@ mod tests {
             &mut next_id,
             &mut events,
         );
-        assert!(events.contains(&IncidentEvent::Resolved { id: 7, at_ms: 100 }));
+        assert!(events.iter().any(|e| matches!(
+            e,
+            IncidentEvent::Resolved {
+                id: 7,
+                at_ms: 100,
+                ..
+            }
+        )));
         assert_eq!(book.open().len(), 1);
         assert_eq!(book.open()[0].id, 8);
         assert_eq!(book.open()[0].services.len(), 2);

@@ -15,17 +15,27 @@ use serde::Deserialize;
 #[serde(transparent)]
 pub struct Secret(String);
 
-impl Secret {
-    /// The secret itself, for the one place that needs it.
-    #[allow(dead_code)]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
+    }
+}
+
+impl Smtp {
+    /// The notify crate's view of this section.
+    pub fn to_notify(&self) -> tocsin_notify::SmtpConfig {
+        let mut c = tocsin_notify::SmtpConfig::new(self.host.clone(), self.port);
+        c.tls = match self.tls {
+            Tls::None => tocsin_notify::Tls::None,
+            Tls::Starttls => tocsin_notify::Tls::StartTls,
+            Tls::Tls => tocsin_notify::Tls::Tls,
+        };
+        c.username = self.username.clone();
+        c.password = self
+            .password
+            .as_ref()
+            .map(|p| tocsin_notify::Secret::new(p.0.clone()));
+        c
     }
 }
 
@@ -56,7 +66,6 @@ pub struct Config {
 /// `[smtp]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
 pub struct Smtp {
     /// Server host.
     pub host: String,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use tocsin_store::AnyStore;
-use tocsin_web::{Clock, Server};
+use tocsin_web::{Clock, Delivering, Server, Transport};
 
 use crate::config::Config;
 use crate::inventory_cmd;
@@ -82,6 +82,42 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Delivery per the configuration: SMTP when `[smtp]` is set, else notices are only kept.
+fn delivering(config: &Config) -> anyhow::Result<Delivering> {
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let list_id = public_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("tocsin.invalid")
+        .to_owned();
+    let Some(smtp) = &config.smtp else {
+        tracing::warn!("no [smtp] section: notices are queued and kept, not e-mailed");
+        return Ok(Delivering {
+            transport: Transport::Keep,
+            sender: tocsin_notify::Sender {
+                from: format!("Tocsin <status@{list_id}>"),
+                list_id,
+            },
+            public_url,
+        });
+    };
+    let mailer = tocsin_notify::Mailer::new(&smtp.to_notify())
+        .map_err(|e| anyhow::anyhow!("[smtp]: {e}"))?;
+    Ok(Delivering {
+        transport: Transport::Smtp(mailer),
+        sender: tocsin_notify::Sender {
+            from: smtp.from.clone(),
+            list_id,
+        },
+        public_url,
+    })
+}
+
 /// `tocsin serve`.
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
@@ -101,11 +137,14 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let store = AnyStore::connect(&config.database)
             .await
             .with_context(|| "cannot open the database".to_owned())?;
+        let delivering = delivering(&config)?;
         let bound = Server {
             listen: config.listen,
             inventory,
             store,
             clock: Arc::new(SystemClock),
+            hold_down: config.notify.hold_down,
+            delivering,
         }
         .bind()
         .await?;
@@ -143,10 +182,20 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             inventory,
             store,
             clock: Arc::new(SystemClock),
+            hold_down: std::time::Duration::from_secs(5),
+            delivering: Delivering {
+                transport: Transport::Keep,
+                sender: tocsin_notify::Sender {
+                    from: "Demo Hosting <status@demo.example>".to_owned(),
+                    list_id: "status.demo.example".to_owned(),
+                },
+                public_url: format!("http://{}", args.listen),
+            },
         }
         .bind()
         .await?;
         let url = format!("http://{}", bound.addr());
+        let bound = bound.with_public_url(url.clone());
         println!("Tocsin demo: a generated provider, {customers} customers, {services} services, 2 sites.");
         println!("Inventory and database in {}", dir.display());
         println!();
@@ -154,6 +203,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"leaf-dc1-p00-a\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!("Who is down, degraded, affected, at risk:");
         println!("  curl -s {url}/api/v1/impact");
+        println!("After 5 s (the demo's hold-down) the affected customers' e-mails appear at:");
+        println!("  {url}/demo/outbox   (and the incident at {url}/api/v1/incidents)");
         println!("Bring it back:");
         println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"leaf-dc1-p00-a\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!();

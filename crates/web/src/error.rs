@@ -19,6 +19,14 @@ impl ApiError {
         }
     }
 
+    /// No such thing: `404`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
     /// The server could not do it now: `503`.
     pub fn unavailable(message: impl Into<String>) -> Self {
         ApiError {

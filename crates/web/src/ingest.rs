@@ -5,11 +5,14 @@
 use std::sync::{Arc, Mutex};
 
 use tocsin_model::alerts::{AlertKey, LabelIndex, Observations};
-use tocsin_model::{Impact, Inventory, State, VertexId};
-use tocsin_store::{AlertStatus, AnyStore, AssertionChange, NewAlert, Store, StoreError};
+use tocsin_model::{Change, Impact, Inventory, State, VertexId};
+use tocsin_store::{
+    AlertStatus, AnyStore, AssertionChange, IncidentStore, NewAlert, Store, StoreError,
+};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::Live;
+use crate::notices::Incidents;
+use crate::{Clock, Live};
 
 /// How many requests' alerts may share one transaction.
 const MAX_BATCH: usize = 512;
@@ -71,12 +74,9 @@ pub struct Ingestor {
 
 impl Ingestor {
     /// Starts the pipeline task; it ends once every `Ingestor` is dropped and it has drained.
-    pub(crate) fn start(
-        store: Arc<AnyStore>,
-        live: Arc<Mutex<Live>>,
-    ) -> (Ingestor, tokio::task::JoinHandle<()>) {
+    pub(crate) fn start(ctx: Pipeline) -> (Ingestor, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4096);
-        let task = tokio::spawn(run(rx, store, live));
+        let task = tokio::spawn(run(rx, ctx));
         (Ingestor { tx }, task)
     }
 
@@ -93,15 +93,25 @@ impl Ingestor {
     }
 }
 
-/// Rebuilds the live state from what the database says alerts assert.
+/// Rebuilds the live state from what the database says alerts assert and which incidents are
+/// open, and brings the incidents in line with it.
 pub(crate) async fn restore(
     inventory: Arc<Inventory>,
     store: &AnyStore,
+    hold_down_ms: i64,
+    now_ms: i64,
 ) -> Result<Live, StoreError> {
+    let incidents = Incidents::restore(
+        &inventory,
+        store.open_incidents().await?,
+        store.last_incident_id().await?,
+        hold_down_ms,
+    );
     let mut live = Live {
         labels: LabelIndex::new(&inventory),
         observations: Observations::new(),
         impact: Impact::new(Arc::clone(&inventory.graph)),
+        incidents,
         inventory,
     };
     let mut grouped: Vec<(AlertKey, State, Vec<VertexId>)> = Vec::new();
@@ -129,17 +139,44 @@ pub(crate) async fn restore(
     for (v, obs) in changed {
         live.impact.observe(v, obs, &mut changes);
     }
+    let (mut out, mut notices) = (Vec::new(), Vec::new());
+    live.incidents.reconcile(
+        &live.inventory,
+        &live.impact,
+        now_ms,
+        &mut out,
+        &mut notices,
+    );
+    store.record(&out, &notices).await?;
     tracing::info!(
         alerts = live.observations.alerts(),
         not_up = live.impact.not_up().len(),
-        "restored what alerts assert"
+        incident_changes = out.len(),
+        notices = notices.len(),
+        "restored what alerts assert and the open incidents"
     );
     Ok(live)
 }
 
-async fn run(mut rx: mpsc::Receiver<Job>, store: Arc<AnyStore>, live: Arc<Mutex<Live>>) {
+async fn run(mut rx: mpsc::Receiver<Job>, ctx: Pipeline) {
     let mut jobs: Vec<Job> = Vec::new();
-    while let Some(job) = rx.recv().await {
+    loop {
+        let next_due = ctx.live.lock().ok().and_then(|l| l.incidents.next_due());
+        let wait = next_due.map(|due| {
+            let ms = (due - ctx.clock.now_ms()).clamp(0, 60_000);
+            std::time::Duration::from_millis(ms as u64)
+        });
+        let job = match wait {
+            Some(wait) => tokio::select! {
+                job = rx.recv() => job,
+                _ = tokio::time::sleep(wait) => {
+                    step(&ctx, &[], ctx.clock.now_ms()).await;
+                    continue;
+                }
+            },
+            None => rx.recv().await,
+        };
+        let Some(job) = job else { break };
         jobs.push(job);
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -147,7 +184,55 @@ async fn run(mut rx: mpsc::Receiver<Job>, store: Arc<AnyStore>, live: Arc<Mutex<
                 Err(_) => break,
             }
         }
-        commit(&mut jobs, &store, &live).await;
+        commit(&mut jobs, &ctx).await;
+    }
+}
+
+/// What the pipeline task works with.
+pub(crate) struct Pipeline {
+    pub store: Arc<AnyStore>,
+    pub live: Arc<Mutex<Live>>,
+    pub clock: Arc<dyn Clock>,
+    /// Wakes the outbox workers when notices were queued.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+/// Takes engine changes (none for a timer tick) to incidents and due notices, and writes them
+/// in one transaction.
+async fn step(ctx: &Pipeline, changes: &[Change], now_ms: i64) {
+    let (out, notices) = {
+        let Ok(mut live) = ctx.live.lock() else {
+            return;
+        };
+        let live = &mut *live;
+        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        if changes.is_empty() {
+            live.incidents
+                .due(&live.inventory, now_ms, &mut out, &mut notices);
+        } else {
+            live.incidents.apply(
+                &live.inventory,
+                &live.impact,
+                changes,
+                now_ms,
+                &mut out,
+                &mut notices,
+            );
+        }
+        (out, notices)
+    };
+    if out.is_empty() && notices.is_empty() {
+        return;
+    }
+    // The alerts behind these changes are durable already; a crash before this commit is
+    // repaired at the next start by reconciling incidents with the restored impact.
+    if let Err(e) = ctx.store.record(&out, &notices).await {
+        tracing::error!(error = %e, "could not record incident changes");
+        return;
+    }
+    if !notices.is_empty() {
+        tracing::info!(notices = notices.len(), "notices queued");
+        ctx.wake.notify_waiters();
     }
 }
 
@@ -157,7 +242,8 @@ struct Mapped<'a> {
     vertices: Vec<VertexId>,
 }
 
-async fn commit(jobs: &mut Vec<Job>, store: &AnyStore, live: &Mutex<Live>) {
+async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
+    let (store, live) = (&ctx.store, &ctx.live);
     // Map every alert while holding the state briefly; the write happens without it.
     let (mapped, rows, changes) = {
         let Ok(live) = live.lock() else {
@@ -214,14 +300,15 @@ async fn commit(jobs: &mut Vec<Job>, store: &AnyStore, live: &Mutex<Live>) {
         return fail(jobs, &format!("could not store the alerts: {e}"));
     }
     // Durable: now apply, in the order written.
+    let now_ms = ctx.clock.now_ms();
     let mut reports: Vec<Report> = Vec::with_capacity(jobs.len());
+    let mut state_changes = Vec::new();
     {
         let Ok(mut live) = live.lock() else {
             return fail(jobs, "internal state poisoned");
         };
         let live = &mut *live;
         let mut changed = Vec::new();
-        let mut state_changes = Vec::new();
         let mut mapped = mapped.into_iter();
         for job in jobs.iter() {
             let mut report = Report::default();
@@ -258,8 +345,12 @@ async fn commit(jobs: &mut Vec<Job>, store: &AnyStore, live: &Mutex<Live>) {
             tracing::info!(changes = state_changes.len(), "impact changed");
         }
     }
+    // Acknowledge first: the alerts are durable; incidents follow from them.
     for (job, report) in jobs.drain(..).zip(reports) {
         let _ = job.reply.send(Ok(report));
+    }
+    if !state_changes.is_empty() {
+        step(ctx, &state_changes, now_ms).await;
     }
 }
 

@@ -4,6 +4,8 @@
 
 mod error;
 mod ingest;
+mod notices;
+mod outbox;
 mod routes;
 pub mod wire;
 
@@ -13,9 +15,11 @@ use std::sync::{Arc, Mutex};
 
 use tocsin_model::alerts::{LabelIndex, Observations};
 use tocsin_model::{Impact, Inventory};
-use tocsin_store::{AnyStore, Store};
+use tocsin_store::{AnyStore, IncidentStore, Store};
 
 pub use ingest::{Ingestor, Report};
+pub use notices::{Payload, PayloadService};
+pub use outbox::{Delivering, Kept, Transport};
 
 /// Reads the wall clock for the edge of the system; the model never does.
 pub trait Clock: Send + Sync + 'static {
@@ -33,6 +37,10 @@ pub struct Server {
     pub store: AnyStore,
     /// The wall clock.
     pub clock: Arc<dyn Clock>,
+    /// How long a service must stay down before its customer is told.
+    pub hold_down: std::time::Duration,
+    /// How notices are delivered.
+    pub delivering: Delivering,
 }
 
 /// Why the server stopped with an error.
@@ -57,6 +65,7 @@ pub(crate) struct Live {
     pub labels: LabelIndex,
     pub observations: Observations,
     pub impact: Impact,
+    pub incidents: notices::Incidents,
 }
 
 /// Shared by every request.
@@ -65,6 +74,8 @@ pub(crate) struct App {
     pub store: Arc<AnyStore>,
     pub ingestor: Ingestor,
     pub clock: Arc<dyn Clock>,
+    pub kept: outbox::KeptMessages,
+    pub demo: bool,
 }
 
 impl Server {
@@ -72,7 +83,21 @@ impl Server {
     pub async fn bind(self) -> Result<Bound, ServeError> {
         self.store.migrate().await?;
         let store = Arc::new(self.store);
-        let live = ingest::restore(Arc::clone(&self.inventory), &store).await?;
+        let hold_down_ms = self.hold_down.as_millis().min(i64::MAX as u128) as i64;
+        let live = ingest::restore(
+            Arc::clone(&self.inventory),
+            &store,
+            hold_down_ms,
+            self.clock.now_ms(),
+        )
+        .await?;
+        if matches!(&*store, AnyStore::Sqlite(_)) {
+            // One instance owns an SQLite database: claims left by a crash are given back.
+            let released = store.release_claims().await?;
+            if released > 0 {
+                tracing::info!(released, "notices claimed before a crash go out again");
+            }
+        }
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|source| ServeError::Listen {
@@ -89,6 +114,7 @@ impl Server {
             store,
             live,
             clock: self.clock,
+            delivering: self.delivering,
         })
     }
 }
@@ -100,12 +126,19 @@ pub struct Bound {
     store: Arc<AnyStore>,
     live: Live,
     clock: Arc<dyn Clock>,
+    delivering: Delivering,
 }
 
 impl Bound {
     /// The address actually listened on (useful with port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Sets the status page URL the notices link to, once the address is known.
+    pub fn with_public_url(mut self, url: String) -> Self {
+        self.delivering.public_url = url;
+        self
     }
 
     /// Serves until `shutdown` completes; then finishes the requests in flight and what they
@@ -116,12 +149,31 @@ impl Bound {
     ) -> Result<(), ServeError> {
         let addr = self.addr;
         let live = Arc::new(Mutex::new(self.live));
-        let (ingestor, pipeline) = Ingestor::start(Arc::clone(&self.store), Arc::clone(&live));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let (ingestor, pipeline) = Ingestor::start(ingest::Pipeline {
+            store: Arc::clone(&self.store),
+            live: Arc::clone(&live),
+            clock: Arc::clone(&self.clock),
+            wake: Arc::clone(&wake),
+        });
+        let kept = outbox::KeptMessages::default();
+        let demo = matches!(self.delivering.transport, Transport::Keep);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(outbox::work(
+            Arc::clone(&self.store),
+            self.delivering,
+            Arc::clone(&self.clock),
+            wake,
+            stopped,
+            Arc::clone(&kept),
+        ));
         let app = Arc::new(App {
             live,
             store: self.store,
             ingestor,
             clock: self.clock,
+            kept,
+            demo,
         });
         tracing::info!(%addr, "listening on http://{addr}");
         let router = routes::router(Arc::clone(&app));
@@ -132,6 +184,15 @@ impl Bound {
         drop(app);
         if let Err(e) = pipeline.await {
             tracing::error!(error = %e, "ingestion task failed");
+        }
+        // Let the outbox finish the deliveries in flight, within a bound.
+        let _ = stop.send(true);
+        match tokio::time::timeout(std::time::Duration::from_secs(30), worker).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "outbox worker failed"),
+            Err(_) => tracing::warn!(
+                "outbox deliveries still in flight after 30 s: leaving them to the next start"
+            ),
         }
         tracing::info!("stopped");
         served.map_err(|source| ServeError::Listen { addr, source })

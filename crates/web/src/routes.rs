@@ -3,13 +3,15 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::State as Ext;
 use axum::http::StatusCode;
+use axum::response::Html;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tocsin_model::summary::Summary;
-use tocsin_store::Store;
+use tocsin_store::{IncidentRow, IncidentStore, Store};
 
 use crate::error::ApiError;
 use crate::{wire, App};
@@ -22,6 +24,11 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/v1/alerts", post(generic))
         .route("/api/v1/alerts/unmatched", get(unmatched))
         .route("/api/v1/impact", get(impact))
+        .route("/api/v1/incidents", get(incidents))
+        .route("/api/v1/incidents/{id}", get(incident))
+        .route("/api/v1/incidents/{id}/updates", post(add_update))
+        .route("/api/v1/outbox", get(outbox))
+        .route("/demo/outbox", get(demo_outbox))
         .with_state(app)
 }
 
@@ -89,4 +96,167 @@ async fn impact(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> 
         "affected_customers": s.affected,
         "at_risk_customers": s.at_risk,
     })))
+}
+
+fn incident_json(i: &IncidentRow) -> serde_json::Value {
+    let services: Vec<serde_json::Value> = i
+        .services
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "service": s.service,
+                "customer": s.customer,
+                "down": s.down_since_ms.is_some(),
+                "down_since_ms": s.down_since_ms,
+                "down_total_ms": s.down_total_ms,
+                "first_down_ms": s.first_down_ms,
+                "announced": s.announced,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "id": i.id,
+        "status": i.status,
+        "title": i.title,
+        "roots": i.roots,
+        "opened_ms": i.opened_ms,
+        "resolved_ms": i.resolved_ms,
+        "services": services,
+    })
+}
+
+fn store_error(e: tocsin_store::StoreError) -> ApiError {
+    tracing::warn!(error = %e, "database request failed");
+    ApiError::unavailable(e.to_string())
+}
+
+async fn incidents(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+    let list = app.store.incidents(100).await.map_err(store_error)?;
+    let list: Vec<serde_json::Value> = list.iter().map(incident_json).collect();
+    Ok(Json(serde_json::json!({ "incidents": list })))
+}
+
+async fn incident(
+    Ext(app): Ext<Arc<App>>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Some(i) = app.store.incident(id).await.map_err(store_error)? else {
+        return Err(ApiError::not_found(format!("no incident {id}")));
+    };
+    let updates: Vec<serde_json::Value> = app
+        .store
+        .updates(id)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|u| serde_json::json!({"id": u.id, "status": u.status, "body": u.body, "public": u.public, "at_ms": u.at_ms}))
+        .collect();
+    let mut body = incident_json(&i);
+    body["updates"] = serde_json::Value::from(updates);
+    Ok(Json(body))
+}
+
+/// A public update or an internal note on an incident.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUpdate {
+    status: String,
+    body: String,
+    #[serde(default = "yes")]
+    public: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+const STATUSES: [&str; 4] = ["investigating", "identified", "monitoring", "resolved"];
+
+async fn add_update(
+    Ext(app): Ext<Arc<App>>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let update: NewUpdate = wire::parse(&body).map_err(ApiError::bad_request)?;
+    if !STATUSES.contains(&update.status.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "status: `{}` is not one of {}",
+            update.status,
+            STATUSES.join(", ")
+        )));
+    }
+    if update.body.trim().is_empty() {
+        return Err(ApiError::bad_request("body: an update needs some text"));
+    }
+    if app.store.incident(id).await.map_err(store_error)?.is_none() {
+        return Err(ApiError::not_found(format!("no incident {id}")));
+    }
+    let seq = app
+        .store
+        .add_update(
+            id,
+            &update.status,
+            &update.body,
+            update.public,
+            app.clock.now_ms(),
+        )
+        .await
+        .map_err(store_error)?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": seq }))))
+}
+
+async fn outbox(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+    let counts = app.store.outbox_counts().await.map_err(store_error)?;
+    let latest: Vec<serde_json::Value> = app
+        .store
+        .notices(200)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(row, state, error)| {
+            serde_json::json!({
+                "id": row.id, "incident": row.notice.incident_id, "customer": row.notice.customer,
+                "contact": row.notice.contact, "kind": row.notice.kind, "state": state,
+                "attempts": row.attempts, "last_error": error,
+            })
+        })
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "counts": counts, "latest": latest }),
+    ))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The demo's "mailbox": every notice it would have sent, newest first.
+async fn demo_outbox(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+    if !app.demo {
+        return Err(ApiError::not_found(
+            "the demo outbox exists only under `tocsin demo`",
+        ));
+    }
+    let kept = app
+        .kept
+        .lock()
+        .map_err(|_| ApiError::unavailable("internal state poisoned"))?;
+    let mut page = String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tocsin demo outbox</title></head><body><h1>Notices the demo sent</h1>");
+    if kept.is_empty() {
+        page.push_str(
+            "<p>None yet. Fail a switch with the <code>curl</code> line the demo printed.</p>",
+        );
+    }
+    for k in kept.iter().rev() {
+        page.push_str(&format!(
+            "<h2>#{} to {}</h2><pre>{}</pre>",
+            k.id,
+            escape(&k.to),
+            escape(&k.message)
+        ));
+    }
+    page.push_str("</body></html>");
+    Ok(Html(page))
 }

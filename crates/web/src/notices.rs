@@ -1,0 +1,405 @@
+//! From impact changes to incidents and due notices: keeps the incident book, holds notices
+//! back until a service has stayed down for the hold-down, and writes incident changes and the
+//! notices they make due in one transaction.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use tocsin_model::incident::{
+    IncidentBook, IncidentEvent, IncidentId, IncidentService, OpenIncident,
+};
+use tocsin_model::inventory::NONE;
+use tocsin_model::{Change, Impact, Inventory, VertexId};
+use tocsin_store::{IncidentChange, IncidentRow, NewNotice};
+
+/// What a queued notice renders from, fixed when it is queued.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Payload {
+    /// Headline of the incident.
+    pub title: String,
+    /// The customer's display name.
+    pub customer_name: String,
+    /// The customer's affected services.
+    pub services: Vec<PayloadService>,
+}
+
+/// One service in a notice.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PayloadService {
+    /// Service id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Start of the (last) outage, ms.
+    pub down_since_ms: i64,
+    /// End of it, ms; with `down_since_ms` it spans the total down time in the incident.
+    pub back_up_ms: Option<i64>,
+}
+
+/// Incidents and the notices they cause.
+pub(crate) struct Incidents {
+    book: IncidentBook,
+    last_id: i64,
+    hold_down_ms: i64,
+    /// (due, incident, service): announcements waiting for the hold-down.
+    pending: BinaryHeap<Reverse<(i64, IncidentId, VertexId)>>,
+    /// (incident, customer) pairs whose contacts got the "opened" notice.
+    told: HashSet<(IncidentId, u32)>,
+    /// Headlines of open incidents, kept for their resolution notices.
+    titles: HashMap<IncidentId, String>,
+}
+
+impl Incidents {
+    /// Resumes from the store's open incidents.
+    pub fn restore(
+        inventory: &Inventory,
+        open: Vec<IncidentRow>,
+        last_id: i64,
+        hold_down_ms: i64,
+    ) -> Self {
+        let mut told = HashSet::new();
+        let mut pending = BinaryHeap::new();
+        let mut incidents = Vec::new();
+        let mut titles = HashMap::new();
+        for row in open {
+            let mut services = Vec::new();
+            for s in row.services {
+                let Some(v) = inventory.graph.find(&s.service) else {
+                    continue;
+                };
+                if s.announced {
+                    if let Some(c) = customer_of(inventory, v) {
+                        told.insert((row.id, c));
+                    }
+                } else if let Some(since) = s.down_since_ms {
+                    pending.push(Reverse((since + hold_down_ms, row.id, v)));
+                }
+                services.push(tocsin_model::incident::IncidentService {
+                    service: v,
+                    down_since_ms: s.down_since_ms,
+                    down_total_ms: s.down_total_ms,
+                    announced: s.announced,
+                });
+            }
+            titles.insert(row.id, row.title.clone());
+            let roots = row
+                .roots
+                .iter()
+                .filter_map(|r| inventory.graph.find(r))
+                .collect();
+            incidents.push(OpenIncident {
+                id: row.id,
+                roots,
+                services,
+            });
+        }
+        Incidents {
+            book: IncidentBook::restore(incidents),
+            last_id,
+            hold_down_ms,
+            pending,
+            told,
+            titles,
+        }
+    }
+
+    /// The next moment a held-back notice may become due.
+    pub fn next_due(&self) -> Option<i64> {
+        self.pending.peek().map(|Reverse((due, _, _))| *due)
+    }
+
+    /// Brings incidents in line with the engine (after a restart).
+    pub fn reconcile(
+        &mut self,
+        inventory: &Inventory,
+        impact: &Impact,
+        now_ms: i64,
+        out: &mut Vec<IncidentChange>,
+        notices: &mut Vec<NewNotice>,
+    ) {
+        let mut events = Vec::new();
+        let mut last = self.last_id;
+        let mut next_id = || {
+            last += 1;
+            last
+        };
+        self.book.reconcile(
+            impact,
+            |v| inventory.service_of(v).is_some(),
+            now_ms,
+            &mut next_id,
+            &mut events,
+        );
+        self.last_id = last;
+        self.handle(inventory, &events, now_ms, out, notices);
+    }
+
+    /// Takes one step of engine changes.
+    pub fn apply(
+        &mut self,
+        inventory: &Inventory,
+        impact: &Impact,
+        changes: &[Change],
+        now_ms: i64,
+        out: &mut Vec<IncidentChange>,
+        notices: &mut Vec<NewNotice>,
+    ) {
+        let mut events = Vec::new();
+        let mut last = self.last_id;
+        let mut next_id = || {
+            last += 1;
+            last
+        };
+        self.book.apply(
+            impact,
+            changes,
+            |v| inventory.service_of(v).is_some(),
+            now_ms,
+            &mut next_id,
+            &mut events,
+        );
+        self.last_id = last;
+        self.handle(inventory, &events, now_ms, out, notices);
+    }
+
+    fn handle(
+        &mut self,
+        inventory: &Inventory,
+        events: &[IncidentEvent],
+        now_ms: i64,
+        out: &mut Vec<IncidentChange>,
+        notices: &mut Vec<NewNotice>,
+    ) {
+        let name = |v: VertexId| inventory.graph.name(v).to_owned();
+        for e in events {
+            match e {
+                IncidentEvent::Opened { id, roots } => {
+                    let headline = title(inventory, roots);
+                    self.titles.insert(*id, headline.clone());
+                    out.push(IncidentChange::Open {
+                        id: *id,
+                        title: headline,
+                        roots: roots.iter().map(|&r| name(r)).collect(),
+                        at_ms: now_ms,
+                    });
+                }
+                IncidentEvent::Rooted { id, roots } => out.push(IncidentChange::Roots {
+                    id: *id,
+                    roots: roots.iter().map(|&r| name(r)).collect(),
+                }),
+                IncidentEvent::ServiceDown { id, service, at_ms } => {
+                    out.push(IncidentChange::ServiceDown {
+                        id: *id,
+                        service: name(*service),
+                        customer: customer_of(inventory, *service)
+                            .map(|c| inventory.customer_id(c).to_owned()),
+                        at_ms: *at_ms,
+                    });
+                    self.pending
+                        .push(Reverse((at_ms + self.hold_down_ms, *id, *service)));
+                }
+                IncidentEvent::ServiceUp {
+                    id,
+                    service,
+                    down_total_ms,
+                    ..
+                } => out.push(IncidentChange::ServiceUp {
+                    id: *id,
+                    service: name(*service),
+                    down_total_ms: *down_total_ms,
+                }),
+                IncidentEvent::Resolved {
+                    id,
+                    at_ms,
+                    services,
+                } => {
+                    out.push(IncidentChange::Resolve {
+                        id: *id,
+                        at_ms: *at_ms,
+                    });
+                    self.resolved(inventory, *id, *at_ms, services, notices);
+                }
+            }
+        }
+        self.due(inventory, now_ms, out, notices);
+    }
+
+    /// Announces every service that has stayed down for the hold-down.
+    pub fn due(
+        &mut self,
+        inventory: &Inventory,
+        now_ms: i64,
+        out: &mut Vec<IncidentChange>,
+        notices: &mut Vec<NewNotice>,
+    ) {
+        while let Some(&Reverse((due, id, service))) = self.pending.peek() {
+            if due > now_ms {
+                break;
+            }
+            self.pending.pop();
+            let Some(incident) = self.book.get(id) else {
+                continue; // resolved within the hold-down: recorded, nobody told
+            };
+            let Some(entry) = incident.services.iter().find(|s| s.service == service) else {
+                continue;
+            };
+            let Some(since) = entry.down_since_ms else {
+                continue; // back up within the hold-down
+            };
+            if since + self.hold_down_ms > now_ms {
+                continue; // a later outage of the same service: its own entry is queued
+            }
+            if entry.announced {
+                continue;
+            }
+            self.book.announce(id, service);
+            out.push(IncidentChange::Announce {
+                id,
+                service: inventory.graph.name(service).to_owned(),
+            });
+            let Some(customer) = customer_of(inventory, service) else {
+                continue;
+            };
+            if !self.told.insert((id, customer)) {
+                continue; // one "opened" notice per customer and incident
+            }
+            let Some(incident) = self.book.get(id) else {
+                continue;
+            };
+            // The notice lists every service of this customer down in the incident now.
+            let services: Vec<PayloadService> = incident
+                .services
+                .iter()
+                .filter(|s| {
+                    s.down_since_ms.is_some() && customer_of(inventory, s.service) == Some(customer)
+                })
+                .map(|s| {
+                    service_line(
+                        inventory,
+                        s.service,
+                        s.down_since_ms.unwrap_or(now_ms),
+                        None,
+                    )
+                })
+                .collect();
+            let headline = self
+                .titles
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| title(inventory, &incident.roots));
+            queue(
+                inventory, id, customer, "opened", &headline, services, now_ms, notices,
+            );
+        }
+    }
+
+    /// Tells every customer told of the incident that it is over, with each of their
+    /// services' total down time.
+    fn resolved(
+        &mut self,
+        inventory: &Inventory,
+        id: IncidentId,
+        at_ms: i64,
+        services: &[IncidentService],
+        notices: &mut Vec<NewNotice>,
+    ) {
+        let mut customers: Vec<u32> = self
+            .told
+            .iter()
+            .filter(|(i, _)| *i == id)
+            .map(|(_, c)| *c)
+            .collect();
+        customers.sort_unstable();
+        let roots: Vec<VertexId> = Vec::new();
+        for customer in customers {
+            self.told.remove(&(id, customer));
+            let lines: Vec<PayloadService> = services
+                .iter()
+                .filter(|s| customer_of(inventory, s.service) == Some(customer))
+                .map(|s| service_line(inventory, s.service, at_ms - s.down_ms(at_ms), Some(at_ms)))
+                .collect();
+            let title = self
+                .titles
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| title(inventory, &roots));
+            queue(
+                inventory, id, customer, "resolved", &title, lines, at_ms, notices,
+            );
+        }
+        self.titles.remove(&id);
+    }
+}
+
+fn customer_of(inventory: &Inventory, v: VertexId) -> Option<u32> {
+    inventory
+        .service_of(v)
+        .map(|s| s.customer)
+        .filter(|&c| c != NONE)
+}
+
+fn service_line(
+    inventory: &Inventory,
+    v: VertexId,
+    since: i64,
+    back: Option<i64>,
+) -> PayloadService {
+    let name = inventory
+        .service_of(v)
+        .map(|s| inventory.texts.get(s.name))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| inventory.graph.name(v));
+    PayloadService {
+        id: inventory.graph.name(v).to_owned(),
+        name: name.to_owned(),
+        down_since_ms: since,
+        back_up_ms: back,
+    }
+}
+
+/// A headline from the root causes: "leaf-dc1-p00-a (switch)", or the first few.
+fn title(inventory: &Inventory, roots: &[VertexId]) -> String {
+    let mut parts: Vec<String> = roots
+        .iter()
+        .take(3)
+        .map(|&r| format!("{} ({})", inventory.graph.name(r), inventory.kind_of(r)))
+        .collect();
+    if roots.len() > 3 {
+        parts.push(format!("and {} more", roots.len() - 3));
+    }
+    parts.join(", ")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn queue(
+    inventory: &Inventory,
+    id: IncidentId,
+    customer: u32,
+    kind: &str,
+    title: &str,
+    services: Vec<PayloadService>,
+    now_ms: i64,
+    notices: &mut Vec<NewNotice>,
+) {
+    let Some(c) = inventory.customers.get(customer as usize) else {
+        return;
+    };
+    let payload = Payload {
+        title: title.to_owned(),
+        customer_name: c.name.to_string(),
+        services,
+    };
+    let payload = serde_json::to_string(&payload).unwrap_or_default();
+    for contact in c.contacts.iter() {
+        notices.push(NewNotice {
+            incident_id: id,
+            customer: inventory.customer_id(customer).to_owned(),
+            contact: contact.email.to_string(),
+            language: contact.language.code().to_owned(),
+            kind: kind.to_owned(),
+            payload: payload.clone(),
+            created_ms: now_ms,
+        });
+    }
+}

@@ -1,0 +1,209 @@
+//! The outbox worker: claims due notices, renders them, delivers them over SMTP (or keeps
+//! them, in the demo), and records how each delivery ended; failures retry with backoff.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tocsin_model::inventory::Language;
+use tocsin_notify::{Composer, Envelope, Mailer, Notice, NoticeKind, Outcome, Sender, ServiceLine};
+use tocsin_store::{AnyStore, Delivery, IncidentStore, OutboxRow};
+use tokio::sync::{watch, Notify};
+
+use crate::notices::Payload;
+use crate::Clock;
+
+/// How long a claimed notice is reserved for the worker that claimed it.
+const LEASE_MS: i64 = 60_000;
+/// Notices claimed at once.
+const BATCH: i64 = 512;
+/// Attempts before a notice that keeps failing temporarily is given up.
+const MAX_ATTEMPTS: i64 = 60;
+
+/// Where notices go.
+pub enum Transport {
+    /// A real SMTP server.
+    Smtp(Mailer),
+    /// Nowhere: composed and kept in memory to be shown at `/demo/outbox`.
+    Keep,
+}
+
+/// How notices are delivered.
+pub struct Delivering {
+    /// SMTP or kept.
+    pub transport: Transport,
+    /// From and List-Id.
+    pub sender: Sender,
+    /// Linked from every message.
+    pub public_url: String,
+}
+
+/// A message kept by [`Transport::Keep`].
+#[derive(Debug, Clone)]
+pub struct Kept {
+    /// Outbox row.
+    pub id: i64,
+    /// Recipient.
+    pub to: String,
+    /// The whole message.
+    pub message: String,
+}
+
+/// The last messages kept, newest last.
+pub(crate) type KeptMessages = Arc<Mutex<VecDeque<Kept>>>;
+
+/// Backoff after `attempts` failed tries: 1 s, 2 s, 4 s… at most 30 s, so that mail flows
+/// again soon after the SMTP server returns.
+fn backoff_ms(attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 6) - 1;
+    (1000i64 << exp).min(30_000)
+}
+
+fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
+    let payload: Payload = serde_json::from_str(&row.notice.payload)
+        .map_err(|e| format!("outbox row {}: unreadable payload: {e}", row.id))?;
+    let kind = match row.notice.kind.as_str() {
+        "opened" => NoticeKind::Opened,
+        "resolved" => NoticeKind::Resolved,
+        other => return Err(format!("outbox row {}: unknown kind `{other}`", row.id)),
+    };
+    Ok(Notice {
+        kind,
+        incident_id: row.notice.incident_id.max(0) as u64,
+        incident_title: payload.title,
+        customer_name: payload.customer_name,
+        to: row.notice.contact.clone(),
+        language: Language::from_code(&row.notice.language).unwrap_or_default(),
+        services: payload
+            .services
+            .into_iter()
+            .map(|s| ServiceLine {
+                id: s.id,
+                name: s.name,
+                down_since: s.down_since_ms.div_euclid(1000),
+                back_up_at: s.back_up_ms.map(|ms| ms.div_euclid(1000)),
+            })
+            .collect(),
+        public_url: public_url.to_owned(),
+        date: row.notice.created_ms.div_euclid(1000),
+        outbox_id: row.id.max(0) as u64,
+    })
+}
+
+/// Runs until `stop` turns true, finishing the batch in hand.
+pub(crate) async fn work(
+    store: Arc<AnyStore>,
+    delivering: Delivering,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+    kept: KeptMessages,
+) {
+    let composer = match Composer::new() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load the notice templates: no notice will be sent");
+            return;
+        }
+    };
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let rows = match store.claim_notices(clock.now_ms(), BATCH, LEASE_MS).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox: cannot claim notices");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if rows.is_empty() {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let results = deliver(&rows, &composer, &delivering, &kept).await;
+        let now = clock.now_ms();
+        let attempts = |id: i64| rows.iter().find(|r| r.id == id).map_or(1, |r| r.attempts);
+        let results: Vec<(i64, Delivery)> = results
+            .into_iter()
+            .map(|(id, outcome)| {
+                let d = match outcome {
+                    Outcome::Delivered => Delivery::Sent { message_key: None },
+                    Outcome::Failed { reason } => Delivery::Failed { error: reason },
+                    Outcome::Retry { reason } if attempts(id) >= MAX_ATTEMPTS => Delivery::Failed {
+                        error: format!("gave up after {MAX_ATTEMPTS} attempts: {reason}"),
+                    },
+                    Outcome::Retry { reason } => Delivery::Retry {
+                        next_ms: now + backoff_ms(attempts(id)),
+                        error: reason,
+                    },
+                };
+                (id, d)
+            })
+            .collect();
+        let sent = results
+            .iter()
+            .filter(|(_, d)| matches!(d, Delivery::Sent { .. }))
+            .count();
+        if let Err(e) = store.finish_notices(&results, now).await {
+            // The leases run out and the notices go again: a duplicate rather than a loss.
+            tracing::error!(error = %e, "outbox: cannot record deliveries");
+        }
+        tracing::info!(claimed = rows.len(), sent, "outbox batch done");
+    }
+}
+
+async fn deliver(
+    rows: &[OutboxRow],
+    composer: &Composer,
+    delivering: &Delivering,
+    kept: &KeptMessages,
+) -> Vec<(i64, Outcome)> {
+    let mut results = Vec::new();
+    let mut batch: Vec<(u64, Envelope, Vec<u8>)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let composed = notice_of(row, &delivering.public_url).and_then(|notice| {
+            let message = composer
+                .compose(&notice, &delivering.sender)
+                .map_err(|e| e.to_string())?;
+            let envelope =
+                tocsin_notify::envelope(&notice, &delivering.sender).map_err(|e| e.to_string())?;
+            Ok((envelope, message))
+        });
+        match composed {
+            Ok((envelope, message)) => batch.push((row.id as u64, envelope, message)),
+            Err(reason) => {
+                tracing::error!(outbox = row.id, %reason, "cannot compose notice");
+                results.push((row.id, Outcome::Failed { reason }));
+            }
+        }
+    }
+    match &delivering.transport {
+        Transport::Smtp(mailer) => {
+            for (id, outcome) in mailer.send_batch(batch).await {
+                results.push((id as i64, outcome));
+            }
+        }
+        Transport::Keep => {
+            if let Ok(mut kept) = kept.lock() {
+                for (id, envelope, message) in batch {
+                    kept.push_back(Kept {
+                        id: id as i64,
+                        to: envelope.to,
+                        message: String::from_utf8_lossy(&message).into_owned(),
+                    });
+                    while kept.len() > 500 {
+                        kept.pop_front();
+                    }
+                    results.push((id as i64, Outcome::Delivered));
+                }
+            }
+        }
+    }
+    results
+}
