@@ -10,9 +10,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 /// A running server and where it listens.
-struct Running {
-    child: Child,
-    addr: String,
+pub(crate) struct Running {
+    pub child: Child,
+    pub addr: String,
 }
 
 impl Drop for Running {
@@ -22,7 +22,7 @@ impl Drop for Running {
     }
 }
 
-fn start(config: &Path) -> Running {
+pub(crate) fn start(config: &Path) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tocsin"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -46,7 +46,7 @@ fn start(config: &Path) -> Running {
 }
 
 /// A minimal HTTP/1.1 exchange; returns the status and the body.
-fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
@@ -65,7 +65,7 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     (status, body)
 }
 
-fn json_of(body: &str) -> Value {
+pub(crate) fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
@@ -87,7 +87,7 @@ fn setup(database: Option<String>) -> (tempfile::TempDir, PathBuf) {
     (dir, config)
 }
 
-fn alertmanager(status: &str, labels: Value, fingerprint: &str) -> String {
+pub(crate) fn alertmanager(status: &str, labels: Value, fingerprint: &str) -> String {
     json!({
         "version": "4", "status": status, "receiver": "tocsin", "groupKey": "{}:{}",
         "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am",
@@ -248,7 +248,7 @@ fn run_scenario(database: Option<String>) {
 }
 
 /// Sends SIGTERM through the `kill` command (no libc in the tests).
-fn unsafe_sigterm(child: &Child) {
+pub(crate) fn unsafe_sigterm(child: &Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
