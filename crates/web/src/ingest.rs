@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use tocsin_model::alerts::{AlertKey, LabelIndex, Observations};
 use tocsin_model::{Change, Impact, Inventory, State, VertexId};
 use tocsin_store::{
-    AlertStatus, AnyStore, AssertionChange, IncidentStore, NewAlert, Store, StoreError,
+    AlertStatus, AnyStore, AssertionChange, IncidentChange, IncidentStore, NewAlert, NewNotice,
+    Store, StoreError,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -74,9 +75,23 @@ pub struct Ingestor {
 
 impl Ingestor {
     /// Starts the pipeline task; it ends once every `Ingestor` is dropped and it has drained.
-    pub(crate) fn start(ctx: Pipeline) -> (Ingestor, tokio::task::JoinHandle<()>) {
+    pub(crate) fn start(parts: PipelineParts) -> (Ingestor, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4096);
-        let task = tokio::spawn(run(rx, ctx));
+        let (records, pending) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(write_records(pending, Arc::clone(&parts.store), parts.wake));
+        let ctx = Pipeline {
+            store: parts.store,
+            live: parts.live,
+            clock: parts.clock,
+            records,
+        };
+        let task = tokio::spawn(async move {
+            run(rx, ctx).await;
+            // `run` dropped the last sender of records: the writer drains and stops.
+            if let Err(e) = writer.await {
+                tracing::error!(error = %e, "incident writer failed");
+            }
+        });
         (Ingestor { tx }, task)
     }
 
@@ -170,7 +185,7 @@ async fn run(mut rx: mpsc::Receiver<Job>, ctx: Pipeline) {
             Some(wait) => tokio::select! {
                 job = rx.recv() => job,
                 _ = tokio::time::sleep(wait) => {
-                    step(&ctx, &[], ctx.clock.now_ms()).await;
+                    step(&ctx, &[], ctx.clock.now_ms());
                     continue;
                 }
             },
@@ -193,13 +208,25 @@ pub(crate) struct Pipeline {
     pub store: Arc<AnyStore>,
     pub live: Arc<Mutex<Live>>,
     pub clock: Arc<dyn Clock>,
+    /// To the incident writer.
+    records: mpsc::UnboundedSender<Record>,
+}
+
+/// What the pipeline is started with.
+pub(crate) struct PipelineParts {
+    pub store: Arc<AnyStore>,
+    pub live: Arc<Mutex<Live>>,
+    pub clock: Arc<dyn Clock>,
     /// Wakes the outbox workers when notices were queued.
     pub wake: Arc<tokio::sync::Notify>,
 }
 
-/// Takes engine changes (none for a timer tick) to incidents and due notices, and writes them
-/// in one transaction.
-async fn step(ctx: &Pipeline, changes: &[Change], now_ms: i64) {
+/// Incident changes and the notices they make due, on their way to the database.
+type Record = (Vec<IncidentChange>, Vec<NewNotice>);
+
+/// Takes engine changes (none for a timer tick) to incidents and due notices, and hands them
+/// to the writer, which commits them in order while the pipeline goes on with the next alerts.
+fn step(ctx: &Pipeline, changes: &[Change], now_ms: i64) {
     let (out, notices) = {
         let Ok(mut live) = ctx.live.lock() else {
             return;
@@ -224,15 +251,46 @@ async fn step(ctx: &Pipeline, changes: &[Change], now_ms: i64) {
     if out.is_empty() && notices.is_empty() {
         return;
     }
-    // The alerts behind these changes are durable already; a crash before this commit is
-    // repaired at the next start by reconciling incidents with the restored impact.
-    if let Err(e) = ctx.store.record(&out, &notices).await {
-        tracing::error!(error = %e, "could not record incident changes");
-        return;
+    if ctx.records.send((out, notices)).is_err() {
+        tracing::error!(
+            "incident writer stopped: changes lost until the next start reconciles them"
+        );
     }
-    if !notices.is_empty() {
-        tracing::info!(notices = notices.len(), "notices queued");
-        ctx.wake.notify_waiters();
+}
+
+/// Commits incident changes and notices in order, several steps per transaction when they
+/// queue up. The alerts behind them are durable already: a crash before a commit here is
+/// repaired at the next start by reconciling incidents with the restored impact.
+async fn write_records(
+    mut rx: mpsc::UnboundedReceiver<Record>,
+    store: Arc<AnyStore>,
+    wake: Arc<tokio::sync::Notify>,
+) {
+    while let Some(first) = rx.recv().await {
+        let (mut out, mut notices) = first;
+        while let Ok((o, n)) = rx.try_recv() {
+            out.extend(o);
+            notices.extend(n);
+        }
+        let mut delay = std::time::Duration::from_millis(100);
+        for attempt in 1.. {
+            match store.record(&out, &notices).await {
+                Ok(()) => break,
+                Err(e) if attempt < 6 => {
+                    tracing::warn!(error = %e, attempt, "could not record incident changes; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not record incident changes; the next start reconciles them");
+                    break;
+                }
+            }
+        }
+        if !notices.is_empty() {
+            tracing::info!(notices = notices.len(), "notices queued");
+            wake.notify_one();
+        }
     }
 }
 
@@ -350,7 +408,7 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
         let _ = job.reply.send(Ok(report));
     }
     if !state_changes.is_empty() {
-        step(ctx, &state_changes, now_ms).await;
+        step(ctx, &state_changes, now_ms);
     }
 }
 

@@ -150,7 +150,7 @@ impl Bound {
         let addr = self.addr;
         let live = Arc::new(Mutex::new(self.live));
         let wake = Arc::new(tokio::sync::Notify::new());
-        let (ingestor, pipeline) = Ingestor::start(ingest::Pipeline {
+        let (ingestor, pipeline) = Ingestor::start(ingest::PipelineParts {
             store: Arc::clone(&self.store),
             live: Arc::clone(&live),
             clock: Arc::clone(&self.clock),
