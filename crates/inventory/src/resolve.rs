@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tocsin_model::graph::GraphBuilder;
+use tocsin_model::graph::{GraphBuilder, MAX_REPORTED_CYCLES};
 use tocsin_model::inventory::{Inventory, Service, Site, NONE};
 use tocsin_model::names::Names;
 use tocsin_model::GraphError;
@@ -64,6 +64,14 @@ impl Loader {
             Err(GraphError::Cycles(found)) => {
                 for cycle in &found.cycles {
                     self.cycle(&defined, cycle, &found.names);
+                }
+                if found.cycles.len() >= MAX_REPORTED_CYCLES {
+                    let max = MAX_REPORTED_CYCLES;
+                    if let Some(&(at, _)) = self.diagnostics.last() {
+                        let note =
+                            format!("more dependency cycles: only the first {max} are listed");
+                        self.diagnostics.push((at, note));
+                    }
                 }
                 None
             }

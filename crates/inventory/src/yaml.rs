@@ -76,9 +76,11 @@ impl Node {
         }
     }
 
+    /// Nodes counted against the alias budget: a scalar counts one per [`SCALAR_BYTES`] of
+    /// its text too, so that aliases of a long string cannot copy it without bound.
     fn size(&self) -> usize {
         match self {
-            Node::Scalar { .. } => 1,
+            Node::Scalar { text, .. } => 1 + text.len() / SCALAR_BYTES,
             Node::Seq { items, .. } => 1 + items.iter().map(Node::size).sum::<usize>(),
             Node::Map { entries, .. } => {
                 1 + entries
@@ -103,6 +105,8 @@ pub struct SyntaxError {
 const MAX_DEPTH: usize = 64;
 /// Most nodes that aliases may expand to in one document, against "billion laughs" inputs.
 const MAX_ALIAS_NODES: usize = 1_000_000;
+/// Bytes of scalar text that count as one more node against [`MAX_ALIAS_NODES`].
+const SCALAR_BYTES: usize = 16;
 
 /// Reads one YAML document whose root is a mapping, handing over its top-level entries.
 pub struct Reader<'a> {

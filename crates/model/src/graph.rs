@@ -30,10 +30,15 @@ pub enum GraphError {
     Cycles(Cycles),
 }
 
+/// Most cycles [`GraphBuilder::build`] reports: a graph of `n` vertices can hold far more
+/// cycles than `n`, each as long as `n`.
+pub const MAX_REPORTED_CYCLES: usize = 100;
+
 /// The cycles found, with the vertex names so that they can be reported.
 #[derive(Debug, Clone)]
 pub struct Cycles {
     /// Each cycle lists vertices each of which requires the next; the last requires the first.
+    /// At most [`MAX_REPORTED_CYCLES`] are listed.
     pub cycles: Vec<Vec<VertexId>>,
     /// The names of the vertices.
     pub names: Names,
@@ -309,7 +314,8 @@ impl Graph {
     }
 
     /// Finds cycles among vertices still waiting after Kahn's algorithm, by an iterative
-    /// depth-first search that reports each back edge's cycle once.
+    /// depth-first search that reports each back edge's cycle once (a member listed twice
+    /// is one edge), up to [`MAX_REPORTED_CYCLES`].
     fn find_cycles(&self, waiting: &[u32]) -> Vec<Vec<VertexId>> {
         const WHITE: u8 = 0;
         const GREY: u8 = 1;
@@ -320,6 +326,8 @@ impl Graph {
         let mut path: Vec<VertexId> = Vec::new();
         // Stack of (vertex, next member index into its flattened member list).
         let mut stack: Vec<(VertexId, usize)> = Vec::new();
+        // The vertex whose back edge to `m` was reported last, to skip repeated members.
+        let mut reported_from = vec![VertexId::MAX; n];
         for start in 0..n as u32 {
             if waiting[start as usize] == 0 || colour[start as usize] != WHITE {
                 continue;
@@ -340,9 +348,13 @@ impl Graph {
                             path.push(m);
                             stack.push((m, 0));
                         }
-                        GREY => {
+                        GREY if reported_from[m as usize] != v => {
+                            reported_from[m as usize] = v;
                             if let Some(pos) = path.iter().rposition(|&p| p == m) {
                                 cycles.push(path[pos..].to_vec());
+                                if cycles.len() == MAX_REPORTED_CYCLES {
+                                    return cycles;
+                                }
                             }
                         }
                         _ => {}

@@ -18,52 +18,79 @@ pub struct FailureSets {
 
 impl FailureSets {
     /// Computes `F(v)` for every vertex.
+    ///
+    /// Work per vertex is the sum of its *distinct* members' set sizes, whatever the number of
+    /// times a member or a group is repeated: a member listed `c` times in a group counts `c`
+    /// times towards the threshold but its set is read once per group, and for unions (`all`,
+    /// plain ids) once per vertex.
     pub fn compute(graph: &Graph) -> Self {
         let n = graph.vertex_count();
         // Sets are written in topological order; `ranges` says where each vertex's lies.
         let mut ranges: Vec<(u64, u32)> = vec![(0, 0); n];
         let mut items: Vec<VertexId> = Vec::with_capacity(n * 4);
-        let mut scratch: Vec<VertexId> = Vec::new();
         let mut acc: Vec<VertexId> = Vec::new();
-        for &v in graph.topological_order() {
+        // `in_acc[x] == stamp`: x is in `acc` already; `merged[m] == stamp`: m's set is in.
+        let mut in_acc = vec![0u32; n];
+        let mut merged = vec![0u32; n];
+        let mut count = vec![0u32; n];
+        let mut touched: Vec<VertexId> = Vec::new();
+        let mut distinct: Vec<(VertexId, u32)> = Vec::new();
+        for (i, &v) in graph.topological_order().iter().enumerate() {
+            let stamp = i as u32 + 1;
             acc.clear();
             acc.push(v);
+            in_acc[v as usize] = stamp;
             for g in graph.groups(v) {
                 let members = graph.members(g);
                 let threshold = members.len() as u32 - graph.need(g) + 1;
                 if threshold == 1 {
                     for &m in members {
+                        if merged[m as usize] == stamp {
+                            continue;
+                        }
+                        merged[m as usize] = stamp;
                         let (s, len) = ranges[m as usize];
-                        acc.extend_from_slice(&items[s as usize..s as usize + len as usize]);
+                        for &x in &items[s as usize..s as usize + len as usize] {
+                            if in_acc[x as usize] != stamp {
+                                in_acc[x as usize] = stamp;
+                                acc.push(x);
+                            }
+                        }
                     }
                     continue;
                 }
-                // A vertex failing this group must be in `threshold` members' sets; sets are
-                // sorted, so count runs after one sort of their concatenation.
-                scratch.clear();
-                for &m in members {
+                // A vertex failing this group must be in the sets of members totalling
+                // `threshold` occurrences: count, per vertex, the occurrences whose set holds it.
+                distinct.clear();
+                distinct.extend(members.iter().map(|&m| (m, 1)));
+                distinct.sort_unstable();
+                distinct.dedup_by(|b, a| {
+                    if a.0 == b.0 {
+                        a.1 += b.1;
+                        true
+                    } else {
+                        false
+                    }
+                });
+                for &(m, times) in &distinct {
                     let (s, len) = ranges[m as usize];
-                    scratch.extend_from_slice(&items[s as usize..s as usize + len as usize]);
-                }
-                if scratch.len() < threshold as usize {
-                    continue;
-                }
-                scratch.sort_unstable();
-                let mut i = 0;
-                while i < scratch.len() {
-                    let x = scratch[i];
-                    let mut j = i + 1;
-                    while j < scratch.len() && scratch[j] == x {
-                        j += 1;
+                    for &x in &items[s as usize..s as usize + len as usize] {
+                        if count[x as usize] == 0 {
+                            touched.push(x);
+                        }
+                        count[x as usize] += times;
                     }
-                    if (j - i) as u32 >= threshold {
+                }
+                for &x in &touched {
+                    if count[x as usize] >= threshold && in_acc[x as usize] != stamp {
+                        in_acc[x as usize] = stamp;
                         acc.push(x);
                     }
-                    i = j;
+                    count[x as usize] = 0;
                 }
+                touched.clear();
             }
             acc.sort_unstable();
-            acc.dedup();
             ranges[v as usize] = (items.len() as u64, acc.len() as u32);
             items.extend_from_slice(&acc);
         }

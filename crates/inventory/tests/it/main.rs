@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use tocsin_inventory::load_path;
+mod fuzz_regressions;
 
 /// Set `UPDATE_EXPECTED=1` to rewrite the `.expected` files from the reader's output (then
 /// review the diff before committing).
