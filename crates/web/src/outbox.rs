@@ -15,8 +15,11 @@ use crate::Clock;
 
 /// How long a claimed notice is reserved for the worker that claimed it.
 const LEASE_MS: i64 = 60_000;
-/// Notices claimed at once.
-const BATCH: i64 = 512;
+/// Notices claimed at once: also the most that a crash can deliver twice per batch in flight
+/// (delivered, but not yet recorded as sent).
+const BATCH: i64 = 64;
+/// Batches delivered at the same time, so the SMTP connections never wait for a slow batch.
+const BATCHES_IN_FLIGHT: usize = 4;
 /// Attempts before a notice that keeps failing temporarily is given up.
 const MAX_ATTEMPTS: i64 = 60;
 
@@ -90,7 +93,7 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
     })
 }
 
-/// Runs until `stop` turns true, finishing the batch in hand.
+/// Runs until `stop` turns true, finishing the batches in hand.
 pub(crate) async fn work(
     store: Arc<AnyStore>,
     delivering: Delivering,
@@ -100,25 +103,34 @@ pub(crate) async fn work(
     kept: KeptMessages,
 ) {
     let composer = match Composer::new() {
-        Ok(c) => c,
+        Ok(c) => Arc::new(c),
         Err(e) => {
             tracing::error!(error = %e, "cannot load the notice templates: no notice will be sent");
             return;
         }
     };
+    let delivering = Arc::new(delivering);
+    let slots = Arc::new(tokio::sync::Semaphore::new(BATCHES_IN_FLIGHT));
+    let mut in_flight = tokio::task::JoinSet::new();
     loop {
         if *stop.borrow() {
             break;
         }
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            break;
+        };
+        while in_flight.try_join_next().is_some() {}
         let rows = match store.claim_notices(clock.now_ms(), BATCH, LEASE_MS).await {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox: cannot claim notices");
+                drop(slot);
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
         };
         if rows.is_empty() {
+            drop(slot);
             tokio::select! {
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -126,36 +138,52 @@ pub(crate) async fn work(
             }
             continue;
         }
-        let results = deliver(&rows, &composer, &delivering, &kept).await;
-        let now = clock.now_ms();
-        let attempts = |id: i64| rows.iter().find(|r| r.id == id).map_or(1, |r| r.attempts);
-        let results: Vec<(i64, Delivery)> = results
-            .into_iter()
-            .map(|(id, outcome)| {
-                let d = match outcome {
-                    Outcome::Delivered => Delivery::Sent { message_key: None },
-                    Outcome::Failed { reason } => Delivery::Failed { error: reason },
-                    Outcome::Retry { reason } if attempts(id) >= MAX_ATTEMPTS => Delivery::Failed {
-                        error: format!("gave up after {MAX_ATTEMPTS} attempts: {reason}"),
-                    },
-                    Outcome::Retry { reason } => Delivery::Retry {
-                        next_ms: now + backoff_ms(attempts(id)),
-                        error: reason,
-                    },
-                };
-                (id, d)
-            })
-            .collect();
-        let sent = results
-            .iter()
-            .filter(|(_, d)| matches!(d, Delivery::Sent { .. }))
-            .count();
-        if let Err(e) = store.finish_notices(&results, now).await {
-            // The leases run out and the notices go again: a duplicate rather than a loss.
-            tracing::error!(error = %e, "outbox: cannot record deliveries");
-        }
-        tracing::info!(claimed = rows.len(), sent, "outbox batch done");
+        let (store, composer, delivering, clock, kept) = (
+            Arc::clone(&store),
+            Arc::clone(&composer),
+            Arc::clone(&delivering),
+            Arc::clone(&clock),
+            Arc::clone(&kept),
+        );
+        in_flight.spawn(async move {
+            let results = deliver(&rows, &composer, &delivering, &kept).await;
+            finish(&store, &rows, results, clock.now_ms()).await;
+            drop(slot);
+        });
     }
+    while in_flight.join_next().await.is_some() {}
+}
+
+/// Records how a batch's deliveries ended, turning temporary failures into retries with
+/// backoff.
+async fn finish(store: &AnyStore, rows: &[OutboxRow], results: Vec<(i64, Outcome)>, now: i64) {
+    let attempts = |id: i64| rows.iter().find(|r| r.id == id).map_or(1, |r| r.attempts);
+    let results: Vec<(i64, Delivery)> = results
+        .into_iter()
+        .map(|(id, outcome)| {
+            let d = match outcome {
+                Outcome::Delivered => Delivery::Sent { message_key: None },
+                Outcome::Failed { reason } => Delivery::Failed { error: reason },
+                Outcome::Retry { reason } if attempts(id) >= MAX_ATTEMPTS => Delivery::Failed {
+                    error: format!("gave up after {MAX_ATTEMPTS} attempts: {reason}"),
+                },
+                Outcome::Retry { reason } => Delivery::Retry {
+                    next_ms: now + backoff_ms(attempts(id)),
+                    error: reason,
+                },
+            };
+            (id, d)
+        })
+        .collect();
+    let sent = results
+        .iter()
+        .filter(|(_, d)| matches!(d, Delivery::Sent { .. }))
+        .count();
+    if let Err(e) = store.finish_notices(&results, now).await {
+        // The leases run out and the notices go again: a duplicate rather than a loss.
+        tracing::error!(error = %e, "outbox: cannot record deliveries");
+    }
+    tracing::debug!(claimed = rows.len(), sent, "outbox batch done");
 }
 
 async fn deliver(

@@ -36,11 +36,11 @@ services:
 "#;
 
 /// The SMTP keeper: a real aiosmtpd server writing each message to a directory.
-struct Keeper {
+pub(crate) struct Keeper {
     child: Child,
     _stdin: ChildStdin,
     dir: PathBuf,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Keeper {
@@ -51,7 +51,7 @@ impl Drop for Keeper {
 }
 
 impl Keeper {
-    fn start(dir: &Path, port: Option<u16>) -> Keeper {
+    pub(crate) fn start(dir: &Path, port: Option<u16>) -> Keeper {
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../notify/tests/peers/smtp_keeper.py");
         std::fs::create_dir_all(dir).unwrap();
@@ -85,7 +85,7 @@ impl Keeper {
     }
 
     /// Messages received so far: (recipient, whole message).
-    fn messages(&self) -> Vec<(String, String)> {
+    pub(crate) fn messages(&self) -> Vec<(String, String)> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .unwrap()
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -106,7 +106,7 @@ impl Keeper {
             .collect()
     }
 
-    fn wait_for(&self, n: usize, within: Duration) -> Vec<(String, String)> {
+    pub(crate) fn wait_for(&self, n: usize, within: Duration) -> Vec<(String, String)> {
         let deadline = Instant::now() + within;
         loop {
             let got = self.messages();
