@@ -12,6 +12,7 @@ use tocsin_store::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+use crate::metrics::Metrics;
 use crate::notices::Incidents;
 use crate::{Clock, Live};
 
@@ -78,12 +79,18 @@ impl Ingestor {
     pub(crate) fn start(parts: PipelineParts) -> (Ingestor, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4096);
         let (records, pending) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(write_records(pending, Arc::clone(&parts.store), parts.wake));
+        let writer = tokio::spawn(write_records(
+            pending,
+            Arc::clone(&parts.store),
+            parts.wake,
+            Arc::clone(&parts.metrics),
+        ));
         let ctx = Pipeline {
             store: parts.store,
             live: parts.live,
             clock: parts.clock,
             records,
+            metrics: parts.metrics,
         };
         let task = tokio::spawn(async move {
             run(rx, ctx).await;
@@ -210,6 +217,7 @@ pub(crate) struct Pipeline {
     pub clock: Arc<dyn Clock>,
     /// To the incident writer.
     records: mpsc::UnboundedSender<Record>,
+    metrics: Arc<Metrics>,
 }
 
 /// What the pipeline is started with.
@@ -219,6 +227,8 @@ pub(crate) struct PipelineParts {
     pub clock: Arc<dyn Clock>,
     /// Wakes the outbox workers when notices were queued.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Incident changes and the notices they make due, on their way to the database.
@@ -265,6 +275,7 @@ async fn write_records(
     mut rx: mpsc::UnboundedReceiver<Record>,
     store: Arc<AnyStore>,
     wake: Arc<tokio::sync::Notify>,
+    metrics: Arc<Metrics>,
 ) {
     while let Some(first) = rx.recv().await {
         let (mut out, mut notices) = first;
@@ -289,6 +300,9 @@ async fn write_records(
         }
         if !notices.is_empty() {
             tracing::info!(notices = notices.len(), "notices queued");
+            metrics
+                .queued
+                .fetch_add(notices.len() as u64, std::sync::atomic::Ordering::Relaxed);
             wake.notify_one();
         }
     }
@@ -403,6 +417,13 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
             tracing::info!(changes = state_changes.len(), "impact changed");
         }
     }
+    let unmatched: usize = reports.iter().map(|r| r.unmatched.len()).sum();
+    ctx.metrics
+        .alerts
+        .fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    ctx.metrics
+        .unmatched
+        .fetch_add(unmatched as u64, std::sync::atomic::Ordering::Relaxed);
     // Acknowledge first: the alerts are durable; incidents follow from them.
     for (job, report) in jobs.drain(..).zip(reports) {
         let _ = job.reply.send(Ok(report));

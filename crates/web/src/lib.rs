@@ -4,6 +4,7 @@
 
 mod error;
 mod ingest;
+mod metrics;
 mod notices;
 mod outbox;
 mod routes;
@@ -17,7 +18,7 @@ use tocsin_model::alerts::{LabelIndex, Observations};
 use tocsin_model::{Impact, Inventory};
 use tocsin_store::{AnyStore, IncidentStore, Store};
 
-pub use ingest::{Ingestor, Report};
+pub use ingest::{Incoming, Ingestor, Report, Target, Unmatched};
 pub use notices::{Payload, PayloadService};
 pub use outbox::{Delivering, Kept, Transport};
 
@@ -76,6 +77,7 @@ pub(crate) struct App {
     pub clock: Arc<dyn Clock>,
     pub kept: outbox::KeptMessages,
     pub demo: bool,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Server {
@@ -150,11 +152,13 @@ impl Bound {
         let addr = self.addr;
         let live = Arc::new(Mutex::new(self.live));
         let wake = Arc::new(tokio::sync::Notify::new());
+        let metrics = Arc::new(metrics::Metrics::default());
         let (ingestor, pipeline) = Ingestor::start(ingest::PipelineParts {
             store: Arc::clone(&self.store),
             live: Arc::clone(&live),
             clock: Arc::clone(&self.clock),
             wake: Arc::clone(&wake),
+            metrics: Arc::clone(&metrics),
         });
         let kept = outbox::KeptMessages::default();
         let demo = matches!(self.delivering.transport, Transport::Keep);
@@ -166,6 +170,7 @@ impl Bound {
             wake,
             stopped,
             Arc::clone(&kept),
+            Arc::clone(&metrics),
         ));
         let app = Arc::new(App {
             live,
@@ -174,6 +179,7 @@ impl Bound {
             clock: self.clock,
             kept,
             demo,
+            metrics,
         });
         tracing::info!(%addr, "listening on http://{addr}");
         let router = routes::router(Arc::clone(&app));

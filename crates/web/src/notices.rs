@@ -104,6 +104,11 @@ impl Incidents {
         }
     }
 
+    /// How many incidents are open.
+    pub fn open_count(&self) -> usize {
+        self.book.open().len()
+    }
+
     /// The next moment a held-back notice may become due.
     pub fn next_due(&self) -> Option<i64> {
         self.pending.peek().map(|Reverse((due, _, _))| *due)

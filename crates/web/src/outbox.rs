@@ -10,6 +10,9 @@ use tocsin_notify::{Composer, Envelope, Mailer, Notice, NoticeKind, Outcome, Sen
 use tocsin_store::{AnyStore, Delivery, IncidentStore, OutboxRow};
 use tokio::sync::{watch, Notify};
 
+use std::sync::atomic::Ordering;
+
+use crate::metrics::Metrics;
 use crate::notices::Payload;
 use crate::Clock;
 
@@ -101,6 +104,7 @@ pub(crate) async fn work(
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
     kept: KeptMessages,
+    metrics: Arc<Metrics>,
 ) {
     let composer = match Composer::new() {
         Ok(c) => Arc::new(c),
@@ -138,16 +142,17 @@ pub(crate) async fn work(
             }
             continue;
         }
-        let (store, composer, delivering, clock, kept) = (
+        let (store, composer, delivering, clock, kept, metrics) = (
             Arc::clone(&store),
             Arc::clone(&composer),
             Arc::clone(&delivering),
             Arc::clone(&clock),
             Arc::clone(&kept),
+            Arc::clone(&metrics),
         );
         in_flight.spawn(async move {
             let results = deliver(&rows, &composer, &delivering, &kept).await;
-            finish(&store, &rows, results, clock.now_ms()).await;
+            finish(&store, &rows, results, clock.now_ms(), &metrics).await;
             drop(slot);
         });
     }
@@ -156,7 +161,13 @@ pub(crate) async fn work(
 
 /// Records how a batch's deliveries ended, turning temporary failures into retries with
 /// backoff.
-async fn finish(store: &AnyStore, rows: &[OutboxRow], results: Vec<(i64, Outcome)>, now: i64) {
+async fn finish(
+    store: &AnyStore,
+    rows: &[OutboxRow],
+    results: Vec<(i64, Outcome)>,
+    now: i64,
+    metrics: &Metrics,
+) {
     let attempts = |id: i64| rows.iter().find(|r| r.id == id).map_or(1, |r| r.attempts);
     let results: Vec<(i64, Delivery)> = results
         .into_iter()
@@ -175,10 +186,24 @@ async fn finish(store: &AnyStore, rows: &[OutboxRow], results: Vec<(i64, Outcome
             (id, d)
         })
         .collect();
-    let sent = results
-        .iter()
-        .filter(|(_, d)| matches!(d, Delivery::Sent { .. }))
-        .count();
+    let mut sent = 0;
+    for (id, d) in &results {
+        match d {
+            Delivery::Sent { .. } => {
+                sent += 1;
+                metrics.sent.fetch_add(1, Ordering::Relaxed);
+                if let Some(row) = rows.iter().find(|r| r.id == *id) {
+                    metrics.notice_latency(now - row.notice.created_ms);
+                }
+            }
+            Delivery::Retry { .. } => {
+                metrics.retried.fetch_add(1, Ordering::Relaxed);
+            }
+            Delivery::Failed { .. } => {
+                metrics.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
     if let Err(e) = store.finish_notices(&results, now).await {
         // The leases run out and the notices go again: a duplicate rather than a loss.
         tracing::error!(error = %e, "outbox: cannot record deliveries");

@@ -29,6 +29,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/v1/incidents/{id}/updates", post(add_update))
         .route("/api/v1/outbox", get(outbox))
         .route("/demo/outbox", get(demo_outbox))
+        .route("/metrics", get(metrics))
         .with_state(app)
 }
 
@@ -42,8 +43,15 @@ async fn healthz(Ext(app): Ext<Arc<App>>) -> impl IntoResponse {
     }
 }
 
+fn rejected(app: &App, message: String) -> ApiError {
+    app.metrics
+        .rejected
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ApiError::bad_request(message)
+}
+
 async fn alertmanager(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
-    let alerts = wire::alertmanager(&body, app.clock.now_ms()).map_err(ApiError::bad_request)?;
+    let alerts = wire::alertmanager(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
     let report = app
         .ingestor
         .submit(alerts)
@@ -53,7 +61,7 @@ async fn alertmanager(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoR
 }
 
 async fn generic(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
-    let alert = wire::generic(&body, app.clock.now_ms()).map_err(ApiError::bad_request)?;
+    let alert = wire::generic(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
     let report = app
         .ingestor
         .submit(vec![alert])
@@ -259,4 +267,47 @@ async fn demo_outbox(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiEr
     }
     page.push_str("</body></html>");
     Ok(Html(page))
+}
+
+/// Prometheus text exposition.
+async fn metrics(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+    let (down, degraded, incidents) = {
+        let live = app
+            .live
+            .lock()
+            .map_err(|_| ApiError::unavailable("internal state poisoned"))?;
+        let s = Summary::of(&live.inventory, &live.impact);
+        (s.down.len(), s.degraded.len(), live.incidents.open_count())
+    };
+    let counts = app.store.outbox_counts().await.map_err(store_error)?;
+    let text = app.metrics.render(&[
+        ("tocsin_vertices_down", "Vertices down now.", down as f64),
+        (
+            "tocsin_vertices_degraded",
+            "Vertices running without some redundancy now.",
+            degraded as f64,
+        ),
+        (
+            "tocsin_incidents_open",
+            "Incidents open now.",
+            incidents as f64,
+        ),
+        (
+            "tocsin_outbox_queued",
+            "Notices waiting to be sent, retries included.",
+            counts.queued as f64,
+        ),
+        (
+            "tocsin_outbox_failed",
+            "Notices given up, for staff to look at.",
+            counts.failed as f64,
+        ),
+    ]);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        text,
+    ))
 }
