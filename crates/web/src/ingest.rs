@@ -26,6 +26,8 @@ pub enum Target {
     Node(String),
     /// Whatever vertices the alert's labels match.
     Labels(Vec<(String, String)>),
+    /// The vertex named like the host, if there is one; else what the labels match.
+    HostOrLabels(String, Vec<(String, String)>),
 }
 
 /// One alert as received, before mapping.
@@ -332,6 +334,13 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
                         &live.inventory,
                         labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
                     ),
+                    Target::HostOrLabels(host, labels) => match live.inventory.graph.find(host) {
+                        Some(v) => vec![v],
+                        None => live.labels.matching(
+                            &live.inventory,
+                            labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                        ),
+                    },
                 };
                 let names: Vec<String> = vertices
                     .iter()

@@ -22,6 +22,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/alerts/alertmanager", post(alertmanager))
         .route("/api/v1/alerts", post(generic))
+        .route("/api/v1/alerts/zabbix", post(zabbix))
         .route("/api/v1/alerts/unmatched", get(unmatched))
         .route("/api/v1/impact", get(impact))
         .route("/api/v1/incidents", get(incidents))
@@ -62,6 +63,16 @@ async fn alertmanager(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoR
 
 async fn generic(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
     let alert = wire::generic(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
+    let report = app
+        .ingestor
+        .submit(vec![alert])
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok((StatusCode::ACCEPTED, Json(report)))
+}
+
+async fn zabbix(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+    let alert = wire::zabbix(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
     let report = app
         .ingestor
         .submit(vec![alert])

@@ -148,3 +148,105 @@ pub fn generic(body: &[u8], now_ms: i64) -> Result<Incoming, String> {
         received_ms: now_ms,
     })
 }
+
+/// Zabbix's webhook media type, as Tocsin's documentation tells to set it up: `event_id`
+/// ({EVENT.ID}), `event_value` ({EVENT.VALUE}: 1 problem, 0 recovery), `host` ({HOST.HOST}),
+/// `tags` ({EVENT.TAGSJSON}: a list of `{tag, value}`, or the same as a JSON string, or an
+/// object of tag → value).
+#[derive(Debug, Deserialize)]
+pub struct ZabbixEvent {
+    /// The problem's event id; its recovery carries the same.
+    pub event_id: serde_json::Value,
+    /// 1 for a problem, 0 for its recovery.
+    pub event_value: serde_json::Value,
+    /// The host's technical name.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The event's tags.
+    #[serde(default)]
+    pub tags: Option<serde_json::Value>,
+}
+
+fn scalar_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn zabbix_tags(tags: &serde_json::Value) -> Result<Vec<(String, String)>, String> {
+    match tags {
+        serde_json::Value::Null => Ok(Vec::new()),
+        serde_json::Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
+        serde_json::Value::String(s) => {
+            let inner: serde_json::Value =
+                serde_json::from_str(s).map_err(|e| format!("tags: not JSON: {e}"))?;
+            zabbix_tags(&inner)
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let tag = t.get("tag").and_then(scalar_text);
+                let value = t.get("value").and_then(scalar_text).unwrap_or_default();
+                tag.map(|tag| (tag, value))
+                    .ok_or_else(|| format!("tags[{i}]: expected {{\"tag\": …, \"value\": …}}"))
+            })
+            .collect(),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| {
+                scalar_text(v)
+                    .map(|v| (k.clone(), v))
+                    .ok_or_else(|| format!("tags.{k}: expected a string"))
+            })
+            .collect(),
+        _ => Err("tags: expected a list of {tag, value}".to_owned()),
+    }
+}
+
+/// A Zabbix problem or recovery event, received at `now_ms`.
+pub fn zabbix(body: &[u8], now_ms: i64) -> Result<Incoming, String> {
+    let e: ZabbixEvent = parse(body)?;
+    let event_id = scalar_text(&e.event_id)
+        .filter(|s| !s.is_empty())
+        .ok_or("event_id: expected the event's id ({EVENT.ID})")?;
+    let status = match scalar_text(&e.event_value).as_deref() {
+        Some("1") => AlertStatus::Firing,
+        Some("0") => AlertStatus::Resolved,
+        _ => {
+            return Err(
+                "event_value: expected 1 (problem) or 0 (recovery) ({EVENT.VALUE})".to_owned(),
+            )
+        }
+    };
+    let mut labels = match &e.tags {
+        Some(t) => zabbix_tags(t)?,
+        None => Vec::new(),
+    };
+    let state = match labels.iter().find(|(k, _)| k == "tocsin_state") {
+        Some((_, v)) if v == "degraded" => State::Degraded,
+        _ => State::Down,
+    };
+    let node = labels
+        .iter()
+        .find(|(k, _)| k == "tocsin_node")
+        .map(|(_, v)| v.clone());
+    let target = match (node, e.host) {
+        (Some(node), _) => Target::Node(node),
+        (None, Some(host)) => {
+            labels.push(("host".to_owned(), host.clone()));
+            Target::HostOrLabels(host, labels)
+        }
+        (None, None) => Target::Labels(labels),
+    };
+    Ok(Incoming {
+        source: "zabbix".to_owned(),
+        fingerprint: format!("event:{event_id}"),
+        status,
+        state,
+        target,
+        received_ms: now_ms,
+    })
+}

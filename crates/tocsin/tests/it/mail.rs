@@ -238,7 +238,12 @@ fn exactly_the_affected_contacts_get_one_message_per_event() {
     assert_eq!(incidents["incidents"][0]["status"], json!("resolved"));
     let (status, metrics) = http(&server.addr, "GET", "/metrics", "");
     assert_eq!(status, 200);
-    for line in ["tocsin_notices_sent_total 6\n", "tocsin_alerts_received_total 3\n", "tocsin_incidents_open 0\n", "tocsin_notice_latency_seconds_count 6\n"] {
+    for line in [
+        "tocsin_notices_sent_total 6\n",
+        "tocsin_alerts_received_total 3\n",
+        "tocsin_incidents_open 0\n",
+        "tocsin_notice_latency_seconds_count 6\n",
+    ] {
         assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
     }
 }

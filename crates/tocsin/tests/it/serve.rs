@@ -284,3 +284,57 @@ fn alerts_drive_impact_durably_on_postgres() {
     let (base, _) = admin.rsplit_once('/').unwrap();
     run_scenario(Some(format!("{base}/{name}")));
 }
+
+#[test]
+fn zabbix_events_map_by_tag_host_or_labels() {
+    let (_dir, config) = setup(None);
+    let server = start(&config);
+    let addr = server.addr.clone();
+    let down = |addr: &str| json_of(&http(addr, "GET", "/api/v1/impact", "").1)["down"].clone();
+    // The host's name is a vertex id.
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/zabbix",
+        r#"{"event_id": "101", "event_value": "1", "host": "hv-08", "tags": "[{\"tag\":\"scope\",\"value\":\"availability\"}]"}"#,
+    );
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(down(&addr), json!(["hv-08", "vm-2", "vps-2"]));
+    // A tocsin_node tag wins; numbers are accepted where Zabbix sends them.
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/zabbix",
+        r#"{"event_id": 102, "event_value": 1, "host": "zbx-host", "tags": [{"tag": "tocsin_node", "value": "pdu-a"}]}"#,
+    );
+    assert_eq!(status, 202);
+    assert!(down(&addr).as_array().unwrap().contains(&json!("pdu-a")));
+    // Labels: the host and tags together match sw-a's labels.
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/zabbix",
+        r#"{"event_id": "103", "event_value": "1", "host": "unknown-host", "tags": {"instance": "sw-a.mgmt:9100"}}"#,
+    );
+    assert_eq!(status, 202);
+    assert!(down(&addr).as_array().unwrap().contains(&json!("sw-a")));
+    // Recoveries carry the problem's event id and withdraw exactly it.
+    for id in ["101", "102", "103"] {
+        let (status, _) = http(
+            &addr,
+            "POST",
+            "/api/v1/alerts/zabbix",
+            &format!(r#"{{"event_id": "{id}", "event_value": "0"}}"#),
+        );
+        assert_eq!(status, 202);
+    }
+    assert_eq!(down(&addr), json!([]));
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts/zabbix",
+        r#"{"event_id": "1", "event_value": "2"}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("event_value"), "{body}");
+}
