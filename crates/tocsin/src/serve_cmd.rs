@@ -118,6 +118,16 @@ fn delivering(config: &Config) -> anyhow::Result<Delivering> {
     })
 }
 
+/// Re-reads the inventory at `path`, for SIGHUP and the reload endpoint.
+fn reader(path: PathBuf) -> tocsin_web::ReloadFn {
+    Arc::new(move || {
+        tocsin_inventory::load_path(&path).map_err(|e| {
+            tracing::error!(inventory = %path.display(), "inventory has errors:\n{e}");
+            e.to_string()
+        })
+    })
+}
+
 /// `tocsin serve`.
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
@@ -145,6 +155,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             clock: Arc::new(SystemClock),
             hold_down: config.notify.hold_down,
             delivering,
+            reload: Some(reader(config.inventory.clone())),
         }
         .bind()
         .await?;
@@ -191,6 +202,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 },
                 public_url: format!("http://{}", args.listen),
             },
+            reload: Some(reader(inventory_path.clone())),
         }
         .bind()
         .await?;

@@ -70,16 +70,18 @@ struct Job {
     reply: oneshot::Sender<Result<Report, String>>,
 }
 
-/// Hands alerts to the pipeline.
+/// Hands alerts (and new inventories) to the pipeline.
 #[derive(Clone)]
 pub struct Ingestor {
     tx: mpsc::Sender<Job>,
+    reloads: mpsc::Sender<Reload>,
 }
 
 impl Ingestor {
     /// Starts the pipeline task; it ends once every `Ingestor` is dropped and it has drained.
     pub(crate) fn start(parts: PipelineParts) -> (Ingestor, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4096);
+        let (reloads, reload_rx) = mpsc::channel(4);
         let (records, pending) = mpsc::unbounded_channel();
         let writer = tokio::spawn(write_records(
             pending,
@@ -95,13 +97,25 @@ impl Ingestor {
             metrics: parts.metrics,
         };
         let task = tokio::spawn(async move {
-            run(rx, ctx).await;
+            run(rx, reload_rx, ctx).await;
             // `run` dropped the last sender of records: the writer drains and stops.
             if let Err(e) = writer.await {
                 tracing::error!(error = %e, "incident writer failed");
             }
         });
-        (Ingestor { tx }, task)
+        (Ingestor { tx, reloads }, task)
+    }
+
+    /// Switches the pipeline to `inventory` between two batches of alerts.
+    pub async fn reload(&self, inventory: Arc<Inventory>) -> Result<(), String> {
+        let (reply, answer) = oneshot::channel();
+        self.reloads
+            .send(Reload { inventory, reply })
+            .await
+            .map_err(|_| "the server is shutting down".to_owned())?;
+        answer
+            .await
+            .map_err(|_| "the ingestion pipeline stopped".to_owned())?
     }
 
     /// Stores `alerts` durably and applies them; returns once they are on disk.
@@ -182,23 +196,25 @@ pub(crate) async fn restore(
     Ok(live)
 }
 
-async fn run(mut rx: mpsc::Receiver<Job>, ctx: Pipeline) {
+async fn run(mut rx: mpsc::Receiver<Job>, mut reloads: mpsc::Receiver<Reload>, ctx: Pipeline) {
     let mut jobs: Vec<Job> = Vec::new();
     loop {
         let next_due = ctx.live.lock().ok().and_then(|l| l.incidents.next_due());
-        let wait = next_due.map(|due| {
+        let wait = next_due.map_or(std::time::Duration::from_secs(3600), |due| {
             let ms = (due - ctx.clock.now_ms()).clamp(0, 60_000);
             std::time::Duration::from_millis(ms as u64)
         });
-        let job = match wait {
-            Some(wait) => tokio::select! {
-                job = rx.recv() => job,
-                _ = tokio::time::sleep(wait) => {
-                    step(&ctx, &[], ctx.clock.now_ms());
-                    continue;
-                }
-            },
-            None => rx.recv().await,
+        let job = tokio::select! {
+            job = rx.recv() => job,
+            Some(reload) = reloads.recv() => {
+                let answer = self::reload(&ctx, reload.inventory).await;
+                let _ = reload.reply.send(answer);
+                continue;
+            }
+            _ = tokio::time::sleep(wait) => {
+                step(&ctx, &[], ctx.clock.now_ms());
+                continue;
+            }
         };
         let Some(job) = job else { break };
         jobs.push(job);
@@ -212,13 +228,51 @@ async fn run(mut rx: mpsc::Receiver<Job>, ctx: Pipeline) {
     }
 }
 
+/// A new inventory to switch to, between two batches of alerts.
+pub(crate) struct Reload {
+    pub inventory: Arc<Inventory>,
+    pub reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// Switches to `inventory`: once every incident change so far is committed, the live state is
+/// rebuilt from the database (what alerts assert, open incidents) against the new graph, by
+/// vertex ids, and incidents are reconciled with it.
+async fn reload(ctx: &Pipeline, inventory: Arc<Inventory>) -> Result<(), String> {
+    let (flushed, done) = oneshot::channel();
+    ctx.records
+        .send(Write::Flush(flushed))
+        .map_err(|_| "the incident writer stopped".to_owned())?;
+    done.await
+        .map_err(|_| "the incident writer stopped".to_owned())?;
+    let hold_down_ms = ctx
+        .live
+        .lock()
+        .map_err(|_| "internal state poisoned".to_owned())?
+        .incidents
+        .hold_down_ms();
+    let live = restore(inventory, &ctx.store, hold_down_ms, ctx.clock.now_ms())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut current = ctx
+        .live
+        .lock()
+        .map_err(|_| "internal state poisoned".to_owned())?;
+    *current = live;
+    tracing::info!(
+        vertices = current.inventory.graph.vertex_count(),
+        services = current.inventory.services.len(),
+        "inventory reloaded"
+    );
+    Ok(())
+}
+
 /// What the pipeline task works with.
 pub(crate) struct Pipeline {
     pub store: Arc<AnyStore>,
     pub live: Arc<Mutex<Live>>,
     pub clock: Arc<dyn Clock>,
     /// To the incident writer.
-    records: mpsc::UnboundedSender<Record>,
+    records: mpsc::UnboundedSender<Write>,
     metrics: Arc<Metrics>,
 }
 
@@ -235,6 +289,14 @@ pub(crate) struct PipelineParts {
 
 /// Incident changes and the notices they make due, on their way to the database.
 type Record = (Vec<IncidentChange>, Vec<NewNotice>);
+
+/// What the incident writer is handed.
+enum Write {
+    /// Commit these.
+    Record(Record),
+    /// Answer once everything handed over before is committed.
+    Flush(oneshot::Sender<()>),
+}
 
 /// Takes engine changes (none for a timer tick) to incidents and due notices, and hands them
 /// to the writer, which commits them in order while the pipeline goes on with the next alerts.
@@ -263,7 +325,7 @@ fn step(ctx: &Pipeline, changes: &[Change], now_ms: i64) {
     if out.is_empty() && notices.is_empty() {
         return;
     }
-    if ctx.records.send((out, notices)).is_err() {
+    if ctx.records.send(Write::Record((out, notices))).is_err() {
         tracing::error!(
             "incident writer stopped: changes lost until the next start reconciles them"
         );
@@ -274,31 +336,25 @@ fn step(ctx: &Pipeline, changes: &[Change], now_ms: i64) {
 /// queue up. The alerts behind them are durable already: a crash before a commit here is
 /// repaired at the next start by reconciling incidents with the restored impact.
 async fn write_records(
-    mut rx: mpsc::UnboundedReceiver<Record>,
+    mut rx: mpsc::UnboundedReceiver<Write>,
     store: Arc<AnyStore>,
     wake: Arc<tokio::sync::Notify>,
     metrics: Arc<Metrics>,
 ) {
     while let Some(first) = rx.recv().await {
-        let (mut out, mut notices) = first;
-        while let Ok((o, n)) = rx.try_recv() {
-            out.extend(o);
-            notices.extend(n);
-        }
-        let mut delay = std::time::Duration::from_millis(100);
-        for attempt in 1.. {
-            match store.record(&out, &notices).await {
-                Ok(()) => break,
-                Err(e) if attempt < 6 => {
-                    tracing::warn!(error = %e, attempt, "could not record incident changes; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
+        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        let mut flushes = Vec::new();
+        for w in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+            match w {
+                Write::Record((o, n)) => {
+                    out.extend(o);
+                    notices.extend(n);
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "could not record incident changes; the next start reconciles them");
-                    break;
-                }
+                Write::Flush(done) => flushes.push(done),
             }
+        }
+        if !out.is_empty() || !notices.is_empty() {
+            commit_records(&store, &out, &notices).await;
         }
         if !notices.is_empty() {
             tracing::info!(notices = notices.len(), "notices queued");
@@ -306,6 +362,27 @@ async fn write_records(
                 .queued
                 .fetch_add(notices.len() as u64, std::sync::atomic::Ordering::Relaxed);
             wake.notify_one();
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn commit_records(store: &AnyStore, out: &[IncidentChange], notices: &[NewNotice]) {
+    let mut delay = std::time::Duration::from_millis(100);
+    for attempt in 1.. {
+        match store.record(out, notices).await {
+            Ok(()) => return,
+            Err(e) if attempt < 6 => {
+                tracing::warn!(error = %e, attempt, "could not record incident changes; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not record incident changes; the next start reconciles them");
+                return;
+            }
         }
     }
 }

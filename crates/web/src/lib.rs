@@ -28,6 +28,10 @@ pub trait Clock: Send + Sync + 'static {
     fn now_ms(&self) -> i64;
 }
 
+/// Reads the inventory again (from the file or directory the server was started with);
+/// errors are the reader's diagnostics, one a line.
+pub type ReloadFn = Arc<dyn Fn() -> Result<Inventory, String> + Send + Sync>;
+
 /// What the server needs to start.
 pub struct Server {
     /// Where to listen.
@@ -42,6 +46,8 @@ pub struct Server {
     pub hold_down: std::time::Duration,
     /// How notices are delivered.
     pub delivering: Delivering,
+    /// How to re-read the inventory (on SIGHUP and `POST /api/v1/inventory/reload`).
+    pub reload: Option<ReloadFn>,
 }
 
 /// Why the server stopped with an error.
@@ -78,6 +84,7 @@ pub(crate) struct App {
     pub kept: outbox::KeptMessages,
     pub demo: bool,
     pub metrics: Arc<metrics::Metrics>,
+    pub reload: Option<ReloadFn>,
 }
 
 impl Server {
@@ -117,6 +124,7 @@ impl Server {
             live,
             clock: self.clock,
             delivering: self.delivering,
+            reload: self.reload,
         })
     }
 }
@@ -129,6 +137,7 @@ pub struct Bound {
     live: Live,
     clock: Arc<dyn Clock>,
     delivering: Delivering,
+    reload: Option<ReloadFn>,
 }
 
 impl Bound {
@@ -180,13 +189,17 @@ impl Bound {
             kept,
             demo,
             metrics,
+            reload: self.reload,
         });
+        let hangups = tokio::spawn(reload_on_sighup(Arc::clone(&app)));
         tracing::info!(%addr, "listening on http://{addr}");
         let router = routes::router(Arc::clone(&app));
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
         // Requests are finished; dropping the last sender lets the pipeline drain and stop.
+        hangups.abort();
+        let _ = hangups.await;
         drop(app);
         if let Err(e) = pipeline.await {
             tracing::error!(error = %e, "ingestion task failed");
@@ -202,5 +215,33 @@ impl Bound {
         }
         tracing::info!("stopped");
         served.map_err(|source| ServeError::Listen { addr, source })
+    }
+}
+
+/// Re-reads the inventory and switches the pipeline to it; the error says why not.
+pub(crate) async fn reload_inventory(app: &App) -> Result<Arc<Inventory>, String> {
+    let Some(read) = app.reload.clone() else {
+        return Err("this server has no inventory file to re-read".to_owned());
+    };
+    let inventory = tokio::task::spawn_blocking(move || read())
+        .await
+        .map_err(|e| format!("the reader failed: {e}"))??;
+    let inventory = Arc::new(inventory);
+    app.ingestor.reload(Arc::clone(&inventory)).await?;
+    Ok(inventory)
+}
+
+async fn reload_on_sighup(app: Arc<App>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match reload_inventory(&app).await {
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "SIGHUP: inventory not reloaded, the old one stays")
+            }
+        }
     }
 }

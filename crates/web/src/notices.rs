@@ -104,6 +104,11 @@ impl Incidents {
         }
     }
 
+    /// The hold-down, in milliseconds.
+    pub fn hold_down_ms(&self) -> i64 {
+        self.hold_down_ms
+    }
+
     /// How many incidents are open.
     pub fn open_count(&self) -> usize {
         self.book.open().len()

@@ -31,6 +31,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/v1/outbox", get(outbox))
         .route("/demo/outbox", get(demo_outbox))
         .route("/metrics", get(metrics))
+        .route("/api/v1/inventory/reload", post(reload))
         .with_state(app)
 }
 
@@ -321,4 +322,16 @@ async fn metrics(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError>
         )],
         text,
     ))
+}
+
+/// Re-reads the inventory; a broken one is refused with its diagnostics and the old one stays.
+async fn reload(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+    let inventory = crate::reload_inventory(&app)
+        .await
+        .map_err(ApiError::bad_request)?;
+    Ok(Json(serde_json::json!({
+        "vertices": inventory.graph.vertex_count(),
+        "services": inventory.services.len(),
+        "customers": inventory.customers.len(),
+    })))
 }

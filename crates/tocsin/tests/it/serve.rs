@@ -338,3 +338,87 @@ fn zabbix_events_map_by_tag_host_or_labels() {
     assert_eq!(status, 400);
     assert!(body.contains("event_value"), "{body}");
 }
+
+#[test]
+fn inventory_reloads_on_request_and_on_sighup_keeping_what_alerts_assert() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../inventory/tests/fixtures/good/spec-example.yaml");
+    let text = std::fs::read_to_string(original).unwrap();
+    let inventory = dir.path().join("inventory.yaml");
+    std::fs::write(&inventory, &text).unwrap();
+    let config = dir.path().join("tocsin.toml");
+    std::fs::write(&config, format!("listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\n[notify]\nhold_down = \"0s\"\n", dir.path().join("t.db").display())).unwrap();
+    let server = start(&config);
+    let addr = server.addr.clone();
+    let impact = |addr: &str| json_of(&http(addr, "GET", "/api/v1/impact", "").1);
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/alerts",
+        r#"{"node": "sw-a", "state": "down", "source": "t", "id": "1"}"#,
+    );
+    assert_eq!(status, 202);
+    assert!(impact(&addr)["down"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("vps-2")));
+
+    // A broken file is refused with its diagnostics; the running inventory stays.
+    std::fs::write(
+        &inventory,
+        text.replace("requires: [pdu-a, sw-a]", "require: [pdu-a, sw-a]"),
+    )
+    .unwrap();
+    let (status, body) = http(&addr, "POST", "/api/v1/inventory/reload", "");
+    assert_eq!(status, 400);
+    assert!(body.contains("unknown key `require`"), "{body}");
+    assert!(impact(&addr)["down"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("vps-2")));
+
+    // hv-08 gets its second switch: the same alert now only degrades it.
+    std::fs::write(
+        &inventory,
+        text.replace(
+            "requires: [pdu-a, sw-a]",
+            "requires: [pdu-a, {any: [sw-a, sw-b]}]",
+        ),
+    )
+    .unwrap();
+    let (status, body) = http(&addr, "POST", "/api/v1/inventory/reload", "");
+    assert_eq!(status, 200, "{body}");
+    let now = impact(&addr);
+    assert_eq!(now["down"], json!(["sw-a"]), "{now}");
+    assert!(now["degraded"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("vps-2")));
+    let incidents = json_of(&http(&addr, "GET", "/api/v1/incidents", "").1);
+    assert_eq!(
+        incidents["incidents"][0]["status"],
+        json!("resolved"),
+        "{incidents}"
+    );
+
+    // SIGHUP: back to the original file.
+    std::fs::write(&inventory, &text).unwrap();
+    let ok = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !impact(&addr)["down"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("vps-2"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SIGHUP did not reload"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
