@@ -1,0 +1,263 @@
+//! Writes: group commit of a batch of puts and deletes, hole punching, checkpoints.
+//!
+//! A batch is encoded into one buffer, appended with one positioned write and made durable with
+//! one `fdatasync`. Since every record carries its key, the batch's index entries are durable
+//! at that moment too (the log is the index's journal); only then is the batch applied to the
+//! in-memory index and acknowledged, and only then are the dead records' blocks punched.
+
+use std::collections::HashSet;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+
+use crate::archive::{Archive, WriterState, INDEX_FILE};
+use crate::error::{Error, IoContext};
+use crate::format::{
+    encode_padding, encode_record, placement, record_len, Place, FLAG_TOMBSTONE, MAX_KEY_LEN,
+    MAX_VALUE_LEN, VOLUME_HEADER_LEN,
+};
+use crate::index::{encode_checkpoint, Coverage, Loc, VolumeRef};
+use crate::volume;
+
+/// One change in a batch.
+#[derive(Debug, Clone, Copy)]
+pub enum Op<'a> {
+    /// Set `key` to the value.
+    Put(&'a str, &'a [u8]),
+    /// Delete `key` (nothing happens when it is absent).
+    Delete(&'a str),
+}
+
+/// Checks a key against the contract: 1 to 1024 bytes of UTF-8 (guaranteed by `str`), no NUL.
+pub fn check_key(key: &str) -> Result<(), Error> {
+    let reason = if key.is_empty() {
+        "empty"
+    } else if key.len() > MAX_KEY_LEN {
+        "longer than 1024 bytes"
+    } else if key.contains('\0') {
+        "contains NUL"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidKey {
+        key: key.chars().take(80).collect(),
+        reason,
+    })
+}
+
+impl Archive {
+    fn writer_mut(&mut self) -> Result<&mut WriterState, Error> {
+        self.writer.as_mut().ok_or(Error::ReadOnly)
+    }
+
+    /// Stores `value` under `key`, durably.
+    pub fn put(&mut self, key: &str, value: &[u8]) -> Result<(), Error> {
+        self.commit(&[Op::Put(key, value)])
+    }
+
+    /// Deletes `key`, durably; absent keys are fine.
+    pub fn delete(&mut self, key: &str) -> Result<(), Error> {
+        self.commit(&[Op::Delete(key)])
+    }
+
+    /// Applies a batch: one append, one `fdatasync`; returns once all of it is durable.
+    pub fn commit(&mut self, ops: &[Op<'_>]) -> Result<(), Error> {
+        self.writer_mut()?;
+        for op in ops {
+            let (Op::Put(key, _) | Op::Delete(key)) = op;
+            check_key(key)?;
+            if let Op::Put(key, value) = op {
+                if value.len() as u64 > MAX_VALUE_LEN {
+                    return Err(Error::ValueTooLarge {
+                        key: (*key).into(),
+                        len: value.len() as u64,
+                        max: MAX_VALUE_LEN,
+                    });
+                }
+            }
+        }
+        let estimate: u64 = ops
+            .iter()
+            .map(|op| match op {
+                Op::Put(k, v) => record_len(k.len(), v.len() as u64) + 8192,
+                Op::Delete(k) => record_len(k.len(), 0),
+            })
+            .sum();
+        let (active_id, active_len) = self.active()?;
+        let max = self.writer_mut()?.options.max_volume_bytes;
+        let active_id = if active_len > VOLUME_HEADER_LEN && active_len + estimate > max {
+            self.start_volume(active_id + 1)?;
+            active_id + 1
+        } else {
+            active_id
+        };
+        let salt = self.salt;
+        let vol = self.volumes.get(&active_id).ok_or(Error::ReadOnly)?;
+        let base = vol.len;
+        let place = |offset| Place {
+            salt,
+            volume: active_id,
+            offset,
+        };
+        let mut buf = Vec::with_capacity(estimate.min(1 << 30) as usize);
+        let mut at = Vec::with_capacity(ops.len());
+        let mut put_here: HashSet<&str> = HashSet::new();
+        for op in ops {
+            let pos = base + buf.len() as u64;
+            match op {
+                Op::Put(key, value) => {
+                    let (start, pad) = placement(pos, key.len(), value.len() as u64);
+                    if pad > 0 {
+                        encode_padding(&mut buf, place(pos), pad);
+                    }
+                    encode_record(&mut buf, place(start), 0, key.as_bytes(), value);
+                    at.push(Some(start));
+                    put_here.insert(key);
+                }
+                Op::Delete(key) => {
+                    if self.index.get(key.as_bytes()).is_some() || put_here.contains(key) {
+                        encode_record(&mut buf, place(pos), FLAG_TOMBSTONE, key.as_bytes(), &[]);
+                        at.push(Some(pos));
+                    } else {
+                        at.push(None);
+                    }
+                }
+            }
+        }
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let written = vol
+            .file
+            .write_all_at(&buf, base)
+            .and_then(|()| vol.file.sync_data());
+        if let Err(e) = written {
+            // Cut whatever part made it so the next batch starts on a clean end.
+            let _ = vol.file.set_len(base);
+            return Err(e).at(&vol.path);
+        }
+        let end = base + buf.len() as u64;
+        if let Some(v) = self.volumes.get_mut(&active_id) {
+            v.len = end;
+        }
+        // Durable: apply to the index, then give dead records' blocks back.
+        let mut dead = Vec::new();
+        let mut pinned = Vec::new();
+        for (op, start) in ops.iter().zip(at) {
+            let Some(start) = start else { continue };
+            match op {
+                Op::Put(key, value) => {
+                    let loc = Loc {
+                        volume: active_id,
+                        offset: start,
+                        value_len: value.len() as u32,
+                    };
+                    if let Some(old) = self.index.insert(key.as_bytes(), loc) {
+                        dead.push(old);
+                    }
+                    let len = record_len(key.len(), value.len() as u64);
+                    let w = self.writer_mut()?;
+                    w.space.add(active_id, start, start + len);
+                }
+                Op::Delete(key) => {
+                    if let Some(old) = self.index.remove(key.as_bytes()) {
+                        dead.push(old);
+                    }
+                    let w = self.writer_mut()?;
+                    w.space
+                        .add(active_id, start, start + record_len(key.len(), 0));
+                    pinned.push((active_id, start));
+                }
+            }
+        }
+        let w = self.writer_mut()?;
+        w.pinned.extend(pinned);
+        w.appended_since_checkpoint += buf.len() as u64;
+        let checkpoint_due = w.appended_since_checkpoint >= w.options.checkpoint_bytes;
+        for old in dead {
+            self.release(old.volume, old.offset);
+        }
+        if checkpoint_due {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Marks the record at `offset` dead and punches the whole blocks of its dead gap.
+    pub(crate) fn release(&mut self, volume_id: u32, offset: u64) {
+        let Some(w) = self.writer.as_mut() else {
+            return;
+        };
+        let Some(end) = w.space.remove(volume_id, offset) else {
+            return;
+        };
+        let Some(vol) = self.volumes.get(&volume_id) else {
+            return;
+        };
+        if let Some((lo, hi)) = w.space.dead_blocks(volume_id, offset, end, vol.len) {
+            // A failed punch only delays reclaiming the space until compaction.
+            let _ = volume::punch(&vol.file, lo, hi);
+        }
+    }
+
+    /// The active volume's id and length.
+    pub(crate) fn active(&self) -> Result<(u32, u64), Error> {
+        self.volumes
+            .iter()
+            .next_back()
+            .map(|(id, v)| (*id, v.len))
+            .ok_or(Error::ReadOnly)
+    }
+
+    /// Starts a new, empty volume with id `id`.
+    pub(crate) fn start_volume(&mut self, id: u32) -> Result<(), Error> {
+        let vref = VolumeRef { id, generation: 0 };
+        let vol = volume::create(&self.dir, vref, self.salt, false)?;
+        self.volumes.insert(id, vol);
+        Ok(())
+    }
+
+    /// Writes the whole index as a checkpoint, atomically, then releases the tombstones the
+    /// log no longer needs.
+    pub fn checkpoint(&mut self) -> Result<(), Error> {
+        self.writer_mut()?;
+        let cov = Coverage {
+            salt: self.salt,
+            volumes: self.volumes.values().map(|v| v.vref).collect(),
+            tail_offset: self.active()?.1,
+        };
+        let bytes = encode_checkpoint(&self.index, &cov);
+        let tmp = self.dir.join("index.tmp");
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .at(&tmp)?;
+        f.write_all(&bytes).at(&tmp)?;
+        f.sync_all().at(&tmp)?;
+        let path = self.dir.join(INDEX_FILE);
+        fs::rename(&tmp, &path).at(&path)?;
+        volume::sync_dir(&self.dir)?;
+        let w = self.writer_mut()?;
+        w.appended_since_checkpoint = 0;
+        let pinned = std::mem::take(&mut w.pinned);
+        for (vol, offset) in pinned {
+            self.release(vol, offset);
+        }
+        Ok(())
+    }
+
+    /// Closes the archive; a writer checkpoints what it appended so the next open reads the
+    /// index alone.
+    pub fn close(mut self) -> Result<(), Error> {
+        let due = self
+            .writer
+            .as_ref()
+            .is_some_and(|w| w.appended_since_checkpoint > 0 || !w.pinned.is_empty());
+        if due {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+}
