@@ -88,7 +88,7 @@ pub struct Archive {
 impl Archive {
     /// Opens the archive in `dir` for reading only; other processes may write meanwhile.
     pub fn open_read(dir: &Path) -> Result<Self, Error> {
-        if !dir.join(INDEX_FILE).exists() && volume::list(dir)?.0.is_empty() {
+        if !dir.is_dir() || (!dir.join(INDEX_FILE).exists() && volume::list(dir)?.0.is_empty()) {
             return Err(Error::NotAnArchive(dir.to_owned()));
         }
         // A writer may remove a volume (compaction) between reading the index and opening it.
