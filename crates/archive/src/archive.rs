@@ -72,6 +72,8 @@ pub(crate) struct WriterState {
     pub(crate) space: Space,
     /// Tombstones past the last checkpoint: the log needs them until the next one.
     pub(crate) pinned: Vec<(u32, u64)>,
+    /// Records dead since the last punching: `(volume, start, end)`.
+    pub(crate) dead: Vec<(u32, u64, u64)>,
     pub(crate) appended_since_checkpoint: u64,
 }
 
@@ -114,6 +116,7 @@ impl Archive {
             options,
             space: Space::default(),
             pinned: Vec::new(),
+            dead: Vec::new(),
             appended_since_checkpoint: 0,
         };
         Self::open_inner(dir, Some(state))
@@ -238,6 +241,7 @@ impl Archive {
                 vol.file.set_len(end.log_end).at(&vol.path)?;
                 vol.file.sync_all().at(&vol.path)?;
                 vol.len = end.log_end;
+                vol.file_end = end.log_end;
             }
         }
         let mut archive = Self {

@@ -150,6 +150,8 @@ impl Archive {
         let old_path = self.dir.join(volume::file_name(old_ref));
         self.volumes.insert(id, new);
         if let Some(w) = self.writer.as_mut() {
+            // Holes still to punch in the old file are moot: it is about to go.
+            w.dead.retain(|d| d.0 != id);
             w.space.drop_volume(id);
             for (key, _, to) in &moves {
                 let end = to.offset + record_len(key.len(), u64::from(to.value_len));
@@ -181,6 +183,7 @@ fn flush(
     }
     vol.file.write_all_at(buf, vol.len).at(&vol.path)?;
     vol.len += buf.len() as u64;
+    vol.file_end = vol.len;
     if let Some(rate) = policy.max_bytes_per_sec.filter(|r| *r > 0) {
         // Sleeping for the time the chunk is allowed to take keeps the rate at most `rate`
         // without reading a clock: the copying itself only adds to the pause.

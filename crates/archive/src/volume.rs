@@ -8,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext};
-use crate::format::{DecodeError, VolumeHeader, VOLUME_HEADER_LEN};
+use crate::format::{DecodeError, VolumeHeader, BLOCK, VOLUME_HEADER_LEN};
 use crate::index::VolumeRef;
 
 /// An open volume.
@@ -18,8 +18,11 @@ pub struct Volume {
     pub vref: VolumeRef,
     /// The open file, kept for every read.
     pub file: File,
-    /// Where the log in this volume ends (the file's length once recovered).
+    /// Where the log in this volume ends.
     pub len: u64,
+    /// Where the file ends: past `len` a writer keeps zeros already written, so that appends
+    /// overwrite allocated blocks and `fdatasync` need not commit the file's size each time.
+    pub file_end: u64,
     /// Its path, for error messages.
     pub path: PathBuf,
 }
@@ -85,6 +88,7 @@ pub fn create(dir: &Path, vref: VolumeRef, salt: u64, temp: bool) -> Result<Volu
         vref,
         file,
         len: VOLUME_HEADER_LEN,
+        file_end: VOLUME_HEADER_LEN,
         path,
     })
 }
@@ -111,6 +115,7 @@ pub fn open(dir: &Path, vref: VolumeRef, writable: bool) -> Result<(Volume, u64)
         vref,
         file,
         len,
+        file_end: len,
         path,
     };
     Ok((vol, header.salt))
@@ -128,6 +133,37 @@ pub fn header_error(path: &Path, e: DecodeError) -> Error {
             path: path.to_owned(),
             reason: other.to_string(),
         },
+    }
+}
+
+impl Volume {
+    /// Makes sure zeros are written up to past `needed`, a chunk at a time.
+    pub fn reserve(&mut self, needed: u64) -> Result<(), Error> {
+        if needed <= self.file_end {
+            return Ok(());
+        }
+        let chunk = (self.len / 16).clamp(256 * 1024, 8 * 1024 * 1024);
+        let new_end = (needed + chunk).div_ceil(BLOCK) * BLOCK;
+        let zeros = vec![0u8; 1024 * 1024];
+        let mut at = self.file_end.max(needed);
+        while at < new_end {
+            let n = (new_end - at).min(zeros.len() as u64);
+            self.file
+                .write_all_at(&zeros[..n as usize], at)
+                .at(&self.path)?;
+            at += n;
+        }
+        self.file_end = new_end;
+        Ok(())
+    }
+
+    /// Cuts the zeros kept past the end of the log.
+    pub fn trim(&mut self) -> Result<(), Error> {
+        if self.file_end > self.len {
+            self.file.set_len(self.len).at(&self.path)?;
+            self.file_end = self.len;
+        }
+        Ok(())
     }
 }
 
