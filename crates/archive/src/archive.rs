@@ -7,6 +7,7 @@ use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use crate::compact::CompactionPolicy;
 use crate::error::{Error, IoContext};
 use crate::format::{
     decode_record, record_len, Decoded, Place, FLAG_PADDING, FLAG_TOMBSTONE, RECORD_HEADER_LEN,
@@ -27,6 +28,8 @@ pub struct Options {
     pub max_volume_bytes: u64,
     /// A checkpoint is written once this many bytes were appended since the last one.
     pub checkpoint_bytes: u64,
+    /// Compact in the background, a step after each commit (`None`: only when asked).
+    pub auto_compact: Option<CompactionPolicy>,
 }
 
 impl Default for Options {
@@ -34,6 +37,7 @@ impl Default for Options {
         Self {
             max_volume_bytes: 256 * 1024 * 1024,
             checkpoint_bytes: 64 * 1024 * 1024,
+            auto_compact: Some(CompactionPolicy::default()),
         }
     }
 }
@@ -75,6 +79,12 @@ pub(crate) struct WriterState {
     /// Records dead since the last punching: `(volume, start, end)`.
     pub(crate) dead: Vec<(u32, u64, u64)>,
     pub(crate) appended_since_checkpoint: u64,
+    /// The last volume at the last checkpoint: volumes before it are covered entirely.
+    pub(crate) checkpointed_last: u32,
+    /// The background compaction in flight.
+    pub(crate) job: Option<crate::compact::Job>,
+    /// Volumes background compaction gave up on for this session.
+    pub(crate) compaction_skip: Vec<u32>,
 }
 
 /// An open archive directory.
@@ -93,15 +103,22 @@ impl Archive {
         if !dir.is_dir() || (!dir.join(INDEX_FILE).exists() && volume::list(dir)?.0.is_empty()) {
             return Err(Error::NotAnArchive(dir.to_owned()));
         }
-        // A writer may remove a volume (compaction) between reading the index and opening it.
+        // A writer may checkpoint, punch and remove volumes while a reader opens: a reader
+        // that saw the checkpoint change under it, or a volume vanish, starts again.
+        let index_id = || {
+            use std::os::unix::fs::MetadataExt;
+            fs::metadata(dir.join(INDEX_FILE))
+                .ok()
+                .map(|m| (m.ino(), m.mtime_nsec(), m.len()))
+        };
         let mut tries = 0;
         loop {
+            tries += 1;
+            let before = index_id();
             match Self::open_inner(dir, None) {
+                Ok(a) if tries < 5 && index_id() != before => drop(a),
                 Err(Error::Io { source, .. })
-                    if source.kind() == ErrorKind::NotFound && tries < 5 =>
-                {
-                    tries += 1;
-                }
+                    if source.kind() == ErrorKind::NotFound && tries < 5 => {}
                 other => return other,
             }
         }
@@ -118,6 +135,9 @@ impl Archive {
             pinned: Vec::new(),
             dead: Vec::new(),
             appended_since_checkpoint: 0,
+            checkpointed_last: 0,
+            job: None,
+            compaction_skip: Vec::new(),
         };
         Self::open_inner(dir, Some(state))
     }
@@ -253,6 +273,7 @@ impl Archive {
         };
         if let Some(w) = writer.as_mut() {
             w.appended_since_checkpoint = appended;
+            w.checkpointed_last = cov.volumes.last().map_or(0, |v| v.id);
             for (key, loc) in archive.index.iter() {
                 let end = loc.offset + record_len(key.len(), u64::from(loc.value_len));
                 w.space.add(loc.volume, loc.offset, end);
@@ -267,6 +288,12 @@ impl Archive {
                 }
             }
             w.pinned = pinned;
+            // Appends go past every record the index knows, even if the file was cut short
+            // from outside: a new record must never land where a known one is said to be.
+            if let Some((id, vol)) = archive.volumes.iter_mut().next_back() {
+                let known_end = w.space.end_of(*id);
+                vol.len = vol.len.max(known_end);
+            }
         }
         archive.writer = writer;
         if archive.writer.is_some() {

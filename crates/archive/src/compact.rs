@@ -4,8 +4,12 @@
 //! Order of the switch: write `ID.GEN+1.vol.tmp`, sync, rename, sync the directory; re-point
 //! the index; checkpoint (from here on the new file is the volume); remove the old file. A crash
 //! at any step leaves one of the two generations named by the checkpoint and the other an
-//! orphan that the next writer removes. Copying sleeps between chunks to stay under a byte
-//! rate, so that a background compaction does not starve foreground work.
+//! orphan that the next writer removes.
+//!
+//! Two ways to run it: `compact()` rewrites every candidate now, sleeping between chunks to
+//! stay under a byte rate; and, when `Options::auto_compact` is set, each commit advances a
+//! background job by about as many bytes as it appended itself (at least `STEP_FLOOR`), so
+//! compaction keeps pace with the foreground without ever stalling it for long.
 
 use std::fs;
 use std::os::unix::fs::FileExt;
@@ -13,9 +17,11 @@ use std::time::Duration;
 
 use crate::archive::Archive;
 use crate::error::{Error, IoContext};
-use crate::format::{encode_padding, encode_record, placement, record_len, Place};
+use crate::format::{
+    encode_padding, encode_record, placement, record_len, Place, VOLUME_HEADER_LEN,
+};
 use crate::index::{Loc, VolumeRef};
-use crate::volume;
+use crate::volume::{self, Volume};
 
 /// When and how fast to compact.
 #[derive(Debug, Clone, Copy)]
@@ -47,27 +53,40 @@ pub struct CompactionReport {
 }
 
 const CHUNK: usize = 8 * 1024 * 1024;
+/// Least bytes a background step copies, so delete-only workloads still make progress.
+const STEP_FLOOR: u64 = 256 * 1024;
+
+/// A volume being rewritten: where the copy stands.
+#[derive(Debug)]
+pub(crate) struct Job {
+    old: VolumeRef,
+    new: Volume,
+    /// Live records still to copy, in disk order, reversed so `pop` takes the next.
+    queue: Vec<(Vec<u8>, Loc)>,
+    moves: Vec<(Vec<u8>, Loc, Loc)>,
+    buf: Vec<u8>,
+    pos: u64,
+}
+
+enum Progress {
+    Running,
+    Done,
+    Damaged(String),
+}
 
 impl Archive {
     /// Rewrites every volume whose garbage passes the policy's threshold.
     pub fn compact(&mut self, policy: CompactionPolicy) -> Result<CompactionReport, Error> {
+        let mut report = CompactionReport::default();
+        // A background job in flight is finished first.
+        let running = self.writer.as_mut().and_then(|w| w.job.take());
+        if let Some(job) = running {
+            self.finish(job, policy, &mut report)?;
+        }
         // Everything the log holds goes into the checkpoint first, so that no volume to be
         // rewritten is still needed for recovery.
         self.checkpoint()?;
-        let mut report = CompactionReport::default();
-        let candidates: Vec<u32> = {
-            let w = self.writer.as_ref().ok_or(Error::ReadOnly)?;
-            self.volumes
-                .values()
-                .filter(|v| {
-                    let size = v.len.saturating_sub(crate::format::VOLUME_HEADER_LEN);
-                    let live = w.space.live_bytes(v.vref.id);
-                    size > 0
-                        && (size - live.min(size)) as f64 >= policy.min_garbage_ratio * size as f64
-                })
-                .map(|v| v.vref.id)
-                .collect()
-        };
+        let candidates = self.candidates(policy, true);
         if let Some(&last) = candidates.last() {
             if Some(last) == self.volumes.keys().next_back().copied() {
                 // The active volume is rewritten too: new writes go to a fresh one.
@@ -76,108 +95,232 @@ impl Archive {
             }
         }
         for id in candidates {
-            self.compact_volume(id, policy, &mut report)?;
+            let job = self.start_job(id)?;
+            self.finish(job, policy, &mut report)?;
         }
         Ok(report)
     }
 
-    fn compact_volume(
+    /// Volumes whose garbage passes the threshold; the active one only if `with_active`.
+    fn candidates(&self, policy: CompactionPolicy, with_active: bool) -> Vec<u32> {
+        let Some(w) = self.writer.as_ref() else {
+            return Vec::new();
+        };
+        let active = self.volumes.keys().next_back().copied();
+        self.volumes
+            .values()
+            .filter(|v| {
+                with_active || (Some(v.vref.id) != active && v.vref.id < w.checkpointed_last)
+            })
+            .filter(|v| !w.compaction_skip.contains(&v.vref.id))
+            .filter(|v| {
+                let size = v.len.saturating_sub(VOLUME_HEADER_LEN);
+                let live = w.space.live_bytes(v.vref.id);
+                size > 0 && (size - live.min(size)) as f64 >= policy.min_garbage_ratio * size as f64
+            })
+            .map(|v| v.vref.id)
+            .collect()
+    }
+
+    /// One background step after a commit that appended `appended` bytes. Failures only
+    /// stop compacting that volume for this session: the commit itself is already durable.
+    pub(crate) fn compaction_step(&mut self, policy: CompactionPolicy, appended: u64) {
+        let Some(w) = self.writer.as_mut() else {
+            return;
+        };
+        let job = match w.job.take() {
+            Some(job) => job,
+            None => {
+                let Some(id) = self.candidates(policy, false).first().copied() else {
+                    return;
+                };
+                match self.start_job(id) {
+                    Ok(job) => job,
+                    Err(_) => return self.skip(id),
+                }
+            }
+        };
+        let id = job.old.id;
+        let mut job = job;
+        let budget = appended.max(STEP_FLOOR);
+        match self.copy(&mut job, budget, policy) {
+            Ok(Progress::Running) => {
+                if let Some(w) = self.writer.as_mut() {
+                    w.job = Some(job);
+                }
+            }
+            Ok(Progress::Done) => {
+                if self.switch(job).is_err() {
+                    self.skip(id);
+                }
+            }
+            Ok(Progress::Damaged(_)) | Err(_) => {
+                abandon(job);
+                self.skip(id);
+            }
+        }
+    }
+
+    fn skip(&mut self, id: u32) {
+        if let Some(w) = self.writer.as_mut() {
+            w.compaction_skip.push(id);
+        }
+    }
+
+    fn finish(
         &mut self,
-        id: u32,
+        mut job: Job,
         policy: CompactionPolicy,
         report: &mut CompactionReport,
     ) -> Result<(), Error> {
-        let Some(old) = self.volumes.get(&id) else {
-            return Ok(());
-        };
-        let old_ref = old.vref;
-        let mut live: Vec<(Vec<u8>, Loc)> = self
+        match self.copy(&mut job, u64::MAX, policy)? {
+            Progress::Damaged(key) => {
+                // A damaged record cannot be copied; the whole volume stays as it is.
+                report.damaged_keys.push(key);
+                abandon(job);
+                Ok(())
+            }
+            Progress::Running | Progress::Done => {
+                report.volumes += 1;
+                report.bytes_copied += self.switch(job)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn start_job(&mut self, id: u32) -> Result<Job, Error> {
+        let old = self.volumes.get(&id).ok_or(Error::ReadOnly)?.vref;
+        let mut queue: Vec<(Vec<u8>, Loc)> = self
             .index
             .iter()
             .filter(|(_, l)| l.volume == id)
             .map(|(k, l)| (k.to_vec(), l))
             .collect();
-        live.sort_by_key(|(_, l)| l.offset);
+        queue.sort_by_key(|(_, l)| std::cmp::Reverse(l.offset));
         let new_ref = VolumeRef {
             id,
-            generation: old_ref.generation + 1,
+            generation: old.generation + 1,
         };
-        let mut new = volume::create(&self.dir, new_ref, self.salt, true)?;
-        let salt = self.salt;
-        let place = |offset| Place {
-            salt,
-            volume: id,
-            offset,
-        };
-        let mut buf = Vec::with_capacity(CHUNK);
-        let mut moves = Vec::with_capacity(live.len());
-        let mut pos = new.len;
-        for (key, loc) in &live {
-            let value = match self.read_at(key, *loc) {
+        let new = volume::create(&self.dir, new_ref, self.salt, true)?;
+        let pos = new.len;
+        Ok(Job {
+            old,
+            new,
+            queue,
+            moves: Vec::new(),
+            buf: Vec::with_capacity(CHUNK),
+            pos,
+        })
+    }
+
+    /// Copies live records until `budget` bytes are done or the queue is empty.
+    fn copy(
+        &mut self,
+        job: &mut Job,
+        budget: u64,
+        policy: CompactionPolicy,
+    ) -> Result<Progress, Error> {
+        let id = job.old.id;
+        let mut done = 0u64;
+        while done < budget {
+            let Some((key, loc)) = job.queue.pop() else {
+                flush(&mut job.new, &mut job.buf, policy)?;
+                return Ok(Progress::Done);
+            };
+            if self.index.get(&key) != Some(loc) {
+                continue; // Overwritten or deleted since the job started.
+            }
+            let value = match self.read_at(&key, loc) {
                 Ok(v) => v,
-                Err(Error::Damaged { key, .. }) => {
-                    // A damaged record cannot be copied; the whole volume stays as it is.
-                    report.damaged_keys.push(key);
-                    drop(new);
-                    let _ = fs::remove_file(volume_tmp_path(self, new_ref));
-                    return Ok(());
-                }
+                Err(Error::Damaged { key, .. }) => return Ok(Progress::Damaged(key)),
                 Err(e) => return Err(e),
             };
-            let (start, pad) = placement(pos, key.len(), value.len() as u64);
-            if pad > 0 {
-                encode_padding(&mut buf, place(pos), pad);
-            }
-            encode_record(&mut buf, place(start), 0, key, &value);
-            pos = start + record_len(key.len(), value.len() as u64);
-            let to = Loc {
-                offset: start,
-                ..*loc
+            let place = |offset| Place {
+                salt: self.salt,
+                volume: id,
+                offset,
             };
-            moves.push((key, *loc, to));
-            if buf.len() >= CHUNK {
-                flush(&mut new, &mut buf, policy)?;
+            let (start, pad) = placement(job.pos, key.len(), value.len() as u64);
+            if pad > 0 {
+                encode_padding(&mut job.buf, place(job.pos), pad);
+            }
+            encode_record(&mut job.buf, place(start), 0, &key, &value);
+            let len = record_len(key.len(), value.len() as u64);
+            job.pos = start + len;
+            done += len + pad;
+            job.moves.push((
+                key,
+                loc,
+                Loc {
+                    offset: start,
+                    ..loc
+                },
+            ));
+            if job.buf.len() >= CHUNK {
+                flush(&mut job.new, &mut job.buf, policy)?;
             }
         }
-        flush(&mut new, &mut buf, policy)?;
+        flush(&mut job.new, &mut job.buf, policy)?;
+        Ok(if job.queue.is_empty() {
+            Progress::Done
+        } else {
+            Progress::Running
+        })
+    }
+
+    /// Puts the rewritten volume in place of the old one; returns the bytes it holds.
+    fn switch(&mut self, job: Job) -> Result<u64, Error> {
+        let Job {
+            old,
+            mut new,
+            moves,
+            ..
+        } = job;
+        let id = old.id;
         new.file.sync_all().at(&new.path)?;
-        let final_path = self.dir.join(volume::file_name(new_ref));
+        let final_path = self.dir.join(volume::file_name(new.vref));
         fs::rename(&new.path, &final_path).at(&final_path)?;
         volume::sync_dir(&self.dir)?;
         new.path = final_path;
-        report.bytes_copied += new.len - crate::format::VOLUME_HEADER_LEN;
-        report.volumes += 1;
-        let old_path = self.dir.join(volume::file_name(old_ref));
+        let copied = new.len - VOLUME_HEADER_LEN;
+        let old_path = self.dir.join(volume::file_name(old));
         self.volumes.insert(id, new);
+        for (key, from, to) in &moves {
+            self.index.relocate(key, *from, *to);
+        }
         if let Some(w) = self.writer.as_mut() {
             // Holes still to punch in the old file are moot: it is about to go.
             w.dead.retain(|d| d.0 != id);
             w.space.drop_volume(id);
             for (key, _, to) in &moves {
-                let end = to.offset + record_len(key.len(), u64::from(to.value_len));
-                w.space.add(id, to.offset, end);
+                if self.index.get(key) == Some(*to) {
+                    let end = to.offset + record_len(key.len(), u64::from(to.value_len));
+                    w.space.add(id, to.offset, end);
+                }
             }
-        }
-        for (key, from, to) in &moves {
-            self.index.relocate(key, *from, *to);
         }
         self.checkpoint()?;
         fs::remove_file(&old_path).at(&old_path)?;
-        volume::sync_dir(&self.dir)
+        volume::sync_dir(&self.dir)?;
+        Ok(copied)
+    }
+
+    /// Drops a background job that has not switched (the writer is closing).
+    pub(crate) fn abandon_job(&mut self) {
+        if let Some(job) = self.writer.as_mut().and_then(|w| w.job.take()) {
+            abandon(job);
+        }
     }
 }
 
-fn volume_tmp_path(a: &Archive, v: VolumeRef) -> std::path::PathBuf {
-    let mut p = a.dir.join(volume::file_name(v));
-    p.as_mut_os_string().push(".tmp");
-    p
+fn abandon(job: Job) {
+    let path = job.new.path.clone();
+    drop(job);
+    // Left behind, the next writer removes it as a leftover temporary file.
+    let _ = fs::remove_file(path);
 }
 
-fn flush(
-    vol: &mut volume::Volume,
-    buf: &mut Vec<u8>,
-    policy: CompactionPolicy,
-) -> Result<(), Error> {
+fn flush(vol: &mut Volume, buf: &mut Vec<u8>, policy: CompactionPolicy) -> Result<(), Error> {
     if buf.is_empty() {
         return Ok(());
     }

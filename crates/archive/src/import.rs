@@ -54,7 +54,8 @@ impl Archive {
         let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
         let mut batch_bytes = 0;
         let mut files = Vec::new();
-        walk(&src, &mut files)?;
+        let own = fs::canonicalize(&self.dir).at(&self.dir)?;
+        walk(&src, &own, &mut files)?;
         for (key, path) in files {
             let data = match fs::read(&path) {
                 Ok(d) => d,
@@ -73,7 +74,7 @@ impl Archive {
         self.checkpoint()?;
         if remove_source {
             let mut again = Vec::new();
-            walk(&src, &mut again)?;
+            walk(&src, &own, &mut again)?;
             for (key, path) in again {
                 if self.contains(&key) {
                     fs::remove_file(&path).at(&path)?;
@@ -115,8 +116,9 @@ impl Archive {
     }
 }
 
-/// Regular files below `root` with their keys (relative paths with `/`), in sorted order.
-fn walk(root: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), Error> {
+/// Regular files below `root` with their keys (relative paths with `/`), in sorted order;
+/// the archive's own directory `own` is skipped should it lie inside the tree.
+fn walk(root: &Path, own: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), Error> {
     let mut dirs = vec![(root.to_owned(), String::new())];
     while let Some((dir, prefix)) = dirs.pop() {
         for entry in fs::read_dir(&dir).at(&dir)? {
@@ -136,7 +138,9 @@ fn walk(root: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), Error> {
             };
             let kind = entry.file_type().at(&path)?;
             if kind.is_dir() {
-                dirs.push((path, key));
+                if path != own {
+                    dirs.push((path, key));
+                }
             } else if kind.is_file() {
                 out.push((key, path));
             }

@@ -190,6 +190,48 @@ mod tests {
         assert_eq!(end.skipped, starts[2] as u64);
     }
 
+    proptest::proptest! {
+        /// Whatever happens to the bytes (flips, cuts, zeroed ranges), the scan never panics
+        /// and never reports a record that was not written at that offset with that key.
+        #[test]
+        fn damage_never_invents_records(
+            values in proptest::collection::vec(proptest::collection::vec(0u8..=255, 0..300), 1..12),
+            flips in proptest::collection::vec((0usize..4000, 0u8..=255), 0..6),
+            zero in proptest::option::of((0usize..4000, 0usize..600)),
+            cut in proptest::option::of(0usize..4000),
+        ) {
+            let names: Vec<String> = (0..values.len()).map(|i| format!("key{i}")).collect();
+            let records: Vec<(&str, &[u8])> =
+                names.iter().zip(&values).map(|(k, v)| (k.as_str(), &v[..])).collect();
+            let (mut buf, starts) = log(&records);
+            for (at, x) in flips {
+                if let Some(b) = buf.get_mut(at) {
+                    *b ^= x;
+                }
+            }
+            if let Some((at, n)) = zero {
+                let end = (at + n).min(buf.len());
+                if at < end {
+                    buf[at..end].fill(0);
+                }
+            }
+            if let Some(c) = cut {
+                buf.truncate(c.min(buf.len()));
+            }
+            let written: Vec<(u64, &[u8])> = starts
+                .iter()
+                .zip(&names)
+                .map(|(s, k)| (64 + *s as u64, k.as_bytes()))
+                .collect();
+            let end = scan(&buf, 64, SALT, 1, &mut |e| {
+                if let Event::Put { key, offset, .. } = e {
+                    assert!(written.contains(&(offset, key)), "invented {offset}");
+                }
+            });
+            proptest::prop_assert!(end.log_end <= 64 + buf.len() as u64);
+        }
+    }
+
     #[test]
     fn garbage_is_no_record() {
         let (got, end) = keys(&[0x54, 0x73, 0x52, 0x63, 1, 0, 1, 0, 9, 9, 9]);

@@ -31,6 +31,15 @@ impl Space {
         self.live.remove(&volume);
     }
 
+    /// End of the last live extent in `volume` (0 when none).
+    pub fn end_of(&self, volume: u32) -> u64 {
+        self.live
+            .get(&volume)
+            .and_then(|m| m.values().next_back())
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Sum of live extent lengths in `volume`.
     pub fn live_bytes(&self, volume: u32) -> u64 {
         self.live

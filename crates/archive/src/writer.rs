@@ -182,6 +182,10 @@ impl Archive {
         if checkpoint_due {
             self.checkpoint()?;
         }
+        let auto = self.writer.as_ref().and_then(|w| w.options.auto_compact);
+        if let Some(policy) = auto {
+            self.compaction_step(policy, buf.len() as u64);
+        }
         Ok(())
     }
 
@@ -273,8 +277,10 @@ impl Archive {
         let path = self.dir.join(INDEX_FILE);
         fs::rename(&tmp, &path).at(&path)?;
         volume::sync_dir(&self.dir)?;
+        let last = cov.volumes.last().map_or(0, |v| v.id);
         let w = self.writer_mut()?;
         w.appended_since_checkpoint = 0;
+        w.checkpointed_last = last;
         let pinned = std::mem::take(&mut w.pinned);
         for (vol, offset) in pinned {
             self.release(vol, offset);
@@ -286,6 +292,7 @@ impl Archive {
     /// Closes the archive; a writer checkpoints what it appended so the next open reads the
     /// index alone.
     pub fn close(mut self) -> Result<(), Error> {
+        self.abandon_job();
         let due = self
             .writer
             .as_ref()

@@ -25,6 +25,7 @@ pub fn small_options() -> Options {
     Options {
         max_volume_bytes: 1 << 20,
         checkpoint_bytes: 1 << 40,
+        ..Options::default()
     }
 }
 

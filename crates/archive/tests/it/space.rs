@@ -42,6 +42,7 @@ fn deletes_give_blocks_back_at_once_and_compaction_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let options = Options {
         max_volume_bytes: 4 << 20,
+        auto_compact: None,
         ..Options::default()
     };
     let mut a = Archive::open_write(dir.path(), options).unwrap();
@@ -115,4 +116,48 @@ fn large_values_are_punched_whole_and_survive_recovery() {
         let got = a.get(&format!("big/{i}")).unwrap();
         assert_eq!(got, (i % 2 == 1).then(|| big(i)), "big/{i}");
     }
+}
+
+#[test]
+fn background_compaction_keeps_pace_with_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        max_volume_bytes: 1 << 20,
+        checkpoint_bytes: 2 << 20,
+        ..Options::default()
+    };
+    let mut a = Archive::open_write(dir.path(), options.clone()).unwrap();
+    let keys = fill(&mut a, 2000, 2000, 6);
+    // Holes give blocks back but leave file lengths; only compaction shortens files.
+    let lengths = || -> u64 {
+        let files = crate::volume_files(dir.path());
+        files.iter().map(|p| std::fs::metadata(p).unwrap().len()).sum()
+    };
+    let before = lengths();
+    let (doomed, kept) = keys.split_at(1500);
+    for chunk in doomed.chunks(64) {
+        let ops: Vec<Op> = chunk.iter().map(|k| Op::Delete(k)).collect();
+        a.commit(&ops).unwrap();
+    }
+    // Foreground work goes on; each commit moves the background job a step.
+    for (i, k) in kept.iter().enumerate().take(300) {
+        a.put(&format!("more/{i}"), &value_of(k, 2000)).unwrap();
+    }
+    let generations = crate::volume_files(dir.path())
+        .iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".0.vol"))
+        .count();
+    assert!(generations > 0, "no volume was rewritten");
+    let after = lengths();
+    assert!(after * 10 < before * 6, "{before} -> {after}");
+    for k in kept {
+        assert_eq!(a.get(k).unwrap(), Some(value_of(k, 2000)), "{k}");
+    }
+    drop(a); // No close: recovery must see the switched volumes through the checkpoint.
+    let a = Archive::open_write(dir.path(), options).unwrap();
+    for k in kept {
+        assert_eq!(a.get(k).unwrap(), Some(value_of(k, 2000)), "{k}");
+    }
+    assert_eq!(a.stats().unwrap().objects, 800);
+    assert!(a.verify().unwrap().is_empty());
 }
