@@ -131,7 +131,10 @@ fn background_compaction_keeps_pace_with_commits() {
     // Holes give blocks back but leave file lengths; only compaction shortens files.
     let lengths = || -> u64 {
         let files = crate::volume_files(dir.path());
-        files.iter().map(|p| std::fs::metadata(p).unwrap().len()).sum()
+        files
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum()
     };
     let before = lengths();
     let (doomed, kept) = keys.split_at(1500);
