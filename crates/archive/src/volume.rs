@@ -144,7 +144,12 @@ impl Volume {
         if needed <= self.file_end {
             return Ok(());
         }
-        let chunk = (self.len / 16).clamp(256 * 1024, 8 * 1024 * 1024);
+        // About 32 batches like this one ahead, and no more than 1/16 of the volume so far:
+        // deletes (small tombstones) reserve little, bulk puts reserve a lot.
+        let batch = needed - self.len;
+        let chunk = (batch * 32)
+            .min(self.len / 16)
+            .clamp(64 * 1024, 8 * 1024 * 1024);
         let new_end = (needed + chunk).div_ceil(BLOCK) * BLOCK;
         let (Ok(off), Ok(len)) = (
             i64::try_from(self.file_end),
