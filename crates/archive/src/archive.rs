@@ -71,7 +71,6 @@ pub struct Damage {
 /// State only the process holding the writer lock has.
 #[derive(Debug)]
 pub(crate) struct WriterState {
-    pub(crate) _lock: File,
     pub(crate) options: Options,
     pub(crate) space: Space,
     /// Tombstones past the last checkpoint: the log needs them until the next one.
@@ -85,6 +84,11 @@ pub(crate) struct WriterState {
     pub(crate) job: Option<crate::compact::Job>,
     /// Volumes background compaction gave up on for this session.
     pub(crate) compaction_skip: Vec<u32>,
+    /// The thread that punches holes and removes replaced volumes.
+    pub(crate) reclaimer: crate::reclaimer::Reclaimer,
+    /// Held to the end (fields drop in order): the reclaimer finishes before another writer
+    /// may start.
+    pub(crate) _lock: File,
 }
 
 /// An open archive directory.
@@ -138,6 +142,7 @@ impl Archive {
             checkpointed_last: 0,
             job: None,
             compaction_skip: Vec::new(),
+            reclaimer: crate::reclaimer::Reclaimer::start(),
         };
         Self::open_inner(dir, Some(state))
     }

@@ -98,6 +98,8 @@ impl Archive {
             let job = self.start_job(id)?;
             self.finish(job, policy, &mut report)?;
         }
+        // Asked for in the foreground, compaction returns once the space is back.
+        self.reclaim();
         Ok(report)
     }
 
@@ -300,8 +302,10 @@ impl Archive {
             }
         }
         self.checkpoint()?;
-        fs::remove_file(&old_path).at(&old_path)?;
-        volume::sync_dir(&self.dir)?;
+        // Freeing a fragmented file's blocks can take seconds: the reclaimer does it.
+        if let Some(w) = self.writer.as_ref() {
+            w.reclaimer.remove(old_path, self.dir.clone());
+        }
         Ok(copied)
     }
 

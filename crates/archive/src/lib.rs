@@ -11,6 +11,7 @@ pub mod format;
 mod import;
 mod index;
 mod keycodec;
+mod reclaimer;
 pub mod recovery;
 mod space;
 mod volume;

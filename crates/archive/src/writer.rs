@@ -5,7 +5,7 @@
 //! at that moment too (the log is the index's journal); only then is the batch applied to the
 //! in-memory index and acknowledged, and only then are the dead records' blocks punched.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -199,14 +199,22 @@ impl Archive {
         };
         w.dead.push((volume_id, offset, end));
         if w.dead.len() >= PUNCH_GROUP {
-            self.reclaim();
+            self.queue_reclaim();
         }
     }
 
-    /// Gives the file system back the whole blocks of every dead gap now, one `fallocate`
-    /// per merged range. Punching in groups, in disk order, costs far fewer calls than one
-    /// per record between `fdatasync`s and sees neighbours that died together as one gap.
+    /// Gives the file system back the whole blocks of every dead gap, and waits until it is
+    /// done. Punching in groups, in disk order, costs far fewer calls than one per record
+    /// between `fdatasync`s and sees neighbours that died together as one gap.
     pub fn reclaim(&mut self) {
+        self.queue_reclaim();
+        if let Some(w) = self.writer.as_ref() {
+            w.reclaimer.wait();
+        }
+    }
+
+    /// Hands the dead gaps' whole blocks to the reclaiming thread, one range per merged gap.
+    pub(crate) fn queue_reclaim(&mut self) {
         let Some(w) = self.writer.as_mut() else {
             return;
         };
@@ -220,17 +228,21 @@ impl Archive {
             }
         }
         ranges.sort_unstable();
-        let mut merged: Vec<(u32, u64, u64)> = Vec::with_capacity(ranges.len());
-        for r in ranges {
-            match merged.last_mut() {
-                Some(m) if m.0 == r.0 && r.1 <= m.2 => m.2 = m.2.max(r.2),
-                _ => merged.push(r),
+        let mut merged: BTreeMap<u32, Vec<(u64, u64)>> = BTreeMap::new();
+        for (vol, lo, hi) in ranges {
+            let list = merged.entry(vol).or_default();
+            match list.last_mut() {
+                Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+                _ => list.push((lo, hi)),
             }
         }
-        for (vol, lo, hi) in merged {
-            if let Some(v) = self.volumes.get(&vol) {
-                // A failed punch only delays reclaiming the space until compaction.
-                let _ = volume::punch(&v.file, lo, hi);
+        for (vol, list) in merged {
+            let Some(v) = self.volumes.get(&vol) else {
+                continue;
+            };
+            // The thread punches through its own descriptor, so it may outlive the volume.
+            if let Ok(file) = v.file.try_clone() {
+                w.reclaimer.punch(file, list);
             }
         }
     }
@@ -285,7 +297,7 @@ impl Archive {
         for (vol, offset) in pinned {
             self.release(vol, offset);
         }
-        self.reclaim();
+        self.queue_reclaim();
         Ok(())
     }
 
