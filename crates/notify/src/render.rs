@@ -60,8 +60,9 @@ pub(crate) fn templates() -> Result<Environment<'static>, NotifyError> {
     Ok(env)
 }
 
-/// Replaces control and bidirectional-override characters with spaces and trims: names come
-/// from inventories and must not break a header line or disguise themselves in a mail client.
+/// Replaces control and bidirectional-override characters with spaces and collapses runs of
+/// white space: names come from inventories and must not break a header line or disguise
+/// themselves in a mail client.
 pub(crate) fn clean(s: &str) -> String {
     let mapped: String = s
         .chars()
@@ -74,7 +75,7 @@ pub(crate) fn clean(s: &str) -> String {
             }
         })
         .collect();
-    mapped.trim().to_owned()
+    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Renders `notice` in its language.
