@@ -6,3 +6,4 @@ mod compose;
 mod fixtures;
 mod peer;
 mod smtp;
+mod tls;

@@ -54,23 +54,21 @@ pub fn free_port() -> u16 {
 impl Keeper {
     /// Starts a server on a free port.
     pub fn start() -> Option<Keeper> {
-        Self::spawn(None)
+        Self::start_with(&[])
     }
 
     /// Starts a server on `port`.
     pub fn start_on(port: u16) -> Option<Keeper> {
-        Self::spawn(Some(port))
+        Self::start_with(&["--port".to_owned(), port.to_string()])
     }
 
-    fn spawn(port: Option<u16>) -> Option<Keeper> {
+    /// Starts a server with the options of `smtp_keeper.py` (see there).
+    pub fn start_with(options: &[String]) -> Option<Keeper> {
         let python = python()?;
         let dir = tempfile::tempdir().unwrap();
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/smtp_keeper.py");
         let mut command = Command::new(python);
-        command.arg(script).arg(dir.path());
-        if let Some(port) = port {
-            command.arg(port.to_string());
-        }
+        command.arg(script).arg(dir.path()).args(options);
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -136,4 +134,34 @@ pub fn split_kept(file: &[u8]) -> (String, String, Vec<u8>) {
     let from = take_line("X-Peer-Mail-From: ");
     let to = take_line("X-Peer-Rcpt-To: ");
     (from, to, rest.to_vec())
+}
+
+/// A self-signed certificate for `localhost` and `127.0.0.1`, made with the `openssl` tool:
+/// `(dir, cert.pem, key.pem)`, or `None` (after saying so) without it outside CI.
+pub fn certificate() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        return Some((dir, cert, key));
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("the openssl tool is missing; it makes the test certificate");
+    }
+    eprintln!("SKIPPED: no openssl tool to make a test certificate; the TLS test did not run");
+    None
 }

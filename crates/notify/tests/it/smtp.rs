@@ -170,3 +170,41 @@ async fn an_empty_batch_sends_nothing() {
     let mailer = Mailer::new(&config(free_port())).unwrap();
     assert!(mailer.send_batch(Vec::new()).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_kept_between_batches_and_stale_ones_replaced() {
+    let port = free_port();
+    let Some(first) = Keeper::start_with(&[
+        "--port".to_owned(),
+        port.to_string(),
+        "--pipelining".to_owned(),
+    ]) else {
+        return;
+    };
+    let mailer = Mailer::new(&config(port)).unwrap();
+    for round in 0..3u64 {
+        let sent = batch(20, |i| format!("r{round}c{i}@customer.example"));
+        for (_, outcome) in mailer.send_batch(sent).await {
+            assert_eq!(outcome, Outcome::Delivered);
+        }
+    }
+    assert_eq!(first.messages().len(), 60);
+    assert!(
+        first.sessions() <= 8,
+        "{} sessions for 3 batches",
+        first.sessions()
+    );
+
+    // The server goes away and comes back: every kept session is dead, yet nothing is lost.
+    drop(first);
+    let Some(second) = Keeper::start_on(port) else {
+        return;
+    };
+    for (_, outcome) in mailer
+        .send_batch(batch(20, |i| format!("c{i}@customer.example")))
+        .await
+    {
+        assert_eq!(outcome, Outcome::Delivered);
+    }
+    assert_eq!(second.messages().len(), 20);
+}
