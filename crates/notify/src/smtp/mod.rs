@@ -7,6 +7,7 @@ mod wire;
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -112,7 +113,10 @@ pub enum Outcome {
 }
 
 /// Messages waiting for a free connection: position in the batch, envelope, bytes.
-type Queue = Arc<Mutex<VecDeque<(usize, Envelope, Vec<u8>)>>>;
+type Queue = Arc<Mutex<VecDeque<Job>>>;
+
+/// One message of a batch: its position, envelope and bytes.
+type Job = (usize, Envelope, Vec<u8>);
 
 /// Each message's outcome by position in the batch, filled in as the workers finish them.
 type Outcomes = Arc<Mutex<Vec<Option<Outcome>>>>;
@@ -208,13 +212,16 @@ impl Mailer {
         let outcomes: Outcomes = Arc::new(Mutex::new(vec![None; ids.len()]));
         let last_connect_error = Arc::new(Mutex::new(None::<String>));
         let mut workers = JoinSet::new();
-        for _ in 0..self.connections.min(ids.len()) {
+        let count = self.connections.min(ids.len());
+        let alive = Arc::new(AtomicUsize::new(count));
+        for _ in 0..count {
             let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
             let worker = Worker {
                 settings: Arc::clone(&self.settings),
                 queue: Arc::clone(&queue),
                 outcomes: Arc::clone(&outcomes),
                 last_connect_error: Arc::clone(&last_connect_error),
+                alive: Arc::clone(&alive),
             };
             let pool = Arc::clone(&self.idle);
             let connections = self.connections;
@@ -235,7 +242,7 @@ impl Mailer {
         }
         while workers.join_next().await.is_some() {}
 
-        // Workers stop early only when they cannot connect; what they left is retried later.
+        // Workers stop early only when they cannot connect; what is left is retried later.
         let not_sent = match last_connect_error.lock().ok().and_then(|e| e.clone()) {
             Some(e) => format!("not attempted: {e}"),
             None => "not attempted: sending worker stopped".to_owned(),
@@ -262,69 +269,97 @@ struct Worker {
     queue: Queue,
     outcomes: Outcomes,
     last_connect_error: Arc<Mutex<Option<String>>>,
+    /// Workers of this batch still running.
+    alive: Arc<AtomicUsize>,
 }
 
 impl Worker {
     /// Sends until the queue is empty or no connection can be had; returns the session, still
     /// open, for the next batch.
     async fn run(self, mut session: Option<Session>) -> Option<Session> {
-        // A session kept from an earlier batch may have been closed by the server meanwhile.
-        let mut reused = session.is_some();
+        self.drain(&mut session).await;
+        self.alive.fetch_sub(1, Ordering::SeqCst);
+        session
+    }
+
+    /// The loop of [`Worker::run`]; it ends when the queue is empty or no connection opens.
+    async fn drain(&self, session: &mut Option<Session>) {
         loop {
             let next = self.queue.lock().ok().and_then(|mut q| q.pop_front());
-            let Some((index, envelope, message)) = next else {
-                return session;
+            let Some(job) = next else {
+                return;
             };
-            let (from, to) = match addresses(&envelope) {
+            let (index, envelope, message) = &job;
+            let (from, to) = match addresses(envelope) {
                 Ok(pair) => pair,
                 Err(reason) => {
-                    self.record(index, Outcome::Failed { reason });
+                    self.record(*index, Outcome::Failed { reason });
                     continue;
                 }
             };
-            let mut outcome = None;
-            while outcome.is_none() {
+            let mut attempts = 0;
+            let outcome = loop {
+                attempts += 1;
                 let mut current = match session.take() {
                     Some(s) => s,
                     None => match Session::open(&self.settings).await {
                         Ok(s) => s,
                         Err(e) => {
-                            let reason = format!(
-                                "cannot connect to {}:{}: {e}",
-                                self.settings.host, self.settings.port
-                            );
-                            if let Ok(mut last) = self.last_connect_error.lock() {
-                                *last = Some(reason.clone());
-                            }
-                            self.record(index, Outcome::Retry { reason });
-                            return None;
+                            self.cannot_connect(job, e);
+                            return;
                         }
                     },
                 };
-                let result = current.deliver(&from, &to, &message).await;
-                let was_reused = std::mem::take(&mut reused);
-                outcome = match result {
-                    Ok(()) => Some(Outcome::Delivered),
-                    Err(Failure::Refused(reply)) if reply.is_permanent() => Some(Outcome::Failed {
-                        reason: reply.to_string(),
-                    }),
-                    Err(Failure::Refused(reply)) => Some(Outcome::Retry {
-                        reason: reply.to_string(),
-                    }),
-                    // A stale kept session failing before any data went out costs nothing:
-                    // try once more on a fresh connection.
+                let result = current.deliver(&from, &to, message).await;
+                if !current.broken {
+                    *session = Some(current);
+                }
+                match result {
+                    Ok(()) => break Outcome::Delivered,
+                    Err(Failure::Refused(reply)) if reply.is_permanent() => {
+                        break Outcome::Failed {
+                            reason: reply.to_string(),
+                        }
+                    }
+                    Err(Failure::Refused(reply)) => {
+                        break Outcome::Retry {
+                            reason: reply.to_string(),
+                        }
+                    }
+                    // Nothing of the message went out, so the server cannot have kept it: a
+                    // kept session the server had closed, or a connection lost early, costs
+                    // one more try on a fresh connection rather than a retry much later.
                     Err(Failure::Broken {
                         before_data: true, ..
-                    }) if was_reused => None,
-                    Err(Failure::Broken { reason, .. }) => Some(Outcome::Retry { reason }),
-                };
-                if !current.broken {
-                    session = Some(current);
+                    }) if attempts < 2 => {}
+                    Err(Failure::Broken { reason, .. }) => break Outcome::Retry { reason },
                 }
+            };
+            self.record(*index, outcome);
+        }
+    }
+
+    /// Gives `job` back to the workers still connected, or, if this was the last one, marks
+    /// it to be retried later.
+    fn cannot_connect(&self, job: Job, error: String) {
+        let reason = format!(
+            "cannot connect to {}:{}: {error}",
+            self.settings.host, self.settings.port
+        );
+        if let Ok(mut last) = self.last_connect_error.lock() {
+            *last = Some(reason.clone());
+        }
+        // Servers often cap connections per client: the others carry on with this message.
+        let index = job.0;
+        let mut handed_back = false;
+        if self.alive.load(Ordering::SeqCst) > 1 {
+            if let Ok(mut q) = self.queue.lock() {
+                q.push_front(job);
+                handed_back = true;
             }
-            if let Some(outcome) = outcome {
-                self.record(index, outcome);
-            }
+        }
+        if !handed_back {
+            self.record(index, Outcome::Retry { reason });
         }
     }
 

@@ -289,7 +289,8 @@ impl Session {
 
     async fn reply(&mut self, what: &str) -> Result<Reply, String> {
         let r = reply(&mut self.io, self.timeout, what).await;
-        self.broken |= r.is_err();
+        // 421 means the server is closing the connection (RFC 5321 3.8).
+        self.broken |= r.as_ref().map_or(true, |r| r.code == 421);
         r
     }
 }
