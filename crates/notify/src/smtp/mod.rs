@@ -1,23 +1,23 @@
 //! Delivering composed messages over SMTP: a pool of reused connections, several in parallel,
 //! and a verdict per message that the outbox turns into "sent", "retry later" or "give up".
 
+mod batch;
 mod session;
 mod wire;
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lettre::Address;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-use self::session::{Failure, Session, Settings};
+use self::batch::{Outcomes, Queue, Worker};
+use self::session::{Session, Settings};
 use crate::notice::Envelope;
 use crate::NotifyError;
 
@@ -111,15 +111,6 @@ pub enum Outcome {
         reason: String,
     },
 }
-
-/// Messages waiting for a free connection: position in the batch, envelope, bytes.
-type Queue = Arc<Mutex<VecDeque<Job>>>;
-
-/// One message of a batch: its position, envelope and bytes.
-type Job = (usize, Envelope, Vec<u8>);
-
-/// Each message's outcome by position in the batch, filled in as the workers finish them.
-type Outcomes = Arc<Mutex<Vec<Option<Outcome>>>>;
 
 /// Sends messages to one SMTP server over a few connections kept open between batches.
 ///
@@ -263,134 +254,6 @@ impl Mailer {
     }
 }
 
-/// One connection's share of a batch: takes messages off the queue until it is empty.
-struct Worker {
-    settings: Arc<Settings>,
-    queue: Queue,
-    outcomes: Outcomes,
-    last_connect_error: Arc<Mutex<Option<String>>>,
-    /// Workers of this batch still running.
-    alive: Arc<AtomicUsize>,
-}
-
-impl Worker {
-    /// Sends until the queue is empty or no connection can be had; returns the session, still
-    /// open, for the next batch.
-    async fn run(self, mut session: Option<Session>) -> Option<Session> {
-        self.drain(&mut session).await;
-        self.alive.fetch_sub(1, Ordering::SeqCst);
-        session
-    }
-
-    /// The loop of [`Worker::run`]; it ends when the queue is empty or no connection opens.
-    async fn drain(&self, session: &mut Option<Session>) {
-        loop {
-            let next = self.queue.lock().ok().and_then(|mut q| q.pop_front());
-            let Some(job) = next else {
-                return;
-            };
-            let (index, envelope, message) = &job;
-            let (from, to) = match addresses(envelope) {
-                Ok(pair) => pair,
-                Err(reason) => {
-                    self.record(*index, Outcome::Failed { reason });
-                    continue;
-                }
-            };
-            let mut attempts = 0;
-            let outcome = loop {
-                attempts += 1;
-                let mut current = match session.take() {
-                    Some(s) => s,
-                    None => match Session::open(&self.settings).await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            self.cannot_connect(job, e);
-                            return;
-                        }
-                    },
-                };
-                let result = current.deliver(&from, &to, message).await;
-                if !current.broken {
-                    *session = Some(current);
-                }
-                match result {
-                    Ok(()) => break Outcome::Delivered,
-                    Err(Failure::Refused(reply)) if reply.is_permanent() => {
-                        break Outcome::Failed {
-                            reason: reply.to_string(),
-                        }
-                    }
-                    Err(Failure::Refused(reply)) => {
-                        break Outcome::Retry {
-                            reason: reply.to_string(),
-                        }
-                    }
-                    // Nothing of the message went out, so the server cannot have kept it: a
-                    // kept session the server had closed, or a connection lost early, costs
-                    // one more try on a fresh connection rather than a retry much later.
-                    Err(Failure::Broken {
-                        before_data: true, ..
-                    }) if attempts < 2 => {}
-                    Err(Failure::Broken { reason, .. }) => break Outcome::Retry { reason },
-                }
-            };
-            self.record(*index, outcome);
-        }
-    }
-
-    /// Gives `job` back to the workers still connected, or, if this was the last one, marks
-    /// it to be retried later.
-    fn cannot_connect(&self, job: Job, error: String) {
-        let reason = format!(
-            "cannot connect to {}:{}: {error}",
-            self.settings.host, self.settings.port
-        );
-        if let Ok(mut last) = self.last_connect_error.lock() {
-            *last = Some(reason.clone());
-        }
-        // Servers often cap connections per client: the others carry on with this message.
-        let index = job.0;
-        let mut handed_back = false;
-        if self.alive.load(Ordering::SeqCst) > 1 {
-            if let Ok(mut q) = self.queue.lock() {
-                q.push_front(job);
-                handed_back = true;
-            }
-        }
-        if !handed_back {
-            self.record(index, Outcome::Retry { reason });
-        }
-    }
-
-    fn record(&self, index: usize, outcome: Outcome) {
-        if let Ok(mut slots) = self.outcomes.lock() {
-            if let Some(slot) = slots.get_mut(index) {
-                *slot = Some(outcome);
-            }
-        }
-    }
-}
-
-/// The envelope's addresses, checked so that nothing can be smuggled into a command line.
-fn addresses(envelope: &Envelope) -> Result<(String, String), String> {
-    let from = if envelope.from.is_empty() {
-        String::new()
-    } else {
-        envelope
-            .from
-            .parse::<Address>()
-            .map_err(|e| format!("invalid sender {:?}: {e}", envelope.from))?
-            .to_string()
-    };
-    let to = envelope
-        .to
-        .parse::<Address>()
-        .map_err(|e| format!("invalid recipient {:?}: {e}", envelope.to))?
-        .to_string();
-    Ok((from, to))
-}
-
 /// Trust the system's CA certificates plus those in `ca_file`.
 fn tls_config(ca_file: Option<&PathBuf>) -> Result<Arc<ClientConfig>, NotifyError> {
     let mut roots = RootCertStore::empty();
@@ -438,24 +301,5 @@ mod tests {
         let mut config = SmtpConfig::new("127.0.0.1", 25);
         config.username = Some("tocsin".to_owned());
         assert!(matches!(Mailer::new(&config), Err(NotifyError::Config(_))));
-    }
-
-    #[test]
-    fn addresses_cannot_smuggle_commands() {
-        let envelope = |from: &str, to: &str| Envelope {
-            from: from.to_owned(),
-            to: to.to_owned(),
-        };
-        assert!(addresses(&envelope("noc@example.net", "not an address")).is_err());
-        assert!(addresses(&envelope(
-            "noc@example.net",
-            "a@b.example>\r\nRCPT TO:<c@d.example"
-        ))
-        .is_err());
-        assert!(addresses(&envelope("x>@example.net", "a@b.example")).is_err());
-        assert_eq!(
-            addresses(&envelope("", "a@b.example")),
-            Ok((String::new(), "a@b.example".to_owned()))
-        );
     }
 }

@@ -208,3 +208,55 @@ async fn sessions_are_kept_between_batches_and_stale_ones_replaced() {
     }
     assert_eq!(second.messages().len(), 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_caps_connections_still_gets_every_message() {
+    let options = ["--max-sessions", "2", "--pipelining"].map(str::to_owned);
+    let Some(keeper) = Keeper::start_with(&options) else {
+        return;
+    };
+    let mailer = Mailer::new(&config(keeper.port)).unwrap();
+    let sent = batch(40, |i| format!("contact{i}@customer.example"));
+    for (id, outcome) in mailer.send_batch(sent).await {
+        assert_eq!(outcome, Outcome::Delivered, "{id}");
+    }
+    assert_eq!(keeper.messages().len(), 40);
+    assert!(keeper.sessions() <= 2, "{} sessions", keeper.sessions());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_is_a_retry_after_the_time_out() {
+    // The kernel completes the handshake for the backlog; nobody ever greets.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = config(silent.local_addr().unwrap().port());
+    c.timeout = Duration::from_millis(300);
+    let mailer = Mailer::new(&c).unwrap();
+    for (_, outcome) in mailer
+        .send_batch(batch(3, |i| format!("c{i}@customer.example")))
+        .await
+    {
+        let Outcome::Retry { reason } = &outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(reason.contains("timed out"), "{reason}");
+    }
+}
+
+#[test]
+fn a_mailer_outlives_the_runtime_it_sent_on() {
+    let Some(keeper) = Keeper::start() else {
+        return;
+    };
+    let mailer = Mailer::new(&config(keeper.port)).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcomes =
+        runtime.block_on(mailer.send_batch(batch(2, |i| format!("c{i}@customer.example"))));
+    assert!(outcomes.iter().all(|(_, o)| *o == Outcome::Delivered));
+    // The mailer still holds open sessions; dropping them without a runtime must be quiet.
+    drop(runtime);
+    drop(mailer);
+    assert_eq!(keeper.messages().len(), 2);
+}

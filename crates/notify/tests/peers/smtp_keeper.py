@@ -1,12 +1,14 @@
 """A real SMTP server (aiosmtpd) for the notify tests: it keeps every message it accepts.
 
 Usage: smtp_keeper.py OUT_DIR [--port N] [--pipelining] [--tls starttls|implicit --cert PEM
---key PEM] [--login USER:PASSWORD]. Prints "READY <port>" once it listens, then serves until
+--key PEM] [--login USER:PASSWORD] [--max-sessions N]. Prints "READY <port>" once it listens, then serves until
 its standard input closes. aiosmtpd handles pipelined commands but does not announce
 PIPELINING; --pipelining announces it so clients take their pipelined path. Each accepted message is written to OUT_DIR/NNNNNN.eml with two
 X-Peer-* lines in front giving the SMTP envelope; every EHLO/HELO appends a line to
 OUT_DIR/sessions, so tests can count connections. Recipients whose local part starts with
-"tempfail" get 451 at RCPT, "permfail" 550 at RCPT, and "datafail" 452 after DATA.
+"tempfail" get 451 at RCPT, "permfail" 550 at RCPT, and "datafail" 452 after DATA. With
+--max-sessions, connections beyond N open at once are greeted with 421 and closed, as busy
+servers do.
 """
 
 import argparse
@@ -17,6 +19,7 @@ import ssl
 import sys
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 class Keeper:
@@ -70,6 +73,27 @@ class Keeper:
         return "250 2.0.0 kept"
 
 
+class CappedSMTP(SMTP):
+    active = 0
+    cap = None
+
+    async def _handle_client(self):
+        if CappedSMTP.cap is not None and CappedSMTP.active >= CappedSMTP.cap:
+            await self.push("421 4.7.0 too many connections, try later")
+            self.transport.close()
+            return
+        CappedSMTP.active += 1
+        try:
+            await super()._handle_client()
+        finally:
+            CappedSMTP.active -= 1
+
+
+class CappedController(Controller):
+    def factory(self):
+        return CappedSMTP(self.handler, **self.SMTP_kwargs)
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -85,7 +109,9 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--login")
+    parser.add_argument("--max-sessions", type=int)
     args = parser.parse_args()
+    CappedSMTP.cap = args.max_sessions
     port = args.port or free_port()
     options = {"decode_data": False}
     if args.tls:
@@ -110,7 +136,7 @@ def main():
         options["auth_required"] = True
         # Over implicit TLS aiosmtpd cannot see the encryption, so it must not insist on it.
         options["auth_require_tls"] = args.tls == "starttls"
-    controller = Controller(
+    controller = CappedController(
         Keeper(args.out, args.pipelining), hostname="127.0.0.1", port=port, **options
     )
     controller.start()
