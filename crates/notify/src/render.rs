@@ -78,6 +78,20 @@ pub(crate) fn clean(s: &str) -> String {
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Longest subject, in characters. Mail clients show far less, and a long unbroken title
+/// could not be folded into the 998-octet lines RFC 5322 allows.
+const MAX_SUBJECT: usize = 200;
+
+/// `s` cut to `max` characters, the cut marked with an ellipsis.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut short: String = s.chars().take(max.saturating_sub(1)).collect();
+    short.push('…');
+    short
+}
+
 /// Renders `notice` in its language.
 pub(crate) fn render(
     locales: &Locales,
@@ -107,7 +121,7 @@ pub(crate) fn render(
             "resolved-next",
         ),
     };
-    let subject = clean(&t(subject_id)?);
+    let subject = shorten(&clean(&t(subject_id)?), MAX_SUBJECT);
 
     let mut services = Vec::with_capacity(notice.services.len());
     for line in &notice.services {

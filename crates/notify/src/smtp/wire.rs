@@ -210,3 +210,78 @@ mod tests {
         assert_eq!(back, message);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Messages made of the pieces that matter to transparency: dots, CR, LF, text.
+    fn message() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(
+            prop_oneof![
+                Just(b".".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"\n".to_vec()),
+                Just(b"\r".to_vec()),
+                Just(b"x".to_vec()),
+                Just(b"..".to_vec()),
+            ],
+            0..40,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn no_line_of_the_data_ends_it_early(m in message()) {
+            let mut out = Vec::new();
+            push_data(&m, &mut out);
+            prop_assert!(out.ends_with(b".\r\n"));
+            let body = &out[..out.len() - 3];
+            prop_assert!(body.is_empty() || body.ends_with(b"\r\n"));
+            // The receiver ends the data at the first CRLF "." CRLF; it must be ours.
+            let mut with_lead = b"\r\n".to_vec();
+            with_lead.extend_from_slice(&out);
+            let first_end = with_lead.windows(5).position(|w| w == b"\r\n.\r\n");
+            prop_assert_eq!(first_end, Some(with_lead.len() - 5));
+        }
+
+        #[test]
+        fn the_receiver_gets_the_message_back(m in message()) {
+            let mut out = Vec::new();
+            push_data(&m, &mut out);
+            // Undo as a receiver does (RFC 5321 4.5.2): drop a leading dot on every line.
+            let body = &out[..out.len() - 3];
+            let mut back = Vec::new();
+            let mut line_start = true;
+            let mut skip = false;
+            for &b in body {
+                if line_start && b == b'.' && !skip {
+                    skip = true;
+                    line_start = false;
+                    continue;
+                }
+                skip = false;
+                back.push(b);
+                line_start = b == b'\n';
+            }
+            let mut expected = m.clone();
+            if !m.is_empty() && !m.ends_with(b"\r\n") {
+                expected.extend_from_slice(b"\r\n");
+            }
+            prop_assert_eq!(back, expected);
+        }
+
+        #[test]
+        fn any_server_bytes_give_a_reply_or_an_error(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let mut reader = tokio::io::BufReader::new(bytes.as_slice());
+            // Must not panic; every reply it returns has a valid code.
+            while let Ok(Some(r)) = runtime.block_on(read_reply(&mut reader)) {
+                prop_assert!((200..600).contains(&r.code));
+            }
+        }
+    }
+}

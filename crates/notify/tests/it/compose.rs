@@ -243,3 +243,63 @@ fn bad_inputs_are_errors() {
     assert_eq!(e.from, "noc@status.example.net");
     assert_eq!(e.to, "jana@pekarna.example");
 }
+
+mod properties {
+    use mail_parser::MessageParser;
+    use proptest::prelude::*;
+    use tocsin_model::inventory::Language;
+    use tocsin_notify::{compose, Composer, NoticeKind};
+
+    use crate::fixtures::{notice, sender};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever an inventory calls its customers and services, the message parses back
+        /// with one subject line, one recipient and the names in the text.
+        #[test]
+        fn any_names_give_a_well_formed_message(
+            customer in "\\PC{0,40}",
+            title in any::<String>(),
+            service in "[a-zA-Z<>&\"' \r\n\u{202e}\u{0}-\u{1f}\u{430}-\u{44f}]{1,30}",
+            language in 0usize..5,
+            resolved in any::<bool>(),
+        ) {
+            let kind = if resolved { NoticeKind::Resolved } else { NoticeKind::Opened };
+            let mut n = notice(kind, Language::ALL[language]);
+            n.customer_name = customer;
+            n.incident_title = title;
+            n.services[0].name = service;
+            let bytes = compose(&n, &sender()).unwrap();
+            prop_assert!(bytes.is_ascii());
+            let m = MessageParser::default().parse(&bytes).unwrap();
+            let rendered = Composer::new().unwrap().render(&n).unwrap();
+            prop_assert_eq!(m.subject(), Some(rendered.subject.as_str()));
+            prop_assert!(!rendered.subject.contains(['\r', '\n']));
+            prop_assert_eq!(m.to().unwrap().iter().count(), 1);
+            prop_assert!(m.header_raw("Bcc").is_none());
+            prop_assert_eq!(m.text_body_count(), 1);
+            prop_assert_eq!(m.html_body_count(), 1);
+            let html = m.body_html(0).unwrap();
+            prop_assert!(!html.contains("<script"));
+        }
+    }
+}
+
+#[test]
+fn a_very_long_name_does_not_make_an_overlong_line() {
+    let mut n = notice(NoticeKind::Opened, Language::En);
+    n.services[0].name = "x".repeat(3000);
+    n.incident_title = "y".repeat(1500);
+    let bytes = compose(&n, &sender()).unwrap();
+    let text = std::str::from_utf8(&bytes).unwrap();
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 998, "line of {} octets", line.len());
+    }
+    let m = MessageParser::default().parse(&bytes).unwrap();
+    assert!(m.body_text(0).unwrap().contains(&"x".repeat(3000)));
+    // The subject is cut (and marked) rather than made unfoldable.
+    let subject = m.subject().unwrap();
+    assert!(subject.contains(&"y".repeat(150)), "{subject}");
+    assert!(subject.ends_with("y…"), "{subject}");
+    assert_eq!(subject.chars().count(), 200);
+}
