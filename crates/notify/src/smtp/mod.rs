@@ -11,6 +11,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
@@ -124,6 +125,8 @@ pub struct Mailer {
     connections: usize,
     /// Sessions left open by the last batch, taken first by the next one.
     idle: Arc<Mutex<Vec<Session>>>,
+    /// One permit per connection, so concurrent batches never open more than `connections`.
+    permits: Arc<Semaphore>,
 }
 
 impl fmt::Debug for Mailer {
@@ -169,6 +172,7 @@ impl Mailer {
             }),
             connections,
             idle: Arc::new(Mutex::new(Vec::new())),
+            permits: Arc::new(Semaphore::new(connections)),
         })
     }
 
@@ -206,7 +210,6 @@ impl Mailer {
         let count = self.connections.min(ids.len());
         let alive = Arc::new(AtomicUsize::new(count));
         for _ in 0..count {
-            let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
             let worker = Worker {
                 settings: Arc::clone(&self.settings),
                 queue: Arc::clone(&queue),
@@ -215,8 +218,14 @@ impl Mailer {
                 alive: Arc::clone(&alive),
             };
             let pool = Arc::clone(&self.idle);
+            let permits = Arc::clone(&self.permits);
             let connections = self.connections;
             workers.spawn(async move {
+                // Batches sent at the same time share the mailer's connections.
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return;
+                };
+                let idle = pool.lock().ok().and_then(|mut idle| idle.pop());
                 if let Some(session) = worker.run(idle).await {
                     let leftover = match pool.lock() {
                         Ok(mut idle) if idle.len() < connections => {

@@ -228,9 +228,9 @@ impl Session {
                 .map_err(broken)?;
             for what in ["MAIL", "RCPT", "DATA"] {
                 let r = self.reply(what).await.map_err(broken)?;
-                if r.code != 354 && !r.is_success() && refusal.is_none() {
-                    refusal = Some(r);
-                } else if r.code == 354 && refusal.is_some() {
+                if !expected(what, &r) {
+                    refusal = refusal.or(Some(r));
+                } else if what == "DATA" && refusal.is_some() {
                     // The server wants data though the transaction already failed: give it an
                     // empty message and let it refuse that.
                     self.send(b".\r\n").await.map_err(broken)?;
@@ -241,7 +241,7 @@ impl Session {
             for (command, what) in commands.iter().zip(["MAIL", "RCPT", "DATA"]) {
                 self.send(command.as_bytes()).await.map_err(broken)?;
                 let r = self.reply(what).await.map_err(broken)?;
-                if r.code != 354 && !r.is_success() {
+                if !expected(what, &r) {
                     refusal = Some(r);
                     break;
                 }
@@ -292,6 +292,15 @@ impl Session {
         // 421 means the server is closing the connection (RFC 5321 3.8).
         self.broken |= r.as_ref().map_or(true, |r| r.code == 421);
         r
+    }
+}
+
+/// Whether `reply` lets the transaction go on: `354` for DATA, `2xx` for the rest.
+fn expected(what: &str, reply: &Reply) -> bool {
+    if what == "DATA" {
+        reply.code == 354
+    } else {
+        reply.is_success()
     }
 }
 

@@ -260,3 +260,21 @@ fn a_mailer_outlives_the_runtime_it_sent_on() {
     drop(mailer);
     assert_eq!(keeper.messages().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_share_the_connections() {
+    let options = ["--pipelining"].map(str::to_owned);
+    let Some(keeper) = Keeper::start_with(&options) else {
+        return;
+    };
+    let mut c = config(keeper.port);
+    c.connections = 3;
+    let mailer = Mailer::new(&c).unwrap();
+    let (a, b) = tokio::join!(
+        mailer.send_batch(batch(30, |i| format!("a{i}@customer.example"))),
+        mailer.send_batch(batch(30, |i| format!("b{i}@customer.example"))),
+    );
+    assert!(a.iter().chain(&b).all(|(_, o)| *o == Outcome::Delivered));
+    assert_eq!(keeper.messages().len(), 60);
+    assert!(keeper.sessions() <= 3, "{} sessions", keeper.sessions());
+}
