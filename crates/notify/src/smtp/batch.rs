@@ -8,7 +8,7 @@ use lettre::Address;
 
 use super::session::{Failure, Session, Settings};
 use super::Outcome;
-use crate::notice::Envelope;
+use crate::notice::{ascii_domain, Envelope};
 
 /// Messages waiting for a free connection: position in the batch, envelope, bytes.
 pub(super) type Queue = Arc<Mutex<VecDeque<Job>>>;
@@ -82,6 +82,7 @@ impl Worker {
                             reason: reply.to_string(),
                         }
                     }
+                    Err(Failure::Unsupported(reason)) => break Outcome::Failed { reason },
                     // Nothing of the message went out, so the server cannot have kept it: a
                     // kept session the server had closed, or a connection lost early, costs
                     // one more try on a fresh connection rather than a retry much later.
@@ -128,23 +129,21 @@ impl Worker {
     }
 }
 
-/// The envelope's addresses, checked so that nothing can be smuggled into a command line.
+/// The envelope's addresses, checked so that nothing can be smuggled into a command line,
+/// with internationalised domains in ASCII.
 fn addresses(envelope: &Envelope) -> Result<(String, String), String> {
+    let check = |what: &str, value: &str| {
+        ascii_domain(value)
+            .and_then(|a| a.parse::<Address>().map_err(|e| e.to_string()))
+            .map(|a| a.to_string())
+            .map_err(|e| format!("invalid {what} {value:?}: {e}"))
+    };
     let from = if envelope.from.is_empty() {
         String::new()
     } else {
-        envelope
-            .from
-            .parse::<Address>()
-            .map_err(|e| format!("invalid sender {:?}: {e}", envelope.from))?
-            .to_string()
+        check("sender", &envelope.from)?
     };
-    let to = envelope
-        .to
-        .parse::<Address>()
-        .map_err(|e| format!("invalid recipient {:?}: {e}", envelope.to))?
-        .to_string();
-    Ok((from, to))
+    Ok((from, check("recipient", &envelope.to)?))
 }
 
 #[cfg(test)]

@@ -35,6 +35,8 @@ pub(crate) struct Settings {
 pub(crate) enum Failure {
     /// The server answered with a refusal; the connection stays usable.
     Refused(Reply),
+    /// This server cannot take this message at all (it lacks an extension the message needs).
+    Unsupported(String),
     /// The connection failed (I/O, time-out, garbled reply) and must be dropped.
     /// `before_data` tells that no part of the message had been sent yet.
     Broken { reason: String, before_data: bool },
@@ -46,6 +48,7 @@ pub(crate) struct Session {
     timeout: Duration,
     pipelining: bool,
     eight_bit: bool,
+    smtputf8: bool,
     /// Set when the connection can no longer be trusted to be in step with the server.
     pub broken: bool,
 }
@@ -200,19 +203,29 @@ impl Session {
             timeout: s.timeout,
             pipelining: has(&extensions, "PIPELINING"),
             eight_bit: has(&extensions, "8BITMIME"),
+            smtputf8: has(&extensions, "SMTPUTF8"),
             broken: false,
         })
     }
 
     /// Runs one mail transaction for one recipient.
     pub async fn deliver(&mut self, from: &str, to: &str, message: &[u8]) -> Result<(), Failure> {
-        let body_8bit = if self.eight_bit && !message.is_ascii() {
-            " BODY=8BITMIME"
-        } else {
-            ""
-        };
+        // A non-ASCII mailbox (RFC 6531) can only go to a server that says it takes one.
+        let utf8 = !from.is_ascii() || !to.is_ascii();
+        if utf8 && !self.smtputf8 {
+            return Err(Failure::Unsupported(format!(
+                "the address {to:?} needs SMTPUTF8, which the server does not offer"
+            )));
+        }
+        let mut parameters = String::new();
+        if self.eight_bit && !message.is_ascii() {
+            parameters.push_str(" BODY=8BITMIME");
+        }
+        if utf8 {
+            parameters.push_str(" SMTPUTF8");
+        }
         let commands = [
-            format!("MAIL FROM:<{from}>{body_8bit}\r\n"),
+            format!("MAIL FROM:<{from}>{parameters}\r\n"),
             format!("RCPT TO:<{to}>\r\n"),
             "DATA\r\n".to_owned(),
         ];

@@ -278,3 +278,40 @@ async fn concurrent_batches_share_the_connections() {
     assert_eq!(keeper.messages().len(), 60);
     assert!(keeper.sessions() <= 3, "{} sessions", keeper.sessions());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internationalised_addresses() {
+    for smtputf8 in [false, true] {
+        let options: Vec<String> = if smtputf8 {
+            vec!["--smtputf8".to_owned()]
+        } else {
+            vec![]
+        };
+        let Some(keeper) = Keeper::start_with(&options) else {
+            return;
+        };
+        let mailer = Mailer::new(&config(keeper.port)).unwrap();
+        let idn_domain = batch(1, |_| "jana@пекарня.рф".to_owned());
+        let utf8_local = batch(1, |_| "яна@example.net".to_owned());
+
+        // An internationalised domain goes out as A-labels: any server takes it.
+        assert!(idn_domain[0].2.is_ascii());
+        assert_eq!(idn_domain[0].1.to, "jana@xn--80ajpngj0i.xn--p1ai");
+        assert_eq!(mailer.send_batch(idn_domain).await[0].1, Outcome::Delivered);
+        let kept = keeper.messages();
+        assert_eq!(split_kept(&kept[0]).1, "jana@xn--80ajpngj0i.xn--p1ai");
+
+        // A non-ASCII local part needs SMTPUTF8; without it the message can never go.
+        let outcome = mailer.send_batch(utf8_local).await.remove(0).1;
+        if smtputf8 {
+            assert_eq!(outcome, Outcome::Delivered);
+            assert_eq!(split_kept(&keeper.messages()[1]).1, "яна@example.net");
+        } else {
+            let Outcome::Failed { reason } = &outcome else {
+                panic!("{outcome:?}")
+            };
+            assert!(reason.contains("SMTPUTF8"), "{reason}");
+            assert_eq!(keeper.messages().len(), 1);
+        }
+    }
+}

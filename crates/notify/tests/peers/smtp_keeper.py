@@ -1,7 +1,7 @@
 """A real SMTP server (aiosmtpd) for the notify tests: it keeps every message it accepts.
 
 Usage: smtp_keeper.py OUT_DIR [--port N] [--pipelining] [--tls starttls|implicit --cert PEM
---key PEM] [--login USER:PASSWORD] [--max-sessions N]. Prints "READY <port>" once it listens, then serves until
+--key PEM] [--login USER:PASSWORD] [--max-sessions N] [--smtputf8]. Prints "READY <port>" once it listens, then serves until
 its standard input closes. aiosmtpd handles pipelined commands but does not announce
 PIPELINING; --pipelining announces it so clients take their pipelined path. Each accepted message is written to OUT_DIR/NNNNNN.eml with two
 X-Peer-* lines in front giving the SMTP envelope; every EHLO/HELO appends a line to
@@ -67,7 +67,7 @@ class Keeper:
         if isinstance(content, str):
             content = content.encode("utf-8", errors="surrogateescape")
         with open(path + ".tmp", "wb") as f:
-            f.write(head.encode("ascii"))
+            f.write(head.encode("utf-8"))
             f.write(content)
         os.rename(path + ".tmp", path)
         return "250 2.0.0 kept"
@@ -110,10 +110,11 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--login")
     parser.add_argument("--max-sessions", type=int)
+    parser.add_argument("--smtputf8", action="store_true")
     args = parser.parse_args()
     CappedSMTP.cap = args.max_sessions
     port = args.port or free_port()
-    options = {"decode_data": False}
+    options = {"decode_data": False, "enable_SMTPUTF8": args.smtputf8}
     if args.tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.cert, args.key)
