@@ -194,7 +194,10 @@ impl Mailer {
     ///
     /// A connection that fails while a message's data is on the wire makes that message
     /// [`Outcome::Retry`], although the server may have kept it: SMTP cannot tell (RFC 1047).
-    /// The retry carries the same `Message-ID`, so the duplicate is recognisable.
+    /// The retry carries the same `Message-ID`, so the duplicate is recognisable. Dropping the
+    /// returned future stops the workers where they are, with the same uncertainty for the
+    /// messages then on the wire; the outbox, which has recorded none of them as sent, sends
+    /// them again.
     pub async fn send_batch(&self, batch: Vec<(u64, Envelope, Vec<u8>)>) -> Vec<(u64, Outcome)> {
         let ids: Vec<u64> = batch.iter().map(|(id, _, _)| *id).collect();
         let queue: Queue = Arc::new(Mutex::new(
