@@ -72,7 +72,7 @@ impl Worker {
                 }
                 match result {
                     Ok(()) => break Outcome::Delivered,
-                    Err(Failure::Refused(reply)) if reply.is_permanent() => {
+                    Err(Failure::Refused(reply)) if reply.is_permanent() && !about_us(&reply) => {
                         break Outcome::Failed {
                             reason: reply.to_string(),
                         }
@@ -127,6 +127,13 @@ impl Worker {
             }
         }
     }
+}
+
+/// Whether a refusal is about our configuration rather than the message: `530` (log in
+/// first, RFC 4954) and `538` (encrypt first). Fixing `[smtp]` makes the same message go, so
+/// it is retried rather than given up.
+fn about_us(reply: &super::wire::Reply) -> bool {
+    matches!(reply.code, 530 | 538)
 }
 
 /// The envelope's addresses, checked so that nothing can be smuggled into a command line,

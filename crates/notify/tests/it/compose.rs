@@ -223,6 +223,22 @@ fn untitled_incident_and_unresolved_service() {
 }
 
 #[test]
+fn a_clock_set_to_1752_still_gives_a_dated_message() {
+    let mut n = notice(NoticeKind::Opened, Language::Cs);
+    n.date = -6_857_222_400;
+    for s in &mut n.services {
+        s.down_since = n.date - 60;
+    }
+    let bytes = compose(&n, &sender()).unwrap();
+    let m = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        m.header_raw("Date").map(str::trim),
+        Some("Thu, 14 Sep 1752 00:00:00 +0000")
+    );
+    assert!(m.body_text(0).unwrap().contains("1752-09-13 23:59 UTC"));
+}
+
+#[test]
 fn bad_inputs_are_errors() {
     let mut n = notice(NoticeKind::Opened, Language::En);
     n.to = "not an address".to_owned();

@@ -315,3 +315,22 @@ async fn internationalised_addresses() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_wants_a_login_we_lack_means_retry_not_failure() {
+    let options = ["--login", "tocsin:s3cret"].map(str::to_owned);
+    let Some(keeper) = Keeper::start_with(&options) else {
+        return;
+    };
+    let mailer = Mailer::new(&config(keeper.port)).unwrap();
+    for (_, outcome) in mailer
+        .send_batch(batch(3, |i| format!("c{i}@customer.example")))
+        .await
+    {
+        let Outcome::Retry { reason } = &outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(reason.starts_with("530"), "{reason}");
+    }
+    assert!(keeper.messages().is_empty());
+}
