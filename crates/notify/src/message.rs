@@ -8,7 +8,7 @@ use lettre::message::{Mailbox, Mailboxes, MultiPart, SinglePart};
 use minijinja::Environment;
 
 use crate::locale::Locales;
-use crate::notice::{Envelope, Notice, Sender};
+use crate::notice::{ascii_domain, Envelope, Notice, Sender};
 use crate::render::{render, templates, Rendered};
 use crate::time::rfc5322;
 use crate::NotifyError;
@@ -101,11 +101,17 @@ pub fn envelope(notice: &Notice, sender: &Sender) -> Result<Envelope, NotifyErro
 }
 
 fn mailbox(field: &'static str, value: &str) -> Result<Mailbox, NotifyError> {
-    Mailbox::from_str(value.trim()).map_err(|e| NotifyError::Address {
+    let error = |detail: String| NotifyError::Address {
         field,
         value: value.to_owned(),
-        detail: e.to_string(),
-    })
+        detail,
+    };
+    let mut mailbox = Mailbox::from_str(value.trim()).map_err(|e| error(e.to_string()))?;
+    // Internationalised domains go out as A-labels, so the headers and the envelope stay ASCII.
+    mailbox.email = ascii_domain(mailbox.email.as_ref())
+        .and_then(|a| a.parse().map_err(|e| format!("{e}")))
+        .map_err(error)?;
+    Ok(mailbox)
 }
 
 fn raw(headers: &mut Headers, name: &'static str, value: String) {

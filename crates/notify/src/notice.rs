@@ -76,3 +76,36 @@ pub struct Envelope {
     /// `RCPT TO` address.
     pub to: String,
 }
+
+/// `address` with its domain in ASCII (IDNA A-labels: `пекарня.рф` becomes `xn--…`), which
+/// every server takes. A non-ASCII local part stays as it is and needs SMTPUTF8 (RFC 6531).
+pub(crate) fn ascii_domain(address: &str) -> Result<String, String> {
+    let address = address.trim();
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Err("no @".to_owned());
+    };
+    if domain.is_ascii() {
+        return Ok(address.to_owned());
+    }
+    let domain = idna::domain_to_ascii(domain).map_err(|e| format!("domain: {e}"))?;
+    Ok(format!("{local}@{domain}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_become_ascii_and_local_parts_stay() {
+        assert_eq!(
+            ascii_domain("jana@pekárna.cz").as_deref(),
+            Ok("jana@xn--pekrna-rta.cz")
+        );
+        assert_eq!(
+            ascii_domain(" яна@пример.рф ").as_deref(),
+            Ok("яна@xn--e1afmkfd.xn--p1ai")
+        );
+        assert_eq!(ascii_domain("a@b.example").as_deref(), Ok("a@b.example"));
+        assert!(ascii_domain("nobody").is_err());
+    }
+}

@@ -60,8 +60,9 @@ pub(crate) fn templates() -> Result<Environment<'static>, NotifyError> {
     Ok(env)
 }
 
-/// Replaces control and bidirectional-override characters with spaces and trims: names come
-/// from inventories and must not break a header line or disguise themselves in a mail client.
+/// Replaces control and bidirectional-override characters with spaces and collapses runs of
+/// white space: names come from inventories and must not break a header line or disguise
+/// themselves in a mail client.
 pub(crate) fn clean(s: &str) -> String {
     let mapped: String = s
         .chars()
@@ -74,7 +75,21 @@ pub(crate) fn clean(s: &str) -> String {
             }
         })
         .collect();
-    mapped.trim().to_owned()
+    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Longest subject, in characters. Mail clients show far less, and a long unbroken title
+/// could not be folded into the 998-octet lines RFC 5322 allows.
+const MAX_SUBJECT: usize = 200;
+
+/// `s` cut to `max` characters, the cut marked with an ellipsis.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut short: String = s.chars().take(max.saturating_sub(1)).collect();
+    short.push('…');
+    short
 }
 
 /// Renders `notice` in its language.
@@ -106,7 +121,7 @@ pub(crate) fn render(
             "resolved-next",
         ),
     };
-    let subject = clean(&t(subject_id)?);
+    let subject = shorten(&clean(&t(subject_id)?), MAX_SUBJECT);
 
     let mut services = Vec::with_capacity(notice.services.len());
     for line in &notice.services {

@@ -6,14 +6,14 @@ subject-opened-untitled = [#{ $incident }] Outage of your services
 subject-resolved = [#{ $incident }] Resolved: { $title }
 subject-resolved-untitled = [#{ $incident }] Your services are running again
 greeting = Hello,
-opened-intro = our monitoring has detected an outage that affects { $count ->
+opened-intro = Our monitoring has detected an outage that affects { $count ->
     [one] one of your services
    *[other] { $count } of your services
     } (customer { $customer }):
 incident-title = Incident: { $title }
 service-down-since = down since { $since }
 opened-next = We are working on it and will write again when it is resolved. Current status:
-resolved-intro = the outage is over; { $count ->
+resolved-intro = The outage is over; { $count ->
     [one] your affected service is
    *[other] all { $count } of your affected services are
     } running again (customer { $customer }).

@@ -4,14 +4,14 @@ subject-opened-untitled = [#{ $incident }] Panne de vos services
 subject-resolved = [#{ $incident }] Résolu : { $title }
 subject-resolved-untitled = [#{ $incident }] Vos services fonctionnent à nouveau
 greeting = Bonjour,
-opened-intro = notre supervision a détecté une panne qui touche { $count ->
+opened-intro = Notre supervision a détecté une panne qui touche { $count ->
     [one] un de vos services
    *[other] { $count } de vos services
     } (client { $customer }) :
 incident-title = Incident : { $title }
 service-down-since = indisponible depuis le { $since }
 opened-next = Nous y travaillons et vous écrirons à nouveau dès qu'elle sera résolue. État actuel :
-resolved-intro = la panne est terminée : { $count ->
+resolved-intro = La panne est terminée : { $count ->
     [one] votre service touché fonctionne
    *[other] vos { $count } services touchés fonctionnent
     } à nouveau (client { $customer }).

@@ -4,14 +4,14 @@ subject-opened-untitled = [#{ $incident }] Awaria Twoich usług
 subject-resolved = [#{ $incident }] Rozwiązano: { $title }
 subject-resolved-untitled = [#{ $incident }] Twoje usługi znów działają
 greeting = Dzień dobry,
-opened-intro = nasz monitoring wykrył awarię, która dotyczy { $count ->
+opened-intro = Nasz monitoring wykrył awarię, która dotyczy { $count ->
     [one] Twojej usługi
    *[other] { $count } Twoich usług
     } (klient { $customer }):
 incident-title = Incydent: { $title }
 service-down-since = niedostępna od { $since }
 opened-next = Pracujemy nad usunięciem awarii i napiszemy ponownie, gdy zostanie rozwiązana. Aktualny stan:
-resolved-intro = awaria została usunięta, { $count ->
+resolved-intro = Awaria została usunięta, { $count ->
     [one] Twoja usługa znów działa
     [few] { $count } usługi znów działają
    *[many] { $count } usług znów działa

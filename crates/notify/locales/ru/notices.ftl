@@ -3,8 +3,8 @@ subject-opened = [#{ $incident }] Сбой ваших услуг: { $title }
 subject-opened-untitled = [#{ $incident }] Сбой ваших услуг
 subject-resolved = [#{ $incident }] Устранено: { $title }
 subject-resolved-untitled = [#{ $incident }] Ваши услуги снова работают
-greeting = Здравствуйте,
-opened-intro = наш мониторинг обнаружил сбой, затрагивающий { $count ->
+greeting = Здравствуйте!
+opened-intro = Наш мониторинг обнаружил сбой, затрагивающий { $count ->
     [one] { $count } вашу услугу
     [few] { $count } ваши услуги
    *[many] { $count } ваших услуг
@@ -12,7 +12,7 @@ opened-intro = наш мониторинг обнаружил сбой, затр
 incident-title = Инцидент: { $title }
 service-down-since = недоступна с { $since }
 opened-next = Мы работаем над устранением и напишем снова, когда сбой будет устранён. Текущее состояние:
-resolved-intro = сбой устранён: { $count ->
+resolved-intro = Сбой устранён: { $count ->
     [one] { $count } затронутая услуга снова работает
     [few] { $count } затронутые услуги снова работают
    *[many] { $count } затронутых услуг снова работают
