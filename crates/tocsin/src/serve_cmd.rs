@@ -106,7 +106,10 @@ fn delivering(config: &Config) -> anyhow::Result<Delivering> {
             public_url,
         });
     };
-    let mailer = tocsin_notify::Mailer::new(&smtp.to_notify())
+    let mut smtp_config = smtp.to_notify();
+    // Strict relays refuse `EHLO localhost`: greet with the status page's host name.
+    smtp_config.hello_name = Some(list_id.clone());
+    let mailer = tocsin_notify::Mailer::new(&smtp_config)
         .map_err(|e| anyhow::anyhow!("[smtp]: {e}"))?;
     Ok(Delivering {
         transport: Transport::Smtp(mailer),

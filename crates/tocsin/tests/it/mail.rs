@@ -56,9 +56,9 @@ impl Keeper {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../notify/tests/peers/smtp_keeper.py");
         std::fs::create_dir_all(dir).unwrap();
         let mut cmd = Command::new("/usr/bin/python3");
-        cmd.arg(&script).arg(dir);
+        cmd.arg(&script).arg(dir).arg("--pipelining");
         if let Some(p) = port {
-            cmd.arg(p.to_string());
+            cmd.arg("--port").arg(p.to_string());
         }
         let mut child = cmd
             .stdin(Stdio::piped())
