@@ -109,8 +109,8 @@ fn delivering(config: &Config) -> anyhow::Result<Delivering> {
     let mut smtp_config = smtp.to_notify();
     // Strict relays refuse `EHLO localhost`: greet with the status page's host name.
     smtp_config.hello_name = Some(list_id.clone());
-    let mailer = tocsin_notify::Mailer::new(&smtp_config)
-        .map_err(|e| anyhow::anyhow!("[smtp]: {e}"))?;
+    let mailer =
+        tocsin_notify::Mailer::new(&smtp_config).map_err(|e| anyhow::anyhow!("[smtp]: {e}"))?;
     Ok(Delivering {
         transport: Transport::Smtp(mailer),
         sender: tocsin_notify::Sender {
@@ -119,6 +119,20 @@ fn delivering(config: &Config) -> anyhow::Result<Delivering> {
         },
         public_url,
     })
+}
+
+/// The archive at `dir`, opened for writing (this process is its one writer).
+fn archiver(dir: Option<&std::path::Path>) -> anyhow::Result<tocsin_web::Archiver> {
+    let boot = SystemClock.now_ms() as u64;
+    let Some(dir) = dir else {
+        tracing::warn!("no `archive` directory configured: raw alerts and sent mail are not kept");
+        return Ok(tocsin_web::Archiver::new(None, boot));
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the archive directory {}", dir.display()))?;
+    let archive = tocsin_archive::Archive::open_write(dir, tocsin_archive::Options::default())
+        .with_context(|| format!("cannot open the archive {}", dir.display()))?;
+    Ok(tocsin_web::Archiver::new(Some(archive), boot))
 }
 
 /// Re-reads the inventory at `path`, for SIGHUP and the reload endpoint.
@@ -159,6 +173,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             hold_down: config.notify.hold_down,
             delivering,
             reload: Some(reader(config.inventory.clone())),
+            archiver: archiver(config.archive.as_deref())?,
         }
         .bind()
         .await?;
@@ -206,6 +221,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 public_url: format!("http://{}", args.listen),
             },
             reload: Some(reader(inventory_path.clone())),
+            archiver: archiver(Some(&dir.join("archive")))?,
         }
         .bind()
         .await?;

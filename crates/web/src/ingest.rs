@@ -12,6 +12,7 @@ use tocsin_store::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+use crate::archiving::Archiver;
 use crate::metrics::Metrics;
 use crate::notices::Incidents;
 use crate::{Clock, Live};
@@ -67,6 +68,8 @@ pub struct Report {
 
 struct Job {
     alerts: Vec<Incoming>,
+    /// The request body as received, for the archive.
+    body: Option<Vec<u8>>,
     reply: oneshot::Sender<Result<Report, String>>,
 }
 
@@ -93,6 +96,7 @@ impl Ingestor {
             store: parts.store,
             live: parts.live,
             clock: parts.clock,
+            archiver: parts.archiver,
             records,
             metrics: parts.metrics,
         };
@@ -118,11 +122,20 @@ impl Ingestor {
             .map_err(|_| "the ingestion pipeline stopped".to_owned())?
     }
 
-    /// Stores `alerts` durably and applies them; returns once they are on disk.
-    pub async fn submit(&self, alerts: Vec<Incoming>) -> Result<Report, String> {
+    /// Stores `alerts` (and the raw `body` they came in, in the archive) durably and applies
+    /// them; returns once they are on disk.
+    pub async fn submit(
+        &self,
+        alerts: Vec<Incoming>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Report, String> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job { alerts, reply })
+            .send(Job {
+                alerts,
+                body,
+                reply,
+            })
             .await
             .map_err(|_| "the server is shutting down".to_owned())?;
         answer
@@ -271,6 +284,7 @@ pub(crate) struct Pipeline {
     pub store: Arc<AnyStore>,
     pub live: Arc<Mutex<Live>>,
     pub clock: Arc<dyn Clock>,
+    pub archiver: Archiver,
     /// To the incident writer.
     records: mpsc::UnboundedSender<Write>,
     metrics: Arc<Metrics>,
@@ -285,6 +299,8 @@ pub(crate) struct PipelineParts {
     pub wake: Arc<tokio::sync::Notify>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// Where raw bodies go.
+    pub archiver: Archiver,
 }
 
 /// Incident changes and the notices they make due, on their way to the database.
@@ -396,14 +412,27 @@ struct Mapped<'a> {
 async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
     let (store, live) = (&ctx.store, &ctx.live);
     // Map every alert while holding the state briefly; the write happens without it.
-    let (mapped, rows, changes) = {
+    let (mapped, rows, changes, objects) = {
         let Ok(live) = live.lock() else {
             return fail(jobs, "internal state poisoned");
         };
         let mut mapped = Vec::new();
         let mut rows = Vec::new();
         let mut changes = Vec::new();
+        let mut objects = Vec::new();
         for job in jobs.iter() {
+            let body_key = job
+                .body
+                .as_ref()
+                .filter(|_| ctx.archiver.enabled())
+                .map(|body| {
+                    let source = job.alerts.first().map_or("unknown", |a| a.source.as_str());
+                    let key = ctx
+                        .archiver
+                        .key(&format!("alerts/{}", source.replace(':', "-")));
+                    objects.push((key.clone(), body.clone()));
+                    key
+                });
             for a in &job.alerts {
                 let vertices = match &a.target {
                     Target::Node(id) => live.inventory.graph.find(id).into_iter().collect(),
@@ -433,7 +462,7 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
                     },
                     vertices: names.clone(),
                     received_ms: a.received_ms,
-                    body_key: None,
+                    body_key: body_key.clone(),
                 });
                 changes.push(match a.status {
                     AlertStatus::Firing if a.state != State::Up => AssertionChange::Replace {
@@ -451,11 +480,19 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
                 mapped.push(vertices);
             }
         }
-        (mapped, rows, changes)
+        (mapped, rows, changes, objects)
     };
-    if let Err(e) = store.ingest(&rows, &changes).await {
+    // The raw bodies and the alerts are made durable side by side.
+    let (archived, stored) =
+        tokio::join!(ctx.archiver.put_all(objects), store.ingest(&rows, &changes));
+    if let Err(e) = stored {
         tracing::error!(error = %e, alerts = rows.len(), "could not store alerts");
         return fail(jobs, &format!("could not store the alerts: {e}"));
+    }
+    if let Err(e) = archived {
+        // The alerts are stored; the sender retries and the repeat is idempotent.
+        tracing::error!(error = %e, "could not archive alert bodies");
+        return fail(jobs, &format!("could not archive the request: {e}"));
     }
     // Durable: now apply, in the order written.
     let now_ms = ctx.clock.now_ms();

@@ -2,6 +2,7 @@
 //! pipeline that makes every alert durable, then turns it into observations and impact.
 //! The only crate that knows HTTP and the wire shapes of Alertmanager and friends.
 
+mod archiving;
 mod error;
 mod ingest;
 mod metrics;
@@ -18,6 +19,7 @@ use tocsin_model::alerts::{LabelIndex, Observations};
 use tocsin_model::{Impact, Inventory};
 use tocsin_store::{AnyStore, IncidentStore, Store};
 
+pub use archiving::Archiver;
 pub use ingest::{Incoming, Ingestor, Report, Target, Unmatched};
 pub use notices::{Payload, PayloadService};
 pub use outbox::{Delivering, Kept, Transport};
@@ -48,6 +50,8 @@ pub struct Server {
     pub delivering: Delivering,
     /// How to re-read the inventory (on SIGHUP and `POST /api/v1/inventory/reload`).
     pub reload: Option<ReloadFn>,
+    /// Where raw alert bodies and sent messages are kept.
+    pub archiver: Archiver,
 }
 
 /// Why the server stopped with an error.
@@ -125,6 +129,7 @@ impl Server {
             clock: self.clock,
             delivering: self.delivering,
             reload: self.reload,
+            archiver: self.archiver,
         })
     }
 }
@@ -138,6 +143,7 @@ pub struct Bound {
     clock: Arc<dyn Clock>,
     delivering: Delivering,
     reload: Option<ReloadFn>,
+    archiver: Archiver,
 }
 
 impl Bound {
@@ -168,6 +174,7 @@ impl Bound {
             clock: Arc::clone(&self.clock),
             wake: Arc::clone(&wake),
             metrics: Arc::clone(&metrics),
+            archiver: self.archiver.clone(),
         });
         let kept = outbox::KeptMessages::default();
         let demo = matches!(self.delivering.transport, Transport::Keep);
@@ -180,6 +187,7 @@ impl Bound {
             stopped,
             Arc::clone(&kept),
             Arc::clone(&metrics),
+            self.archiver,
         ));
         let app = Arc::new(App {
             live,

@@ -12,6 +12,7 @@ use tokio::sync::{watch, Notify};
 
 use std::sync::atomic::Ordering;
 
+use crate::archiving::Archiver;
 use crate::metrics::Metrics;
 use crate::notices::Payload;
 use crate::Clock;
@@ -105,6 +106,7 @@ pub(crate) async fn work(
     mut stop: watch::Receiver<bool>,
     kept: KeptMessages,
     metrics: Arc<Metrics>,
+    archiver: Archiver,
 ) {
     let composer = match Composer::new() {
         Ok(c) => Arc::new(c),
@@ -150,9 +152,34 @@ pub(crate) async fn work(
             Arc::clone(&kept),
             Arc::clone(&metrics),
         );
+        let archiver = archiver.clone();
         in_flight.spawn(async move {
-            let results = deliver(&rows, &composer, &delivering, &kept).await;
-            finish(&store, &rows, results, clock.now_ms(), &metrics).await;
+            let (results, accepted) = deliver(&rows, &composer, &delivering, &kept).await;
+            // Proof of notification: every accepted message is archived before it counts as sent.
+            let keys: Vec<(i64, String)> = accepted
+                .iter()
+                .map(|(id, _)| {
+                    let incident = rows
+                        .iter()
+                        .find(|r| r.id == *id)
+                        .map_or(0, |r| r.notice.incident_id);
+                    (*id, format!("mail/{incident}/{id}.eml"))
+                })
+                .collect();
+            let objects = keys
+                .iter()
+                .zip(accepted)
+                .map(|((_, k), (_, m))| (k.clone(), m))
+                .collect();
+            let keys = match archiver.put_all(objects).await {
+                Ok(()) if archiver.enabled() => keys,
+                Ok(()) => Vec::new(),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not archive sent messages");
+                    Vec::new()
+                }
+            };
+            finish(&store, &rows, results, &keys, clock.now_ms(), &metrics).await;
             drop(slot);
         });
     }
@@ -165,6 +192,7 @@ async fn finish(
     store: &AnyStore,
     rows: &[OutboxRow],
     results: Vec<(i64, Outcome)>,
+    keys: &[(i64, String)],
     now: i64,
     metrics: &Metrics,
 ) {
@@ -173,7 +201,9 @@ async fn finish(
         .into_iter()
         .map(|(id, outcome)| {
             let d = match outcome {
-                Outcome::Delivered => Delivery::Sent { message_key: None },
+                Outcome::Delivered => Delivery::Sent {
+                    message_key: keys.iter().find(|(i, _)| *i == id).map(|(_, k)| k.clone()),
+                },
                 Outcome::Failed { reason } => Delivery::Failed { error: reason },
                 Outcome::Retry { reason } if attempts(id) >= MAX_ATTEMPTS => Delivery::Failed {
                     error: format!("gave up after {MAX_ATTEMPTS} attempts: {reason}"),
@@ -211,13 +241,16 @@ async fn finish(
     tracing::debug!(claimed = rows.len(), sent, "outbox batch done");
 }
 
+/// Composes and sends a batch; returns each row's outcome, and the bytes of the messages the
+/// server accepted, to archive.
 async fn deliver(
     rows: &[OutboxRow],
     composer: &Composer,
     delivering: &Delivering,
     kept: &KeptMessages,
-) -> Vec<(i64, Outcome)> {
+) -> (Vec<(i64, Outcome)>, Vec<(i64, Vec<u8>)>) {
     let mut results = Vec::new();
+    let mut accepted = Vec::new();
     let mut batch: Vec<(u64, Envelope, Vec<u8>)> = Vec::with_capacity(rows.len());
     for row in rows {
         let composed = notice_of(row, &delivering.public_url).and_then(|notice| {
@@ -238,13 +271,21 @@ async fn deliver(
     }
     match &delivering.transport {
         Transport::Smtp(mailer) => {
+            let bytes: Vec<(u64, Vec<u8>)> =
+                batch.iter().map(|(id, _, m)| (*id, m.clone())).collect();
             for (id, outcome) in mailer.send_batch(batch).await {
+                if outcome == Outcome::Delivered {
+                    if let Some((_, m)) = bytes.iter().find(|(i, _)| *i == id) {
+                        accepted.push((id as i64, m.clone()));
+                    }
+                }
                 results.push((id as i64, outcome));
             }
         }
         Transport::Keep => {
             if let Ok(mut kept) = kept.lock() {
                 for (id, envelope, message) in batch {
+                    accepted.push((id as i64, message.clone()));
                     kept.push_back(Kept {
                         id: id as i64,
                         to: envelope.to,
@@ -258,5 +299,5 @@ async fn deliver(
             }
         }
     }
-    results
+    (results, accepted)
 }

@@ -56,7 +56,7 @@ async fn alertmanager(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoR
     let alerts = wire::alertmanager(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
     let report = app
         .ingestor
-        .submit(alerts)
+        .submit(alerts, Some(body.to_vec()))
         .await
         .map_err(ApiError::unavailable)?;
     Ok((StatusCode::ACCEPTED, Json(report)))
@@ -66,7 +66,7 @@ async fn generic(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoRespon
     let alert = wire::generic(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
     let report = app
         .ingestor
-        .submit(vec![alert])
+        .submit(vec![alert], Some(body.to_vec()))
         .await
         .map_err(ApiError::unavailable)?;
     Ok((StatusCode::ACCEPTED, Json(report)))
@@ -76,7 +76,7 @@ async fn zabbix(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoRespons
     let alert = wire::zabbix(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
     let report = app
         .ingestor
-        .submit(vec![alert])
+        .submit(vec![alert], Some(body.to_vec()))
         .await
         .map_err(ApiError::unavailable)?;
     Ok((StatusCode::ACCEPTED, Json(report)))

@@ -132,7 +132,7 @@ fn config(dir: &Path, smtp_port: u16, hold_down: &str) -> PathBuf {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\npublic_url = \"https://status.example.net\"\n\
+            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\narchive = \"archive\"\npublic_url = \"https://status.example.net\"\n\
              [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Example Hosting <status@example.net>\"\n\
              [notify]\nhold_down = \"{hold_down}\"\n",
             dir.join("t.db").display()
@@ -236,7 +236,69 @@ fn exactly_the_affected_contacts_get_one_message_per_event() {
     assert_eq!(outbox["counts"]["sent"], json!(6));
     let incidents = json_of(&http(&server.addr, "GET", "/api/v1/incidents", "").1);
     assert_eq!(incidents["incidents"][0]["status"], json!("resolved"));
+    // Every message sent and every raw alert is in the archive, byte for byte.
     let (status, metrics) = http(&server.addr, "GET", "/metrics", "");
+    let mut server = server;
+    crate::serve::unsafe_sigterm(&server.child);
+    assert!(server.child.wait().unwrap().success());
+    let archive = dir.path().join("archive");
+    let ls = |prefix: &str| -> Vec<String> {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tocsin"))
+            .args([
+                "archive",
+                "--dir",
+                archive.to_str().unwrap(),
+                "ls",
+                "--prefix",
+                prefix,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let mails = ls("mail/");
+    assert_eq!(mails.len(), 6, "{mails:?}");
+    assert_eq!(ls("alerts/").len(), 3);
+    let kept = std::process::Command::new(env!("CARGO_BIN_EXE_tocsin"))
+        .args([
+            "archive",
+            "--dir",
+            archive.to_str().unwrap(),
+            "get",
+            &mails[0],
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    let kept = String::from_utf8(kept).unwrap();
+    let id_line = kept
+        .lines()
+        .find(|l| l.starts_with("Message-ID:"))
+        .unwrap()
+        .to_owned();
+    let received = all
+        .iter()
+        .find(|(_, m)| m.contains(&id_line))
+        .map(|(_, m)| m.clone())
+        .unwrap();
+    let received_body = received
+        .split_once("\r\n")
+        .and_then(|(_, r)| r.split_once("\r\n"))
+        .map(|(_, r)| r)
+        .unwrap();
+    assert_eq!(
+        received_body.replace("\r\n", "\n").trim_end(),
+        kept.replace("\r\n", "\n").trim_end()
+    );
     assert_eq!(status, 200);
     for line in [
         "tocsin_notices_sent_total 6\n",
