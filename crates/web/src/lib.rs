@@ -180,14 +180,16 @@ impl Bound {
         let demo = matches!(self.delivering.transport, Transport::Keep);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(outbox::work(
-            Arc::clone(&self.store),
-            self.delivering,
-            Arc::clone(&self.clock),
-            wake,
+            outbox::Worker {
+                store: Arc::clone(&self.store),
+                delivering: self.delivering,
+                clock: Arc::clone(&self.clock),
+                wake,
+                kept: Arc::clone(&kept),
+                metrics: Arc::clone(&metrics),
+                archiver: self.archiver,
+            },
             stopped,
-            Arc::clone(&kept),
-            Arc::clone(&metrics),
-            self.archiver,
         ));
         let app = Arc::new(App {
             live,

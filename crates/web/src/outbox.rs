@@ -98,16 +98,27 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
 }
 
 /// Runs until `stop` turns true, finishing the batches in hand.
-pub(crate) async fn work(
-    store: Arc<AnyStore>,
-    delivering: Delivering,
-    clock: Arc<dyn Clock>,
-    wake: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
-    kept: KeptMessages,
-    metrics: Arc<Metrics>,
-    archiver: Archiver,
-) {
+/// What the outbox worker works with.
+pub(crate) struct Worker {
+    pub store: Arc<AnyStore>,
+    pub delivering: Delivering,
+    pub clock: Arc<dyn Clock>,
+    pub wake: Arc<Notify>,
+    pub kept: KeptMessages,
+    pub metrics: Arc<Metrics>,
+    pub archiver: Archiver,
+}
+
+pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
+    let Worker {
+        store,
+        delivering,
+        clock,
+        wake,
+        kept,
+        metrics,
+        archiver,
+    } = worker;
     let composer = match Composer::new() {
         Ok(c) => Arc::new(c),
         Err(e) => {
