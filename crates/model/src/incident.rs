@@ -132,7 +132,7 @@ impl IncidentBook {
         changes: &[Change],
         is_service: impl Fn(VertexId) -> bool,
         now_ms: i64,
-        next_id: &mut impl FnMut() -> IncidentId,
+        next_id: &mut dyn FnMut() -> IncidentId,
         events: &mut Vec<IncidentEvent>,
     ) {
         for c in changes {
@@ -155,7 +155,7 @@ impl IncidentBook {
         impact: &Impact,
         is_service: impl Fn(VertexId) -> bool,
         now_ms: i64,
-        next_id: &mut impl FnMut() -> IncidentId,
+        next_id: &mut dyn FnMut() -> IncidentId,
         events: &mut Vec<IncidentEvent>,
     ) {
         let mut up = Vec::new();
@@ -206,7 +206,7 @@ impl IncidentBook {
         impact: &Impact,
         service: VertexId,
         now_ms: i64,
-        next_id: &mut impl FnMut() -> IncidentId,
+        next_id: &mut dyn FnMut() -> IncidentId,
         events: &mut Vec<IncidentEvent>,
     ) {
         // Still in an open incident (a flap): a new interval in the same incident.

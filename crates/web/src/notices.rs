@@ -128,21 +128,15 @@ impl Incidents {
         out: &mut Vec<IncidentChange>,
         notices: &mut Vec<NewNotice>,
     ) {
-        let mut events = Vec::new();
-        let mut last = self.last_id;
-        let mut next_id = || {
-            last += 1;
-            last
-        };
-        self.book.reconcile(
-            impact,
-            |v| inventory.service_of(v).is_some(),
-            now_ms,
-            &mut next_id,
-            &mut events,
-        );
-        self.last_id = last;
-        self.handle(inventory, &events, now_ms, out, notices);
+        self.with_book(inventory, now_ms, out, notices, |book, next_id, events| {
+            book.reconcile(
+                impact,
+                |v| inventory.service_of(v).is_some(),
+                now_ms,
+                next_id,
+                events,
+            )
+        });
     }
 
     /// Takes one step of engine changes.
@@ -155,20 +149,34 @@ impl Incidents {
         out: &mut Vec<IncidentChange>,
         notices: &mut Vec<NewNotice>,
     ) {
+        self.with_book(inventory, now_ms, out, notices, |book, next_id, events| {
+            book.apply(
+                impact,
+                changes,
+                |v| inventory.service_of(v).is_some(),
+                now_ms,
+                next_id,
+                events,
+            )
+        });
+    }
+
+    /// Runs `step` on the book with the incident numbering, then handles its events.
+    fn with_book(
+        &mut self,
+        inventory: &Inventory,
+        now_ms: i64,
+        out: &mut Vec<IncidentChange>,
+        notices: &mut Vec<NewNotice>,
+        step: impl FnOnce(&mut IncidentBook, &mut dyn FnMut() -> IncidentId, &mut Vec<IncidentEvent>),
+    ) {
         let mut events = Vec::new();
         let mut last = self.last_id;
         let mut next_id = || {
             last += 1;
             last
         };
-        self.book.apply(
-            impact,
-            changes,
-            |v| inventory.service_of(v).is_some(),
-            now_ms,
-            &mut next_id,
-            &mut events,
-        );
+        step(&mut self.book, &mut next_id, &mut events);
         self.last_id = last;
         self.handle(inventory, &events, now_ms, out, notices);
     }

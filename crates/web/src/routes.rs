@@ -14,6 +14,7 @@ use tocsin_model::summary::Summary;
 use tocsin_store::{IncidentRow, IncidentStore, Store};
 
 use crate::error::ApiError;
+use crate::ingest::Incoming;
 use crate::{wire, App};
 
 /// Every route of the server.
@@ -52,8 +53,13 @@ fn rejected(app: &App, message: String) -> ApiError {
     ApiError::bad_request(message)
 }
 
-async fn alertmanager(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
-    let alerts = wire::alertmanager(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
+/// Stores parsed alerts with their raw body and answers `202`, or `400` for a parse error.
+async fn accept(
+    app: &App,
+    parsed: Result<Vec<Incoming>, String>,
+    body: Bytes,
+) -> Result<impl IntoResponse + use<>, ApiError> {
+    let alerts = parsed.map_err(|e| rejected(app, e))?;
     let report = app
         .ingestor
         .submit(alerts, Some(body.to_vec()))
@@ -62,24 +68,26 @@ async fn alertmanager(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoR
     Ok((StatusCode::ACCEPTED, Json(report)))
 }
 
+async fn alertmanager(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+    accept(&app, wire::alertmanager(&body, app.clock.now_ms()), body).await
+}
+
 async fn generic(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
-    let alert = wire::generic(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
-    let report = app
-        .ingestor
-        .submit(vec![alert], Some(body.to_vec()))
-        .await
-        .map_err(ApiError::unavailable)?;
-    Ok((StatusCode::ACCEPTED, Json(report)))
+    accept(
+        &app,
+        wire::generic(&body, app.clock.now_ms()).map(|a| vec![a]),
+        body,
+    )
+    .await
 }
 
 async fn zabbix(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
-    let alert = wire::zabbix(&body, app.clock.now_ms()).map_err(|e| rejected(&app, e))?;
-    let report = app
-        .ingestor
-        .submit(vec![alert], Some(body.to_vec()))
-        .await
-        .map_err(ApiError::unavailable)?;
-    Ok((StatusCode::ACCEPTED, Json(report)))
+    accept(
+        &app,
+        wire::zabbix(&body, app.clock.now_ms()).map(|a| vec![a]),
+        body,
+    )
+    .await
 }
 
 async fn unmatched(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
