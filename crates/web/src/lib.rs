@@ -7,6 +7,7 @@ mod ingest;
 mod notices;
 mod outbox;
 mod routes;
+pub mod status;
 pub mod wire;
 
 use std::future::Future;
