@@ -9,3 +9,4 @@ mod archive;
 mod inventory;
 mod mail;
 mod serve;
+mod status;
