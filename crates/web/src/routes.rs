@@ -29,7 +29,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/v1/incidents/{id}/updates", post(add_update))
         .route("/api/v1/outbox", get(outbox))
         .route("/demo/outbox", get(demo_outbox))
-        .merge(crate::status::routes())
+        .merge(crate::status::routes(&app))
         .with_state(app)
 }
 

@@ -163,7 +163,8 @@ pub async fn export(
     let impact = restore::impact(&inventory, store).await?;
     let live = snapshot::LiveView::of(&inventory, &impact);
     let now_ms = clock.now_ms();
-    let stored = snapshot::read(store).await?;
+    let history = snapshot::read_history(store).await?;
+    let stored = snapshot::read(store, &history).await?;
     let snap = snapshot::build(&live, &stored, now_ms);
     let meta = Meta {
         page_id: PAGE_ID.to_owned(),

@@ -1,16 +1,16 @@
 //! Serving the status outputs from memory: each is rendered once per change of state, kept
 //! with its `ETag` and `Last-Modified`, and answered without touching the database. A
-//! background task watches the live impact cheaply every 500 ms and reads the database at
-//! most every 2 s (at once when the impact changed), re-rendering only when what the outputs
-//! show has changed.
+//! background task watches the live impact cheaply every 500 ms, reads the database every
+//! 2 s and at once when the impact changed (the incidents behind the uptime bars only every
+//! minute, or on a change), and re-renders only when what the outputs show has changed.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::RawQuery;
 use axum::http::header::{
     ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
     LAST_MODIFIED, VARY,
@@ -34,6 +34,10 @@ const STATIC: &str = "public, max-age=3600";
 const TICK: Duration = Duration::from_millis(500);
 /// Ticks between database reads when the impact did not change (2 s).
 const READ_EVERY: u32 = 4;
+/// Ticks between reads of the incidents behind the uptime bars, unless the impact changed.
+const HISTORY_EVERY: u32 = 120;
+/// How long a request made before the first rendering waits for it.
+const FIRST_WAIT: Duration = Duration::from_secs(5);
 
 /// One output ready to send.
 #[derive(Clone)]
@@ -112,13 +116,8 @@ impl Hasher for Fnv {
 /// The outputs of one snapshot.
 type Rendered = HashMap<Output, Resource>;
 
-/// What the routes share: the latest outputs and what made them.
-#[derive(Default)]
-pub(crate) struct Cache {
-    current: RwLock<Option<Arc<Rendered>>>,
-    /// Held while the first render runs, so a burst of first requests renders once.
-    first: tokio::sync::Mutex<Option<Renderer>>,
-}
+/// The latest outputs, published by the watcher; `None` until the first rendering.
+type Latest = tokio::sync::watch::Receiver<Option<Arc<Rendered>>>;
 
 /// Remembers the last snapshot and outputs, to render only on change and to keep the
 /// `ETag` and `Last-Modified` of outputs whose bytes did not change.
@@ -127,6 +126,8 @@ struct Renderer {
     created_ms: i64,
     last: Option<(Snapshot, Meta)>,
     outputs: Rendered,
+    /// The incidents behind the uptime bars, re-read only now and then.
+    history: Vec<tocsin_store::IncidentRow>,
 }
 
 impl Renderer {
@@ -136,6 +137,7 @@ impl Renderer {
             created_ms,
             last: None,
             outputs: HashMap::new(),
+            history: Vec::new(),
         })
     }
 
@@ -180,6 +182,23 @@ impl Renderer {
         self.last = Some((snap, meta));
         Ok(Some(next))
     }
+
+    /// Reads what changed and renders anew if the outputs would differ.
+    async fn refresh(&mut self, app: &App, history: bool) -> Result<Option<Rendered>, StatusError> {
+        let live = {
+            let live = app
+                .live
+                .lock()
+                .map_err(|_| StatusError::Template("internal state poisoned".to_owned()))?;
+            LiveView::of(&live.inventory, &live.impact)
+        };
+        if history || self.history.is_empty() {
+            self.history = snapshot::read_history(&app.store).await?;
+        }
+        let stored = snapshot::read(&app.store, &self.history).await?;
+        let now_ms = app.clock.now_ms();
+        self.update(snapshot::build(&live, &stored, now_ms), now_ms)
+    }
 }
 
 /// A cheap picture of the live impact: which vertices are not up, and how.
@@ -195,103 +214,93 @@ fn fingerprint(app: &App) -> Option<(usize, u64)> {
     Some((not_up.len(), sum))
 }
 
-/// Gathers a snapshot: the live part under the lock, then the database without it.
-async fn gather(app: &App) -> Result<Snapshot, StatusError> {
-    let live = {
-        let live = app
-            .live
-            .lock()
-            .map_err(|_| StatusError::Template("internal state poisoned".to_owned()))?;
-        LiveView::of(&live.inventory, &live.impact)
-    };
-    let stored = snapshot::read(&app.store).await?;
-    Ok(snapshot::build(&live, &stored, app.clock.now_ms()))
-}
-
-async fn refresh(renderer: &mut Renderer, app: &App, cache: &Cache) -> Result<(), StatusError> {
-    let snap = gather(app).await?;
-    if let Some(rendered) = renderer.update(snap, app.clock.now_ms())? {
-        if let Ok(mut current) = cache.current.write() {
-            *current = Some(Arc::new(rendered));
-        }
-    }
-    Ok(())
-}
-
-/// Keeps the outputs current until the server is gone.
-async fn watch(app: Weak<App>, cache: Arc<Cache>, mut renderer: Renderer) {
+/// Renders the outputs and keeps them current until the server is gone. It holds the server
+/// only weakly, so it never keeps it from shutting down.
+async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Rendered>>>) {
+    let mut renderer: Option<Renderer> = None;
     let mut last = None;
-    let mut ticks = 0;
+    let mut ticks = 0u32;
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        // A weak handle, so that this task never keeps the server from shutting down.
         let Some(app) = app.upgrade() else { break };
+        if publish.is_closed() {
+            break;
+        }
         let now = fingerprint(&app);
+        let changed = now != last;
         ticks += 1;
-        if now != last || ticks >= READ_EVERY {
-            ticks = 0;
-            last = now;
-            if let Err(e) = refresh(&mut renderer, &app, &cache).await {
-                tracing::warn!(error = %e, "status page: keeping the last rendering");
+        if !(changed || ticks % READ_EVERY == 0 || publish.borrow().is_none()) {
+            continue;
+        }
+        let r = match renderer.as_mut() {
+            Some(r) => r,
+            None => match Renderer::new(app.clock.now_ms()) {
+                Ok(r) => renderer.insert(r),
+                Err(e) => {
+                    tracing::error!(error = %e, "status page cannot render");
+                    break;
+                }
+            },
+        };
+        let history = changed || ticks % HISTORY_EVERY == 0;
+        match r.refresh(&app, history).await {
+            Ok(Some(rendered)) => {
+                publish.send_replace(Some(Arc::new(rendered)));
+                last = now;
             }
+            Ok(None) => last = now,
+            Err(e) => tracing::warn!(error = %e, "status page: keeping the last rendering"),
         }
     }
 }
 
-/// The latest outputs; the first call renders them and starts the watcher.
-async fn current(app: &Arc<App>, cache: &Arc<Cache>) -> Result<Arc<Rendered>, StatusError> {
-    if let Some(r) = cache.current.read().ok().and_then(|c| c.clone()) {
-        return Ok(r);
+/// The latest outputs; before the first rendering, waits for it a little.
+async fn current(latest: &Latest) -> Option<Arc<Rendered>> {
+    if let Some(r) = latest.borrow().clone() {
+        return Some(r);
     }
-    let mut first = cache.first.lock().await;
-    if let Some(r) = cache.current.read().ok().and_then(|c| c.clone()) {
-        return Ok(r);
+    let mut rx = latest.clone();
+    let waited = tokio::time::timeout(FIRST_WAIT, rx.wait_for(Option::is_some)).await;
+    match waited {
+        Ok(Ok(r)) => r.clone(),
+        _ => None,
     }
-    let mut renderer = match first.take() {
-        Some(r) => r,
-        None => Renderer::new(app.clock.now_ms())?,
-    };
-    if let Err(e) = refresh(&mut renderer, app, cache).await {
-        *first = Some(renderer);
-        return Err(e);
-    }
-    tokio::spawn(watch(Arc::downgrade(app), Arc::clone(cache), renderer));
-    cache
-        .current
-        .read()
-        .ok()
-        .and_then(|c| c.clone())
-        .ok_or_else(|| StatusError::Template("no rendering".to_owned()))
 }
 
-async fn send(app: &Arc<App>, cache: &Arc<Cache>, which: Output, request: &HeaderMap) -> Response {
-    match current(app, cache).await {
-        Ok(rendered) => match rendered.get(&which) {
+async fn send(latest: &Latest, which: Output, request: &HeaderMap) -> Response {
+    match current(latest).await {
+        Some(rendered) => match rendered.get(&which) {
             Some(r) => r.answer(request, matches!(which, Output::Page(_))),
             None => StatusCode::NOT_FOUND.into_response(),
         },
-        Err(e) => {
-            tracing::warn!(error = %e, "status page unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "status page unavailable, try again shortly\n",
-            )
-                .into_response()
-        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            "the status page is not rendered yet, try again shortly\n",
+        )
+            .into_response(),
     }
 }
 
-#[derive(serde::Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
+/// The value of `lang` in a query string, if any.
+fn lang_param(query: Option<&str>) -> Option<&str> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .map(|(_, v)| v)
 }
 
 /// The public routes: `/`, `/index[.LANG].html`, `/api/v2/*.json`, `/history.atom`,
-/// `/maintenance.ics`, `/api/openapi.json` and `/assets/status.css`.
-pub(crate) fn routes() -> Router<Arc<App>> {
-    let cache = Arc::new(Cache::default());
+/// `/maintenance.ics`, `/api/openapi.json` and `/assets/status.css`. Starts the task that
+/// renders them (when called inside a Tokio runtime, as the server does).
+pub(crate) fn routes(app: &Arc<App>) -> Router<Arc<App>> {
+    let (publish, latest) = tokio::sync::watch::channel(None);
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(watch(Arc::downgrade(app), publish));
+    }
     let css = Resource::new(
         page::CSS.as_bytes().to_vec(),
         "text/css; charset=utf-8",
@@ -299,22 +308,18 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         STATIC,
     );
     let openapi = Resource::new(OPENAPI.as_bytes().to_vec(), "application/json", 0, STATIC);
-    let c = Arc::clone(&cache);
+    let l = latest.clone();
     let mut router = Router::new()
         .route(
             "/",
-            get(
-                move |State(app): State<Arc<App>>,
-                      Query(q): Query<LangQuery>,
-                      headers: HeaderMap| {
-                    let cache = Arc::clone(&c);
-                    async move {
-                        let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-                        let language = i18n::negotiate(q.lang.as_deref(), accept);
-                        send(&app, &cache, Output::Page(language), &headers).await
-                    }
-                },
-            ),
+            get(move |RawQuery(query): RawQuery, headers: HeaderMap| {
+                let latest = l.clone();
+                async move {
+                    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+                    let language = i18n::negotiate(lang_param(query.as_deref()), accept);
+                    send(&latest, Output::Page(language), &headers).await
+                }
+            }),
         )
         .route(
             "/assets/status.css",
@@ -330,12 +335,12 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .collect();
     fixed.push(("/index.en.html".to_owned(), Output::Page(Language::En)));
     for (path, which) in fixed {
-        let c = Arc::clone(&cache);
+        let l = latest.clone();
         router = router.route(
             &path,
-            get(move |State(app): State<Arc<App>>, headers: HeaderMap| {
-                let cache = Arc::clone(&c);
-                async move { send(&app, &cache, which, &headers).await }
+            get(move |headers: HeaderMap| {
+                let latest = l.clone();
+                async move { send(&latest, which, &headers).await }
             }),
         );
     }

@@ -85,22 +85,40 @@ pub(crate) struct IncidentView {
 
 /// What is read from the database.
 pub(crate) struct Stored {
+    /// The latest [`LISTED`] incidents, newest first.
     pub incidents: Vec<IncidentRow>,
-    /// Public updates of the first [`LISTED`] incidents, oldest first.
+    /// Their public updates, oldest first.
     pub updates: Vec<Vec<IncidentUpdate>>,
+    /// Older incidents for the uptime bars (those also listed are skipped).
+    pub history: Vec<IncidentRow>,
 }
 
-/// Reads the incidents and their public updates.
-pub(crate) async fn read(store: &AnyStore) -> Result<Stored, StoreError> {
-    let incidents = store.incidents(FOR_UPTIME).await?;
+/// The incidents behind the uptime bars: the latest [`FOR_UPTIME`].
+pub(crate) async fn read_history(store: &AnyStore) -> Result<Vec<IncidentRow>, StoreError> {
+    store.incidents(FOR_UPTIME).await
+}
+
+/// Reads the latest incidents and their public updates; `history` as read before.
+pub(crate) async fn read(store: &AnyStore, history: &[IncidentRow]) -> Result<Stored, StoreError> {
+    let incidents = store.incidents(LISTED as i64).await?;
     let mut updates = Vec::new();
-    for i in incidents.iter().take(LISTED) {
+    for i in &incidents {
         let mut u = store.updates(i.id).await?;
         // Internal notes stop here: nothing public is made from what follows.
         u.retain(|u| u.public);
         updates.push(u);
     }
-    Ok(Stored { incidents, updates })
+    let listed: Vec<i64> = incidents.iter().map(|i| i.id).collect();
+    let history = history
+        .iter()
+        .filter(|i| !listed.contains(&i.id))
+        .cloned()
+        .collect();
+    Ok(Stored {
+        incidents,
+        updates,
+        history,
+    })
 }
 
 /// A component's status from how many of its services are down (`shared/spec/server.md`):
@@ -132,7 +150,11 @@ pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
             }
         }
     }
-    let daily_down = uptime::daily_down(inventory, &stored.incidents, now_ms);
+    let daily_down = uptime::daily_down(
+        inventory,
+        stored.incidents.iter().chain(&stored.history),
+        now_ms,
+    );
     let components = inventory
         .components
         .iter()

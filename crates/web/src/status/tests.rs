@@ -42,6 +42,7 @@ fn stored(hostile: &str) -> Stored {
             public: true,
             at_ms: NOW - 60_000,
         }]],
+        history: vec![],
     }
 }
 

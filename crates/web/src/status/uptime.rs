@@ -21,9 +21,9 @@ pub(crate) const DAYS: usize = 90;
 
 /// Down time per component (in inventory order) and per day, oldest day first; the last day
 /// is today (UTC) up to `now_ms`.
-pub(crate) fn daily_down(
+pub(crate) fn daily_down<'a>(
     inventory: &Inventory,
-    incidents: &[IncidentRow],
+    incidents: impl Iterator<Item = &'a IncidentRow>,
     now_ms: i64,
 ) -> Vec<[i64; DAYS]> {
     let mut down = vec![[0i64; DAYS]; inventory.components.len()];
