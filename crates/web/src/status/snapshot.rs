@@ -133,8 +133,13 @@ pub(crate) fn component_status(down: u32, services: u32) -> &'static str {
     }
 }
 
+/// The uptime figures move on in steps of this much time, so that an ongoing outage
+/// re-renders the outputs once a minute, not at every look.
+const UPTIME_STEP_MS: i64 = 60_000;
+
 /// Builds the snapshot at `now_ms`.
 pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
+    let now_ms = now_ms - now_ms.rem_euclid(UPTIME_STEP_MS);
     let inventory = &*live.inventory;
     let mut services = vec![0u32; inventory.components.len()];
     for s in &inventory.services {
