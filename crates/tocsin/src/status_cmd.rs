@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -35,6 +36,10 @@ struct ExportArgs {
     /// The directory to write into (created if missing).
     #[arg(long)]
     out: PathBuf,
+    /// Keep exporting at this interval (e.g. `10s`) until SIGTERM or Ctrl-C, rewriting only
+    /// the files that changed: a mirror for independent hosting.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    every: Option<Duration>,
 }
 
 /// The wall clock, read at the edge only.
@@ -71,16 +76,43 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         let store = AnyStore::connect(&config.database)
             .await
             .context("cannot open the database")?;
-        let written = tocsin_web::status::export(
-            inventory,
-            &store,
-            &WallClock,
-            config.public_url.as_deref(),
-            &args.out,
-        )
-        .await
-        .with_context(|| format!("export to {}", args.out.display()))?;
-        println!("wrote {} files into {}", written.len(), args.out.display());
+        let stop = stop_signal();
+        tokio::pin!(stop);
+        loop {
+            let written = tocsin_web::status::export(
+                Arc::clone(&inventory),
+                &store,
+                &WallClock,
+                config.public_url.as_deref(),
+                &args.out,
+            )
+            .await
+            .with_context(|| format!("export to {}", args.out.display()))?;
+            if !written.is_empty() || args.every.is_none() {
+                println!("wrote {} files into {}", written.len(), args.out.display());
+            }
+            let Some(every) = args.every else { break };
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = &mut stop => break,
+            }
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }

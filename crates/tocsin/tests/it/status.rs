@@ -439,3 +439,43 @@ components:
         component(s, "c-1")["status"] == "major_outage"
     });
 }
+
+#[test]
+fn export_every_interval_follows_the_outage_and_stops_on_sigterm() {
+    let (dir, config) = setup(&spec_example());
+    let server = start(&config);
+    let addr = server.addr.clone();
+    let out = dir.path().join("mirror");
+    let mut exporter = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+        .args(["status", "export", "--every", "200ms", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let statuses = |out: &Path| {
+        std::fs::read_to_string(out.join("index.html"))
+            .map(|html| page_statuses(&html))
+            .unwrap_or_default()
+    };
+    let wait = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while statuses(&out) != [("vps-dc1".to_owned(), want.to_owned())] {
+            assert!(Instant::now() < deadline, "the mirror never showed {want}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait("operational");
+    alert(&addr, "vm-1042", "down");
+    wait("major_outage");
+    alert(&addr, "vm-1042", "up");
+    wait("operational");
+    let term = Command::new("kill")
+        .args(["-TERM", &exporter.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = exporter.wait().unwrap();
+    assert!(status.success(), "{status}");
+}

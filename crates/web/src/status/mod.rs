@@ -152,7 +152,8 @@ pub(crate) const OPENAPI: &str = include_str!("../../templates/status/openapi.js
 
 /// Writes the public status page as static files into `out` (`shared/spec/server.md`,
 /// "Static export"): the same renderer as `GET /`, with the impact restored from `store` as
-/// the server restores it, but read-only. Returns the files written, relative to `out`.
+/// the server restores it, but read-only. Files whose bytes did not change are left alone.
+/// Returns the files written, relative to `out`.
 pub async fn export(
     inventory: Arc<Inventory>,
     store: &AnyStore,
@@ -190,6 +191,9 @@ pub async fn export(
     let mut written = Vec::new();
     for (name, bytes) in files {
         let path = out.join(&name);
+        if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+            continue;
+        }
         write_atomically(&path, &bytes).map_err(|source| StatusError::Write {
             path: path.clone(),
             source,
