@@ -86,7 +86,7 @@ struct ComponentHtml {
 #[derive(Serialize)]
 struct Bar {
     class: &'static str,
-    title: String,
+    title: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -174,10 +174,11 @@ pub(crate) fn render(
                     Some(p) if *p >= 99.0 => "minor",
                     Some(_) => "major",
                 },
-                title: d.map_or_else(
-                    || date.clone(),
-                    |p| format!("{date}: {} %", percent(p, language)),
-                ),
+                // Only days with an outage carry a tooltip: it keeps the page small, and the
+                // same facts are listed as text under "days with outages".
+                title: d
+                    .filter(|p| *p < 100.0)
+                    .map(|p| format!("{date}: {} %", percent(p, language))),
             })
             .collect();
         let outage_days = c

@@ -127,3 +127,14 @@ fn every_output_renders_and_the_openapi_document_parses() {
     assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:"));
     assert!(ics.ends_with("END:VCALENDAR\r\n"));
 }
+
+#[test]
+fn page_and_summary_snapshots() {
+    let s = down_snapshot("Moving VMs to hv-08.\nNext update in 30 min.");
+    let env = page::environment().unwrap();
+    let html = page::render(&env, &s, &meta(), Language::Cs, page::Links::Files).unwrap();
+    insta::assert_snapshot!("page_cs", html);
+    let summary = serde_json::to_string_pretty(&api::summary(&s, &meta())).unwrap();
+    insta::assert_snapshot!("summary", summary);
+    insta::assert_snapshot!("atom", feeds::atom(&s, &meta()));
+}
