@@ -24,13 +24,13 @@ pub(crate) struct LiveView {
 impl LiveView {
     /// The down vertices of `impact`, cheaply (the engine keeps a list of those not up).
     pub(crate) fn of(inventory: &Arc<Inventory>, impact: &Impact) -> Self {
-        let mut down: Vec<VertexId> = impact
+        // In no order: only counted per component. Taken under the live lock, so kept short.
+        let down: Vec<VertexId> = impact
             .not_up()
             .iter()
             .copied()
             .filter(|&v| impact.state(v) == State::Down)
             .collect();
-        down.sort_unstable();
         LiveView {
             inventory: Arc::clone(inventory),
             down,
