@@ -43,7 +43,7 @@ impl LiveView {
 pub(crate) struct Snapshot {
     /// In inventory order.
     pub components: Vec<ComponentView>,
-    /// Newest first, at most [`LISTED`].
+    /// Newest first: the latest [`LISTED`] and every open one.
     pub incidents: Vec<IncidentView>,
     /// The last 90 UTC dates, oldest first.
     pub dates: Vec<String>,
@@ -85,7 +85,7 @@ pub(crate) struct IncidentView {
 
 /// What is read from the database.
 pub(crate) struct Stored {
-    /// The latest [`LISTED`] incidents, newest first.
+    /// The latest [`LISTED`] incidents and every open one, newest first.
     pub incidents: Vec<IncidentRow>,
     /// Their public updates, oldest first.
     pub updates: Vec<Vec<IncidentUpdate>>,
@@ -100,7 +100,14 @@ pub(crate) async fn read_history(store: &AnyStore) -> Result<Vec<IncidentRow>, S
 
 /// Reads the latest incidents and their public updates; `history` as read before.
 pub(crate) async fn read(store: &AnyStore, history: &[IncidentRow]) -> Result<Stored, StoreError> {
-    let incidents = store.incidents(LISTED as i64).await?;
+    let mut incidents = store.incidents(LISTED as i64).await?;
+    // An incident still open is always shown, however many came after it.
+    for open in store.open_incidents().await? {
+        if !incidents.iter().any(|i| i.id == open.id) {
+            incidents.push(open);
+        }
+    }
+    incidents.sort_by_key(|i| std::cmp::Reverse(i.id));
     let mut updates = Vec::new();
     for i in &incidents {
         let mut u = store.updates(i.id).await?;

@@ -138,3 +138,41 @@ fn page_and_summary_snapshots() {
     insta::assert_snapshot!("summary", summary);
     insta::assert_snapshot!("atom", feeds::atom(&s, &meta()));
 }
+
+#[tokio::test]
+async fn an_open_incident_stays_listed_however_many_follow_and_notes_stay_out() {
+    use tocsin_store::{AnyStore, IncidentChange, IncidentStore, Store};
+    let store = AnyStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let mut changes = Vec::new();
+    for id in 1..=60 {
+        changes.push(IncidentChange::Open {
+            id,
+            title: "t".into(),
+            roots: vec![],
+            at_ms: id,
+        });
+        if id > 1 {
+            changes.push(IncidentChange::Resolve { id, at_ms: id + 1 });
+        }
+    }
+    store.record(&changes, &[]).await.unwrap();
+    store
+        .add_update(1, "identified", "public words", true, 5)
+        .await
+        .unwrap();
+    store
+        .add_update(1, "identified", "internal note", false, 6)
+        .await
+        .unwrap();
+    let stored = snapshot::read(&store, &[]).await.unwrap();
+    assert_eq!(stored.incidents.len(), snapshot::LISTED + 1);
+    assert_eq!(stored.incidents[0].id, 60);
+    let last = stored.incidents.len() - 1;
+    assert_eq!(stored.incidents[last].id, 1);
+    let bodies: Vec<&str> = stored.updates[last]
+        .iter()
+        .map(|u| u.body.as_str())
+        .collect();
+    assert_eq!(bodies, ["public words"]);
+}
