@@ -421,9 +421,20 @@ components:
 
     // One of two services down: partial outage, and in Czech.
     alert(&addr, "vm-1", "down");
-    let summary = wait_summary(&addr, "a partial outage", |s| {
+    let summary = wait_summary(&addr, "a partial outage and its incident", |s| {
         component(s, "c-1")["status"] == "partial_outage"
+            && s["incidents"].as_array().is_some_and(|i| !i.is_empty())
     });
+    assert_eq!(
+        summary["incidents"][0]["name"],
+        "Service disruption: VPS <script>alert('x')</script> & \"friends\""
+    );
+    // The feed stays well-formed XML and carries the name as it is.
+    let feed = atom_syndication::Feed::read_from(get(&addr, "/history.atom", &[]).body.as_bytes())
+        .unwrap();
+    assert!(feed.entries()[0]
+        .title()
+        .contains("VPS <script>alert('x')</script> & \"friends\""));
     assert_eq!(summary["status"]["indicator"], "minor");
     let page = get(&addr, "/?lang=cs", &[]);
     assert_eq!(
