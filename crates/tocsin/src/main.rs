@@ -7,6 +7,7 @@ mod generate_cmd;
 mod inventory_cmd;
 mod report;
 mod serve_cmd;
+mod status_cmd;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,8 @@ enum Command {
     Bench(bench_cmd::BenchArgs),
     /// The small-object archive.
     Archive(archive_cmd::ArchiveArgs),
+    /// The public status page: `status export --config FILE --out DIR` writes it as static files.
+    Status(status_cmd::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
         Command::Archive(args) => archive_cmd::run(args),
+        Command::Status(args) => status_cmd::run(args),
     };
     match result {
         Ok(code) => code,

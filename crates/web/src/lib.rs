@@ -9,6 +9,7 @@ mod metrics;
 mod notices;
 mod outbox;
 mod routes;
+pub mod status;
 pub mod wire;
 
 use std::future::Future;

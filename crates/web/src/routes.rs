@@ -33,6 +33,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/demo/outbox", get(demo_outbox))
         .route("/metrics", get(metrics))
         .route("/api/v1/inventory/reload", post(reload))
+        .merge(crate::status::routes(&app))
         .with_state(app)
 }
 

@@ -10,3 +10,4 @@ mod crash;
 mod inventory;
 mod mail;
 mod serve;
+mod status;

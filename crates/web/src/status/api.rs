@@ -1,0 +1,220 @@
+//! The Atlassian Statuspage v2 JSON shapes: `summary.json`, `status.json`,
+//! `components.json` and `incidents.json`.
+
+use serde_json::{json, Value};
+
+use super::snapshot::{IncidentView, Snapshot};
+use super::time::rfc3339;
+use super::Meta;
+
+/// The page-wide indicator and its English description.
+pub(crate) fn indicator(s: &Snapshot) -> &'static str {
+    let counted: Vec<&str> = s
+        .components
+        .iter()
+        .filter(|c| c.services > 0)
+        .map(|c| c.status)
+        .collect();
+    if !counted.is_empty() && counted.iter().all(|&st| st == "major_outage") {
+        "critical"
+    } else if counted.contains(&"major_outage") {
+        "major"
+    } else if counted.iter().any(|&st| st != "operational") {
+        "minor"
+    } else {
+        "none"
+    }
+}
+
+fn description(indicator: &str) -> &'static str {
+    match indicator {
+        "none" => "All Systems Operational",
+        "minor" => "Partial System Outage",
+        "major" => "Major Service Outage",
+        _ => "All Services Down",
+    }
+}
+
+/// The id of the group named `name`: stable as long as the name is.
+pub(crate) fn group_id(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("group-{slug}")
+}
+
+/// The public headline of an incident: the components it touches, never internal names.
+pub(crate) fn incident_name(s: &Snapshot, i: &IncidentView, disruption: &str) -> String {
+    let names: Vec<&str> = i
+        .components
+        .iter()
+        .filter_map(|&c| s.components.get(c))
+        .map(|c| c.name.as_str())
+        .collect();
+    if names.is_empty() {
+        disruption.to_owned()
+    } else {
+        format!("{disruption}: {}", names.join(", "))
+    }
+}
+
+fn page(meta: &Meta) -> Value {
+    json!({
+        "id": meta.page_id,
+        "name": meta.name,
+        "url": meta.url,
+        "time_zone": "Etc/UTC",
+        "updated_at": rfc3339(meta.updated_ms),
+    })
+}
+
+fn status(s: &Snapshot) -> Value {
+    let i = indicator(s);
+    json!({ "indicator": i, "description": description(i) })
+}
+
+fn components(s: &Snapshot, meta: &Meta) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, c) in s.components.iter().enumerate() {
+        if let Some(g) = &c.group {
+            match groups.iter_mut().find(|(name, _)| name == g) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((g, vec![i])),
+            }
+        }
+    }
+    for (i, c) in s.components.iter().enumerate() {
+        let since = meta
+            .component_since
+            .get(i)
+            .copied()
+            .unwrap_or(meta.updated_ms);
+        out.push(json!({
+            "id": c.id,
+            "name": c.name,
+            "status": c.status,
+            "created_at": rfc3339(meta.created_ms),
+            "updated_at": rfc3339(since),
+            "position": i + 1,
+            "description": null,
+            "showcase": true,
+            "start_date": null,
+            "group_id": c.group.as_deref().map(group_id),
+            "page_id": meta.page_id,
+            "group": false,
+            "only_show_if_degraded": false,
+        }));
+    }
+    for (n, (name, members)) in groups.iter().enumerate() {
+        // A group shows the worst status of its members.
+        let worst = ["major_outage", "partial_outage"]
+            .into_iter()
+            .find(|w| members.iter().any(|&m| s.components[m].status == *w))
+            .unwrap_or("operational");
+        out.push(json!({
+            "id": group_id(name),
+            "name": name,
+            "status": worst,
+            "created_at": rfc3339(meta.created_ms),
+            "updated_at": rfc3339(meta.updated_ms),
+            "position": s.components.len() + n + 1,
+            "description": null,
+            "showcase": false,
+            "start_date": null,
+            "group_id": null,
+            "page_id": meta.page_id,
+            "group": true,
+            "only_show_if_degraded": false,
+            "components": members.iter().map(|&m| &s.components[m].id).collect::<Vec<_>>(),
+        }));
+    }
+    out
+}
+
+fn incident(s: &Snapshot, i: &IncidentView, meta: &Meta) -> Value {
+    let id = i.id.to_string();
+    let updates: Vec<Value> = i
+        .updates
+        .iter()
+        .map(|u| {
+            json!({
+                "id": format!("{}-{}", i.id, u.id),
+                "status": u.status,
+                "body": u.body,
+                "incident_id": id,
+                "created_at": rfc3339(u.at_ms),
+                "updated_at": rfc3339(u.at_ms),
+                "display_at": rfc3339(u.at_ms),
+                "affected_components": null,
+            })
+        })
+        .collect();
+    let monitoring_at = i
+        .updates
+        .iter()
+        .filter(|u| u.status == "monitoring")
+        .map(|u| u.at_ms)
+        .min();
+    let touched: Vec<Value> = i
+        .components
+        .iter()
+        .filter_map(|&c| s.components.get(c))
+        .map(|c| json!({"id": c.id, "name": c.name, "status": c.status}))
+        .collect();
+    json!({
+        "id": id,
+        "name": incident_name(s, i, "Service disruption"),
+        "status": i.status,
+        "impact": i.impact,
+        "created_at": rfc3339(i.opened_ms),
+        "updated_at": rfc3339(i.updated_ms),
+        "started_at": rfc3339(i.opened_ms),
+        "monitoring_at": monitoring_at.map(rfc3339),
+        "resolved_at": i.resolved_ms.map(rfc3339),
+        "shortlink": format!("{}#incident-{}", meta.url, i.id),
+        "page_id": meta.page_id,
+        "incident_updates": updates,
+        "components": touched,
+    })
+}
+
+/// `summary.json`: everything at once; incidents are the unresolved ones.
+pub(crate) fn summary(s: &Snapshot, meta: &Meta) -> Value {
+    let open: Vec<Value> = s
+        .incidents
+        .iter()
+        .filter(|i| i.resolved_ms.is_none())
+        .map(|i| incident(s, i, meta))
+        .collect();
+    json!({
+        "page": page(meta),
+        "status": status(s),
+        "components": components(s, meta),
+        "incidents": open,
+        "scheduled_maintenances": [],
+    })
+}
+
+/// `status.json`.
+pub(crate) fn status_only(s: &Snapshot, meta: &Meta) -> Value {
+    json!({ "page": page(meta), "status": status(s) })
+}
+
+/// `components.json`.
+pub(crate) fn components_only(s: &Snapshot, meta: &Meta) -> Value {
+    json!({ "page": page(meta), "components": components(s, meta) })
+}
+
+/// `incidents.json`: the latest incidents, resolved or not.
+pub(crate) fn incidents(s: &Snapshot, meta: &Meta) -> Value {
+    let all: Vec<Value> = s.incidents.iter().map(|i| incident(s, i, meta)).collect();
+    json!({ "page": page(meta), "incidents": all })
+}

@@ -1,0 +1,153 @@
+//! The Atom feed of incidents (RFC 4287) and the maintenance calendar (RFC 5545).
+
+use std::fmt::Write;
+
+use super::api::incident_name;
+use super::i18n::{status_label, texts};
+use super::snapshot::Snapshot;
+use super::time::{human, ical, rfc3339};
+use super::Meta;
+
+/// Escapes text for XML content and attribute values.
+pub(crate) fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The feed's id: the page's own URL when it has an absolute one, else a URN of its page id.
+fn feed_id(meta: &Meta) -> String {
+    if meta.url.starts_with("http://") || meta.url.starts_with("https://") {
+        format!("{}/history.atom", meta.url.trim_end_matches('/'))
+    } else {
+        format!("urn:tocsin:{}:history", meta.page_id)
+    }
+}
+
+/// `history.atom`: one entry per incident (latest first), its public updates as content.
+pub(crate) fn atom(s: &Snapshot, meta: &Meta) -> String {
+    let t = texts(tocsin_model::inventory::Language::En);
+    let id = feed_id(meta);
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    out.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\n");
+    let _ = writeln!(out, "  <id>{}</id>", xml(&id));
+    let _ = writeln!(
+        out,
+        "  <title>{} — incident history</title>",
+        xml(&meta.name)
+    );
+    let updated = s
+        .incidents
+        .iter()
+        .map(|i| i.updated_ms)
+        .max()
+        .unwrap_or(meta.created_ms);
+    let _ = writeln!(out, "  <updated>{}</updated>", rfc3339(updated));
+    let _ = writeln!(out, "  <author><name>{}</name></author>", xml(&meta.name));
+    out.push_str("  <link rel=\"self\" type=\"application/atom+xml\" href=\"history.atom\"/>\n");
+    out.push_str("  <link rel=\"alternate\" type=\"text/html\" href=\"./\"/>\n");
+    out.push_str("  <generator>Tocsin</generator>\n");
+    for i in &s.incidents {
+        let mut html = String::new();
+        let _ = write!(
+            html,
+            "<p>{}: {}</p>",
+            xml(t.started),
+            xml(&human(i.opened_ms))
+        );
+        if let Some(r) = i.resolved_ms {
+            let _ = write!(html, "<p>{}: {}</p>", xml(t.resolved), xml(&human(r)));
+        }
+        if !i.updates.is_empty() {
+            html.push_str("<ul>");
+            for u in &i.updates {
+                let _ = write!(
+                    html,
+                    "<li><strong>{}</strong> ({}): {}</li>",
+                    xml(status_label(t, &u.status)),
+                    xml(&human(u.at_ms)),
+                    xml(&u.body)
+                );
+            }
+            html.push_str("</ul>");
+        }
+        out.push_str("  <entry>\n");
+        let _ = writeln!(out, "    <id>{}:incident:{}</id>", xml(&id), i.id);
+        let _ = writeln!(
+            out,
+            "    <title>{} [{}]</title>",
+            xml(&incident_name(s, i, t.disruption)),
+            xml(status_label(t, &i.status))
+        );
+        let _ = writeln!(out, "    <published>{}</published>", rfc3339(i.opened_ms));
+        let _ = writeln!(out, "    <updated>{}</updated>", rfc3339(i.updated_ms));
+        let _ = writeln!(
+            out,
+            "    <link rel=\"alternate\" type=\"text/html\" href=\"./#incident-{}\"/>",
+            i.id
+        );
+        let _ = writeln!(out, "    <content type=\"html\">{}</content>", xml(&html));
+        out.push_str("  </entry>\n");
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+/// Escapes iCalendar TEXT (RFC 5545 §3.3.11).
+fn ical_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+        .replace('\r', "")
+}
+
+/// `maintenance.ics`: the calendar of planned maintenance. Tocsin has no maintenance model
+/// yet, so it holds no events; it is valid and subscribable all the same.
+pub(crate) fn ics(meta: &Meta) -> String {
+    let lines = [
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        "PRODID:-//Tocsin//Status page//EN".to_owned(),
+        "CALSCALE:GREGORIAN".to_owned(),
+        "METHOD:PUBLISH".to_owned(),
+        format!(
+            "X-WR-CALNAME:{}",
+            ical_text(&format!("{} maintenance", meta.name))
+        ),
+        format!("X-TOCSIN-GENERATED:{}", ical(meta.updated_ms)),
+        "END:VCALENDAR".to_owned(),
+    ];
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(&l);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escapes_markup_and_drops_what_xml_cannot_hold() {
+        assert_eq!(
+            xml("<a href='x'>&\"\u{1}"),
+            "&lt;a href=&apos;x&apos;&gt;&amp;&quot;"
+        );
+        assert_eq!(ical_text("a;b,c\\d\ne"), "a\\;b\\,c\\\\d\\ne");
+    }
+}

@@ -1,0 +1,261 @@
+//! What the public outputs show, gathered once per change from the live impact and the
+//! database. Internal notes are dropped here, the one place updates enter the status module.
+
+use std::sync::Arc;
+
+use tocsin_model::inventory::NONE;
+use tocsin_model::{Impact, Inventory, State, VertexId};
+use tocsin_store::{AnyStore, IncidentRow, IncidentStore, IncidentUpdate, StoreError};
+
+use super::time::DAY_MS;
+use super::uptime::{self, DAYS};
+
+/// How many incidents the outputs list (Statuspage's `incidents.json` shows 50).
+pub(crate) const LISTED: usize = 50;
+/// How many of the latest incidents feed the uptime bars.
+const FOR_UPTIME: i64 = 1000;
+
+/// Which services are down now: what is taken from the live state under its lock.
+pub(crate) struct LiveView {
+    pub inventory: Arc<Inventory>,
+    pub down: Vec<VertexId>,
+}
+
+impl LiveView {
+    /// The down vertices of `impact`, cheaply (the engine keeps a list of those not up).
+    pub(crate) fn of(inventory: &Arc<Inventory>, impact: &Impact) -> Self {
+        // In no order: only counted per component. Taken under the live lock, so kept short.
+        let down: Vec<VertexId> = impact
+            .not_up()
+            .iter()
+            .copied()
+            .filter(|&v| impact.state(v) == State::Down)
+            .collect();
+        LiveView {
+            inventory: Arc::clone(inventory),
+            down,
+        }
+    }
+}
+
+/// What the outputs are made from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Snapshot {
+    /// In inventory order.
+    pub components: Vec<ComponentView>,
+    /// Newest first: the latest [`LISTED`] and every open one.
+    pub incidents: Vec<IncidentView>,
+    /// The last 90 UTC dates, oldest first.
+    pub dates: Vec<String>,
+}
+
+/// A status-page component now and over the last 90 days.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ComponentView {
+    pub id: String,
+    pub name: String,
+    pub group: Option<String>,
+    /// `operational`, `partial_outage` or `major_outage`.
+    pub status: &'static str,
+    pub services: u32,
+    pub down: u32,
+    /// Down time summed over its services, per day, oldest first.
+    pub down_ms: Vec<i64>,
+    /// Uptime per day in percent, oldest first; `None` without services.
+    pub daily: Vec<Option<f64>>,
+    /// Uptime over the 90 days in percent.
+    pub uptime: Option<f64>,
+}
+
+/// An incident as the public sees it: no customers, no internal names, no internal notes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IncidentView {
+    pub id: i64,
+    pub status: String,
+    pub opened_ms: i64,
+    pub resolved_ms: Option<i64>,
+    pub updated_ms: i64,
+    /// Indices into [`Snapshot::components`].
+    pub components: Vec<usize>,
+    /// `none`, `minor` or `major`.
+    pub impact: &'static str,
+    /// Public updates, newest first.
+    pub updates: Vec<IncidentUpdate>,
+}
+
+/// What is read from the database.
+pub(crate) struct Stored {
+    /// The latest [`LISTED`] incidents and every open one, newest first.
+    pub incidents: Vec<IncidentRow>,
+    /// Their public updates, oldest first.
+    pub updates: Vec<Vec<IncidentUpdate>>,
+    /// Older incidents for the uptime bars (those also listed are skipped).
+    pub history: Vec<IncidentRow>,
+}
+
+/// The incidents behind the uptime bars: the latest [`FOR_UPTIME`].
+pub(crate) async fn read_history(store: &AnyStore) -> Result<Vec<IncidentRow>, StoreError> {
+    store.incidents(FOR_UPTIME).await
+}
+
+/// Reads the latest incidents and their public updates; `history` as read before.
+pub(crate) async fn read(store: &AnyStore, history: &[IncidentRow]) -> Result<Stored, StoreError> {
+    let mut incidents = store.incidents(LISTED as i64).await?;
+    // An incident still open is always shown, however many came after it.
+    for open in store.open_incidents().await? {
+        if !incidents.iter().any(|i| i.id == open.id) {
+            incidents.push(open);
+        }
+    }
+    incidents.sort_by_key(|i| std::cmp::Reverse(i.id));
+    let mut updates = Vec::new();
+    for i in &incidents {
+        let mut u = store.updates(i.id).await?;
+        // Internal notes stop here: nothing public is made from what follows.
+        u.retain(|u| u.public);
+        updates.push(u);
+    }
+    let listed: Vec<i64> = incidents.iter().map(|i| i.id).collect();
+    let history = history
+        .iter()
+        .filter(|i| !listed.contains(&i.id))
+        .cloned()
+        .collect();
+    Ok(Stored {
+        incidents,
+        updates,
+        history,
+    })
+}
+
+/// A component's status from how many of its services are down (`shared/spec/server.md`):
+/// degraded services alone leave it operational.
+pub(crate) fn component_status(down: u32, services: u32) -> &'static str {
+    if down == 0 {
+        "operational"
+    } else if down < services {
+        "partial_outage"
+    } else {
+        "major_outage"
+    }
+}
+
+/// The uptime figures move on in steps of this much time, so that an ongoing outage
+/// re-renders the outputs once a minute, not at every look.
+const UPTIME_STEP_MS: i64 = 60_000;
+
+/// Builds the snapshot at `now_ms`.
+pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
+    let now_ms = now_ms - now_ms.rem_euclid(UPTIME_STEP_MS);
+    let inventory = &*live.inventory;
+    let mut services = vec![0u32; inventory.components.len()];
+    for s in &inventory.services {
+        if let Some(n) = services.get_mut(s.component as usize) {
+            *n += 1;
+        }
+    }
+    let mut down = vec![0u32; inventory.components.len()];
+    for &v in &live.down {
+        if let Some(s) = inventory.service_of(v).filter(|s| s.component != NONE) {
+            if let Some(n) = down.get_mut(s.component as usize) {
+                *n += 1;
+            }
+        }
+    }
+    let daily_down = uptime::daily_down(
+        inventory,
+        stored.incidents.iter().chain(&stored.history),
+        now_ms,
+    );
+    let components = inventory
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let n = services[i];
+            let down_ms: Vec<i64> = daily_down.get(i).map_or(vec![0; DAYS], |d| d.to_vec());
+            let daily = (0..DAYS)
+                .map(|d| uptime::percent(down_ms[d], n, uptime::span_of_day(d, now_ms)))
+                .collect();
+            let span = (DAYS as i64 - 1) * DAY_MS + uptime::span_of_day(DAYS - 1, now_ms);
+            ComponentView {
+                id: c.id.to_string(),
+                name: c.name.to_string(),
+                group: c.group.as_deref().map(str::to_owned),
+                status: component_status(down[i], n),
+                services: n,
+                down: down[i],
+                uptime: uptime::percent(down_ms.iter().sum(), n, span),
+                down_ms,
+                daily,
+            }
+        })
+        .collect::<Vec<_>>();
+    let incidents = stored
+        .incidents
+        .iter()
+        .zip(&stored.updates)
+        .map(|(row, updates)| incident_view(inventory, &services, row, updates))
+        .collect();
+    let first_day = now_ms.div_euclid(DAY_MS) - (DAYS as i64 - 1);
+    Snapshot {
+        components,
+        incidents,
+        dates: (0..DAYS as i64)
+            .map(|d| super::time::date_of_day(first_day + d))
+            .collect(),
+    }
+}
+
+fn incident_view(
+    inventory: &Inventory,
+    services: &[u32],
+    row: &IncidentRow,
+    updates: &[IncidentUpdate],
+) -> IncidentView {
+    let mut hit = vec![0u32; services.len()];
+    for s in &row.services {
+        if let Some(c) = uptime::component_of(inventory, &s.service) {
+            if let Some(n) = hit.get_mut(c) {
+                *n += 1;
+            }
+        }
+    }
+    let components: Vec<usize> = (0..hit.len()).filter(|&c| hit[c] > 0).collect();
+    // Whether every service of a component was in the incident; not necessarily at once.
+    let impact = if components.iter().any(|&c| hit[c] >= services[c]) {
+        "major"
+    } else if components.is_empty() {
+        "none"
+    } else {
+        "minor"
+    };
+    let updated_ms = updates
+        .iter()
+        .map(|u| u.at_ms)
+        .chain(row.resolved_ms)
+        .fold(row.opened_ms, i64::max);
+    IncidentView {
+        id: row.id,
+        status: row.status.clone(),
+        opened_ms: row.opened_ms,
+        resolved_ms: row.resolved_ms,
+        updated_ms,
+        components,
+        impact,
+        updates: updates.iter().rev().cloned().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_follows_the_spec() {
+        assert_eq!(component_status(0, 3), "operational");
+        assert_eq!(component_status(0, 0), "operational");
+        assert_eq!(component_status(1, 3), "partial_outage");
+        assert_eq!(component_status(3, 3), "major_outage");
+    }
+}

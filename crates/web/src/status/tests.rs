@@ -1,0 +1,178 @@
+//! Unit tests of the status outputs on the spec's example inventory.
+
+use std::sync::Arc;
+
+use tocsin_model::inventory::Language;
+use tocsin_model::{Impact, Inventory};
+use tocsin_store::{IncidentRow, IncidentServiceRow, IncidentUpdate};
+
+use super::snapshot::{build, LiveView, Stored};
+use super::*;
+
+pub(crate) fn inventory() -> Inventory {
+    let text = include_str!("../../../inventory/tests/fixtures/good/spec-example.yaml");
+    tocsin_inventory::load_str("spec-example.yaml", text).unwrap()
+}
+
+const NOW: i64 = 1_795_341_600_000;
+
+fn stored(hostile: &str) -> Stored {
+    let services = vec![IncidentServiceRow {
+        service: "vps-1042".into(),
+        customer: Some("acme".into()),
+        down_since_ms: Some(NOW - 3_600_000),
+        down_total_ms: 0,
+        first_down_ms: NOW - 3_600_000,
+        announced: true,
+    }];
+    Stored {
+        incidents: vec![IncidentRow {
+            id: 7,
+            status: "identified".into(),
+            title: "sw-a (switch)".into(),
+            roots: vec!["sw-a".into()],
+            opened_ms: NOW - 3_600_000,
+            resolved_ms: None,
+            services,
+        }],
+        updates: vec![vec![IncidentUpdate {
+            id: 3,
+            status: "identified".into(),
+            body: hostile.into(),
+            public: true,
+            at_ms: NOW - 60_000,
+        }]],
+        history: vec![],
+    }
+}
+
+fn meta() -> Meta {
+    Meta {
+        page_id: "p".into(),
+        name: "Example <Hosting>".into(),
+        url: "https://status.example.net".into(),
+        created_ms: NOW,
+        updated_ms: NOW,
+        component_since: vec![NOW],
+    }
+}
+
+fn down_snapshot(body: &str) -> snapshot::Snapshot {
+    let inv = Arc::new(inventory());
+    let mut impact = Impact::new(Arc::clone(&inv.graph));
+    let mut changes = Vec::new();
+    let hv = inv.graph.find("hv-07").unwrap();
+    impact.observe(hv, tocsin_model::State::Down, &mut changes);
+    build(&LiveView::of(&inv, &impact), &stored(body), NOW)
+}
+
+#[test]
+fn a_down_only_service_takes_its_component_to_major_outage() {
+    let s = down_snapshot("x");
+    assert_eq!(s.components.len(), 1);
+    let c = &s.components[0];
+    assert_eq!(
+        (c.id.as_str(), c.status, c.down, c.services),
+        ("vps-dc1", "major_outage", 1, 1)
+    );
+    // One hour down today out of the ten hours so far.
+    assert_eq!(c.daily[89], Some(90.0));
+    assert_eq!(c.daily[88], Some(100.0));
+    assert_eq!(api::indicator(&s), "critical");
+    let summary = api::summary(&s, &meta());
+    assert_eq!(summary["components"][0]["status"], "major_outage");
+    assert_eq!(summary["components"][1]["group"], true);
+    assert_eq!(summary["components"][1]["components"][0], "vps-dc1");
+    assert_eq!(
+        summary["components"][0]["group_id"],
+        summary["components"][1]["id"]
+    );
+    assert_eq!(summary["incidents"][0]["impact"], "major");
+    let text = summary.to_string();
+    assert!(!text.contains("acme") && !text.contains("sw-a"), "{text}");
+}
+
+#[test]
+fn hostile_text_is_escaped_everywhere() {
+    let hostile = "<script>alert(1)</script>&amp;";
+    let s = down_snapshot(hostile);
+    let env = page::environment().unwrap();
+    for l in Language::ALL {
+        let html = page::render(&env, &s, &meta(), l, page::Links::Query).unwrap();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;&amp;amp;"),
+            "{html}"
+        );
+        assert!(html.contains("Example &lt;Hosting&gt;"));
+        assert!(html.contains(&format!("<html lang=\"{}\">", l.code())));
+    }
+    let atom = feeds::atom(&s, &meta());
+    assert!(!atom.contains("<script>"));
+    assert!(atom.contains("&amp;lt;script&amp;gt;"), "{atom}");
+}
+
+#[test]
+fn every_output_renders_and_the_openapi_document_parses() {
+    let s = down_snapshot("x");
+    let env = page::environment().unwrap();
+    for which in Output::all() {
+        let bytes = output(&env, &s, &meta(), which, page::Links::Files).unwrap();
+        assert!(!bytes.is_empty(), "{which:?}");
+    }
+    let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+    assert!(doc["paths"]["/api/v2/summary.json"].is_object());
+    assert!(doc["paths"]["/api/v1/alerts"].is_object());
+    let ics = feeds::ics(&meta());
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:"));
+    assert!(ics.ends_with("END:VCALENDAR\r\n"));
+}
+
+#[test]
+fn page_and_summary_snapshots() {
+    let s = down_snapshot("Moving VMs to hv-08.\nNext update in 30 min.");
+    let env = page::environment().unwrap();
+    let html = page::render(&env, &s, &meta(), Language::Cs, page::Links::Files).unwrap();
+    insta::assert_snapshot!("page_cs", html);
+    let summary = serde_json::to_string_pretty(&api::summary(&s, &meta())).unwrap();
+    insta::assert_snapshot!("summary", summary);
+    insta::assert_snapshot!("atom", feeds::atom(&s, &meta()));
+}
+
+#[tokio::test]
+async fn an_open_incident_stays_listed_however_many_follow_and_notes_stay_out() {
+    use tocsin_store::{AnyStore, IncidentChange, IncidentStore, Store};
+    let store = AnyStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let mut changes = Vec::new();
+    for id in 1..=60 {
+        changes.push(IncidentChange::Open {
+            id,
+            title: "t".into(),
+            roots: vec![],
+            at_ms: id,
+        });
+        if id > 1 {
+            changes.push(IncidentChange::Resolve { id, at_ms: id + 1 });
+        }
+    }
+    store.record(&changes, &[]).await.unwrap();
+    store
+        .add_update(1, "identified", "public words", true, 5)
+        .await
+        .unwrap();
+    store
+        .add_update(1, "identified", "internal note", false, 6)
+        .await
+        .unwrap();
+    let stored = snapshot::read(&store, &[]).await.unwrap();
+    assert_eq!(stored.incidents.len(), snapshot::LISTED + 1);
+    assert_eq!(stored.incidents[0].id, 60);
+    let last = stored.incidents.len() - 1;
+    assert_eq!(stored.incidents[last].id, 1);
+    let bodies: Vec<&str> = stored.updates[last]
+        .iter()
+        .map(|u| u.body.as_str())
+        .collect();
+    assert_eq!(bodies, ["public words"]);
+}

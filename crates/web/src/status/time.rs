@@ -1,0 +1,94 @@
+//! Instants (milliseconds since the Unix epoch, UTC) written the ways the public formats need:
+//! RFC 3339 for JSON and Atom, iCalendar's basic form, a short human form, and day numbers.
+
+/// Milliseconds in a day.
+pub(crate) const DAY_MS: i64 = 86_400_000;
+
+/// Year, month, day of the proleptic Gregorian calendar for a day number since 1970-01-01
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+struct Parts {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: i64,
+    minute: i64,
+    second: i64,
+}
+
+fn parts(ms: i64) -> Parts {
+    let days = ms.div_euclid(DAY_MS);
+    let in_day = ms.rem_euclid(DAY_MS) / 1000;
+    let (year, month, day) = civil_from_days(days);
+    Parts {
+        year,
+        month,
+        day,
+        hour: in_day / 3600,
+        minute: in_day / 60 % 60,
+        second: in_day % 60,
+    }
+}
+
+/// `2026-11-22T10:00:00Z`.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    let p = parts(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        p.year, p.month, p.day, p.hour, p.minute, p.second
+    )
+}
+
+/// `20261122T100000Z`, iCalendar's UTC date-time.
+pub(crate) fn ical(ms: i64) -> String {
+    let p = parts(ms);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        p.year, p.month, p.day, p.hour, p.minute, p.second
+    )
+}
+
+/// `2026-11-22 10:00 UTC`, for people.
+pub(crate) fn human(ms: i64) -> String {
+    let p = parts(ms);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        p.year, p.month, p.day, p.hour, p.minute
+    )
+}
+
+/// `2026-11-22`, the UTC date of day number `day` since 1970-01-01.
+pub(crate) fn date_of_day(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        // 2026-11-22T10:00:00Z
+        let t = 1_795_341_600_000;
+        assert_eq!(rfc3339(t), "2026-11-22T10:00:00Z");
+        assert_eq!(ical(t + 61_000), "20261122T100101Z");
+        assert_eq!(human(t), "2026-11-22 10:00 UTC");
+        assert_eq!(date_of_day(t / DAY_MS), "2026-11-22");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-1000), "1969-12-31T23:59:59Z");
+    }
+}
