@@ -144,6 +144,41 @@ impl Ingestor {
     }
 }
 
+/// Replays what the database says alerts assert onto a fresh engine, reading only.
+pub(crate) async fn replay(
+    inventory: &Arc<Inventory>,
+    store: &AnyStore,
+) -> Result<(Observations, Impact), StoreError> {
+    let mut observations = Observations::new();
+    let mut impact = Impact::new(Arc::clone(&inventory.graph));
+    let mut grouped: Vec<(AlertKey, State, Vec<VertexId>)> = Vec::new();
+    for a in store.assertions().await? {
+        let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
+        let state = if a.state == "degraded" {
+            State::Degraded
+        } else {
+            State::Down
+        };
+        let Some(v) = inventory.graph.find(&a.vertex) else {
+            tracing::warn!(vertex = %a.vertex, "an alert asserts a vertex the inventory no longer has");
+            continue;
+        };
+        match grouped.last_mut() {
+            Some((k, _, vs)) if *k == key => vs.push(v),
+            _ => grouped.push((key, state, vec![v])),
+        }
+    }
+    let mut changed = Vec::new();
+    for (key, state, vertices) in grouped {
+        observations.assert(key, state, vertices, &mut changed);
+    }
+    let mut changes = Vec::new();
+    for (v, obs) in changed {
+        impact.observe(v, obs, &mut changes);
+    }
+    Ok((observations, impact))
+}
+
 /// Rebuilds the live state from what the database says alerts assert and which incidents are
 /// open, and brings the incidents in line with it.
 pub(crate) async fn restore(
@@ -158,38 +193,14 @@ pub(crate) async fn restore(
         store.last_incident_id().await?,
         hold_down_ms,
     );
+    let (observations, impact) = replay(&inventory, store).await?;
     let mut live = Live {
         labels: LabelIndex::new(&inventory),
-        observations: Observations::new(),
-        impact: Impact::new(Arc::clone(&inventory.graph)),
+        observations,
+        impact,
         incidents,
         inventory,
     };
-    let mut grouped: Vec<(AlertKey, State, Vec<VertexId>)> = Vec::new();
-    for a in store.assertions().await? {
-        let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
-        let state = if a.state == "degraded" {
-            State::Degraded
-        } else {
-            State::Down
-        };
-        let Some(v) = live.inventory.graph.find(&a.vertex) else {
-            tracing::warn!(vertex = %a.vertex, "an alert asserts a vertex the inventory no longer has");
-            continue;
-        };
-        match grouped.last_mut() {
-            Some((k, _, vs)) if *k == key => vs.push(v),
-            _ => grouped.push((key, state, vec![v])),
-        }
-    }
-    let mut changed = Vec::new();
-    for (key, state, vertices) in grouped {
-        live.observations.assert(key, state, vertices, &mut changed);
-    }
-    let mut changes = Vec::new();
-    for (v, obs) in changed {
-        live.impact.observe(v, obs, &mut changes);
-    }
     let (mut out, mut notices) = (Vec::new(), Vec::new());
     live.incidents.reconcile(
         &live.inventory,

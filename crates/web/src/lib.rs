@@ -90,6 +90,8 @@ pub(crate) struct App {
     pub demo: bool,
     pub metrics: Arc<metrics::Metrics>,
     pub reload: Option<ReloadFn>,
+    /// The status page's public URL, when configured.
+    pub public_url: Option<String>,
 }
 
 impl Server {
@@ -179,6 +181,7 @@ impl Bound {
         });
         let kept = outbox::KeptMessages::default();
         let demo = matches!(self.delivering.transport, Transport::Keep);
+        let public_url = Some(self.delivering.public_url.clone()).filter(|u| !u.is_empty());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(outbox::work(
             outbox::Worker {
@@ -201,6 +204,7 @@ impl Bound {
             demo,
             metrics,
             reload: self.reload,
+            public_url,
         });
         let hangups = tokio::spawn(reload_on_sighup(Arc::clone(&app)));
         tracing::info!(%addr, "listening on http://{addr}");

@@ -4,49 +4,25 @@
 
 use std::sync::Arc;
 
-use tocsin_model::alerts::{AlertKey, Observations};
-use tocsin_model::{Impact, Inventory, State, VertexId};
-use tocsin_store::{AnyStore, Store, StoreError};
+use tocsin_model::{Impact, Inventory};
+use tocsin_store::{AnyStore, StoreError};
 
-/// The impact the server would restore from `store` (the same replay as `ingest::restore`;
-/// a unit test holds the two together).
+/// The impact the server would restore from `store`: `ingest::replay`, the read-only half of
+/// `ingest::restore`.
 pub(crate) async fn impact(
     inventory: &Arc<Inventory>,
     store: &AnyStore,
 ) -> Result<Impact, StoreError> {
-    let mut observations = Observations::new();
-    let mut impact = Impact::new(Arc::clone(&inventory.graph));
-    let mut grouped: Vec<(AlertKey, State, Vec<VertexId>)> = Vec::new();
-    for a in store.assertions().await? {
-        let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
-        let state = if a.state == "degraded" {
-            State::Degraded
-        } else {
-            State::Down
-        };
-        let Some(v) = inventory.graph.find(&a.vertex) else {
-            continue;
-        };
-        match grouped.last_mut() {
-            Some((k, _, vs)) if *k == key => vs.push(v),
-            _ => grouped.push((key, state, vec![v])),
-        }
-    }
-    let mut changed = Vec::new();
-    for (key, state, vertices) in grouped {
-        observations.assert(key, state, vertices, &mut changed);
-    }
-    let mut changes = Vec::new();
-    for (v, obs) in changed {
-        impact.observe(v, obs, &mut changes);
-    }
-    Ok(impact)
+    crate::ingest::replay(inventory, store)
+        .await
+        .map(|(_, impact)| impact)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tocsin_store::{AlertStatus, AssertionChange, NewAlert};
+    use tocsin_model::VertexId;
+    use tocsin_store::{AlertStatus, AssertionChange, NewAlert, Store};
 
     #[tokio::test]
     async fn agrees_with_the_servers_restore() {

@@ -124,6 +124,8 @@ type Latest = tokio::sync::watch::Receiver<Option<Arc<Rendered>>>;
 struct Renderer {
     env: minijinja::Environment<'static>,
     created_ms: i64,
+    /// The status page's public URL (`/` when not configured).
+    url: String,
     last: Option<(Snapshot, Meta)>,
     outputs: Rendered,
     /// The incidents behind the uptime bars, re-read only now and then.
@@ -131,10 +133,11 @@ struct Renderer {
 }
 
 impl Renderer {
-    fn new(created_ms: i64) -> Result<Self, StatusError> {
+    fn new(created_ms: i64, url: String) -> Result<Self, StatusError> {
         Ok(Renderer {
             env: page::environment()?,
             created_ms,
+            url,
             last: None,
             outputs: HashMap::new(),
             history: Vec::new(),
@@ -164,7 +167,7 @@ impl Renderer {
         let meta = Meta {
             page_id: PAGE_ID.to_owned(),
             name: PAGE_NAME.to_owned(),
-            url: "/".to_owned(),
+            url: self.url.clone(),
             created_ms: self.created_ms,
             updated_ms: now_ms,
             component_since: since,
@@ -236,7 +239,10 @@ async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Re
         }
         let r = match renderer.as_mut() {
             Some(r) => r,
-            None => match Renderer::new(app.clock.now_ms()) {
+            None => match Renderer::new(
+                app.clock.now_ms(),
+                app.public_url.clone().unwrap_or_else(|| "/".to_owned()),
+            ) {
                 Ok(r) => renderer.insert(r),
                 Err(e) => {
                     tracing::error!(error = %e, "status page cannot render");
