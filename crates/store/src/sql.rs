@@ -76,8 +76,12 @@ fn vertices_from(text: &str) -> Result<Vec<String>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("alert vertices: {e}")))
 }
 
+/// Rows per multi-row statement: 8 parameters a row stays far below SQLite's 32,766 and
+/// PostgreSQL's 65,535 parameters per statement.
+const ROWS_PER_STATEMENT: usize = 1000;
+
 macro_rules! store_impl {
-    ($store:ty, $script:ident, $lock:expr) => {
+    ($store:ty, $db:ty, $script:ident, $lock:expr) => {
         impl Store for $store {
             async fn migrate(&self) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
@@ -117,49 +121,72 @@ macro_rules! store_impl {
                 changes: &[AssertionChange],
             ) -> Result<Vec<i64>> {
                 let mut tx = self.pool.begin().await?;
+                // Few statements per batch: the alerts in multi-row inserts, then the assertion
+                // changes collapsed per alert (each replaces all its alert asserted before, so
+                // the last one wins) into one delete and multi-row inserts.
                 let mut ids = Vec::with_capacity(alerts.len());
-                for a in alerts {
-                    let row = sqlx::query(
-                        "INSERT INTO alerts (source, fingerprint, status, state, vertices, unmatched, received_ms, body_key) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                    )
-                    .bind(&a.source)
-                    .bind(&a.fingerprint)
-                    .bind(a.status.as_str())
-                    .bind(&a.state)
-                    .bind(vertices_json(&a.vertices))
-                    .bind(a.vertices.is_empty())
-                    .bind(a.received_ms)
-                    .bind(a.body_key.as_deref())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    ids.push(row.try_get::<i64, _>(0)?);
-                }
-                for c in changes {
-                    let (source, fingerprint) = match c {
-                        AssertionChange::Replace { source, fingerprint, .. }
-                        | AssertionChange::Withdraw { source, fingerprint } => (source, fingerprint),
-                    };
-                    sqlx::query("DELETE FROM assertions WHERE source = $1 AND fingerprint = $2")
-                        .bind(source)
-                        .bind(fingerprint)
-                        .execute(&mut *tx)
-                        .await?;
-                    if let AssertionChange::Replace { state, vertices, since_ms, .. } = c {
-                        for v in vertices {
-                            sqlx::query(
-                                "INSERT INTO assertions (source, fingerprint, vertex, state, since_ms) \
-                                 VALUES ($1, $2, $3, $4, $5)",
-                            )
-                            .bind(source)
-                            .bind(fingerprint)
-                            .bind(v)
-                            .bind(state)
-                            .bind(since_ms)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
+                for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO alerts (source, fingerprint, status, state, vertices, unmatched, received_ms, body_key) ",
+                    );
+                    q.push_values(chunk, |mut row, a| {
+                        row.push_bind(a.source.as_str())
+                            .push_bind(a.fingerprint.as_str())
+                            .push_bind(a.status.as_str())
+                            .push_bind(a.state.as_str())
+                            .push_bind(vertices_json(&a.vertices))
+                            .push_bind(a.vertices.is_empty())
+                            .push_bind(a.received_ms)
+                            .push_bind(a.body_key.as_deref());
+                    });
+                    q.push(" RETURNING id");
+                    for row in q.build().fetch_all(&mut *tx).await? {
+                        ids.push(row.try_get::<i64, _>(0)?);
                     }
+                }
+                ids.sort_unstable();
+                let mut last: std::collections::HashMap<(&str, &str), &AssertionChange> =
+                    std::collections::HashMap::with_capacity(changes.len());
+                for c in changes {
+                    let (AssertionChange::Replace { source, fingerprint, .. }
+                    | AssertionChange::Withdraw { source, fingerprint }) = c;
+                    last.insert((source.as_str(), fingerprint.as_str()), c);
+                }
+                let keys: Vec<(&str, &str)> = last.keys().copied().collect();
+                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "DELETE FROM assertions WHERE (source, fingerprint) IN (",
+                    );
+                    q.push_values(chunk, |mut row, (source, fingerprint)| {
+                        row.push_bind(*source).push_bind(*fingerprint);
+                    });
+                    q.push(")");
+                    q.build().execute(&mut *tx).await?;
+                }
+                let rows: Vec<(&str, &str, &str, &str, i64)> = last
+                    .values()
+                    .filter_map(|c| match c {
+                        AssertionChange::Replace { source, fingerprint, state, vertices, since_ms } => Some(
+                            vertices
+                                .iter()
+                                .map(move |v| (source.as_str(), fingerprint.as_str(), v.as_str(), state.as_str(), *since_ms)),
+                        ),
+                        AssertionChange::Withdraw { .. } => None,
+                    })
+                    .flatten()
+                    .collect();
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO assertions (source, fingerprint, vertex, state, since_ms) ",
+                    );
+                    q.push_values(chunk, |mut row, (source, fingerprint, vertex, state, since)| {
+                        row.push_bind(*source)
+                            .push_bind(*fingerprint)
+                            .push_bind(*vertex)
+                            .push_bind(*state)
+                            .push_bind(*since);
+                    });
+                    q.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(ids)
@@ -222,10 +249,11 @@ macro_rules! store_impl {
     };
 }
 
-store_impl!(SqliteStore, sqlite, None::<&'static str>);
+store_impl!(SqliteStore, Sqlite, sqlite, None::<&'static str>);
 // Several instances may start at once: one migrates while the others wait on the lock.
 store_impl!(
     PgStore,
+    Postgres,
     postgres,
     Some("SELECT pg_advisory_xact_lock(7469786)")
 );

@@ -63,6 +63,7 @@ conformance!(
     alerts_get_increasing_sequence_numbers,
     assertions_are_replaced_and_withdrawn_exactly,
     unmatched_alerts_are_kept_and_listed,
+    changes_in_one_batch_apply_in_order,
     incidents_record_services_and_resolution,
     notices_are_queued_once_claimed_and_finished,
     claims_expire_and_can_be_released,
@@ -225,4 +226,55 @@ async fn bad_urls_are_refused_with_the_url() {
     let err = AnyStore::connect("mysql://x").await.err().unwrap();
     assert!(err.to_string().contains("mysql://x"), "{err}");
     let _ = SqliteStore::connect("sqlite::memory:").await.unwrap();
+}
+
+async fn changes_in_one_batch_apply_in_order(s: &AnyStore) {
+    let replace = |fp: &str, vs: &[&str]| AssertionChange::Replace {
+        source: "g".into(),
+        fingerprint: fp.into(),
+        state: "down".into(),
+        vertices: vs.iter().map(|v| v.to_string()).collect(),
+        since_ms: 1,
+    };
+    let withdraw = |fp: &str| AssertionChange::Withdraw {
+        source: "g".into(),
+        fingerprint: fp.into(),
+    };
+    s.ingest(&[], &[replace("keep", &["a"]), replace("gone", &["b"])])
+        .await
+        .unwrap();
+    // In one batch: `gone` is replaced then withdrawn, `back` withdrawn then asserted,
+    // `keep` replaced twice.
+    s.ingest(
+        &[],
+        &[
+            replace("gone", &["c"]),
+            withdraw("gone"),
+            withdraw("back"),
+            replace("back", &["d"]),
+            replace("keep", &["e"]),
+            replace("keep", &["f", "g"]),
+        ],
+    )
+    .await
+    .unwrap();
+    let got: Vec<(String, String)> = s
+        .assertions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.fingerprint, a.vertex))
+        .collect();
+    let want: Vec<(String, String)> = [("back", "d"), ("keep", "f"), ("keep", "g")]
+        .iter()
+        .map(|(f, v)| (f.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    // Thousands of alerts in one batch go in several statements.
+    let many: Vec<NewAlert> = (0..2500)
+        .map(|i| alert(&format!("m{i}"), AlertStatus::Firing, &["sw-a"], i))
+        .collect();
+    let ids = s.ingest(&many, &[]).await.unwrap();
+    assert_eq!(ids.len(), 2500);
+    assert_eq!(s.alert_count().await.unwrap(), 2500);
 }
