@@ -220,12 +220,14 @@ impl Archive {
                     to_scan.push((v.id, VOLUME_HEADER_LEN));
                 }
                 Err(Error::Corrupt { path, .. })
-                    if writable
-                        && i + 1 == tail_count
+                    if i + 1 == tail_count
                         && fs::metadata(&path).is_ok_and(|m| m.len() <= VOLUME_HEADER_LEN) =>
                 {
-                    // A volume whose creation was cut short holds no record yet.
-                    fs::remove_file(&path).at(&path)?;
+                    // A volume whose creation was cut short (or, for a reader, is under way)
+                    // holds no record yet.
+                    if writable {
+                        fs::remove_file(&path).at(&path)?;
+                    }
                 }
                 Err(e) => return Err(e),
             }

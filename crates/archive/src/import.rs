@@ -183,7 +183,7 @@ fn relative_path(key: &str) -> Option<PathBuf> {
 
 /// Reads `key` from the archive in `dir`, or from the source tree of an import in progress.
 pub fn read_hybrid(dir: &Path, key: &str) -> Result<Option<Vec<u8>>, Error> {
-    for _attempt in 0..2 {
+    for attempt in 0..2 {
         let source = import_source(dir)?;
         let archive = match Archive::open_read(dir) {
             Ok(a) => Some(a),
@@ -191,8 +191,13 @@ pub fn read_hybrid(dir: &Path, key: &str) -> Result<Option<Vec<u8>>, Error> {
             Err(e) => return Err(e),
         };
         if let Some(a) = &archive {
-            if let Some(v) = a.get(key)? {
-                return Ok(Some(v));
+            match a.get(key) {
+                Ok(Some(v)) => return Ok(Some(v)),
+                Ok(None) => {}
+                // A writer may have replaced and punched the record since this reader opened:
+                // only damage that a fresh look still sees is reported.
+                Err(Error::Damaged { .. }) if attempt == 0 => continue,
+                Err(e) => return Err(e),
             }
         }
         let (Some(src), Some(rel)) = (source, relative_path(key)) else {

@@ -9,7 +9,13 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use crate::format::DecodeError;
-use crate::keycodec::{decode_key, encode_key, get_varint, put_varint};
+use crate::keycodec::{decode_key, encode_key, get_varint, put_varint, shared};
+
+/// In an entry's head byte, the shared prefix length takes 4 bits and the shared suffix
+/// length 3; these values mean "too long, a varint follows". The top bit says the entry has
+/// the volume and value length of the entry before it.
+const PREFIX_ESCAPE: usize = 15;
+const SUFFIX_ESCAPE: usize = 7;
 
 /// Where a key's current record lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +127,8 @@ pub struct Coverage {
 const INDEX_MAGIC: [u8; 8] = *b"TSARCIDX";
 const INDEX_VERSION: u32 = 1;
 
-/// Serialises a checkpoint.
+/// Serialises a checkpoint: header, volumes, then per entry a head byte, the key's middle
+/// (see `keycodec`), the location where it differs from the previous entry's, the offset.
 pub fn encode_checkpoint(index: &Index, cov: &Coverage) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + index.len() * 40);
     out.extend_from_slice(&INDEX_MAGIC);
@@ -135,12 +142,29 @@ pub fn encode_checkpoint(index: &Index, cov: &Coverage) -> Vec<u8> {
     put_varint(&mut out, cov.tail_offset);
     put_varint(&mut out, index.len() as u64);
     let mut prev: &[u8] = b"";
+    let mut prev_loc: Option<Loc> = None;
     for (key, loc) in index.iter() {
-        encode_key(&mut out, prev, key);
-        put_varint(&mut out, u64::from(loc.volume));
+        let (prefix, suffix) = shared(prev, key);
+        let same = prev_loc.is_some_and(|p| p.volume == loc.volume && p.value_len == loc.value_len);
+        out.push(
+            u8::from(same) << 7
+                | (suffix.min(SUFFIX_ESCAPE) as u8) << 4
+                | prefix.min(PREFIX_ESCAPE) as u8,
+        );
+        if prefix >= PREFIX_ESCAPE {
+            put_varint(&mut out, prefix as u64);
+        }
+        if suffix >= SUFFIX_ESCAPE {
+            put_varint(&mut out, suffix as u64);
+        }
+        encode_key(&mut out, key, prefix, suffix);
+        if !same {
+            put_varint(&mut out, u64::from(loc.volume));
+            put_varint(&mut out, u64::from(loc.value_len));
+        }
         put_varint(&mut out, loc.offset);
-        put_varint(&mut out, u64::from(loc.value_len));
         prev = key;
+        prev_loc = Some(loc);
     }
     let crc = crc32c::crc32c(&out);
     out.extend_from_slice(&crc.to_le_bytes());
@@ -183,21 +207,44 @@ pub fn decode_checkpoint(b: &[u8]) -> Result<(Index, Coverage), DecodeError> {
     let count = get_varint(body, &mut at).ok_or_else(bad)?;
     let mut index = Index::default();
     let mut prev = Vec::new();
+    let mut prev_loc: Option<Loc> = None;
     for _ in 0..count {
-        let key = decode_key(body, &mut at, &prev).ok_or_else(bad)?;
-        let volume = get_varint(body, &mut at).ok_or_else(bad)?;
+        let head = *body.get(at).ok_or_else(bad)?;
+        at += 1;
+        let mut prefix = usize::from(head & 0x0f);
+        let mut suffix = usize::from((head >> 4) & 0x07);
+        if prefix >= PREFIX_ESCAPE {
+            prefix =
+                usize::try_from(get_varint(body, &mut at).ok_or_else(bad)?).map_err(|_| bad())?;
+        }
+        if suffix >= SUFFIX_ESCAPE {
+            suffix =
+                usize::try_from(get_varint(body, &mut at).ok_or_else(bad)?).map_err(|_| bad())?;
+        }
+        let key = decode_key(body, &mut at, &prev, prefix, suffix).ok_or_else(bad)?;
+        let (volume, value_len) = if head & 0x80 != 0 {
+            let p = prev_loc.ok_or_else(bad)?;
+            (p.volume, p.value_len)
+        } else {
+            let volume = get_varint(body, &mut at).ok_or_else(bad)?;
+            let value_len = get_varint(body, &mut at).ok_or_else(bad)?;
+            (
+                u32::try_from(volume).map_err(|_| bad())?,
+                u32::try_from(value_len).map_err(|_| bad())?,
+            )
+        };
         let offset = get_varint(body, &mut at).ok_or_else(bad)?;
-        let value_len = get_varint(body, &mut at).ok_or_else(bad)?;
         if key <= prev && !index.is_empty() {
             return Err(bad());
         }
         let loc = Loc {
-            volume: u32::try_from(volume).map_err(|_| bad())?,
+            volume,
             offset,
-            value_len: u32::try_from(value_len).map_err(|_| bad())?,
+            value_len,
         };
         index.insert(&key, loc);
         prev = key;
+        prev_loc = Some(loc);
     }
     if at != body.len() {
         return Err(bad());

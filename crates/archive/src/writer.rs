@@ -20,7 +20,7 @@ use crate::index::{encode_checkpoint, Coverage, Loc, VolumeRef};
 use crate::volume;
 
 /// Dead records gathered before their blocks are punched together.
-const PUNCH_GROUP: usize = 4096;
+const PUNCH_GROUP: usize = 65_536;
 
 /// One change in a batch.
 #[derive(Debug, Clone, Copy)]

@@ -186,3 +186,20 @@ fn import_adopts_a_tree_and_reads_through_it_meanwhile() {
     assert_eq!(hybrid("x/y/deep.data").as_deref(), Some(&b"deep"[..]));
     assert_eq!(hybrid("link"), None);
 }
+
+#[test]
+fn a_volume_still_being_created_is_no_record_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Archive::open_write(dir.path(), Options::default()).unwrap();
+    a.put("k", b"v").unwrap();
+    a.close().unwrap();
+    // What a reader sees between a writer's creating the file and writing its header.
+    let next = dir.path().join("00000002.0.vol");
+    std::fs::write(&next, b"").unwrap();
+    let r = Archive::open_read(dir.path()).unwrap();
+    assert_eq!(r.get("k").unwrap().as_deref(), Some(&b"v"[..]));
+    // A writer takes it for a creation cut short by a crash and removes it.
+    let a = Archive::open_write(dir.path(), Options::default()).unwrap();
+    assert!(!next.exists());
+    assert_eq!(a.get("k").unwrap().as_deref(), Some(&b"v"[..]));
+}

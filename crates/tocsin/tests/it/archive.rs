@@ -276,6 +276,63 @@ fn import_tree_adopts_files_and_removes_the_source_on_request() {
 }
 
 #[test]
+fn an_interrupted_import_serves_the_rest_from_the_source() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("arc");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("d/kept.data"), b"from the tree").unwrap();
+    let bad = src.join(std::ffi::OsStr::from_bytes(b"bad\xff"));
+    std::fs::write(&bad, b"x").unwrap();
+    // A file name that is no key stops the import after it announced itself.
+    let out = archive(&dir, &["import-tree", src.to_str().unwrap()], b"");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not UTF-8"), "{}", stderr(&out));
+    assert_eq!(
+        ok(&archive(&dir, &["get", "d/kept.data"], b"")),
+        "from the tree"
+    );
+    assert_eq!(
+        archive(&dir, &["get", "d/other"], b"").status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        archive(&dir, &["get", "../src/d/kept.data"], b"")
+            .status
+            .code(),
+        Some(1)
+    );
+    std::fs::remove_file(&bad).unwrap();
+    ok(&archive(
+        &dir,
+        &["import-tree", src.to_str().unwrap(), "--remove-source"],
+        b"",
+    ));
+    assert!(!src.join("d/kept.data").exists());
+    assert_eq!(
+        ok(&archive(&dir, &["get", "d/kept.data"], b"")),
+        "from the tree"
+    );
+}
+
+#[test]
+fn values_over_the_limit_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("arc");
+    let big = tmp.path().join("big");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(64 * 1024 * 1024 + 1).unwrap();
+    let out = archive(&dir, &["put", "k", big.to_str().unwrap()], b"");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
+    f.set_len(64 * 1024 * 1024).unwrap();
+    ok(&archive(&dir, &["put", "k", big.to_str().unwrap()], b""));
+    let got = archive(&dir, &["get", "k"], b"");
+    assert_eq!(got.stdout.len(), 64 * 1024 * 1024);
+}
+
+#[test]
 fn bench_prints_the_three_systems() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tocsin()
