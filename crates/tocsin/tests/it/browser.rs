@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -81,12 +82,19 @@ struct Browser {
     driver: Child,
     client: Option<Client>,
     /// The browser profile, removed when the test ends.
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
     name: &'static str,
 }
 
 impl Drop for Browser {
+    /// After a failed test the session was never closed: Chromium is stopped with its driver,
+    /// the whole process group, so that no browser outlives the test.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -202,6 +210,7 @@ async fn launch(name: &'static str, chromium: &Path, chromedriver: &Path) -> Bro
     let port = free_port();
     let driver = Command::new(chromedriver)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -209,7 +218,7 @@ async fn launch(name: &'static str, chromium: &Path, chromedriver: &Path) -> Bro
     let mut browser = Browser {
         driver,
         client: None,
-        _profile: profile,
+        profile,
         name,
     };
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -231,7 +240,7 @@ async fn launch(name: &'static str, chromium: &Path, chromedriver: &Path) -> Bro
         "--disable-quic".to_owned(),
         "--disable-dev-shm-usage".to_owned(),
         "--window-size=1024,900".to_owned(),
-        format!("--user-data-dir={}", browser._profile.path().display()),
+        format!("--user-data-dir={}", browser.profile.path().display()),
     ];
     let capabilities = json!({
         "browserName": "chrome",
