@@ -488,6 +488,24 @@ fn browser_keyboard_reaches_the_language_switcher_with_visible_focus() {
             Some("cs")
         );
         b.screenshot("2-czech").await;
+
+        // The same switcher on the page's file name: English is one click away there too.
+        b.goto(&format!("http://{}/index.cs.html", server.addr))
+            .await;
+        let en = b
+            .client()
+            .find(Locator::Css("a[hreflang=en]"))
+            .await
+            .unwrap();
+        en.click().await.unwrap();
+        b.client()
+            .wait()
+            .at_most(PAGE_WAIT)
+            .for_element(Locator::Css("html[lang=en]"))
+            .await
+            .unwrap();
+        let h1 = b.client().find(Locator::Css("h1")).await.unwrap();
+        assert_eq!(h1.text().await.unwrap(), "Service status");
         b.close().await;
     });
 }
