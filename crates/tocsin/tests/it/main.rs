@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod archive;
+mod browser;
 mod crash;
 mod inventory;
 mod mail;

@@ -344,8 +344,16 @@ pub(crate) fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         let l = latest.clone();
         router = router.route(
             &path,
-            get(move |headers: HeaderMap| {
+            get(move |RawQuery(query): RawQuery, headers: HeaderMap| {
                 let latest = l.clone();
+                // The switcher's links are relative (`?lang=en`): on `/index.cs.html` they ask
+                // for `/index.cs.html?lang=en`, which must be English, not the path's Czech.
+                let which = match (which, lang_param(query.as_deref())) {
+                    (Output::Page(_), Some(code)) => {
+                        Language::from_code(&code.to_ascii_lowercase()).map_or(which, Output::Page)
+                    }
+                    _ => which,
+                };
                 async move { send(&latest, which, &headers).await }
             }),
         );
