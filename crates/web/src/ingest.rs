@@ -97,6 +97,7 @@ impl Ingestor {
             live: parts.live,
             clock: parts.clock,
             archiver: parts.archiver,
+            staff: parts.staff,
             records,
             metrics: parts.metrics,
         };
@@ -296,6 +297,7 @@ pub(crate) struct Pipeline {
     pub live: Arc<Mutex<Live>>,
     pub clock: Arc<dyn Clock>,
     pub archiver: Archiver,
+    pub staff: Arc<[String]>,
     /// To the incident writer.
     records: mpsc::UnboundedSender<Write>,
     metrics: Arc<Metrics>,
@@ -312,6 +314,8 @@ pub(crate) struct PipelineParts {
     pub metrics: Arc<Metrics>,
     /// Where raw bodies go.
     pub archiver: Archiver,
+    /// Staff told about lost redundancy.
+    pub staff: Arc<[String]>,
 }
 
 /// Incident changes and the notices they make due, on their way to the database.
@@ -509,6 +513,7 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
     let now_ms = ctx.clock.now_ms();
     let mut reports: Vec<Report> = Vec::with_capacity(jobs.len());
     let mut state_changes = Vec::new();
+    let mut staff_notices = Vec::new();
     {
         let Ok(mut live) = live.lock() else {
             return fail(jobs, "internal state poisoned");
@@ -545,7 +550,17 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
             reports.push(report);
         }
         for (v, obs) in changed {
+            let start = state_changes.len();
             live.impact.observe(v, obs, &mut state_changes);
+            if obs != State::Up {
+                staff_notices.extend(crate::staff::degraded(
+                    &live.inventory,
+                    v,
+                    &state_changes[start..],
+                    &ctx.staff,
+                    now_ms,
+                ));
+            }
         }
         if !state_changes.is_empty() {
             tracing::info!(changes = state_changes.len(), "impact changed");
@@ -564,6 +579,14 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
     }
     if !state_changes.is_empty() {
         step(ctx, &state_changes, now_ms);
+    }
+    if !staff_notices.is_empty()
+        && ctx
+            .records
+            .send(Write::Record((Vec::new(), staff_notices)))
+            .is_err()
+    {
+        tracing::error!("incident writer stopped: staff notices lost");
     }
 }
 

@@ -6,8 +6,11 @@
 #![allow(clippy::disallowed_methods)]
 
 mod archive;
+mod broadcast;
 mod crash;
 mod inventory;
 mod mail;
 mod serve;
+mod staff;
 mod status;
+mod webhooks;
