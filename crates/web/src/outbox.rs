@@ -204,13 +204,14 @@ pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
 
 /// Delivers one claimed batch (e-mail and webhooks), archives what was accepted and records
 /// the verdicts.
-pub(crate) async fn run_batch(shared: &Shared, rows: Vec<OutboxRow>) {
+pub(crate) async fn run_batch(shared: &Arc<Shared>, rows: Vec<OutboxRow>) {
     let (hook_rows, mut rows): (Vec<OutboxRow>, Vec<OutboxRow>) = rows
         .into_iter()
         .partition(|r| r.notice.kind.starts_with(webhooks::KIND_PREFIX));
-    let (mut results, accepted) =
-        deliver(&rows, &shared.composer, &shared.delivering, &shared.kept).await;
-    results.extend(webhooks::post_all(&hook_rows, shared).await);
+    let posted = webhooks::post_all(hook_rows.clone(), Arc::clone(shared));
+    let mailed = deliver(&rows, &shared.composer, &shared.delivering, &shared.kept);
+    let (posted, (mut results, accepted)) = tokio::join!(posted, mailed);
+    results.extend(posted);
     rows.extend(hook_rows);
     // Proof of notification: every accepted message is archived before it counts as sent.
     let keys: Vec<(i64, String)> = accepted

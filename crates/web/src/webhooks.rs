@@ -149,22 +149,38 @@ fn verdict(status: u16) -> Outcome {
 }
 
 /// POSTs a batch of webhook rows, one at a time per batch (batches run side by side).
-pub(crate) async fn post_all(rows: &[OutboxRow], shared: &Shared) -> Vec<(i64, Outcome)> {
+pub(crate) async fn post_all(rows: Vec<OutboxRow>, shared: Arc<Shared>) -> Vec<(i64, Outcome)> {
+    // Side by side, so one slow endpoint costs the batch one time-out, not one per row.
+    let mut posts = tokio::task::JoinSet::new();
+    for row in rows {
+        let shared = Arc::clone(&shared);
+        posts.spawn(async move { (row.id, post_one(&row, &shared).await) });
+    }
+    let mut results = Vec::new();
+    while let Some(done) = posts.join_next().await {
+        match done {
+            Ok(result) => results.push(result),
+            // The row's lease runs out and it goes again.
+            Err(e) => tracing::error!(error = %e, "webhook task failed"),
+        }
+    }
+    results
+}
+
+async fn post_one(row: &OutboxRow, shared: &Shared) -> Outcome {
     let (hooks, secrets, delivering, kept) = (
         &shared.hooks,
         &shared.secrets,
         &shared.delivering,
         &shared.kept,
     );
-    let mut results = Vec::with_capacity(rows.len());
-    for row in rows {
+    {
         let url = &row.notice.contact;
         let body = match body(row) {
             Ok(b) => b,
             Err(reason) => {
                 tracing::error!(outbox = row.id, %reason, "cannot build webhook body");
-                results.push((row.id, Outcome::Failed { reason }));
-                continue;
+                return Outcome::Failed { reason };
             }
         };
         let Some(secret) = secrets(&row.notice.customer, url) else {
@@ -172,8 +188,7 @@ pub(crate) async fn post_all(rows: &[OutboxRow], shared: &Shared) -> Vec<(i64, O
                 "webhook {url}: customer `{}` no longer has it in the inventory",
                 row.notice.customer
             );
-            results.push((row.id, Outcome::Failed { reason }));
-            continue;
+            return Outcome::Failed { reason };
         };
         let outcome = match &delivering.transport {
             Transport::Smtp(_) => hooks.post(url, body, &secret, row.id).await,
@@ -194,9 +209,8 @@ pub(crate) async fn post_all(rows: &[OutboxRow], shared: &Shared) -> Vec<(i64, O
         if let Outcome::Failed { reason } | Outcome::Retry { reason } = &outcome {
             tracing::warn!(outbox = row.id, %reason, "webhook not delivered");
         }
-        results.push((row.id, outcome));
+        outcome
     }
-    results
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.
