@@ -75,3 +75,49 @@ pub(crate) fn degraded(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use tocsin_model::{Impact, Inventory, State};
+
+    use super::*;
+
+    const INVENTORY: &str = "version: 1\nnodes:\n  - {id: sw-a, kind: switch}\n  - {id: sw-b, kind: switch}\n  - {id: hv-1, kind: hypervisor, requires: [sw-a]}\n  - {id: hv-2, kind: hypervisor, requires: [{any: [sw-a, sw-b]}]}\ncustomers:\n  - {id: acme, contacts: [{email: a@acme.example}]}\n  - {id: beta, contacts: [{email: b@beta.example}]}\nservices:\n  - {id: vps-1, customer: acme, requires: [hv-2]}\n  - {id: vps-2, customer: beta, requires: [hv-2]}\n  - {id: vps-3, customer: beta, requires: [hv-2]}\n  - {id: vps-4, customer: acme, requires: [hv-1]}\n";
+
+    fn observe(inventory: &Inventory, node: &str) -> (VertexId, Vec<Change>) {
+        let mut impact = Impact::new(Arc::clone(&inventory.graph));
+        let v = inventory.graph.find(node).unwrap();
+        let mut changes = Vec::new();
+        impact.observe(v, State::Down, &mut changes);
+        (v, changes)
+    }
+
+    #[test]
+    fn lost_redundancy_tells_each_staff_address_once_with_counts() {
+        let text = INVENTORY.replace("requires: [sw-a]}", "requires: [sw-b]}");
+        let inventory = tocsin_inventory::load_str("x.yaml", &text).unwrap();
+        let (v, changes) = observe(&inventory, "sw-a");
+        let staff = ["noc@p.example".to_owned(), "boss@p.example".to_owned()];
+        let notices = degraded(&inventory, v, &changes, &staff, 5_000);
+        assert_eq!(notices.len(), 2);
+        assert_eq!(notices[0].contact, "noc@p.example");
+        assert_eq!(notices[0].kind, "staff.degraded.sw-a.5000");
+        let payload: Payload = serde_json::from_str(&notices[0].payload).unwrap();
+        assert_eq!(payload.services.len(), 3);
+        assert_eq!(payload.at_risk, 2);
+        assert_eq!(payload.title, "sw-a (switch)");
+        assert!(degraded(&inventory, v, &changes, &[], 5_000).is_empty());
+    }
+
+    #[test]
+    fn an_observation_that_takes_a_service_down_tells_no_staff() {
+        let inventory = tocsin_inventory::load_str("x.yaml", INVENTORY).unwrap();
+        let (v, changes) = observe(&inventory, "sw-a");
+        let staff = ["noc@p.example".to_owned()];
+        assert!(degraded(&inventory, v, &changes, &staff, 5_000).is_empty());
+    }
+}

@@ -33,14 +33,18 @@ services:
 "#;
 
 fn config(dir: &Path, smtp_port: u16) -> PathBuf {
-    std::fs::write(dir.join("inventory.yaml"), INVENTORY).unwrap();
+    config_with(dir, smtp_port, INVENTORY, 3)
+}
+
+fn config_with(dir: &Path, smtp_port: u16, inventory: &str, per_second: u32) -> PathBuf {
+    std::fs::write(dir.join("inventory.yaml"), inventory).unwrap();
     let config = dir.join("tocsin.toml");
     std::fs::write(
         &config,
         format!(
             "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\npublic_url = \"https://status.example.net\"\n\
              [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Example Hosting <status@example.net>\"\n\
-             [notify]\nhold_down = \"0s\"\nbroadcast_per_second = 3\n",
+             [notify]\nhold_down = \"0s\"\nbroadcast_per_second = {per_second}\n",
             dir.join("t.db").display()
         ),
     )
@@ -123,4 +127,63 @@ fn malformed_broadcasts_are_refused_with_a_reason() {
     assert!(body.contains("no incident 99"), "{body}");
     let outbox = json_of(&http(&server.addr, "GET", "/api/v1/outbox", "").1);
     assert_eq!(outbox["counts"]["queued"], json!(0));
+}
+
+#[test]
+fn incident_notices_do_not_wait_behind_a_mass_mail() {
+    // 40 customers at 2 broadcast copies a second: the mass mail takes about 20 s.
+    let mut inventory = String::from(
+        "version: 1\nnodes:\n  - {id: sw-a, kind: switch}\ncustomers:\n  - {id: hit, contacts: [{email: hit@hit.example}]}\n",
+    );
+    for i in 0..40 {
+        inventory.push_str(&format!(
+            "  - {{id: c{i}, contacts: [{{email: c{i}@x.example}}]}}\n"
+        ));
+    }
+    inventory.push_str("services:\n  - {id: vps-1, customer: hit, requires: [sw-a]}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let keeper = Keeper::start(&dir.path().join("mail"), None);
+    let server = start(&config_with(dir.path(), keeper.port, &inventory, 2));
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/broadcasts",
+        &json!({"subject": "Global problem", "body": "We are on it."}).to_string(),
+    );
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(json_of(&body)["queued"], json!(41));
+    let alert = crate::serve::alertmanager(
+        "firing",
+        json!({"alertname": "SwitchDown", "tocsin_node": "sw-a"}),
+        "fp-sw-a",
+    );
+    assert_eq!(
+        http(&server.addr, "POST", "/api/v1/alerts/alertmanager", &alert).0,
+        202
+    );
+    // The incident notice arrives while most of the mass mail is still queued.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let got = loop {
+        let got = keeper.messages();
+        let incident = got
+            .iter()
+            .any(|(to, m)| to == "hit@hit.example" && !m.contains("Subject: Global problem"));
+        if incident || std::time::Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let copies = got
+        .iter()
+        .filter(|(_, m)| m.contains("Subject: Global problem"))
+        .count();
+    assert!(
+        got.iter()
+            .any(|(to, m)| to == "hit@hit.example" && !m.contains("Subject: Global problem")),
+        "no incident notice"
+    );
+    assert!(
+        copies < 41,
+        "the incident notice waited for all {copies} copies"
+    );
 }
