@@ -148,7 +148,7 @@ fn verdict(status: u16) -> Outcome {
     }
 }
 
-/// POSTs a batch of webhook rows, one at a time per batch (batches run side by side).
+/// POSTs a batch of webhook rows and gives each its outcome.
 pub(crate) async fn post_all(rows: Vec<OutboxRow>, shared: Arc<Shared>) -> Vec<(i64, Outcome)> {
     // Side by side, so one slow endpoint costs the batch one time-out, not one per row.
     let mut posts = tokio::task::JoinSet::new();
@@ -167,6 +167,8 @@ pub(crate) async fn post_all(rows: Vec<OutboxRow>, shared: Arc<Shared>) -> Vec<(
     results
 }
 
+/// One webhook row: its body, its secret from the live inventory, then the POST (or, in the
+/// demo, the body kept for `/demo/outbox`).
 async fn post_one(row: &OutboxRow, shared: &Shared) -> Outcome {
     let (hooks, secrets, delivering, kept) = (
         &shared.hooks,
@@ -174,43 +176,41 @@ async fn post_one(row: &OutboxRow, shared: &Shared) -> Outcome {
         &shared.delivering,
         &shared.kept,
     );
-    {
-        let url = &row.notice.contact;
-        let body = match body(row) {
-            Ok(b) => b,
-            Err(reason) => {
-                tracing::error!(outbox = row.id, %reason, "cannot build webhook body");
-                return Outcome::Failed { reason };
-            }
-        };
-        let Some(secret) = secrets(&row.notice.customer, url) else {
-            let reason = format!(
-                "webhook {url}: customer `{}` no longer has it in the inventory",
-                row.notice.customer
-            );
+    let url = &row.notice.contact;
+    let body = match body(row) {
+        Ok(b) => b,
+        Err(reason) => {
+            tracing::error!(outbox = row.id, %reason, "cannot build webhook body");
             return Outcome::Failed { reason };
-        };
-        let outcome = match &delivering.transport {
-            Transport::Smtp(_) => hooks.post(url, body, &secret, row.id).await,
-            Transport::Keep => {
-                if let Ok(mut kept) = kept.lock() {
-                    kept.push_back(Kept {
-                        id: row.id,
-                        to: url.clone(),
-                        message: String::from_utf8_lossy(&body).into_owned(),
-                    });
-                    while kept.len() > 500 {
-                        kept.pop_front();
-                    }
-                }
-                Outcome::Delivered
-            }
-        };
-        if let Outcome::Failed { reason } | Outcome::Retry { reason } = &outcome {
-            tracing::warn!(outbox = row.id, %reason, "webhook not delivered");
         }
-        outcome
+    };
+    let Some(secret) = secrets(&row.notice.customer, url) else {
+        let reason = format!(
+            "webhook {url}: customer `{}` no longer has it in the inventory",
+            row.notice.customer
+        );
+        return Outcome::Failed { reason };
+    };
+    let outcome = match &delivering.transport {
+        Transport::Smtp(_) => hooks.post(url, body, &secret, row.id).await,
+        Transport::Keep => {
+            if let Ok(mut kept) = kept.lock() {
+                kept.push_back(Kept {
+                    id: row.id,
+                    to: url.clone(),
+                    message: String::from_utf8_lossy(&body).into_owned(),
+                });
+                while kept.len() > 500 {
+                    kept.pop_front();
+                }
+            }
+            Outcome::Delivered
+        }
+    };
+    if let Outcome::Failed { reason } | Outcome::Retry { reason } = &outcome {
+        tracing::warn!(outbox = row.id, %reason, "webhook not delivered");
     }
+    outcome
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.
