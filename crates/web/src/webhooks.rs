@@ -79,10 +79,12 @@ impl Hooks {
             .trim_end_matches(']')
             .to_owned();
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let authority = uri
-            .authority()
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_else(|| host.clone());
+        // Host and port only: credentials in the URL are never sent as the Host header.
+        let authority = match (uri.host(), uri.port_u16()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            (None, _) => host.clone(),
+        };
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
         let request = Request::post(path)
             .header("host", authority)

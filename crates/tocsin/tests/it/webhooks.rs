@@ -154,6 +154,8 @@ fn webhooks_get_signed_events_and_a_500_is_retried() {
     assert_eq!(opened.len(), 1);
     let r = &opened[0];
     assert_eq!(r.header("content-type"), Some("application/json"));
+    let host = format!("127.0.0.1:{}", good.port);
+    assert_eq!(r.header("host"), Some(host.as_str()));
     assert_eq!(
         r.header("x-tocsin-signature").unwrap(),
         expected_signature("acme-secret-1", &r.body)
