@@ -9,6 +9,7 @@ mod ingest;
 mod metrics;
 mod notices;
 mod outbox;
+mod replay;
 mod routes;
 mod staff;
 pub mod status;
