@@ -1,7 +1,7 @@
 //! Turns inventory files into the model: reads every top-level entry, checks it, interns ids,
 //! resolves references at the end and reports every problem found with its position.
 
-use tocsin_model::inventory::{Component, Contact, Customer, Labels, Language, NONE};
+use tocsin_model::inventory::{Component, Contact, Customer, Labels, Language, Webhook, NONE};
 use tocsin_model::names::{Names, Texts};
 
 use crate::fields::{valid_id, Fields};
@@ -105,8 +105,9 @@ const SERVICE_KEYS: &[&str] = &[
     "labels",
     "requires",
 ];
-const CUSTOMER_KEYS: &[&str] = &["id", "name", "contacts", "tier", "country"];
+const CUSTOMER_KEYS: &[&str] = &["id", "name", "contacts", "tier", "country", "webhooks"];
 const CONTACT_KEYS: &[&str] = &["email", "language", "name"];
+const WEBHOOK_KEYS: &[&str] = &["url", "secret"];
 const COMPONENT_KEYS: &[&str] = &["id", "name", "group"];
 const SITE_KEYS: &[&str] = &["id", "name"];
 
@@ -592,6 +593,31 @@ impl Loader {
                 language,
             });
         }
+        let mut webhooks = Vec::new();
+        for hook in fields.list("webhooks", err) {
+            let Some(hf) = Fields::check(hook, WEBHOOK_KEYS, "a webhook", err) else {
+                continue;
+            };
+            let Some((url, url_pos)) = hf.text("url", err) else {
+                err(hf.pos, "a webhook without `url`".into());
+                continue;
+            };
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                err(
+                    url_pos,
+                    format!("`{url}` is not an http:// or https:// URL"),
+                );
+                continue;
+            }
+            let Some((secret, _)) = hf.text("secret", err) else {
+                err(hf.pos, format!("the webhook `{url}` has no `secret`"));
+                continue;
+            };
+            webhooks.push(Webhook {
+                url: url.into(),
+                secret: secret.into(),
+            });
+        }
         let country = match fields.text("country", err) {
             None => None,
             Some((c, p)) => {
@@ -610,6 +636,7 @@ impl Loader {
             contacts: contacts.into_boxed_slice(),
             tier: fields.text("tier", err).map(|(t, _)| t.into()),
             country,
+            webhooks: webhooks.into_boxed_slice(),
         };
         self.customer_data
             .resize(self.customers.defined.len(), None);

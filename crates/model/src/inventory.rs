@@ -72,6 +72,27 @@ pub struct Customer {
     pub tier: Option<Box<str>>,
     /// ISO 3166-1 alpha-2 country, for VAT.
     pub country: Option<[u8; 2]>,
+    /// Where to POST signed incident events (chat bridges, social status profiles).
+    pub webhooks: Box<[Webhook]>,
+}
+
+/// An HTTP endpoint of a customer that receives incident events signed with its secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// Where to POST, `https://…` (or `http://…`).
+    pub url: Box<str>,
+    /// The HMAC-SHA256 key the customer checks signatures with.
+    pub secret: Box<str>,
+}
+
+impl std::fmt::Debug for Webhook {
+    // The secret is never printed, so that it cannot reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// A site (data centre).

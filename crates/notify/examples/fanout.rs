@@ -45,6 +45,8 @@ fn notices(count: u64) -> Vec<Notice> {
                 public_url: "https://status.example.net/".to_owned(),
                 date: DATE,
                 outbox_id: 1_000_000 + i,
+                body: String::new(),
+                at_risk: 0,
             }
         })
         .collect()

@@ -16,7 +16,7 @@ mod time;
 pub use message::{compose, envelope, Composer};
 pub use notice::{Envelope, Notice, NoticeKind, Sender, ServiceLine};
 pub use render::Rendered;
-pub use smtp::{Mailer, Outcome, Secret, SmtpConfig, Tls};
+pub use smtp::{tls_config, Mailer, Outcome, Secret, SmtpConfig, Tls};
 
 /// What can go wrong while composing or configuring notices.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

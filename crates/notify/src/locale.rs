@@ -17,7 +17,16 @@ const SOURCES: [(Language, &str); 5] = [
 ];
 
 /// Every message a notice uses; each locale must define all of them.
-pub(crate) const MESSAGE_IDS: [&str; 17] = [
+pub(crate) const MESSAGE_IDS: [&str; 26] = [
+    "subject-broadcast",
+    "broadcast-intro",
+    "broadcast-next",
+    "broadcast-footer",
+    "subject-degraded",
+    "degraded-intro",
+    "service-degraded",
+    "degraded-next",
+    "degraded-footer",
     "subject-opened",
     "subject-opened-untitled",
     "subject-resolved",

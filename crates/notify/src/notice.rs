@@ -9,6 +9,12 @@ pub enum NoticeKind {
     Opened,
     /// Every service of the incident is back up.
     Resolved,
+    /// Staff's message to every customer (a global problem): `incident_title` is the
+    /// subject, `body` the text, framed in the contact's language.
+    Broadcast,
+    /// To staff only: a component fails and services lost redundancy, none is down;
+    /// `incident_title` names the component, `services` are the degraded ones.
+    Degraded,
 }
 
 impl NoticeKind {
@@ -17,6 +23,8 @@ impl NoticeKind {
         match self {
             NoticeKind::Opened => "opened",
             NoticeKind::Resolved => "resolved",
+            NoticeKind::Broadcast => "broadcast",
+            NoticeKind::Degraded => "degraded",
         }
     }
 }
@@ -57,6 +65,11 @@ pub struct Notice {
     pub date: i64,
     /// The outbox row; makes the `Message-ID` unique and the same across retries.
     pub outbox_id: u64,
+    /// The staff's text of a broadcast (untrusted, paragraphs split on blank lines); empty
+    /// for other kinds.
+    pub body: String,
+    /// Customers whose services lost redundancy (degraded notices); 0 for other kinds.
+    pub at_risk: u64,
 }
 
 /// Who the notices come from.

@@ -27,6 +27,7 @@ struct View<'a> {
     subject: &'a str,
     greeting: String,
     intro: String,
+    paragraphs: Vec<String>,
     title_line: Option<String>,
     services: Vec<ServiceView>,
     next: String,
@@ -92,6 +93,55 @@ fn shorten(s: &str, max: usize) -> String {
     short
 }
 
+/// The staff's text in paragraphs: split on blank lines, each cleaned to one line.
+fn paragraphs(body: &str) -> Vec<String> {
+    body.replace("\r\n", "\n")
+        .split("\n\n")
+        .map(clean)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Message ids of the subject, introduction, closing line and footer of a notice.
+fn texts(
+    kind: NoticeKind,
+    untitled: bool,
+) -> (&'static str, &'static str, &'static str, &'static str) {
+    match (kind, untitled) {
+        (NoticeKind::Opened, false) => ("subject-opened", "opened-intro", "opened-next", "footer"),
+        (NoticeKind::Opened, true) => (
+            "subject-opened-untitled",
+            "opened-intro",
+            "opened-next",
+            "footer",
+        ),
+        (NoticeKind::Resolved, false) => (
+            "subject-resolved",
+            "resolved-intro",
+            "resolved-next",
+            "footer",
+        ),
+        (NoticeKind::Resolved, true) => (
+            "subject-resolved-untitled",
+            "resolved-intro",
+            "resolved-next",
+            "footer",
+        ),
+        (NoticeKind::Broadcast, _) => (
+            "subject-broadcast",
+            "broadcast-intro",
+            "broadcast-next",
+            "broadcast-footer",
+        ),
+        (NoticeKind::Degraded, _) => (
+            "subject-degraded",
+            "degraded-intro",
+            "degraded-next",
+            "degraded-footer",
+        ),
+    }
+}
+
 /// Renders `notice` in its language.
 pub(crate) fn render(
     locales: &Locales,
@@ -109,18 +159,10 @@ pub(crate) fn render(
     args.set("title", FluentValue::from(title.as_str()));
     args.set("customer", FluentValue::from(customer.as_str()));
     args.set("count", FluentValue::from(count));
+    args.set("customers", FluentValue::from(notice.at_risk));
     let t = |id: &str| locales.text(lang, id, &args);
 
-    let (subject_id, intro_id, next_id) = match (notice.kind, title.is_empty()) {
-        (NoticeKind::Opened, false) => ("subject-opened", "opened-intro", "opened-next"),
-        (NoticeKind::Opened, true) => ("subject-opened-untitled", "opened-intro", "opened-next"),
-        (NoticeKind::Resolved, false) => ("subject-resolved", "resolved-intro", "resolved-next"),
-        (NoticeKind::Resolved, true) => (
-            "subject-resolved-untitled",
-            "resolved-intro",
-            "resolved-next",
-        ),
-    };
+    let (subject_id, intro_id, next_id, footer_id) = texts(notice.kind, title.is_empty());
     let subject = shorten(&clean(&t(subject_id)?), MAX_SUBJECT);
 
     let mut services = Vec::with_capacity(notice.services.len());
@@ -132,7 +174,8 @@ pub(crate) fn render(
                 a.set("since", FluentValue::from(since));
                 locales.text(lang, "service-down-since", &a)?
             }
-            NoticeKind::Resolved => {
+            NoticeKind::Degraded => locales.text(lang, "service-degraded", &a)?,
+            NoticeKind::Resolved | NoticeKind::Broadcast => {
                 let end = line.back_up_at.unwrap_or(notice.date);
                 let span = end.saturating_sub(line.down_since);
                 a.set("duration", FluentValue::from(locales.duration(lang, span)?));
@@ -151,7 +194,10 @@ pub(crate) fn render(
         subject: &subject,
         greeting: t("greeting")?,
         intro: t(intro_id)?,
-        title_line: if title.is_empty() {
+        paragraphs: paragraphs(&notice.body),
+        title_line: if title.is_empty()
+            || matches!(notice.kind, NoticeKind::Broadcast | NoticeKind::Degraded)
+        {
             None
         } else {
             Some(t("incident-title")?)
@@ -159,7 +205,7 @@ pub(crate) fn render(
         services,
         next: t(next_id)?,
         url: clean(&notice.public_url),
-        footer: t("footer")?,
+        footer: t(footer_id)?,
     };
     Ok(Rendered {
         text: render_one(env, "notice.txt", &view)?,

@@ -130,6 +130,23 @@ pub struct NewNotice {
     pub created_ms: i64,
 }
 
+/// Staff's message to every customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBroadcast {
+    /// The incident it is about, if any.
+    pub incident_id: Option<i64>,
+    /// Subject line, as staff wrote it.
+    pub subject: String,
+    /// Text, as staff wrote it.
+    pub body: String,
+    /// When it was queued.
+    pub created_ms: i64,
+}
+
+/// Outbox kinds of broadcast rows start with this; [`IncidentStore::claim_notices`] leaves
+/// them to [`IncidentStore::claim_broadcasts`], so a mass mail never delays incident notices.
+pub const BROADCAST_KIND: &str = "broadcast.";
+
 /// A notice claimed from the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
@@ -204,9 +221,23 @@ pub trait IncidentStore {
     /// Updates of an incident, oldest first.
     async fn updates(&self, id: i64) -> Result<Vec<IncidentUpdate>>;
     /// Claims up to `limit` notices due at `now_ms` (queued and due, or claimed by a worker
-    /// whose lease ran out) for `lease_ms`.
+    /// whose lease ran out) for `lease_ms`; broadcasts are not among them.
     async fn claim_notices(&self, now_ms: i64, limit: i64, lease_ms: i64)
         -> Result<Vec<OutboxRow>>;
+    /// Claims like [`IncidentStore::claim_notices`], broadcast rows only.
+    async fn claim_broadcasts(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<OutboxRow>>;
+    /// Records `broadcast` and queues `notices` (their kind set to `broadcast.<id>`, so each
+    /// contact gets one copy) in one transaction; returns its id and the notices queued.
+    async fn broadcast(
+        &self,
+        broadcast: &NewBroadcast,
+        notices: &[NewNotice],
+    ) -> Result<(i64, u64)>;
     /// Records how deliveries ended.
     async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()>;
     /// Gives every claimed notice back (for a single instance starting after a crash).

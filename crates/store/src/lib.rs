@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
-    NewNotice, OutboxCounts, OutboxRow,
+    NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
 };
 pub use sql::{PgStore, SqliteStore};
 
@@ -235,6 +235,21 @@ impl IncidentStore for AnyStore {
         lease_ms: i64,
     ) -> Result<Vec<OutboxRow>> {
         dispatch!(self, s => s.claim_notices(now_ms, limit, lease_ms).await)
+    }
+    async fn claim_broadcasts(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<OutboxRow>> {
+        dispatch!(self, s => s.claim_broadcasts(now_ms, limit, lease_ms).await)
+    }
+    async fn broadcast(
+        &self,
+        broadcast: &NewBroadcast,
+        notices: &[NewNotice],
+    ) -> Result<(i64, u64)> {
+        dispatch!(self, s => s.broadcast(broadcast, notices).await)
     }
     async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()> {
         dispatch!(self, s => s.finish_notices(results, now_ms).await)

@@ -23,4 +23,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_incidents_outbox.sql"),
         postgres: include_str!("../migrations/postgres/0002_incidents_outbox.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("../migrations/sqlite/0003_broadcasts.sql"),
+        postgres: include_str!("../migrations/postgres/0003_broadcasts.sql"),
+    },
 ];

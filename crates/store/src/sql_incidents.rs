@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use crate::incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
-    NewNotice, OutboxCounts, OutboxRow,
+    NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
 };
 use crate::sql::{PgStore, SqliteStore};
 use crate::{Result, StoreError};
@@ -43,6 +43,19 @@ where
 macro_rules! incident_impl {
     ($store:ty, $claim:expr) => {
         impl $store {
+            async fn claim(&self, now_ms: i64, limit: i64, lease_ms: i64, broadcasts: bool) -> Result<Vec<OutboxRow>> {
+                let rows = sqlx::query($claim)
+                    .bind(now_ms)
+                    .bind(limit)
+                    .bind(now_ms + lease_ms)
+                    .bind(broadcasts)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out: Vec<OutboxRow> = rows.iter().map(notice_from).collect::<Result<_>>()?;
+                out.sort_by_key(|r| r.id);
+                Ok(out)
+            }
+
             async fn services_of(&self, id: i64) -> Result<Vec<IncidentServiceRow>> {
                 let rows = sqlx::query(
                     "SELECT service, customer, down_since_ms, down_total_ms, first_down_ms, announced \
@@ -208,15 +221,37 @@ macro_rules! incident_impl {
             }
 
             async fn claim_notices(&self, now_ms: i64, limit: i64, lease_ms: i64) -> Result<Vec<OutboxRow>> {
-                let rows = sqlx::query($claim)
-                    .bind(now_ms)
-                    .bind(limit)
-                    .bind(now_ms + lease_ms)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let mut out: Vec<OutboxRow> = rows.iter().map(notice_from).collect::<Result<_>>()?;
-                out.sort_by_key(|r| r.id);
-                Ok(out)
+                self.claim(now_ms, limit, lease_ms, false).await
+            }
+
+            async fn claim_broadcasts(&self, now_ms: i64, limit: i64, lease_ms: i64) -> Result<Vec<OutboxRow>> {
+                self.claim(now_ms, limit, lease_ms, true).await
+            }
+
+            async fn broadcast(&self, b: &NewBroadcast, notices: &[NewNotice]) -> Result<(i64, u64)> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query("INSERT INTO broadcasts (incident_id, subject, body, created_ms, recipients) VALUES ($1, $2, $3, $4, 0) RETURNING id")
+                    .bind(b.incident_id).bind(&b.subject).bind(&b.body).bind(b.created_ms)
+                    .fetch_one(&mut *tx).await?;
+                let id: i64 = row.try_get(0)?;
+                let kind = format!("{BROADCAST_KIND}{id}");
+                let mut queued = 0u64;
+                for n in notices {
+                    let done = sqlx::query(
+                        "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7) \
+                         ON CONFLICT (incident_id, contact, kind) DO NOTHING",
+                    )
+                    .bind(b.incident_id.unwrap_or(0)).bind(&n.customer).bind(&n.contact).bind(&n.language)
+                    .bind(&kind).bind(&n.payload).bind(b.created_ms)
+                    .execute(&mut *tx).await?;
+                    queued += done.rows_affected();
+                }
+                sqlx::query("UPDATE broadcasts SET recipients = $2 WHERE id = $1")
+                    .bind(id).bind(i64::try_from(queued).unwrap_or(i64::MAX))
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok((id, queued))
             }
 
             async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()> {
@@ -295,7 +330,8 @@ incident_impl!(
     SqliteStore,
     "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3 \
      WHERE id IN (SELECT id FROM outbox \
-                  WHERE (state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1) \
+                  WHERE ((state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)) \
+                    AND (kind LIKE 'broadcast.%') = $4 \
                   ORDER BY id LIMIT $2) \
      RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts"
 );
@@ -303,7 +339,8 @@ incident_impl!(
     PgStore,
     "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3 \
      WHERE id IN (SELECT id FROM outbox \
-                  WHERE (state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1) \
+                  WHERE ((state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)) \
+                    AND (kind LIKE 'broadcast.%') = $4 \
                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
      RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts"
 );

@@ -113,14 +113,47 @@ pub struct Notify {
     /// How long a service must stay down before customers are told.
     #[serde(default = "default_hold_down", deserialize_with = "duration")]
     pub hold_down: Duration,
+    /// Broadcast (mass mail) notices sent per second at most.
+    #[serde(default = "default_broadcast_per_second")]
+    pub broadcast_per_second: u32,
+    /// Staff addresses told when services lose redundancy; customers never are. In the
+    /// environment, a TOML list or addresses separated by commas.
+    #[serde(default, deserialize_with = "addresses")]
+    pub staff: Vec<String>,
 }
 
 impl Default for Notify {
     fn default() -> Self {
         Notify {
             hold_down: default_hold_down(),
+            broadcast_per_second: default_broadcast_per_second(),
+            staff: Vec::new(),
         }
     }
+}
+
+fn default_broadcast_per_second() -> u32 {
+    50
+}
+
+fn addresses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        One(String),
+    }
+    let list = match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(list) => list,
+        OneOrMany::One(text) => text.split(',').map(|s| s.trim().to_owned()).collect(),
+    };
+    let list: Vec<String> = list.into_iter().filter(|a| !a.is_empty()).collect();
+    if let Some(bad) = list.iter().find(|a| !a.contains('@')) {
+        return Err(serde::de::Error::custom(format!(
+            "staff: `{bad}` is not an e-mail address"
+        )));
+    }
+    Ok(list)
 }
 
 fn default_hold_down() -> Duration {
@@ -225,8 +258,43 @@ mod tests {
         assert_eq!(smtp.port, 2525);
         assert_eq!(smtp.tls, Tls::None);
         assert_eq!(c.notify.hold_down, Duration::ZERO);
+        assert_eq!(c.notify.broadcast_per_second, 50);
+        assert!(c.notify.staff.is_empty());
         assert_eq!(c.inventory, dir.path().join("inv.yaml"));
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn staff_and_broadcast_rate_from_file_and_environment() {
+        let text = format!("{BASE}broadcast_per_second = 5\nstaff = [\"noc@provider.example\"]\n");
+        let (_d, path) = write(&text);
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert_eq!(c.notify.broadcast_per_second, 5);
+        assert_eq!(c.notify.staff, ["noc@provider.example"]);
+        let env = vec![
+            (
+                "TOCSIN_NOTIFY_STAFF".to_owned(),
+                "a@provider.example, b@provider.example".to_owned(),
+            ),
+            (
+                "TOCSIN_NOTIFY_BROADCAST_PER_SECOND".to_owned(),
+                "200".to_owned(),
+            ),
+        ];
+        let c = Config::load(&path, env.into_iter()).unwrap();
+        assert_eq!(c.notify.staff, ["a@provider.example", "b@provider.example"]);
+        assert_eq!(c.notify.broadcast_per_second, 200);
+        let env = vec![(
+            "TOCSIN_NOTIFY_STAFF".to_owned(),
+            "[\"x@y.example\"]".to_owned(),
+        )];
+        let c = Config::load(&path, env.into_iter()).unwrap();
+        assert_eq!(c.notify.staff, ["x@y.example"]);
+        let env = vec![("TOCSIN_NOTIFY_STAFF".to_owned(), "nobody".to_owned())];
+        let err = Config::load(&path, env.into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`nobody` is not an e-mail address"), "{err}");
     }
 
     #[test]

@@ -174,6 +174,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             delivering,
             reload: Some(reader(config.inventory.clone())),
             archiver: archiver(config.archive.as_deref())?,
+            broadcast_per_second: config.notify.broadcast_per_second,
+            staff: config.notify.staff.clone(),
         }
         .bind()
         .await?;
@@ -222,6 +224,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             },
             reload: Some(reader(inventory_path.clone())),
             archiver: archiver(Some(&dir.join("archive")))?,
+            broadcast_per_second: 50,
+            staff: vec!["noc@demo.example".to_owned()],
         }
         .bind()
         .await?;

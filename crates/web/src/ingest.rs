@@ -4,17 +4,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use tocsin_model::alerts::{AlertKey, LabelIndex, Observations};
-use tocsin_model::{Change, Impact, Inventory, State, VertexId};
+use tocsin_model::alerts::AlertKey;
+use tocsin_model::{Change, Inventory, State, VertexId};
 use tocsin_store::{
     AlertStatus, AnyStore, AssertionChange, IncidentChange, IncidentStore, NewAlert, NewNotice,
-    Store, StoreError,
+    Store,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use crate::archiving::Archiver;
 use crate::metrics::Metrics;
-use crate::notices::Incidents;
+pub(crate) use crate::replay::{replay, restore};
 use crate::{Clock, Live};
 
 /// How many requests' alerts may share one transaction.
@@ -97,6 +97,7 @@ impl Ingestor {
             live: parts.live,
             clock: parts.clock,
             archiver: parts.archiver,
+            staff: parts.staff,
             records,
             metrics: parts.metrics,
         };
@@ -142,82 +143,6 @@ impl Ingestor {
             .await
             .map_err(|_| "the ingestion pipeline stopped".to_owned())?
     }
-}
-
-/// Replays what the database says alerts assert onto a fresh engine, reading only.
-pub(crate) async fn replay(
-    inventory: &Arc<Inventory>,
-    store: &AnyStore,
-) -> Result<(Observations, Impact), StoreError> {
-    let mut observations = Observations::new();
-    let mut impact = Impact::new(Arc::clone(&inventory.graph));
-    let mut grouped: Vec<(AlertKey, State, Vec<VertexId>)> = Vec::new();
-    for a in store.assertions().await? {
-        let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
-        let state = if a.state == "degraded" {
-            State::Degraded
-        } else {
-            State::Down
-        };
-        let Some(v) = inventory.graph.find(&a.vertex) else {
-            tracing::warn!(vertex = %a.vertex, "an alert asserts a vertex the inventory no longer has");
-            continue;
-        };
-        match grouped.last_mut() {
-            Some((k, _, vs)) if *k == key => vs.push(v),
-            _ => grouped.push((key, state, vec![v])),
-        }
-    }
-    let mut changed = Vec::new();
-    for (key, state, vertices) in grouped {
-        observations.assert(key, state, vertices, &mut changed);
-    }
-    let mut changes = Vec::new();
-    for (v, obs) in changed {
-        impact.observe(v, obs, &mut changes);
-    }
-    Ok((observations, impact))
-}
-
-/// Rebuilds the live state from what the database says alerts assert and which incidents are
-/// open, and brings the incidents in line with it.
-pub(crate) async fn restore(
-    inventory: Arc<Inventory>,
-    store: &AnyStore,
-    hold_down_ms: i64,
-    now_ms: i64,
-) -> Result<Live, StoreError> {
-    let incidents = Incidents::restore(
-        &inventory,
-        store.open_incidents().await?,
-        store.last_incident_id().await?,
-        hold_down_ms,
-    );
-    let (observations, impact) = replay(&inventory, store).await?;
-    let mut live = Live {
-        labels: LabelIndex::new(&inventory),
-        observations,
-        impact,
-        incidents,
-        inventory,
-    };
-    let (mut out, mut notices) = (Vec::new(), Vec::new());
-    live.incidents.reconcile(
-        &live.inventory,
-        &live.impact,
-        now_ms,
-        &mut out,
-        &mut notices,
-    );
-    store.record(&out, &notices).await?;
-    tracing::info!(
-        alerts = live.observations.alerts(),
-        not_up = live.impact.not_up().len(),
-        incident_changes = out.len(),
-        notices = notices.len(),
-        "restored what alerts assert and the open incidents"
-    );
-    Ok(live)
 }
 
 async fn run(mut rx: mpsc::Receiver<Job>, mut reloads: mpsc::Receiver<Reload>, ctx: Pipeline) {
@@ -296,6 +221,7 @@ pub(crate) struct Pipeline {
     pub live: Arc<Mutex<Live>>,
     pub clock: Arc<dyn Clock>,
     pub archiver: Archiver,
+    pub staff: Arc<[String]>,
     /// To the incident writer.
     records: mpsc::UnboundedSender<Write>,
     metrics: Arc<Metrics>,
@@ -312,6 +238,8 @@ pub(crate) struct PipelineParts {
     pub metrics: Arc<Metrics>,
     /// Where raw bodies go.
     pub archiver: Archiver,
+    /// Staff told about lost redundancy.
+    pub staff: Arc<[String]>,
 }
 
 /// Incident changes and the notices they make due, on their way to the database.
@@ -509,6 +437,7 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
     let now_ms = ctx.clock.now_ms();
     let mut reports: Vec<Report> = Vec::with_capacity(jobs.len());
     let mut state_changes = Vec::new();
+    let mut staff_notices = Vec::new();
     {
         let Ok(mut live) = live.lock() else {
             return fail(jobs, "internal state poisoned");
@@ -545,7 +474,17 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
             reports.push(report);
         }
         for (v, obs) in changed {
+            let start = state_changes.len();
             live.impact.observe(v, obs, &mut state_changes);
+            if obs != State::Up {
+                staff_notices.extend(crate::staff::degraded(
+                    &live.inventory,
+                    v,
+                    &state_changes[start..],
+                    &ctx.staff,
+                    now_ms,
+                ));
+            }
         }
         if !state_changes.is_empty() {
             tracing::info!(changes = state_changes.len(), "impact changed");
@@ -564,6 +503,14 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
     }
     if !state_changes.is_empty() {
         step(ctx, &state_changes, now_ms);
+    }
+    if !staff_notices.is_empty()
+        && ctx
+            .records
+            .send(Write::Record((Vec::new(), staff_notices)))
+            .is_err()
+    {
+        tracing::error!("incident writer stopped: staff notices lost");
     }
 }
 

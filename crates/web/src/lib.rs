@@ -3,13 +3,17 @@
 //! The only crate that knows HTTP and the wire shapes of Alertmanager and friends.
 
 mod archiving;
+mod broadcast;
 mod error;
 mod ingest;
 mod metrics;
 mod notices;
 mod outbox;
+mod replay;
 mod routes;
+mod staff;
 pub mod status;
+mod webhooks;
 pub mod wire;
 
 use std::future::Future;
@@ -53,6 +57,10 @@ pub struct Server {
     pub reload: Option<ReloadFn>,
     /// Where raw alert bodies and sent messages are kept.
     pub archiver: Archiver,
+    /// Broadcast (mass mail) notices sent per second at most.
+    pub broadcast_per_second: u32,
+    /// Staff addresses told when services lose redundancy without going down.
+    pub staff: Vec<String>,
 }
 
 /// Why the server stopped with an error.
@@ -133,6 +141,8 @@ impl Server {
             delivering: self.delivering,
             reload: self.reload,
             archiver: self.archiver,
+            broadcast_per_second: self.broadcast_per_second,
+            staff: self.staff,
         })
     }
 }
@@ -147,6 +157,8 @@ pub struct Bound {
     delivering: Delivering,
     reload: Option<ReloadFn>,
     archiver: Archiver,
+    broadcast_per_second: u32,
+    staff: Vec<String>,
 }
 
 impl Bound {
@@ -178,6 +190,7 @@ impl Bound {
             wake: Arc::clone(&wake),
             metrics: Arc::clone(&metrics),
             archiver: self.archiver.clone(),
+            staff: self.staff.into(),
         });
         let kept = outbox::KeptMessages::default();
         let demo = matches!(self.delivering.transport, Transport::Keep);
@@ -192,6 +205,8 @@ impl Bound {
                 kept: Arc::clone(&kept),
                 metrics: Arc::clone(&metrics),
                 archiver: self.archiver,
+                secrets: webhook_secrets(Arc::clone(&live)),
+                broadcast_per_second: self.broadcast_per_second,
             },
             stopped,
         ));
@@ -231,6 +246,22 @@ impl Bound {
         tracing::info!("stopped");
         served.map_err(|source| ServeError::Listen { addr, source })
     }
+}
+
+/// Looks a webhook's secret up in the live inventory, by customer id and URL, so that secrets
+/// are never written to the outbox.
+fn webhook_secrets(live: Arc<Mutex<Live>>) -> outbox::SecretLookup {
+    Arc::new(move |customer: &str, url: &str| {
+        let inventory = Arc::clone(&live.lock().ok()?.inventory);
+        let c = inventory.customer_ids.find(customer)?;
+        inventory
+            .customers
+            .get(c as usize)?
+            .webhooks
+            .iter()
+            .find(|h| &*h.url == url)
+            .map(|h| h.secret.to_string())
+    })
 }
 
 /// Re-reads the inventory and switches the pipeline to it; the error says why not.

@@ -22,6 +22,16 @@ pub struct Payload {
     pub customer_name: String,
     /// The customer's affected services.
     pub services: Vec<PayloadService>,
+    /// Staff's text of a broadcast (whose subject is `title`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub body: String,
+    /// Customers at risk, in a staff notice of lost redundancy.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub at_risk: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One service in a notice.
@@ -350,14 +360,14 @@ impl Incidents {
     }
 }
 
-fn customer_of(inventory: &Inventory, v: VertexId) -> Option<u32> {
+pub(crate) fn customer_of(inventory: &Inventory, v: VertexId) -> Option<u32> {
     inventory
         .service_of(v)
         .map(|s| s.customer)
         .filter(|&c| c != NONE)
 }
 
-fn service_line(
+pub(crate) fn service_line(
     inventory: &Inventory,
     v: VertexId,
     since: i64,
@@ -407,6 +417,8 @@ fn queue(
         title: title.to_owned(),
         customer_name: c.name.to_string(),
         services,
+        body: String::new(),
+        at_risk: 0,
     };
     let payload = serde_json::to_string(&payload).unwrap_or_default();
     for contact in c.contacts.iter() {
@@ -416,6 +428,18 @@ fn queue(
             contact: contact.email.to_string(),
             language: contact.language.code().to_owned(),
             kind: kind.to_owned(),
+            payload: payload.clone(),
+            created_ms: now_ms,
+        });
+    }
+    // One row per webhook, keyed by its URL; the secret is looked up when it is sent.
+    for hook in c.webhooks.iter() {
+        notices.push(NewNotice {
+            incident_id: id,
+            customer: inventory.customer_id(customer).to_owned(),
+            contact: hook.url.to_string(),
+            language: String::new(),
+            kind: format!("{}{kind}", crate::webhooks::KIND_PREFIX),
             payload: payload.clone(),
             created_ms: now_ms,
         });

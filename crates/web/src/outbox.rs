@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tocsin_model::inventory::Language;
 use tocsin_notify::{Composer, Envelope, Mailer, Notice, NoticeKind, Outcome, Sender, ServiceLine};
-use tocsin_store::{AnyStore, Delivery, IncidentStore, OutboxRow};
+use tocsin_store::{AnyStore, Delivery, IncidentStore, OutboxRow, BROADCAST_KIND};
 use tokio::sync::{watch, Notify};
 
 use std::sync::atomic::Ordering;
@@ -15,10 +15,11 @@ use std::sync::atomic::Ordering;
 use crate::archiving::Archiver;
 use crate::metrics::Metrics;
 use crate::notices::Payload;
+use crate::webhooks::{self, Hooks};
 use crate::Clock;
 
 /// How long a claimed notice is reserved for the worker that claimed it.
-const LEASE_MS: i64 = 60_000;
+pub(crate) const LEASE_MS: i64 = 60_000;
 /// Notices claimed at once: also the most that a crash can deliver twice per batch in flight
 /// (delivered, but not yet recorded as sent).
 const BATCH: i64 = 64;
@@ -56,6 +57,9 @@ pub struct Kept {
     pub message: String,
 }
 
+/// Finds a webhook's secret by customer id and URL in the live inventory.
+pub(crate) type SecretLookup = Arc<dyn Fn(&str, &str) -> Option<String> + Send + Sync>;
+
 /// The last messages kept, newest last.
 pub(crate) type KeptMessages = Arc<Mutex<VecDeque<Kept>>>;
 
@@ -72,6 +76,8 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
     let kind = match row.notice.kind.as_str() {
         "opened" => NoticeKind::Opened,
         "resolved" => NoticeKind::Resolved,
+        k if k.starts_with(BROADCAST_KIND) => NoticeKind::Broadcast,
+        k if k.starts_with(crate::staff::KIND_PREFIX) => NoticeKind::Degraded,
         other => return Err(format!("outbox row {}: unknown kind `{other}`", row.id)),
     };
     Ok(Notice {
@@ -94,10 +100,11 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
         public_url: public_url.to_owned(),
         date: row.notice.created_ms.div_euclid(1000),
         outbox_id: row.id.max(0) as u64,
+        body: payload.body,
+        at_risk: payload.at_risk,
     })
 }
 
-/// Runs until `stop` turns true, finishing the batches in hand.
 /// What the outbox worker works with.
 pub(crate) struct Worker {
     pub store: Arc<AnyStore>,
@@ -107,26 +114,50 @@ pub(crate) struct Worker {
     pub kept: KeptMessages,
     pub metrics: Arc<Metrics>,
     pub archiver: Archiver,
+    pub secrets: SecretLookup,
+    /// Broadcast notices sent per second at most.
+    pub broadcast_per_second: u32,
 }
 
+/// What every batch needs, shared by the incident and the broadcast workers.
+pub(crate) struct Shared {
+    pub store: Arc<AnyStore>,
+    pub composer: Composer,
+    pub delivering: Delivering,
+    pub clock: Arc<dyn Clock>,
+    pub kept: KeptMessages,
+    pub metrics: Arc<Metrics>,
+    pub archiver: Archiver,
+    pub hooks: Hooks,
+    pub secrets: SecretLookup,
+}
+
+/// Runs until `stop` turns true, finishing the batches in hand.
 pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
-    let Worker {
-        store,
-        delivering,
-        clock,
-        wake,
-        kept,
-        metrics,
-        archiver,
-    } = worker;
     let composer = match Composer::new() {
-        Ok(c) => Arc::new(c),
+        Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "cannot load the notice templates: no notice will be sent");
             return;
         }
     };
-    let delivering = Arc::new(delivering);
+    let (wake, per_second) = (worker.wake, worker.broadcast_per_second);
+    let shared = Arc::new(Shared {
+        store: worker.store,
+        composer,
+        delivering: worker.delivering,
+        clock: worker.clock,
+        kept: worker.kept,
+        metrics: worker.metrics,
+        archiver: worker.archiver,
+        hooks: Hooks::new(),
+        secrets: worker.secrets,
+    });
+    let broadcasts = tokio::spawn(crate::broadcast::work(
+        Arc::clone(&shared),
+        per_second,
+        stop.clone(),
+    ));
     let slots = Arc::new(tokio::sync::Semaphore::new(BATCHES_IN_FLIGHT));
     let mut in_flight = tokio::task::JoinSet::new();
     loop {
@@ -137,7 +168,11 @@ pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
             break;
         };
         while in_flight.try_join_next().is_some() {}
-        let rows = match store.claim_notices(clock.now_ms(), BATCH, LEASE_MS).await {
+        let claimed = shared
+            .store
+            .claim_notices(shared.clock.now_ms(), BATCH, LEASE_MS)
+            .await;
+        let rows = match claimed {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox: cannot claim notices");
@@ -155,46 +190,56 @@ pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
             }
             continue;
         }
-        let (store, composer, delivering, clock, kept, metrics) = (
-            Arc::clone(&store),
-            Arc::clone(&composer),
-            Arc::clone(&delivering),
-            Arc::clone(&clock),
-            Arc::clone(&kept),
-            Arc::clone(&metrics),
-        );
-        let archiver = archiver.clone();
+        let shared = Arc::clone(&shared);
         in_flight.spawn(async move {
-            let (results, accepted) = deliver(&rows, &composer, &delivering, &kept).await;
-            // Proof of notification: every accepted message is archived before it counts as sent.
-            let keys: Vec<(i64, String)> = accepted
-                .iter()
-                .map(|(id, _)| {
-                    let incident = rows
-                        .iter()
-                        .find(|r| r.id == *id)
-                        .map_or(0, |r| r.notice.incident_id);
-                    (*id, format!("mail/{incident}/{id}.eml"))
-                })
-                .collect();
-            let objects = keys
-                .iter()
-                .zip(accepted)
-                .map(|((_, k), (_, m))| (k.clone(), m))
-                .collect();
-            let keys = match archiver.put_all(objects).await {
-                Ok(()) if archiver.enabled() => keys,
-                Ok(()) => Vec::new(),
-                Err(e) => {
-                    tracing::error!(error = %e, "could not archive sent messages");
-                    Vec::new()
-                }
-            };
-            finish(&store, &rows, results, &keys, clock.now_ms(), &metrics).await;
+            run_batch(&shared, rows).await;
             drop(slot);
         });
     }
     while in_flight.join_next().await.is_some() {}
+    if let Err(e) = broadcasts.await {
+        tracing::error!(error = %e, "broadcast worker failed");
+    }
+}
+
+/// Delivers one claimed batch (e-mail and webhooks), archives what was accepted and records
+/// the verdicts.
+pub(crate) async fn run_batch(shared: &Arc<Shared>, rows: Vec<OutboxRow>) {
+    let (hook_rows, mut rows): (Vec<OutboxRow>, Vec<OutboxRow>) = rows
+        .into_iter()
+        .partition(|r| r.notice.kind.starts_with(webhooks::KIND_PREFIX));
+    let posted = webhooks::post_all(hook_rows.clone(), Arc::clone(shared));
+    let mailed = deliver(&rows, &shared.composer, &shared.delivering, &shared.kept);
+    let (posted, (mut results, accepted)) = tokio::join!(posted, mailed);
+    results.extend(posted);
+    rows.extend(hook_rows);
+    // Proof of notification: every accepted message is archived before it counts as sent.
+    let keys: Vec<(i64, String)> = accepted
+        .iter()
+        .map(|(id, _)| {
+            let incident = rows
+                .iter()
+                .find(|r| r.id == *id)
+                .map_or(0, |r| r.notice.incident_id);
+            (*id, format!("mail/{incident}/{id}.eml"))
+        })
+        .collect();
+    let objects = keys
+        .iter()
+        .zip(accepted)
+        .map(|((_, k), (_, m))| (k.clone(), m))
+        .collect();
+    let archiver = &shared.archiver;
+    let keys = match archiver.put_all(objects).await {
+        Ok(()) if archiver.enabled() => keys,
+        Ok(()) => Vec::new(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not archive sent messages");
+            Vec::new()
+        }
+    };
+    let now = shared.clock.now_ms();
+    finish(&shared.store, &rows, results, &keys, now, &shared.metrics).await;
 }
 
 /// Records how a batch's deliveries ended, turning temporary failures into retries with

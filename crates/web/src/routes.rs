@@ -30,6 +30,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/v1/incidents/{id}", get(incident))
         .route("/api/v1/incidents/{id}/updates", post(add_update))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/broadcasts", post(crate::broadcast::post))
         .route("/demo/outbox", get(demo_outbox))
         .route("/metrics", get(metrics))
         .route("/api/v1/inventory/reload", post(reload))
@@ -154,7 +155,7 @@ fn incident_json(i: &IncidentRow) -> serde_json::Value {
     })
 }
 
-fn store_error(e: tocsin_store::StoreError) -> ApiError {
+pub(crate) fn store_error(e: tocsin_store::StoreError) -> ApiError {
     tracing::warn!(error = %e, "database request failed");
     ApiError::unavailable(e.to_string())
 }

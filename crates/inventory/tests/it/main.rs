@@ -116,3 +116,24 @@ fn aliases_expand_but_not_without_bound() {
         "{err}"
     );
 }
+
+#[test]
+fn customer_webhooks_are_read_and_their_keys_checked() {
+    let ok = "version: 1\ncustomers:\n  - id: acme\n    contacts: [{email: ops@acme.example}]\n    webhooks: [{url: \"https://hooks.acme.example/tocsin\", secret: s3cret}]\n";
+    let inv = tocsin_inventory::load_str("x.yaml", ok).unwrap();
+    let hooks = &inv.customers[0].webhooks;
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(&*hooks[0].url, "https://hooks.acme.example/tocsin");
+    assert_eq!(&*hooks[0].secret, "s3cret");
+    assert!(!format!("{:?}", hooks[0]).contains("s3cret"));
+
+    let bad = "version: 1\ncustomers:\n  - id: acme\n    webhooks:\n      - {url: \"ftp://x.example\", secret: s}\n      - {url: \"https://x.example\"}\n      - {url: \"https://x.example\", secret: s, token: t}\n";
+    let err = tocsin_inventory::load_str("x.yaml", bad).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("`ftp://x.example` is not an http:// or https:// URL"),
+        "{text}"
+    );
+    assert!(text.contains("has no `secret`"), "{text}");
+    assert!(text.contains("unknown key `token` in a webhook"), "{text}");
+}

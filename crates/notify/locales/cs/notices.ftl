@@ -44,3 +44,14 @@ duration-seconds = { $n ->
     [many] { $n } sekundy
    *[other] { $n } sekund
     }
+
+# Hromadná zpráva všem zákazníkům a upozornění personálu na ztrátu redundance.
+subject-broadcast = { $title }
+broadcast-intro = Zpráva vašeho poskytovatele všem zákazníkům:
+broadcast-next = Aktuální stav:
+broadcast-footer = Tuto zprávu dostáváte jako kontakt zákazníka svého poskytovatele.
+subject-degraded = Ztráta redundance: { $title } (omezených služeb: { $count })
+degraded-intro = { $title } má poruchu. Žádná služba nevypadla, ale redundanci ztratilo služeb: { $count }; ohroženo při další poruše je zákazníků: { $customers }. Zákazníci nebyli informováni.
+service-degraded = omezeno
+degraded-next = Stránka stavu:
+degraded-footer = Odesláno pouze personálu systémem Tocsin.

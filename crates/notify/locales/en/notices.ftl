@@ -36,3 +36,21 @@ duration-seconds = { $n ->
     [one] { $n } second
    *[other] { $n } seconds
     }
+
+# Mass mail to every customer ($title: the staff's subject), and the staff-only notice of lost
+# redundancy ($title: the failing component; $count: services degraded; $customers: customers at risk).
+subject-broadcast = { $title }
+broadcast-intro = A message from your provider to all its customers:
+broadcast-next = Current status:
+broadcast-footer = You receive this message because you are a contact of a customer of your provider.
+subject-degraded = Lost redundancy: { $title } ({ $count } services degraded)
+degraded-intro = { $title } is failing. No service is down, but { $count ->
+    [one] one service has
+   *[other] { $count } services have
+    } lost redundancy; { $customers ->
+    [one] one customer is
+   *[other] { $customers } customers are
+    } at risk if another component fails. Customers were not told.
+service-degraded = degraded
+degraded-next = Status page:
+degraded-footer = Sent to staff only by Tocsin.

@@ -34,3 +34,14 @@ duration-seconds = { $n ->
     [one] { $n } seconde
    *[other] { $n } secondes
     }
+
+# Message à tous les clients, et avis au personnel d'une perte de redondance.
+subject-broadcast = { $title }
+broadcast-intro = Un message de votre fournisseur à tous ses clients :
+broadcast-next = État actuel :
+broadcast-footer = Vous recevez ce message en tant que contact d'un client de votre fournisseur.
+subject-degraded = Perte de redondance : { $title } (services dégradés : { $count })
+degraded-intro = { $title } est en panne. Aucun service n'est arrêté, mais services ayant perdu leur redondance : { $count } ; clients menacés si un autre composant tombe : { $customers }. Les clients n'ont pas été prévenus.
+service-degraded = dégradé
+degraded-next = Page d'état :
+degraded-footer = Envoyé au personnel seulement par Tocsin.

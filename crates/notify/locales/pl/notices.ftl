@@ -41,3 +41,14 @@ duration-seconds = { $n ->
     [many] { $n } sekund
    *[other] { $n } sekundy
     }
+
+# Wiadomość do wszystkich klientów i powiadomienie personelu o utracie redundancji.
+subject-broadcast = { $title }
+broadcast-intro = Wiadomość od Twojego dostawcy do wszystkich klientów:
+broadcast-next = Aktualny stan:
+broadcast-footer = Otrzymujesz tę wiadomość jako kontakt klienta Twojego dostawcy.
+subject-degraded = Utrata redundancji: { $title } (usługi z ograniczeniem: { $count })
+degraded-intro = { $title } uległ awarii. Żadna usługa nie przestała działać, ale redundancję utraciło usług: { $count }; zagrożonych przy kolejnej awarii jest klientów: { $customers }. Klienci nie zostali powiadomieni.
+service-degraded = ograniczona
+degraded-next = Strona stanu:
+degraded-footer = Wysłano tylko do personelu przez Tocsin.

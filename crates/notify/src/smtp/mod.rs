@@ -266,8 +266,8 @@ impl Mailer {
     }
 }
 
-/// Trust the system's CA certificates plus those in `ca_file`.
-fn tls_config(ca_file: Option<&PathBuf>) -> Result<Arc<ClientConfig>, NotifyError> {
+/// Trust the system's CA certificates plus those in `ca_file` (also used for webhooks).
+pub fn tls_config(ca_file: Option<&PathBuf>) -> Result<Arc<ClientConfig>, NotifyError> {
     let mut roots = RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         // A system certificate rustls cannot use is skipped, as browsers do.

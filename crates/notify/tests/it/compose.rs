@@ -11,6 +11,8 @@ fn kind_name(kind: NoticeKind) -> &'static str {
     match kind {
         NoticeKind::Opened => "opened",
         NoticeKind::Resolved => "resolved",
+        NoticeKind::Broadcast => "broadcast",
+        NoticeKind::Degraded => "degraded",
     }
 }
 
@@ -318,4 +320,48 @@ fn a_very_long_name_does_not_make_an_overlong_line() {
     assert!(subject.contains(&"y".repeat(150)), "{subject}");
     assert!(subject.ends_with("y…"), "{subject}");
     assert_eq!(subject.chars().count(), 200);
+}
+
+/// Staff's mass mail: their subject and text inside the frame of the contact's language.
+fn broadcast(language: Language) -> tocsin_notify::Notice {
+    let mut n = notice(NoticeKind::Broadcast, language);
+    n.incident_id = 0;
+    n.incident_title = "Network maintenance tonight <22:00 UTC>".to_owned();
+    n.body = "Dear customers,\n\nwe replace the core routers in Prague tonight.\r\n\r\nExpect short <b>interruptions</b>.".to_owned();
+    n.services.clear();
+    n
+}
+
+#[test]
+fn broadcast_snapshots_in_every_language() {
+    for language in Language::ALL {
+        let n = broadcast(language);
+        let bytes = compose(&n, &sender()).unwrap();
+        insta::assert_snapshot!(format!("broadcast_{}", language.code()), readable(&bytes));
+        let m = MessageParser::default().parse(&bytes).unwrap();
+        assert_eq!(m.subject(), Some("Network maintenance tonight <22:00 UTC>"));
+        let html = m.body_html(0).unwrap();
+        assert!(
+            html.contains("&lt;b&gt;interruptions&lt;") && !html.contains("<b>"),
+            "escaped: {html}"
+        );
+        assert!(!html.contains("<ul>"), "no empty service list");
+        let text = m.body_text(0).unwrap();
+        assert!(text.contains("we replace the core routers in Prague tonight."));
+    }
+}
+
+#[test]
+fn degraded_snapshots_in_every_language() {
+    for language in Language::ALL {
+        let mut n = notice(NoticeKind::Degraded, language);
+        n.incident_id = 0;
+        n.incident_title = "sw-a (switch)".to_owned();
+        n.at_risk = 3;
+        let bytes = compose(&n, &sender()).unwrap();
+        insta::assert_snapshot!(format!("degraded_{}", language.code()), readable(&bytes));
+        let m = MessageParser::default().parse(&bytes).unwrap();
+        assert!(m.subject().unwrap().contains("sw-a (switch)"));
+        assert!(m.body_text(0).unwrap().contains('3'));
+    }
 }

@@ -39,5 +39,7 @@ pub fn notice(kind: NoticeKind, language: Language) -> Notice {
         public_url: "https://status.example.net/".to_owned(),
         date: DATE,
         outbox_id: if resolved { 1002 } else { 1001 },
+        body: String::new(),
+        at_risk: 0,
     }
 }

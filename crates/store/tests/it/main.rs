@@ -68,6 +68,7 @@ conformance!(
     notices_are_queued_once_claimed_and_finished,
     claims_expire_and_can_be_released,
     updates_set_the_public_status,
+    broadcasts_queue_once_per_contact_and_are_claimed_apart,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

@@ -1,6 +1,6 @@
 //! Conformance of incidents and the outbox.
 
-use tocsin_store::{AnyStore, Delivery, IncidentChange, IncidentStore, NewNotice};
+use tocsin_store::{AnyStore, Delivery, IncidentChange, IncidentStore, NewBroadcast, NewNotice};
 
 fn notice(incident: i64, contact: &str, kind: &str, at: i64) -> NewNotice {
     NewNotice {
@@ -224,4 +224,37 @@ pub async fn updates_set_the_public_status(s: &AnyStore) {
             ("Optic replaced.", true)
         ]
     );
+}
+
+pub async fn broadcasts_queue_once_per_contact_and_are_claimed_apart(s: &AnyStore) {
+    s.record(&[], &[notice(1, "a@x", "opened", 10)])
+        .await
+        .unwrap();
+    let b = NewBroadcast {
+        incident_id: None,
+        subject: "Maintenance".into(),
+        body: "Tonight.".into(),
+        created_ms: 20,
+    };
+    // A contact listed twice (two customers) gets one copy.
+    let to = [
+        notice(0, "a@x", "broadcast", 20),
+        notice(0, "b@x", "broadcast", 20),
+        notice(0, "a@x", "broadcast", 20),
+    ];
+    let (first, queued) = s.broadcast(&b, &to).await.unwrap();
+    assert_eq!(queued, 2);
+    let (second, queued) = s.broadcast(&b, &to).await.unwrap();
+    assert_eq!(queued, 2, "a second broadcast is another message");
+    assert!(second > first);
+    // Incident notices are claimed without the broadcasts, and the other way round.
+    let incident = s.claim_notices(100, 10, 60_000).await.unwrap();
+    assert_eq!(incident.len(), 1);
+    assert_eq!(incident[0].notice.kind, "opened");
+    let mass = s.claim_broadcasts(100, 3, 60_000).await.unwrap();
+    assert_eq!(mass.len(), 3);
+    assert_eq!(mass[0].notice.kind, format!("broadcast.{first}"));
+    assert_eq!(mass[0].notice.incident_id, 0);
+    assert_eq!(s.claim_broadcasts(100, 10, 60_000).await.unwrap().len(), 1);
+    assert!(s.claim_notices(100, 10, 60_000).await.unwrap().is_empty());
 }

@@ -6,9 +6,12 @@
 #![allow(clippy::disallowed_methods)]
 
 mod archive;
+mod broadcast;
 mod browser;
 mod crash;
 mod inventory;
 mod mail;
 mod serve;
+mod staff;
 mod status;
+mod webhooks;

@@ -14,7 +14,7 @@ mod page;
 mod restore;
 mod serve;
 mod snapshot;
-mod time;
+pub(crate) mod time;
 mod uptime;
 
 use std::path::{Path, PathBuf};
