@@ -302,6 +302,33 @@ impl Loader {
         Some((id, pos))
     }
 
+    /// Checks an entry's keys and `id` and defines the id in `table`; reports a duplicate.
+    /// Returns the fields, the id and its number.
+    fn define_entry<'n>(
+        &mut self,
+        f: u32,
+        item: &'n Node,
+        entry: Entry,
+        err: &mut dyn FnMut(Pos, String),
+    ) -> Option<(Fields<'n>, &'n str, u32)> {
+        let (keys, what, word) = entry.describe();
+        let fields = Fields::check(item, keys, what, err)?;
+        let (id, pos) = Self::id(&fields, what, err)?;
+        let table = match entry {
+            Entry::Node | Entry::Service => &mut self.vertices,
+            Entry::Customer => &mut self.customers,
+            Entry::Component => &mut self.components,
+            Entry::Site => &mut self.sites,
+        };
+        match table.define(id, Loc { file: f, pos }) {
+            Ok(n) => Some((fields, id, n)),
+            Err(first) => {
+                err(pos, self.duplicate(word, id, first));
+                None
+            }
+        }
+    }
+
     fn duplicate(&self, what: &str, id: &str, first: Loc) -> String {
         let file = self
             .files
@@ -314,29 +341,9 @@ impl Loader {
     }
 
     fn vertex(&mut self, f: u32, item: &Node, service: bool, err: &mut dyn FnMut(Pos, String)) {
-        let (keys, what) = if service {
-            (SERVICE_KEYS, "a service")
-        } else {
-            (NODE_KEYS, "a node")
-        };
-        let Some(fields) = Fields::check(item, keys, what, err) else {
+        let entry = if service { Entry::Service } else { Entry::Node };
+        let Some((fields, id, v)) = self.define_entry(f, item, entry, err) else {
             return;
-        };
-        let Some((id, id_pos)) = Self::id(&fields, what, err) else {
-            return;
-        };
-        let v = match self.vertices.define(
-            id,
-            Loc {
-                file: f,
-                pos: id_pos,
-            },
-        ) {
-            Ok(v) => v,
-            Err(first) => {
-                err(id_pos, self.duplicate("vertex", id, first));
-                return;
-            }
         };
         // Columns indexed by vertex number: referenced-only ids get defaults.
         let n = self.vertices.defined.len();
@@ -549,15 +556,8 @@ impl Loader {
     }
 
     fn customer(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
-        let Some(fields) = Fields::check(item, CUSTOMER_KEYS, "a customer", err) else {
+        let Some((fields, id, c)) = self.define_entry(f, item, Entry::Customer, err) else {
             return;
-        };
-        let Some((id, pos)) = Self::id(&fields, "a customer", err) else {
-            return;
-        };
-        let c = match self.customers.define(id, Loc { file: f, pos }) {
-            Ok(c) => c,
-            Err(first) => return err(pos, self.duplicate("customer", id, first)),
         };
         let mut contacts = Vec::new();
         for contact in fields.list("contacts", err) {
@@ -644,15 +644,8 @@ impl Loader {
     }
 
     fn component(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
-        let Some(fields) = Fields::check(item, COMPONENT_KEYS, "a component", err) else {
+        let Some((fields, id, c)) = self.define_entry(f, item, Entry::Component, err) else {
             return;
-        };
-        let Some((id, pos)) = Self::id(&fields, "a component", err) else {
-            return;
-        };
-        let c = match self.components.define(id, Loc { file: f, pos }) {
-            Ok(c) => c,
-            Err(first) => return err(pos, self.duplicate("component", id, first)),
         };
         let component = Component {
             id: id.into(),
@@ -665,18 +658,34 @@ impl Loader {
     }
 
     fn site(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
-        let Some(fields) = Fields::check(item, SITE_KEYS, "a site", err) else {
+        let Some((fields, id, s)) = self.define_entry(f, item, Entry::Site, err) else {
             return;
-        };
-        let Some((id, pos)) = Self::id(&fields, "a site", err) else {
-            return;
-        };
-        let s = match self.sites.define(id, Loc { file: f, pos }) {
-            Ok(s) => s,
-            Err(first) => return err(pos, self.duplicate("site", id, first)),
         };
         self.site_names.resize(self.sites.defined.len(), None);
         self.site_names[s as usize] = Some(fields.text("name", err).map_or(id, |(n, _)| n).into());
+    }
+}
+
+/// The kinds of top-level entries with an id.
+#[derive(Clone, Copy)]
+enum Entry {
+    Node,
+    Service,
+    Customer,
+    Component,
+    Site,
+}
+
+impl Entry {
+    /// Allowed keys, the entry in messages, and the id's kind in "duplicate … id".
+    fn describe(self) -> (&'static [&'static str], &'static str, &'static str) {
+        match self {
+            Entry::Node => (NODE_KEYS, "a node", "vertex"),
+            Entry::Service => (SERVICE_KEYS, "a service", "vertex"),
+            Entry::Customer => (CUSTOMER_KEYS, "a customer", "customer"),
+            Entry::Component => (COMPONENT_KEYS, "a component", "component"),
+            Entry::Site => (SITE_KEYS, "a site", "site"),
+        }
     }
 }
 
