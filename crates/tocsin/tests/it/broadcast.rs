@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::mail::Keeper;
+use crate::mail::{smtp_config, Keeper};
 use crate::serve::{http, json_of, start};
 
 const INVENTORY: &str = r#"version: 1
@@ -37,19 +37,14 @@ fn config(dir: &Path, smtp_port: u16) -> PathBuf {
 }
 
 fn config_with(dir: &Path, smtp_port: u16, inventory: &str, per_second: u32) -> PathBuf {
-    std::fs::write(dir.join("inventory.yaml"), inventory).unwrap();
-    let config = dir.join("tocsin.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\npublic_url = \"https://status.example.net\"\n\
-             [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Example Hosting <status@example.net>\"\n\
-             [notify]\nhold_down = \"0s\"\nbroadcast_per_second = {per_second}\n",
-            dir.join("t.db").display()
-        ),
+    smtp_config(
+        dir,
+        smtp_port,
+        inventory,
+        "",
+        "0s",
+        &format!("broadcast_per_second = {per_second}\n"),
     )
-    .unwrap();
-    config
 }
 
 #[test]

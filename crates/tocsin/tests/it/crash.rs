@@ -10,7 +10,7 @@ use serde_json::json;
 use tocsin_store::{AnyStore, IncidentStore};
 
 use crate::mail::Keeper;
-use crate::serve::{alertmanager, http, start};
+use crate::serve::{alertmanager, fresh_postgres, http, start};
 
 fn inventory(customers: usize) -> String {
     let mut y = String::from("version: 1\nnodes:\n  - {id: sw, kind: switch, labels: {instance: \"sw:9100\"}}\ncustomers:\n");
@@ -104,27 +104,10 @@ fn a_kill_during_fan_out_misses_nobody_and_repeats_only_what_was_in_flight() {
 
 #[test]
 fn two_instances_on_one_postgres_send_everything_once() {
-    let Ok(admin) = std::env::var("TOCSIN_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set TOCSIN_TEST_POSTGRES"
-        );
-        eprintln!("TOCSIN_TEST_POSTGRES unset: skipped");
+    let Some(database) = fresh_postgres("two") else {
         return;
     };
     const N: usize = 1000;
-    let name = format!("two_{}", std::process::id());
-    let out = std::process::Command::new("psql")
-        .args([&admin, "-qc", &format!("CREATE DATABASE {name}")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    let database = format!("{base}/{name}");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("inventory.yaml"), inventory(N)).unwrap();
     let keeper = Keeper::start(&dir.path().join("mail"), None);

@@ -126,20 +126,41 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn config(dir: &Path, smtp_port: u16, hold_down: &str) -> PathBuf {
-    std::fs::write(dir.join("inventory.yaml"), INVENTORY).unwrap();
+/// Writes `inventory` and a configuration for `tocsin serve` in `dir`: SQLite there, mail to
+/// the SMTP server on `smtp_port`; `top` and `notify` add lines at the top level and under
+/// `[notify]` (after `hold_down`).
+pub(crate) fn smtp_config(
+    dir: &Path,
+    smtp_port: u16,
+    inventory: &str,
+    top: &str,
+    hold_down: &str,
+    notify: &str,
+) -> PathBuf {
+    std::fs::write(dir.join("inventory.yaml"), inventory).unwrap();
     let config = dir.join("tocsin.toml");
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\narchive = \"archive\"\npublic_url = \"https://status.example.net\"\n\
+            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\n{top}public_url = \"https://status.example.net\"\n\
              [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Example Hosting <status@example.net>\"\n\
-             [notify]\nhold_down = \"{hold_down}\"\n",
+             [notify]\nhold_down = \"{hold_down}\"\n{notify}",
             dir.join("t.db").display()
         ),
     )
     .unwrap();
     config
+}
+
+fn config(dir: &Path, smtp_port: u16, hold_down: &str) -> PathBuf {
+    smtp_config(
+        dir,
+        smtp_port,
+        INVENTORY,
+        "archive = \"archive\"\n",
+        hold_down,
+        "",
+    )
 }
 
 fn recipients(messages: &[(String, String)]) -> Vec<String> {

@@ -261,17 +261,18 @@ fn alerts_drive_impact_durably_on_sqlite() {
     run_scenario(None);
 }
 
-#[test]
-fn alerts_drive_impact_durably_on_postgres() {
+/// A new empty database on the test PostgreSQL server, named `prefix_PID`, as a URL; `None`
+/// (skipped) when no server is configured, which CI does not allow.
+pub(crate) fn fresh_postgres(prefix: &str) -> Option<String> {
     let Ok(admin) = std::env::var("TOCSIN_TEST_POSTGRES") else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must set TOCSIN_TEST_POSTGRES"
         );
         eprintln!("TOCSIN_TEST_POSTGRES unset: skipped");
-        return;
+        return None;
     };
-    let name = format!("serve_{}", std::process::id());
+    let name = format!("{prefix}_{}", std::process::id());
     let out = Command::new("psql")
         .args([&admin, "-qc", &format!("CREATE DATABASE {name}")])
         .output()
@@ -282,7 +283,15 @@ fn alerts_drive_impact_durably_on_postgres() {
         String::from_utf8_lossy(&out.stderr)
     );
     let (base, _) = admin.rsplit_once('/').unwrap();
-    run_scenario(Some(format!("{base}/{name}")));
+    Some(format!("{base}/{name}"))
+}
+
+#[test]
+fn alerts_drive_impact_durably_on_postgres() {
+    let Some(database) = fresh_postgres("serve") else {
+        return;
+    };
+    run_scenario(Some(database));
 }
 
 #[test]

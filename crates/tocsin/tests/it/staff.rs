@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::mail::Keeper;
+use crate::mail::{smtp_config, Keeper};
 use crate::serve::{alertmanager, http, start};
 
 const INVENTORY: &str = r#"version: 1
@@ -34,19 +34,14 @@ services:
 "#;
 
 fn config(dir: &Path, smtp_port: u16) -> PathBuf {
-    std::fs::write(dir.join("inventory.yaml"), INVENTORY).unwrap();
-    let config = dir.join("tocsin.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\npublic_url = \"https://status.example.net\"\n\
-             [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Example Hosting <status@example.net>\"\n\
-             [notify]\nhold_down = \"0s\"\nstaff = [\"noc@provider.example\"]\n",
-            dir.join("t.db").display()
-        ),
+    smtp_config(
+        dir,
+        smtp_port,
+        INVENTORY,
+        "",
+        "0s",
+        "staff = [\"noc@provider.example\"]\n",
     )
-    .unwrap();
-    config
 }
 
 fn switch(node: &str, status: &str) -> String {

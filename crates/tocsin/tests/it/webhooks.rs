@@ -11,7 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::mail::Keeper;
+use crate::mail::{smtp_config, Keeper};
 use crate::serve::{alertmanager, http, start};
 
 /// One request a hook server received.
@@ -117,19 +117,7 @@ services:
   - {{id: vps-2, customer: beta, name: beta-shop, requires: [hv-1]}}
 "#
     );
-    std::fs::write(dir.join("inventory.yaml"), inventory).unwrap();
-    let config = dir.join("tocsin.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"inventory.yaml\"\npublic_url = \"https://status.example.net\"\n\
-             [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Example Hosting <status@example.net>\"\n\
-             [notify]\nhold_down = \"0s\"\n",
-            dir.join("t.db").display()
-        ),
-    )
-    .unwrap();
-    config
+    smtp_config(dir, smtp_port, &inventory, "", "0s", "")
 }
 
 fn sw_a(status: &str) -> String {
