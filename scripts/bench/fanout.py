@@ -29,9 +29,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+TOKEN = {}
+
+
 def http(addr, method, path, body=None):
+    headers = {"Content-Type": "application/json"}
+    if "token" in TOKEN:
+        headers["Authorization"] = "Bearer " + TOKEN["token"]
     req = urllib.request.Request("http://" + addr + path, method=method, data=body.encode() if body else None,
-                                 headers={"Content-Type": "application/json"})
+                                 headers=headers)
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read() or b"null")
 
@@ -70,6 +76,13 @@ def main():
                     'archive = "archive"\npublic_url = "https://status.example.net"\n'
                     '[smtp]\nhost = "127.0.0.1"\nport = %d\nfrom = "Example Hosting <status@example.net>"\n'
                     '[notify]\nhold_down = "0s"\n' % (work, sink_port))
+        config = os.path.join(work, "tocsin.toml")
+        # The outbox API is staff-only: an administrator and a token, made as an operator would.
+        subprocess.run([BIN, "users", "--config", config, "add", "bench@provider.test", "--role", "admin"],
+                       cwd=work, check=True, stdout=subprocess.DEVNULL,
+                       env=dict(os.environ, TOCSIN_PASSWORD="bench password 1234"))
+        TOKEN["token"] = subprocess.run([BIN, "users", "--config", config, "token", "bench@provider.test"],
+                                        cwd=work, check=True, capture_output=True, text=True).stdout.strip()
         log = open(os.path.join(work, "log"), "w")
         server = subprocess.Popen([BIN, "serve", "--config", os.path.join(work, "tocsin.toml")],
                                   stderr=log, env=dict(os.environ, TOCSIN_LOG="warn,tocsin_web=info"))

@@ -106,6 +106,8 @@ pub struct IncidentUpdate {
     pub body: String,
     /// Shown to the public, or staff only.
     pub public: bool,
+    /// Login of the staff member who wrote it (empty for updates from before accounts).
+    pub author: String,
     /// When.
     pub at_ms: i64,
 }
@@ -216,6 +218,7 @@ pub trait IncidentStore {
         status: &str,
         body: &str,
         public: bool,
+        author: &str,
         at_ms: i64,
     ) -> Result<i64>;
     /// Updates of an incident, oldest first.

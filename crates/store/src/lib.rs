@@ -2,13 +2,19 @@
 //! share one. What is stored: every alert received, and what each alert currently asserts.
 //! One conformance suite (`tests/it`) runs against both backends.
 
+mod accounts;
 mod incidents;
 mod migrate;
 mod sql;
+mod sql_accounts;
 mod sql_incidents;
 
 use std::str::FromStr;
 
+pub use accounts::{
+    Account, AccountStore, AuditEntry, ComponentStatus, Maintenance, NewAccount, Preferences,
+    Session,
+};
 pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
     NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
@@ -221,9 +227,10 @@ impl IncidentStore for AnyStore {
         status: &str,
         body: &str,
         public: bool,
+        author: &str,
         at_ms: i64,
     ) -> Result<i64> {
-        dispatch!(self, s => s.add_update(id, status, body, public, at_ms).await)
+        dispatch!(self, s => s.add_update(id, status, body, public, author, at_ms).await)
     }
     async fn updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
         dispatch!(self, s => s.updates(id).await)
@@ -262,5 +269,98 @@ impl IncidentStore for AnyStore {
     }
     async fn notices(&self, limit: i64) -> Result<Vec<(OutboxRow, String, Option<String>)>> {
         dispatch!(self, s => s.notices(limit).await)
+    }
+}
+
+impl AccountStore for AnyStore {
+    async fn create_account(&self, a: &NewAccount<'_>) -> Result<Option<i64>> {
+        dispatch!(self, s => s.create_account(a).await)
+    }
+    async fn set_password(&self, login: &str, hash: &str) -> Result<bool> {
+        dispatch!(self, s => s.set_password(login, hash).await)
+    }
+    async fn set_disabled(&self, login: &str, disabled: bool) -> Result<bool> {
+        dispatch!(self, s => s.set_disabled(login, disabled).await)
+    }
+    async fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
+        dispatch!(self, s => s.account_by_login(login).await)
+    }
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        dispatch!(self, s => s.accounts().await)
+    }
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        csrf: &str,
+        created_ms: i64,
+        expires_ms: i64,
+    ) -> Result<()> {
+        dispatch!(self, s => s.create_session(token_hash, account_id, csrf, created_ms, expires_ms).await)
+    }
+    async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>> {
+        dispatch!(self, s => s.session(token_hash, now_ms).await)
+    }
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        dispatch!(self, s => s.delete_session(token_hash).await)
+    }
+    async fn purge_sessions(&self, now_ms: i64) -> Result<u64> {
+        dispatch!(self, s => s.purge_sessions(now_ms).await)
+    }
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        name: &str,
+        created_ms: i64,
+    ) -> Result<()> {
+        dispatch!(self, s => s.create_token(token_hash, account_id, name, created_ms).await)
+    }
+    async fn token_account(&self, token_hash: &str) -> Result<Option<Account>> {
+        dispatch!(self, s => s.token_account(token_hash).await)
+    }
+    async fn audit(
+        &self,
+        at_ms: i64,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<i64> {
+        dispatch!(self, s => s.audit(at_ms, actor, action, target, detail).await)
+    }
+    async fn audit_log(&self, limit: i64, target: Option<&str>) -> Result<Vec<AuditEntry>> {
+        dispatch!(self, s => s.audit_log(limit, target).await)
+    }
+    async fn preferences(&self, customer: &str) -> Result<Option<Preferences>> {
+        dispatch!(self, s => s.preferences(customer).await)
+    }
+    async fn all_preferences(&self) -> Result<Vec<(String, Preferences)>> {
+        dispatch!(self, s => s.all_preferences().await)
+    }
+    async fn set_preferences(&self, customer: &str, p: &Preferences) -> Result<()> {
+        dispatch!(self, s => s.set_preferences(customer, p).await)
+    }
+    async fn customer_by_feed_token(&self, token: &str) -> Result<Option<String>> {
+        dispatch!(self, s => s.customer_by_feed_token(token).await)
+    }
+    async fn component_statuses(&self) -> Result<Vec<ComponentStatus>> {
+        dispatch!(self, s => s.component_statuses().await)
+    }
+    async fn set_component_status(
+        &self,
+        component: &str,
+        status: Option<&ComponentStatus>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.set_component_status(component, status).await)
+    }
+    async fn add_maintenance(&self, m: &Maintenance) -> Result<i64> {
+        dispatch!(self, s => s.add_maintenance(m).await)
+    }
+    async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>> {
+        dispatch!(self, s => s.maintenances(from_ms).await)
+    }
+    async fn cancel_maintenance(&self, id: i64) -> Result<bool> {
+        dispatch!(self, s => s.cancel_maintenance(id).await)
     }
 }

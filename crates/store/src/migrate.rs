@@ -28,4 +28,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_broadcasts.sql"),
         postgres: include_str!("../migrations/postgres/0003_broadcasts.sql"),
     },
+    Migration {
+        version: 4,
+        sqlite: include_str!("../migrations/sqlite/0004_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0004_accounts.sql"),
+    },
 ];

@@ -188,10 +188,10 @@ macro_rules! incident_impl {
                     .pop())
             }
 
-            async fn add_update(&self, id: i64, status: &str, body: &str, public: bool, at_ms: i64) -> Result<i64> {
+            async fn add_update(&self, id: i64, status: &str, body: &str, public: bool, author: &str, at_ms: i64) -> Result<i64> {
                 let mut tx = self.pool.begin().await?;
-                let row = sqlx::query("INSERT INTO incident_updates (incident_id, status, body, public, at_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                    .bind(id).bind(status).bind(body).bind(public).bind(at_ms)
+                let row = sqlx::query("INSERT INTO incident_updates (incident_id, status, body, public, at_ms, author) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+                    .bind(id).bind(status).bind(body).bind(public).bind(at_ms).bind(author)
                     .fetch_one(&mut *tx).await?;
                 if public {
                     sqlx::query("UPDATE incidents SET status = $2 WHERE id = $1 AND resolved_ms IS NULL")
@@ -203,7 +203,7 @@ macro_rules! incident_impl {
             }
 
             async fn updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
-                let rows = sqlx::query("SELECT id, status, body, public, at_ms FROM incident_updates WHERE incident_id = $1 ORDER BY id")
+                let rows = sqlx::query("SELECT id, status, body, public, at_ms, author FROM incident_updates WHERE incident_id = $1 ORDER BY id")
                     .bind(id)
                     .fetch_all(&self.pool)
                     .await?;
@@ -215,6 +215,7 @@ macro_rules! incident_impl {
                             body: r.try_get(2)?,
                             public: r.try_get(3)?,
                             at_ms: r.try_get(4)?,
+                            author: r.try_get(5)?,
                         })
                     })
                     .collect()

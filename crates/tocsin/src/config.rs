@@ -204,7 +204,8 @@ fn overlay(
             continue;
         };
         let key = key.to_ascii_lowercase();
-        if key.starts_with("test_") || key == "log" {
+        // Not configuration: test harness settings, the log filter, `tocsin users`' password.
+        if key.starts_with("test_") || key == "log" || key == "password" {
             continue;
         }
         let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {

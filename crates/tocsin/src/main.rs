@@ -8,6 +8,7 @@ mod inventory_cmd;
 mod report;
 mod serve_cmd;
 mod status_cmd;
+mod users_cmd;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,8 @@ enum Command {
     Archive(archive_cmd::ArchiveArgs),
     /// The public status page: `status export --config FILE --out DIR` writes it as static files.
     Status(status_cmd::StatusArgs),
+    /// Accounts of staff and customers: add, passwd, disable, token, list.
+    Users(users_cmd::UsersArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench_cmd::run(args),
         Command::Archive(args) => archive_cmd::run(args),
         Command::Status(args) => status_cmd::run(args),
+        Command::Users(args) => users_cmd::run(args),
     };
     match result {
         Ok(code) => code,

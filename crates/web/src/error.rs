@@ -36,6 +36,23 @@ impl ApiError {
     }
 }
 
+impl From<crate::auth::Refusal> for ApiError {
+    fn from(r: crate::auth::Refusal) -> Self {
+        use crate::auth::Refusal;
+        match r {
+            Refusal::Anonymous { .. } => ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                message: "log in or send Authorization: Bearer TOKEN".to_owned(),
+            },
+            Refusal::Forbidden(message) => ApiError {
+                status: StatusCode::FORBIDDEN,
+                message,
+            },
+            Refusal::Unavailable(message) => ApiError::unavailable(message),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (

@@ -3,6 +3,7 @@
 //! The only crate that knows HTTP and the wire shapes of Alertmanager and friends.
 
 mod archiving;
+pub mod auth;
 mod broadcast;
 mod error;
 mod ingest;
@@ -13,6 +14,7 @@ mod replay;
 mod routes;
 mod staff;
 pub mod status;
+mod ui;
 mod webhooks;
 pub mod wire;
 
@@ -100,6 +102,10 @@ pub(crate) struct App {
     pub reload: Option<ReloadFn>,
     /// The status page's public URL, when configured.
     pub public_url: Option<String>,
+    /// Failed logins, per login and per address.
+    pub limiter: auth::LoginLimiter,
+    /// Whether session cookies are marked `Secure` (the public URL is HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Server {
@@ -219,14 +225,21 @@ impl Bound {
             demo,
             metrics,
             reload: self.reload,
+            secure_cookies: public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
             public_url,
+            limiter: auth::LoginLimiter::default(),
         });
         let hangups = tokio::spawn(reload_on_sighup(Arc::clone(&app)));
         tracing::info!(%addr, "listening on http://{addr}");
         let router = routes::router(Arc::clone(&app));
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         // Requests are finished; dropping the last sender lets the pipeline drain and stop.
         hangups.abort();
         let _ = hangups.await;

@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use tocsin_model::summary::Summary;
 use tocsin_store::{IncidentRow, IncidentStore, Store};
 
+use crate::auth::{Action, Staff, CSRF_HEADER};
 use crate::error::ApiError;
 use crate::ingest::Incoming;
 use crate::{wire, App};
@@ -35,6 +36,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/v1/inventory/reload", post(reload))
         .merge(crate::status::routes(&app))
+        .merge(crate::auth::routes())
         .with_state(app)
 }
 
@@ -46,6 +48,11 @@ async fn healthz(Ext(app): Ext<Arc<App>>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
         }
     }
+}
+
+/// The CSRF token a cookie-authenticated JSON request carries in its header.
+pub(crate) fn csrf_header(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
 fn rejected(app: &App, message: String) -> ApiError {
@@ -92,7 +99,10 @@ async fn zabbix(Ext(app): Ext<Arc<App>>, body: Bytes) -> Result<impl IntoRespons
     .await
 }
 
-async fn unmatched(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+async fn unmatched(
+    Ext(app): Ext<Arc<App>>,
+    Staff(_): Staff,
+) -> Result<impl IntoResponse, ApiError> {
     let rows = app
         .store
         .unmatched(1000)
@@ -114,7 +124,7 @@ async fn unmatched(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiErro
 }
 
 /// Current impact: the contract's four sorted lists.
-async fn impact(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+async fn impact(Ext(app): Ext<Arc<App>>, Staff(_): Staff) -> Result<impl IntoResponse, ApiError> {
     let live = app
         .live
         .lock()
@@ -160,7 +170,10 @@ pub(crate) fn store_error(e: tocsin_store::StoreError) -> ApiError {
     ApiError::unavailable(e.to_string())
 }
 
-async fn incidents(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+async fn incidents(
+    Ext(app): Ext<Arc<App>>,
+    Staff(_): Staff,
+) -> Result<impl IntoResponse, ApiError> {
     let list = app.store.incidents(100).await.map_err(store_error)?;
     let list: Vec<serde_json::Value> = list.iter().map(incident_json).collect();
     Ok(Json(serde_json::json!({ "incidents": list })))
@@ -168,6 +181,7 @@ async fn incidents(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiErro
 
 async fn incident(
     Ext(app): Ext<Arc<App>>,
+    Staff(_): Staff,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Some(i) = app.store.incident(id).await.map_err(store_error)? else {
@@ -204,10 +218,18 @@ const STATUSES: [&str; 4] = ["investigating", "identified", "monitoring", "resol
 
 async fn add_update(
     Ext(app): Ext<Arc<App>>,
+    Staff(who): Staff,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
+    who.check_csrf(csrf_header(&headers))?;
     let update: NewUpdate = wire::parse(&body).map_err(ApiError::bad_request)?;
+    who.require(if update.public {
+        Action::PublicUpdate
+    } else {
+        Action::Note
+    })?;
     if !STATUSES.contains(&update.status.as_str()) {
         return Err(ApiError::bad_request(format!(
             "status: `{}` is not one of {}",
@@ -228,6 +250,7 @@ async fn add_update(
             &update.status,
             &update.body,
             update.public,
+            &who.login,
             app.clock.now_ms(),
         )
         .await
@@ -235,7 +258,7 @@ async fn add_update(
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": seq }))))
 }
 
-async fn outbox(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+async fn outbox(Ext(app): Ext<Arc<App>>, Staff(_): Staff) -> Result<impl IntoResponse, ApiError> {
     let counts = app.store.outbox_counts().await.map_err(store_error)?;
     let latest: Vec<serde_json::Value> = app
         .store
@@ -292,7 +315,7 @@ async fn demo_outbox(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiEr
 }
 
 /// Prometheus text exposition.
-async fn metrics(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+async fn metrics(Ext(app): Ext<Arc<App>>, Staff(_): Staff) -> Result<impl IntoResponse, ApiError> {
     let (down, degraded, incidents) = {
         let live = app
             .live
@@ -335,7 +358,13 @@ async fn metrics(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError>
 }
 
 /// Re-reads the inventory; a broken one is refused with its diagnostics and the old one stays.
-async fn reload(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+async fn reload(
+    Ext(app): Ext<Arc<App>>,
+    Staff(who): Staff,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    who.require(Action::Reload)?;
+    who.check_csrf(csrf_header(&headers))?;
     let inventory = crate::reload_inventory(&app)
         .await
         .map_err(ApiError::bad_request)?;

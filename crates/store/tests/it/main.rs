@@ -5,7 +5,10 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+mod accounts;
 mod outbox;
+
+use accounts::*;
 
 use outbox::*;
 
@@ -69,6 +72,10 @@ conformance!(
     claims_expire_and_can_be_released,
     updates_set_the_public_status,
     broadcasts_queue_once_per_contact_and_are_claimed_apart,
+    accounts_are_unique_and_can_be_disabled,
+    audit_is_kept_in_order_and_by_target,
+    preferences_replace_and_find_by_feed_token,
+    component_statuses_and_maintenance,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

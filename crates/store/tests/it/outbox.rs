@@ -200,13 +200,27 @@ pub async fn claims_expire_and_can_be_released(s: &AnyStore) {
 
 pub async fn updates_set_the_public_status(s: &AnyStore) {
     s.record(&open(1), &[]).await.unwrap();
-    s.add_update(1, "identified", "A failed optic on sw-a.", true, 500)
-        .await
-        .unwrap();
-    s.add_update(1, "identified", "Ticket 4711 with the vendor.", false, 600)
-        .await
-        .unwrap();
-    s.add_update(1, "monitoring", "Optic replaced.", true, 700)
+    s.add_update(
+        1,
+        "identified",
+        "A failed optic on sw-a.",
+        true,
+        "lead",
+        500,
+    )
+    .await
+    .unwrap();
+    s.add_update(
+        1,
+        "identified",
+        "Ticket 4711 with the vendor.",
+        false,
+        "eng",
+        600,
+    )
+    .await
+    .unwrap();
+    s.add_update(1, "monitoring", "Optic replaced.", true, "lead", 700)
         .await
         .unwrap();
     let i = s.incident(1).await.unwrap().unwrap();
@@ -224,6 +238,7 @@ pub async fn updates_set_the_public_status(s: &AnyStore) {
             ("Optic replaced.", true)
         ]
     );
+    assert_eq!(updates[1].author, "eng");
 }
 
 pub async fn broadcasts_queue_once_per_contact_and_are_claimed_apart(s: &AnyStore) {

@@ -22,7 +22,73 @@ impl Drop for Running {
     }
 }
 
+/// The API token of the administrator `start` makes, per server address.
+static TOKENS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// The login of the administrator every test server gets.
+pub(crate) const ADMIN: &str = "ops@provider.test";
+/// Passwords of accounts the tests make.
+pub(crate) const PASSWORD: &str = "correct horse battery";
+
+/// Adds an account through the CLI, as an operator would.
+pub(crate) fn add_account(config: &Path, login: &str, role: &str, customer: Option<&str>) {
+    let mut args = vec![
+        "users",
+        "--config",
+        config.to_str().unwrap(),
+        "add",
+        login,
+        "--role",
+        role,
+    ];
+    if let Some(c) = customer {
+        args.extend(["--customer", c]);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+        .args(&args)
+        .env("TOCSIN_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() || stderr.contains("is taken"),
+        "users add {login}: {stderr}"
+    );
+}
+
+/// A new API token of `login`, through the CLI.
+pub(crate) fn api_token(config: &Path, login: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+        .args([
+            "users",
+            "--config",
+            config.to_str().unwrap(),
+            "token",
+            login,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Starts `tocsin serve` with an administrator whose token [`http`] sends.
 pub(crate) fn start(config: &Path) -> Running {
+    add_account(config, ADMIN, "admin", None);
+    let token = api_token(config, ADMIN);
+    let running = start_plain(config);
+    let mut tokens = TOKENS.lock().unwrap();
+    tokens.retain(|(a, _)| a != &running.addr);
+    tokens.push((running.addr.clone(), token));
+    running
+}
+
+/// Starts `tocsin serve` as it is configured, making no account.
+pub(crate) fn start_plain(config: &Path) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tocsin"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -45,13 +111,34 @@ pub(crate) fn start(config: &Path) -> Running {
     Running { child, addr }
 }
 
-/// A minimal HTTP/1.1 exchange; returns the status and the body.
+/// A minimal HTTP/1.1 exchange as the server's administrator (when `start` made one);
+/// returns the status and the body.
 pub(crate) fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let token = TOKENS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(a, _)| a == addr)
+        .map(|(_, t)| t.clone());
+    http_as(addr, method, path, body, token.as_deref())
+}
+
+/// A minimal HTTP/1.1 exchange with the bearer token given, or anonymous.
+pub(crate) fn http_as(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();

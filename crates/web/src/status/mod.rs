@@ -24,6 +24,7 @@ use tocsin_model::inventory::Language;
 use tocsin_model::Inventory;
 use tocsin_store::{AnyStore, StoreError};
 
+pub(crate) use i18n::negotiate;
 pub(crate) use serve::routes;
 
 use crate::Clock;

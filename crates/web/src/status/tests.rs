@@ -40,6 +40,7 @@ fn stored(hostile: &str) -> Stored {
             status: "identified".into(),
             body: hostile.into(),
             public: true,
+            author: "lead".into(),
             at_ms: NOW - 60_000,
         }]],
         history: vec![],
@@ -158,11 +159,11 @@ async fn an_open_incident_stays_listed_however_many_follow_and_notes_stay_out() 
     }
     store.record(&changes, &[]).await.unwrap();
     store
-        .add_update(1, "identified", "public words", true, 5)
+        .add_update(1, "identified", "public words", true, "lead", 5)
         .await
         .unwrap();
     store
-        .add_update(1, "identified", "internal note", false, 6)
+        .add_update(1, "identified", "internal note", false, "eng", 6)
         .await
         .unwrap();
     let stored = snapshot::read(&store, &[]).await.unwrap();

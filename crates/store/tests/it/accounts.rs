@@ -1,0 +1,159 @@
+//! Accounts, sessions, tokens, audit, preferences, component statuses and maintenance.
+
+use tocsin_store::{AccountStore, AnyStore, ComponentStatus, Maintenance, NewAccount, Preferences};
+
+fn new<'a>(login: &'a str, role: &'a str, customer: Option<&'a str>) -> NewAccount<'a> {
+    NewAccount {
+        login,
+        role,
+        customer,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        created_ms: 1,
+    }
+}
+
+pub async fn accounts_are_unique_and_can_be_disabled(s: &AnyStore) {
+    let a = s
+        .create_account(&new("ops@x", "admin", None))
+        .await
+        .unwrap();
+    assert!(a.is_some());
+    assert_eq!(
+        s.create_account(&new("ops@x", "junior", None))
+            .await
+            .unwrap(),
+        None
+    );
+    let c = s
+        .create_account(&new("jana@c1", "customer", Some("c1")))
+        .await
+        .unwrap()
+        .unwrap();
+    let got = s.account_by_login("jana@c1").await.unwrap().unwrap();
+    assert_eq!(
+        (got.id, got.role.as_str(), got.customer.as_deref()),
+        (c, "customer", Some("c1"))
+    );
+    assert!(!got.disabled);
+    assert_eq!(s.accounts().await.unwrap().len(), 2);
+
+    s.create_session("h1", c, "csrf1", 10, 100).await.unwrap();
+    s.create_token("t1", c, "script", 10).await.unwrap();
+    let session = s.session("h1", 50).await.unwrap().unwrap();
+    assert_eq!((session.account.id, session.csrf.as_str()), (c, "csrf1"));
+    assert!(
+        s.session("h1", 100).await.unwrap().is_none(),
+        "expired at 100"
+    );
+    assert!(s.session("nope", 50).await.unwrap().is_none());
+    assert_eq!(s.token_account("t1").await.unwrap().unwrap().id, c);
+
+    assert!(s.set_disabled("jana@c1", true).await.unwrap());
+    assert!(
+        s.session("h1", 50).await.unwrap().is_none(),
+        "disabling ends sessions"
+    );
+    assert!(s.token_account("t1").await.unwrap().is_none(), "and tokens");
+    assert!(s.set_password("jana@c1", "$argon2id$new").await.unwrap());
+    let back = s.account_by_login("jana@c1").await.unwrap().unwrap();
+    assert_eq!(
+        (back.disabled, back.password_hash.as_str()),
+        (false, "$argon2id$new")
+    );
+    assert!(!s.set_password("nobody", "x").await.unwrap());
+
+    s.create_session("h2", c, "csrf2", 10, 20).await.unwrap();
+    s.create_session("h3", c, "csrf3", 10, 200).await.unwrap();
+    assert_eq!(s.purge_sessions(30).await.unwrap(), 1);
+    s.delete_session("h3").await.unwrap();
+    assert!(s.session("h3", 50).await.unwrap().is_none());
+}
+
+pub async fn audit_is_kept_in_order_and_by_target(s: &AnyStore) {
+    s.audit(1, "eve", "vertex.down", "vertex:sw-a", "optic")
+        .await
+        .unwrap();
+    s.audit(2, "bob", "incident.note", "incident:1", "vendor")
+        .await
+        .unwrap();
+    s.audit(3, "eve", "vertex.up", "vertex:sw-a", "replaced")
+        .await
+        .unwrap();
+    let all = s.audit_log(10, None).await.unwrap();
+    let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["vertex.up", "incident.note", "vertex.down"]);
+    let sw = s.audit_log(10, Some("vertex:sw-a")).await.unwrap();
+    assert_eq!(sw.len(), 2);
+    assert_eq!(sw[1].detail, "optic");
+    assert_eq!(s.audit_log(1, None).await.unwrap().len(), 1);
+}
+
+pub async fn preferences_replace_and_find_by_feed_token(s: &AnyStore) {
+    assert_eq!(s.preferences("c1").await.unwrap(), None);
+    let mut p = Preferences {
+        language: Some("cs".into()),
+        contacts: vec!["a@c1.cz".into(), "b@c1.cz".into()],
+        webhook_url: Some("https://hooks.c1.cz/t".into()),
+        webhook_secret: Some("s3cret".into()),
+        feed_token: "tok1".into(),
+        updated_ms: 5,
+    };
+    s.set_preferences("c1", &p).await.unwrap();
+    assert_eq!(s.preferences("c1").await.unwrap().as_ref(), Some(&p));
+    p.contacts.pop();
+    p.webhook_url = None;
+    p.feed_token = "tok2".into();
+    s.set_preferences("c1", &p).await.unwrap();
+    assert_eq!(s.preferences("c1").await.unwrap().as_ref(), Some(&p));
+    assert_eq!(s.customer_by_feed_token("tok1").await.unwrap(), None);
+    assert_eq!(
+        s.customer_by_feed_token("tok2").await.unwrap().as_deref(),
+        Some("c1")
+    );
+    assert_eq!(
+        s.all_preferences().await.unwrap(),
+        vec![("c1".to_owned(), p)]
+    );
+}
+
+pub async fn component_statuses_and_maintenance(s: &AnyStore) {
+    let set = ComponentStatus {
+        component: "mail".into(),
+        status: "degraded_performance".into(),
+        note: "queue backlog".into(),
+        set_by: "lead".into(),
+        set_ms: 7,
+    };
+    s.set_component_status("mail", Some(&set)).await.unwrap();
+    assert_eq!(s.component_statuses().await.unwrap(), vec![set.clone()]);
+    let maint = ComponentStatus {
+        status: "under_maintenance".into(),
+        ..set
+    };
+    s.set_component_status("mail", Some(&maint)).await.unwrap();
+    assert_eq!(s.component_statuses().await.unwrap(), vec![maint]);
+    s.set_component_status("mail", None).await.unwrap();
+    assert!(s.component_statuses().await.unwrap().is_empty());
+
+    let m = |title: &str, starts_ms, ends_ms| Maintenance {
+        id: 0,
+        title: title.into(),
+        body: "Firmware".into(),
+        components: vec!["mail".into(), "dns".into()],
+        starts_ms,
+        ends_ms,
+        created_by: "lead".into(),
+        created_ms: 1,
+    };
+    let late = s.add_maintenance(&m("late", 500, 600)).await.unwrap();
+    let early = s.add_maintenance(&m("early", 100, 200)).await.unwrap();
+    let past = s.add_maintenance(&m("past", 10, 20)).await.unwrap();
+    let list = s.maintenances(50).await.unwrap();
+    let ids: Vec<i64> = list.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [early, late]);
+    assert_eq!(list[0].components, ["mail", "dns"]);
+    assert!(s.cancel_maintenance(late).await.unwrap());
+    assert!(!s.cancel_maintenance(late).await.unwrap());
+    assert_eq!(s.maintenances(0).await.unwrap().len(), 2);
+    let _ = past;
+}

@@ -1,0 +1,420 @@
+//! Who is asking and what they may do. Staff roles follow seed 001: an admin runs the
+//! installation, the shift lead owns crisis communication, engineers act on the
+//! infrastructure, junior engineers read everything and take only limited actions. Customers
+//! see their own services and incidents and nothing else.
+//!
+//! A request is authenticated by a session cookie (browsers; forms carry a CSRF token) or by
+//! `Authorization: Bearer TOKEN` (scripts; API tokens made with `tocsin users token`). Pages
+//! and APIs take a [`Staff`] or a [`Customer`] extractor; a missing or wrong credential never
+//! reaches a handler.
+
+mod limit;
+mod login;
+pub mod secrets;
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, LOCATION, ORIGIN, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tocsin_store::{Account, AccountStore};
+
+use crate::App;
+
+pub(crate) use limit::LoginLimiter;
+pub(crate) use login::routes;
+
+/// The session cookie's name.
+pub(crate) const COOKIE_NAME: &str = "tocsin_session";
+/// How long a session lasts from login (a working shift and some).
+pub(crate) const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
+/// The header a cookie-authenticated JSON request carries its CSRF token in.
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
+/// What an account is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Reads everything; notes, what-if.
+    Junior,
+    /// Also marks vertices down and up by hand.
+    Engineer,
+    /// Also speaks to customers: public updates, broadcasts, component statuses, maintenance.
+    ShiftLead,
+    /// Also reloads the inventory and manages accounts.
+    Admin,
+    /// A provider's customer: the client area only.
+    Customer,
+}
+
+impl Role {
+    /// Every role, staff by increasing rights, then customers.
+    pub const ALL: [Role; 5] = [
+        Role::Junior,
+        Role::Engineer,
+        Role::ShiftLead,
+        Role::Admin,
+        Role::Customer,
+    ];
+
+    /// As stored and typed: `junior`, `engineer`, `shift_lead`, `admin`, `customer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Junior => "junior",
+            Role::Engineer => "engineer",
+            Role::ShiftLead => "shift_lead",
+            Role::Admin => "admin",
+            Role::Customer => "customer",
+        }
+    }
+
+    /// Parses a stored or typed role.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Staff, of any rank.
+    pub fn is_staff(self) -> bool {
+        self != Role::Customer
+    }
+
+    /// Whether this role may do `action`.
+    pub fn may(self, action: Action) -> bool {
+        let least = match action {
+            Action::View | Action::Note | Action::WhatIf => Role::Junior,
+            Action::MarkVertex => Role::Engineer,
+            Action::PublicUpdate
+            | Action::Broadcast
+            | Action::ComponentStatus
+            | Action::Maintenance => Role::ShiftLead,
+            Action::Reload | Action::Accounts => Role::Admin,
+        };
+        self.is_staff() && self >= least
+    }
+}
+
+/// What staff do, each allowed from some rank up (see [`Role::may`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read the console and the staff API.
+    View,
+    /// Write an internal note on an incident.
+    Note,
+    /// Ask what a failure would do.
+    WhatIf,
+    /// Mark a vertex down or up by hand.
+    MarkVertex,
+    /// Publish an update customers see.
+    PublicUpdate,
+    /// Mail every customer.
+    Broadcast,
+    /// Set a component's status by hand.
+    ComponentStatus,
+    /// Plan or cancel maintenance.
+    Maintenance,
+    /// Re-read the inventory.
+    Reload,
+    /// Manage accounts.
+    Accounts,
+}
+
+/// How the request proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A browser session, whose forms must carry this CSRF token.
+    Session { csrf: String, token_hash: String },
+    /// An API token.
+    Bearer,
+}
+
+/// An authenticated account.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // `customer` and `csrf()` serve the client area and console pages.
+pub(crate) struct Principal {
+    pub login: String,
+    pub role: Role,
+    /// The inventory customer, for customers.
+    pub customer: Option<String>,
+    pub via: Via,
+}
+
+impl Principal {
+    fn of(account: Account, via: Via) -> Option<Principal> {
+        Some(Principal {
+            role: Role::parse(&account.role)?,
+            login: account.login,
+            customer: account.customer,
+            via,
+        })
+    }
+
+    /// The CSRF token forms must carry, for sessions.
+    #[allow(dead_code)] // Pages put it in their forms.
+    pub fn csrf(&self) -> &str {
+        match &self.via {
+            Via::Session { csrf, .. } => csrf,
+            Via::Bearer => "",
+        }
+    }
+
+    /// Checks a state-changing request's CSRF token (form field or header): required for
+    /// sessions, not for API tokens, which a browser never sends on its own.
+    pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), Refusal> {
+        match &self.via {
+            Via::Bearer => Ok(()),
+            Via::Session { csrf, .. } => match presented {
+                Some(p) if secrets::same_secret(p, csrf) => Ok(()),
+                _ => Err(Refusal::Forbidden(
+                    "the form's anti-forgery token is missing or stale: reload the page".into(),
+                )),
+            },
+        }
+    }
+
+    /// `Ok` when this account may do `action`, else a `403` saying which role it needs.
+    pub fn require(&self, action: Action) -> Result<(), Refusal> {
+        if self.role.may(action) {
+            Ok(())
+        } else {
+            Err(Refusal::Forbidden(format!(
+                "the role {} may not do this ({action:?})",
+                self.role.as_str()
+            )))
+        }
+    }
+}
+
+/// Why a request was refused before its handler.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// No valid credential: pages redirect to the login form, APIs answer `401`.
+    Anonymous { api: bool, path: String },
+    /// Known, but not allowed: `403`.
+    Forbidden(String),
+    /// The database could not be asked: `503`.
+    Unavailable(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Anonymous { api: true, .. } => (
+                StatusCode::UNAUTHORIZED,
+                [(WWW_AUTHENTICATE, "Bearer realm=\"tocsin\"")],
+                Json(serde_json::json!({"error": "log in or send Authorization: Bearer TOKEN"})),
+            )
+                .into_response(),
+            Refusal::Anonymous { api: false, path } => {
+                let next = url_encode(&path);
+                (
+                    StatusCode::SEE_OTHER,
+                    [(LOCATION, format!("/login?next={next}"))],
+                )
+                    .into_response()
+            }
+            Refusal::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                Json(serde_json::json!({ "error": message })),
+            )
+                .into_response(),
+            Refusal::Unavailable(message) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "error": message })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The session token in the request's cookies.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value)
+}
+
+/// Whoever the request's credential names, if any is valid.
+pub(crate) async fn principal(
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, Refusal> {
+    let unavailable = |e: tocsin_store::StoreError| Refusal::Unavailable(e.to_string());
+    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let Some(token) = value.strip_prefix("Bearer ") else {
+            return Ok(None);
+        };
+        let account = app
+            .store
+            .token_account(&secrets::token_hash(token.trim()))
+            .await
+            .map_err(unavailable)?;
+        return Ok(account.and_then(|a| Principal::of(a, Via::Bearer)));
+    }
+    let Some(token) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    let token_hash = secrets::token_hash(token);
+    let session = app
+        .store
+        .session(&token_hash, app.clock.now_ms())
+        .await
+        .map_err(unavailable)?;
+    Ok(session.and_then(|s| {
+        Principal::of(
+            s.account,
+            Via::Session {
+                csrf: s.csrf,
+                token_hash,
+            },
+        )
+    }))
+}
+
+/// A state-changing request from a browser must come from our own pages: when it names its
+/// origin, that origin's host must be the one it was sent to.
+pub(crate) fn same_origin(method: &Method, headers: &HeaderMap) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+    origin_host.eq_ignore_ascii_case(host)
+}
+
+async fn authenticate(parts: &Parts, app: &Arc<App>) -> Result<Principal, Refusal> {
+    let path = parts.uri.path();
+    let api = path.starts_with("/api/") || path == "/metrics";
+    if !same_origin(&parts.method, &parts.headers) {
+        return Err(Refusal::Forbidden(
+            "cross-origin request refused".to_owned(),
+        ));
+    }
+    match principal(app, &parts.headers).await? {
+        Some(p) => Ok(p),
+        None => Err(Refusal::Anonymous {
+            api,
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".to_owned()),
+        }),
+    }
+}
+
+/// A member of staff (any role); handlers check [`Principal::require`] for their action.
+pub(crate) struct Staff(pub Principal);
+
+impl FromRequestParts<Arc<App>> for Staff {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Refusal> {
+        let p = authenticate(parts, app).await?;
+        if !p.role.is_staff() {
+            return Err(Refusal::Forbidden("staff only".to_owned()));
+        }
+        Ok(Staff(p))
+    }
+}
+
+/// A customer, with the inventory customer id their account belongs to.
+#[allow(dead_code)] // The client area's extractor.
+pub(crate) struct Customer {
+    pub principal: Principal,
+    pub customer: String,
+}
+
+impl FromRequestParts<Arc<App>> for Customer {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Refusal> {
+        let p = authenticate(parts, app).await?;
+        match (&p.role, p.customer.clone()) {
+            (Role::Customer, Some(customer)) => Ok(Customer {
+                principal: p,
+                customer,
+            }),
+            _ => Err(Refusal::Forbidden(
+                "the client area is for customers; staff use /console".to_owned(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grow_in_rights_and_customers_have_none_of_staff() {
+        use Action::*;
+        let all = [
+            View,
+            Note,
+            WhatIf,
+            MarkVertex,
+            PublicUpdate,
+            Broadcast,
+            ComponentStatus,
+            Maintenance,
+            Reload,
+            Accounts,
+        ];
+        let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
+        assert_eq!(allowed(Role::Junior), 3);
+        assert_eq!(allowed(Role::Engineer), 4);
+        assert_eq!(allowed(Role::ShiftLead), 8);
+        assert_eq!(allowed(Role::Admin), 10);
+        assert_eq!(allowed(Role::Customer), 0);
+        assert!(!Role::Engineer.may(PublicUpdate));
+        assert!(!Role::Junior.may(MarkVertex));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+    }
+
+    #[test]
+    fn cross_origin_posts_are_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, "status.example.net".parse().unwrap());
+        assert!(same_origin(&Method::POST, &h));
+        h.insert(ORIGIN, "https://status.example.net".parse().unwrap());
+        assert!(same_origin(&Method::POST, &h));
+        h.insert(ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!same_origin(&Method::POST, &h));
+        assert!(same_origin(&Method::GET, &h));
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, "a=1; tocsin_session=abc; b=2".parse().unwrap());
+        assert_eq!(session_cookie(&h), Some("abc"));
+    }
+}
