@@ -1,0 +1,110 @@
+//! Logging in: argon2id passwords, the session cookie's attributes, wrong passwords and the
+//! rate limit, logging out, and the API token path.
+
+use crate::serve::{add_account, api_token, http_as, start, ADMIN, PASSWORD};
+use crate::session::{exchange, form_encode, login};
+
+fn config(dir: &std::path::Path) -> std::path::PathBuf {
+    let inventory = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../inventory/tests/fixtures/good/spec-example.yaml");
+    let config = dir.join("tocsin.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"{}\"\npublic_url = \"https://status.example.net\"\n",
+            dir.join("t.db").display(),
+            inventory.display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn a_session_cookie_is_http_only_strict_and_secure_and_logout_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let server = start(&config);
+    let reply = exchange(
+        &server.addr,
+        "POST",
+        "/login",
+        "Content-Type: application/x-www-form-urlencoded\r\n",
+        &form_encode(&[
+            ("login", ADMIN),
+            ("password", PASSWORD),
+            ("next", "/console"),
+        ]),
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(reply.header("location"), Some("/console"));
+    let cookie = reply.header("set-cookie").unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+    }
+    let browser = login(&server.addr, ADMIN, PASSWORD).ok().unwrap();
+    let impact = browser.get("/api/v1/impact");
+    assert_eq!(impact.status, 200, "a session reads the staff API");
+    // Logging out needs the session's CSRF token; without it nothing happens.
+    assert_eq!(browser.post_raw("/logout", "csrf=wrong").status, 403);
+    assert_eq!(browser.get("/api/v1/impact").status, 200);
+}
+
+#[test]
+fn wrong_passwords_are_refused_then_rate_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    add_account(&config, "jana@example.cz", "customer", Some("acme"));
+    let server = start(&config);
+    for _ in 0..5 {
+        let r = login(&server.addr, "jana@example.cz", "not the password")
+            .err()
+            .unwrap();
+        assert_eq!(r.status, 401);
+        assert!(r.body.contains("Wrong login or password"), "{}", r.body);
+    }
+    // Locked now, even with the right password: no hash is computed for a locked login.
+    let r = login(&server.addr, "jana@example.cz", PASSWORD)
+        .err()
+        .unwrap();
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").is_some());
+    // An unknown login is refused exactly like a wrong password.
+    let r = login(&server.addr, "nobody@example.cz", PASSWORD)
+        .err()
+        .unwrap();
+    assert_eq!(r.status, 401);
+    // Other accounts are not locked.
+    assert!(login(&server.addr, ADMIN, PASSWORD).is_ok());
+}
+
+#[test]
+fn api_tokens_act_as_their_account_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    add_account(&config, "junior@provider.test", "junior", None);
+    let junior = api_token(&config, "junior@provider.test");
+    let server = start(&config);
+    assert_eq!(
+        http_as(&server.addr, "GET", "/api/v1/impact", "", None).0,
+        401
+    );
+    assert_eq!(
+        http_as(&server.addr, "GET", "/api/v1/impact", "", Some("0123")).0,
+        401
+    );
+    assert_eq!(
+        http_as(&server.addr, "GET", "/api/v1/impact", "", Some(&junior)).0,
+        200
+    );
+    // A junior engineer reads but does not reload the inventory.
+    let (status, body) = http_as(
+        &server.addr,
+        "POST",
+        "/api/v1/inventory/reload",
+        "",
+        Some(&junior),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("junior"), "{body}");
+}
