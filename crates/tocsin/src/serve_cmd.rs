@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use tocsin_store::AnyStore;
+use tocsin_store::{AnyStore, Store};
 use tocsin_web::{Clock, Delivering, Server, Transport};
 
 use crate::config::Config;
@@ -206,8 +206,11 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let services = inventory.services.len();
     let customers = inventory.customers.len();
     let database = format!("sqlite://{}", dir.join("tocsin.db").display());
+    let showcase = demo_customer(&inventory, DEMO_LEAF);
     runtime()?.block_on(async {
         let store = AnyStore::connect(&database).await?;
+        store.migrate().await?;
+        let accounts = demo_accounts(&store, showcase.as_deref()).await?;
         let bound = Server {
             listen: args.listen,
             inventory,
@@ -234,18 +237,122 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("Tocsin demo: a generated provider, {customers} customers, {services} services, 2 sites.");
         println!("Inventory and database in {}", dir.display());
         println!();
+        println!("Status page: {url}/   Log in at {url}/login (password for every account below: {}):", accounts.password);
+        for (login, what) in &accounts.logins {
+            println!("  {login:<24} {what}");
+        }
+        println!();
         println!("Fail a leaf switch (hypervisors miswired to it lose service, the rest lose redundancy):");
-        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"leaf-dc1-p00-a\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
-        println!("Who is down, degraded, affected, at risk:");
-        println!("  curl -s {url}/api/v1/impact");
+        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!("Who is down, degraded, affected, at risk (the staff API takes the admin's token):");
+        println!("  curl -s {url}/api/v1/impact -H 'authorization: Bearer {}'", accounts.token);
         println!("After 5 s (the demo's hold-down) the affected customers' e-mails appear at:");
-        println!("  {url}/demo/outbox   (and the incident at {url}/api/v1/incidents)");
+        println!("  {url}/demo/outbox   (logged in as staff; the incident in {url}/console and, for the customer, {url}/account)");
         println!("Bring it back:");
-        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"leaf-dc1-p00-a\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!();
         println!("Ctrl-C stops the demo.");
         bound.serve(shutdown_signal()).await?;
         let _ = std::fs::remove_dir_all(&dir);
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The switch the demo's instructions fail.
+const DEMO_LEAF: &str = "leaf-dc1-p00-a";
+
+/// The first customer (by inventory order) who loses a service when `vertex` fails: the
+/// demo's customer account shows an incident once the printed alert is sent.
+fn demo_customer(inventory: &tocsin_model::Inventory, vertex: &str) -> Option<String> {
+    let v = inventory.graph.find(vertex)?;
+    let mut impact = tocsin_model::Impact::new(Arc::clone(&inventory.graph));
+    impact.evaluate_full();
+    let mut changes = Vec::new();
+    impact.observe(v, tocsin_model::State::Down, &mut changes);
+    changes
+        .iter()
+        .filter(|c| c.to == tocsin_model::State::Down)
+        .filter_map(|c| inventory.service_of(c.vertex))
+        .map(|s| s.customer)
+        .filter(|&c| c != tocsin_model::inventory::NONE)
+        .min()
+        .map(|c| inventory.customer_id(c).to_owned())
+}
+
+/// The demo's accounts: one per staff role and one customer, all with one random password.
+struct DemoAccounts {
+    password: String,
+    token: String,
+    logins: Vec<(String, String)>,
+}
+
+async fn demo_accounts(store: &AnyStore, customer: Option<&str>) -> anyhow::Result<DemoAccounts> {
+    use tocsin_store::{AccountStore, NewAccount};
+    use tocsin_web::auth::secrets;
+    let password = secrets::random_token()?[..16].to_owned();
+    let hash = secrets::hash_password(&password)?;
+    let now = SystemClock.now_ms();
+    let mut accounts: Vec<(String, &str, Option<&str>, String)> = [
+        (
+            "admin",
+            "administrator: everything, accounts and inventory reload",
+        ),
+        (
+            "lead",
+            "shift lead: public updates, broadcasts, component status, maintenance",
+        ),
+        ("engineer", "engineer: marks vertices down and up by hand"),
+        ("junior", "junior engineer: reads, notes, what-if"),
+    ]
+    .into_iter()
+    .map(|(who, what)| {
+        (
+            format!("{who}@demo.example"),
+            role_of(who),
+            None,
+            what.to_owned(),
+        )
+    })
+    .collect();
+    if let Some(c) = customer {
+        accounts.push((
+            format!("{c}@customer.example"),
+            "customer",
+            Some(c),
+            format!("customer {c}: the client area (hit by the leaf switch below)"),
+        ));
+    }
+    let mut logins = Vec::new();
+    for (login, role, customer, what) in &accounts {
+        store
+            .create_account(&NewAccount {
+                login,
+                role,
+                customer: *customer,
+                password_hash: &hash,
+                created_ms: now,
+            })
+            .await?;
+        logins.push((login.clone(), what.clone()));
+    }
+    let token = secrets::random_token()?;
+    if let Some(admin) = store.account_by_login("admin@demo.example").await? {
+        store
+            .create_token(&secrets::token_hash(&token), admin.id, "demo", now)
+            .await?;
+    }
+    Ok(DemoAccounts {
+        password,
+        token,
+        logins,
+    })
+}
+
+fn role_of(who: &str) -> &'static str {
+    match who {
+        "admin" => "admin",
+        "lead" => "shift_lead",
+        "engineer" => "engineer",
+        _ => "junior",
+    }
 }

@@ -285,8 +285,12 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The demo's "mailbox": every notice it would have sent, newest first.
-async fn demo_outbox(Ext(app): Ext<Arc<App>>) -> Result<impl IntoResponse, ApiError> {
+/// The demo's "mailbox": every notice it would have sent, newest first. Staff only: it holds
+/// customers' addresses (a `serve` without `[smtp]` keeps its notices here too).
+async fn demo_outbox(
+    Ext(app): Ext<Arc<App>>,
+    Staff(_): Staff,
+) -> Result<impl IntoResponse, ApiError> {
     if !app.demo {
         return Err(ApiError::not_found(
             "the demo outbox exists only under `tocsin demo`",

@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod archive;
+mod authz;
 mod broadcast;
 mod browser;
 mod crash;

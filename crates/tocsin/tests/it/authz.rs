@@ -1,0 +1,259 @@
+//! Authorisation, route by route: one table names every route the server has and who may use
+//! it; the test asks each route as an anonymous visitor, as a customer and as every staff role,
+//! and checks that exactly the allowed ones get through. A second test reads the web crate's
+//! source for `.route("…")` and fails when a route is missing from the table, so a new route
+//! cannot ship without being classified here.
+
+use std::path::Path;
+
+use crate::serve::{add_account, api_token, http_as, start};
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    /// Everyone: the public status outputs, login, health.
+    Public,
+    /// Monitoring systems push alerts without an account (the server contract).
+    Alerts,
+    /// Staff from this role up: `junior`, `engineer`, `shift_lead`, `admin`.
+    Staff(&'static str),
+    /// Customers, each only their own data.
+    #[allow(dead_code)] // The client area's routes.
+    Customer,
+}
+
+use Policy::*;
+
+/// Every route: method, path as routed, path as requested, policy.
+const ROUTES: &[(&str, &str, &str, Policy)] = &[
+    ("GET", "/", "/", Public),
+    ("GET", "/healthz", "/healthz", Public),
+    ("GET", "/assets/status.css", "/assets/status.css", Public),
+    ("GET", "/assets/app.css", "/assets/app.css", Public),
+    ("GET", "/api/openapi.json", "/api/openapi.json", Public),
+    ("GET", "/index.html", "/index.html", Public),
+    ("GET", "/index.en.html", "/index.en.html", Public),
+    ("GET", "/index.cs.html", "/index.cs.html", Public),
+    (
+        "GET",
+        "/api/v2/summary.json",
+        "/api/v2/summary.json",
+        Public,
+    ),
+    ("GET", "/api/v2/status.json", "/api/v2/status.json", Public),
+    (
+        "GET",
+        "/api/v2/components.json",
+        "/api/v2/components.json",
+        Public,
+    ),
+    (
+        "GET",
+        "/api/v2/incidents.json",
+        "/api/v2/incidents.json",
+        Public,
+    ),
+    ("GET", "/history.atom", "/history.atom", Public),
+    ("GET", "/maintenance.ics", "/maintenance.ics", Public),
+    ("GET", "/login", "/login", Public),
+    ("POST", "/login", "/login", Public),
+    ("POST", "/logout", "/logout", Public),
+    (
+        "POST",
+        "/api/v1/alerts/alertmanager",
+        "/api/v1/alerts/alertmanager",
+        Alerts,
+    ),
+    ("POST", "/api/v1/alerts", "/api/v1/alerts", Alerts),
+    (
+        "POST",
+        "/api/v1/alerts/zabbix",
+        "/api/v1/alerts/zabbix",
+        Alerts,
+    ),
+    (
+        "GET",
+        "/api/v1/alerts/unmatched",
+        "/api/v1/alerts/unmatched",
+        Staff("junior"),
+    ),
+    ("GET", "/api/v1/impact", "/api/v1/impact", Staff("junior")),
+    (
+        "GET",
+        "/api/v1/incidents",
+        "/api/v1/incidents",
+        Staff("junior"),
+    ),
+    (
+        "GET",
+        "/api/v1/incidents/{id}",
+        "/api/v1/incidents/1",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/{id}/updates",
+        "/api/v1/incidents/1/updates",
+        Staff("junior"),
+    ),
+    ("GET", "/api/v1/outbox", "/api/v1/outbox", Staff("junior")),
+    (
+        "POST",
+        "/api/v1/broadcasts",
+        "/api/v1/broadcasts",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/api/v1/inventory/reload",
+        "/api/v1/inventory/reload",
+        Staff("admin"),
+    ),
+    ("GET", "/metrics", "/metrics", Staff("junior")),
+    ("GET", "/demo/outbox", "/demo/outbox", Staff("junior")),
+];
+
+const STAFF: [&str; 4] = ["junior", "engineer", "shift_lead", "admin"];
+
+fn rank(role: &str) -> Option<usize> {
+    STAFF.iter().position(|r| *r == role)
+}
+
+/// What a request answered as `who` must look like under `policy`.
+fn allowed(policy: Policy, who: Option<&str>) -> bool {
+    match (policy, who) {
+        (Public | Alerts, _) => true,
+        (Staff(least), Some(role)) => rank(role).is_some_and(|r| Some(r) >= rank(least)),
+        (Customer, Some("customer")) => true,
+        _ => false,
+    }
+}
+
+fn refused(status: u16, body: &str) -> bool {
+    // 401/403 for APIs; pages send anonymous visitors to the login form.
+    status == 401 || status == 403 || (status == 303 && body.is_empty())
+}
+
+fn config(dir: &Path) -> std::path::PathBuf {
+    let inventory = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../inventory/tests/fixtures/good/spec-example.yaml");
+    let config = dir.join("tocsin.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"{}\"\n",
+            dir.join("t.db").display(),
+            inventory.display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn every_route_refuses_whoever_it_does_not_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let mut tokens: Vec<(&str, String)> = Vec::new();
+    for role in STAFF {
+        let login = format!("{role}@provider.test");
+        add_account(&config, &login, role, None);
+        tokens.push((role, api_token(&config, &login)));
+    }
+    add_account(&config, "jana@acme.test", "customer", Some("acme"));
+    tokens.push(("customer", api_token(&config, "jana@acme.test")));
+    let server = start(&config);
+    // An incident to ask about: db-1 down takes acme's service down.
+    let (status, _) = http_as(
+        &server.addr,
+        "POST",
+        "/api/v1/alerts",
+        r#"{"node":"db-1","state":"down","source":"t","id":"a1"}"#,
+        None,
+    );
+    assert_eq!(status, 202);
+
+    let mut wrong = Vec::new();
+    for &(method, _, path, policy) in ROUTES {
+        let mut ask = |who: Option<&str>, token: Option<&str>| {
+            // An empty JSON object: enough to pass authorisation and fail validation, so a
+            // request that gets through changes nothing.
+            let body = if method == "POST" { "{}" } else { "" };
+            let (status, reply) = http_as(&server.addr, method, path, body, token);
+            let expect = allowed(policy, who);
+            let got_through = !refused(status, &reply);
+            if got_through != expect {
+                wrong.push(format!(
+                    "{method} {path} as {}: {status} {reply:.120} (expected {})",
+                    who.unwrap_or("anonymous"),
+                    if expect { "allowed" } else { "refused" }
+                ));
+            }
+        };
+        ask(None, None);
+        ask(Some("nobody"), Some("not-a-token"));
+        for (role, token) in &tokens {
+            ask(Some(role), Some(token));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "authorisation differs from the table:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// Every `.route("PATH", …)` in the web crate's source, with its methods.
+fn routes_in_source() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src");
+    let mut found = Vec::new();
+    let mut stack = vec![src];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find(".route(") {
+                rest = &rest[at + ".route(".len()..];
+                let trimmed = rest.trim_start();
+                let Some(literal) = trimmed.strip_prefix('"') else {
+                    continue;
+                };
+                let end = literal.find('"').unwrap();
+                let route = literal[..end].to_owned();
+                // The handler expression up to the end of this call names the methods.
+                let call = &literal[end..literal.find("\n        .").unwrap_or(literal.len())];
+                for method in ["get", "post"] {
+                    if call.contains(&format!("{method}(")) {
+                        found.push((method.to_uppercase(), route.clone()));
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn the_table_names_every_route_of_the_server() {
+    let found = routes_in_source();
+    assert!(found.len() >= 20, "route scan found too little: {found:?}");
+    let missing: Vec<String> = found
+        .iter()
+        .filter(|(m, r)| !ROUTES.iter().any(|(tm, tr, _, _)| tm == m && tr == r))
+        .map(|(m, r)| format!("{m} {r}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes with no authorisation rule in authz.rs: {missing:?}"
+    );
+}
