@@ -232,6 +232,7 @@ impl Bound {
             limiter: auth::LoginLimiter::default(),
         });
         let hangups = tokio::spawn(reload_on_sighup(Arc::clone(&app)));
+        let purge = tokio::spawn(auth::purge_expired_sessions(Arc::downgrade(&app)));
         tracing::info!(%addr, "listening on http://{addr}");
         let router = routes::router(Arc::clone(&app));
         let served = axum::serve(
@@ -243,6 +244,8 @@ impl Bound {
         // Requests are finished; dropping the last sender lets the pipeline drain and stop.
         hangups.abort();
         let _ = hangups.await;
+        purge.abort();
+        let _ = purge.await;
         drop(app);
         if let Err(e) = pipeline.await {
             tracing::error!(error = %e, "ingestion task failed");

@@ -290,6 +290,20 @@ pub(crate) async fn principal(
     }))
 }
 
+/// Forgets expired sessions every hour while the server runs.
+pub(crate) async fn purge_expired_sessions(app: std::sync::Weak<App>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let Some(app) = app.upgrade() else { return };
+        match app.store.purge_sessions(app.clock.now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
+            Err(e) => tracing::warn!(error = %e, "expired sessions not purged"),
+        }
+    }
+}
+
 /// A state-changing request from a browser must come from our own pages: when it names its
 /// origin, that origin's host must be the one it was sent to.
 pub(crate) fn same_origin(method: &Method, headers: &HeaderMap) -> bool {
