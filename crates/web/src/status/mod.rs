@@ -10,6 +10,7 @@
 mod api;
 mod feeds;
 mod i18n;
+mod manual;
 mod page;
 mod restore;
 mod serve;
@@ -144,7 +145,7 @@ pub(crate) fn output(
         Output::Components => serde_json::to_vec(&api::components_only(s, meta))?,
         Output::Incidents => serde_json::to_vec(&api::incidents(s, meta))?,
         Output::Atom => feeds::atom(s, meta).into_bytes(),
-        Output::Ics => feeds::ics(meta).into_bytes(),
+        Output::Ics => feeds::ics(s, meta).into_bytes(),
     })
 }
 
@@ -166,7 +167,7 @@ pub async fn export(
     let live = snapshot::LiveView::of(&inventory, &impact);
     let now_ms = clock.now_ms();
     let history = snapshot::read_history(store).await?;
-    let stored = snapshot::read(store, &history).await?;
+    let stored = snapshot::read(store, &history, now_ms).await?;
     let snap = snapshot::build(&live, &stored, now_ms);
     let meta = Meta {
         page_id: PAGE_ID.to_owned(),
