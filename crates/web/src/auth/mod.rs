@@ -131,11 +131,11 @@ pub(crate) enum Via {
 
 /// An authenticated account.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // `customer` and `csrf()` serve the client area and console pages.
 pub(crate) struct Principal {
     pub login: String,
     pub role: Role,
     /// The inventory customer, for customers.
+    #[allow(dead_code)] // The client area reads it.
     pub customer: Option<String>,
     pub via: Via,
 }
@@ -151,7 +151,6 @@ impl Principal {
     }
 
     /// The CSRF token forms must carry, for sessions.
-    #[allow(dead_code)] // Pages put it in their forms.
     pub fn csrf(&self) -> &str {
         match &self.via {
             Via::Session { csrf, .. } => csrf,

@@ -26,7 +26,9 @@ use tocsin_model::Inventory;
 use tocsin_store::{AnyStore, StoreError};
 
 pub(crate) use i18n::negotiate;
+pub(crate) use manual::MANUAL as MANUAL_STATUSES;
 pub(crate) use serve::routes;
+pub(crate) use snapshot::component_status as computed_status;
 
 use crate::Clock;
 
