@@ -8,6 +8,7 @@
 mod archive;
 mod broadcast;
 mod browser;
+mod console;
 mod crash;
 mod inventory;
 mod login;
