@@ -190,6 +190,25 @@ fn roles_marks_and_what_if() {
     let marks = junior.get("/console/vertices").body;
     assert!(marks.contains("<td>sw-a</td>") && marks.contains("replacing &lt;optics&gt;"));
 
+    // The mark is an alert like any other: it survives a restart.
+    drop(server);
+    let server = start(&config);
+    let addr = server.addr.as_str();
+    assert_eq!(
+        impact(addr)["affected_customers"],
+        serde_json::json!(["beta"])
+    );
+    let (junior, engineer) = (
+        Browser {
+            addr: addr.to_owned(),
+            cookie: junior.cookie,
+        },
+        Browser {
+            addr: addr.to_owned(),
+            cookie: engineer.cookie,
+        },
+    );
+
     // Lifting a mark that is not there names the field; lifting sw-a brings it back up.
     let none = engineer.post_form(
         "/console/vertices",

@@ -3,7 +3,8 @@
 //! static export of the same outputs to a directory.
 //!
 //! Data flows one way: the live impact (under its lock, briefly) and the database (incidents
-//! and their public updates) make a [`snapshot::Snapshot`]; every output is rendered from it
+//! and their public updates, component statuses and maintenance windows staff set) make a
+//! [`snapshot::Snapshot`]; every output is rendered from it
 //! by [`outputs`]; the server keeps the bytes with their `ETag` (see `serve.rs`), the export
 //! writes them to files.
 

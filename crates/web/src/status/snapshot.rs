@@ -1,5 +1,5 @@
 //! What the public outputs show, gathered once per change from the live impact and the
-//! database. Internal notes are dropped here, the one place updates enter the status module.
+//! database (incidents, component statuses and maintenance windows set by staff). Internal notes are dropped here, the one place updates enter the status module.
 
 use std::sync::Arc;
 
