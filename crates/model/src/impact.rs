@@ -187,6 +187,23 @@ impl Impact {
         }
     }
 
+    /// The raw counters of `v` for what-if overlays: observation, state, failing groups and
+    /// impaired member occurrences.
+    pub(crate) fn counters(&self, v: VertexId) -> (u8, u8, u32, u32) {
+        let vi = v as usize;
+        (
+            self.observed[vi],
+            self.state[vi],
+            self.failing_groups[vi],
+            self.impaired_members[vi],
+        )
+    }
+
+    /// How many members of group `g` are not down.
+    pub(crate) fn group_not_down(&self, g: crate::graph::GroupId) -> u32 {
+        self.group_not_down[g as usize]
+    }
+
     fn derive(&self, v: VertexId) -> u8 {
         let vi = v as usize;
         let observed = self.observed[vi];

@@ -9,12 +9,14 @@ pub mod inventory;
 pub mod names;
 pub mod spof;
 pub mod summary;
+pub mod whatif;
 
 pub use graph::{Cycles, Graph, GraphBuilder, GraphError, GroupId, VertexId};
 pub use impact::{Change, Impact, Observation, State};
 pub use inventory::Inventory;
 pub use names::Names;
 pub use spof::FailureSets;
+pub use whatif::WhatIf;
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,10 @@
 //! Who is down, degraded, affected and at risk right now: the engine's state read out as
 //! the contract's four sorted lists.
 
+use crate::graph::VertexId;
 use crate::impact::{Impact, State};
 use crate::inventory::{Inventory, NONE};
+use crate::whatif::WhatIf;
 
 /// Who is down, degraded, affected and at risk, each sorted by byte order.
 pub struct Summary<'a> {
@@ -21,14 +23,30 @@ pub struct Summary<'a> {
 impl<'a> Summary<'a> {
     /// Reads the engine's current state.
     pub fn of(inventory: &'a Inventory, impact: &Impact) -> Self {
+        Summary::of_states(inventory, impact.not_up().iter().copied(), |v| {
+            impact.state(v)
+        })
+    }
+
+    /// Reads what a scenario would make of the engine's state (see [`WhatIf`]).
+    pub fn of_what_if(inventory: &'a Inventory, what_if: &WhatIf<'_>) -> Self {
+        Summary::of_states(inventory, what_if.not_up(), |v| what_if.state(v))
+    }
+
+    /// Reads any state: `not_up` lists each vertex not up once, `state` tells its state.
+    fn of_states(
+        inventory: &'a Inventory,
+        not_up: impl Iterator<Item = VertexId>,
+        state: impl Fn(VertexId) -> State,
+    ) -> Self {
         let graph = &inventory.graph;
         let mut down = Vec::new();
         let mut degraded = Vec::new();
         let mut affected: Vec<u32> = Vec::new();
         let mut at_risk: Vec<u32> = Vec::new();
         let mut services = (0, 0);
-        for &v in impact.not_up() {
-            let state = impact.state(v);
+        for v in not_up {
+            let state = state(v);
             let customer = inventory.service_of(v).map(|s| s.customer);
             if state == State::Down {
                 down.push(graph.name(v));

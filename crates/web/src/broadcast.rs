@@ -37,11 +37,10 @@ struct Request {
 
 pub(crate) async fn post(
     Ext(app): Ext<Arc<App>>,
-    crate::auth::Staff(who): crate::auth::Staff,
+    crate::auth::May(who, _): crate::auth::May<crate::auth::act::Broadcast>,
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(crate::auth::Action::Broadcast)?;
     who.check_csrf(crate::routes::csrf_header(&headers))?;
     let request: Request = wire::parse(&body).map_err(ApiError::bad_request)?;
     if request.subject.trim().is_empty() || request.subject.chars().count() > MAX_SUBJECT {

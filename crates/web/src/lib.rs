@@ -5,6 +5,7 @@
 mod archiving;
 pub mod auth;
 mod broadcast;
+mod console;
 mod error;
 mod ingest;
 mod metrics;

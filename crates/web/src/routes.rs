@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use tocsin_model::summary::Summary;
 use tocsin_store::{IncidentRow, IncidentStore, Store};
 
-use crate::auth::{Action, Staff, CSRF_HEADER};
+use crate::auth::{act, Action, May, Staff, CSRF_HEADER};
 use crate::error::ApiError;
 use crate::ingest::Incoming;
 use crate::{wire, App};
@@ -37,6 +37,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/v1/inventory/reload", post(reload))
         .merge(crate::status::routes(&app))
         .merge(crate::auth::routes())
+        .merge(crate::console::routes())
         .with_state(app)
 }
 
@@ -364,10 +365,9 @@ async fn metrics(Ext(app): Ext<Arc<App>>, Staff(_): Staff) -> Result<impl IntoRe
 /// Re-reads the inventory; a broken one is refused with its diagnostics and the old one stays.
 async fn reload(
     Ext(app): Ext<Arc<App>>,
-    Staff(who): Staff,
+    May(who, _): May<act::Reload>,
     headers: axum::http::HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(Action::Reload)?;
     who.check_csrf(csrf_header(&headers))?;
     let inventory = crate::reload_inventory(&app)
         .await

@@ -23,7 +23,6 @@ pub(crate) fn environment() -> Environment<'static> {
     env
 }
 
-#[allow(dead_code)] // The client area and console render with it.
 /// Renders `name` with `ctx`; a template error (a build defect, caught by the tests) is a
 /// `500` that says so.
 pub(crate) fn render(env: &Environment<'_>, name: &str, ctx: minijinja::Value) -> Response {

@@ -111,6 +111,70 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
     ),
     ("GET", "/metrics", "/metrics", Staff("junior")),
     ("GET", "/demo/outbox", "/demo/outbox", Staff("junior")),
+    ("GET", "/console", "/console", Staff("junior")),
+    ("GET", "/console/audit", "/console/audit", Staff("junior")),
+    (
+        "GET",
+        "/console/components",
+        "/console/components",
+        Staff("junior"),
+    ),
+    (
+        "GET",
+        "/console/incidents",
+        "/console/incidents",
+        Staff("junior"),
+    ),
+    (
+        "GET",
+        "/console/incidents/{id}",
+        "/console/incidents/1",
+        Staff("junior"),
+    ),
+    ("GET", "/console/outbox", "/console/outbox", Staff("junior")),
+    ("GET", "/console/spof", "/console/spof", Staff("junior")),
+    (
+        "GET",
+        "/console/vertices",
+        "/console/vertices",
+        Staff("junior"),
+    ),
+    (
+        "GET",
+        "/console/whatif",
+        "/console/whatif?down=sw-a",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/incidents/{id}/updates",
+        "/console/incidents/1/updates",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/vertices",
+        "/console/vertices",
+        Staff("engineer"),
+    ),
+    (
+        "POST",
+        "/console/components/status",
+        "/console/components/status",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/console/maintenance",
+        "/console/maintenance",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/console/maintenance/{id}/cancel",
+        "/console/maintenance/1/cancel",
+        Staff("shift_lead"),
+    ),
 ];
 
 const STAFF: [&str; 4] = ["junior", "engineer", "shift_lead", "admin"];

@@ -9,6 +9,7 @@ mod archive;
 mod authz;
 mod broadcast;
 mod browser;
+mod console;
 mod crash;
 mod inventory;
 mod login;

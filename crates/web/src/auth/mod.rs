@@ -131,11 +131,11 @@ pub(crate) enum Via {
 
 /// An authenticated account.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // `customer` and `csrf()` serve the client area and console pages.
 pub(crate) struct Principal {
     pub login: String,
     pub role: Role,
     /// The inventory customer, for customers.
+    #[allow(dead_code)] // The client area reads it.
     pub customer: Option<String>,
     pub via: Via,
 }
@@ -151,7 +151,6 @@ impl Principal {
     }
 
     /// The CSRF token forms must carry, for sessions.
-    #[allow(dead_code)] // Pages put it in their forms.
     pub fn csrf(&self) -> &str {
         match &self.via {
             Via::Session { csrf, .. } => csrf,
@@ -354,6 +353,42 @@ impl FromRequestParts<Arc<App>> for Staff {
             return Err(Refusal::Forbidden("staff only".to_owned()));
         }
         Ok(Staff(p))
+    }
+}
+
+/// An action named as a type, so that a route demands it before its body is read: a refused
+/// role gets `403` whatever it sent.
+pub(crate) trait Act {
+    /// The action.
+    const ACTION: Action;
+}
+
+/// The actions as types, for [`May`].
+pub(crate) mod act {
+    use super::{Act, Action};
+
+    macro_rules! acts {
+        ($($name:ident),*) => {$(
+            #[doc = concat!("[`Action::", stringify!($name), "`] as a type.")]
+            pub(crate) struct $name;
+            impl Act for $name {
+                const ACTION: Action = Action::$name;
+            }
+        )*};
+    }
+    acts!(MarkVertex, Broadcast, ComponentStatus, Maintenance, Reload);
+}
+
+/// A member of staff whose role may do `A`.
+pub(crate) struct May<A>(pub Principal, pub std::marker::PhantomData<A>);
+
+impl<A: Act> FromRequestParts<Arc<App>> for May<A> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Refusal> {
+        let Staff(p) = Staff::from_request_parts(parts, app).await?;
+        p.require(A::ACTION)?;
+        Ok(May(p, std::marker::PhantomData))
     }
 }
 

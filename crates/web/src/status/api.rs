@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::manual::MaintenanceView;
 use super::snapshot::{IncidentView, Snapshot};
 use super::time::rfc3339;
 use super::Meta;
@@ -19,8 +20,13 @@ pub(crate) fn indicator(s: &Snapshot) -> &'static str {
         "critical"
     } else if counted.contains(&"major_outage") {
         "major"
-    } else if counted.iter().any(|&st| st != "operational") {
+    } else if counted
+        .iter()
+        .any(|&st| st != "operational" && st != "under_maintenance")
+    {
         "minor"
+    } else if counted.contains(&"under_maintenance") {
+        "maintenance"
     } else {
         "none"
     }
@@ -31,6 +37,7 @@ fn description(indicator: &str) -> &'static str {
         "none" => "All Systems Operational",
         "minor" => "Partial System Outage",
         "major" => "Major Service Outage",
+        "maintenance" => "Service Under Maintenance",
         _ => "All Services Down",
     }
 }
@@ -115,7 +122,7 @@ fn components(s: &Snapshot, meta: &Meta) -> Vec<Value> {
     }
     for (n, (name, members)) in groups.iter().enumerate() {
         // A group shows the worst status of its members.
-        let worst = ["major_outage", "partial_outage"]
+        let worst = WORST_FIRST
             .into_iter()
             .find(|w| members.iter().any(|&m| s.components[m].status == *w))
             .unwrap_or("operational");
@@ -137,6 +144,58 @@ fn components(s: &Snapshot, meta: &Meta) -> Vec<Value> {
         }));
     }
     out
+}
+
+/// Component statuses from the worst to the best but `operational`.
+const WORST_FIRST: [&str; 4] = [
+    "major_outage",
+    "partial_outage",
+    "degraded_performance",
+    "under_maintenance",
+];
+
+/// A maintenance window in Statuspage's `scheduled_maintenances` shape: an incident with
+/// `impact: maintenance`, `scheduled_for` and `scheduled_until`, its description as the one
+/// update.
+fn maintenance(s: &Snapshot, m: &MaintenanceView, meta: &Meta) -> Value {
+    let id = format!("maintenance-{}", m.id);
+    let touched: Vec<Value> = m
+        .components
+        .iter()
+        .filter_map(|&c| s.components.get(c))
+        .map(|c| json!({"id": c.id, "name": c.name, "status": c.status}))
+        .collect();
+    let updated = if m.status == "scheduled" {
+        m.created_ms
+    } else {
+        m.starts_ms.max(m.created_ms)
+    };
+    json!({
+        "id": id,
+        "name": m.title,
+        "status": m.status,
+        "impact": "maintenance",
+        "created_at": rfc3339(m.created_ms),
+        "updated_at": rfc3339(updated),
+        "monitoring_at": null,
+        "resolved_at": (m.status == "completed").then(|| rfc3339(m.ends_ms)),
+        "started_at": rfc3339(m.starts_ms),
+        "scheduled_for": rfc3339(m.starts_ms),
+        "scheduled_until": rfc3339(m.ends_ms),
+        "shortlink": format!("{}#maintenance-{}", meta.url, m.id),
+        "page_id": meta.page_id,
+        "incident_updates": [{
+            "id": format!("{id}-0"),
+            "status": "scheduled",
+            "body": m.body,
+            "incident_id": id,
+            "created_at": rfc3339(m.created_ms),
+            "updated_at": rfc3339(m.created_ms),
+            "display_at": rfc3339(m.created_ms),
+            "affected_components": null,
+        }],
+        "components": touched,
+    })
 }
 
 fn incident(s: &Snapshot, i: &IncidentView, meta: &Meta) -> Value {
@@ -199,7 +258,12 @@ pub(crate) fn summary(s: &Snapshot, meta: &Meta) -> Value {
         "status": status(s),
         "components": components(s, meta),
         "incidents": open,
-        "scheduled_maintenances": [],
+        "scheduled_maintenances": s
+            .maintenances
+            .iter()
+            .filter(|m| m.upcoming())
+            .map(|m| maintenance(s, m, meta))
+            .collect::<Vec<_>>(),
     })
 }
 

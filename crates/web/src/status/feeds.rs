@@ -114,10 +114,25 @@ fn ical_text(s: &str) -> String {
         .replace('\r', "")
 }
 
-/// `maintenance.ics`: the calendar of planned maintenance. Tocsin has no maintenance model
-/// yet, so it holds no events; it is valid and subscribable all the same.
-pub(crate) fn ics(meta: &Meta) -> String {
-    let lines = [
+/// Folds a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character, and
+/// ends it with CRLF.
+fn push_folded(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        if width + c.len_utf8() > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += c.len_utf8();
+    }
+    out.push_str("\r\n");
+}
+
+/// `maintenance.ics`: one `VEVENT` per planned maintenance window, those finished in the last
+/// 30 days included, so that a calendar keeps them.
+pub(crate) fn ics(s: &Snapshot, meta: &Meta) -> String {
+    let mut lines = vec![
         "BEGIN:VCALENDAR".to_owned(),
         "VERSION:2.0".to_owned(),
         "PRODID:-//Tocsin//Status page//EN".to_owned(),
@@ -128,12 +143,38 @@ pub(crate) fn ics(meta: &Meta) -> String {
             ical_text(&format!("{} maintenance", meta.name))
         ),
         format!("X-TOCSIN-GENERATED:{}", ical(meta.updated_ms)),
-        "END:VCALENDAR".to_owned(),
     ];
+    for m in &s.maintenances {
+        let names: Vec<&str> = m
+            .components
+            .iter()
+            .filter_map(|&c| s.components.get(c))
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut description = m.body.clone();
+        if !names.is_empty() {
+            if !description.is_empty() {
+                description.push_str("\n\n");
+            }
+            description.push_str(&format!("Affects: {}", names.join(", ")));
+        }
+        lines.extend([
+            "BEGIN:VEVENT".to_owned(),
+            format!("UID:maintenance-{}@{}", m.id, meta.page_id),
+            format!("DTSTAMP:{}", ical(m.created_ms)),
+            format!("DTSTART:{}", ical(m.starts_ms)),
+            format!("DTEND:{}", ical(m.ends_ms)),
+            format!("SUMMARY:{}", ical_text(&m.title)),
+            format!("DESCRIPTION:{}", ical_text(&description)),
+            "STATUS:CONFIRMED".to_owned(),
+            "TRANSP:OPAQUE".to_owned(),
+            "END:VEVENT".to_owned(),
+        ]);
+    }
+    lines.push("END:VCALENDAR".to_owned());
     let mut out = String::new();
     for l in lines {
-        out.push_str(&l);
-        out.push_str("\r\n");
+        push_folded(&mut out, &l);
     }
     out
 }
@@ -149,5 +190,16 @@ mod tests {
             "&lt;a href=&apos;x&apos;&gt;&amp;&quot;"
         );
         assert_eq!(ical_text("a;b,c\\d\ne"), "a\\;b\\,c\\\\d\\ne");
+    }
+
+    #[test]
+    fn long_lines_fold_at_75_octets_between_characters() {
+        let mut out = String::new();
+        let line = format!("SUMMARY:{}", "žluťoučký kůň ".repeat(10));
+        push_folded(&mut out, &line);
+        for l in out.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(l.len() <= 75, "{l:?} is {} octets", l.len());
+        }
+        assert_eq!(out.replace("\r\n ", "").strip_suffix("\r\n"), Some(&*line));
     }
 }

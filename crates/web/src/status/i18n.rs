@@ -44,6 +44,10 @@ pub(crate) struct Texts {
     pub feed: &'static str,
     pub calendar: &'static str,
     pub json: &'static str,
+    pub scheduled: &'static str,
+    pub in_progress: &'static str,
+    pub window_from: &'static str,
+    pub window_until: &'static str,
 }
 
 const EN: Texts = Texts {
@@ -84,6 +88,10 @@ const EN: Texts = Texts {
     feed: "Incident history (Atom)",
     calendar: "Maintenance calendar (iCalendar)",
     json: "Status as JSON",
+    scheduled: "Scheduled",
+    in_progress: "In progress",
+    window_from: "From",
+    window_until: "until",
 };
 
 const CS: Texts = Texts {
@@ -124,6 +132,10 @@ const CS: Texts = Texts {
     feed: "Historie incidentů (Atom)",
     calendar: "Kalendář údržby (iCalendar)",
     json: "Stav ve formátu JSON",
+    scheduled: "Naplánováno",
+    in_progress: "Probíhá",
+    window_from: "Od",
+    window_until: "do",
 };
 
 const PL: Texts = Texts {
@@ -164,6 +176,10 @@ const PL: Texts = Texts {
     feed: "Historia incydentów (Atom)",
     calendar: "Kalendarz prac (iCalendar)",
     json: "Status w formacie JSON",
+    scheduled: "Zaplanowane",
+    in_progress: "W toku",
+    window_from: "Od",
+    window_until: "do",
 };
 
 const FR: Texts = Texts {
@@ -204,6 +220,10 @@ const FR: Texts = Texts {
     feed: "Historique des incidents (Atom)",
     calendar: "Calendrier des maintenances (iCalendar)",
     json: "État au format JSON",
+    scheduled: "Planifiée",
+    in_progress: "En cours",
+    window_from: "Du",
+    window_until: "au",
 };
 
 const RU: Texts = Texts {
@@ -244,6 +264,10 @@ const RU: Texts = Texts {
     feed: "История инцидентов (Atom)",
     calendar: "Календарь плановых работ (iCalendar)",
     json: "Состояние в формате JSON",
+    scheduled: "Запланированы",
+    in_progress: "Идут",
+    window_from: "С",
+    window_until: "до",
 };
 
 /// The words in `language`.
@@ -269,6 +293,8 @@ pub(crate) fn status_label<'a>(t: &'a Texts, status: &'a str) -> &'a str {
         "identified" => t.identified,
         "monitoring" => t.monitoring,
         "resolved" => t.resolved,
+        "scheduled" => t.scheduled,
+        "in_progress" => t.in_progress,
         other => other,
     }
 }

@@ -3,13 +3,15 @@
 //! static export of the same outputs to a directory.
 //!
 //! Data flows one way: the live impact (under its lock, briefly) and the database (incidents
-//! and their public updates) make a [`snapshot::Snapshot`]; every output is rendered from it
+//! and their public updates, component statuses and maintenance windows staff set) make a
+//! [`snapshot::Snapshot`]; every output is rendered from it
 //! by [`outputs`]; the server keeps the bytes with their `ETag` (see `serve.rs`), the export
 //! writes them to files.
 
 mod api;
 mod feeds;
 mod i18n;
+mod manual;
 mod page;
 mod restore;
 mod serve;
@@ -25,7 +27,9 @@ use tocsin_model::Inventory;
 use tocsin_store::{AnyStore, StoreError};
 
 pub(crate) use i18n::negotiate;
+pub(crate) use manual::MANUAL as MANUAL_STATUSES;
 pub(crate) use serve::routes;
+pub(crate) use snapshot::component_status as computed_status;
 
 use crate::Clock;
 
@@ -144,7 +148,7 @@ pub(crate) fn output(
         Output::Components => serde_json::to_vec(&api::components_only(s, meta))?,
         Output::Incidents => serde_json::to_vec(&api::incidents(s, meta))?,
         Output::Atom => feeds::atom(s, meta).into_bytes(),
-        Output::Ics => feeds::ics(meta).into_bytes(),
+        Output::Ics => feeds::ics(s, meta).into_bytes(),
     })
 }
 
@@ -166,7 +170,7 @@ pub async fn export(
     let live = snapshot::LiveView::of(&inventory, &impact);
     let now_ms = clock.now_ms();
     let history = snapshot::read_history(store).await?;
-    let stored = snapshot::read(store, &history).await?;
+    let stored = snapshot::read(store, &history, now_ms).await?;
     let snap = snapshot::build(&live, &stored, now_ms);
     let meta = Meta {
         page_id: PAGE_ID.to_owned(),

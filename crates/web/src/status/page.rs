@@ -50,6 +50,7 @@ struct View<'a> {
     langs: Vec<LangLink>,
     groups: Vec<GroupView>,
     active: Vec<IncidentHtml>,
+    maintenances: Vec<MaintenanceHtml>,
     recent: Vec<IncidentHtml>,
     first_date: &'a str,
     last_date: &'a str,
@@ -103,6 +104,20 @@ struct IncidentHtml {
 }
 
 #[derive(Serialize)]
+struct MaintenanceHtml {
+    id: i64,
+    title: String,
+    body: String,
+    status: &'static str,
+    status_label: &'static str,
+    starts: String,
+    starts_iso: String,
+    ends: String,
+    ends_iso: String,
+    components: Vec<String>,
+}
+
+#[derive(Serialize)]
 struct UpdateHtml {
     status_label: String,
     at: String,
@@ -114,7 +129,7 @@ fn symbol(status: &str) -> &'static str {
     match status {
         "operational" | "none" => "✓",
         "partial_outage" | "degraded_performance" | "minor" => "▲",
-        "under_maintenance" => "⚙",
+        "under_maintenance" | "maintenance" => "⚙",
         _ => "✕",
     }
 }
@@ -240,6 +255,7 @@ pub(crate) fn render(
         indicator_text: match ind {
             "none" => t.all_operational,
             "minor" => t.minor,
+            "maintenance" => t.under_maintenance,
             "major" => t.major,
             _ => t.critical,
         },
@@ -250,6 +266,28 @@ pub(crate) fn render(
             .iter()
             .filter(|i| i.resolved_ms.is_none())
             .map(|i| incident_html(s, i, t))
+            .collect(),
+        maintenances: s
+            .maintenances
+            .iter()
+            .filter(|m| m.upcoming())
+            .map(|m| MaintenanceHtml {
+                id: m.id,
+                title: m.title.clone(),
+                body: m.body.clone(),
+                status: m.status,
+                status_label: status_label(t, m.status),
+                starts: human(m.starts_ms),
+                starts_iso: rfc3339(m.starts_ms),
+                ends: human(m.ends_ms),
+                ends_iso: rfc3339(m.ends_ms),
+                components: m
+                    .components
+                    .iter()
+                    .filter_map(|&c| s.components.get(c))
+                    .map(|c| c.name.clone())
+                    .collect(),
+            })
             .collect(),
         recent: s
             .incidents

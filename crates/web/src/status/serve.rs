@@ -2,7 +2,10 @@
 //! with its `ETag` and `Last-Modified`, and answered without touching the database. A
 //! background task watches the live impact cheaply every 500 ms, reads the database every
 //! 2 s and at once when the impact changed (the incidents behind the uptime bars only every
-//! minute, or on a change), and re-renders only when what the outputs show has changed.
+//! minute, or on a change), and re-renders only when what the outputs show has changed:
+//! component statuses staff set and maintenance windows are part of the snapshot, so their
+//! changes show within one database read (2 s), and a window starting or ending within a
+//! minute.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -198,8 +201,8 @@ impl Renderer {
         if history || self.history.is_empty() {
             self.history = snapshot::read_history(&app.store).await?;
         }
-        let stored = snapshot::read(&app.store, &self.history).await?;
         let now_ms = app.clock.now_ms();
+        let stored = snapshot::read(&app.store, &self.history, now_ms).await?;
         self.update(snapshot::build(&live, &stored, now_ms), now_ms)
     }
 }

@@ -1,12 +1,16 @@
 //! What the public outputs show, gathered once per change from the live impact and the
-//! database. Internal notes are dropped here, the one place updates enter the status module.
+//! database (incidents, component statuses and maintenance windows set by staff). Internal notes are dropped here, the one place updates enter the status module.
 
 use std::sync::Arc;
 
 use tocsin_model::inventory::NONE;
 use tocsin_model::{Impact, Inventory, State, VertexId};
-use tocsin_store::{AnyStore, IncidentRow, IncidentStore, IncidentUpdate, StoreError};
+use tocsin_store::{
+    AccountStore, AnyStore, ComponentStatus, IncidentRow, IncidentStore, IncidentUpdate,
+    Maintenance, StoreError,
+};
 
+use super::manual::{self, MaintenanceView};
 use super::time::DAY_MS;
 use super::uptime::{self, DAYS};
 
@@ -47,6 +51,9 @@ pub(crate) struct Snapshot {
     pub incidents: Vec<IncidentView>,
     /// The last 90 UTC dates, oldest first.
     pub dates: Vec<String>,
+    /// Maintenance windows that ended in the last [`manual::KEPT_MS`], are under way or are
+    /// to come, by start.
+    pub maintenances: Vec<MaintenanceView>,
 }
 
 /// A status-page component now and over the last 90 days.
@@ -55,7 +62,8 @@ pub(crate) struct ComponentView {
     pub id: String,
     pub name: String,
     pub group: Option<String>,
-    /// `operational`, `partial_outage` or `major_outage`.
+    /// `operational`, `partial_outage` or `major_outage` from the impact; or
+    /// `degraded_performance`, `under_maintenance` set by staff (see `manual.rs`).
     pub status: &'static str,
     pub services: u32,
     pub down: u32,
@@ -91,6 +99,10 @@ pub(crate) struct Stored {
     pub updates: Vec<Vec<IncidentUpdate>>,
     /// Older incidents for the uptime bars (those also listed are skipped).
     pub history: Vec<IncidentRow>,
+    /// Component statuses set by hand.
+    pub component_statuses: Vec<ComponentStatus>,
+    /// Maintenance windows ending after `now - manual::KEPT_MS`.
+    pub maintenances: Vec<Maintenance>,
 }
 
 /// The incidents behind the uptime bars: the latest [`FOR_UPTIME`].
@@ -98,8 +110,13 @@ pub(crate) async fn read_history(store: &AnyStore) -> Result<Vec<IncidentRow>, S
     store.incidents(FOR_UPTIME).await
 }
 
-/// Reads the latest incidents and their public updates; `history` as read before.
-pub(crate) async fn read(store: &AnyStore, history: &[IncidentRow]) -> Result<Stored, StoreError> {
+/// Reads the latest incidents and their public updates, what staff set on components and
+/// the maintenance windows around `now_ms`; `history` as read before.
+pub(crate) async fn read(
+    store: &AnyStore,
+    history: &[IncidentRow],
+    now_ms: i64,
+) -> Result<Stored, StoreError> {
     let mut incidents = store.incidents(LISTED as i64).await?;
     // An incident still open is always shown, however many came after it.
     for open in store.open_incidents().await? {
@@ -125,6 +142,8 @@ pub(crate) async fn read(store: &AnyStore, history: &[IncidentRow]) -> Result<St
         incidents,
         updates,
         history,
+        component_statuses: store.component_statuses().await?,
+        maintenances: store.maintenances(now_ms - manual::KEPT_MS).await?,
     })
 }
 
@@ -167,11 +186,14 @@ pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
         stored.incidents.iter().chain(&stored.history),
         now_ms,
     );
+    let maintenances = manual::maintenances(inventory, &stored.maintenances, now_ms);
+    let set = manual::per_component(inventory, &stored.component_statuses, &maintenances);
     let components = inventory
         .components
         .iter()
         .enumerate()
         .map(|(i, c)| {
+            let (by_hand, in_maintenance) = set.get(i).copied().unwrap_or((None, false));
             let n = services[i];
             let down_ms: Vec<i64> = daily_down.get(i).map_or(vec![0; DAYS], |d| d.to_vec());
             let daily = (0..DAYS)
@@ -182,7 +204,11 @@ pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
                 id: c.id.to_string(),
                 name: c.name.to_string(),
                 group: c.group.as_deref().map(str::to_owned),
-                status: component_status(down[i], n),
+                status: manual::effective_status(
+                    component_status(down[i], n),
+                    by_hand,
+                    in_maintenance,
+                ),
                 services: n,
                 down: down[i],
                 uptime: uptime::percent(down_ms.iter().sum(), n, span),
@@ -204,6 +230,7 @@ pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
         dates: (0..DAYS as i64)
             .map(|d| super::time::date_of_day(first_day + d))
             .collect(),
+        maintenances,
     }
 }
 

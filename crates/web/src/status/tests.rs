@@ -44,6 +44,8 @@ fn stored(hostile: &str) -> Stored {
             at_ms: NOW - 60_000,
         }]],
         history: vec![],
+        component_statuses: vec![],
+        maintenances: vec![],
     }
 }
 
@@ -124,7 +126,7 @@ fn every_output_renders_and_the_openapi_document_parses() {
     let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
     assert!(doc["paths"]["/api/v2/summary.json"].is_object());
     assert!(doc["paths"]["/api/v1/alerts"].is_object());
-    let ics = feeds::ics(&meta());
+    let ics = feeds::ics(&s, &meta());
     assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:"));
     assert!(ics.ends_with("END:VCALENDAR\r\n"));
 }
@@ -166,7 +168,7 @@ async fn an_open_incident_stays_listed_however_many_follow_and_notes_stay_out() 
         .add_update(1, "identified", "internal note", false, "eng", 6)
         .await
         .unwrap();
-    let stored = snapshot::read(&store, &[]).await.unwrap();
+    let stored = snapshot::read(&store, &[], NOW).await.unwrap();
     assert_eq!(stored.incidents.len(), snapshot::LISTED + 1);
     assert_eq!(stored.incidents[0].id, 60);
     let last = stored.incidents.len() - 1;
@@ -176,4 +178,122 @@ async fn an_open_incident_stays_listed_however_many_follow_and_notes_stay_out() 
         .map(|u| u.body.as_str())
         .collect();
     assert_eq!(bodies, ["public words"]);
+}
+
+fn window(id: i64, starts_ms: i64, ends_ms: i64, title: &str) -> tocsin_store::Maintenance {
+    tocsin_store::Maintenance {
+        id,
+        title: title.into(),
+        body: "Firmware of the core switches; a few seconds of loss per port.".into(),
+        components: vec!["vps-dc1".into()],
+        starts_ms,
+        ends_ms,
+        created_by: "lead".into(),
+        created_ms: NOW - 86_400_000,
+    }
+}
+
+fn up_snapshot(stored: &Stored) -> snapshot::Snapshot {
+    let inv = Arc::new(inventory());
+    let impact = Impact::new(Arc::clone(&inv.graph));
+    build(&LiveView::of(&inv, &impact), stored, NOW)
+}
+
+fn empty_stored() -> Stored {
+    Stored {
+        incidents: vec![],
+        updates: vec![],
+        history: vec![],
+        component_statuses: vec![],
+        maintenances: vec![],
+    }
+}
+
+#[test]
+fn a_status_set_by_hand_shows_unless_an_outage_is_computed() {
+    let mut set = empty_stored();
+    set.component_statuses = vec![tocsin_store::ComponentStatus {
+        component: "vps-dc1".into(),
+        status: "degraded_performance".into(),
+        note: "internal: slow SAN".into(),
+        set_by: "lead".into(),
+        set_ms: NOW,
+    }];
+    let s = up_snapshot(&set);
+    assert_eq!(s.components[0].status, "degraded_performance");
+    assert_eq!(api::indicator(&s), "minor");
+    let summary = api::summary(&s, &meta()).to_string();
+    assert!(summary.contains("\"degraded_performance\""), "{summary}");
+    assert!(
+        !summary.contains("slow SAN"),
+        "staff notes stay out: {summary}"
+    );
+    // The same hand-set status under a real outage: the outage shows.
+    let mut down = stored("x");
+    down.component_statuses = set.component_statuses.clone();
+    let inv = Arc::new(inventory());
+    let mut impact = Impact::new(Arc::clone(&inv.graph));
+    impact.observe(
+        inv.graph.find("hv-07").unwrap(),
+        tocsin_model::State::Down,
+        &mut Vec::new(),
+    );
+    let s = build(&LiveView::of(&inv, &impact), &down, NOW);
+    assert_eq!(s.components[0].status, "major_outage");
+}
+
+#[test]
+fn maintenance_windows_reach_the_page_the_summary_and_the_calendar() {
+    let mut stored = empty_stored();
+    stored.maintenances = vec![
+        window(
+            4,
+            NOW + 3_600_000,
+            NOW + 7_200_000,
+            "Core <switch> upgrade; phase 1, night",
+        ),
+        window(3, NOW - 40 * 86_400_000, NOW - 39 * 86_400_000, "long ago"),
+        window(2, NOW - 86_400_000, NOW - 86_000_000, "yesterday"),
+    ];
+    let s = up_snapshot(&stored);
+    // Scheduled, not yet under way: the component is still operational.
+    assert_eq!(s.components[0].status, "operational");
+    let summary = api::summary(&s, &meta());
+    let sm = summary["scheduled_maintenances"].as_array().unwrap();
+    assert_eq!(sm.len(), 1, "{summary}");
+    assert_eq!(sm[0]["status"], "scheduled");
+    assert_eq!(sm[0]["impact"], "maintenance");
+    assert_eq!(sm[0]["scheduled_for"], time::rfc3339(NOW + 3_600_000));
+    assert_eq!(sm[0]["scheduled_until"], time::rfc3339(NOW + 7_200_000));
+    assert_eq!(sm[0]["components"][0]["id"], "vps-dc1");
+    let env = page::environment().unwrap();
+    let html = page::render(&env, &s, &meta(), Language::En, page::Links::Query).unwrap();
+    assert!(html.contains("Core &lt;switch&gt; upgrade"), "{html}");
+    assert!(!html.contains("No maintenance is scheduled"));
+    assert!(
+        !html.contains("yesterday"),
+        "finished windows leave the page"
+    );
+    let ics = feeds::ics(&s, &meta());
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+    assert!(ics.contains("UID:maintenance-4@p\r\n"), "{ics}");
+    assert!(ics.contains("DTSTART:20261122T110000Z\r\nDTEND:20261122T120000Z\r\n"));
+    assert!(
+        ics.contains("SUMMARY:Core <switch> upgrade\\; phase 1\\, night\r\n"),
+        "{ics}"
+    );
+    assert!(ics.lines().all(|l| l.len() <= 76), "folded: {ics}");
+    // Under way: the component shows under maintenance, and so does the page's indicator.
+    stored.maintenances[0].starts_ms = NOW - 60_000;
+    let s = up_snapshot(&stored);
+    assert_eq!(s.components[0].status, "under_maintenance");
+    assert_eq!(api::indicator(&s), "maintenance");
+    let summary = api::summary(&s, &meta());
+    assert_eq!(
+        summary["scheduled_maintenances"][0]["status"],
+        "in_progress"
+    );
+    assert_eq!(summary["components"][1]["status"], "under_maintenance");
+    let html = page::render(&env, &s, &meta(), Language::Cs, page::Links::Query).unwrap();
+    assert!(html.contains("Probíhá údržba"), "{html}");
 }

@@ -1,0 +1,345 @@
+//! `/console/components`: the status-page components with the status computed from the impact
+//! and the one set by hand; setting and clearing `degraded_performance` / `under_maintenance`
+//! with a note, and planning and cancelling maintenance windows (shift leads and up, audited).
+//! The status renderer reads both from the database, so the public outputs follow within 2 s.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Form;
+use minijinja::{context, Value};
+use serde::Deserialize;
+use tocsin_model::inventory::NONE;
+use tocsin_model::State as Vertex;
+use tocsin_store::{AccountStore, ComponentStatus, Maintenance};
+
+use super::{audit, done, frame, poisoned, render, unavailable, when, Done, Page};
+use crate::auth::{act, Action, May, Principal, Staff};
+use crate::status::time::{datetime_local, parse_utc};
+use crate::App;
+
+/// The status form as submitted.
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct StatusForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    component: String,
+    /// `degraded_performance`, `under_maintenance` or `clear`.
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The maintenance form as submitted; `components` repeats, one per ticked box.
+#[derive(Default, Clone)]
+pub(super) struct PlanForm {
+    csrf: Option<String>,
+    title: String,
+    body: String,
+    components: Vec<String>,
+    starts: String,
+    ends: String,
+}
+
+impl PlanForm {
+    /// From the form's pairs, keeping every `components` value (serde's form reader keeps one).
+    fn of(pairs: Vec<(String, String)>) -> Self {
+        let mut f = PlanForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => f.csrf = Some(v),
+                "title" => f.title = v,
+                "body" => f.body = v,
+                "components" => f.components.push(v),
+                "starts" => f.starts = v,
+                "ends" => f.ends = v,
+                _ => {}
+            }
+        }
+        f
+    }
+}
+
+/// What the page shows again after an error: the form that failed and its message.
+enum Again {
+    Nothing,
+    Status(StatusForm, String),
+    Plan(PlanForm, String),
+}
+
+async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> Page {
+    let now = app.clock.now_ms();
+    let set = app.store.component_statuses().await.map_err(unavailable)?;
+    let windows = app
+        .store
+        .maintenances(now - 86_400_000)
+        .await
+        .map_err(unavailable)?;
+    let components: Vec<Value> = {
+        let live = app.live.lock().map_err(|_| poisoned())?;
+        let inventory = &live.inventory;
+        let mut services = vec![0u32; inventory.components.len()];
+        let mut down = vec![0u32; inventory.components.len()];
+        for s in &inventory.services {
+            if let Some(n) = services.get_mut(s.component as usize) {
+                *n += 1;
+            }
+        }
+        for &v in live.impact.not_up() {
+            if live.impact.state(v) != Vertex::Down {
+                continue;
+            }
+            if let Some(s) = inventory.service_of(v).filter(|s| s.component != NONE) {
+                if let Some(n) = down.get_mut(s.component as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        inventory
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let by_hand = set.iter().find(|s| *s.component == *c.id);
+                context! {
+                    id => c.id.to_string(),
+                    name => c.name.to_string(),
+                    group => c.group.as_deref().map(str::to_owned),
+                    services => services[i],
+                    down => down[i],
+                    computed => crate::status::computed_status(down[i], services[i]),
+                    manual => by_hand.map(|s| s.status.clone()),
+                    note => by_hand.map(|s| s.note.clone()),
+                    set_by => by_hand.map(|s| s.set_by.clone()),
+                    set_at => by_hand.map(|s| when(s.set_ms)),
+                }
+            })
+            .collect()
+    };
+    let windows: Vec<Value> = windows
+        .into_iter()
+        .map(|m| {
+            context! {
+                id => m.id,
+                title => m.title,
+                body => m.body,
+                components => m.components.join(", "),
+                starts => when(m.starts_ms),
+                ends => when(m.ends_ms),
+                state => if now >= m.ends_ms { "completed" } else if now >= m.starts_ms { "in progress" } else { "scheduled" },
+                by => m.created_by,
+            }
+        })
+        .collect();
+    let (status_form, status_error, plan_form, plan_error) = match again {
+        Again::Nothing => (StatusForm::default(), None, PlanForm::default(), None),
+        Again::Status(f, e) => (f, Some(e), PlanForm::default(), None),
+        Again::Plan(f, e) => (StatusForm::default(), None, f, Some(e)),
+    };
+    let code = if status_error.is_some() || plan_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let hour = 3_600_000;
+    let next_hour = now - now.rem_euclid(hour) + hour;
+    Ok(render(
+        "console/components.html",
+        frame(who, "components", flash),
+        context! {
+            heading => "Components and maintenance",
+            components,
+            windows,
+            status_error,
+            plan_error,
+            status_form => context! {
+                component => status_form.component, status => status_form.status, note => status_form.note,
+            },
+            plan_form => context! {
+                title => plan_form.title,
+                body => plan_form.body,
+                components => plan_form.components,
+                starts => if plan_form.starts.is_empty() { datetime_local(next_hour) } else { plan_form.starts },
+                ends => if plan_form.ends.is_empty() { datetime_local(next_hour + hour) } else { plan_form.ends },
+            },
+        },
+        code,
+    ))
+}
+
+/// `GET /console/components`.
+pub(super) async fn page(
+    State(app): State<Arc<App>>,
+    Staff(who): Staff,
+    Query(q): Query<Done>,
+) -> Page {
+    who.require(Action::View)?;
+    show(&app, &who, Again::Nothing, q.done.as_deref()).await
+}
+
+fn known_component(app: &App, id: &str) -> Result<bool, crate::auth::Refusal> {
+    let live = app.live.lock().map_err(|_| poisoned())?;
+    Ok(live.inventory.components.iter().any(|c| &*c.id == id))
+}
+
+/// `POST /console/components/status`: sets or clears a component's status by hand.
+pub(super) async fn set_status(
+    State(app): State<Arc<App>>,
+    May(who, _): May<act::ComponentStatus>,
+    Form(form): Form<StatusForm>,
+) -> Page {
+    who.check_csrf(form.csrf.as_deref())?;
+    let component = form.component.trim();
+    let note = form.note.trim();
+    let clear = form.status == "clear";
+    let error = if !known_component(&app, component)? {
+        Some(format!("component: unknown component id `{component}`"))
+    } else if !clear && !crate::status::MANUAL_STATUSES.contains(&form.status.as_str()) {
+        Some("status: choose degraded_performance, under_maintenance or clear".to_owned())
+    } else if note.is_empty() {
+        Some("note: say why, for staff and the audit trail".to_owned())
+    } else {
+        None
+    };
+    if let Some(e) = error {
+        return show(&app, &who, Again::Status(form.clone(), e), None).await;
+    }
+    let row = ComponentStatus {
+        component: component.to_owned(),
+        status: form.status.clone(),
+        note: note.to_owned(),
+        set_by: who.login.clone(),
+        set_ms: app.clock.now_ms(),
+    };
+    app.store
+        .set_component_status(component, (!clear).then_some(&row))
+        .await
+        .map_err(unavailable)?;
+    let detail = format!("{}: {note}", form.status);
+    audit(
+        &app,
+        &who,
+        if clear {
+            "component.clear"
+        } else {
+            "component.status"
+        },
+        &format!("component:{component}"),
+        &detail,
+    )
+    .await;
+    Ok(done(
+        "/console/components",
+        if clear { "cleared" } else { "status" },
+    ))
+}
+
+/// `POST /console/maintenance`: plans a window.
+pub(super) async fn plan(
+    State(app): State<Arc<App>>,
+    May(who, _): May<act::Maintenance>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Page {
+    let form = PlanForm::of(pairs);
+    who.check_csrf(form.csrf.as_deref())?;
+    let now = app.clock.now_ms();
+    let title = form.title.trim();
+    let (starts, ends) = (parse_utc(&form.starts), parse_utc(&form.ends));
+    let mut unknown = Vec::new();
+    for c in &form.components {
+        if !known_component(&app, c)? {
+            unknown.push(format!("`{c}`"));
+        }
+    }
+    let error = if title.is_empty() {
+        Some("title: give the window a public title".to_owned())
+    } else if form.components.is_empty() {
+        Some("components: tick at least one component".to_owned())
+    } else if !unknown.is_empty() {
+        Some(format!(
+            "components: unknown component {}",
+            unknown.join(", ")
+        ))
+    } else if starts.is_none() {
+        Some("starts: a date and time (UTC) such as 2026-11-22T22:00".to_owned())
+    } else if ends.is_none() {
+        Some("ends: a date and time (UTC) such as 2026-11-23T02:00".to_owned())
+    } else if ends <= starts {
+        Some("ends: the window must end after it starts".to_owned())
+    } else if ends.is_some_and(|e| e <= now) {
+        Some("ends: the window is already over".to_owned())
+    } else {
+        None
+    };
+    let (Some(starts_ms), Some(ends_ms), None) = (starts, ends, &error) else {
+        let e = error.unwrap_or_default();
+        return show(&app, &who, Again::Plan(form.clone(), e), None).await;
+    };
+    let mut components = form.components.clone();
+    components.sort_unstable();
+    components.dedup();
+    let m = Maintenance {
+        id: 0,
+        title: title.to_owned(),
+        body: form.body.trim().to_owned(),
+        components,
+        starts_ms,
+        ends_ms,
+        created_by: who.login.clone(),
+        created_ms: now,
+    };
+    let id = app.store.add_maintenance(&m).await.map_err(unavailable)?;
+    let detail = format!(
+        "{title} ({} – {}; {})",
+        when(starts_ms),
+        when(ends_ms),
+        m.components.join(", ")
+    );
+    audit(
+        &app,
+        &who,
+        "maintenance.plan",
+        &format!("maintenance:{id}"),
+        &detail,
+    )
+    .await;
+    Ok(done("/console/components", "planned"))
+}
+
+/// The cancel form.
+#[derive(Deserialize, Default)]
+pub(super) struct CancelForm {
+    #[serde(default)]
+    csrf: Option<String>,
+}
+
+/// `POST /console/maintenance/{id}/cancel`.
+pub(super) async fn cancel(
+    State(app): State<Arc<App>>,
+    May(who, _): May<act::Maintenance>,
+    Path(id): Path<i64>,
+    Form(form): Form<CancelForm>,
+) -> Page {
+    who.check_csrf(form.csrf.as_deref())?;
+    if !app
+        .store
+        .cancel_maintenance(id)
+        .await
+        .map_err(unavailable)?
+    {
+        let e = format!("maintenance: there is no window {id} (cancelled already?)");
+        return show(&app, &who, Again::Plan(PlanForm::default(), e), None).await;
+    }
+    audit(
+        &app,
+        &who,
+        "maintenance.cancel",
+        &format!("maintenance:{id}"),
+        "",
+    )
+    .await;
+    Ok(done("/console/components", "cancelled"))
+}

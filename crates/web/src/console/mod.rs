@@ -1,0 +1,198 @@
+//! The staff console at `/console`: live impact, single points of failure, incidents with
+//! public updates and internal notes, vertices marked down or up by hand, what-if before
+//! planned work, component statuses and maintenance windows, the outbox and the audit trail.
+//!
+//! Every page takes the [`Staff`](crate::auth::Staff) extractor; every form handler first
+//! checks the role ([`Principal::require`]) and then the form's CSRF token, and shows forms
+//! only to roles that may use them. Bad input renders the form again with an error naming the
+//! field and stores nothing; a change done redirects (303) to its page with a fixed message.
+//! Pages are minijinja templates (`templates/console/`), auto-escaped, with no JavaScript.
+
+mod components;
+mod incidents;
+mod logs;
+mod overview;
+mod spof;
+mod vertices;
+
+use std::sync::{Arc, OnceLock};
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use minijinja::{context, Environment, Value};
+use serde::Deserialize;
+
+use crate::auth::{Action, Principal, Refusal};
+use crate::App;
+
+/// What a console handler answers: a page, or a refusal (`403`, `503`…).
+type Page = Result<Response, Refusal>;
+
+/// Every console route.
+pub(crate) fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/console", get(overview::page))
+        .route("/console/spof", get(spof::page))
+        .route("/console/incidents", get(incidents::list))
+        .route("/console/incidents/{id}", get(incidents::detail))
+        .route("/console/incidents/{id}/updates", post(incidents::post))
+        .route(
+            "/console/vertices",
+            get(vertices::page).post(vertices::mark),
+        )
+        .route("/console/whatif", get(vertices::what_if))
+        .route("/console/components", get(components::page))
+        .route("/console/components/status", post(components::set_status))
+        .route("/console/maintenance", post(components::plan))
+        .route("/console/maintenance/{id}/cancel", post(components::cancel))
+        .route("/console/outbox", get(logs::outbox))
+        .route("/console/audit", get(logs::audit))
+        .layer(Extension(Arc::new(spof::Cache::default())))
+}
+
+/// The console's templates, compiled once.
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = crate::ui::environment();
+        for (name, text) in TEMPLATES {
+            if let Err(e) = env.add_template(name, text) {
+                tracing::error!(template = name, error = %e, "a console template does not compile");
+            }
+        }
+        env
+    })
+}
+
+const TEMPLATES: [(&str, &str); 10] = [
+    (
+        "console/layout.html",
+        include_str!("../../templates/console/layout.html"),
+    ),
+    (
+        "console/overview.html",
+        include_str!("../../templates/console/overview.html"),
+    ),
+    (
+        "console/spof.html",
+        include_str!("../../templates/console/spof.html"),
+    ),
+    (
+        "console/incidents.html",
+        include_str!("../../templates/console/incidents.html"),
+    ),
+    (
+        "console/incident.html",
+        include_str!("../../templates/console/incident.html"),
+    ),
+    (
+        "console/vertices.html",
+        include_str!("../../templates/console/vertices.html"),
+    ),
+    (
+        "console/whatif.html",
+        include_str!("../../templates/console/whatif.html"),
+    ),
+    (
+        "console/components.html",
+        include_str!("../../templates/console/components.html"),
+    ),
+    (
+        "console/outbox.html",
+        include_str!("../../templates/console/outbox.html"),
+    ),
+    (
+        "console/audit.html",
+        include_str!("../../templates/console/audit.html"),
+    ),
+];
+
+/// What every console page shows: who is logged in, the CSRF token for its forms, which
+/// section it is, which actions the role may take, and a message after a change.
+fn frame(who: &Principal, section: &str, done: Option<&str>) -> Value {
+    let may = |a: Action| who.role.may(a);
+    context! {
+        who => who.login,
+        role => who.role.as_str(),
+        csrf => who.csrf(),
+        section,
+        flash => done.and_then(flash),
+        may => context! {
+            note => may(Action::Note),
+            mark => may(Action::MarkVertex),
+            publish => may(Action::PublicUpdate),
+            component_status => may(Action::ComponentStatus),
+            maintenance => may(Action::Maintenance),
+        },
+    }
+}
+
+/// Renders `name` with the frame and the page's own values.
+fn render(name: &str, frame: Value, page: Value, status: StatusCode) -> Response {
+    let ctx = context! { ..frame, ..page };
+    if status == StatusCode::OK {
+        crate::ui::render(env(), name, ctx)
+    } else {
+        crate::ui::render_with(env(), name, ctx, status)
+    }
+}
+
+/// `?done=…` after a redirect: which change was made, from a fixed list so that a link can
+/// never put words of its own on a console page.
+#[derive(Deserialize, Default)]
+pub(crate) struct Done {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+fn flash(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "update" => "Public update published.",
+        "note" => "Internal note added.",
+        "down" => "Vertex marked down.",
+        "degraded" => "Vertex marked degraded.",
+        "up" => "Manual mark lifted.",
+        "status" => "Component status set.",
+        "cleared" => "Component status cleared.",
+        "planned" => "Maintenance window planned.",
+        "cancelled" => "Maintenance window cancelled.",
+        _ => return None,
+    })
+}
+
+/// After a change: back to `to` with its message.
+fn done(to: &str, code: &str) -> Response {
+    Redirect::to(&format!("{to}?done={code}")).into_response()
+}
+
+/// A database failure as a refusal (`503`), logged once here.
+fn unavailable(e: tocsin_store::StoreError) -> Refusal {
+    tracing::warn!(error = %e, "console: database request failed");
+    Refusal::Unavailable(e.to_string())
+}
+
+/// The live state's lock, or `503` if a panic poisoned it.
+fn poisoned() -> Refusal {
+    Refusal::Unavailable("internal state poisoned".to_owned())
+}
+
+/// Appends to the audit trail after a change was made; a failure is logged with what was
+/// done, so that the change is never silent.
+async fn audit(app: &App, who: &Principal, action: &str, target: &str, detail: &str) {
+    let at = app.clock.now_ms();
+    if let Err(e) =
+        tocsin_store::AccountStore::audit(&*app.store, at, &who.login, action, target, detail).await
+    {
+        tracing::error!(error = %e, actor = %who.login, action, target, detail, "audit entry not stored");
+    }
+}
+
+/// An instant for staff: `2026-11-22 10:00 UTC`.
+fn when(ms: i64) -> String {
+    crate::status::time::human(ms)
+}
+
+#[cfg(test)]
+mod tests;
