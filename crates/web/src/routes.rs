@@ -37,6 +37,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/v1/inventory/reload", post(reload))
         .merge(crate::status::routes(&app))
         .merge(crate::auth::routes())
+        .merge(crate::account::routes())
         .with_state(app)
 }
 

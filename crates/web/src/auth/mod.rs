@@ -131,7 +131,6 @@ pub(crate) enum Via {
 
 /// An authenticated account.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // `customer` and `csrf()` serve the client area and console pages.
 pub(crate) struct Principal {
     pub login: String,
     pub role: Role,
@@ -151,7 +150,6 @@ impl Principal {
     }
 
     /// The CSRF token forms must carry, for sessions.
-    #[allow(dead_code)] // Pages put it in their forms.
     pub fn csrf(&self) -> &str {
         match &self.via {
             Via::Session { csrf, .. } => csrf,
@@ -344,7 +342,6 @@ impl FromRequestParts<Arc<App>> for Staff {
 }
 
 /// A customer, with the inventory customer id their account belongs to.
-#[allow(dead_code)] // The client area's extractor.
 pub(crate) struct Customer {
     pub principal: Principal,
     pub customer: String,
