@@ -99,7 +99,6 @@ pub(crate) fn login(addr: &str, login: &str, password: &str) -> Result<Browser, 
     }
 }
 
-#[allow(dead_code)] // The client area and console tests use it.
 /// The value of the first `name="csrf"` hidden input of a page.
 pub(crate) fn csrf_of(html: &str) -> Option<String> {
     let at = html.find("name=\"csrf\"")?;
@@ -121,7 +120,6 @@ impl Browser {
         )
     }
 
-    #[allow(dead_code)] // The client area and console tests use it.
     /// `POST path` with a form, the session and the CSRF token of `page` (a path whose page
     /// has a form), as a browser submitting that page's form does.
     pub(crate) fn post_form(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
