@@ -12,7 +12,7 @@ use tocsin_model::Inventory;
 use tocsin_store::Preferences;
 
 /// What one customer chose; an empty or missing part leaves the inventory's value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 struct Choice {
     /// Addresses told instead of the inventory's contacts, when not empty.
     contacts: Vec<String>,
@@ -20,6 +20,20 @@ struct Choice {
     language: Option<Language>,
     /// Their own webhook: URL and signing secret.
     webhook: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Choice {
+    // The secret is never printed, so that it cannot reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Choice")
+            .field("contacts", &self.contacts)
+            .field("language", &self.language)
+            .field(
+                "webhook",
+                &self.webhook.as_ref().map(|(url, _)| (url, "<redacted>")),
+            )
+            .finish()
+    }
 }
 
 impl Choice {
@@ -247,6 +261,21 @@ services:
             ]
         );
         assert_eq!(r.webhooks(&inv, 0), ["https://hooks.acme.example/a"]);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let mut r = Recipients::default();
+        r.set(
+            "acme",
+            &prefs(
+                &[],
+                None,
+                Some(("https://h.example/", "hush-hush-0123456789")),
+            ),
+        );
+        let printed = format!("{r:?}");
+        assert!(printed.contains("https://h.example/") && !printed.contains("hush-hush"));
     }
 
     #[test]
