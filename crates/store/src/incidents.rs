@@ -211,6 +211,9 @@ pub trait IncidentStore {
     async fn incidents(&self, limit: i64) -> Result<Vec<IncidentRow>>;
     /// One incident.
     async fn incident(&self, id: i64) -> Result<Option<IncidentRow>>;
+    /// The latest `limit` incidents in which a service of `customer` went down, newest first,
+    /// with all their services (callers keep only the customer's own).
+    async fn customer_incidents(&self, customer: &str, limit: i64) -> Result<Vec<IncidentRow>>;
     /// Adds an update; a public one may also set the status.
     async fn add_update(
         &self,

@@ -221,6 +221,9 @@ impl IncidentStore for AnyStore {
     async fn incident(&self, id: i64) -> Result<Option<IncidentRow>> {
         dispatch!(self, s => s.incident(id).await)
     }
+    async fn customer_incidents(&self, customer: &str, limit: i64) -> Result<Vec<IncidentRow>> {
+        dispatch!(self, s => s.customer_incidents(customer, limit).await)
+    }
     async fn add_update(
         &self,
         id: i64,

@@ -33,4 +33,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0004_accounts.sql"),
     },
+    Migration {
+        version: 5,
+        sqlite: include_str!("../migrations/sqlite/0005_customer_incidents.sql"),
+        postgres: include_str!("../migrations/postgres/0005_customer_incidents.sql"),
+    },
 ];

@@ -80,8 +80,18 @@ macro_rules! incident_impl {
 
             async fn incidents_where(&self, sql: &'static str, arg: i64) -> Result<Vec<IncidentRow>> {
                 let rows = sqlx::query(sql).bind(arg).fetch_all(&self.pool).await?;
+                self.incident_rows(&rows).await
+            }
+
+            async fn incident_rows<R: Row>(&self, rows: &[R]) -> Result<Vec<IncidentRow>>
+            where
+                for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+                for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+                for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+                usize: sqlx::ColumnIndex<R>,
+            {
                 let mut out = Vec::with_capacity(rows.len());
-                for r in &rows {
+                for r in rows {
                     let id: i64 = r.try_get(0)?;
                     let roots: String = r.try_get(3)?;
                     out.push(IncidentRow {
@@ -186,6 +196,19 @@ macro_rules! incident_impl {
                     )
                     .await?
                     .pop())
+            }
+
+            async fn customer_incidents(&self, customer: &str, limit: i64) -> Result<Vec<IncidentRow>> {
+                let rows = sqlx::query(
+                    "SELECT id, status, title, roots, opened_ms, resolved_ms FROM incidents \
+                     WHERE id IN (SELECT incident_id FROM incident_services WHERE customer = $1) \
+                     ORDER BY id DESC LIMIT $2",
+                )
+                .bind(customer)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                self.incident_rows(&rows).await
             }
 
             async fn add_update(&self, id: i64, status: &str, body: &str, public: bool, author: &str, at_ms: i64) -> Result<i64> {

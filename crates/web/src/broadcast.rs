@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use crate::error::ApiError;
 use crate::notices::Payload;
 use crate::outbox::{run_batch, Shared, LEASE_MS};
+use crate::recipients::Recipients;
 use crate::routes::store_error;
 use crate::{wire, App};
 
@@ -58,12 +59,21 @@ pub(crate) async fn post(
             return Err(ApiError::not_found(format!("incident: no incident {id}")));
         }
     }
-    let inventory = match app.live.lock() {
-        Ok(live) => Arc::clone(&live.inventory),
+    let (inventory, recipients) = match app.live.lock() {
+        Ok(live) => (
+            Arc::clone(&live.inventory),
+            live.incidents.recipients().clone(),
+        ),
         Err(_) => return Err(ApiError::unavailable("internal state poisoned")),
     };
     let now_ms = app.clock.now_ms();
-    let notices = notices(&inventory, &request.subject, &request.body, now_ms);
+    let notices = notices(
+        &inventory,
+        &recipients,
+        &request.subject,
+        &request.body,
+        now_ms,
+    );
     let (id, queued) = app
         .store
         .broadcast(
@@ -87,8 +97,15 @@ pub(crate) async fn post(
     ))
 }
 
-/// One notice per contact of every customer (the store keeps one per address).
-fn notices(inventory: &Inventory, subject: &str, body: &str, now_ms: i64) -> Vec<NewNotice> {
+/// One notice per contact of every customer (the store keeps one per address): the contacts
+/// and language a customer chose, else the inventory's.
+fn notices(
+    inventory: &Inventory,
+    recipients: &Recipients,
+    subject: &str,
+    body: &str,
+    now_ms: i64,
+) -> Vec<NewNotice> {
     let mut out = Vec::new();
     for (c, customer) in inventory.customers.iter().enumerate() {
         let payload = Payload {
@@ -100,12 +117,12 @@ fn notices(inventory: &Inventory, subject: &str, body: &str, now_ms: i64) -> Vec
         };
         let payload = serde_json::to_string(&payload).unwrap_or_default();
         let id = inventory.customer_id(c as u32);
-        for contact in customer.contacts.iter() {
+        for (email, language) in recipients.mail(inventory, c as u32) {
             out.push(NewNotice {
                 incident_id: 0,
                 customer: id.to_owned(),
-                contact: contact.email.to_string(),
-                language: contact.language.code().to_owned(),
+                contact: email,
+                language: language.code().to_owned(),
                 kind: "broadcast".to_owned(),
                 payload: payload.clone(),
                 created_ms: now_ms,

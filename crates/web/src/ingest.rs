@@ -193,19 +193,32 @@ async fn reload(ctx: &Pipeline, inventory: Arc<Inventory>) -> Result<(), String>
         .map_err(|_| "the incident writer stopped".to_owned())?;
     done.await
         .map_err(|_| "the incident writer stopped".to_owned())?;
-    let hold_down_ms = ctx
-        .live
-        .lock()
-        .map_err(|_| "internal state poisoned".to_owned())?
-        .incidents
-        .hold_down_ms();
-    let live = restore(inventory, &ctx.store, hold_down_ms, ctx.clock.now_ms())
-        .await
-        .map_err(|e| e.to_string())?;
+    let (hold_down_ms, recipients) = {
+        let live = ctx
+            .live
+            .lock()
+            .map_err(|_| "internal state poisoned".to_owned())?;
+        (
+            live.incidents.hold_down_ms(),
+            live.incidents.recipients().clone(),
+        )
+    };
+    let mut live = restore(
+        inventory,
+        &ctx.store,
+        hold_down_ms,
+        ctx.clock.now_ms(),
+        recipients,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let mut current = ctx
         .live
         .lock()
         .map_err(|_| "internal state poisoned".to_owned())?;
+    // What customers chose while the new state was being built is kept: it is taken from
+    // the state being replaced, at the moment it is replaced.
+    *live.incidents.recipients_mut() = current.incidents.recipients().clone();
     *current = live;
     tracing::info!(
         vertices = current.inventory.graph.vertex_count(),

@@ -2,6 +2,7 @@
 //! pipeline that makes every alert durable, then turns it into observations and impact.
 //! The only crate that knows HTTP and the wire shapes of Alertmanager and friends.
 
+mod account;
 mod archiving;
 pub mod auth;
 mod broadcast;
@@ -11,6 +12,7 @@ mod ingest;
 mod metrics;
 mod notices;
 mod outbox;
+mod recipients;
 mod replay;
 mod routes;
 mod staff;
@@ -25,7 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use tocsin_model::alerts::{LabelIndex, Observations};
 use tocsin_model::{Impact, Inventory};
-use tocsin_store::{AnyStore, IncidentStore, Store};
+use tocsin_store::{AccountStore, AnyStore, IncidentStore, Store};
 
 pub use archiving::Archiver;
 pub use ingest::{Incoming, Ingestor, Report, Target, Unmatched};
@@ -115,11 +117,13 @@ impl Server {
         self.store.migrate().await?;
         let store = Arc::new(self.store);
         let hold_down_ms = self.hold_down.as_millis().min(i64::MAX as u128) as i64;
+        let recipients = recipients::Recipients::from_preferences(&store.all_preferences().await?);
         let live = ingest::restore(
             Arc::clone(&self.inventory),
             &store,
             hold_down_ms,
             self.clock.now_ms(),
+            recipients,
         )
         .await?;
         if matches!(&*store, AnyStore::Sqlite(_)) {
@@ -265,19 +269,14 @@ impl Bound {
     }
 }
 
-/// Looks a webhook's secret up in the live inventory, by customer id and URL, so that secrets
-/// are never written to the outbox.
+/// Looks a webhook's secret up in the live state (the customer's own webhook, else the
+/// inventory's), by customer id and URL, so that secrets are never written to the outbox.
 fn webhook_secrets(live: Arc<Mutex<Live>>) -> outbox::SecretLookup {
     Arc::new(move |customer: &str, url: &str| {
-        let inventory = Arc::clone(&live.lock().ok()?.inventory);
-        let c = inventory.customer_ids.find(customer)?;
-        inventory
-            .customers
-            .get(c as usize)?
-            .webhooks
-            .iter()
-            .find(|h| &*h.url == url)
-            .map(|h| h.secret.to_string())
+        let live = live.lock().ok()?;
+        live.incidents
+            .recipients()
+            .secret(&live.inventory, customer, url)
     })
 }
 

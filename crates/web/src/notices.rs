@@ -13,6 +13,8 @@ use tocsin_model::inventory::NONE;
 use tocsin_model::{Change, Impact, Inventory, VertexId};
 use tocsin_store::{IncidentChange, IncidentRow, NewNotice};
 
+use crate::recipients::Recipients;
+
 /// What a queued notice renders from, fixed when it is queued.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Payload {
@@ -58,6 +60,8 @@ pub(crate) struct Incidents {
     told: HashSet<(IncidentId, u32)>,
     /// Headlines of open incidents, kept for their resolution notices.
     titles: HashMap<IncidentId, String>,
+    /// Who is told, and in which language: the inventory with the customers' choices.
+    recipients: Recipients,
 }
 
 impl Incidents {
@@ -67,6 +71,7 @@ impl Incidents {
         open: Vec<IncidentRow>,
         last_id: i64,
         hold_down_ms: i64,
+        recipients: Recipients,
     ) -> Self {
         let mut told = HashSet::new();
         let mut pending = BinaryHeap::new();
@@ -111,7 +116,18 @@ impl Incidents {
             pending,
             told,
             titles,
+            recipients,
         }
+    }
+
+    /// Who is told about incidents.
+    pub fn recipients(&self) -> &Recipients {
+        &self.recipients
+    }
+
+    /// Who is told about incidents, to take a customer's new choices into account.
+    pub fn recipients_mut(&mut self) -> &mut Recipients {
+        &mut self.recipients
     }
 
     /// The hold-down, in milliseconds.
@@ -317,7 +333,15 @@ impl Incidents {
                 .cloned()
                 .unwrap_or_else(|| title(inventory, &incident.roots));
             queue(
-                inventory, id, customer, "opened", &headline, services, now_ms, notices,
+                inventory,
+                &self.recipients,
+                id,
+                customer,
+                "opened",
+                &headline,
+                services,
+                now_ms,
+                notices,
             );
         }
     }
@@ -353,7 +377,15 @@ impl Incidents {
                 .cloned()
                 .unwrap_or_else(|| title(inventory, &roots));
             queue(
-                inventory, id, customer, "resolved", &title, lines, at_ms, notices,
+                inventory,
+                &self.recipients,
+                id,
+                customer,
+                "resolved",
+                &title,
+                lines,
+                at_ms,
+                notices,
             );
         }
         self.titles.remove(&id);
@@ -402,6 +434,7 @@ fn title(inventory: &Inventory, roots: &[VertexId]) -> String {
 #[allow(clippy::too_many_arguments)]
 fn queue(
     inventory: &Inventory,
+    recipients: &Recipients,
     id: IncidentId,
     customer: u32,
     kind: &str,
@@ -421,23 +454,24 @@ fn queue(
         at_risk: 0,
     };
     let payload = serde_json::to_string(&payload).unwrap_or_default();
-    for contact in c.contacts.iter() {
+    // The customer's chosen contacts and language where they chose, else the inventory's.
+    for (email, language) in recipients.mail(inventory, customer) {
         notices.push(NewNotice {
             incident_id: id,
             customer: inventory.customer_id(customer).to_owned(),
-            contact: contact.email.to_string(),
-            language: contact.language.code().to_owned(),
+            contact: email,
+            language: language.code().to_owned(),
             kind: kind.to_owned(),
             payload: payload.clone(),
             created_ms: now_ms,
         });
     }
     // One row per webhook, keyed by its URL; the secret is looked up when it is sent.
-    for hook in c.webhooks.iter() {
+    for url in recipients.webhooks(inventory, customer) {
         notices.push(NewNotice {
             incident_id: id,
             customer: inventory.customer_id(customer).to_owned(),
-            contact: hook.url.to_string(),
+            contact: url,
             language: String::new(),
             kind: format!("{}{kind}", crate::webhooks::KIND_PREFIX),
             payload: payload.clone(),

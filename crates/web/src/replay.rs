@@ -8,6 +8,7 @@ use tocsin_model::{Impact, Inventory, State, VertexId};
 use tocsin_store::{AnyStore, IncidentStore, Store, StoreError};
 
 use crate::notices::Incidents;
+use crate::recipients::Recipients;
 use crate::Live;
 
 /// Replays what the database says alerts assert onto a fresh engine, reading only.
@@ -46,18 +47,20 @@ pub(crate) async fn replay(
 }
 
 /// Rebuilds the live state from what the database says alerts assert and which incidents are
-/// open, and brings the incidents in line with it.
+/// open, and brings the incidents in line with it; notices go to `recipients`.
 pub(crate) async fn restore(
     inventory: Arc<Inventory>,
     store: &AnyStore,
     hold_down_ms: i64,
     now_ms: i64,
+    recipients: Recipients,
 ) -> Result<Live, StoreError> {
     let incidents = Incidents::restore(
         &inventory,
         store.open_incidents().await?,
         store.last_incident_id().await?,
         hold_down_ms,
+        recipients,
     );
     let (observations, impact) = replay(&inventory, store).await?;
     let mut live = Live {

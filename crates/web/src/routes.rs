@@ -38,6 +38,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .merge(crate::status::routes(&app))
         .merge(crate::auth::routes())
         .merge(crate::console::routes())
+        .merge(crate::account::routes())
         .with_state(app)
 }
 

@@ -273,3 +273,31 @@ pub async fn broadcasts_queue_once_per_contact_and_are_claimed_apart(s: &AnyStor
     assert_eq!(s.claim_broadcasts(100, 10, 60_000).await.unwrap().len(), 1);
     assert!(s.claim_notices(100, 10, 60_000).await.unwrap().is_empty());
 }
+
+pub async fn a_customers_incidents_are_found_by_its_services(s: &AnyStore) {
+    s.record(&open(1), &[]).await.unwrap();
+    let other = vec![
+        IncidentChange::Open {
+            id: 2,
+            title: "pdu-b down".into(),
+            roots: vec!["pdu-b".into()],
+            at_ms: 200,
+        },
+        IncidentChange::ServiceDown {
+            id: 2,
+            service: "vps-7".into(),
+            customer: Some("beta".into()),
+            at_ms: 200,
+        },
+    ];
+    s.record(&other, &[]).await.unwrap();
+    s.record(&open(3), &[]).await.unwrap();
+    let ids = |v: Vec<tocsin_store::IncidentRow>| v.iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.customer_incidents("acme", 10).await.unwrap()), [3, 1]);
+    assert_eq!(ids(s.customer_incidents("acme", 1).await.unwrap()), [3]);
+    assert_eq!(ids(s.customer_incidents("beta", 10).await.unwrap()), [2]);
+    assert!(s.customer_incidents("gamma", 10).await.unwrap().is_empty());
+    // Every service comes along; the caller keeps the customer's own.
+    let three = &s.customer_incidents("acme", 1).await.unwrap()[0];
+    assert_eq!(three.services.len(), 2);
+}

@@ -18,8 +18,12 @@ enum Policy {
     /// Staff from this role up: `junior`, `engineer`, `shift_lead`, `admin`.
     Staff(&'static str),
     /// Customers, each only their own data.
-    #[allow(dead_code)] // The client area's routes.
     Customer,
+    /// Only this customer: the data of one customer, which any other is refused with `404`
+    /// (the same answer as for something that does not exist).
+    CustomerOnly(&'static str),
+    /// Whoever holds the secret in the URL (private feeds); a wrong one is `404`.
+    Capability,
 }
 
 use Policy::*;
@@ -111,6 +115,31 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
     ),
     ("GET", "/metrics", "/metrics", Staff("junior")),
     ("GET", "/demo/outbox", "/demo/outbox", Staff("junior")),
+    ("GET", "/account", "/account", Customer),
+    (
+        "GET",
+        "/account/preferences",
+        "/account/preferences",
+        Customer,
+    ),
+    (
+        "POST",
+        "/account/preferences",
+        "/account/preferences",
+        Customer,
+    ),
+    (
+        "GET",
+        "/account/incidents/{id}",
+        "/account/incidents/1",
+        CustomerOnly("beta"),
+    ),
+    (
+        "GET",
+        "/account/feed/{file}",
+        "/account/feed/0123456789abcdef.atom",
+        Capability,
+    ),
     ("GET", "/console", "/console", Staff("junior")),
     ("GET", "/console/audit", "/console/audit", Staff("junior")),
     (
@@ -188,14 +217,19 @@ fn allowed(policy: Policy, who: Option<&str>) -> bool {
     match (policy, who) {
         (Public | Alerts, _) => true,
         (Staff(least), Some(role)) => rank(role).is_some_and(|r| Some(r) >= rank(least)),
-        (Customer, Some("customer")) => true,
+        (Customer, Some(who)) => who.starts_with("customer"),
+        (CustomerOnly(c), Some(who)) => who == format!("customer {c}"),
         _ => false,
     }
 }
 
-fn refused(status: u16, body: &str) -> bool {
-    // 401/403 for APIs; pages send anonymous visitors to the login form.
-    status == 401 || status == 403 || (status == 303 && body.is_empty())
+fn refused(policy: Policy, status: u16, body: &str) -> bool {
+    // 401/403 for APIs; pages send anonymous visitors to the login form; another customer's
+    // data and a wrong capability look like nothing is there.
+    status == 401
+        || status == 403
+        || (status == 303 && body.is_empty())
+        || (status == 404 && matches!(policy, CustomerOnly(_) | Capability))
 }
 
 fn config(dir: &Path) -> std::path::PathBuf {
@@ -205,7 +239,7 @@ fn config(dir: &Path) -> std::path::PathBuf {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"{}\"\n",
+            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"{}\"\n[notify]\nhold_down = \"0s\"\n",
             dir.join("t.db").display(),
             inventory.display()
         ),
@@ -224,18 +258,40 @@ fn every_route_refuses_whoever_it_does_not_serve() {
         add_account(&config, &login, role, None);
         tokens.push((role, api_token(&config, &login)));
     }
-    add_account(&config, "jana@acme.test", "customer", Some("acme"));
-    tokens.push(("customer", api_token(&config, "jana@acme.test")));
+    for customer in ["acme", "beta"] {
+        let login = format!("someone@{customer}.test");
+        add_account(&config, &login, "customer", Some(customer));
+        tokens.push((
+            if customer == "acme" {
+                "customer acme"
+            } else {
+                "customer beta"
+            },
+            api_token(&config, &login),
+        ));
+    }
     let server = start(&config);
-    // An incident to ask about: db-1 down takes acme's service down.
+    // Incident 1, to ask about: hv-08 down takes beta's vps-2 down, not acme's.
     let (status, _) = http_as(
         &server.addr,
         "POST",
         "/api/v1/alerts",
-        r#"{"node":"db-1","state":"down","source":"t","id":"a1"}"#,
+        r#"{"node":"hv-08","state":"down","source":"t","id":"a1"}"#,
         None,
     );
     assert_eq!(status, 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, incidents) = crate::serve::http(&server.addr, "GET", "/api/v1/incidents", "");
+        if incidents.contains("vps-2") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no incident: {incidents}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 
     let mut wrong = Vec::new();
     for &(method, _, path, policy) in ROUTES {
@@ -245,7 +301,7 @@ fn every_route_refuses_whoever_it_does_not_serve() {
             let body = if method == "POST" { "{}" } else { "" };
             let (status, reply) = http_as(&server.addr, method, path, body, token);
             let expect = allowed(policy, who);
-            let got_through = !refused(status, &reply);
+            let got_through = !refused(policy, status, &reply);
             if got_through != expect {
                 wrong.push(format!(
                     "{method} {path} as {}: {status} {reply:.120} (expected {})",

@@ -5,6 +5,7 @@
 // Tests wait for real processes with deadlines; the domain code never reads the clock.
 #![allow(clippy::disallowed_methods)]
 
+mod account;
 mod archive;
 mod authz;
 mod broadcast;

@@ -393,7 +393,6 @@ impl<A: Act> FromRequestParts<Arc<App>> for May<A> {
 }
 
 /// A customer, with the inventory customer id their account belongs to.
-#[allow(dead_code)] // The client area's extractor.
 pub(crate) struct Customer {
     pub principal: Principal,
     pub customer: String,

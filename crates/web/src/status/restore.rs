@@ -56,9 +56,15 @@ mod tests {
         }
         store.ingest(&rows, &changes).await.unwrap();
         let ours = impact(&inventory, &store).await.unwrap();
-        let live = crate::ingest::restore(Arc::clone(&inventory), &store, 60_000, 10)
-            .await
-            .unwrap();
+        let live = crate::ingest::restore(
+            Arc::clone(&inventory),
+            &store,
+            60_000,
+            10,
+            Default::default(),
+        )
+        .await
+        .unwrap();
         for v in 0..inventory.graph.vertex_count() as VertexId {
             assert_eq!(
                 ours.state(v),

@@ -1,0 +1,143 @@
+//! The client area `/account`: a customer's services with their live state, the incidents
+//! that concern them (their own services and the public updates only), their notification
+//! preferences, and a private Atom feed of their incidents.
+//!
+//! Every page takes the [`Customer`] extractor, so an anonymous visitor is sent to the login
+//! form and staff are refused before a handler runs; the customer id comes from the session,
+//! never from the request. Whether an incident concerns the customer is decided in
+//! `view::concerns`, and an incident that does not is answered exactly like one that does not
+//! exist.
+
+mod feed;
+mod i18n;
+mod pages;
+mod preferences;
+#[cfg(test)]
+mod tests;
+mod view;
+
+use std::sync::{Arc, OnceLock};
+
+use axum::http::header::{ACCEPT_LANGUAGE, REFERRER_POLICY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::Environment;
+use tocsin_model::inventory::Language;
+use tocsin_store::{AccountStore, Preferences};
+
+use crate::auth::{secrets, Principal};
+use crate::App;
+
+pub(crate) use crate::auth::Customer;
+
+/// The client area's routes.
+pub(crate) fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/account", get(pages::overview))
+        .route("/account/incidents/{id}", get(pages::incident))
+        .route(
+            "/account/preferences",
+            get(preferences::form).post(preferences::submit),
+        )
+        .route("/account/feed/{file}", get(feed::atom))
+}
+
+/// The templates, compiled once.
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = crate::ui::environment();
+        for (name, text) in [
+            (
+                "account/overview.html",
+                include_str!("../../templates/account/overview.html"),
+            ),
+            (
+                "account/incident.html",
+                include_str!("../../templates/account/incident.html"),
+            ),
+            (
+                "account/preferences.html",
+                include_str!("../../templates/account/preferences.html"),
+            ),
+            (
+                "account/missing.html",
+                include_str!("../../templates/account/missing.html"),
+            ),
+            (
+                "account/feed.xml",
+                include_str!("../../templates/account/feed.xml"),
+            ),
+        ] {
+            if let Err(e) = env.add_template(name, text) {
+                tracing::error!(template = name, error = %e, "a client area template does not compile");
+            }
+        }
+        env
+    })
+}
+
+/// The language of a customer's pages: the notice language they chose, else the browser's.
+fn language(preferences: Option<&Preferences>, headers: &HeaderMap) -> Language {
+    if let Some(l) = preferences
+        .and_then(|p| p.language.as_deref())
+        .and_then(Language::from_code)
+    {
+        return l;
+    }
+    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    crate::status::negotiate(None, accept)
+}
+
+/// What every page of the area says around its content: the language, its words and who is
+/// logged in, with the token the log-out form carries.
+fn frame(l: Language, who: &Principal) -> minijinja::Value {
+    minijinja::context! {
+        lang => l.code(),
+        t => i18n::texts(l),
+        who => who.login,
+        csrf => who.csrf(),
+    }
+}
+
+/// Renders a page of the area; its address may hold the private feed token, so it is never
+/// sent on as a referrer.
+fn render(name: &str, ctx: minijinja::Value, status: StatusCode) -> Response {
+    let mut r = crate::ui::render_with(env(), name, ctx, status);
+    r.headers_mut()
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    r
+}
+
+/// The database could not answer.
+fn unavailable(e: tocsin_store::StoreError) -> Response {
+    tracing::warn!(error = %e, "client area: database request failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the database cannot be reached; try again in a moment",
+    )
+        .into_response()
+}
+
+/// A customer's preferences; on their first visit, empty ones (the inventory's values apply)
+/// with a new private feed token, so that the feed can be linked at once.
+async fn preferences_of(app: &App, customer: &str) -> Result<Preferences, Response> {
+    if let Some(p) = app.store.preferences(customer).await.map_err(unavailable)? {
+        return Ok(p);
+    }
+    let fresh = Preferences {
+        feed_token: secrets::random_token().map_err(|e| {
+            tracing::error!(error = %e, "no randomness for a feed token");
+            (StatusCode::SERVICE_UNAVAILABLE, "no randomness available").into_response()
+        })?,
+        updated_ms: app.clock.now_ms(),
+        ..Preferences::default()
+    };
+    app.store
+        .set_preferences(customer, &fresh)
+        .await
+        .map_err(unavailable)?;
+    Ok(fresh)
+}

@@ -1,0 +1,202 @@
+//! What the client area shows, made from the inventory, the live impact and the stored
+//! incidents, with no I/O: a customer's services with their state, and the incidents that
+//! concern them cut down to their own services and public updates. Whether an incident
+//! concerns a customer is decided here, once, for the pages and the feed alike.
+
+use serde::Serialize;
+use tocsin_model::inventory::NONE;
+use tocsin_model::{Inventory, State, VertexId};
+use tocsin_store::{IncidentRow, IncidentUpdate};
+
+use super::i18n::{duration, status_label, Texts};
+use crate::status::time::{human, rfc3339};
+
+/// One of the customer's services and how it is now.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct ServiceView {
+    pub id: String,
+    pub name: String,
+    /// `up`, `degraded` or `down`.
+    pub state: &'static str,
+    /// The state in words.
+    pub label: &'static str,
+    /// A symbol beside the words, so that colour is never the only sign.
+    pub symbol: &'static str,
+}
+
+/// An incident as one customer sees it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct IncidentView {
+    pub id: i64,
+    pub title: String,
+    pub status: String,
+    pub status_label: String,
+    pub open: bool,
+    pub started: String,
+    pub started_iso: String,
+    pub resolved: Option<String>,
+    pub resolved_iso: Option<String>,
+    /// When anything about it last changed, RFC 3339.
+    pub updated_iso: String,
+    /// Only this customer's services.
+    pub services: Vec<AffectedView>,
+    /// Public updates only, newest first.
+    pub updates: Vec<UpdateView>,
+}
+
+/// One of the customer's services in an incident.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct AffectedView {
+    pub name: String,
+    pub down: bool,
+    /// "down since 2026-11-22 10:00 UTC (5 min)" or "down for 5 min".
+    pub text: String,
+}
+
+/// A public update.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct UpdateView {
+    pub status_label: String,
+    pub at: String,
+    pub at_iso: String,
+    pub body: String,
+}
+
+/// The number of customer `id` in `inventory`.
+pub(crate) fn customer_number(inventory: &Inventory, id: &str) -> Option<u32> {
+    inventory.customer_ids.find(id)
+}
+
+/// The vertices of customer number `c`'s services, in inventory order.
+pub(crate) fn service_vertices(inventory: &Inventory, c: u32) -> Vec<VertexId> {
+    if c == NONE {
+        return Vec::new();
+    }
+    inventory
+        .services
+        .iter()
+        .filter(|s| s.customer == c)
+        .map(|s| s.vertex)
+        .collect()
+}
+
+/// A service's display name, or its id.
+fn service_name(inventory: &Inventory, id: &str) -> String {
+    match inventory.graph.find(id) {
+        Some(v) => crate::notices::service_line(inventory, v, 0, None).name,
+        None => id.to_owned(),
+    }
+}
+
+/// The services of `vertices` with their states, as words and symbols.
+pub(crate) fn services(
+    inventory: &Inventory,
+    vertices: &[VertexId],
+    states: &[State],
+    t: &'static Texts,
+) -> Vec<ServiceView> {
+    vertices
+        .iter()
+        .zip(states)
+        .map(|(&v, &s)| {
+            let (state, label, symbol) = match s {
+                State::Up => ("up", t.up, "✓"),
+                State::Degraded => ("degraded", t.degraded, "⚠"),
+                State::Down => ("down", t.down, "✕"),
+            };
+            let line = crate::notices::service_line(inventory, v, 0, None);
+            ServiceView {
+                id: line.id,
+                name: line.name,
+                state,
+                label,
+                symbol,
+            }
+        })
+        .collect()
+}
+
+/// Whether a service of `customer` is part of `incident`: the one rule deciding what a
+/// customer may see, taken from the stored rows (the customer when the service went down).
+pub(crate) fn concerns(incident: &IncidentRow, customer: &str) -> bool {
+    incident
+        .services
+        .iter()
+        .any(|s| s.customer.as_deref() == Some(customer))
+}
+
+/// `incident` as `customer` sees it: their services only, public updates only (newest
+/// first). `None` when it does not concern them.
+pub(crate) fn incident(
+    inventory: &Inventory,
+    incident: &IncidentRow,
+    updates: &[IncidentUpdate],
+    customer: &str,
+    t: &'static Texts,
+    now_ms: i64,
+) -> Option<IncidentView> {
+    if !concerns(incident, customer) {
+        return None;
+    }
+    let services = incident
+        .services
+        .iter()
+        .filter(|s| s.customer.as_deref() == Some(customer))
+        .map(|s| {
+            let name = service_name(inventory, &s.service);
+            match s.down_since_ms {
+                Some(since) => AffectedView {
+                    name,
+                    down: true,
+                    text: format!(
+                        "{} {} ({})",
+                        t.down_since,
+                        human(since),
+                        duration(t, s.down_total_ms + (now_ms - since).max(0))
+                    ),
+                },
+                None => AffectedView {
+                    name,
+                    down: false,
+                    text: format!("{} {}", t.down_for, duration(t, s.down_total_ms)),
+                },
+            }
+        })
+        .collect();
+    let public: Vec<&IncidentUpdate> = updates.iter().filter(|u| u.public).collect();
+    let updated = public
+        .iter()
+        .map(|u| u.at_ms)
+        .chain(incident.resolved_ms)
+        .fold(incident.opened_ms, i64::max);
+    Some(IncidentView {
+        id: incident.id,
+        title: incident.title.clone(),
+        status: incident.status.clone(),
+        status_label: status_label(t, &incident.status),
+        open: incident.resolved_ms.is_none(),
+        started: human(incident.opened_ms),
+        started_iso: rfc3339(incident.opened_ms),
+        resolved: incident.resolved_ms.map(human),
+        resolved_iso: incident.resolved_ms.map(rfc3339),
+        updated_iso: rfc3339(updated),
+        services,
+        updates: public
+            .iter()
+            .rev()
+            .map(|u| UpdateView {
+                status_label: status_label(t, &u.status),
+                at: human(u.at_ms),
+                at_iso: rfc3339(u.at_ms),
+                body: u.body.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Characters XML 1.0 cannot carry, dropped from text bound for the feed.
+pub(crate) fn xml_safe(s: &str) -> String {
+    s.chars()
+        .filter(|&c| (c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
+        .collect()
+}
