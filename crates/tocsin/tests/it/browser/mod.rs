@@ -18,10 +18,11 @@ use serde_json::json;
 
 use crate::serve::{http, start};
 
+mod portal;
 mod status;
 
 /// Four components in two groups; `sw-a` carries only the Cloud VPS, `vm-3` the DNS and one of
-/// the two sites of the web hosting.
+/// the two sites of the web hosting. A second customer's server on `hv-3` is on no component.
 const INVENTORY: &str = r#"version: 1
 nodes:
   - {id: sw-a, kind: switch}
@@ -31,15 +32,20 @@ nodes:
   - {id: vm-2, kind: vm, requires: [hv-2]}
   - {id: vm-3, kind: vm, requires: [hv-2]}
   - {id: vm-4, kind: vm, requires: [hv-2]}
+  - {id: hv-3, kind: hypervisor}
+  - {id: vm-5, kind: vm, requires: [hv-3]}
 customers:
   - id: acme
     name: ACME
+  - id: beta
+    name: Beta Logistics
 services:
   - {id: s-web, customer: acme, kind: vps, component: vps, requires: [vm-1]}
   - {id: s-mail, customer: acme, kind: mail, component: mail, requires: [vm-2]}
   - {id: s-dns, customer: acme, kind: dns, component: dns, requires: [vm-3]}
   - {id: s-site-1, customer: acme, kind: hosting, component: web, requires: [vm-3]}
   - {id: s-site-2, customer: acme, kind: hosting, component: web, requires: [vm-4]}
+  - {id: b-vps, customer: beta, kind: vps, name: beta-erp, requires: [vm-5]}
 components:
   - {id: vps, name: Cloud VPS, group: Cloud}
   - {id: mail, name: Mail, group: Hosting}
