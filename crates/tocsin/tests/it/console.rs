@@ -4,7 +4,6 @@
 //! public outputs and the export, and CSRF on every form.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -426,18 +425,7 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
 
     // The export shows the same.
     let out = dir.path().join("out");
-    let export = Command::new(env!("CARGO_BIN_EXE_tocsin"))
-        .args(["status", "export", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        export.status.success(),
-        "{}",
-        String::from_utf8_lossy(&export.stderr)
-    );
+    crate::status::export(&config, &out);
     let exported = json_of(&std::fs::read_to_string(out.join("api/v2/summary.json")).unwrap());
     assert_eq!(exported["components"][0]["status"], "under_maintenance");
     assert_eq!(

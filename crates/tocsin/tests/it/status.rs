@@ -255,18 +255,7 @@ fn outage_shows_publicly_without_internal_notes_and_exports_the_same_page() {
 
     // The export, beside the running server, shows what `GET /` shows.
     let out = dir.path().join("site");
-    let run = Command::new(env!("CARGO_BIN_EXE_tocsin"))
-        .args(["status", "export", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    crate::status::export(&config, &out);
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert_eq!(
         page_statuses(&index),
@@ -491,4 +480,20 @@ fn export_every_interval_follows_the_outage_and_stops_on_sigterm() {
     assert!(term.success());
     let status = exporter.wait().unwrap();
     assert!(status.success(), "{status}");
+}
+
+/// Runs `tocsin status export --config CONFIG --out OUT` and checks that it succeeded.
+pub(crate) fn export(config: &Path, out: &Path) {
+    let run = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+        .args(["status", "export", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 }

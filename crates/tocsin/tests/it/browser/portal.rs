@@ -53,6 +53,23 @@ fn open_incidents(addr: &str, n: usize) -> Vec<(i64, String)> {
     }
 }
 
+/// The open incidents the client area lists, checked to be exactly `id`.
+async fn only_open_incident(b: &Browser, id: i64) -> Vec<fantoccini::elements::Element> {
+    let listed = b
+        .client()
+        .find_all(Locator::Css(
+            "section[aria-labelledby=open-h] ul.incidents > li",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].attr("id").await.unwrap(),
+        Some(format!("incident-{id}"))
+    );
+    listed
+}
+
 #[test]
 fn browser_customer_logs_in_and_sees_only_their_incident() {
     with_browser("customer", |b| async move {
@@ -87,18 +104,7 @@ fn browser_customer_logs_in_and_sees_only_their_incident() {
             Some("up")
         );
         // Exactly their incident, nothing of Beta's.
-        let listed = b
-            .client()
-            .find_all(Locator::Css(
-                "section[aria-labelledby=open-h] ul.incidents > li",
-            ))
-            .await
-            .unwrap();
-        assert_eq!(listed.len(), 1);
-        assert_eq!(
-            listed[0].attr("id").await.unwrap(),
-            Some(format!("incident-{ours}"))
-        );
+        let listed = only_open_incident(&b, ours).await;
         let source = b.client().source().await.unwrap();
         assert!(
             !source.contains("beta-erp") && !source.contains("Beta") && !source.contains("b-vps"),
@@ -135,18 +141,7 @@ fn browser_customer_logs_in_and_sees_only_their_incident() {
         // Beta, logged in elsewhere, sees theirs and not ACME's.
         b.client().delete_all_cookies().await.unwrap();
         log_in(&b, &server.addr, "it@beta.test", "/account", "/account").await;
-        let listed = b
-            .client()
-            .find_all(Locator::Css(
-                "section[aria-labelledby=open-h] ul.incidents > li",
-            ))
-            .await
-            .unwrap();
-        assert_eq!(listed.len(), 1);
-        assert_eq!(
-            listed[0].attr("id").await.unwrap(),
-            Some(format!("incident-{theirs}"))
-        );
+        only_open_incident(&b, theirs).await;
         b.close().await;
     });
 }

@@ -243,18 +243,7 @@ fn browser_static_export_from_disk_shows_what_the_server_shows() {
         b.screenshot("1-served").await;
 
         let out = dir.path().join("site");
-        let run = Command::new(env!("CARGO_BIN_EXE_tocsin"))
-            .args(["status", "export", "--config"])
-            .arg(&config)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        crate::status::export(&config, &out);
         // Nothing of the server is reachable from here on.
         drop(server);
 
