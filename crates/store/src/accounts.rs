@@ -64,8 +64,9 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// What a customer set in the client area.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What a customer set in the client area. `Debug` never prints the webhook secret or the
+/// feed token, so that neither can reach a log.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Preferences {
     /// Language of their notices (`cs`, `en`…); the inventory's when `None`.
     pub language: Option<String>,
@@ -79,6 +80,21 @@ pub struct Preferences {
     pub feed_token: String,
     /// When last changed.
     pub updated_ms: i64,
+}
+
+impl std::fmt::Debug for Preferences {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Whether a secret is set is useful when debugging; its value never is.
+        let redacted = |s: Option<&str>| s.map(|_| "<redacted>");
+        f.debug_struct("Preferences")
+            .field("language", &self.language)
+            .field("contacts", &self.contacts)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &redacted(self.webhook_secret.as_deref()))
+            .field("feed_token", &"<redacted>")
+            .field("updated_ms", &self.updated_ms)
+            .finish()
+    }
 }
 
 /// A component status set by hand.
@@ -195,4 +211,35 @@ pub trait AccountStore {
     async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>>;
     /// Removes a window; false when there is none with this id.
     async fn cancel_maintenance(&self, id: i64) -> Result<bool>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferences_debug_never_prints_the_secrets() {
+        let p = Preferences {
+            language: Some("cs".into()),
+            contacts: vec!["ops@acme.example".into()],
+            webhook_url: Some("https://hooks.acme.example/in".into()),
+            webhook_secret: Some("hush-hush-0123456789".into()),
+            feed_token: "feed-token-abcdef".into(),
+            updated_ms: 7,
+        };
+        let printed = format!("{p:?}");
+        assert!(
+            printed.contains("https://hooks.acme.example/in"),
+            "{printed}"
+        );
+        assert!(printed.contains("ops@acme.example"), "{printed}");
+        assert!(
+            printed.contains("webhook_secret: Some(\"<redacted>\")"),
+            "{printed}"
+        );
+        assert!(!printed.contains("hush-hush"), "{printed}");
+        assert!(!printed.contains("feed-token-abcdef"), "{printed}");
+        let none = format!("{:?}", Preferences::default());
+        assert!(none.contains("webhook_secret: None"), "{none}");
+    }
 }

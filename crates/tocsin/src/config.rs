@@ -120,6 +120,11 @@ pub struct Notify {
     /// environment, a TOML list or addresses separated by commas.
     #[serde(default, deserialize_with = "addresses")]
     pub staff: Vec<String>,
+    /// Customers' own webhooks may point at loopback, private, link-local and other reserved
+    /// addresses (tests, closed setups); off by default, so that a customer cannot make the
+    /// server send requests into the provider's network.
+    #[serde(default)]
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for Notify {
@@ -128,6 +133,7 @@ impl Default for Notify {
             hold_down: default_hold_down(),
             broadcast_per_second: default_broadcast_per_second(),
             staff: Vec::new(),
+            allow_private_webhooks: false,
         }
     }
 }
@@ -261,6 +267,7 @@ mod tests {
         assert_eq!(c.notify.hold_down, Duration::ZERO);
         assert_eq!(c.notify.broadcast_per_second, 50);
         assert!(c.notify.staff.is_empty());
+        assert!(!c.notify.allow_private_webhooks, "off unless asked for");
         assert_eq!(c.inventory, dir.path().join("inv.yaml"));
         assert!(!format!("{c:?}").contains("hunter2"));
     }
@@ -296,6 +303,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("`nobody` is not an e-mail address"), "{err}");
+    }
+
+    #[test]
+    fn private_webhooks_from_file_and_environment() {
+        let (_d, path) = write(&format!("{BASE}allow_private_webhooks = true\n"));
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert!(c.notify.allow_private_webhooks);
+        let (_d, path) = write(BASE);
+        let env = vec![(
+            "TOCSIN_NOTIFY_ALLOW_PRIVATE_WEBHOOKS".to_owned(),
+            "true".to_owned(),
+        )];
+        let c = Config::load(&path, env.into_iter()).unwrap();
+        assert!(c.notify.allow_private_webhooks);
+        let env = vec![(
+            "TOCSIN_NOTIFY_ALLOW_PRIVATE_WEBHOOKS".to_owned(),
+            "yes".to_owned(),
+        )];
+        let err = Config::load(&path, env.into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("allow_private_webhooks") || err.contains("bool"),
+            "{err}"
+        );
     }
 
     #[test]

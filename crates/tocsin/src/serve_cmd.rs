@@ -154,6 +154,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         hold_down = ?config.notify.hold_down,
         smtp = config.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)),
         public_url = config.public_url.as_deref(),
+        allow_private_webhooks = config.notify.allow_private_webhooks,
         "configuration loaded"
     );
     let inventory = match inventory_cmd::load(&config.inventory) {
@@ -176,6 +177,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             archiver: archiver(config.archive.as_deref())?,
             broadcast_per_second: config.notify.broadcast_per_second,
             staff: config.notify.staff.clone(),
+            allow_private_webhooks: config.notify.allow_private_webhooks,
         }
         .bind()
         .await?;
@@ -229,6 +231,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             archiver: archiver(Some(&dir.join("archive")))?,
             broadcast_per_second: 50,
             staff: vec!["noc@demo.example".to_owned()],
+            // The demo keeps the guard a real server has.
+            allow_private_webhooks: false,
         }
         .bind()
         .await?;

@@ -66,6 +66,9 @@ pub struct Server {
     pub broadcast_per_second: u32,
     /// Staff addresses told when services lose redundancy without going down.
     pub staff: Vec<String>,
+    /// Customers' own webhooks may point at private and reserved addresses (loopback, RFC
+    /// 1918, link-local…); off, they are refused when saved and when delivered.
+    pub allow_private_webhooks: bool,
 }
 
 /// Why the server stopped with an error.
@@ -109,6 +112,8 @@ pub(crate) struct App {
     pub limiter: auth::LoginLimiter,
     /// Whether session cookies are marked `Secure` (the public URL is HTTPS).
     pub secure_cookies: bool,
+    /// Customers may save webhook URLs naming private and reserved addresses.
+    pub allow_private_webhooks: bool,
 }
 
 impl Server {
@@ -154,6 +159,7 @@ impl Server {
             archiver: self.archiver,
             broadcast_per_second: self.broadcast_per_second,
             staff: self.staff,
+            allow_private_webhooks: self.allow_private_webhooks,
         })
     }
 }
@@ -170,6 +176,7 @@ pub struct Bound {
     archiver: Archiver,
     broadcast_per_second: u32,
     staff: Vec<String>,
+    allow_private_webhooks: bool,
 }
 
 impl Bound {
@@ -217,6 +224,7 @@ impl Bound {
                 metrics: Arc::clone(&metrics),
                 archiver: self.archiver,
                 secrets: webhook_secrets(Arc::clone(&live)),
+                allow_private_webhooks: self.allow_private_webhooks,
                 broadcast_per_second: self.broadcast_per_second,
             },
             stopped,
@@ -235,6 +243,7 @@ impl Bound {
                 .is_some_and(|u| u.starts_with("https://")),
             public_url,
             limiter: auth::LoginLimiter::default(),
+            allow_private_webhooks: self.allow_private_webhooks,
         });
         let hangups = tokio::spawn(reload_on_sighup(Arc::clone(&app)));
         let purge = tokio::spawn(auth::purge_expired_sessions(Arc::downgrade(&app)));

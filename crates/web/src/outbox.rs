@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering;
 use crate::archiving::Archiver;
 use crate::metrics::Metrics;
 use crate::notices::Payload;
+use crate::recipients::Origin;
 use crate::webhooks::{self, Hooks};
 use crate::Clock;
 
@@ -57,8 +58,8 @@ pub struct Kept {
     pub message: String,
 }
 
-/// Finds a webhook's secret by customer id and URL in the live inventory.
-pub(crate) type SecretLookup = Arc<dyn Fn(&str, &str) -> Option<String> + Send + Sync>;
+/// Finds a webhook's secret, and who wrote its URL, by customer id and URL in the live state.
+pub(crate) type SecretLookup = Arc<dyn Fn(&str, &str) -> Option<(String, Origin)> + Send + Sync>;
 
 /// The last messages kept, newest last.
 pub(crate) type KeptMessages = Arc<Mutex<VecDeque<Kept>>>;
@@ -115,6 +116,8 @@ pub(crate) struct Worker {
     pub metrics: Arc<Metrics>,
     pub archiver: Archiver,
     pub secrets: SecretLookup,
+    /// Customers' own webhooks may reach private and reserved addresses.
+    pub allow_private_webhooks: bool,
     /// Broadcast notices sent per second at most.
     pub broadcast_per_second: u32,
 }
@@ -150,7 +153,7 @@ pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
         kept: worker.kept,
         metrics: worker.metrics,
         archiver: worker.archiver,
-        hooks: Hooks::new(),
+        hooks: Hooks::new(worker.allow_private_webhooks),
         secrets: worker.secrets,
     });
     let broadcasts = tokio::spawn(crate::broadcast::work(

@@ -51,6 +51,16 @@ impl Choice {
     }
 }
 
+/// Who wrote a webhook URL: the provider (in the inventory), trusted to point anywhere, or
+/// the customer (in the client area), which may not point into the provider's network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The inventory lists the URL for this customer.
+    Inventory,
+    /// Only the customer's own preferences name it.
+    Customer,
+}
+
 /// Every customer's choices, by customer id. Cheap to clone (shared until changed).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recipients {
@@ -137,17 +147,23 @@ impl Recipients {
         urls
     }
 
-    /// The secret to sign a POST to `url` for customer `customer` with: the customer's own
-    /// webhook's when the URL is theirs (they may have rotated it), else the inventory's.
-    pub fn secret(&self, inventory: &Inventory, customer: &str, url: &str) -> Option<String> {
+    /// The secret to sign a POST to `url` for customer `customer` with, and who wrote the
+    /// URL: the customer's own webhook's secret when the URL is theirs (they may have rotated
+    /// it), else the inventory's. A URL the inventory lists for them is the provider's
+    /// (trusted) even when the customer also chose it.
+    pub fn secret(
+        &self,
+        inventory: &Inventory,
+        customer: &str,
+        url: &str,
+    ) -> Option<(String, Origin)> {
         let own = self
             .by_customer
             .get(customer)
             .and_then(|choice| choice.webhook.as_ref())
             .filter(|(u, _)| u == url)
             .map(|(_, s)| s.clone());
-        own.or_else(|| {
-            let c = inventory.customer_ids.find(customer)?;
+        let listed = inventory.customer_ids.find(customer).and_then(|c| {
             inventory
                 .customers
                 .get(c as usize)?
@@ -155,7 +171,13 @@ impl Recipients {
                 .iter()
                 .find(|h| &*h.url == url)
                 .map(|h| h.secret.to_string())
-        })
+        });
+        match (own, listed) {
+            (Some(own), Some(_)) => Some((own, Origin::Inventory)),
+            (Some(own), None) => Some((own, Origin::Customer)),
+            (None, Some(listed)) => Some((listed, Origin::Inventory)),
+            (None, None) => None,
+        }
     }
 }
 
@@ -208,9 +230,8 @@ services:
         );
         assert_eq!(r.webhooks(&inv, 0), ["https://hooks.acme.example/a"]);
         assert_eq!(
-            r.secret(&inv, "acme", "https://hooks.acme.example/a")
-                .as_deref(),
-            Some("inventory-secret-1")
+            r.secret(&inv, "acme", "https://hooks.acme.example/a"),
+            Some(("inventory-secret-1".to_owned(), Origin::Inventory))
         );
         assert_eq!(r.secret(&inv, "acme", "https://elsewhere.example/"), None);
     }
@@ -240,9 +261,22 @@ services:
             ["https://hooks.acme.example/a", "https://own.example/hook"]
         );
         assert_eq!(
-            r.secret(&inv, "acme", "https://own.example/hook")
-                .as_deref(),
-            Some("own-secret-0123456789")
+            r.secret(&inv, "acme", "https://own.example/hook"),
+            Some(("own-secret-0123456789".to_owned(), Origin::Customer))
+        );
+        // The inventory's URL chosen as their own: their secret, still the provider's URL.
+        let mut same = r.clone();
+        same.set(
+            "acme",
+            &prefs(
+                &[],
+                None,
+                Some(("https://hooks.acme.example/a", "own-secret-0123456789")),
+            ),
+        );
+        assert_eq!(
+            same.secret(&inv, "acme", "https://hooks.acme.example/a"),
+            Some(("own-secret-0123456789".to_owned(), Origin::Inventory))
         );
         // Another customer is untouched.
         assert_eq!(

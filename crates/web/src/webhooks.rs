@@ -1,6 +1,13 @@
 //! Signed webhooks: incident events POSTed as JSON to the URLs a customer gave, signed with
-//! HMAC-SHA256 of the body under the customer's secret, with a verdict per delivery.
+//! HMAC-SHA256 of the body under the customer's secret, with a verdict per delivery. A
+//! webhook the customer set themselves goes through `guard` first: never into the
+//! provider's network.
 
+mod guard;
+
+pub(crate) use guard::refused_host;
+
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +25,7 @@ use tokio_rustls::rustls::ClientConfig;
 
 use crate::notices::Payload;
 use crate::outbox::{Kept, Shared, Transport};
+use crate::recipients::Origin;
 use crate::status::time::rfc3339;
 
 /// Outbox kinds of webhook rows: the notice kind with this prefix.
@@ -29,11 +37,15 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Sends webhook requests; one connection per request, as endpoints are many and rarely hot.
 pub(crate) struct Hooks {
     tls: Option<Arc<ClientConfig>>,
+    /// `[notify] allow_private_webhooks`: customers' own hooks may reach any address.
+    allow_private: bool,
 }
 
 impl Hooks {
     /// Trusts the system's CA certificates; without any, `https://` hooks fail with a reason.
-    pub fn new() -> Hooks {
+    /// Customers' own hooks may reach private and reserved addresses only when
+    /// `allow_private`.
+    pub fn new(allow_private: bool) -> Hooks {
         let tls = match tocsin_notify::tls_config(None) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -41,13 +53,23 @@ impl Hooks {
                 None
             }
         };
-        Hooks { tls }
+        Hooks { tls, allow_private }
     }
 
-    /// POSTs `body` to `url`, signed, and tells how it ended.
-    pub async fn post(&self, url: &str, body: Vec<u8>, secret: &str, delivery: i64) -> Outcome {
+    /// POSTs `body` to `url`, signed, and tells how it ended. A customer's own hook that
+    /// resolves to a refused address fails for good, with nothing sent.
+    pub async fn post(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        secret: &str,
+        delivery: i64,
+        origin: Origin,
+    ) -> Outcome {
         let signature = signature(secret.as_bytes(), &body);
-        match tokio::time::timeout(TIMEOUT, self.exchange(url, body, &signature, delivery)).await {
+        let check = origin == Origin::Customer && !self.allow_private;
+        let exchange = self.exchange(url, body, &signature, delivery, check);
+        match tokio::time::timeout(TIMEOUT, exchange).await {
             Ok(Ok(status)) => verdict(status),
             Ok(Err(Fault::Retry(reason))) => Outcome::Retry { reason },
             Ok(Err(Fault::Fatal(reason))) => Outcome::Failed { reason },
@@ -63,6 +85,7 @@ impl Hooks {
         body: Vec<u8>,
         signature: &str,
         delivery: i64,
+        check: bool,
     ) -> Result<u16, Fault> {
         let fatal = |why: String| Fault::Fatal(format!("webhook {url}: {why}"));
         let retry = |why: String| Fault::Retry(format!("webhook {url}: {why}"));
@@ -94,7 +117,16 @@ impl Hooks {
             .header("x-tocsin-delivery", delivery.to_string())
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| fatal(format!("cannot build the request: {e}")))?;
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+        // Resolved once: the connection goes to exactly the addresses checked, while TLS and
+        // the Host header keep the name.
+        let addresses =
+            guard::addresses(&host, port, check)
+                .await
+                .map_err(|refusal| match refusal {
+                    guard::Refusal::Lookup(why) => retry(why),
+                    guard::Refusal::Forbidden(why) => fatal(why),
+                })?;
+        let tcp = connect(&addresses)
             .await
             .map_err(|e| retry(format!("cannot connect: {e}")))?;
         let _ = tcp.set_nodelay(true);
@@ -114,6 +146,18 @@ impl Hooks {
             send(TokioIo::new(tcp), request).await.map_err(retry)
         }
     }
+}
+
+/// The first of `addresses` that accepts a connection, tried in the resolver's order.
+async fn connect(addresses: &[SocketAddr]) -> std::io::Result<tokio::net::TcpStream> {
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    for address in addresses {
+        match tokio::net::TcpStream::connect(address).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// Why a request did not get a status.
@@ -186,7 +230,7 @@ async fn post_one(row: &OutboxRow, shared: &Shared) -> Outcome {
             return Outcome::Failed { reason };
         }
     };
-    let Some(secret) = secrets(&row.notice.customer, url) else {
+    let Some((secret, origin)) = secrets(&row.notice.customer, url) else {
         let reason = format!(
             "webhook {url}: customer `{}` no longer has it in the inventory",
             row.notice.customer
@@ -194,7 +238,7 @@ async fn post_one(row: &OutboxRow, shared: &Shared) -> Outcome {
         return Outcome::Failed { reason };
     };
     let outcome = match &delivering.transport {
-        Transport::Smtp(_) => hooks.post(url, body, &secret, row.id).await,
+        Transport::Smtp(_) => hooks.post(url, body, &secret, row.id, origin).await,
         Transport::Keep => {
             if let Ok(mut kept) = kept.lock() {
                 kept.push_back(Kept {
@@ -279,5 +323,41 @@ mod tests {
         assert!(matches!(verdict(429), Outcome::Retry { .. }));
         assert!(matches!(verdict(404), Outcome::Failed { .. }));
         assert!(matches!(verdict(301), Outcome::Failed { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_customers_hook_into_the_providers_network_fails_for_good() {
+        let hooks = Hooks::new(false);
+        let post = |url: &'static str, origin| hooks.post(url, b"{}".to_vec(), "s", 1, origin);
+        for url in [
+            "http://127.0.0.1:9/hook",
+            "http://localhost:9/hook",
+            "https://[::1]:9/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://0x7f000001:9/",
+        ] {
+            let Outcome::Failed { reason } = post(url, Origin::Customer).await else {
+                panic!("{url} not refused");
+            };
+            assert!(
+                reason.starts_with(&format!("webhook {url}: refused: host `")),
+                "{reason}"
+            );
+        }
+        // The provider's own hooks, and customers' with the switch on, are only connected to
+        // (nothing listens on port 9: a connection error, retried).
+        let outcome = post("http://127.0.0.1:9/hook", Origin::Inventory).await;
+        assert!(matches!(outcome, Outcome::Retry { .. }), "{outcome:?}");
+        let allowed = Hooks::new(true);
+        let outcome = allowed
+            .post(
+                "http://127.0.0.1:9/hook",
+                b"{}".to_vec(),
+                "s",
+                1,
+                Origin::Customer,
+            )
+            .await;
+        assert!(matches!(outcome, Outcome::Retry { .. }), "{outcome:?}");
     }
 }

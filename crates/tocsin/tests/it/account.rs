@@ -15,9 +15,11 @@ use crate::serve::{add_account, alertmanager, http, json_of, start, ADMIN, PASSW
 use crate::session::{csrf_of, exchange, form_encode, login, Browser, Reply};
 use crate::webhooks::HookServer;
 
-const JANA: &str = "jana@acme.example";
+pub(crate) const JANA: &str = "jana@acme.example";
 const PIOTR: &str = "piotr@beta.example";
-const OWN_SECRET: &str = "acme-own-secret-0001";
+pub(crate) const OWN_SECRET: &str = "acme-own-secret-0001";
+/// The `[notify]` line letting customers' own webhooks reach the local hook servers.
+pub(crate) const ALLOW_PRIVATE: &str = "allow_private_webhooks = true\n";
 
 fn inventory() -> String {
     r#"version: 1
@@ -44,14 +46,20 @@ services:
     .to_owned()
 }
 
+/// The hook servers of these tests listen on 127.0.0.1: customers' webhooks may reach it.
 fn config(dir: &Path, smtp_port: u16) -> PathBuf {
-    let config = smtp_config(dir, smtp_port, &inventory(), "", "0s", "");
+    config_with(dir, smtp_port, ALLOW_PRIVATE)
+}
+
+/// ACME's and Beta's customer accounts, with `notify` in the `[notify]` section.
+pub(crate) fn config_with(dir: &Path, smtp_port: u16, notify: &str) -> PathBuf {
+    let config = smtp_config(dir, smtp_port, &inventory(), "", "0s", notify);
     add_account(&config, JANA, "customer", Some("acme"));
     add_account(&config, PIOTR, "customer", Some("beta"));
     config
 }
 
-fn fire(addr: &str, switch: &str) {
+pub(crate) fn fire(addr: &str, switch: &str) {
     let body = alertmanager(
         "firing",
         json!({"alertname": "SwitchDown", "instance": format!("{switch}:9100")}),
@@ -87,7 +95,7 @@ fn anonymous(addr: &str, path: &str) -> Reply {
     exchange(addr, "GET", path, "", "")
 }
 
-fn audit(dir: &Path) -> Vec<(String, String, String, String)> {
+pub(crate) fn audit(dir: &Path) -> Vec<(String, String, String, String)> {
     let db = rusqlite::Connection::open(dir.join("t.db")).unwrap();
     let mut q = db
         .prepare("SELECT actor, action, target, detail FROM audit WHERE action = 'preferences.set' ORDER BY id")

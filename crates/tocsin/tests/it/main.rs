@@ -15,6 +15,7 @@ mod crash;
 mod inventory;
 mod login;
 mod mail;
+mod private_hooks;
 mod serve;
 mod session;
 mod staff;

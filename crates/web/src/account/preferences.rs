@@ -88,13 +88,24 @@ pub(crate) fn is_webhook_url(s: &str) -> bool {
     matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some_and(|h| !h.is_empty())
 }
 
+/// The host of a webhook URL that names a local, private or reserved address outright
+/// (`localhost`, `10.0.0.5`, `[::1]`); names that resolve to one are refused at delivery.
+fn private_host(url: &str) -> Option<String> {
+    let uri = url.parse::<Uri>().ok()?;
+    let host = uri.host()?;
+    crate::webhooks::refused_host(host).map(|_| host.to_owned())
+}
+
 /// The preferences a valid form makes from `current`, or the first problem found. An empty
-/// secret keeps the current one; an empty URL removes the webhook and its secret.
+/// secret keeps the current one; an empty URL removes the webhook and its secret. Unless
+/// `allow_private` (`[notify] allow_private_webhooks`), a webhook URL naming a local, private
+/// or reserved address is refused.
 pub(crate) fn validate(
     f: &Submitted,
     current: &Preferences,
     t: &Texts,
     now_ms: i64,
+    allow_private: bool,
 ) -> Result<Preferences, Problem> {
     let mut contacts: Vec<String> = Vec::new();
     for address in f
@@ -129,6 +140,9 @@ pub(crate) fn validate(
     } else {
         if !is_webhook_url(url) {
             return Err(problem("webhook_url", t.bad_url));
+        }
+        if let Some(host) = private_host(url).filter(|_| !allow_private) {
+            return Err(problem("webhook_url", &t.private_url.replace("{}", &host)));
         }
         let secret = if secret.is_empty() {
             match &current.webhook_secret {
@@ -304,7 +318,7 @@ pub(crate) async fn submit(
         };
         (new, "feed token regenerated".to_owned(), "feed")
     } else {
-        match validate(&f, &current, texts(l), now) {
+        match validate(&f, &current, texts(l), now, app.allow_private_webhooks) {
             Ok(new) => {
                 let detail = summary(&current, &new);
                 (new, detail, "saved")

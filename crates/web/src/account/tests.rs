@@ -240,6 +240,7 @@ fn preferences_are_checked_whole_and_name_the_field() {
         &current,
         t,
         5,
+        false,
     )
     .unwrap();
     assert_eq!(ok.contacts, ["a@x.example", "B@x.example"], "deduplicated");
@@ -247,13 +248,20 @@ fn preferences_are_checked_whole_and_name_the_field() {
     assert_eq!(ok.webhook_secret.as_deref(), Some("sixteen-chars-ok"));
     assert_eq!((ok.feed_token.as_str(), ok.updated_ms), ("tok", 5));
     // An empty secret keeps the stored one; an empty URL drops both.
-    let kept = validate(&submitted("", "", "http://h.example/", ""), &ok, t, 6).unwrap();
+    let kept = validate(
+        &submitted("", "", "http://h.example/", ""),
+        &ok,
+        t,
+        6,
+        false,
+    )
+    .unwrap();
     assert_eq!(kept.webhook_secret.as_deref(), Some("sixteen-chars-ok"));
     assert!(kept.contacts.is_empty() && kept.language.is_none());
-    let none = validate(&submitted("", "", "", ""), &ok, t, 7).unwrap();
+    let none = validate(&submitted("", "", "", ""), &ok, t, 7, false).unwrap();
     assert_eq!((none.webhook_url, none.webhook_secret), (None, None));
 
-    let field = |f: Submitted| validate(&f, &current, t, 8).unwrap_err();
+    let field = |f: Submitted| validate(&f, &current, t, 8, false).unwrap_err();
     let p = field(submitted("a@x.example not-an-address", "", "", ""));
     assert_eq!(p.field, "contacts");
     assert_eq!(
@@ -291,8 +299,55 @@ fn preferences_are_checked_whole_and_name_the_field() {
     );
     // Every language names the field in its own words.
     for l in Language::ALL {
-        let p = validate(&submitted("", "", "", "x"), &current, texts(l), 0).unwrap_err();
+        let p = validate(&submitted("", "", "", "x"), &current, texts(l), 0, false).unwrap_err();
         assert_eq!(p.message, texts(l).secret_without_url);
+    }
+}
+
+#[test]
+fn webhook_urls_into_private_networks_are_refused_unless_allowed() {
+    let current = Preferences::default();
+    let with = |url: &str, allow: bool, l: Language| {
+        validate(
+            &submitted("", "", url, "sixteen-chars-ok"),
+            &current,
+            texts(l),
+            1,
+            allow,
+        )
+    };
+    for (url, host) in [
+        ("http://127.0.0.1:8080/hook", "127.0.0.1"),
+        ("http://localhost/hook", "localhost"),
+        ("https://[::1]/x", "[::1]"),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254",
+        ),
+        ("http://10.1.2.3/", "10.1.2.3"),
+        ("http://[::ffff:192.168.0.1]/", "[::ffff:192.168.0.1]"),
+        ("http://100.64.0.1/", "100.64.0.1"),
+        ("http://0x7f000001/", "0x7f000001"),
+    ] {
+        let p = with(url, false, Language::En).unwrap_err();
+        assert_eq!(p.field, "webhook_url", "{url}");
+        assert_eq!(
+            p.message,
+            format!(
+                "Webhook URL: “{host}” is a local, private or reserved address; give an \
+                 address reachable from the internet."
+            )
+        );
+        assert!(
+            with(url, true, Language::En).is_ok(),
+            "{url} allowed by the switch"
+        );
+    }
+    // Names are resolved only at delivery: they may change their answers after saving.
+    assert!(with("https://hooks.example.com/in", false, Language::En).is_ok());
+    for l in Language::ALL {
+        let p = with("http://127.0.0.1/", false, l).unwrap_err();
+        assert_eq!(p.message, texts(l).private_url.replace("{}", "127.0.0.1"));
     }
 }
 
