@@ -180,6 +180,36 @@ impl Browser {
         }
     }
 
+    /// Waits, without reloading, until `pred` holds for the visible text (a submitted form's
+    /// answer may not have replaced the page yet when the click returns).
+    async fn text_until(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PAGE_WAIT;
+        loop {
+            let text = self.text().await;
+            if pred(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the page never showed {what}:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the browser is at `path` (after a click that navigates).
+    async fn at_path(&self, path: &str) {
+        let deadline = Instant::now() + PAGE_WAIT;
+        loop {
+            let url = self.client().current_url().await.unwrap();
+            if url.path() == path {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never reached {path}; at {url}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Presses and releases one key in the focused element.
     async fn press(&self, key: Key) {
         let key = char::from(key);

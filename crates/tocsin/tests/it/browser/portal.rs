@@ -21,8 +21,7 @@ async fn log_in(b: &Browser, addr: &str, login: &str, next: &str, landing: &str)
         .click()
         .await
         .unwrap();
-    let url = b.client().current_url().await.unwrap();
-    assert_eq!(url.path(), landing, "{url}");
+    b.at_path(landing).await;
 }
 
 /// Incident ids from the staff API, waiting until `n` are open.
@@ -120,8 +119,7 @@ fn browser_customer_logs_in_and_sees_only_their_incident() {
             .click()
             .await
             .unwrap();
-        let url = b.client().current_url().await.unwrap();
-        assert_eq!(url.path(), format!("/account/incidents/{ours}"));
+        b.at_path(&format!("/account/incidents/{ours}")).await;
         let text = b.text().await;
         assert!(text.contains("s-web: down since"), "{text}");
         b.screenshot("2-incident").await;
@@ -191,16 +189,18 @@ fn browser_shift_lead_posts_an_update_and_the_public_page_shows_it() {
             }
         };
         post("note", None, "Vendor ticket 4711 opened.").await;
-        let text = b.text().await;
-        assert!(text.contains("Vendor ticket 4711 opened."), "{text}");
+        b.text_until("the note", |t| t.contains("Vendor ticket 4711 opened."))
+            .await;
         post(
             "public",
             Some("identified"),
             "A failed switch in rack 7; traffic is moving to its pair.",
         )
         .await;
-        let text = b.text().await;
-        assert!(text.contains("traffic is moving to its pair"), "{text}");
+        b.text_until("the public update", |t| {
+            t.contains("Public update published.") && t.contains("traffic is moving to its pair")
+        })
+        .await;
         b.screenshot("2-posted").await;
 
         b.goto(&format!("http://{}/", server.addr)).await;
