@@ -37,8 +37,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/v1/inventory/reload", post(reload))
         .merge(crate::status::routes(&app))
         .merge(crate::auth::routes())
-        .merge(crate::console::routes())
-        .merge(crate::account::routes())
+        .merge(crate::console::routes().layer(axum::middleware::from_fn(crate::ui::html_errors)))
+        .merge(crate::account::routes().layer(axum::middleware::from_fn(crate::ui::html_errors)))
         .with_state(app)
 }
 

@@ -2,10 +2,14 @@
 //! skip link, the signed-in account and a log-out form, and one small stylesheet. Templates
 //! are compiled in and auto-escaped (their names end in `.html`).
 
+use std::sync::OnceLock;
+
+use axum::extract::Request;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use minijinja::Environment;
+use minijinja::{context, Environment};
 
 /// The layout every logged-in page extends, as `base.html`.
 pub(crate) const BASE: &str = include_str!("../templates/app/base.html");
@@ -58,4 +62,62 @@ pub(crate) async fn css() -> impl IntoResponse {
         ],
         CSS,
     )
+}
+
+/// Largest error body read back to turn into a page.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Middleware for the page routers (console, client area): a refusal or failure that a
+/// handler or extractor answered as JSON (`403`, `503`…) becomes an HTML page with the same
+/// status and message, and a way back, so a person never lands on raw JSON.
+pub(crate) async fn html_errors(request: Request, next: Next) -> Response {
+    let home = if request.uri().path().starts_with("/console") {
+        ("/console", "Back to the console")
+    } else {
+        ("/account", "Back to your services")
+    };
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return (parts.status, "error").into_response();
+    };
+    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    let heading = match status {
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::SERVICE_UNAVAILABLE => "Unavailable",
+        StatusCode::NOT_FOUND => "Not found",
+        _ => "Something went wrong",
+    };
+    render_with(
+        refusal_env(),
+        "refused.html",
+        context! { heading, message, back => home.0, back_text => home.1 },
+        status,
+    )
+}
+
+fn refusal_env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = environment();
+        if let Err(e) = env.add_template(
+            "refused.html",
+            include_str!("../templates/app/refused.html"),
+        ) {
+            tracing::error!(error = %e, "the refusal page does not compile");
+        }
+        env
+    })
 }

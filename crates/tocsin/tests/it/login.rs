@@ -108,3 +108,49 @@ fn api_tokens_act_as_their_account_and_bad_ones_are_refused() {
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("junior"), "{body}");
 }
+
+#[test]
+fn a_refused_page_action_is_an_html_page_not_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    add_account(&config, "junior@provider.test", "junior", None);
+    add_account(&config, "jana@example.cz", "customer", Some("acme"));
+    let server = start(&config);
+    let junior = login(&server.addr, "junior@provider.test", PASSWORD)
+        .ok()
+        .unwrap();
+    let reply = junior.post_form(
+        "/console",
+        "/console/vertices",
+        &[("vertex", "sw-a"), ("state", "down"), ("reason", "test")],
+    );
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert!(reply
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(
+        reply.body.contains("junior may not do this"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("Back to the console"), "{}", reply.body);
+    // A customer on a staff page, and staff on the client area, get pages too.
+    let customer = login(&server.addr, "jana@example.cz", PASSWORD)
+        .ok()
+        .unwrap();
+    let reply = customer.get("/console");
+    assert_eq!(reply.status, 403);
+    assert!(reply.body.contains("staff only"), "{}", reply.body);
+    let reply = junior.get("/account");
+    assert_eq!(reply.status, 403);
+    assert!(
+        reply.body.contains("<h1>Not allowed</h1>"),
+        "{}",
+        reply.body
+    );
+    // The JSON API keeps answering JSON.
+    let reply = customer.get("/api/v1/impact");
+    assert_eq!(reply.status, 403);
+    assert!(reply.body.starts_with("{\"error\""), "{}", reply.body);
+}
