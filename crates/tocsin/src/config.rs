@@ -61,6 +61,33 @@ pub struct Config {
     /// Notification policy.
     #[serde(default)]
     pub notify: Notify,
+    /// Reverse proxies (addresses or `ADDRESS/PREFIX`) whose `X-Forwarded-For` names the
+    /// client, for the login rate limit and the audit trail. In the environment, a TOML list
+    /// or entries separated by commas.
+    #[serde(default, deserialize_with = "proxies")]
+    pub trusted_proxies: tocsin_web::auth::TrustedProxies,
+}
+
+fn proxies<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<tocsin_web::auth::TrustedProxies, D::Error> {
+    let list = one_or_many(d)?;
+    tocsin_web::auth::TrustedProxies::parse(&list).map_err(serde::de::Error::custom)
+}
+
+/// A TOML list of strings, or one string of entries separated by commas (environment).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        One(String),
+    }
+    let list = match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(list) => list,
+        OneOrMany::One(text) => text.split(',').map(|s| s.trim().to_owned()).collect(),
+    };
+    Ok(list.into_iter().filter(|a| !a.is_empty()).collect())
 }
 
 /// `[smtp]`.
@@ -143,17 +170,7 @@ fn default_broadcast_per_second() -> u32 {
 }
 
 fn addresses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<String>),
-        One(String),
-    }
-    let list = match OneOrMany::deserialize(d)? {
-        OneOrMany::Many(list) => list,
-        OneOrMany::One(text) => text.split(',').map(|s| s.trim().to_owned()).collect(),
-    };
-    let list: Vec<String> = list.into_iter().filter(|a| !a.is_empty()).collect();
+    let list = one_or_many(d)?;
     if let Some(bad) = list.iter().find(|a| !a.contains('@')) {
         return Err(serde::de::Error::custom(format!(
             "staff: `{bad}` is not an e-mail address"
@@ -270,6 +287,25 @@ mod tests {
         assert!(!c.notify.allow_private_webhooks, "off unless asked for");
         assert_eq!(c.inventory, dir.path().join("inv.yaml"));
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn trusted_proxies_from_file_and_environment_and_named_when_wrong() {
+        let (_d, path) = write(&format!(
+            "trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n{BASE}"
+        ));
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert!(c.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        let env = vec![(
+            "TOCSIN_TRUSTED_PROXIES".to_owned(),
+            "::1, 192.168.0.0/16".to_owned(),
+        )];
+        let c = Config::load(&path, env.into_iter()).unwrap();
+        assert!(c.trusted_proxies.contains("192.168.7.7".parse().unwrap()));
+        assert!(!c.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        let (_d, path) = write(&format!("trusted_proxies = [\"proxy.lan\"]\n{BASE}"));
+        let e = format!("{:#}", Config::load(&path, std::iter::empty()).unwrap_err());
+        assert!(e.contains("trusted_proxies[0]: `proxy.lan`"), "{e}");
     }
 
     #[test]

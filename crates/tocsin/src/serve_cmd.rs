@@ -180,7 +180,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             allow_private_webhooks: config.notify.allow_private_webhooks,
         }
         .bind()
-        .await?;
+        .await?
+        .with_trusted_proxies(config.trusted_proxies.clone());
         bound.serve(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -114,6 +114,8 @@ pub(crate) struct App {
     pub secure_cookies: bool,
     /// Customers may save webhook URLs naming private and reserved addresses.
     pub allow_private_webhooks: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: auth::TrustedProxies,
 }
 
 impl Server {
@@ -160,6 +162,7 @@ impl Server {
             broadcast_per_second: self.broadcast_per_second,
             staff: self.staff,
             allow_private_webhooks: self.allow_private_webhooks,
+            trusted_proxies: auth::TrustedProxies::default(),
         })
     }
 }
@@ -177,12 +180,20 @@ pub struct Bound {
     broadcast_per_second: u32,
     staff: Vec<String>,
     allow_private_webhooks: bool,
+    trusted_proxies: auth::TrustedProxies,
 }
 
 impl Bound {
     /// The address actually listened on (useful with port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Attributes requests from these reverse proxies to the address in their
+    /// `X-Forwarded-For` (login rate limits, audit).
+    pub fn with_trusted_proxies(mut self, proxies: auth::TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
     }
 
     /// Sets the status page URL the notices link to, once the address is known.
@@ -244,6 +255,7 @@ impl Bound {
             public_url,
             limiter: auth::LoginLimiter::default(),
             allow_private_webhooks: self.allow_private_webhooks,
+            trusted_proxies: self.trusted_proxies,
         });
         let hangups = tokio::spawn(reload_on_sighup(Arc::clone(&app)));
         let purge = tokio::spawn(auth::purge_expired_sessions(Arc::downgrade(&app)));

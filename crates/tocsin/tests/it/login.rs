@@ -154,3 +154,46 @@ fn a_refused_page_action_is_an_html_page_not_json() {
     assert_eq!(reply.status, 403);
     assert!(reply.body.starts_with("{\"error\""), "{}", reply.body);
 }
+
+#[test]
+fn behind_a_trusted_proxy_the_limit_counts_each_client_not_the_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.insert_str(0, "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n");
+    std::fs::write(&config, text).unwrap();
+    let server = start(&config);
+    let attempt = |login: &str, client: &str| {
+        exchange(
+            &server.addr,
+            "POST",
+            "/login",
+            &format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nX-Forwarded-For: {client}\r\n"
+            ),
+            &form_encode(&[
+                ("login", login),
+                ("password", "wrong password"),
+                ("next", ""),
+            ]),
+        )
+        .status
+    };
+    // One client guessing many logins through the proxy is locked after 20 failures…
+    for i in 0..20 {
+        assert_eq!(attempt(&format!("guess{i}@x.test"), "198.51.100.66"), 401);
+    }
+    assert_eq!(attempt("another@x.test", "198.51.100.66"), 429);
+    // …and everybody else behind the same proxy still logs in.
+    let ok = exchange(
+        &server.addr,
+        "POST",
+        "/login",
+        "Content-Type: application/x-www-form-urlencoded\r\nX-Forwarded-For: 203.0.113.5\r\n",
+        &form_encode(&[("login", ADMIN), ("password", PASSWORD), ("next", "")]),
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    // A client cannot dodge the limit by writing the header itself: the proxy appends the
+    // address it saw, which is the one counted.
+    assert_eq!(attempt("another@x.test", "1.2.3.4, 198.51.100.66"), 429);
+}

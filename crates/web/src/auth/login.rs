@@ -167,7 +167,7 @@ async fn submit(
         return (StatusCode::FORBIDDEN, "cross-origin login refused").into_response();
     }
     let login = c.login.trim().to_owned();
-    let address = peer.ip().to_string();
+    let address = app.trusted_proxies.client(peer.ip(), &headers).to_string();
     let now = app.clock.now_ms();
     if let Err(wait_ms) = app.limiter.check(&login, &address, now) {
         let minutes = (wait_ms + 59_999) / 60_000;

@@ -8,6 +8,7 @@
 //! and APIs take a [`Staff`] or a [`Customer`] extractor; a missing or wrong credential never
 //! reaches a handler.
 
+mod client;
 mod limit;
 mod login;
 pub mod secrets;
@@ -24,6 +25,7 @@ use tocsin_store::{Account, AccountStore};
 
 use crate::App;
 
+pub use client::TrustedProxies;
 pub(crate) use limit::LoginLimiter;
 pub(crate) use login::routes;
 
