@@ -150,6 +150,15 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
         [0x2001, 0x0db8, ..] => "documentation",
         [x, ..] if x & 0xfff0 == 0x3ff0 => "documentation",
         [0x0100, 0, 0, 0, ..] => "discard-only, 100::/64",
+        // 6to4 (2002:V4ADDR::/48) reaches the IPv4 address in bits 16-47 through a relay.
+        [0x2002, hi, lo, ..] => {
+            let [a, b] = hi.to_be_bytes();
+            let [c, d] = lo.to_be_bytes();
+            return forbidden_v4(Ipv4Addr::new(a, b, c, d))
+                .map(|_| "6to4 form of a non-public address");
+        }
+        // Teredo (2001::/32) tunnels to an address the server cannot check: refused whole.
+        [0x2001, 0, ..] => "Teredo tunnel, 2001::/32",
         _ => return None,
     })
 }
@@ -200,6 +209,15 @@ mod tests {
             ("2001:db8::1", Some("documentation")),
             ("3fff::1", Some("documentation")),
             ("100::1", Some("discard-only, 100::/64")),
+            ("2002:7f00:1::1", Some("6to4 form of a non-public address")),
+            (
+                "2002:a9fe:a9fe::",
+                Some("6to4 form of a non-public address"),
+            ),
+            (
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+                Some("Teredo tunnel, 2001::/32"),
+            ),
             // Public addresses, some just outside a refused range.
             ("1.1.1.1", None),
             ("8.8.8.8", None),
@@ -219,6 +237,8 @@ mod tests {
             ("::ffff:8.8.8.8", None),
             ("64:ff9b::808:808", None),
             ("2001:db9::1", None),
+            ("2002:808:808::1", None),
+            ("2001:4860:4860::8888", None),
         ];
         for (text, want) in table {
             let ip: IpAddr = text.parse().unwrap();
