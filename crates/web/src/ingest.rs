@@ -6,13 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use tocsin_model::alerts::AlertKey;
 use tocsin_model::{Change, Inventory, State, VertexId};
-use tocsin_store::{
-    AlertStatus, AnyStore, AssertionChange, IncidentChange, IncidentStore, NewAlert, NewNotice,
-    Store,
-};
+use tocsin_store::{AlertStatus, AnyStore, IncidentChange, IncidentStore, NewNotice, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::archiving::Archiver;
+use crate::batch::Batch;
 use crate::metrics::Metrics;
 pub(crate) use crate::replay::{replay, restore};
 use crate::{Clock, Live};
@@ -364,75 +362,20 @@ struct Mapped<'a> {
 async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
     let (store, live) = (&ctx.store, &ctx.live);
     // Map every alert while holding the state briefly; the write happens without it.
-    let (mapped, rows, changes, objects) = {
+    let Batch {
+        mapped,
+        rows,
+        changes,
+        objects,
+    } = {
         let Ok(live) = live.lock() else {
             return fail(jobs, "internal state poisoned");
         };
-        let mut mapped = Vec::new();
-        let mut rows = Vec::new();
-        let mut changes = Vec::new();
-        let mut objects = Vec::new();
-        for job in jobs.iter() {
-            let body_key = job
-                .body
-                .as_ref()
-                .filter(|_| ctx.archiver.enabled())
-                .map(|body| {
-                    let source = job.alerts.first().map_or("unknown", |a| a.source.as_str());
-                    let key = ctx
-                        .archiver
-                        .key(&format!("alerts/{}", source.replace(':', "-")));
-                    objects.push((key.clone(), body.clone()));
-                    key
-                });
-            for a in &job.alerts {
-                let vertices = match &a.target {
-                    Target::Node(id) => live.inventory.graph.find(id).into_iter().collect(),
-                    Target::Labels(labels) => live.labels.matching(
-                        &live.inventory,
-                        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                    ),
-                    Target::HostOrLabels(host, labels) => match live.inventory.graph.find(host) {
-                        Some(v) => vec![v],
-                        None => live.labels.matching(
-                            &live.inventory,
-                            labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                        ),
-                    },
-                };
-                let names: Vec<String> = vertices
-                    .iter()
-                    .map(|&v| live.inventory.graph.name(v).to_owned())
-                    .collect();
-                rows.push(NewAlert {
-                    source: a.source.clone(),
-                    fingerprint: a.fingerprint.clone(),
-                    status: a.status,
-                    state: match a.status {
-                        AlertStatus::Resolved => "up".to_owned(),
-                        AlertStatus::Firing => a.state.as_str().to_owned(),
-                    },
-                    vertices: names.clone(),
-                    received_ms: a.received_ms,
-                    body_key: body_key.clone(),
-                });
-                changes.push(match a.status {
-                    AlertStatus::Firing if a.state != State::Up => AssertionChange::Replace {
-                        source: a.source.clone(),
-                        fingerprint: a.fingerprint.clone(),
-                        state: a.state.as_str().to_owned(),
-                        vertices: names,
-                        since_ms: a.received_ms,
-                    },
-                    _ => AssertionChange::Withdraw {
-                        source: a.source.clone(),
-                        fingerprint: a.fingerprint.clone(),
-                    },
-                });
-                mapped.push(vertices);
-            }
-        }
-        (mapped, rows, changes, objects)
+        crate::batch::map(
+            jobs.iter().map(|j| (j.alerts.as_slice(), j.body.as_ref())),
+            &live,
+            &ctx.archiver,
+        )
     };
     // The raw bodies and the alerts are made durable side by side.
     let (archived, stored) =

@@ -5,6 +5,7 @@
 mod account;
 mod archiving;
 pub mod auth;
+mod batch;
 mod broadcast;
 mod console;
 mod error;
