@@ -377,3 +377,39 @@ fn the_table_names_every_route_of_the_server() {
         "routes with no authorisation rule in authz.rs: {missing:?}"
     );
 }
+
+#[test]
+fn the_openapi_document_lists_every_json_route_with_who_may_use_it() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/templates/status/openapi.json"),
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut wrong = Vec::new();
+    for &(method, route, _, policy) in ROUTES {
+        let api =
+            route.starts_with("/api/v1/") || route.starts_with("/api/v2/") || route == "/metrics";
+        if !api {
+            continue;
+        }
+        let op = &doc["paths"][route][method.to_lowercase()];
+        if !op.is_object() {
+            wrong.push(format!("{method} {route}: not in the OpenAPI document"));
+            continue;
+        }
+        let secured = op["security"].is_array();
+        match policy {
+            Staff(least) => {
+                let declared = op["x-tocsin-least-role"].as_str().unwrap_or("");
+                if !secured || !declared.starts_with(least) {
+                    wrong.push(format!(
+                        "{method} {route}: documented as `{declared}`, secured {secured}; the table says {least}"
+                    ));
+                }
+            }
+            _ if secured => wrong.push(format!("{method} {route}: documented as secured but open")),
+            _ => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
