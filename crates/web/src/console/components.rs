@@ -1,7 +1,9 @@
 //! `/console/components`: the status-page components with the status computed from the impact
 //! and the one set by hand; setting and clearing `degraded_performance` / `under_maintenance`
 //! with a note, and planning and cancelling maintenance windows (shift leads and up, audited).
-//! The status renderer reads both from the database, so the public outputs follow within 2 s.
+//! A cancelled window is kept, marked, so that the calendar feed can tell subscribers it is
+//! off. The status renderer reads both from the database, so the public outputs follow within
+//! 2 s.
 
 use std::sync::Arc;
 
@@ -129,7 +131,9 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
                 components => m.components.join(", "),
                 starts => when(m.starts_ms),
                 ends => when(m.ends_ms),
-                state => if now >= m.ends_ms { "completed" } else if now >= m.starts_ms { "in progress" } else { "scheduled" },
+                state => if m.cancelled_ms.is_some() { "cancelled" } else if now >= m.ends_ms { "completed" } else if now >= m.starts_ms { "in progress" } else { "scheduled" },
+                cancelled => m.cancelled_ms.is_some(),
+                cancelled_at => m.cancelled_ms.map(when),
                 by => m.created_by,
             }
         })
@@ -290,6 +294,9 @@ pub(super) async fn plan(
         ends_ms,
         created_by: who.login.clone(),
         created_ms: now,
+        cancelled_ms: None,
+        sequence: 0,
+        updated_ms: now,
     };
     let id = app.store.add_maintenance(&m).await.map_err(unavailable)?;
     let detail = format!(
@@ -326,7 +333,7 @@ pub(super) async fn cancel(
     who.check_csrf(form.csrf.as_deref())?;
     if !app
         .store
-        .cancel_maintenance(id)
+        .cancel_maintenance(id, app.clock.now_ms())
         .await
         .map_err(unavailable)?
     {
