@@ -436,8 +436,8 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
     assert_eq!(exported_ics.matches("BEGIN:VEVENT").count(), 2);
 
     // Cancelling the window in progress leaves the degraded status; clearing it, operational.
-    // The calendar keeps the cancelled window as cancelled.
-    crate::console_maintenance::cancel(addr, &lead, page);
+    // The calendar keeps the cancelled window as cancelled; the other is moved.
+    crate::console_maintenance::cancel_and_move(addr, &lead, page);
     summary_when(addr, "the window gone", |s| {
         s["components"][0]["status"] == "degraded_performance"
             && s["scheduled_maintenances"]
@@ -463,6 +463,7 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
         "component.clear",
         "maintenance.plan",
         "maintenance.cancel",
+        "maintenance.move",
     ] {
         assert!(audit.contains(action), "{action} not audited: {audit}");
     }
