@@ -131,6 +131,13 @@ pub struct Maintenance {
     pub created_by: String,
     /// When it was planned.
     pub created_ms: i64,
+    /// When it was called off; a cancelled window is kept so that calendars learn of it.
+    pub cancelled_ms: Option<i64>,
+    /// How many times it was changed (moved or cancelled) since planned: the calendar
+    /// event's `SEQUENCE`.
+    pub sequence: i64,
+    /// When it was last planned, moved or cancelled.
+    pub updated_ms: i64,
 }
 
 /// Accounts and everything staff and customers set by hand.
@@ -205,12 +212,23 @@ pub trait AccountStore {
         status: Option<&ComponentStatus>,
     ) -> Result<()>;
 
-    /// Plans a maintenance window; returns its id.
+    /// Plans a maintenance window; returns its id. It starts at sequence 0, not cancelled,
+    /// updated when created (`cancelled_ms`, `sequence` and `updated_ms` are not read).
     async fn add_maintenance(&self, maintenance: &Maintenance) -> Result<i64>;
-    /// Windows ending at or after `from_ms`, by start.
+    /// Windows ending at or after `from_ms`, cancelled ones included, by start.
     async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>>;
-    /// Removes a window; false when there is none with this id.
-    async fn cancel_maintenance(&self, id: i64) -> Result<bool>;
+    /// Marks a window cancelled at `at_ms` and bumps its sequence; false when there is none
+    /// with this id or it was cancelled already.
+    async fn cancel_maintenance(&self, id: i64, at_ms: i64) -> Result<bool>;
+    /// Moves a window to `starts_ms`..`ends_ms` at `at_ms` and bumps its sequence; false when
+    /// there is none with this id or it was cancelled.
+    async fn reschedule_maintenance(
+        &self,
+        id: i64,
+        starts_ms: i64,
+        ends_ms: i64,
+        at_ms: i64,
+    ) -> Result<bool>;
 }
 
 #[cfg(test)]

@@ -363,7 +363,16 @@ impl AccountStore for AnyStore {
     async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>> {
         dispatch!(self, s => s.maintenances(from_ms).await)
     }
-    async fn cancel_maintenance(&self, id: i64) -> Result<bool> {
-        dispatch!(self, s => s.cancel_maintenance(id).await)
+    async fn cancel_maintenance(&self, id: i64, at_ms: i64) -> Result<bool> {
+        dispatch!(self, s => s.cancel_maintenance(id, at_ms).await)
+    }
+    async fn reschedule_maintenance(
+        &self,
+        id: i64,
+        starts_ms: i64,
+        ends_ms: i64,
+        at_ms: i64,
+    ) -> Result<bool> {
+        dispatch!(self, s => s.reschedule_maintenance(id, starts_ms, ends_ms, at_ms).await)
     }
 }

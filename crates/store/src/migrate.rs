@@ -38,4 +38,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_customer_incidents.sql"),
         postgres: include_str!("../migrations/postgres/0005_customer_incidents.sql"),
     },
+    Migration {
+        version: 6,
+        sqlite: include_str!("../migrations/sqlite/0006_maintenance_changes.sql"),
+        postgres: include_str!("../migrations/postgres/0006_maintenance_changes.sql"),
+    },
 ];

@@ -62,6 +62,9 @@ macro_rules! maintenance_from {
             ends_ms: $r.try_get(5)?,
             created_by: $r.try_get(6)?,
             created_ms: $r.try_get(7)?,
+            cancelled_ms: $r.try_get(8)?,
+            sequence: $r.try_get(9)?,
+            updated_ms: $r.try_get(10)?,
         }
     };
 }
@@ -393,8 +396,8 @@ macro_rules! accounts_impl {
 
             async fn add_maintenance(&self, m: &Maintenance) -> Result<i64> {
                 let row = sqlx::query(
-                    "INSERT INTO maintenances (title, body, components, starts_ms, ends_ms, created_by, created_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    "INSERT INTO maintenances (title, body, components, starts_ms, ends_ms, created_by, created_ms, \
+                     cancelled_ms, sequence, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $7) RETURNING id",
                 )
                 .bind(&m.title)
                 .bind(&m.body)
@@ -410,7 +413,8 @@ macro_rules! accounts_impl {
 
             async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>> {
                 let rows = sqlx::query(
-                    "SELECT id, title, body, components, starts_ms, ends_ms, created_by, created_ms \
+                    "SELECT id, title, body, components, starts_ms, ends_ms, created_by, created_ms, \
+                     cancelled_ms, sequence, updated_ms \
                      FROM maintenances WHERE ends_ms >= $1 ORDER BY starts_ms, id",
                 )
                 .bind(from_ms)
@@ -419,11 +423,35 @@ macro_rules! accounts_impl {
                 rows.iter().map(|r| Ok(maintenance_from!(r))).collect()
             }
 
-            async fn cancel_maintenance(&self, id: i64) -> Result<bool> {
-                let done = sqlx::query("DELETE FROM maintenances WHERE id = $1")
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
+            async fn cancel_maintenance(&self, id: i64, at_ms: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE maintenances SET cancelled_ms = $2, updated_ms = $2, sequence = sequence + 1 \
+                     WHERE id = $1 AND cancelled_ms IS NULL",
+                )
+                .bind(id)
+                .bind(at_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn reschedule_maintenance(
+                &self,
+                id: i64,
+                starts_ms: i64,
+                ends_ms: i64,
+                at_ms: i64,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE maintenances SET starts_ms = $2, ends_ms = $3, updated_ms = $4, \
+                     sequence = sequence + 1 WHERE id = $1 AND cancelled_ms IS NULL",
+                )
+                .bind(id)
+                .bind(starts_ms)
+                .bind(ends_ms)
+                .bind(at_ms)
+                .execute(&self.pool)
+                .await?;
                 Ok(done.rows_affected() > 0)
             }
         }

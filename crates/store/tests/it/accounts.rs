@@ -144,6 +144,10 @@ pub async fn component_statuses_and_maintenance(s: &AnyStore) {
         ends_ms,
         created_by: "lead".into(),
         created_ms: 1,
+        // Not read when adding: a new window is never cancelled and starts at sequence 0.
+        cancelled_ms: Some(99),
+        sequence: 42,
+        updated_ms: 99,
     };
     let late = s.add_maintenance(&m("late", 500, 600)).await.unwrap();
     let early = s.add_maintenance(&m("early", 100, 200)).await.unwrap();
@@ -152,8 +156,59 @@ pub async fn component_statuses_and_maintenance(s: &AnyStore) {
     let ids: Vec<i64> = list.iter().map(|m| m.id).collect();
     assert_eq!(ids, [early, late]);
     assert_eq!(list[0].components, ["mail", "dns"]);
-    assert!(s.cancel_maintenance(late).await.unwrap());
-    assert!(!s.cancel_maintenance(late).await.unwrap());
-    assert_eq!(s.maintenances(0).await.unwrap().len(), 2);
+    assert_eq!(
+        (list[0].cancelled_ms, list[0].sequence, list[0].updated_ms),
+        (None, 0, 1)
+    );
     let _ = past;
+}
+
+pub async fn cancelled_maintenance_is_kept_and_moves_bump_the_sequence(s: &AnyStore) {
+    let window = |title: &str, starts_ms, ends_ms| Maintenance {
+        id: 0,
+        title: title.into(),
+        body: String::new(),
+        components: vec!["mail".into()],
+        starts_ms,
+        ends_ms,
+        created_by: "lead".into(),
+        created_ms: 5,
+        cancelled_ms: None,
+        sequence: 0,
+        updated_ms: 5,
+    };
+    let a = s.add_maintenance(&window("a", 100, 200)).await.unwrap();
+    let b = s.add_maintenance(&window("b", 300, 400)).await.unwrap();
+    let of = |list: Vec<Maintenance>, id| list.into_iter().find(|m| m.id == id).unwrap();
+
+    // Moving: new times, sequence up, updated when moved; ordering follows the new start.
+    assert!(s.reschedule_maintenance(a, 500, 650, 20).await.unwrap());
+    let list = s.maintenances(0).await.unwrap();
+    assert_eq!(list.iter().map(|m| m.id).collect::<Vec<_>>(), [b, a]);
+    let moved = of(list, a);
+    assert_eq!((moved.starts_ms, moved.ends_ms), (500, 650));
+    assert_eq!((moved.sequence, moved.updated_ms), (1, 20));
+    assert_eq!((moved.created_ms, moved.cancelled_ms), (5, None));
+    assert!(s.reschedule_maintenance(a, 510, 660, 21).await.unwrap());
+    assert_eq!(of(s.maintenances(0).await.unwrap(), a).sequence, 2);
+
+    // Cancelling marks the window instead of deleting it, once.
+    assert!(s.cancel_maintenance(a, 30).await.unwrap());
+    assert!(!s.cancel_maintenance(a, 31).await.unwrap());
+    let list = s.maintenances(0).await.unwrap();
+    assert_eq!(list.len(), 2, "cancelled windows are still listed");
+    let cancelled = of(list.clone(), a);
+    assert_eq!(cancelled.cancelled_ms, Some(30));
+    assert_eq!((cancelled.sequence, cancelled.updated_ms), (3, 30));
+    assert_eq!((cancelled.starts_ms, cancelled.ends_ms), (510, 660));
+    assert_eq!(of(list, b).cancelled_ms, None);
+    // The horizon is the window's (planned) end, cancelled or not.
+    assert_eq!(s.maintenances(661).await.unwrap().len(), 0);
+    assert_eq!(s.maintenances(660).await.unwrap().len(), 1);
+
+    // A cancelled window cannot be moved; unknown ids are neither moved nor cancelled.
+    assert!(!s.reschedule_maintenance(a, 700, 800, 40).await.unwrap());
+    assert_eq!(of(s.maintenances(0).await.unwrap(), a).sequence, 3);
+    assert!(!s.reschedule_maintenance(9999, 700, 800, 40).await.unwrap());
+    assert!(!s.cancel_maintenance(9999, 40).await.unwrap());
 }

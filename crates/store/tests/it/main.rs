@@ -77,6 +77,7 @@ conformance!(
     audit_is_kept_in_order_and_by_target,
     preferences_replace_and_find_by_feed_token,
     component_statuses_and_maintenance,
+    cancelled_maintenance_is_kept_and_moves_bump_the_sequence,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

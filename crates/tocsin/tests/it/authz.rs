@@ -204,6 +204,12 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         "/console/maintenance/1/cancel",
         Staff("shift_lead"),
     ),
+    (
+        "POST",
+        "/console/maintenance/{id}/move",
+        "/console/maintenance/1/move",
+        Staff("shift_lead"),
+    ),
 ];
 
 const STAFF: [&str; 4] = ["junior", "engineer", "shift_lead", "admin"];

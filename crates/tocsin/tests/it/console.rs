@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::serve::{add_account, http, http_as, json_of, start, PASSWORD};
-use crate::session::{csrf_of, form_encode, login, Browser};
+use crate::session::{form_encode, login, Browser};
 
 const JUNIOR: &str = "junior@provider.test";
 const ENGINEER: &str = "engineer@provider.test";
@@ -436,19 +436,8 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
     assert_eq!(exported_ics.matches("BEGIN:VEVENT").count(), 2);
 
     // Cancelling the window in progress leaves the degraded status; clearing it, operational.
-    let listed = lead.get(page).body;
-    let cancel = listed
-        .split("action=\"/console/maintenance/")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap()
-        .to_owned();
-    let csrf = csrf_of(&listed).unwrap();
-    let cancelled = lead.post_raw(
-        &format!("/console/maintenance/{cancel}/cancel"),
-        &form_encode(&[("csrf", &csrf)]),
-    );
-    assert_eq!(cancelled.status, 303, "{}", cancelled.body);
+    // The calendar keeps the cancelled window as cancelled; the other is moved.
+    crate::console_maintenance::cancel_and_move(addr, &lead, page);
     summary_when(addr, "the window gone", |s| {
         s["components"][0]["status"] == "degraded_performance"
             && s["scheduled_maintenances"]
@@ -474,6 +463,7 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
         "component.clear",
         "maintenance.plan",
         "maintenance.cancel",
+        "maintenance.move",
     ] {
         assert!(audit.contains(action), "{action} not audited: {audit}");
     }

@@ -11,6 +11,7 @@ mod authz;
 mod broadcast;
 mod browser;
 mod console;
+mod console_maintenance;
 mod crash;
 mod inventory;
 mod login;

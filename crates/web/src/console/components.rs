@@ -1,7 +1,9 @@
 //! `/console/components`: the status-page components with the status computed from the impact
 //! and the one set by hand; setting and clearing `degraded_performance` / `under_maintenance`
-//! with a note, and planning and cancelling maintenance windows (shift leads and up, audited).
-//! The status renderer reads both from the database, so the public outputs follow within 2 s.
+//! with a note, and planning, moving and cancelling maintenance windows (shift leads and up,
+//! audited). A cancelled window is kept, marked, so that the calendar feed can tell
+//! subscribers it is off. The status renderer reads both from the database, so the public
+//! outputs follow within 2 s.
 
 use std::sync::Arc;
 
@@ -63,11 +65,24 @@ impl PlanForm {
     }
 }
 
+/// The form that moves one window, as submitted.
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct MoveForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    starts: String,
+    #[serde(default)]
+    ends: String,
+}
+
 /// What the page shows again after an error: the form that failed and its message.
 enum Again {
     Nothing,
     Status(StatusForm, String),
     Plan(PlanForm, String),
+    /// The move form of one window.
+    Move(i64, MoveForm, String),
 }
 
 async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> Page {
@@ -119,9 +134,15 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
             })
             .collect()
     };
+    let (moving, move_error) = match &again {
+        Again::Move(id, f, e) => (Some((*id, f.clone())), Some(e.clone())),
+        _ => (None, None),
+    };
     let windows: Vec<Value> = windows
         .into_iter()
         .map(|m| {
+            // The move form shows the window's times, or what was typed when it was refused.
+            let typed = moving.as_ref().filter(|(id, _)| *id == m.id).map(|(_, f)| f);
             context! {
                 id => m.id,
                 title => m.title,
@@ -129,17 +150,25 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
                 components => m.components.join(", "),
                 starts => when(m.starts_ms),
                 ends => when(m.ends_ms),
-                state => if now >= m.ends_ms { "completed" } else if now >= m.starts_ms { "in progress" } else { "scheduled" },
+                starts_input => typed.map_or_else(|| datetime_local(m.starts_ms), |f| f.starts.clone()),
+                ends_input => typed.map_or_else(|| datetime_local(m.ends_ms), |f| f.ends.clone()),
+                state => if m.cancelled_ms.is_some() { "cancelled" } else if now >= m.ends_ms { "completed" } else if now >= m.starts_ms { "in progress" } else { "scheduled" },
+                cancelled => m.cancelled_ms.is_some(),
+                cancelled_at => m.cancelled_ms.map(when),
+                upcoming => m.cancelled_ms.is_none() && now < m.ends_ms,
+                moved => m.sequence > 0 && m.cancelled_ms.is_none(),
                 by => m.created_by,
             }
         })
         .collect();
     let (status_form, status_error, plan_form, plan_error) = match again {
-        Again::Nothing => (StatusForm::default(), None, PlanForm::default(), None),
+        Again::Nothing | Again::Move(..) => {
+            (StatusForm::default(), None, PlanForm::default(), None)
+        }
         Again::Status(f, e) => (f, Some(e), PlanForm::default(), None),
         Again::Plan(f, e) => (StatusForm::default(), None, f, Some(e)),
     };
-    let code = if status_error.is_some() || plan_error.is_some() {
+    let code = if status_error.is_some() || plan_error.is_some() || move_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -155,6 +184,8 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
             windows,
             status_error,
             plan_error,
+            move_error,
+            move_id => moving.map(|(id, _)| id),
             status_form => context! {
                 component => status_form.component, status => status_form.status, note => status_form.note,
             },
@@ -263,16 +294,8 @@ pub(super) async fn plan(
             "components: unknown component {}",
             unknown.join(", ")
         ))
-    } else if starts.is_none() {
-        Some("starts: a date and time (UTC) such as 2026-11-22T22:00".to_owned())
-    } else if ends.is_none() {
-        Some("ends: a date and time (UTC) such as 2026-11-23T02:00".to_owned())
-    } else if ends <= starts {
-        Some("ends: the window must end after it starts".to_owned())
-    } else if ends.is_some_and(|e| e <= now) {
-        Some("ends: the window is already over".to_owned())
     } else {
-        None
+        times_error(starts, ends, now)
     };
     let (Some(starts_ms), Some(ends_ms), None) = (starts, ends, &error) else {
         let e = error.unwrap_or_default();
@@ -290,6 +313,9 @@ pub(super) async fn plan(
         ends_ms,
         created_by: who.login.clone(),
         created_ms: now,
+        cancelled_ms: None,
+        sequence: 0,
+        updated_ms: now,
     };
     let id = app.store.add_maintenance(&m).await.map_err(unavailable)?;
     let detail = format!(
@@ -309,6 +335,20 @@ pub(super) async fn plan(
     Ok(done("/console/components", "planned"))
 }
 
+/// What is wrong with a window's times as typed (`None` when they are a window still to
+/// end), naming the field.
+fn times_error(starts: Option<i64>, ends: Option<i64>, now: i64) -> Option<String> {
+    match (starts, ends) {
+        (None, _) => Some("starts: a date and time (UTC) such as 2026-11-22T22:00".to_owned()),
+        (_, None) => Some("ends: a date and time (UTC) such as 2026-11-23T02:00".to_owned()),
+        (Some(s), Some(e)) if e <= s => {
+            Some("ends: the window must end after it starts".to_owned())
+        }
+        (_, Some(e)) if e <= now => Some("ends: the window is already over".to_owned()),
+        _ => None,
+    }
+}
+
 /// The cancel form.
 #[derive(Deserialize, Default)]
 pub(super) struct CancelForm {
@@ -326,7 +366,7 @@ pub(super) async fn cancel(
     who.check_csrf(form.csrf.as_deref())?;
     if !app
         .store
-        .cancel_maintenance(id)
+        .cancel_maintenance(id, app.clock.now_ms())
         .await
         .map_err(unavailable)?
     {
@@ -342,4 +382,68 @@ pub(super) async fn cancel(
     )
     .await;
     Ok(done("/console/components", "cancelled"))
+}
+
+/// `POST /console/maintenance/{id}/move`: gives a window new times. The calendar feed keeps
+/// the same event with a higher `SEQUENCE`, so subscribed calendars move it too.
+pub(super) async fn reschedule(
+    State(app): State<Arc<App>>,
+    May(who, _): May<act::Maintenance>,
+    Path(id): Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> Page {
+    who.check_csrf(form.csrf.as_deref())?;
+    let now = app.clock.now_ms();
+    let (starts, ends) = (parse_utc(&form.starts), parse_utc(&form.ends));
+    // Only a window the page lists can be moved; the old times go to the audit trail.
+    let window = app
+        .store
+        .maintenances(now - 86_400_000)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .find(|m| m.id == id && m.cancelled_ms.is_none());
+    let error = match &window {
+        None => Some(format!(
+            "maintenance: there is no window {id} to move (cancelled or over?)"
+        )),
+        Some(_) => times_error(starts, ends, now),
+    };
+    let error = error.or_else(|| {
+        window
+            .as_ref()
+            .filter(|w| Some(w.starts_ms) == starts && Some(w.ends_ms) == ends)
+            .map(|_| "starts: the window already has these times".to_owned())
+    });
+    let (Some(w), Some(starts_ms), Some(ends_ms), None) = (window, starts, ends, &error) else {
+        let e = error.unwrap_or_default();
+        return show(&app, &who, Again::Move(id, form.clone(), e), None).await;
+    };
+    if !app
+        .store
+        .reschedule_maintenance(id, starts_ms, ends_ms, now)
+        .await
+        .map_err(unavailable)?
+    {
+        // Cancelled by someone else since it was read.
+        let e = format!("maintenance: there is no window {id} to move (cancelled or over?)");
+        return show(&app, &who, Again::Move(id, form.clone(), e), None).await;
+    }
+    let detail = format!(
+        "{}: {} – {} moved to {} – {}",
+        w.title,
+        when(w.starts_ms),
+        when(w.ends_ms),
+        when(starts_ms),
+        when(ends_ms)
+    );
+    audit(
+        &app,
+        &who,
+        "maintenance.move",
+        &format!("maintenance:{id}"),
+        &detail,
+    )
+    .await;
+    Ok(done("/console/components", "moved"))
 }

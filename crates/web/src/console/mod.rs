@@ -47,6 +47,10 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/console/components/status", post(components::set_status))
         .route("/console/maintenance", post(components::plan))
         .route("/console/maintenance/{id}/cancel", post(components::cancel))
+        .route(
+            "/console/maintenance/{id}/move",
+            post(components::reschedule),
+        )
         .route("/console/outbox", get(logs::outbox))
         .route("/console/audit", get(logs::audit))
         .layer(Extension(Arc::new(spof::Cache::default())))
@@ -158,6 +162,7 @@ fn flash(code: &str) -> Option<&'static str> {
         "cleared" => "Component status cleared.",
         "planned" => "Maintenance window planned.",
         "cancelled" => "Maintenance window cancelled.",
+        "moved" => "Maintenance window moved.",
         _ => return None,
     })
 }

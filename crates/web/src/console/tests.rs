@@ -132,7 +132,7 @@ fn forms_show_only_to_roles_that_may_use_them() {
         html(
             "console/components.html",
             r,
-            context! { heading => "C", components => vec![context! { id => "c", name => "C" }], windows => vec![context! { id => 4, title => "w" }], status_form => context! {}, plan_form => context! { components => Vec::<String>::new() } },
+            context! { heading => "C", components => vec![context! { id => "c", name => "C" }], windows => vec![context! { id => 4, title => "w", upcoming => true }, context! { id => 5, title => "off", cancelled => true }], status_form => context! {}, plan_form => context! { components => Vec::<String>::new() } },
         )
     };
     for r in [Role::Junior, Role::Engineer] {
@@ -144,6 +144,9 @@ fn forms_show_only_to_roles_that_may_use_them() {
     assert!(lead.contains("action=\"/console/components/status\""));
     assert!(lead.contains("action=\"/console/maintenance\""));
     assert!(lead.contains("action=\"/console/maintenance/4/cancel\""));
+    assert!(lead.contains("action=\"/console/maintenance/4/move\""));
+    // A cancelled window can be neither cancelled again nor moved.
+    assert!(!lead.contains("/console/maintenance/5/"));
 }
 
 #[test]

@@ -165,10 +165,11 @@ fn maintenance(s: &Snapshot, m: &MaintenanceView, meta: &Meta) -> Value {
         .filter_map(|&c| s.components.get(c))
         .map(|c| json!({"id": c.id, "name": c.name, "status": c.status}))
         .collect();
+    // A move is an update of the window; so is its start.
     let updated = if m.status == "scheduled" {
-        m.created_ms
+        m.updated_ms
     } else {
-        m.starts_ms.max(m.created_ms)
+        m.starts_ms.max(m.updated_ms)
     };
     json!({
         "id": id,

@@ -130,7 +130,10 @@ fn push_folded(out: &mut String, line: &str) {
 }
 
 /// `maintenance.ics`: one `VEVENT` per planned maintenance window, those finished in the last
-/// 30 days included, so that a calendar keeps them.
+/// 30 days included, so that a calendar keeps them. A cancelled window stays as the same event
+/// (same `UID`) with `STATUS:CANCELLED`, so that subscribed calendars mark or drop it rather
+/// than keep a window that silently vanished from the feed (RFC 5545 §3.8.1.11); every move or
+/// cancellation raises `SEQUENCE`, and `DTSTAMP`/`LAST-MODIFIED` say when it last changed.
 pub(crate) fn ics(s: &Snapshot, meta: &Meta) -> String {
     let mut lines = vec![
         "BEGIN:VCALENDAR".to_owned(),
@@ -158,16 +161,25 @@ pub(crate) fn ics(s: &Snapshot, meta: &Meta) -> String {
             }
             description.push_str(&format!("Affects: {}", names.join(", ")));
         }
+        // A cancelled window no longer takes up the subscriber's time.
+        let (status, transp) = if m.cancelled() {
+            ("CANCELLED", "TRANSPARENT")
+        } else {
+            ("CONFIRMED", "OPAQUE")
+        };
         lines.extend([
             "BEGIN:VEVENT".to_owned(),
             format!("UID:maintenance-{}@{}", m.id, meta.page_id),
-            format!("DTSTAMP:{}", ical(m.created_ms)),
+            format!("DTSTAMP:{}", ical(m.updated_ms)),
+            format!("CREATED:{}", ical(m.created_ms)),
+            format!("LAST-MODIFIED:{}", ical(m.updated_ms)),
+            format!("SEQUENCE:{}", m.sequence),
             format!("DTSTART:{}", ical(m.starts_ms)),
             format!("DTEND:{}", ical(m.ends_ms)),
             format!("SUMMARY:{}", ical_text(&m.title)),
             format!("DESCRIPTION:{}", ical_text(&description)),
-            "STATUS:CONFIRMED".to_owned(),
-            "TRANSP:OPAQUE".to_owned(),
+            format!("STATUS:{status}"),
+            format!("TRANSP:{transp}"),
             "END:VEVENT".to_owned(),
         ]);
     }

@@ -43,21 +43,33 @@ pub(crate) struct MaintenanceView {
     pub starts_ms: i64,
     pub ends_ms: i64,
     pub created_ms: i64,
-    /// Statuspage's words: `scheduled`, `in_progress` or `completed`.
+    /// When it was last planned, moved or cancelled.
+    pub updated_ms: i64,
+    /// How many times it was moved or cancelled: the calendar event's `SEQUENCE`.
+    pub sequence: i64,
+    /// Statuspage's words: `scheduled`, `in_progress` or `completed`; or `cancelled`, which
+    /// only the calendar shows.
     pub status: &'static str,
 }
 
 impl MaintenanceView {
-    /// Whether it is still to come or under way.
+    /// Whether it is still to come or under way (a cancelled window never is).
     pub(crate) fn upcoming(&self) -> bool {
-        self.status != "completed"
+        matches!(self.status, "scheduled" | "in_progress")
+    }
+
+    /// Whether staff called it off.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.status == "cancelled"
     }
 }
 
 /// How long a finished maintenance window stays in the calendar.
 pub(crate) const KEPT_MS: i64 = 30 * super::time::DAY_MS;
 
-/// The windows at `now_ms` (those finished over [`KEPT_MS`] ago left out), by start then id.
+/// The windows at `now_ms` (those whose planned end is over [`KEPT_MS`] ago left out), by
+/// start then id. A cancelled window is `cancelled` whatever the time: the calendar keeps it
+/// so that subscribers learn it is off, and nothing else shows it.
 pub(crate) fn maintenances(
     inventory: &Inventory,
     windows: &[Maintenance],
@@ -78,7 +90,11 @@ pub(crate) fn maintenances(
             starts_ms: m.starts_ms,
             ends_ms: m.ends_ms,
             created_ms: m.created_ms,
-            status: if now_ms >= m.ends_ms {
+            updated_ms: m.updated_ms,
+            sequence: m.sequence,
+            status: if m.cancelled_ms.is_some() {
+                "cancelled"
+            } else if now_ms >= m.ends_ms {
                 "completed"
             } else if now_ms >= m.starts_ms {
                 "in_progress"
@@ -176,6 +192,9 @@ mod tests {
             ends_ms,
             created_by: "lead".into(),
             created_ms: 0,
+            cancelled_ms: None,
+            sequence: 0,
+            updated_ms: 0,
         };
         let views = maintenances(&inv, &[w(2, 200, 300), w(1, 50, 100), w(3, 90, 150)], 100);
         let got: Vec<(i64, &str)> = views.iter().map(|v| (v.id, v.status)).collect();
@@ -186,5 +205,16 @@ mod tests {
         assert_eq!(views[0].components, vec![0]);
         let set = per_component(&inv, &[], &views);
         assert_eq!(set, vec![(None, true)]);
+
+        // Cancelled while under way: no longer upcoming, and the component is not under
+        // maintenance because of it.
+        let mut called_off = w(3, 90, 150);
+        called_off.cancelled_ms = Some(95);
+        called_off.sequence = 1;
+        let views = maintenances(&inv, &[called_off], 100);
+        assert_eq!(views[0].status, "cancelled");
+        assert!(views[0].cancelled() && !views[0].upcoming());
+        assert_eq!(views[0].sequence, 1);
+        assert_eq!(per_component(&inv, &[], &views), vec![(None, false)]);
     }
 }

@@ -190,6 +190,9 @@ fn window(id: i64, starts_ms: i64, ends_ms: i64, title: &str) -> tocsin_store::M
         ends_ms,
         created_by: "lead".into(),
         created_ms: NOW - 86_400_000,
+        cancelled_ms: None,
+        sequence: 0,
+        updated_ms: NOW - 86_400_000,
     }
 }
 
@@ -296,4 +299,101 @@ fn maintenance_windows_reach_the_page_the_summary_and_the_calendar() {
     assert_eq!(summary["components"][1]["status"], "under_maintenance");
     let html = page::render(&env, &s, &meta(), Language::Cs, page::Links::Query).unwrap();
     assert!(html.contains("Probíhá údržba"), "{html}");
+}
+
+/// The `VEVENT` of window `id` in `ics`, unfolded, one property a line.
+fn event(ics: &str, id: i64) -> String {
+    let unfolded = ics.replace("\r\n ", "");
+    let uid = format!("UID:maintenance-{id}@p\r\n");
+    let at = unfolded
+        .find(&uid)
+        .unwrap_or_else(|| panic!("no {uid}: {ics}"));
+    let end = unfolded[at..].find("END:VEVENT").unwrap() + at;
+    unfolded[at..end].to_owned()
+}
+
+#[test]
+fn a_cancelled_window_stays_in_the_calendar_as_cancelled_and_nowhere_else() {
+    let mut stored = empty_stored();
+    // Cancelled while under way, so it would otherwise set its component under maintenance.
+    let mut called_off = window(5, NOW - 60_000, NOW + 3_600_000, "Storage migration");
+    called_off.cancelled_ms = Some(NOW - 30_000);
+    called_off.sequence = 1;
+    called_off.updated_ms = NOW - 30_000;
+    // Cancelled long ago but planned to end within the last 30 days: still in the feed.
+    let mut old = window(6, NOW - 20 * 86_400_000, NOW - 19 * 86_400_000, "Old plan");
+    old.cancelled_ms = Some(NOW - 25 * 86_400_000);
+    old.sequence = 1;
+    stored.maintenances = vec![called_off, old, window(7, NOW + 1, NOW + 2, "Kept")];
+    let s = up_snapshot(&stored);
+    assert_eq!(s.components[0].status, "operational");
+    assert_eq!(api::indicator(&s), "none");
+    let summary = api::summary(&s, &meta());
+    let sm = summary["scheduled_maintenances"].as_array().unwrap();
+    let ids: Vec<&str> = sm.iter().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(ids, ["maintenance-7"], "{summary}");
+    let env = page::environment().unwrap();
+    let html = page::render(&env, &s, &meta(), Language::En, page::Links::Query).unwrap();
+    assert!(!html.contains("Storage migration") && !html.contains("Old plan"));
+    assert!(html.contains("Kept"));
+
+    let ics = feeds::ics(&s, &meta());
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 3, "{ics}");
+    let e = event(&ics, 5);
+    assert!(e.contains("STATUS:CANCELLED\r\n"), "{e}");
+    assert!(e.contains("SEQUENCE:1\r\n"), "{e}");
+    assert!(e.contains("TRANSP:TRANSPARENT\r\n"), "{e}");
+    let changed = time::ical(NOW - 30_000);
+    assert!(e.contains(&format!("DTSTAMP:{changed}\r\n")), "{e}");
+    assert!(e.contains(&format!("LAST-MODIFIED:{changed}\r\n")), "{e}");
+    assert!(e.contains("SUMMARY:Storage migration\r\n"), "{e}");
+    assert!(event(&ics, 6).contains("STATUS:CANCELLED\r\n"));
+    let kept = event(&ics, 7);
+    assert!(
+        kept.contains("STATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\n"),
+        "{kept}"
+    );
+    assert!(kept.contains("SEQUENCE:0\r\n"), "{kept}");
+
+    // Past the horizon, measured from the planned end: gone from the feed too.
+    stored.maintenances[1].ends_ms = NOW - 31 * 86_400_000;
+    let ics = feeds::ics(&up_snapshot(&stored), &meta());
+    assert!(!ics.contains("UID:maintenance-6@"), "{ics}");
+}
+
+#[test]
+fn a_moved_window_keeps_its_uid_with_new_times_and_a_higher_sequence() {
+    let mut stored = empty_stored();
+    stored.maintenances = vec![window(4, NOW + 3_600_000, NOW + 7_200_000, "Core upgrade")];
+    let before = up_snapshot(&stored);
+    let e = event(&feeds::ics(&before, &meta()), 4);
+    assert!(e.contains("SEQUENCE:0\r\n"), "{e}");
+    assert!(e.contains(&format!("DTSTAMP:{}\r\n", time::ical(NOW - 86_400_000))));
+
+    let m = &mut stored.maintenances[0];
+    (m.starts_ms, m.ends_ms) = (NOW + 86_400_000, NOW + 90_000_000);
+    (m.sequence, m.updated_ms) = (2, NOW - 5_000);
+    let after = up_snapshot(&stored);
+    // The renderer only renders on change: a move is one.
+    assert_ne!(before, after);
+    let e = event(&feeds::ics(&after, &meta()), 4);
+    assert!(e.contains("SEQUENCE:2\r\n"), "{e}");
+    assert!(e.contains("STATUS:CONFIRMED\r\n"), "{e}");
+    assert!(e.contains(&format!("DTSTART:{}\r\n", time::ical(NOW + 86_400_000))));
+    assert!(e.contains(&format!("DTEND:{}\r\n", time::ical(NOW + 90_000_000))));
+    assert!(e.contains(&format!("LAST-MODIFIED:{}\r\n", time::ical(NOW - 5_000))));
+    assert!(e.contains(&format!("CREATED:{}\r\n", time::ical(NOW - 86_400_000))));
+    let summary = api::summary(&after, &meta());
+    assert_eq!(
+        summary["scheduled_maintenances"][0]["scheduled_for"],
+        time::rfc3339(NOW + 86_400_000)
+    );
+    assert_eq!(
+        summary["scheduled_maintenances"][0]["updated_at"],
+        time::rfc3339(NOW - 5_000)
+    );
+
+    // A cancellation is a change too.
+    stored.maintenances[0].cancelled_ms = Some(NOW);
+    assert_ne!(after, up_snapshot(&stored));
 }
