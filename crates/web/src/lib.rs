@@ -117,6 +117,9 @@ pub(crate) struct App {
     pub allow_private_webhooks: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: auth::TrustedProxies,
+    /// Woken when staff change what the public status outputs show (updates, component
+    /// statuses, maintenance), so they are rendered again at once rather than at the next read.
+    pub status_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Server {
@@ -257,6 +260,7 @@ impl Bound {
             limiter: auth::LoginLimiter::default(),
             allow_private_webhooks: self.allow_private_webhooks,
             trusted_proxies: self.trusted_proxies,
+            status_changed: Arc::new(tokio::sync::Notify::new()),
         });
         let hangups = tokio::spawn(reload_on_sighup(Arc::clone(&app)));
         let purge = tokio::spawn(auth::purge_expired_sessions(Arc::downgrade(&app)));

@@ -257,6 +257,7 @@ async fn add_update(
         )
         .await
         .map_err(store_error)?;
+    app.status_changed.notify_one();
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": seq }))))
 }
 

@@ -184,8 +184,10 @@ fn poisoned() -> Refusal {
 }
 
 /// Appends to the audit trail after a change was made; a failure is logged with what was
-/// done, so that the change is never silent.
+/// done, so that the change is never silent. Every change goes through here, so this is also
+/// where the public status outputs are told to render again.
 async fn audit(app: &App, who: &Principal, action: &str, target: &str, detail: &str) {
+    app.status_changed.notify_one();
     let at = app.clock.now_ms();
     if let Err(e) =
         tocsin_store::AccountStore::audit(&*app.store, at, &who.login, action, target, detail).await

@@ -228,14 +228,20 @@ async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Re
     let mut ticks = 0u32;
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let Some(woken) = app.upgrade().map(|a| Arc::clone(&a.status_changed)) else {
+        return;
+    };
     loop {
-        interval.tick().await;
+        let told = tokio::select! {
+            _ = interval.tick() => false,
+            _ = woken.notified() => true,
+        };
         let Some(app) = app.upgrade() else { break };
         if publish.is_closed() {
             break;
         }
         let now = fingerprint(&app);
-        let changed = now != last;
+        let changed = told || now != last;
         ticks += 1;
         if !(changed || ticks % READ_EVERY == 0 || publish.borrow().is_none()) {
             continue;
