@@ -152,15 +152,23 @@ impl Browser {
         out
     }
 
-    /// The visible text of the whole page.
+    /// The visible text of the whole page. A page replaced between finding its body and
+    /// reading it (a form's answer arriving) is read again.
     async fn text(&self) -> String {
-        self.client()
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let deadline = Instant::now() + PAGE_WAIT;
+        loop {
+            let body = self.client().find(Locator::Css("body")).await;
+            match body {
+                Ok(body) => match body.text().await {
+                    Ok(text) => return text,
+                    Err(e) if Instant::now() < deadline && is_stale(&e) => {}
+                    Err(e) => panic!("reading the page: {e}"),
+                },
+                Err(e) if Instant::now() < deadline && is_stale(&e) => {}
+                Err(e) => panic!("finding the page's body: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Reloads until `pred` holds for the visible text, within [`PAGE_WAIT`].
@@ -218,6 +226,12 @@ impl Browser {
             .then(KeyAction::Up { value: key });
         self.client().perform_actions(keys).await.unwrap();
     }
+}
+
+/// Whether WebDriver refused because the page changed under the element (or had none yet).
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    use fantoccini::error::{CmdError, ErrorStatus};
+    matches!(e, CmdError::Standard(w) if matches!(w.error, ErrorStatus::StaleElementReference | ErrorStatus::NoSuchElement))
 }
 
 /// Where screenshots go: `target/browser-artefacts/` of this build.
