@@ -161,11 +161,16 @@ pub(crate) fn ics(s: &Snapshot, meta: &Meta) -> String {
             }
             description.push_str(&format!("Affects: {}", names.join(", ")));
         }
-        // A cancelled window no longer takes up the subscriber's time.
-        let (status, transp) = if m.cancelled() {
-            ("CANCELLED", "TRANSPARENT")
+        // A cancelled window no longer takes up the subscriber's time, and says so in its
+        // title too, for the calendars that show cancelled events as if they were on.
+        let (status, transp, title) = if m.cancelled() {
+            (
+                "CANCELLED",
+                "TRANSPARENT",
+                format!("Cancelled: {}", m.title),
+            )
         } else {
-            ("CONFIRMED", "OPAQUE")
+            ("CONFIRMED", "OPAQUE", m.title.to_string())
         };
         lines.extend([
             "BEGIN:VEVENT".to_owned(),
@@ -176,7 +181,7 @@ pub(crate) fn ics(s: &Snapshot, meta: &Meta) -> String {
             format!("SEQUENCE:{}", m.sequence),
             format!("DTSTART:{}", ical(m.starts_ms)),
             format!("DTEND:{}", ical(m.ends_ms)),
-            format!("SUMMARY:{}", ical_text(&m.title)),
+            format!("SUMMARY:{}", ical_text(&title)),
             format!("DESCRIPTION:{}", ical_text(&description)),
             format!("STATUS:{status}"),
             format!("TRANSP:{transp}"),

@@ -346,7 +346,10 @@ fn a_cancelled_window_stays_in_the_calendar_as_cancelled_and_nowhere_else() {
     let changed = time::ical(NOW - 30_000);
     assert!(e.contains(&format!("DTSTAMP:{changed}\r\n")), "{e}");
     assert!(e.contains(&format!("LAST-MODIFIED:{changed}\r\n")), "{e}");
-    assert!(e.contains("SUMMARY:Storage migration\r\n"), "{e}");
+    assert!(
+        e.contains("SUMMARY:Cancelled: Storage migration\r\n"),
+        "{e}"
+    );
     assert!(event(&ics, 6).contains("STATUS:CANCELLED\r\n"));
     let kept = event(&ics, 7);
     assert!(
