@@ -44,3 +44,57 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0006_maintenance_changes.sql"),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::MIGRATIONS;
+    use crate::sql::SqliteStore;
+    use crate::{AccountStore, Store};
+
+    /// A database made by an older release keeps its rows through the newer migrations:
+    /// here maintenance windows planned before 0006 get their `updated_ms` from `created_ms`.
+    #[tokio::test]
+    async fn an_older_database_is_upgraded_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE tocsin_migrations (version BIGINT PRIMARY KEY)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        for m in MIGRATIONS.iter().filter(|m| m.version <= 5) {
+            sqlx::raw_sql(m.sqlite).execute(&store.pool).await.unwrap();
+            sqlx::query("INSERT INTO tocsin_migrations (version) VALUES ($1)")
+                .bind(m.version)
+                .execute(&store.pool)
+                .await
+                .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO maintenances (title, body, components, starts_ms, ends_ms, created_by, created_ms) \
+             VALUES ('Core switch upgrade', '', '[\"vps\"]', 1000, 2000, 'lead', 500)",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+
+        store.migrate().await.unwrap();
+        let list = store.maintenances(0).await.unwrap();
+        assert_eq!(list.len(), 1);
+        let m = &list[0];
+        assert_eq!(
+            (m.title.as_str(), m.components.as_slice()),
+            ("Core switch upgrade", &["vps".to_owned()][..])
+        );
+        assert_eq!((m.updated_ms, m.sequence, m.cancelled_ms), (500, 0, None));
+        // And the new operations work on the old row.
+        assert!(store.cancel_maintenance(m.id, 3000).await.unwrap());
+        let m = &store.maintenances(0).await.unwrap()[0];
+        assert_eq!(
+            (m.updated_ms, m.sequence, m.cancelled_ms),
+            (3000, 1, Some(3000))
+        );
+    }
+}
