@@ -20,7 +20,6 @@ use axum::http::header::{AUTHORIZATION, COOKIE, HOST, LOCATION, ORIGIN, WWW_AUTH
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use tocsin_store::{Account, AccountStore};
 
 use crate::App;
@@ -201,12 +200,6 @@ pub(crate) enum Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
-            Refusal::Anonymous { api: true, .. } => (
-                StatusCode::UNAUTHORIZED,
-                [(WWW_AUTHENTICATE, "Bearer realm=\"tocsin\"")],
-                Json(serde_json::json!({"error": "log in or send Authorization: Bearer TOKEN"})),
-            )
-                .into_response(),
             Refusal::Anonymous { api: false, path } => {
                 let next = url_encode(&path);
                 (
@@ -215,16 +208,18 @@ impl IntoResponse for Refusal {
                 )
                     .into_response()
             }
-            Refusal::Forbidden(message) => (
-                StatusCode::FORBIDDEN,
-                Json(serde_json::json!({ "error": message })),
-            )
-                .into_response(),
-            Refusal::Unavailable(message) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "error": message })),
-            )
-                .into_response(),
+            // Every other refusal is an API error, rendered in its one place.
+            refusal => {
+                let anonymous = matches!(refusal, Refusal::Anonymous { .. });
+                let mut response = crate::error::ApiError::from(refusal).into_response();
+                if anonymous {
+                    response.headers_mut().insert(
+                        WWW_AUTHENTICATE,
+                        axum::http::HeaderValue::from_static("Bearer realm=\"tocsin\""),
+                    );
+                }
+                response
+            }
         }
     }
 }
