@@ -238,26 +238,10 @@ fn refused(policy: Policy, status: u16, body: &str) -> bool {
         || (status == 404 && matches!(policy, CustomerOnly(_) | Capability))
 }
 
-fn config(dir: &Path) -> std::path::PathBuf {
-    let inventory = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../inventory/tests/fixtures/good/spec-example.yaml");
-    let config = dir.join("tocsin.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"{}\"\n[notify]\nhold_down = \"0s\"\n",
-            dir.join("t.db").display(),
-            inventory.display()
-        ),
-    )
-    .unwrap();
-    config
-}
-
 #[test]
 fn every_route_refuses_whoever_it_does_not_serve() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path());
+    let config = crate::serve::example_config(dir.path(), None, "http://status.example.net");
     let mut tokens: Vec<(&str, String)> = Vec::new();
     for role in STAFF {
         let login = format!("{role}@provider.test");

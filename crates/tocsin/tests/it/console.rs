@@ -3,7 +3,7 @@
 //! side effects, incident updates and notes, component statuses and maintenance reaching the
 //! public outputs and the export, and CSRF on every form.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -17,18 +17,7 @@ const LEAD: &str = "lead@provider.test";
 
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let inventory = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../inventory/tests/fixtures/good/spec-example.yaml");
-    let config = dir.path().join("tocsin.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"{}\"\npublic_url = \"http://status.example.net\"\n[notify]\nhold_down = \"0s\"\n",
-            dir.path().join("t.db").display(),
-            inventory.display()
-        ),
-    )
-    .unwrap();
+    let config = crate::serve::example_config(dir.path(), None, "http://status.example.net");
     for (login, role) in [
         (JUNIOR, "junior"),
         (ENGINEER, "engineer"),

@@ -1,23 +1,11 @@
 //! Logging in: argon2id passwords, the session cookie's attributes, wrong passwords and the
 //! rate limit, logging out, and the API token path.
 
-use crate::serve::{add_account, api_token, http_as, start, ADMIN, PASSWORD};
+use crate::serve::{add_account, api_token, example_config, http_as, start, ADMIN, PASSWORD};
 use crate::session::{exchange, form_encode, login};
 
 fn config(dir: &std::path::Path) -> std::path::PathBuf {
-    let inventory = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../inventory/tests/fixtures/good/spec-example.yaml");
-    let config = dir.join("tocsin.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\ninventory = \"{}\"\npublic_url = \"https://status.example.net\"\n",
-            dir.join("t.db").display(),
-            inventory.display()
-        ),
-    )
-    .unwrap();
-    config
+    example_config(dir, None, "https://status.example.net")
 }
 
 #[test]

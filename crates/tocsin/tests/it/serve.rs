@@ -1,8 +1,7 @@
 //! `tocsin serve` driven from outside as the server contract describes: configuration file,
 //! alerts in over HTTP, durable state across restarts, SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -131,25 +130,12 @@ pub(crate) fn http_as(
     body: &str,
     token: Option<&str>,
 ) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let headers = format!("{auth}Content-Type: application/json\r\n");
+    let reply = crate::session::exchange(addr, method, path, &headers, body);
+    (reply.status, reply.body)
 }
 
 pub(crate) fn json_of(body: &str) -> Value {
@@ -158,20 +144,28 @@ pub(crate) fn json_of(body: &str) -> Value {
 
 fn setup(database: Option<String>) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
+    let config = example_config(dir.path(), database.as_deref(), "http://status.example.net");
+    (dir, config)
+}
+
+/// Writes `DIR/tocsin.toml` serving the spec's example inventory (acme and beta, sw-a and
+/// sw-b…) from `database`, or from an SQLite file in `dir`, with no hold-down; returns its path.
+pub(crate) fn example_config(dir: &Path, database: Option<&str>, public_url: &str) -> PathBuf {
     let inventory = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../inventory/tests/fixtures/good/spec-example.yaml");
-    let database =
-        database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("t.db").display()));
-    let config = dir.path().join("tocsin.toml");
+    let database = database
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("sqlite://{}", dir.join("t.db").display()));
+    let config = dir.join("tocsin.toml");
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:0\"\ndatabase = \"{database}\"\ninventory = \"{}\"\npublic_url = \"http://status.example.net\"\n[notify]\nhold_down = \"0s\"\n",
+            "listen = \"127.0.0.1:0\"\ndatabase = \"{database}\"\ninventory = \"{}\"\npublic_url = \"{public_url}\"\n[notify]\nhold_down = \"0s\"\n",
             inventory.display()
         ),
     )
     .unwrap();
-    (dir, config)
+    config
 }
 
 pub(crate) fn alertmanager(status: &str, labels: Value, fingerprint: &str) -> String {
