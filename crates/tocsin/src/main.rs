@@ -3,6 +3,7 @@
 mod archive_cmd;
 mod bench_cmd;
 mod config;
+mod edge;
 mod generate_cmd;
 mod inventory_cmd;
 mod report;

@@ -12,6 +12,7 @@ use tocsin_store::{AnyStore, Store};
 use tocsin_web::{Clock, Delivering, Server, Transport};
 
 use crate::config::Config;
+use crate::edge::{runtime, SystemClock};
 use crate::inventory_cmd;
 
 /// Arguments of `tocsin serve`.
@@ -31,18 +32,6 @@ pub struct DemoArgs {
     /// Customers of the generated provider.
     #[arg(long, default_value_t = 500)]
     customers: usize,
-}
-
-/// The wall clock, read at the edge only.
-struct SystemClock;
-
-impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)]
-    fn now_ms(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    }
 }
 
 fn init_tracing() {
@@ -73,13 +62,6 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 /// Delivery per the configuration: SMTP when `[smtp]` is set, else notices are only kept.

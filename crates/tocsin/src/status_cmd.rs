@@ -9,9 +9,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use tocsin_store::AnyStore;
-use tocsin_web::Clock;
 
 use crate::config::Config;
+use crate::edge::{one_thread_runtime, SystemClock};
 use crate::inventory_cmd;
 
 /// Arguments of `tocsin status`.
@@ -42,18 +42,6 @@ struct ExportArgs {
     every: Option<Duration>,
 }
 
-/// The wall clock, read at the edge only.
-struct WallClock;
-
-impl Clock for WallClock {
-    #[allow(clippy::disallowed_methods)]
-    fn now_ms(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    }
-}
-
 /// Runs a `tocsin status` subcommand.
 pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     match args.command {
@@ -67,10 +55,7 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => Arc::new(i),
         Err(code) => return Ok(code),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = one_thread_runtime()?;
     runtime.block_on(async {
         // No migrations: a database `serve` never created is an error, not an empty page.
         let store = AnyStore::connect(&config.database)
@@ -82,7 +67,7 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             let written = tocsin_web::status::export(
                 Arc::clone(&inventory),
                 &store,
-                &WallClock,
+                &SystemClock,
                 config.public_url.as_deref(),
                 &args.out,
             )

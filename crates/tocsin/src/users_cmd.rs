@@ -10,8 +10,10 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use tocsin_store::{AccountStore, AnyStore, NewAccount, Store};
 use tocsin_web::auth::{secrets, Role};
+use tocsin_web::Clock;
 
 use crate::config::Config;
+use crate::edge::{one_thread_runtime, SystemClock};
 use crate::inventory_cmd;
 
 /// Arguments of `tocsin users`.
@@ -59,12 +61,8 @@ enum UsersCommand {
     List,
 }
 
-/// The wall clock, read at the edge only.
-#[allow(clippy::disallowed_methods)]
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemClock.now_ms()
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -114,10 +112,7 @@ pub fn run(args: UsersArgs) -> anyhow::Result<ExitCode> {
             _ => {}
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = one_thread_runtime()?;
     runtime.block_on(async {
         let store = AnyStore::connect(&config.database)
             .await
