@@ -3,6 +3,22 @@
 
 use crate::graph::{Graph, VertexId};
 
+/// Per vertex, whether the design meant it to be redundant: it is a member of some group
+/// that tolerates a failure (fewer needed than listed). Such a vertex that is still a single
+/// point of failure of a service is a redundancy the design only imagined (seed 000).
+pub fn designed_redundant(graph: &Graph) -> Vec<bool> {
+    let mut redundant = vec![false; graph.vertex_count()];
+    for g in 0..graph.group_count() as u32 {
+        let members = graph.members(g);
+        if (graph.need(g) as usize) < members.len() {
+            for &m in members {
+                redundant[m as usize] = true;
+            }
+        }
+    }
+    redundant
+}
+
 /// For every vertex `v`, the sorted set `F(v)` of vertices `x` such that observing `x` down,
 /// and nothing else, makes `v` down. `v` itself is in `F(v)`.
 ///

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use tocsin_model::spof::designed_redundant;
 use tocsin_model::summary::Summary;
 use tocsin_model::{FailureSets, Inventory, VertexId};
 
@@ -135,15 +136,7 @@ pub fn write_spof_text(
 ) -> io::Result<()> {
     let graph = &inventory.graph;
     let n = graph.vertex_count();
-    let mut redundant = vec![false; n];
-    for g in 0..graph.group_count() as u32 {
-        let members = graph.members(g);
-        if (graph.need(g) as usize) < members.len() {
-            for &m in members {
-                redundant[m as usize] = true;
-            }
-        }
-    }
+    let redundant = designed_redundant(graph);
     let mut hit: Vec<Vec<VertexId>> = vec![Vec::new(); n];
     let mut with_any = 0usize;
     for s in &inventory.services {

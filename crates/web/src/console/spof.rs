@@ -14,6 +14,7 @@ use axum::Extension;
 use minijinja::context;
 use serde::Serialize;
 use tocsin_model::inventory::NONE;
+use tocsin_model::spof::designed_redundant;
 use tocsin_model::{FailureSets, Inventory, VertexId};
 
 use super::{frame, poisoned, render, Page};
@@ -55,15 +56,7 @@ impl Report {
         let graph = &inventory.graph;
         let sets = FailureSets::compute(graph);
         let n = graph.vertex_count();
-        let mut redundant = vec![false; n];
-        for g in 0..graph.group_count() as u32 {
-            let members = graph.members(g);
-            if (graph.need(g) as usize) < members.len() {
-                for &m in members {
-                    redundant[m as usize] = true;
-                }
-            }
-        }
+        let redundant = designed_redundant(graph);
         let mut is_service = vec![false; n];
         for s in &inventory.services {
             is_service[s.vertex as usize] = true;
