@@ -1,6 +1,6 @@
 //! The binary's edge with the machine: the one place the wall clock is read (everything
-//! else takes time as an argument or through [`Clock`]) and the async runtimes the
-//! subcommands run on.
+//! else takes time as an argument or through [`Clock`]), the async runtimes the
+//! subcommands run on, and the signals that stop them.
 
 use anyhow::Context;
 use tocsin_web::Clock;
@@ -31,4 +31,20 @@ pub(crate) fn one_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub(crate) async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }

@@ -12,7 +12,7 @@ use tocsin_store::{AnyStore, Store};
 use tocsin_web::{Clock, Delivering, Server, Transport};
 
 use crate::config::Config;
-use crate::edge::{runtime, SystemClock};
+use crate::edge::{runtime, stop_signal, SystemClock};
 use crate::inventory_cmd;
 
 /// Arguments of `tocsin serve`.
@@ -44,23 +44,9 @@ fn init_tracing() {
         .try_init();
 }
 
-/// Completes on SIGTERM or Ctrl-C.
+/// Completes on SIGTERM or Ctrl-C, saying so in the log.
 async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+    stop_signal().await;
     tracing::info!("shutting down: finishing requests in flight");
 }
 

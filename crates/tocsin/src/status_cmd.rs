@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use tocsin_store::AnyStore;
 
 use crate::config::Config;
-use crate::edge::{one_thread_runtime, SystemClock};
+use crate::edge::{one_thread_runtime, stop_signal, SystemClock};
 use crate::inventory_cmd;
 
 /// Arguments of `tocsin status`.
@@ -84,20 +84,4 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Completes on SIGTERM or Ctrl-C.
-async fn stop_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }
