@@ -4,7 +4,7 @@
 //! which language and which webhook is signed and called, over a real SMTP server.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
@@ -73,14 +73,16 @@ pub(crate) fn fire(addr: &str, switch: &str) {
 
 /// Waits until the staff API lists `n` incidents.
 fn wait_incidents(addr: &str, n: usize) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let list = json_of(&http(addr, "GET", "/api/v1/incidents", "").1);
-        if list["incidents"].as_array().unwrap().len() >= n || Instant::now() > deadline {
-            return list;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    json_of(&crate::serve::wait_for(
+        addr,
+        "/api/v1/incidents",
+        "the incidents",
+        Duration::from_secs(30),
+        |b| {
+            serde_json::from_str::<Value>(b)
+                .is_ok_and(|l| l["incidents"].as_array().is_some_and(|a| a.len() >= n))
+        },
+    ))
 }
 
 /// The private feed's path as the overview links it (the template escapes `/`).

@@ -270,18 +270,14 @@ fn every_route_refuses_whoever_it_does_not_serve() {
         None,
     );
     assert_eq!(status, 202);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (_, incidents) = crate::serve::http(&server.addr, "GET", "/api/v1/incidents", "");
-        if incidents.contains("vps-2") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no incident: {incidents}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let within = std::time::Duration::from_secs(10);
+    crate::serve::wait_for(
+        &server.addr,
+        "/api/v1/incidents",
+        "an incident",
+        within,
+        |b| b.contains("vps-2"),
+    );
 
     let mut wrong = Vec::new();
     for &(method, _, path, policy) in ROUTES {

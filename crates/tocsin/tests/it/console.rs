@@ -4,11 +4,11 @@
 //! public outputs and the export, and CSRF on every form.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::serve::{add_account, http, http_as, json_of, start, PASSWORD};
+use crate::serve::{add_account, http, http_as, json_of, start, wait_for, PASSWORD};
 use crate::session::{form_encode, login, Browser};
 
 const JUNIOR: &str = "junior@provider.test";
@@ -37,28 +37,6 @@ fn impact(addr: &str) -> Value {
     let (status, body) = http(addr, "GET", "/api/v1/impact", "");
     assert_eq!(status, 200, "{body}");
     json_of(&body)
-}
-
-/// Polls `path` (as the administrator) until `pred` holds on its body.
-fn wait_for(addr: &str, path: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, body) = http(addr, "GET", path, "");
-        if pred(&body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never saw {what} at {path}: {body}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn summary_when(addr: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    json_of(&wait_for(addr, "/api/v2/summary.json", what, |b| {
-        serde_json::from_str::<Value>(b).is_ok_and(|v| pred(&v))
-    }))
 }
 
 #[test]
@@ -240,9 +218,13 @@ fn incidents_take_notes_from_all_staff_and_updates_from_shift_leads() {
         ],
     );
     assert_eq!(marked.status, 303);
-    let list = wait_for(addr, "/api/v1/incidents", "an incident", |b| {
-        b.contains("\"id\":1")
-    });
+    let list = wait_for(
+        addr,
+        "/api/v1/incidents",
+        "an incident",
+        Duration::from_secs(20),
+        |b| b.contains("\"id\":1"),
+    );
     assert!(list.contains("vps-2"), "{list}");
     let page = "/console/incidents/1";
     let shown = junior.get(page);
@@ -294,9 +276,13 @@ fn incidents_take_notes_from_all_staff_and_updates_from_shift_leads() {
     assert!(timeline.contains("Suspect the &lt;PSU&gt;"));
     assert!(timeline.contains(&format!("by {LEAD}")) && timeline.contains(&format!("by {JUNIOR}")));
     // The public page shows the update, never the note.
-    let html = wait_for(addr, "/", "the public update", |b| {
-        b.contains("traffic is moving to its pair")
-    });
+    let html = wait_for(
+        addr,
+        "/",
+        "the public update",
+        Duration::from_secs(20),
+        |b| b.contains("traffic is moving to its pair"),
+    );
     assert!(!html.contains("Suspect the"), "{html}");
     let audit = junior.get("/console/audit?target=incident:1").body;
     assert!(audit.contains("incident.note") && audit.contains("incident.update"));
@@ -337,7 +323,7 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
     assert!(bad.body.contains("component: unknown component id `nope`"));
     let done = lead.post_form(page, "/console/components/status", &set);
     assert_eq!(done.status, 303, "{}", done.body);
-    let summary = summary_when(addr, "degraded_performance", |s| {
+    let summary = crate::status::wait_summary(addr, "degraded_performance", |s| {
         s["components"][0]["status"] == "degraded_performance"
     });
     assert!(
@@ -388,7 +374,7 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
         let planned = lead.post_form(page, "/console/maintenance", &window(s, e));
         assert_eq!(planned.status, 303, "{}", planned.body);
     }
-    let summary = summary_when(addr, "two windows", |s| {
+    let summary = crate::status::wait_summary(addr, "two windows", |s| {
         s["scheduled_maintenances"]
             .as_array()
             .is_some_and(|m| m.len() == 2)
@@ -427,7 +413,7 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
     // Cancelling the window in progress leaves the degraded status; clearing it, operational.
     // The calendar keeps the cancelled window as cancelled; the other is moved.
     crate::console_maintenance::cancel_and_move(addr, &lead, page);
-    summary_when(addr, "the window gone", |s| {
+    crate::status::wait_summary(addr, "the window gone", |s| {
         s["components"][0]["status"] == "degraded_performance"
             && s["scheduled_maintenances"]
                 .as_array()
@@ -443,7 +429,7 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
         ],
     );
     assert_eq!(cleared.status, 303);
-    summary_when(addr, "operational", |s| {
+    crate::status::wait_summary(addr, "operational", |s| {
         s["components"][0]["status"] == "operational"
     });
     let audit = lead.get("/console/audit").body;

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -136,6 +136,28 @@ pub(crate) fn http_as(
     let headers = format!("{auth}Content-Type: application/json\r\n");
     let reply = crate::session::exchange(addr, method, path, &headers, body);
     (reply.status, reply.body)
+}
+
+/// Polls `path` (as the administrator) until `pred` holds on its body, `within` at most.
+pub(crate) fn wait_for(
+    addr: &str,
+    path: &str,
+    what: &str,
+    within: Duration,
+    pred: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        let (_, body) = http(addr, "GET", path, "");
+        if pred(&body) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {what} at {path}: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 pub(crate) fn json_of(body: &str) -> Value {

@@ -79,7 +79,7 @@ fn spec_example() -> String {
 }
 
 /// Polls `summary.json` until `pred` holds (the page re-renders within about 2 s).
-fn wait_summary(addr: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+pub(crate) fn wait_summary(addr: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let summary = json_of(&get(addr, "/api/v2/summary.json", &[]).body);
