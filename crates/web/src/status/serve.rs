@@ -241,7 +241,9 @@ async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Re
             break;
         }
         let now = fingerprint(&app);
-        let changed = told || now != last;
+        // Outage history follows the impact only; staff changes need a read, not history.
+        let impact_moved = now != last;
+        let changed = told || impact_moved;
         ticks += 1;
         if !(changed || ticks % READ_EVERY == 0 || publish.borrow().is_none()) {
             continue;
@@ -259,7 +261,7 @@ async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Re
                 }
             },
         };
-        let history = changed || ticks % HISTORY_EVERY == 0;
+        let history = impact_moved || ticks % HISTORY_EVERY == 0;
         match r.refresh(&app, history).await {
             Ok(Some(rendered)) => {
                 publish.send_replace(Some(Arc::new(rendered)));
