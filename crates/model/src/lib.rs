@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod names;
 pub mod spof;
 pub mod summary;
+pub mod time;
 pub mod whatif;
 
 pub use graph::{Cycles, Graph, GraphBuilder, GraphError, GroupId, VertexId};

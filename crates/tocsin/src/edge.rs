@@ -3,7 +3,7 @@
 //! subcommands run on, and the signals that stop them.
 
 use anyhow::Context;
-use tocsin_web::Clock;
+use tocsin_app::Clock;
 
 /// The wall clock, read at the edge only.
 pub(crate) struct SystemClock;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use tocsin_app::{Clock, Delivering, Transport};
 use tocsin_store::{AnyStore, Store};
-use tocsin_web::{Clock, Delivering, Server, Transport};
+use tocsin_web::Server;
 
 use crate::config::Config;
 use crate::edge::{runtime, stop_signal, SystemClock};
@@ -90,21 +91,21 @@ fn delivering(config: &Config) -> anyhow::Result<Delivering> {
 }
 
 /// The archive at `dir`, opened for writing (this process is its one writer).
-fn archiver(dir: Option<&std::path::Path>) -> anyhow::Result<tocsin_web::Archiver> {
+fn archiver(dir: Option<&std::path::Path>) -> anyhow::Result<tocsin_app::Archiver> {
     let boot = SystemClock.now_ms() as u64;
     let Some(dir) = dir else {
         tracing::warn!("no `archive` directory configured: raw alerts and sent mail are not kept");
-        return Ok(tocsin_web::Archiver::new(None, boot));
+        return Ok(tocsin_app::Archiver::new(None, boot));
     };
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the archive directory {}", dir.display()))?;
     let archive = tocsin_archive::Archive::open_write(dir, tocsin_archive::Options::default())
         .with_context(|| format!("cannot open the archive {}", dir.display()))?;
-    Ok(tocsin_web::Archiver::new(Some(archive), boot))
+    Ok(tocsin_app::Archiver::new(Some(archive), boot))
 }
 
 /// Re-reads the inventory at `path`, for SIGHUP and the reload endpoint.
-fn reader(path: PathBuf) -> tocsin_web::ReloadFn {
+fn reader(path: PathBuf) -> tocsin_app::ReloadFn {
     Arc::new(move || {
         tocsin_inventory::load_path(&path).map_err(|e| {
             tracing::error!(inventory = %path.display(), "inventory has errors:\n{e}");
@@ -136,16 +137,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let delivering = delivering(&config)?;
         let bound = Server {
             listen: config.listen,
-            inventory,
-            store,
-            clock: Arc::new(SystemClock),
-            hold_down: config.notify.hold_down,
-            delivering,
-            reload: Some(reader(config.inventory.clone())),
-            archiver: archiver(config.archive.as_deref())?,
-            broadcast_per_second: config.notify.broadcast_per_second,
-            staff: config.notify.staff.clone(),
-            allow_private_webhooks: config.notify.allow_private_webhooks,
+            system: tocsin_app::Config {
+                inventory,
+                store,
+                clock: Arc::new(SystemClock),
+                hold_down: config.notify.hold_down,
+                delivering,
+                reload: Some(reader(config.inventory.clone())),
+                archiver: archiver(config.archive.as_deref())?,
+                broadcast_per_second: config.notify.broadcast_per_second,
+                staff: config.notify.staff.clone(),
+                allow_private_webhooks: config.notify.allow_private_webhooks,
+            },
         }
         .bind()
         .await?
@@ -184,6 +187,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let accounts = demo_accounts(&store, showcase.as_deref()).await?;
         let bound = Server {
             listen: args.listen,
+            system: tocsin_app::Config {
             inventory,
             store,
             clock: Arc::new(SystemClock),
@@ -202,6 +206,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             staff: vec!["noc@demo.example".to_owned()],
             // The demo keeps the guard a real server has.
             allow_private_webhooks: false,
+            },
         }
         .bind()
         .await?;

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
+use tocsin_app::Clock;
 use tocsin_store::{AccountStore, AnyStore, NewAccount, Store};
 use tocsin_web::auth::{secrets, Role};
-use tocsin_web::Clock;
 
 use crate::config::Config;
 use crate::edge::{one_thread_runtime, SystemClock};

@@ -49,7 +49,15 @@ impl From<crate::auth::Refusal> for ApiError {
                 message,
             },
             Refusal::Unavailable(message) => ApiError::unavailable(message),
+            Refusal::BadRequest(message) => ApiError::bad_request(message),
+            Refusal::NotFound(message) => ApiError::not_found(message),
         }
+    }
+}
+
+impl From<tocsin_app::Refused> for ApiError {
+    fn from(r: tocsin_app::Refused) -> Self {
+        ApiError::from(crate::auth::Refusal::from(r))
     }
 }
 

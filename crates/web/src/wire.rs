@@ -7,7 +7,7 @@ use serde::Deserialize;
 use tocsin_model::State;
 use tocsin_store::AlertStatus;
 
-use crate::ingest::{Incoming, Target};
+use tocsin_app::{Incoming, Target};
 
 /// Alertmanager's webhook body; fields Tocsin does not use are accepted and ignored.
 #[derive(Debug, Deserialize)]

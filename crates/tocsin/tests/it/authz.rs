@@ -113,6 +113,62 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         "/api/v1/inventory/reload",
         Staff("admin"),
     ),
+    (
+        "GET",
+        "/api/v1/whatif",
+        "/api/v1/whatif?down=sw-a",
+        Staff("junior"),
+    ),
+    ("GET", "/api/v1/marks", "/api/v1/marks", Staff("junior")),
+    ("POST", "/api/v1/marks", "/api/v1/marks", Staff("engineer")),
+    (
+        "GET",
+        "/api/v1/components",
+        "/api/v1/components",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/components/{id}/status",
+        "/api/v1/components/cloud/status",
+        Staff("shift_lead"),
+    ),
+    (
+        "GET",
+        "/api/v1/maintenance",
+        "/api/v1/maintenance",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/maintenance",
+        "/api/v1/maintenance",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/api/v1/maintenance/{id}/move",
+        "/api/v1/maintenance/1/move",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/api/v1/maintenance/{id}/cancel",
+        "/api/v1/maintenance/1/cancel",
+        Staff("shift_lead"),
+    ),
+    (
+        "GET",
+        "/api/v1/account/preferences",
+        "/api/v1/account/preferences",
+        Customer,
+    ),
+    (
+        "PUT",
+        "/api/v1/account/preferences",
+        "/api/v1/account/preferences",
+        Customer,
+    ),
     ("GET", "/metrics", "/metrics", Staff("junior")),
     ("GET", "/demo/outbox", "/demo/outbox", Staff("junior")),
     ("GET", "/account", "/account", Customer),
@@ -283,8 +339,13 @@ fn every_route_refuses_whoever_it_does_not_serve() {
     for &(method, _, path, policy) in ROUTES {
         let mut ask = |who: Option<&str>, token: Option<&str>| {
             // An empty JSON object: enough to pass authorisation and fail validation, so a
-            // request that gets through changes nothing.
-            let body = if method == "POST" { "{}" } else { "" };
+            // request that gets through changes nothing. A PUT replaces a whole document, so
+            // it gets a body that is not JSON at all.
+            let body = match method {
+                "POST" => "{}",
+                "PUT" => "not json",
+                _ => "",
+            };
             let (status, reply) = http_as(&server.addr, method, path, body, token);
             let expect = allowed(policy, who);
             let got_through = !refused(policy, status, &reply);
@@ -336,7 +397,7 @@ fn routes_in_source() -> Vec<(String, String)> {
                 let route = literal[..end].to_owned();
                 // The handler expression up to the end of this call names the methods.
                 let call = &literal[end..literal.find("\n        .").unwrap_or(literal.len())];
-                for method in ["get", "post"] {
+                for method in ["get", "post", "put", "delete", "patch"] {
                     if call.contains(&format!("{method}(")) {
                         found.push((method.to_uppercase(), route.clone()));
                     }
@@ -390,6 +451,14 @@ fn the_openapi_document_lists_every_json_route_with_who_may_use_it() {
                 if !secured || !declared.starts_with(least) {
                     wrong.push(format!(
                         "{method} {route}: documented as `{declared}`, secured {secured}; the table says {least}"
+                    ));
+                }
+            }
+            Customer | CustomerOnly(_) => {
+                let declared = op["x-tocsin-least-role"].as_str().unwrap_or("");
+                if !secured || declared != "customer" {
+                    wrong.push(format!(
+                        "{method} {route}: documented as `{declared}`, secured {secured}; the table says customers"
                     ));
                 }
             }

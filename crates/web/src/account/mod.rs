@@ -11,7 +11,7 @@
 mod feed;
 mod i18n;
 mod pages;
-mod preferences;
+pub(crate) mod preferences;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -31,6 +31,7 @@ use crate::auth::{secrets, Principal};
 use crate::App;
 
 pub(crate) use crate::auth::Customer;
+pub(crate) use i18n::texts;
 
 /// The client area's routes.
 pub(crate) fn routes() -> Router<Arc<App>> {
@@ -123,7 +124,7 @@ fn unavailable(e: tocsin_store::StoreError) -> Response {
 
 /// A customer's preferences; on their first visit, empty ones (the inventory's values apply)
 /// with a new private feed token, so that the feed can be linked at once.
-async fn preferences_of(app: &App, customer: &str) -> Result<Preferences, Response> {
+pub(crate) async fn preferences_of(app: &App, customer: &str) -> Result<Preferences, Response> {
     if let Some(p) = app.store.preferences(customer).await.map_err(unavailable)? {
         return Ok(p);
     }

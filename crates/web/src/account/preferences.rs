@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
 use tocsin_model::inventory::Language;
-use tocsin_store::{AccountStore, Preferences};
+use tocsin_store::Preferences;
 
 use super::i18n::{language_name, texts, Texts};
-use super::{frame, language, preferences_of, render, unavailable, Customer};
+use super::{frame, language, preferences_of, render, Customer};
 use crate::auth::{secrets, Principal};
 use crate::App;
 
@@ -93,7 +93,7 @@ pub(crate) fn is_webhook_url(s: &str) -> bool {
 fn private_host(url: &str) -> Option<String> {
     let uri = url.parse::<Uri>().ok()?;
     let host = uri.host()?;
-    crate::webhooks::refused_host(host).map(|_| host.to_owned())
+    tocsin_app::refused_host(host).map(|_| host.to_owned())
 }
 
 /// The preferences a valid form makes from `current`, or the first problem found. An empty
@@ -342,25 +342,9 @@ pub(crate) async fn submit(
             }
         }
     };
-    if let Err(e) = app.store.set_preferences(&customer, &new).await {
-        return unavailable(e);
+    if let Err(refused) = app.save_preferences(&principal, &new, &detail).await {
+        return crate::auth::Refusal::from(refused).into_response();
     }
-    // The next notices follow the new choices: the pipeline reads them from the live state.
-    match app.live.lock() {
-        Ok(mut live) => live.incidents.recipients_mut().set(&customer, &new),
-        Err(_) => {
-            tracing::error!(%customer, "live state poisoned: preferences apply after a restart")
-        }
-    }
-    let target = format!("customer:{customer}");
-    if let Err(e) = app
-        .store
-        .audit(now, &principal.login, "preferences.set", &target, &detail)
-        .await
-    {
-        tracing::warn!(error = %e, %customer, "preferences saved but not audited");
-    }
-    tracing::info!(%customer, login = %principal.login, "client area: preferences saved");
     (
         StatusCode::SEE_OTHER,
         [(LOCATION, format!("/account/preferences?done={done}"))],

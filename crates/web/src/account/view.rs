@@ -83,7 +83,7 @@ pub(crate) fn service_vertices(inventory: &Inventory, c: u32) -> Vec<VertexId> {
 /// A service's display name, or its id.
 fn service_name(inventory: &Inventory, id: &str) -> String {
     match inventory.graph.find(id) {
-        Some(v) => crate::notices::service_line(inventory, v, 0, None).name,
+        Some(v) => tocsin_app::service_line(inventory, v, 0, None).name,
         None => id.to_owned(),
     }
 }
@@ -104,7 +104,7 @@ pub(crate) fn services(
                 State::Degraded => ("degraded", t.degraded, "⚠"),
                 State::Down => ("down", t.down, "✕"),
             };
-            let line = crate::notices::service_line(inventory, v, 0, None);
+            let line = tocsin_app::service_line(inventory, v, 0, None);
             ServiceView {
                 id: line.id,
                 name: line.name,

@@ -27,6 +27,7 @@ use crate::App;
 pub use client::TrustedProxies;
 pub(crate) use limit::LoginLimiter;
 pub(crate) use login::routes;
+pub use tocsin_app::{Action, Role};
 
 /// The session cookie's name.
 pub(crate) const COOKIE_NAME: &str = "tocsin_session";
@@ -34,92 +35,6 @@ pub(crate) const COOKIE_NAME: &str = "tocsin_session";
 pub(crate) const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 /// The header a cookie-authenticated JSON request carries its CSRF token in.
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
-
-/// What an account is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// Reads everything; notes, what-if.
-    Junior,
-    /// Also marks vertices down and up by hand.
-    Engineer,
-    /// Also speaks to customers: public updates, broadcasts, component statuses, maintenance.
-    ShiftLead,
-    /// Also reloads the inventory and manages accounts.
-    Admin,
-    /// A provider's customer: the client area only.
-    Customer,
-}
-
-impl Role {
-    /// Every role, staff by increasing rights, then customers.
-    pub const ALL: [Role; 5] = [
-        Role::Junior,
-        Role::Engineer,
-        Role::ShiftLead,
-        Role::Admin,
-        Role::Customer,
-    ];
-
-    /// As stored and typed: `junior`, `engineer`, `shift_lead`, `admin`, `customer`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Junior => "junior",
-            Role::Engineer => "engineer",
-            Role::ShiftLead => "shift_lead",
-            Role::Admin => "admin",
-            Role::Customer => "customer",
-        }
-    }
-
-    /// Parses a stored or typed role.
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    /// Staff, of any rank.
-    pub fn is_staff(self) -> bool {
-        self != Role::Customer
-    }
-
-    /// Whether this role may do `action`.
-    pub fn may(self, action: Action) -> bool {
-        let least = match action {
-            Action::View | Action::Note | Action::WhatIf => Role::Junior,
-            Action::MarkVertex => Role::Engineer,
-            Action::PublicUpdate
-            | Action::Broadcast
-            | Action::ComponentStatus
-            | Action::Maintenance => Role::ShiftLead,
-            Action::Reload | Action::Accounts => Role::Admin,
-        };
-        self.is_staff() && self >= least
-    }
-}
-
-/// What staff do, each allowed from some rank up (see [`Role::may`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Read the console and the staff API.
-    View,
-    /// Write an internal note on an incident.
-    Note,
-    /// Ask what a failure would do.
-    WhatIf,
-    /// Mark a vertex down or up by hand.
-    MarkVertex,
-    /// Publish an update customers see.
-    PublicUpdate,
-    /// Mail every customer.
-    Broadcast,
-    /// Set a component's status by hand.
-    ComponentStatus,
-    /// Plan or cancel maintenance.
-    Maintenance,
-    /// Re-read the inventory.
-    Reload,
-    /// Manage accounts.
-    Accounts,
-}
 
 /// How the request proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,23 +45,31 @@ pub(crate) enum Via {
     Bearer,
 }
 
-/// An authenticated account.
+/// An authenticated account, and how it proved it: the running system's
+/// [`tocsin_app::Principal`] (which every operation takes; `&Principal` coerces to it) plus
+/// what only HTTP needs, the CSRF token of a session.
 #[derive(Debug, Clone)]
 pub(crate) struct Principal {
-    pub login: String,
-    pub role: Role,
-    /// The inventory customer, for customers.
-    #[allow(dead_code)] // The client area reads it.
-    pub customer: Option<String>,
+    pub who: tocsin_app::Principal,
     pub via: Via,
+}
+
+impl std::ops::Deref for Principal {
+    type Target = tocsin_app::Principal;
+
+    fn deref(&self) -> &tocsin_app::Principal {
+        &self.who
+    }
 }
 
 impl Principal {
     fn of(account: Account, via: Via) -> Option<Principal> {
         Some(Principal {
-            role: Role::parse(&account.role)?,
-            login: account.login,
-            customer: account.customer,
+            who: tocsin_app::Principal {
+                role: Role::parse(&account.role)?,
+                login: account.login,
+                customer: account.customer,
+            },
             via,
         })
     }
@@ -172,18 +95,6 @@ impl Principal {
             },
         }
     }
-
-    /// `Ok` when this account may do `action`, else a `403` saying which role it needs.
-    pub fn require(&self, action: Action) -> Result<(), Refusal> {
-        if self.role.may(action) {
-            Ok(())
-        } else {
-            Err(Refusal::Forbidden(format!(
-                "the role {} may not do this ({action:?})",
-                self.role.as_str()
-            )))
-        }
-    }
 }
 
 /// Why a request was refused before its handler.
@@ -195,6 +106,22 @@ pub(crate) enum Refusal {
     Forbidden(String),
     /// The database could not be asked: `503`.
     Unavailable(String),
+    /// The request names something wrong: `400`.
+    BadRequest(String),
+    /// No such thing: `404`.
+    NotFound(String),
+}
+
+impl From<tocsin_app::Refused> for Refusal {
+    fn from(r: tocsin_app::Refused) -> Refusal {
+        use tocsin_app::Refused;
+        match r {
+            Refused::Forbidden(m) => Refusal::Forbidden(m),
+            Refused::Invalid { message, .. } => Refusal::BadRequest(message),
+            Refused::NotFound(m) => Refusal::NotFound(m),
+            Refused::Unavailable(m) => Refusal::Unavailable(m),
+        }
+    }
 }
 
 impl IntoResponse for Refusal {
@@ -235,6 +162,11 @@ pub(crate) fn url_encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// The CSRF token a cookie-authenticated JSON request carries in its header.
+pub(crate) fn csrf_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
 /// The session token in the request's cookies.
@@ -284,20 +216,6 @@ pub(crate) async fn principal(
             },
         )
     }))
-}
-
-/// Forgets expired sessions every hour while the server runs.
-pub(crate) async fn purge_expired_sessions(app: std::sync::Weak<App>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        every.tick().await;
-        let Some(app) = app.upgrade() else { return };
-        match app.store.purge_sessions(app.clock.now_ms()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
-            Err(e) => tracing::warn!(error = %e, "expired sessions not purged"),
-        }
-    }
 }
 
 /// A state-changing request from a browser must come from our own pages: when it names its
@@ -415,34 +333,6 @@ impl FromRequestParts<Arc<App>> for Customer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roles_grow_in_rights_and_customers_have_none_of_staff() {
-        use Action::*;
-        let all = [
-            View,
-            Note,
-            WhatIf,
-            MarkVertex,
-            PublicUpdate,
-            Broadcast,
-            ComponentStatus,
-            Maintenance,
-            Reload,
-            Accounts,
-        ];
-        let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
-        assert_eq!(allowed(Role::Junior), 3);
-        assert_eq!(allowed(Role::Engineer), 4);
-        assert_eq!(allowed(Role::ShiftLead), 8);
-        assert_eq!(allowed(Role::Admin), 10);
-        assert_eq!(allowed(Role::Customer), 0);
-        assert!(!Role::Engineer.may(PublicUpdate));
-        assert!(!Role::Junior.may(MarkVertex));
-        for r in Role::ALL {
-            assert_eq!(Role::parse(r.as_str()), Some(r));
-        }
-    }
 
     #[test]
     fn cross_origin_posts_are_refused() {

@@ -12,11 +12,13 @@ use axum::http::StatusCode;
 use axum::Form;
 use minijinja::{context, Value};
 use serde::Deserialize;
+use tocsin_app::ops::MaintenancePlan;
+use tocsin_app::Refused;
 use tocsin_model::inventory::NONE;
 use tocsin_model::State as Vertex;
-use tocsin_store::{AccountStore, ComponentStatus, Maintenance};
+use tocsin_store::AccountStore;
 
-use super::{audit, done, frame, poisoned, render, unavailable, when, Done, Page};
+use super::{done, frame, poisoned, render, unavailable, when, Done, Page};
 use crate::auth::{act, Action, May, Principal, Staff};
 use crate::status::time::{datetime_local, parse_utc};
 use crate::App;
@@ -211,11 +213,6 @@ pub(super) async fn page(
     show(&app, &who, Again::Nothing, q.done.as_deref()).await
 }
 
-fn known_component(app: &App, id: &str) -> Result<bool, crate::auth::Refusal> {
-    let live = app.live.lock().map_err(|_| poisoned())?;
-    Ok(live.inventory.components.iter().any(|c| &*c.id == id))
-}
-
 /// `POST /console/components/status`: sets or clears a component's status by hand.
 pub(super) async fn set_status(
     State(app): State<Arc<App>>,
@@ -223,49 +220,17 @@ pub(super) async fn set_status(
     Form(form): Form<StatusForm>,
 ) -> Page {
     who.check_csrf(form.csrf.as_deref())?;
-    let component = form.component.trim();
-    let note = form.note.trim();
-    let clear = form.status == "clear";
-    let error = if !known_component(&app, component)? {
-        Some(format!("component: unknown component id `{component}`"))
-    } else if !clear && !crate::status::MANUAL_STATUSES.contains(&form.status.as_str()) {
-        Some("status: choose degraded_performance, under_maintenance or clear".to_owned())
-    } else if note.is_empty() {
-        Some("note: say why, for staff and the audit trail".to_owned())
-    } else {
-        None
-    };
-    if let Some(e) = error {
-        return show(&app, &who, Again::Status(form.clone(), e), None).await;
+    let changed = app
+        .set_component_status(&who, &form.component, &form.status, &form.note)
+        .await;
+    match changed {
+        Ok(()) if form.status == "clear" => Ok(done("/console/components", "cleared")),
+        Ok(()) => Ok(done("/console/components", "status")),
+        Err(Refused::Invalid { message, .. }) => {
+            show(&app, &who, Again::Status(form, message), None).await
+        }
+        Err(other) => Err(other.into()),
     }
-    let row = ComponentStatus {
-        component: component.to_owned(),
-        status: form.status.clone(),
-        note: note.to_owned(),
-        set_by: who.login.clone(),
-        set_ms: app.clock.now_ms(),
-    };
-    app.store
-        .set_component_status(component, (!clear).then_some(&row))
-        .await
-        .map_err(unavailable)?;
-    let detail = format!("{}: {note}", form.status);
-    audit(
-        &app,
-        &who,
-        if clear {
-            "component.clear"
-        } else {
-            "component.status"
-        },
-        &format!("component:{component}"),
-        &detail,
-    )
-    .await;
-    Ok(done(
-        "/console/components",
-        if clear { "cleared" } else { "status" },
-    ))
 }
 
 /// `POST /console/maintenance`: plans a window.
@@ -276,76 +241,19 @@ pub(super) async fn plan(
 ) -> Page {
     let form = PlanForm::of(pairs);
     who.check_csrf(form.csrf.as_deref())?;
-    let now = app.clock.now_ms();
-    let title = form.title.trim();
-    let (starts, ends) = (parse_utc(&form.starts), parse_utc(&form.ends));
-    let mut unknown = Vec::new();
-    for c in &form.components {
-        if !known_component(&app, c)? {
-            unknown.push(format!("`{c}`"));
+    let plan = MaintenancePlan {
+        title: form.title.clone(),
+        body: form.body.clone(),
+        components: form.components.clone(),
+        starts_ms: parse_utc(&form.starts),
+        ends_ms: parse_utc(&form.ends),
+    };
+    match app.plan_maintenance(&who, &plan).await {
+        Ok(_) => Ok(done("/console/components", "planned")),
+        Err(Refused::Invalid { message, .. }) => {
+            show(&app, &who, Again::Plan(form, message), None).await
         }
-    }
-    let error = if title.is_empty() {
-        Some("title: give the window a public title".to_owned())
-    } else if form.components.is_empty() {
-        Some("components: tick at least one component".to_owned())
-    } else if !unknown.is_empty() {
-        Some(format!(
-            "components: unknown component {}",
-            unknown.join(", ")
-        ))
-    } else {
-        times_error(starts, ends, now)
-    };
-    let (Some(starts_ms), Some(ends_ms), None) = (starts, ends, &error) else {
-        let e = error.unwrap_or_default();
-        return show(&app, &who, Again::Plan(form.clone(), e), None).await;
-    };
-    let mut components = form.components.clone();
-    components.sort_unstable();
-    components.dedup();
-    let m = Maintenance {
-        id: 0,
-        title: title.to_owned(),
-        body: form.body.trim().to_owned(),
-        components,
-        starts_ms,
-        ends_ms,
-        created_by: who.login.clone(),
-        created_ms: now,
-        cancelled_ms: None,
-        sequence: 0,
-        updated_ms: now,
-    };
-    let id = app.store.add_maintenance(&m).await.map_err(unavailable)?;
-    let detail = format!(
-        "{title} ({} – {}; {})",
-        when(starts_ms),
-        when(ends_ms),
-        m.components.join(", ")
-    );
-    audit(
-        &app,
-        &who,
-        "maintenance.plan",
-        &format!("maintenance:{id}"),
-        &detail,
-    )
-    .await;
-    Ok(done("/console/components", "planned"))
-}
-
-/// What is wrong with a window's times as typed (`None` when they are a window still to
-/// end), naming the field.
-fn times_error(starts: Option<i64>, ends: Option<i64>, now: i64) -> Option<String> {
-    match (starts, ends) {
-        (None, _) => Some("starts: a date and time (UTC) such as 2026-11-22T22:00".to_owned()),
-        (_, None) => Some("ends: a date and time (UTC) such as 2026-11-23T02:00".to_owned()),
-        (Some(s), Some(e)) if e <= s => {
-            Some("ends: the window must end after it starts".to_owned())
-        }
-        (_, Some(e)) if e <= now => Some("ends: the window is already over".to_owned()),
-        _ => None,
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -364,24 +272,13 @@ pub(super) async fn cancel(
     Form(form): Form<CancelForm>,
 ) -> Page {
     who.check_csrf(form.csrf.as_deref())?;
-    if !app
-        .store
-        .cancel_maintenance(id, app.clock.now_ms())
-        .await
-        .map_err(unavailable)?
-    {
-        let e = format!("maintenance: there is no window {id} (cancelled already?)");
-        return show(&app, &who, Again::Plan(PlanForm::default(), e), None).await;
+    match app.cancel_maintenance(&who, id).await {
+        Ok(()) => Ok(done("/console/components", "cancelled")),
+        Err(Refused::NotFound(e) | Refused::Invalid { message: e, .. }) => {
+            show(&app, &who, Again::Plan(PlanForm::default(), e), None).await
+        }
+        Err(other) => Err(other.into()),
     }
-    audit(
-        &app,
-        &who,
-        "maintenance.cancel",
-        &format!("maintenance:{id}"),
-        "",
-    )
-    .await;
-    Ok(done("/console/components", "cancelled"))
 }
 
 /// `POST /console/maintenance/{id}/move`: gives a window new times. The calendar feed keeps
@@ -393,57 +290,12 @@ pub(super) async fn reschedule(
     Form(form): Form<MoveForm>,
 ) -> Page {
     who.check_csrf(form.csrf.as_deref())?;
-    let now = app.clock.now_ms();
     let (starts, ends) = (parse_utc(&form.starts), parse_utc(&form.ends));
-    // Only a window the page lists can be moved; the old times go to the audit trail.
-    let window = app
-        .store
-        .maintenances(now - 86_400_000)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .find(|m| m.id == id && m.cancelled_ms.is_none());
-    let error = match &window {
-        None => Some(format!(
-            "maintenance: there is no window {id} to move (cancelled or over?)"
-        )),
-        Some(_) => times_error(starts, ends, now),
-    };
-    let error = error.or_else(|| {
-        window
-            .as_ref()
-            .filter(|w| Some(w.starts_ms) == starts && Some(w.ends_ms) == ends)
-            .map(|_| "starts: the window already has these times".to_owned())
-    });
-    let (Some(w), Some(starts_ms), Some(ends_ms), None) = (window, starts, ends, &error) else {
-        let e = error.unwrap_or_default();
-        return show(&app, &who, Again::Move(id, form.clone(), e), None).await;
-    };
-    if !app
-        .store
-        .reschedule_maintenance(id, starts_ms, ends_ms, now)
-        .await
-        .map_err(unavailable)?
-    {
-        // Cancelled by someone else since it was read.
-        let e = format!("maintenance: there is no window {id} to move (cancelled or over?)");
-        return show(&app, &who, Again::Move(id, form.clone(), e), None).await;
+    match app.move_maintenance(&who, id, starts, ends).await {
+        Ok(()) => Ok(done("/console/components", "moved")),
+        Err(Refused::NotFound(e) | Refused::Invalid { message: e, .. }) => {
+            show(&app, &who, Again::Move(id, form, e), None).await
+        }
+        Err(other) => Err(other.into()),
     }
-    let detail = format!(
-        "{}: {} – {} moved to {} – {}",
-        w.title,
-        when(w.starts_ms),
-        when(w.ends_ms),
-        when(starts_ms),
-        when(ends_ms)
-    );
-    audit(
-        &app,
-        &who,
-        "maintenance.move",
-        &format!("maintenance:{id}"),
-        &detail,
-    )
-    .await;
-    Ok(done("/console/components", "moved"))
 }

@@ -9,14 +9,13 @@ use axum::http::StatusCode;
 use axum::Form;
 use minijinja::{context, Value};
 use serde::Deserialize;
+use tocsin_app::ops::{NewUpdate, STATUSES};
+use tocsin_app::Refused;
 use tocsin_store::{IncidentRow, IncidentStore};
 
-use super::{audit, done, frame, render, unavailable, when, Done, Page};
+use super::{done, frame, render, unavailable, when, Done, Page};
 use crate::auth::{Action, Principal, Staff};
 use crate::App;
-
-/// The lifecycle of an incident, as updates set it.
-pub(super) const STATUSES: [&str; 4] = ["investigating", "identified", "monitoring", "resolved"];
 
 /// How many incidents the list shows.
 const LISTED: i64 = 200;
@@ -177,44 +176,21 @@ pub(super) async fn post(
             return show(&app, &who, id, form, Some(error), None).await;
         }
     };
-    who.require(if public {
-        Action::PublicUpdate
-    } else {
-        Action::Note
-    })?;
     who.check_csrf(form.csrf.as_deref())?;
-    let Some(incident) = app.store.incident(id).await.map_err(unavailable)? else {
-        return show(&app, &who, id, form, None, None).await;
+    let update = NewUpdate {
+        status: public.then(|| form.status.clone()),
+        body: form.body.clone(),
+        public,
     };
-    let body = form.body.trim();
-    let status = if public {
-        form.status.as_str()
-    } else {
-        // A note does not move the lifecycle; it is filed under the current status.
-        incident.status.as_str()
-    };
-    let error = if body.is_empty() {
-        Some("body: write the text of the update or note".to_owned())
-    } else if !STATUSES.contains(&status) {
-        Some(format!(
-            "status: `{status}` is not one of {}",
-            STATUSES.join(", ")
-        ))
-    } else {
-        None
-    };
-    if error.is_some() {
-        return show(&app, &who, id, form.clone(), error, None).await;
+    match app.post_update(&who, id, &update).await {
+        Ok(_) => Ok(done(
+            &format!("/console/incidents/{id}"),
+            if public { "update" } else { "note" },
+        )),
+        Err(Refused::Invalid { message, .. }) => {
+            show(&app, &who, id, form, Some(message), None).await
+        }
+        Err(Refused::NotFound(_)) => show(&app, &who, id, form, None, None).await,
+        Err(other) => Err(other.into()),
     }
-    app.store
-        .add_update(id, status, body, public, &who.login, app.clock.now_ms())
-        .await
-        .map_err(unavailable)?;
-    let (action, code) = if public {
-        ("incident.update", "update")
-    } else {
-        ("incident.note", "note")
-    };
-    audit(&app, &who, action, &format!("incident:{id}"), body).await;
-    Ok(done(&format!("/console/incidents/{id}"), code))
 }

@@ -183,19 +183,6 @@ fn poisoned() -> Refusal {
     Refusal::Unavailable("internal state poisoned".to_owned())
 }
 
-/// Appends to the audit trail after a change was made; a failure is logged with what was
-/// done, so that the change is never silent. Every change goes through here, so this is also
-/// where the public status outputs are told to render again.
-async fn audit(app: &App, who: &Principal, action: &str, target: &str, detail: &str) {
-    app.status_changed.notify_one();
-    let at = app.clock.now_ms();
-    if let Err(e) =
-        tocsin_store::AccountStore::audit(&*app.store, at, &who.login, action, target, detail).await
-    {
-        tracing::error!(error = %e, actor = %who.login, action, target, detail, "audit entry not stored");
-    }
-}
-
 /// An instant for staff: `2026-11-22 10:00 UTC`.
 fn when(ms: i64) -> String {
     crate::status::time::human(ms)

@@ -19,9 +19,11 @@ fn inventory() -> Inventory {
 
 fn who(role: Role) -> Principal {
     Principal {
-        login: "<b>eve</b>".into(),
-        role,
-        customer: None,
+        who: tocsin_app::Principal {
+            login: "<b>eve</b>".into(),
+            role,
+            customer: None,
+        },
         via: Via::Session {
             csrf: "tok\"en".into(),
             token_hash: "h".into(),
@@ -49,7 +51,7 @@ fn incident_page() -> Value {
             context! { status => "identified", body => HOSTILE, public => true, author => "lead", at => "t" },
             context! { status => "identified", body => "internal words", public => false, author => "eng", at => "t" },
         ],
-        statuses => super::incidents::STATUSES,
+        statuses => tocsin_app::ops::STATUSES,
         form => context! { kind => "", status => "identified", body => "" },
     }
 }

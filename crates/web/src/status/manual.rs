@@ -6,7 +6,7 @@ use tocsin_model::Inventory;
 use tocsin_store::{ComponentStatus, Maintenance};
 
 /// The statuses staff may set by hand (`shared/spec/server.md`).
-pub(crate) const MANUAL: [&str; 2] = ["degraded_performance", "under_maintenance"];
+pub(crate) use tocsin_app::ops::MANUAL_STATUSES as MANUAL;
 
 /// A component's public status from the one computed from its services, what staff set by
 /// hand and whether a maintenance window concerning it is in progress.

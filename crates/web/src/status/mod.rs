@@ -16,7 +16,7 @@ mod page;
 mod restore;
 mod serve;
 mod snapshot;
-pub(crate) mod time;
+pub(crate) use tocsin_model::time;
 mod uptime;
 
 use std::path::{Path, PathBuf};
@@ -27,11 +27,10 @@ use tocsin_model::Inventory;
 use tocsin_store::{AnyStore, StoreError};
 
 pub(crate) use i18n::negotiate;
-pub(crate) use manual::MANUAL as MANUAL_STATUSES;
 pub(crate) use serve::routes;
 pub(crate) use snapshot::component_status as computed_status;
 
-use crate::Clock;
+use tocsin_app::Clock;
 
 /// What the outputs say about the page itself.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ pub(crate) async fn impact(
     inventory: &Arc<Inventory>,
     store: &AnyStore,
 ) -> Result<Impact, StoreError> {
-    crate::ingest::replay(inventory, store)
+    tocsin_app::replay(inventory, store)
         .await
         .map(|(_, impact)| impact)
 }
@@ -56,7 +56,7 @@ mod tests {
         }
         store.ingest(&rows, &changes).await.unwrap();
         let ours = impact(&inventory, &store).await.unwrap();
-        let live = crate::ingest::restore(
+        let live = tocsin_app::restore(
             Arc::clone(&inventory),
             &store,
             60_000,

@@ -54,7 +54,7 @@ impl Choice {
 /// Who wrote a webhook URL: the provider (in the inventory), trusted to point anywhere, or
 /// the customer (in the client area), which may not point into the provider's network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
+pub enum Origin {
     /// The inventory lists the URL for this customer.
     Inventory,
     /// Only the customer's own preferences name it.
@@ -63,7 +63,7 @@ pub(crate) enum Origin {
 
 /// Every customer's choices, by customer id. Cheap to clone (shared until changed).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Recipients {
+pub struct Recipients {
     by_customer: Arc<HashMap<String, Choice>>,
 }
 

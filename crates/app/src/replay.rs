@@ -12,7 +12,7 @@ use crate::recipients::Recipients;
 use crate::Live;
 
 /// Replays what the database says alerts assert onto a fresh engine, reading only.
-pub(crate) async fn replay(
+pub async fn replay(
     inventory: &Arc<Inventory>,
     store: &AnyStore,
 ) -> Result<(Observations, Impact), StoreError> {
@@ -48,7 +48,7 @@ pub(crate) async fn replay(
 
 /// Rebuilds the live state from what the database says alerts assert and which incidents are
 /// open, and brings the incidents in line with it; notices go to `recipients`.
-pub(crate) async fn restore(
+pub async fn restore(
     inventory: Arc<Inventory>,
     store: &AnyStore,
     hold_down_ms: i64,

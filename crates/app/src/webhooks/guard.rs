@@ -47,7 +47,7 @@ pub(crate) async fn addresses(
 /// Why a customer may not save a webhook URL with this host, found without resolving it:
 /// `localhost` names and literal addresses in refused ranges. The check at delivery stays the
 /// real guard, since a name's DNS answers can change after it is saved.
-pub(crate) fn refused_host(host: &str) -> Option<&'static str> {
+pub fn refused_host(host: &str) -> Option<&'static str> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let name = host.trim_end_matches('.').to_ascii_lowercase();
     // RFC 6761: every `localhost` name is loopback, whatever a resolver says.

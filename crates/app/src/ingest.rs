@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::archiving::Archiver;
 use crate::batch::Batch;
 use crate::metrics::Metrics;
-pub(crate) use crate::replay::{replay, restore};
+use crate::replay::restore;
 use crate::{Clock, Live};
 
 /// How many requests' alerts may share one transaction.

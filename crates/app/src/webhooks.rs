@@ -5,16 +5,16 @@
 
 mod guard;
 
-pub(crate) use guard::refused_host;
+pub use guard::refused_host;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{Request, Uri};
+use bytes::Bytes;
 use hmac::{Hmac, KeyInit, Mac};
 use http_body_util::Full;
+use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use sha2::Sha256;
@@ -26,7 +26,7 @@ use tokio_rustls::rustls::ClientConfig;
 use crate::notices::Payload;
 use crate::outbox::{Kept, Shared, Transport};
 use crate::recipients::Origin;
-use crate::status::time::rfc3339;
+use tocsin_model::time::rfc3339;
 
 /// Outbox kinds of webhook rows: the notice kind with this prefix.
 pub(crate) const KIND_PREFIX: &str = "webhook.";

@@ -62,7 +62,7 @@ pub struct Kept {
 pub(crate) type SecretLookup = Arc<dyn Fn(&str, &str) -> Option<(String, Origin)> + Send + Sync>;
 
 /// The last messages kept, newest last.
-pub(crate) type KeptMessages = Arc<Mutex<VecDeque<Kept>>>;
+pub type KeptMessages = Arc<Mutex<VecDeque<Kept>>>;
 
 /// Backoff after `attempts` failed tries: 1 s, 2 s, 4 s… at most 30 s, so that mail flows
 /// again soon after the SMTP server returns.

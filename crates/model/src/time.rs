@@ -2,7 +2,7 @@
 //! RFC 3339 for JSON and Atom, iCalendar's basic form, a short human form, and day numbers.
 
 /// Milliseconds in a day.
-pub(crate) const DAY_MS: i64 = 86_400_000;
+pub const DAY_MS: i64 = 86_400_000;
 
 /// Year, month, day of the proleptic Gregorian calendar for a day number since 1970-01-01
 /// (Howard Hinnant's `civil_from_days`).
@@ -43,7 +43,7 @@ fn parts(ms: i64) -> Parts {
 }
 
 /// `2026-11-22T10:00:00Z`.
-pub(crate) fn rfc3339(ms: i64) -> String {
+pub fn rfc3339(ms: i64) -> String {
     let p = parts(ms);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
@@ -52,7 +52,7 @@ pub(crate) fn rfc3339(ms: i64) -> String {
 }
 
 /// `20261122T100000Z`, iCalendar's UTC date-time.
-pub(crate) fn ical(ms: i64) -> String {
+pub fn ical(ms: i64) -> String {
     let p = parts(ms);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
@@ -61,7 +61,7 @@ pub(crate) fn ical(ms: i64) -> String {
 }
 
 /// `2026-11-22 10:00 UTC`, for people.
-pub(crate) fn human(ms: i64) -> String {
+pub fn human(ms: i64) -> String {
     let p = parts(ms);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02} UTC",
@@ -70,7 +70,7 @@ pub(crate) fn human(ms: i64) -> String {
 }
 
 /// `2026-11-22`, the UTC date of day number `day` since 1970-01-01.
-pub(crate) fn date_of_day(day: i64) -> String {
+pub fn date_of_day(day: i64) -> String {
     let (y, m, d) = civil_from_days(day);
     format!("{y:04}-{m:02}-{d:02}")
 }
@@ -88,7 +88,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// Reads `2026-11-22T10:00` (an HTML `datetime-local` value, seconds and a trailing `Z`
 /// allowed, a space for the `T` too) as UTC; `None` when it is no such instant.
-pub(crate) fn parse_utc(s: &str) -> Option<i64> {
+pub fn parse_utc(s: &str) -> Option<i64> {
     let s = s.trim().trim_end_matches('Z');
     let (date, time) = s.split_once(['T', ' '])?;
     let mut d = date.split('-');
@@ -120,7 +120,7 @@ pub(crate) fn parse_utc(s: &str) -> Option<i64> {
 }
 
 /// `2026-11-22T10:00`, the value an HTML `datetime-local` input shows for an instant (UTC).
-pub(crate) fn datetime_local(ms: i64) -> String {
+pub fn datetime_local(ms: i64) -> String {
     rfc3339(ms)[..16].to_owned()
 }
 

@@ -50,7 +50,7 @@ pub struct PayloadService {
 }
 
 /// Incidents and the notices they cause.
-pub(crate) struct Incidents {
+pub struct Incidents {
     book: IncidentBook,
     last_id: i64,
     hold_down_ms: i64,
@@ -399,7 +399,8 @@ pub(crate) fn customer_of(inventory: &Inventory, v: VertexId) -> Option<u32> {
         .filter(|&c| c != NONE)
 }
 
-pub(crate) fn service_line(
+/// One service of a notice: its id, its public name (else its id) and its down interval.
+pub fn service_line(
     inventory: &Inventory,
     v: VertexId,
     since: i64,

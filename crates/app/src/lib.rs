@@ -1,0 +1,336 @@
+//! Tocsin's running system, without HTTP: the live state (inventory, observations, impact,
+//! incident book, recipients), the ingestion pipeline with its group commit, replay and
+//! reload, incident and notice decisions, staff notices, the outbox with its e-mail, webhook
+//! and broadcast delivery, the archiving of what was sent, metrics counters, and the
+//! operations the faces call (`ops`), each taking the acting [`Principal`] and answering a
+//! typed result or a typed [`Refused`].
+//!
+//! It must never know axum, hyper's server side, HTML or the wire shapes of monitoring
+//! systems: the HTTP face (`tocsin-web`) parses, calls one operation and renders.
+
+mod archiving;
+mod batch;
+mod broadcast;
+mod ingest;
+mod metrics;
+mod notices;
+pub mod ops;
+mod outbox;
+pub mod principal;
+mod recipients;
+mod replay;
+mod staff;
+mod webhooks;
+
+use std::sync::{Arc, Mutex};
+
+use tocsin_model::alerts::{LabelIndex, Observations};
+use tocsin_model::{Impact, Inventory};
+use tocsin_store::{AccountStore, AnyStore, IncidentStore, Store, StoreError};
+
+pub use archiving::Archiver;
+pub use ingest::{Incoming, Ingestor, Report, Target, Unmatched};
+pub use metrics::Metrics;
+pub use notices::{service_line, Incidents, Payload, PayloadService};
+pub use ops::Refused;
+pub use outbox::{Delivering, Kept, KeptMessages, Transport};
+pub use principal::{Action, Principal, Role};
+pub use recipients::Recipients;
+pub use replay::{replay, restore};
+pub use webhooks::refused_host;
+
+/// Reads the wall clock for the edge of the system; the model never does.
+pub trait Clock: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch, UTC.
+    fn now_ms(&self) -> i64;
+}
+
+/// Reads the inventory again (from the file or directory the server was started with);
+/// errors are the reader's diagnostics, one a line.
+pub type ReloadFn = Arc<dyn Fn() -> Result<Inventory, String> + Send + Sync>;
+
+/// What the running system is started with.
+pub struct Config {
+    /// The provider's inventory.
+    pub inventory: Arc<Inventory>,
+    /// The database.
+    pub store: AnyStore,
+    /// The wall clock.
+    pub clock: Arc<dyn Clock>,
+    /// How long a service must stay down before its customer is told.
+    pub hold_down: std::time::Duration,
+    /// How notices are delivered.
+    pub delivering: Delivering,
+    /// How to re-read the inventory (on SIGHUP and on request).
+    pub reload: Option<ReloadFn>,
+    /// Where raw alert bodies and sent messages are kept.
+    pub archiver: Archiver,
+    /// Broadcast (mass mail) notices sent per second at most.
+    pub broadcast_per_second: u32,
+    /// Staff addresses told when services lose redundancy without going down.
+    pub staff: Vec<String>,
+    /// Customers' own webhooks may point at private and reserved addresses (loopback, RFC
+    /// 1918, link-local…); off, they are refused when saved and when delivered.
+    pub allow_private_webhooks: bool,
+}
+
+/// Live state shared by the faces (read) and the ingestion task (the one writer of the
+/// observations and the impact).
+pub struct Live {
+    /// The inventory the state is computed on.
+    pub inventory: Arc<Inventory>,
+    /// Alert labels to vertices.
+    pub labels: LabelIndex,
+    /// What each alert asserts now.
+    pub observations: Observations,
+    /// The impact engine.
+    pub impact: Impact,
+    /// The incident book and who is told.
+    pub incidents: Incidents,
+}
+
+/// The running system, shared by every request of every face.
+pub struct System {
+    /// The live state; faces read it briefly under the lock and never write it.
+    pub live: Arc<Mutex<Live>>,
+    /// The database.
+    pub store: Arc<AnyStore>,
+    /// The one way alerts enter.
+    pub ingestor: Ingestor,
+    /// The wall clock.
+    pub clock: Arc<dyn Clock>,
+    /// Notices kept instead of mailed (the demo, or a server without `[smtp]`).
+    pub kept: KeptMessages,
+    /// Whether notices are kept rather than mailed.
+    pub demo: bool,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Customers' own webhooks may point at private addresses.
+    pub allow_private_webhooks: bool,
+    /// Woken when staff change what the public status outputs show (updates, component
+    /// statuses, maintenance), so they are rendered again at once rather than at the next read.
+    pub status_changed: Arc<tokio::sync::Notify>,
+    reload: Option<ReloadFn>,
+}
+
+/// A system whose database is migrated and whose state is restored, not yet running.
+pub struct Opened {
+    store: Arc<AnyStore>,
+    live: Live,
+    clock: Arc<dyn Clock>,
+    delivering: Delivering,
+    reload: Option<ReloadFn>,
+    archiver: Archiver,
+    broadcast_per_second: u32,
+    staff: Vec<String>,
+    allow_private_webhooks: bool,
+}
+
+/// The system's background tasks, to be stopped once the faces are done.
+pub struct Running {
+    pipeline: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+    timers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Opened {
+    /// Migrates the database and restores what alerts assert and the open incidents.
+    pub async fn open(config: Config) -> Result<Opened, StoreError> {
+        config.store.migrate().await?;
+        let store = Arc::new(config.store);
+        let hold_down_ms = config.hold_down.as_millis().min(i64::MAX as u128) as i64;
+        let recipients = Recipients::from_preferences(&store.all_preferences().await?);
+        let live = restore(
+            Arc::clone(&config.inventory),
+            &store,
+            hold_down_ms,
+            config.clock.now_ms(),
+            recipients,
+        )
+        .await?;
+        if matches!(&*store, AnyStore::Sqlite(_)) {
+            // One instance owns an SQLite database: claims left by a crash are given back.
+            let released = store.release_claims().await?;
+            if released > 0 {
+                tracing::info!(released, "notices claimed before a crash go out again");
+            }
+        }
+        Ok(Opened {
+            store,
+            live,
+            clock: config.clock,
+            delivering: config.delivering,
+            reload: config.reload,
+            archiver: config.archiver,
+            broadcast_per_second: config.broadcast_per_second,
+            staff: config.staff,
+            allow_private_webhooks: config.allow_private_webhooks,
+        })
+    }
+
+    /// Sets the status page URL the notices link to, once the address is known.
+    pub fn with_public_url(mut self, url: String) -> Self {
+        self.delivering.public_url = url;
+        self
+    }
+
+    /// The status page URL notices link to, empty when unknown.
+    pub fn public_url(&self) -> &str {
+        &self.delivering.public_url
+    }
+
+    /// Starts the pipeline, the outbox workers and the timers.
+    pub fn start(self) -> (Arc<System>, Running) {
+        let Opened {
+            store,
+            live,
+            clock,
+            delivering,
+            reload,
+            archiver,
+            broadcast_per_second,
+            staff,
+            allow_private_webhooks,
+        } = self;
+        let live = Arc::new(Mutex::new(live));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let metrics = Arc::new(Metrics::default());
+        let (ingestor, pipeline) = Ingestor::start(ingest::PipelineParts {
+            store: Arc::clone(&store),
+            live: Arc::clone(&live),
+            clock: Arc::clone(&clock),
+            wake: Arc::clone(&wake),
+            metrics: Arc::clone(&metrics),
+            archiver: archiver.clone(),
+            staff: staff.into(),
+        });
+        let kept = KeptMessages::default();
+        let demo = matches!(delivering.transport, Transport::Keep);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(outbox::work(
+            outbox::Worker {
+                store: Arc::clone(&store),
+                delivering,
+                clock: Arc::clone(&clock),
+                wake,
+                kept: Arc::clone(&kept),
+                metrics: Arc::clone(&metrics),
+                archiver,
+                secrets: webhook_secrets(Arc::clone(&live)),
+                allow_private_webhooks,
+                broadcast_per_second,
+            },
+            stopped,
+        ));
+        let system = Arc::new(System {
+            live,
+            store,
+            ingestor,
+            clock,
+            kept,
+            demo,
+            metrics,
+            allow_private_webhooks,
+            status_changed: Arc::new(tokio::sync::Notify::new()),
+            reload,
+        });
+        let timers = vec![
+            tokio::spawn(reload_on_sighup(Arc::downgrade(&system))),
+            tokio::spawn(purge_expired_sessions(Arc::downgrade(&system))),
+        ];
+        let running = Running {
+            pipeline,
+            worker,
+            stop,
+            timers,
+        };
+        (system, running)
+    }
+}
+
+impl Running {
+    /// Once every handle on the [`System`] is dropped: lets the pipeline drain what it was
+    /// handed, then the outbox finish the deliveries in flight, within a bound.
+    pub async fn stop(self) {
+        for t in self.timers {
+            t.abort();
+            let _ = t.await;
+        }
+        if let Err(e) = self.pipeline.await {
+            tracing::error!(error = %e, "ingestion task failed");
+        }
+        let _ = self.stop.send(true);
+        match tokio::time::timeout(std::time::Duration::from_secs(30), self.worker).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "outbox worker failed"),
+            Err(_) => tracing::warn!(
+                "outbox deliveries still in flight after 30 s: leaving them to the next start"
+            ),
+        }
+    }
+}
+
+/// Looks a webhook's secret up in the live state (the customer's own webhook, else the
+/// inventory's), by customer id and URL, so that secrets are never written to the outbox.
+fn webhook_secrets(live: Arc<Mutex<Live>>) -> outbox::SecretLookup {
+    Arc::new(move |customer: &str, url: &str| {
+        let live = live.lock().ok()?;
+        live.incidents
+            .recipients()
+            .secret(&live.inventory, customer, url)
+    })
+}
+
+impl System {
+    /// Re-reads the inventory and switches the pipeline to it; the error says why not.
+    pub(crate) async fn reload_inventory(&self) -> Result<Arc<Inventory>, String> {
+        let Some(read) = self.reload.clone() else {
+            return Err("this server has no inventory file to re-read".to_owned());
+        };
+        let inventory = tokio::task::spawn_blocking(move || read())
+            .await
+            .map_err(|e| format!("the reader failed: {e}"))??;
+        let inventory = Arc::new(inventory);
+        self.ingestor.reload(Arc::clone(&inventory)).await?;
+        Ok(inventory)
+    }
+
+    /// The live state under its lock, or a refusal when a panic poisoned it.
+    pub fn lock(&self) -> Result<std::sync::MutexGuard<'_, Live>, Refused> {
+        self.live
+            .lock()
+            .map_err(|_| Refused::Unavailable("internal state poisoned".to_owned()))
+    }
+}
+
+async fn reload_on_sighup(system: std::sync::Weak<System>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        let Some(system) = system.upgrade() else {
+            return;
+        };
+        if let Err(e) = system.reload_inventory().await {
+            tracing::error!(error = %e, "SIGHUP: inventory not reloaded, the old one stays");
+        }
+    }
+}
+
+/// Forgets expired sessions every hour while the server runs.
+async fn purge_expired_sessions(system: std::sync::Weak<System>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let Some(system) = system.upgrade() else {
+            return;
+        };
+        match system.store.purge_sessions(system.clock.now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
+            Err(e) => tracing::warn!(error = %e, "expired sessions not purged"),
+        }
+    }
+}

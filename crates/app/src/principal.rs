@@ -1,0 +1,155 @@
+//! Who acts and what they may do. Staff roles follow seed 001: an admin runs the
+//! installation, the shift lead owns crisis communication, engineers act on the
+//! infrastructure, junior engineers read everything and take only limited actions. Customers
+//! see their own services and incidents and nothing else. Every operation of the running
+//! system takes the acting [`Principal`] and checks its [`Action`] here, whichever face
+//! (console form, JSON API) it came through.
+
+/// What an account is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Reads everything; notes, what-if.
+    Junior,
+    /// Also marks vertices down and up by hand.
+    Engineer,
+    /// Also speaks to customers: public updates, broadcasts, component statuses, maintenance.
+    ShiftLead,
+    /// Also reloads the inventory and manages accounts.
+    Admin,
+    /// A provider's customer: the client area only.
+    Customer,
+}
+
+impl Role {
+    /// Every role, staff by increasing rights, then customers.
+    pub const ALL: [Role; 5] = [
+        Role::Junior,
+        Role::Engineer,
+        Role::ShiftLead,
+        Role::Admin,
+        Role::Customer,
+    ];
+
+    /// As stored and typed: `junior`, `engineer`, `shift_lead`, `admin`, `customer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Junior => "junior",
+            Role::Engineer => "engineer",
+            Role::ShiftLead => "shift_lead",
+            Role::Admin => "admin",
+            Role::Customer => "customer",
+        }
+    }
+
+    /// Parses a stored or typed role.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Staff, of any rank.
+    pub fn is_staff(self) -> bool {
+        self != Role::Customer
+    }
+
+    /// Whether this role may do `action`: the one place that says which rank each action
+    /// needs.
+    pub fn may(self, action: Action) -> bool {
+        let least = match action {
+            Action::View | Action::Note | Action::WhatIf => Role::Junior,
+            Action::MarkVertex => Role::Engineer,
+            Action::PublicUpdate
+            | Action::Broadcast
+            | Action::ComponentStatus
+            | Action::Maintenance => Role::ShiftLead,
+            Action::Reload | Action::Accounts => Role::Admin,
+            Action::OwnPreferences => return self == Role::Customer,
+        };
+        self.is_staff() && self >= least
+    }
+}
+
+/// What accounts do, each allowed from some rank up (see [`Role::may`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read the console and the staff API.
+    View,
+    /// Write an internal note on an incident.
+    Note,
+    /// Ask what a failure would do.
+    WhatIf,
+    /// Mark a vertex down or up by hand.
+    MarkVertex,
+    /// Publish an update customers see.
+    PublicUpdate,
+    /// Mail every customer.
+    Broadcast,
+    /// Set a component's status by hand.
+    ComponentStatus,
+    /// Plan, move or cancel maintenance.
+    Maintenance,
+    /// Re-read the inventory.
+    Reload,
+    /// Manage accounts.
+    Accounts,
+    /// A customer saves their own notice preferences.
+    OwnPreferences,
+}
+
+/// An authenticated account acting on the running system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The account's login, written to the audit trail.
+    pub login: String,
+    /// What it may do.
+    pub role: Role,
+    /// The inventory customer, for customers.
+    pub customer: Option<String>,
+}
+
+impl Principal {
+    /// `Ok` when this account may do `action`, else a refusal saying which role it has.
+    pub fn require(&self, action: Action) -> Result<(), crate::Refused> {
+        if self.role.may(action) {
+            Ok(())
+        } else {
+            Err(crate::Refused::Forbidden(format!(
+                "the role {} may not do this ({action:?})",
+                self.role.as_str()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grow_in_rights_and_customers_have_none_of_staff() {
+        use Action::*;
+        let all = [
+            View,
+            Note,
+            WhatIf,
+            MarkVertex,
+            PublicUpdate,
+            Broadcast,
+            ComponentStatus,
+            Maintenance,
+            Reload,
+            Accounts,
+        ];
+        let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
+        assert_eq!(allowed(Role::Junior), 3);
+        assert_eq!(allowed(Role::Engineer), 4);
+        assert_eq!(allowed(Role::ShiftLead), 8);
+        assert_eq!(allowed(Role::Admin), 10);
+        assert_eq!(allowed(Role::Customer), 0);
+        assert!(!Role::Engineer.may(PublicUpdate));
+        assert!(!Role::Junior.may(MarkVertex));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(r.may(OwnPreferences), r == Role::Customer);
+        }
+    }
+}

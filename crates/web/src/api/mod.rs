@@ -1,0 +1,53 @@
+//! The JSON API under `/api/v1/` for staff and customers' scripts: every action the console
+//! and the client area offer has its twin here, calling the same operation of the running
+//! system (same role check, same audit entry), with `Authorization: Bearer TOKEN` or a
+//! session plus `X-CSRF-Token`. Reads are in `reads`, actions in `actions`.
+
+mod actions;
+mod reads;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::App;
+
+/// The staff and customer JSON API's routes (the alert endpoints are in `routes`).
+pub(crate) fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/v1/alerts/unmatched", get(reads::unmatched))
+        .route("/api/v1/impact", get(reads::impact))
+        .route("/api/v1/whatif", get(actions::what_if))
+        .route("/api/v1/incidents", get(reads::incidents))
+        .route("/api/v1/incidents/{id}", get(reads::incident))
+        .route("/api/v1/incidents/{id}/updates", post(actions::add_update))
+        .route("/api/v1/marks", get(actions::marks).post(actions::mark))
+        .route("/api/v1/components", get(actions::components))
+        .route(
+            "/api/v1/components/{id}/status",
+            post(actions::component_status),
+        )
+        .route(
+            "/api/v1/maintenance",
+            get(actions::maintenances).post(actions::plan),
+        )
+        .route("/api/v1/maintenance/{id}/move", post(actions::reschedule))
+        .route("/api/v1/maintenance/{id}/cancel", post(actions::cancel))
+        .route("/api/v1/outbox", get(reads::outbox))
+        .route("/api/v1/broadcasts", post(actions::broadcast))
+        .route(
+            "/api/v1/account/preferences",
+            get(actions::preferences).put(actions::save_preferences),
+        )
+        .route("/demo/outbox", get(reads::demo_outbox))
+        .route("/metrics", get(reads::metrics))
+        .route("/api/v1/inventory/reload", post(actions::reload))
+}
+
+/// A database failure as an API error (`503`), logged once here.
+fn store_error(e: tocsin_store::StoreError) -> ApiError {
+    tracing::warn!(error = %e, "database request failed");
+    ApiError::unavailable(e.to_string())
+}
