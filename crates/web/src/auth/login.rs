@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::header::{ACCEPT_LANGUAGE, LOCATION, RETRY_AFTER, SET_COOKIE};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -116,9 +116,34 @@ fn language(headers: &HeaderMap) -> Language {
     crate::status::negotiate(None, accept)
 }
 
-/// Only our own absolute paths are followed after login (never `//host` or `https://…`).
+/// Only a path on this site is followed after login: one leading `/`, then no backslash and
+/// no control character. Browsers drop tabs and line breaks from a `Location` and read `\\`
+/// as `/`, so `/\t/evil.example` or `/\\evil.example` would become `//evil.example`, another
+/// site; and a line break cannot go into a header at all.
 fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    let rest = next.strip_prefix('/')?;
+    let same_site = !rest.starts_with('/')
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_ascii_control());
+    same_site.then_some(next)
+}
+
+/// The `Location` after a login: `next` when it is a path on this site, else the role's
+/// home. Never fails, so that a session cookie always goes with its redirect; bytes beyond
+/// ASCII are percent-encoded, which is how a browser would send them anyway.
+fn location(next: &str, home: &'static str) -> HeaderValue {
+    let Some(next) = safe_next(next) else {
+        return HeaderValue::from_static(home);
+    };
+    let mut encoded = String::with_capacity(next.len());
+    for b in next.bytes() {
+        if b.is_ascii() {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&encoded).unwrap_or(HeaderValue::from_static(home))
 }
 
 #[derive(Deserialize)]
@@ -166,6 +191,7 @@ async fn submit(
     if !same_origin(&Method::POST, &headers) {
         return (StatusCode::FORBIDDEN, "cross-origin login refused").into_response();
     }
+    let next = safe_next(&c.next).unwrap_or("");
     let login = c.login.trim().to_owned();
     let address = app.trusted_proxies.client(peer.ip(), &headers).to_string();
     let now = app.clock.now_ms();
@@ -173,7 +199,7 @@ async fn submit(
         let minutes = (wait_ms + 59_999) / 60_000;
         let mut r = page(
             l,
-            &c.next,
+            next,
             &login,
             Some(t.wait.replace("{}", &minutes.to_string())),
             StatusCode::TOO_MANY_REQUESTS,
@@ -203,7 +229,7 @@ async fn submit(
         tracing::info!(%login, %address, "login refused");
         return page(
             l,
-            &c.next,
+            next,
             &login,
             Some(t.wrong.to_owned()),
             StatusCode::UNAUTHORIZED,
@@ -213,6 +239,23 @@ async fn submit(
     let (Ok(token), Ok(csrf)) = (secrets::random_token(), secrets::random_token()) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "no randomness available").into_response();
     };
+    // The whole answer is made before the session is stored: a session the answer could not
+    // carry would be left behind, live, with nobody holding its cookie.
+    let home = match Role::parse(&account.role) {
+        Some(Role::Customer) => "/account",
+        _ => "/console",
+    };
+    let cookie = format!(
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        SESSION_MS / 1000,
+        if app.secure_cookies { "; Secure" } else { "" }
+    );
+    let Ok(cookie) = HeaderValue::from_str(&cookie) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "session cookie not made").into_response();
+    };
+    let mut answer = StatusCode::SEE_OTHER.into_response();
+    answer.headers_mut().insert(SET_COOKIE, cookie);
+    answer.headers_mut().insert(LOCATION, location(next, home));
     if let Err(e) = app
         .store
         .create_session(
@@ -237,21 +280,7 @@ async fn submit(
             &address,
         )
         .await;
-    let home = match Role::parse(&account.role) {
-        Some(Role::Customer) => "/account",
-        _ => "/console",
-    };
-    let to = safe_next(&c.next).unwrap_or(home).to_owned();
-    let cookie = format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        SESSION_MS / 1000,
-        if app.secure_cookies { "; Secure" } else { "" }
-    );
-    (
-        StatusCode::SEE_OTHER,
-        [(SET_COOKIE, cookie), (LOCATION, to)],
-    )
-        .into_response()
+    answer
 }
 
 #[derive(Deserialize)]
@@ -292,9 +321,39 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next("/account"), Some("/account"));
-        assert_eq!(safe_next("//evil.example/x"), None);
-        assert_eq!(safe_next("https://evil.example"), None);
-        assert_eq!(safe_next("/\\evil"), None);
+        assert_eq!(
+            safe_next("/console/incidents/4?x=1&y=%2F#u"),
+            Some("/console/incidents/4?x=1&y=%2F#u")
+        );
+        assert_eq!(safe_next("/"), Some("/"));
+        for hostile in [
+            "",
+            "account",
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil",
+            "/x\\y",
+            // Browsers strip tabs and line breaks, leaving `//evil.example`.
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            // Header injection, and the rest of the control characters.
+            "/\r\nX:1",
+            "/\0",
+            "/a\u{1b}b",
+            "/a\u{7f}",
+        ] {
+            assert_eq!(safe_next(hostile), None, "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn the_location_is_always_a_header_on_this_site() {
+        assert_eq!(location("/console/spof", "/console"), "/console/spof");
+        assert_eq!(location("/\t/evil.example", "/console"), "/console");
+        assert_eq!(location("/\r\nX:1", "/account"), "/account");
+        assert_eq!(location("//evil.example", "/account"), "/account");
+        assert_eq!(location("/služby", "/account"), "/slu%C5%BEby");
     }
 
     #[test]
