@@ -248,3 +248,24 @@ fn behind_a_trusted_proxy_the_limit_counts_each_client_not_the_proxy() {
     // address it saw, which is the one counted.
     assert_eq!(attempt("another@x.test", "1.2.3.4, 198.51.100.66"), 429);
 }
+
+#[test]
+fn wrong_passwords_from_one_address_never_lock_the_owner_out_from_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = behind_proxy(dir.path());
+    let server = start(&config);
+    let stranger = "198.51.100.66";
+    for _ in 0..5 {
+        let r = post_login(&server.addr, stranger, ADMIN, "not the password", "");
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    // The stranger's address is locked for this login, even with the right password: no hash
+    // is computed for a locked pair.
+    let r = post_login(&server.addr, stranger, ADMIN, PASSWORD, "");
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.header("retry-after").is_some());
+    // The owner, elsewhere, still gets in.
+    let owner = post_login(&server.addr, "203.0.113.5", ADMIN, PASSWORD, "");
+    assert_eq!(owner.status, 303, "{}", owner.body);
+    assert_eq!(owner.header("location"), Some("/console"));
+}

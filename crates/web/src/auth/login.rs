@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tocsin_model::inventory::Language;
 use tocsin_store::AccountStore;
 
+use super::limit::Locked;
 use super::{principal, same_origin, secrets, Role, Via, COOKIE_NAME, SESSION_MS};
 use crate::App;
 
@@ -193,21 +194,30 @@ async fn submit(
     }
     let next = safe_next(&c.next).unwrap_or("");
     let login = c.login.trim().to_owned();
-    let address = app.trusted_proxies.client(peer.ip(), &headers).to_string();
+    let client = app.trusted_proxies.client(peer.ip(), &headers);
+    let address = client.to_string();
     let now = app.clock.now_ms();
-    if let Err(wait_ms) = app.limiter.check(&login, &address, now) {
-        let minutes = (wait_ms + 59_999) / 60_000;
-        let mut r = page(
-            l,
-            next,
-            &login,
-            Some(t.wait.replace("{}", &minutes.to_string())),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        if let Ok(v) = (wait_ms / 1000 + 1).to_string().parse() {
-            r.headers_mut().insert(RETRY_AFTER, v);
+    let delay = match app.limiter.check(&login, client, now) {
+        Ok(delay) => delay,
+        Err(Locked { retry_after_ms }) => {
+            let minutes = (retry_after_ms + 59_999) / 60_000;
+            let mut r = page(
+                l,
+                next,
+                &login,
+                Some(t.wait.replace("{}", &minutes.to_string())),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(v) = (retry_after_ms / 1000 + 1).to_string().parse() {
+                r.headers_mut().insert(RETRY_AFTER, v);
+            }
+            return r;
         }
-        return r;
+    };
+    // A login guessed at from many addresses answers slowly, whoever asks: the delay comes
+    // before the password is looked at, so that answering fast gives nothing away.
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let account = match app.store.account_by_login(&login).await {
         Ok(a) => a.filter(|a| !a.disabled),
@@ -225,7 +235,7 @@ async fn submit(
         .await
         .unwrap_or(false);
     let Some(account) = account.filter(|_| good) else {
-        app.limiter.failed(&login, &address, now);
+        app.limiter.failed(&login, client, now);
         tracing::info!(%login, %address, "login refused");
         return page(
             l,
@@ -235,7 +245,7 @@ async fn submit(
             StatusCode::UNAUTHORIZED,
         );
     };
-    app.limiter.succeeded(&login);
+    app.limiter.succeeded(&login, client);
     let (Ok(token), Ok(csrf)) = (secrets::random_token(), secrets::random_token()) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "no randomness available").into_response();
     };
