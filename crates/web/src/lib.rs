@@ -9,6 +9,7 @@ mod batch;
 mod broadcast;
 mod console;
 mod error;
+mod headers;
 mod ingest;
 mod metrics;
 mod notices;
