@@ -8,6 +8,7 @@ mod api;
 pub mod auth;
 mod console;
 mod error;
+mod headers;
 mod routes;
 pub mod status;
 mod ui;
@@ -49,7 +50,7 @@ pub(crate) struct App {
     pub system: Arc<System>,
     /// The status page's public URL, when configured.
     pub public_url: Option<String>,
-    /// Failed logins, per login and per address.
+    /// Failed logins, per login and address, per address, and per login (which only slows).
     pub limiter: auth::LoginLimiter,
     /// Whether session cookies are marked `Secure` (the public URL is HTTPS).
     pub secure_cookies: bool,

@@ -26,6 +26,10 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::console::routes().layer(axum::middleware::from_fn(crate::ui::html_errors)))
         .merge(crate::account::routes().layer(axum::middleware::from_fn(crate::ui::html_errors)))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            crate::headers::secure,
+        ))
         .with_state(app)
 }
 

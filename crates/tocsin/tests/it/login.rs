@@ -1,11 +1,96 @@
-//! Logging in: argon2id passwords, the session cookie's attributes, wrong passwords and the
-//! rate limit, logging out, and the API token path.
+//! Logging in: argon2id passwords, the session cookie's attributes, where a login goes next,
+//! wrong passwords and the rate limit, logging out, and the API token path.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use crate::serve::{add_account, api_token, example_config, http_as, start, ADMIN, PASSWORD};
-use crate::session::{exchange, form_encode, login};
+use crate::session::{exchange, form_encode, login, Reply};
 
-fn config(dir: &std::path::Path) -> std::path::PathBuf {
+fn config(dir: &Path) -> PathBuf {
     example_config(dir, None, "https://status.example.net")
+}
+
+/// The example configuration, with requests from this machine taken as coming through a
+/// reverse proxy, so that `X-Forwarded-For` picks the client address a test pretends to be.
+fn behind_proxy(dir: &Path) -> PathBuf {
+    let config = config(dir);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.insert_str(0, "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n");
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+/// A login form posted from `client` (through the proxy of [`behind_proxy`]).
+fn post_login(addr: &str, client: &str, login: &str, password: &str, next: &str) -> Reply {
+    exchange(
+        addr,
+        "POST",
+        "/login",
+        &format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nX-Forwarded-For: {client}\r\n"
+        ),
+        &form_encode(&[("login", login), ("password", password), ("next", next)]),
+    )
+}
+
+/// The hashes of the session rows in the test database of `dir`.
+fn stored_sessions(dir: &Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("t.db")).unwrap();
+    let mut q = db
+        .prepare("SELECT token_hash FROM sessions ORDER BY token_hash")
+        .unwrap();
+    q.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// What the store keeps of the session token a reply's cookie carries.
+fn cookie_hash(reply: &Reply) -> Option<String> {
+    let token = reply
+        .header("set-cookie")?
+        .split(';')
+        .next()?
+        .strip_prefix("tocsin_session=")?;
+    Some(hex::encode(Sha256::digest(token.as_bytes())))
+}
+
+/// Follows `/login?next=QUERY` as a browser would: the form must not carry the hostile
+/// `next` on, and a login posting it anyway lands on the console with the one session its
+/// cookie names and no other.
+fn hostile_next_stays_home(query: &str, decoded: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = behind_proxy(dir.path());
+    let server = start(&config);
+    let page = exchange(&server.addr, "GET", &format!("/login?next={query}"), "", "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("name=\"next\" value=\"\""),
+        "the form carries a refused next on: {}",
+        page.body
+    );
+    let reply = post_login(&server.addr, "203.0.113.5", ADMIN, PASSWORD, decoded);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(reply.header("location"), Some("/console"));
+    let given = cookie_hash(&reply).expect("a session cookie with the redirect");
+    assert_eq!(
+        stored_sessions(dir.path()),
+        vec![given],
+        "a session exists that the client was not given"
+    );
+}
+
+#[test]
+fn a_next_with_a_tab_never_sends_the_login_off_site() {
+    // Browsers drop the tab and read `//evil.example`, another site.
+    hostile_next_stays_home("/%09/evil.example", "/\t/evil.example");
+}
+
+#[test]
+fn a_next_with_a_line_break_still_redirects_and_leaves_no_stray_session() {
+    hostile_next_stays_home("/%0d%0aX:1", "/\r\nX:1");
 }
 
 #[test]
@@ -146,26 +231,10 @@ fn a_refused_page_action_is_an_html_page_not_json() {
 #[test]
 fn behind_a_trusted_proxy_the_limit_counts_each_client_not_the_proxy() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path());
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.insert_str(0, "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n");
-    std::fs::write(&config, text).unwrap();
+    let config = behind_proxy(dir.path());
     let server = start(&config);
     let attempt = |login: &str, client: &str| {
-        exchange(
-            &server.addr,
-            "POST",
-            "/login",
-            &format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nX-Forwarded-For: {client}\r\n"
-            ),
-            &form_encode(&[
-                ("login", login),
-                ("password", "wrong password"),
-                ("next", ""),
-            ]),
-        )
-        .status
+        post_login(&server.addr, client, login, "wrong password", "").status
     };
     // One client guessing many logins through the proxy is locked after 20 failures…
     for i in 0..20 {
@@ -173,15 +242,30 @@ fn behind_a_trusted_proxy_the_limit_counts_each_client_not_the_proxy() {
     }
     assert_eq!(attempt("another@x.test", "198.51.100.66"), 429);
     // …and everybody else behind the same proxy still logs in.
-    let ok = exchange(
-        &server.addr,
-        "POST",
-        "/login",
-        "Content-Type: application/x-www-form-urlencoded\r\nX-Forwarded-For: 203.0.113.5\r\n",
-        &form_encode(&[("login", ADMIN), ("password", PASSWORD), ("next", "")]),
-    );
+    let ok = post_login(&server.addr, "203.0.113.5", ADMIN, PASSWORD, "");
     assert_eq!(ok.status, 303, "{}", ok.body);
     // A client cannot dodge the limit by writing the header itself: the proxy appends the
     // address it saw, which is the one counted.
     assert_eq!(attempt("another@x.test", "1.2.3.4, 198.51.100.66"), 429);
+}
+
+#[test]
+fn wrong_passwords_from_one_address_never_lock_the_owner_out_from_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = behind_proxy(dir.path());
+    let server = start(&config);
+    let stranger = "198.51.100.66";
+    for _ in 0..5 {
+        let r = post_login(&server.addr, stranger, ADMIN, "not the password", "");
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    // The stranger's address is locked for this login, even with the right password: no hash
+    // is computed for a locked pair.
+    let r = post_login(&server.addr, stranger, ADMIN, PASSWORD, "");
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.header("retry-after").is_some());
+    // The owner, elsewhere, still gets in.
+    let owner = post_login(&server.addr, "203.0.113.5", ADMIN, PASSWORD, "");
+    assert_eq!(owner.status, 303, "{}", owner.body);
+    assert_eq!(owner.header("location"), Some("/console"));
 }

@@ -13,6 +13,7 @@ mod browser;
 mod console;
 mod console_maintenance;
 mod crash;
+mod headers;
 mod inventory;
 mod login;
 mod mail;

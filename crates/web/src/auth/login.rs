@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::header::{ACCEPT_LANGUAGE, LOCATION, RETRY_AFTER, SET_COOKIE};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tocsin_model::inventory::Language;
 use tocsin_store::AccountStore;
 
+use super::limit::Locked;
 use super::{principal, same_origin, secrets, Role, Via, COOKIE_NAME, SESSION_MS};
 use crate::App;
 
@@ -116,9 +117,34 @@ fn language(headers: &HeaderMap) -> Language {
     crate::status::negotiate(None, accept)
 }
 
-/// Only our own absolute paths are followed after login (never `//host` or `https://…`).
+/// Only a path on this site is followed after login: one leading `/`, then no backslash and
+/// no control character. Browsers drop tabs and line breaks from a `Location` and read `\\`
+/// as `/`, so `/\t/evil.example` or `/\\evil.example` would become `//evil.example`, another
+/// site; and a line break cannot go into a header at all.
 fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    let rest = next.strip_prefix('/')?;
+    let same_site = !rest.starts_with('/')
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_ascii_control());
+    same_site.then_some(next)
+}
+
+/// The `Location` after a login: `next` when it is a path on this site, else the role's
+/// home. Never fails, so that a session cookie always goes with its redirect; bytes beyond
+/// ASCII are percent-encoded, which is how a browser would send them anyway.
+fn location(next: &str, home: &'static str) -> HeaderValue {
+    let Some(next) = safe_next(next) else {
+        return HeaderValue::from_static(home);
+    };
+    let mut encoded = String::with_capacity(next.len());
+    for b in next.bytes() {
+        if b.is_ascii() {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&encoded).unwrap_or(HeaderValue::from_static(home))
 }
 
 #[derive(Deserialize)]
@@ -166,22 +192,32 @@ async fn submit(
     if !same_origin(&Method::POST, &headers) {
         return (StatusCode::FORBIDDEN, "cross-origin login refused").into_response();
     }
+    let next = safe_next(&c.next).unwrap_or("");
     let login = c.login.trim().to_owned();
-    let address = app.trusted_proxies.client(peer.ip(), &headers).to_string();
+    let client = app.trusted_proxies.client(peer.ip(), &headers);
+    let address = client.to_string();
     let now = app.clock.now_ms();
-    if let Err(wait_ms) = app.limiter.check(&login, &address, now) {
-        let minutes = (wait_ms + 59_999) / 60_000;
-        let mut r = page(
-            l,
-            &c.next,
-            &login,
-            Some(t.wait.replace("{}", &minutes.to_string())),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        if let Ok(v) = (wait_ms / 1000 + 1).to_string().parse() {
-            r.headers_mut().insert(RETRY_AFTER, v);
+    let delay = match app.limiter.check(&login, client, now) {
+        Ok(delay) => delay,
+        Err(Locked { retry_after_ms }) => {
+            let minutes = (retry_after_ms + 59_999) / 60_000;
+            let mut r = page(
+                l,
+                next,
+                &login,
+                Some(t.wait.replace("{}", &minutes.to_string())),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(v) = (retry_after_ms / 1000 + 1).to_string().parse() {
+                r.headers_mut().insert(RETRY_AFTER, v);
+            }
+            return r;
         }
-        return r;
+    };
+    // A login guessed at from many addresses answers slowly, whoever asks: the delay comes
+    // before the password is looked at, so that answering fast gives nothing away.
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let account = match app.store.account_by_login(&login).await {
         Ok(a) => a.filter(|a| !a.disabled),
@@ -199,20 +235,37 @@ async fn submit(
         .await
         .unwrap_or(false);
     let Some(account) = account.filter(|_| good) else {
-        app.limiter.failed(&login, &address, now);
+        app.limiter.failed(&login, client, now);
         tracing::info!(%login, %address, "login refused");
         return page(
             l,
-            &c.next,
+            next,
             &login,
             Some(t.wrong.to_owned()),
             StatusCode::UNAUTHORIZED,
         );
     };
-    app.limiter.succeeded(&login);
+    app.limiter.succeeded(&login, client);
     let (Ok(token), Ok(csrf)) = (secrets::random_token(), secrets::random_token()) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "no randomness available").into_response();
     };
+    // The whole answer is made before the session is stored: a session the answer could not
+    // carry would be left behind, live, with nobody holding its cookie.
+    let home = match Role::parse(&account.role) {
+        Some(Role::Customer) => "/account",
+        _ => "/console",
+    };
+    let cookie = format!(
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        SESSION_MS / 1000,
+        if app.secure_cookies { "; Secure" } else { "" }
+    );
+    let Ok(cookie) = HeaderValue::from_str(&cookie) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "session cookie not made").into_response();
+    };
+    let mut answer = StatusCode::SEE_OTHER.into_response();
+    answer.headers_mut().insert(SET_COOKIE, cookie);
+    answer.headers_mut().insert(LOCATION, location(next, home));
     if let Err(e) = app
         .store
         .create_session(
@@ -237,21 +290,7 @@ async fn submit(
             &address,
         )
         .await;
-    let home = match Role::parse(&account.role) {
-        Some(Role::Customer) => "/account",
-        _ => "/console",
-    };
-    let to = safe_next(&c.next).unwrap_or(home).to_owned();
-    let cookie = format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        SESSION_MS / 1000,
-        if app.secure_cookies { "; Secure" } else { "" }
-    );
-    (
-        StatusCode::SEE_OTHER,
-        [(SET_COOKIE, cookie), (LOCATION, to)],
-    )
-        .into_response()
+    answer
 }
 
 #[derive(Deserialize)]
@@ -292,9 +331,39 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next("/account"), Some("/account"));
-        assert_eq!(safe_next("//evil.example/x"), None);
-        assert_eq!(safe_next("https://evil.example"), None);
-        assert_eq!(safe_next("/\\evil"), None);
+        assert_eq!(
+            safe_next("/console/incidents/4?x=1&y=%2F#u"),
+            Some("/console/incidents/4?x=1&y=%2F#u")
+        );
+        assert_eq!(safe_next("/"), Some("/"));
+        for hostile in [
+            "",
+            "account",
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil",
+            "/x\\y",
+            // Browsers strip tabs and line breaks, leaving `//evil.example`.
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            // Header injection, and the rest of the control characters.
+            "/\r\nX:1",
+            "/\0",
+            "/a\u{1b}b",
+            "/a\u{7f}",
+        ] {
+            assert_eq!(safe_next(hostile), None, "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn the_location_is_always_a_header_on_this_site() {
+        assert_eq!(location("/console/spof", "/console"), "/console/spof");
+        assert_eq!(location("/\t/evil.example", "/console"), "/console");
+        assert_eq!(location("/\r\nX:1", "/account"), "/account");
+        assert_eq!(location("//evil.example", "/account"), "/account");
+        assert_eq!(location("/služby", "/account"), "/slu%C5%BEby");
     }
 
     #[test]

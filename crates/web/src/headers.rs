@@ -1,0 +1,174 @@
+//! The security headers of every answer, added in one layer around all routes so that no
+//! route can forget them: a content security policy, no framing, no content sniffing, a
+//! referrer policy, HSTS when the public URL is HTTPS, and `no-store` on staff and client
+//! answers. A header a handler set itself is left alone (the client area's `no-referrer`,
+//! the public outputs' caching and validators).
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::App;
+
+/// The pages have no script and no inline style: everything comes from this site, nothing
+/// may frame them, and forms post only here.
+const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; \
+                   frame-ancestors 'none'; form-action 'self'";
+/// Not `no-referrer`: with it, browsers send `Origin: null` on our own form posts, which the
+/// cross-origin check refuses; `same-origin` still tells other sites nothing.
+const REFERRER: &str = "same-origin";
+/// A year, the usual value; without `includeSubDomains`, which is the provider's decision.
+const HSTS: &str = "max-age=31536000";
+
+/// Paths whose answers are for one signed-in person (or for an alert sender) and must not
+/// be kept by browsers or proxies.
+const PRIVATE: [&str; 6] = [
+    "/console", "/account", "/login", "/logout", "/metrics", "/demo",
+];
+
+/// Middleware adding the headers to whatever the routes answered.
+pub(crate) async fn secure(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let private = is_private(request.uri().path());
+    let mut response = next.run(request).await;
+    // `secure_cookies` is exactly "the public URL is HTTPS": only then is HSTS promised.
+    add(response.headers_mut(), private, app.secure_cookies);
+    response
+}
+
+fn is_private(path: &str) -> bool {
+    path.starts_with("/api/v1/")
+        || PRIVATE.iter().any(|p| {
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+}
+
+fn add(headers: &mut HeaderMap, private: bool, https: bool) {
+    let mut keep_or_set = |name: HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    keep_or_set(CONTENT_SECURITY_POLICY, CSP);
+    keep_or_set(X_FRAME_OPTIONS, "DENY");
+    keep_or_set(X_CONTENT_TYPE_OPTIONS, "nosniff");
+    keep_or_set(REFERRER_POLICY, REFERRER);
+    if https {
+        keep_or_set(STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    if private {
+        keep_or_set(CACHE_CONTROL, "no-store");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_and_client_paths_are_private_public_outputs_are_not() {
+        for private in [
+            "/api/v1/impact",
+            "/api/v1/alerts/alertmanager",
+            "/console",
+            "/console/incidents/3",
+            "/account",
+            "/account/feed/abc.atom",
+            "/login",
+            "/logout",
+            "/metrics",
+            "/demo/outbox",
+        ] {
+            assert!(is_private(private), "{private}");
+        }
+        for public in [
+            "/",
+            "/index.fr.html",
+            "/api/v2/summary.json",
+            "/api/openapi.json",
+            "/history.atom",
+            "/maintenance.ics",
+            "/assets/status.css",
+            "/assets/app.css",
+            "/healthz",
+            "/consoles",
+            "/api/v1",
+        ] {
+            assert!(!is_private(public), "{public}");
+        }
+    }
+
+    #[test]
+    fn headers_are_added_without_overwriting_the_handlers() {
+        let mut h = HeaderMap::new();
+        h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        h.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=60"),
+        );
+        add(&mut h, true, false);
+        assert_eq!(h[REFERRER_POLICY], "no-referrer");
+        assert_eq!(h[CACHE_CONTROL], "private, max-age=60");
+        assert_eq!(h[X_FRAME_OPTIONS], "DENY");
+        assert_eq!(h[X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(h.get(STRICT_TRANSPORT_SECURITY).is_none());
+        let csp = h[CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.starts_with("default-src 'self';"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe"), "{csp}");
+
+        let mut h = HeaderMap::new();
+        add(&mut h, true, true);
+        assert_eq!(h[CACHE_CONTROL], "no-store");
+        assert_eq!(h[STRICT_TRANSPORT_SECURITY], "max-age=31536000");
+        assert_eq!(h[REFERRER_POLICY], "same-origin");
+
+        let mut h = HeaderMap::new();
+        add(&mut h, false, true);
+        assert!(h.get(CACHE_CONTROL).is_none(), "public answers keep theirs");
+    }
+
+    /// Whether an HTML text has an event handler attribute (` onclick=`, ` onload=`…).
+    fn has_event_handler(text: &str) -> bool {
+        text.match_indices(" on").any(|(i, _)| {
+            let rest = &text[i + 3..];
+            let name = rest.len()
+                - rest
+                    .trim_start_matches(|c: char| c.is_ascii_lowercase())
+                    .len();
+            name > 0 && rest[name..].starts_with('=')
+        })
+    }
+
+    #[test]
+    fn no_template_needs_inline_script_or_style() {
+        // The policy allows neither; a page that starts using them must change it knowingly.
+        let mut seen = 0;
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
+                seen += 1;
+                for inline in ["<script", "<style", "style=", "javascript:"] {
+                    assert!(!text.contains(inline), "{}: {inline}", path.display());
+                }
+                assert!(!has_event_handler(&text), "{}", path.display());
+            }
+        }
+        assert!(seen > 10, "templates not found");
+        assert!(has_event_handler("<body onload=\"x()\">"));
+        assert!(!has_event_handler("<p>one=two on the page</p>"));
+    }
+}
