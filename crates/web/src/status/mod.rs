@@ -30,6 +30,7 @@ pub(crate) use i18n::negotiate;
 pub(crate) use manual::MANUAL as MANUAL_STATUSES;
 pub(crate) use serve::routes;
 pub(crate) use snapshot::component_status as computed_status;
+pub(crate) use snapshot::public_title;
 
 use crate::Clock;
 
