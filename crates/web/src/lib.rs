@@ -10,6 +10,7 @@ mod broadcast;
 mod console;
 mod error;
 mod ingest;
+mod mask;
 mod metrics;
 mod notices;
 mod outbox;
