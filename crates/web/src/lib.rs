@@ -9,6 +9,7 @@ pub mod auth;
 mod console;
 mod error;
 mod headers;
+mod mask;
 mod routes;
 pub mod status;
 mod ui;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::mail::{smtp_config, Keeper};
-use crate::serve::{add_account, alertmanager, http, json_of, start, ADMIN, PASSWORD};
+use crate::serve::{add_account, alertmanager, http, json_of, start, wait_for, ADMIN, PASSWORD};
 use crate::session::{csrf_of, exchange, form_encode, login, Browser, Reply};
 use crate::webhooks::HookServer;
 
@@ -375,4 +375,84 @@ fn customers_see_their_own_incidents_and_their_preferences_drive_the_notices() {
     let renewed = feed_path(&jana.get("/account").body);
     assert_ne!(renewed, feed);
     assert_eq!(anonymous(addr, &renewed).status, 200);
+}
+
+/// A leaf switch named as the provider names its racks, behind a hypervisor: names customers
+/// must never read. ACME's service belongs to the public component "Cloud VPS".
+const LEAF: &str = "leaf-dc1-p00-a";
+const TOPOLOGY: &str = r#"version: 1
+nodes:
+  - {id: leaf-dc1-p00-a, kind: switch, labels: {instance: "leaf-dc1-p00-a:9100"}}
+  - {id: hv-dc1-07, kind: hypervisor, requires: [leaf-dc1-p00-a]}
+customers:
+  - id: acme
+    name: ACME s.r.o.
+    contacts: [{email: ops@acme.example, language: cs}]
+services:
+  - {id: vps-1, customer: acme, name: acme-web, component: c-vps, requires: [hv-dc1-07]}
+components:
+  - {id: c-vps, name: Cloud VPS}
+"#;
+
+#[test]
+fn customers_see_the_public_title_of_an_incident_never_the_providers_vertices() {
+    let dir = tempfile::tempdir().unwrap();
+    let keeper = Keeper::start(&dir.path().join("mail"), None);
+    let config = smtp_config(dir.path(), keeper.port, TOPOLOGY, "", "0s", "");
+    add_account(&config, JANA, "customer", Some("acme"));
+    let server = start(&config);
+    let addr = &server.addr;
+    let jana = login(addr, JANA, PASSWORD).ok().unwrap();
+    // French, chosen in the preferences: the title speaks the customer's language.
+    let r = jana.post_form(
+        "/account/preferences",
+        "/account/preferences",
+        &[("contacts", ""), ("language", "fr")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    fire(addr, LEAF);
+    wait_for(
+        addr,
+        "/api/v1/incidents",
+        "the incident with its service",
+        Duration::from_secs(30),
+        |b| {
+            serde_json::from_str::<Value>(b).is_ok_and(|l| {
+                l["incidents"][0]["services"]
+                    .as_array()
+                    .is_some_and(|s| !s.is_empty())
+            })
+        },
+    );
+    // The public status page heads the same incident with the same words.
+    let title = "Perturbation des services: Cloud VPS";
+    wait_for(
+        addr,
+        "/?lang=fr",
+        "the incident on the public page",
+        Duration::from_secs(30),
+        |b| b.contains(title),
+    );
+
+    let overview = jana.get("/account");
+    assert_eq!(overview.status, 200);
+    let incident = jana.get("/account/incidents/1");
+    assert_eq!(incident.status, 200, "{}", incident.body);
+    let feed = anonymous(addr, &feed_path(&overview.body));
+    assert_eq!(feed.status, 200);
+    for (what, body) in [
+        ("overview", &overview.body),
+        ("incident page", &incident.body),
+        ("private feed", &feed.body),
+    ] {
+        assert!(
+            body.contains(&format!("#1: {title}")),
+            "{what} lacks the public title: {body}"
+        );
+        for internal in [LEAF, "hv-dc1-07", "(switch)"] {
+            assert!(!body.contains(internal), "{what} shows {internal}: {body}");
+        }
+    }
+    // Their own service is theirs to see.
+    assert!(incident.body.contains("acme-web"));
 }

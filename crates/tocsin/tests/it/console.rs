@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::serve::{add_account, http, http_as, json_of, start, wait_for, PASSWORD};
+use crate::account::{config_with, fire, ALLOW_PRIVATE, JANA, OWN_SECRET};
+use crate::mail::Keeper;
+use crate::serve::{add_account, api_token, http, http_as, json_of, start, wait_for, PASSWORD};
 use crate::session::{form_encode, login, Browser};
 
 const JUNIOR: &str = "junior@provider.test";
@@ -196,6 +198,94 @@ fn roles_marks_and_what_if() {
     assert_eq!(impact(addr)["down"], serde_json::json!([]));
     let audit = junior.get("/console/audit").body;
     assert!(audit.contains("vertex.up") && audit.contains("optics replaced"));
+}
+
+/// A page's text with the `/` the templates escape put back.
+fn unescaped(html: &str) -> String {
+    html.replace("&#x2f;", "/").replace("&amp;", "&")
+}
+
+/// A customer's own webhook URL is itself the secret (a Slack URL is): staff read only its
+/// scheme, host and port in the outbox (contact and delivery error), the audit trail and the
+/// outbox API, and e-mail addresses whole; the customer's own preferences show it whole.
+#[test]
+fn staff_see_customers_webhook_urls_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let keeper = Keeper::start(&dir.path().join("mail"), None);
+    let config = config_with(dir.path(), keeper.port, ALLOW_PRIVATE);
+    add_account(&config, JUNIOR, "junior", None);
+    let token = api_token(&config, JUNIOR);
+    let server = start(&config);
+    let addr = server.addr.as_str();
+    // Nothing listens there, so the delivery fails with an error naming the URL as well.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let url = format!("{origin}/services/T0ACME/B0HOOK/s3cr3tT0k3n");
+    let jana = browser(addr, JANA);
+    let saved = jana.post_form(
+        "/account/preferences",
+        "/account/preferences",
+        &[
+            ("contacts", ""),
+            ("language", ""),
+            ("webhook_url", &url),
+            ("webhook_secret", OWN_SECRET),
+        ],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    fire(addr, "sw-a");
+    wait_for(
+        addr,
+        "/api/v1/outbox",
+        "a failed attempt at the customer's webhook",
+        Duration::from_secs(30),
+        |b| {
+            serde_json::from_str::<Value>(b).is_ok_and(|o| {
+                o["latest"].as_array().is_some_and(|l| {
+                    l.iter().any(|n| {
+                        n["kind"]
+                            .as_str()
+                            .is_some_and(|k| k.starts_with("webhook."))
+                            && n["last_error"].is_string()
+                    })
+                })
+            })
+        },
+    );
+
+    let masked = format!("{origin}/…");
+    let (status, api) = http_as(addr, "GET", "/api/v1/outbox", "", Some(&token));
+    assert_eq!(status, 200, "{api}");
+    let junior = browser(addr, JUNIOR);
+    let outbox = junior.get("/console/outbox");
+    assert_eq!(outbox.status, 200);
+    let audit = junior.get("/console/audit");
+    assert_eq!(audit.status, 200);
+    for (what, body) in [
+        ("the outbox API", api.clone()),
+        ("the console's outbox", unescaped(&outbox.body)),
+        ("the audit trail", unescaped(&audit.body)),
+    ] {
+        assert!(body.contains(&masked), "{what} lacks {masked}: {body}");
+        for secret in ["T0ACME", "B0HOOK", "s3cr3tT0k3n"] {
+            assert!(!body.contains(secret), "{what} shows {secret}: {body}");
+        }
+    }
+    // E-mail addresses are no secret here: acme's contacts on file show whole.
+    assert!(api.contains("ops@acme.example"), "{api}");
+    assert!(outbox.body.contains("ops@acme.example"));
+    assert!(unescaped(&audit.body).contains(&format!("webhook={masked}; secret=changed")));
+    // The customer typed it: their own form gives it back whole.
+    let own = jana.get("/account/preferences");
+    assert!(
+        unescaped(&own.body).contains(&format!("value=\"{url}\"")),
+        "{}",
+        own.body
+    );
 }
 
 #[test]

@@ -63,7 +63,7 @@ pub(crate) async fn atom(
             Ok(u) => u,
             Err(e) => return unavailable(e),
         };
-        if let Some(mut i) = view::incident(&inventory, row, &updates, &customer, t, now) {
+        if let Some(mut i) = view::incident(&inventory, row, &updates, &customer, l, now) {
             i.title = xml_safe(&i.title);
             for u in &mut i.updates {
                 u.body = xml_safe(&u.body);

@@ -75,7 +75,7 @@ pub(crate) async fn overview(
     let now = app.clock.now_ms();
     let (mut open, mut resolved): (Vec<IncidentView>, Vec<IncidentView>) = rows
         .iter()
-        .filter_map(|row| view::incident(&inventory, row, &[], &customer, t, now))
+        .filter_map(|row| view::incident(&inventory, row, &[], &customer, l, now))
         .partition(|i| i.open);
     // Oldest open incident first: it has lasted longest.
     open.sort_by_key(|i| i.id);
@@ -112,7 +112,6 @@ pub(crate) async fn incident(
         Err(e) => return unavailable(e),
     };
     let l = language(preferences.as_ref(), &headers);
-    let t = i18n::texts(l);
     let missing = || {
         render(
             "account/missing.html",
@@ -137,7 +136,7 @@ pub(crate) async fn incident(
         Err(_) => return busy(),
     };
     let Some(incident) =
-        view::incident(&inventory, &row, &updates, &customer, t, app.clock.now_ms())
+        view::incident(&inventory, &row, &updates, &customer, l, app.clock.now_ms())
     else {
         return missing();
     };

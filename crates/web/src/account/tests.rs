@@ -27,9 +27,12 @@ customers:
     name: Beta
     contacts: [{email: it@beta.example, language: pl}]
 services:
-  - {id: vps-1, customer: acme, name: "<script>alert(1)</script>", requires: [sw-a]}
-  - {id: vps-9, customer: acme, name: acme-db, requires: [sw-a]}
-  - {id: vps-2, customer: beta, name: beta-shop, requires: [sw-a]}
+  - {id: vps-1, customer: acme, name: "<script>alert(1)</script>", component: c-cloud, requires: [sw-a]}
+  - {id: vps-9, customer: acme, name: acme-db, component: c-cloud, requires: [sw-a]}
+  - {id: vps-2, customer: beta, name: beta-shop, component: c-shops, requires: [sw-a]}
+components:
+  - {id: c-cloud, name: "Cloud <i>"}
+  - {id: c-shops, name: Shops}
 "#,
     )
     .unwrap()
@@ -81,9 +84,12 @@ fn updates() -> Vec<IncidentUpdate> {
 #[test]
 fn a_customer_sees_only_their_services_and_public_updates() {
     let inv = inventory();
-    let t = texts(Language::En);
     let row = incident();
-    let seen = view::incident(&inv, &row, &updates(), "acme", t, NOW).unwrap();
+    let seen = view::incident(&inv, &row, &updates(), "acme", Language::En, NOW).unwrap();
+    // The status page's title, from the components hit; the stored one names a switch.
+    assert_eq!(seen.title, "Service disruption: Cloud <i>, Shops");
+    let cs = view::incident(&inv, &row, &updates(), "acme", Language::Cs, NOW).unwrap();
+    assert_eq!(cs.title, "Narušení služeb: Cloud <i>, Shops");
     let names: Vec<&str> = seen.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["<script>alert(1)</script>", "acme-db"]);
     assert_eq!(
@@ -97,10 +103,11 @@ fn a_customer_sees_only_their_services_and_public_updates() {
         ["Replacement on its way", "A switch failed <b>bold</b>"]
     );
     // Beta sees its own service only; a customer with none in it sees nothing at all.
-    let beta = view::incident(&inv, &row, &updates(), "beta", t, NOW).unwrap();
+    let beta = view::incident(&inv, &row, &updates(), "beta", Language::En, NOW).unwrap();
+    assert_eq!(beta.title, seen.title);
     assert_eq!(beta.services.len(), 1);
     assert_eq!(beta.services[0].name, "beta-shop");
-    assert!(view::incident(&inv, &row, &updates(), "gamma", t, NOW).is_none());
+    assert!(view::incident(&inv, &row, &updates(), "gamma", Language::En, NOW).is_none());
     assert!(!view::concerns(&row, "gamma"));
     // A service without a customer (the provider's own) concerns nobody.
     let mut own = incident();
@@ -136,7 +143,8 @@ fn every_page_escapes_and_speaks_every_language() {
         let acme = view::customer_number(&inv, "acme").unwrap();
         let vertices = view::service_vertices(&inv, acme);
         let services = view::services(&inv, &vertices, &[State::Down, State::Up], t);
-        let seen = view::incident(&inv, &incident(), &updates(), "acme", t, NOW).unwrap();
+        let seen = view::incident(&inv, &incident(), &updates(), "acme", l, NOW).unwrap();
+        let title = seen.title.replace('<', "&lt;").replace('>', "&gt;");
         let frame = context! { lang => l.code(), t, who => "jana@acme.example", csrf => "tok\"en" };
         let overview = env()
             .get_template("account/overview.html")
@@ -160,6 +168,8 @@ fn every_page_escapes_and_speaks_every_language() {
         assert!(overview.contains(&format!("<span aria-hidden=\"true\">✕</span> {}", t.down)));
         assert!(overview.contains(t.degraded_note));
         assert!(overview.contains("href=\"/account/incidents/4\""));
+        assert!(overview.contains(&format!("#4: {title}</a>")), "{overview}");
+        assert!(!overview.contains("sw-a"), "{overview}");
         assert!(overview.contains("&#x2f;account&#x2f;feed&#x2f;abc.atom"));
         let page = env()
             .get_template("account/incident.html")
@@ -171,7 +181,9 @@ fn every_page_escapes_and_speaks_every_language() {
             "{page}"
         );
         assert!(!page.contains("INTERNAL"));
-        assert!(page.contains("sw-a (switch) &lt;i&gt;"));
+        // The public title, escaped; never the stored one naming the switch.
+        assert!(page.contains(&format!("#4: {title}</h1>")), "{page}");
+        assert!(!page.contains("sw-a"), "{page}");
         let form = env()
             .get_template("account/preferences.html")
             .unwrap()
@@ -193,7 +205,8 @@ fn every_page_escapes_and_speaks_every_language() {
 fn the_feed_is_escaped_xml_without_internal_notes() {
     let inv = inventory();
     let t = texts(Language::En);
-    let mut seen = view::incident(&inv, &incident(), &updates(), "acme", t, NOW).unwrap();
+    let mut seen =
+        view::incident(&inv, &incident(), &updates(), "acme", Language::En, NOW).unwrap();
     seen.title = view::xml_safe("bell\u{7} & <co>");
     let xml = env()
         .get_template("account/feed.xml")

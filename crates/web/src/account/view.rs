@@ -1,14 +1,15 @@
 //! What the client area shows, made from the inventory, the live impact and the stored
 //! incidents, with no I/O: a customer's services with their state, and the incidents that
-//! concern them cut down to their own services and public updates. Whether an incident
-//! concerns a customer is decided here, once, for the pages and the feed alike.
+//! concern them cut down to their own services and public updates, under the title the public
+//! status page gives them. Whether an incident concerns a customer is decided here, once, for
+//! the pages and the feed alike.
 
 use serde::Serialize;
-use tocsin_model::inventory::NONE;
+use tocsin_model::inventory::{Language, NONE};
 use tocsin_model::{Inventory, State, VertexId};
 use tocsin_store::{IncidentRow, IncidentUpdate};
 
-use super::i18n::{duration, status_label, Texts};
+use super::i18n::{duration, status_label, texts, Texts};
 use crate::status::time::{human, rfc3339};
 
 /// One of the customer's services and how it is now.
@@ -28,6 +29,7 @@ pub(crate) struct ServiceView {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub(crate) struct IncidentView {
     pub id: i64,
+    /// The public title, never the stored one, which names the provider's vertices.
     pub title: String,
     pub status: String,
     pub status_label: String,
@@ -125,19 +127,21 @@ pub(crate) fn concerns(incident: &IncidentRow, customer: &str) -> bool {
         .any(|s| s.customer.as_deref() == Some(customer))
 }
 
-/// `incident` as `customer` sees it: their services only, public updates only (newest
-/// first). `None` when it does not concern them.
+/// `incident` as `customer` sees it in `language`: titled as on the public status page (by
+/// the components it touched, not by its root vertices), their services only, public updates
+/// only (newest first). `None` when it does not concern them.
 pub(crate) fn incident(
     inventory: &Inventory,
     incident: &IncidentRow,
     updates: &[IncidentUpdate],
     customer: &str,
-    t: &'static Texts,
+    language: Language,
     now_ms: i64,
 ) -> Option<IncidentView> {
     if !concerns(incident, customer) {
         return None;
     }
+    let t = texts(language);
     let services = incident
         .services
         .iter()
@@ -171,7 +175,7 @@ pub(crate) fn incident(
         .fold(incident.opened_ms, i64::max);
     Some(IncidentView {
         id: incident.id,
-        title: incident.title.clone(),
+        title: crate::status::public_title(inventory, incident, language),
         status: incident.status.clone(),
         status_label: status_label(t, &incident.status),
         open: incident.resolved_ms.is_none(),

@@ -123,10 +123,12 @@ pub(super) async fn outbox(
         .map_err(store_error)?
         .into_iter()
         .map(|(row, state, error)| {
+            // Any staff token reads this; a customer's webhook URL is their credential.
             serde_json::json!({
                 "id": row.id, "incident": row.notice.incident_id, "customer": row.notice.customer,
-                "contact": row.notice.contact, "kind": row.notice.kind, "state": state,
-                "attempts": row.attempts, "last_error": error,
+                "contact": crate::mask::mask_contact(&row.notice.contact), "kind": row.notice.kind,
+                "state": state, "attempts": row.attempts,
+                "last_error": error.as_deref().map(crate::mask::mask_urls),
             })
         })
         .collect();

@@ -1,5 +1,6 @@
 //! `/console/outbox` (notices by state and the latest ones) and `/console/audit` (who did what
-//! by hand, newest first, optionally about one target).
+//! by hand, newest first, optionally about one target). Every role may read them, so
+//! customers' webhook URLs show masked (`crate::mask`): the URL is the webhook's credential.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use tocsin_store::{AccountStore, IncidentStore};
 
 use super::{frame, render, unavailable, when, Page};
 use crate::auth::{Action, Staff};
+use crate::mask::{mask_contact, mask_urls};
 use crate::App;
 
 /// How many notices and audit entries a page lists.
@@ -34,10 +36,11 @@ pub(super) async fn outbox(State(app): State<Arc<App>>, Staff(who): Staff) -> Pa
                 incident => (n.incident_id > 0).then_some(n.incident_id),
                 kind => n.kind,
                 customer => Some(n.customer).filter(|c| !c.is_empty()),
-                contact => n.contact,
+                contact => mask_contact(&n.contact),
                 state,
                 attempts => row.attempts,
-                error,
+                // A failed delivery names the webhook's URL.
+                error => error.as_deref().map(mask_urls),
             }
         })
         .collect();
@@ -77,8 +80,9 @@ pub(super) async fn audit(
                 at => when(e.at_ms),
                 actor => e.actor,
                 action => e.action,
-                target => e.target,
-                detail => e.detail,
+                // A customer's preferences are audited with their webhook's URL.
+                target => mask_urls(&e.target),
+                detail => mask_urls(&e.detail),
             }
         })
         .collect();

@@ -29,6 +29,7 @@ use tocsin_store::{AnyStore, StoreError};
 pub(crate) use i18n::negotiate;
 pub(crate) use serve::routes;
 pub(crate) use snapshot::component_status as computed_status;
+pub(crate) use snapshot::public_title;
 
 use tocsin_app::Clock;
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tocsin_model::inventory::NONE;
+use tocsin_model::inventory::{Language, NONE};
 use tocsin_model::{Impact, Inventory, State, VertexId};
 use tocsin_store::{
     AccountStore, AnyStore, ComponentStatus, IncidentRow, IncidentStore, IncidentUpdate,
@@ -274,9 +274,108 @@ fn incident_view(
     }
 }
 
+/// The title the status page gives `row` in `language` (`api::incident_name` on its
+/// snapshot): the components its services belong to, never the vertices at its root. The
+/// client area titles incidents with it, having no snapshot to hand.
+pub(crate) fn public_title(inventory: &Inventory, row: &IncidentRow, language: Language) -> String {
+    let mut touched: Vec<usize> = row
+        .services
+        .iter()
+        .filter_map(|s| uptime::component_of(inventory, &s.service))
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    let names: Vec<&str> = touched
+        .iter()
+        .filter_map(|&c| inventory.components.get(c))
+        .map(|c| &*c.name)
+        .collect();
+    let disruption = super::i18n::texts(language).disruption;
+    if names.is_empty() {
+        disruption.to_owned()
+    } else {
+        format!("{disruption}: {}", names.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_title_is_the_status_pages_in_every_language() {
+        let inventory = Arc::new(
+            tocsin_inventory::load_str(
+                "t.yaml",
+                r#"version: 1
+nodes:
+  - {id: leaf-dc1-p00-a, kind: switch}
+customers:
+  - {id: acme, name: ACME}
+services:
+  - {id: s-1, customer: acme, component: c-mail, requires: [leaf-dc1-p00-a]}
+  - {id: s-2, customer: acme, component: c-vps, requires: [leaf-dc1-p00-a]}
+  - {id: s-3, customer: acme, component: c-vps, requires: [leaf-dc1-p00-a]}
+  - {id: s-4, customer: acme, requires: [leaf-dc1-p00-a]}
+components:
+  - {id: c-vps, name: Cloud VPS}
+  - {id: c-mail, name: Mail}
+"#,
+            )
+            .unwrap(),
+        );
+        let service = |id: &str| tocsin_store::IncidentServiceRow {
+            service: id.into(),
+            customer: Some("acme".into()),
+            down_since_ms: Some(0),
+            down_total_ms: 0,
+            first_down_ms: 0,
+            announced: true,
+        };
+        let row = |services: &[&str]| IncidentRow {
+            id: 1,
+            status: "investigating".into(),
+            title: "leaf-dc1-p00-a (switch)".into(),
+            roots: vec!["leaf-dc1-p00-a".into()],
+            opened_ms: 0,
+            resolved_ms: None,
+            services: services.iter().map(|s| service(s)).collect(),
+        };
+        let impact = Impact::new(Arc::clone(&inventory.graph));
+        let live = LiveView::of(&inventory, &impact);
+        for services in [&["s-1", "s-3", "s-2"][..], &["s-4"], &[]] {
+            let row = row(services);
+            let stored = Stored {
+                incidents: vec![row.clone()],
+                updates: vec![vec![]],
+                history: vec![],
+                component_statuses: vec![],
+                maintenances: vec![],
+            };
+            let snapshot = build(&live, &stored, 0);
+            for l in Language::ALL {
+                let page = super::super::api::incident_name(
+                    &snapshot,
+                    &snapshot.incidents[0],
+                    super::super::i18n::texts(l).disruption,
+                );
+                assert_eq!(
+                    public_title(&inventory, &row, l),
+                    page,
+                    "{services:?} {l:?}"
+                );
+            }
+        }
+        // In the inventory's order, which numbers components as first named (by `s-1`: `c-mail`).
+        assert_eq!(
+            public_title(&inventory, &row(&["s-1", "s-3"]), Language::En),
+            "Service disruption: Mail, Cloud VPS"
+        );
+        assert_eq!(
+            public_title(&inventory, &row(&["s-4"]), Language::Fr),
+            "Perturbation des services"
+        );
+    }
 
     #[test]
     fn status_follows_the_spec() {

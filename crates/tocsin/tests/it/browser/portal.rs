@@ -136,6 +136,28 @@ fn browser_customer_logs_in_and_sees_only_their_incident() {
         assert!(!text.contains("beta-erp"), "{text}");
         b.screenshot("3-not-theirs").await;
 
+        // Their preferences save through the form: the browser's own POST must pass the
+        // server's origin check (a `no-referrer` policy made Chromium send `Origin: null`).
+        b.goto(&format!("http://{}/account/preferences", server.addr))
+            .await;
+        let contacts = b.client().find(Locator::Id("contacts")).await.unwrap();
+        contacts.clear().await.unwrap();
+        contacts.send_keys("noc@acme.test").await.unwrap();
+        b.client()
+            .find(Locator::Css("form.preferences button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let text = b
+            .text_until("the saved preferences", |t| {
+                t.contains("Preferences saved.") || t.contains("refused")
+            })
+            .await;
+        assert!(text.contains("Preferences saved."), "{text}");
+        b.screenshot("4-preferences").await;
+
         // Beta, logged in elsewhere, sees theirs and not ACME's.
         b.client().delete_all_cookies().await.unwrap();
         log_in(&b, &server.addr, "it@beta.test", "/account", "/account").await;
