@@ -1,7 +1,7 @@
 //! The security headers of every answer, added in one layer around all routes so that no
 //! route can forget them: a content security policy, no framing, no content sniffing, a
 //! referrer policy, HSTS when the public URL is HTTPS, and `no-store` on staff and client
-//! answers. A header a handler set itself is left alone (the client area's `no-referrer`,
+//! answers. A header a handler set itself is left alone (the private feed's `no-referrer`,
 //! the public outputs' caching and validators).
 
 use std::sync::Arc;

@@ -18,8 +18,8 @@ mod view;
 
 use std::sync::{Arc, OnceLock};
 
-use axum::http::header::{ACCEPT_LANGUAGE, REFERRER_POLICY};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -103,13 +103,12 @@ fn frame(l: Language, who: &Principal) -> minijinja::Value {
     }
 }
 
-/// Renders a page of the area; its address may hold the private feed token, so it is never
-/// sent on as a referrer.
+/// Renders a page of the area. Its pages link to the private feed, whose address is its
+/// token: the headers layer's `Referrer-Policy: same-origin` keeps it from other sites, while
+/// the browser still names our own origin on the forms' posts, which the origin check needs
+/// (`no-referrer` made Chromium send `Origin: null` and the save was refused).
 fn render(name: &str, ctx: minijinja::Value, status: StatusCode) -> Response {
-    let mut r = crate::ui::render_with(env(), name, ctx, status);
-    r.headers_mut()
-        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    r
+    crate::ui::render_with(env(), name, ctx, status)
 }
 
 /// The database could not answer.
