@@ -1,5 +1,8 @@
-//! API errors, rendered in one place as `{"error": "..."}` with the right status.
+//! Refusals and API errors, rendered in one place: `{"error": "..."}` with the right status
+//! for APIs, a redirect to the login form for a page asked anonymously. The HTML page of a
+//! refusal is `ui::html_errors`' work.
 
+use axum::http::header::{LOCATION, WWW_AUTHENTICATE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -36,9 +39,8 @@ impl ApiError {
     }
 }
 
-impl From<crate::auth::Refusal> for ApiError {
-    fn from(r: crate::auth::Refusal) -> Self {
-        use crate::auth::Refusal;
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
         match r {
             Refusal::Anonymous { .. } => ApiError {
                 status: StatusCode::UNAUTHORIZED,
@@ -57,7 +59,7 @@ impl From<crate::auth::Refusal> for ApiError {
 
 impl From<tocsin_app::Refused> for ApiError {
     fn from(r: tocsin_app::Refused) -> Self {
-        ApiError::from(crate::auth::Refusal::from(r))
+        ApiError::from(Refusal::from(r))
     }
 }
 
@@ -68,5 +70,59 @@ impl IntoResponse for ApiError {
             Json(serde_json::json!({ "error": self.message })),
         )
             .into_response()
+    }
+}
+
+/// Why a request was refused before its handler.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// No valid credential: pages redirect to the login form, APIs answer `401`.
+    Anonymous { api: bool, path: String },
+    /// Known, but not allowed: `403`.
+    Forbidden(String),
+    /// The database could not be asked: `503`.
+    Unavailable(String),
+    /// The request names something wrong: `400`.
+    BadRequest(String),
+    /// No such thing: `404`.
+    NotFound(String),
+}
+
+impl From<tocsin_app::Refused> for Refusal {
+    fn from(r: tocsin_app::Refused) -> Refusal {
+        use tocsin_app::Refused;
+        match r {
+            Refused::Forbidden(m) => Refusal::Forbidden(m),
+            Refused::Invalid { message, .. } => Refusal::BadRequest(message),
+            Refused::NotFound(m) => Refusal::NotFound(m),
+            Refused::Unavailable(m) => Refusal::Unavailable(m),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Anonymous { api: false, path } => {
+                let next = crate::ui::url_encode(&path);
+                (
+                    StatusCode::SEE_OTHER,
+                    [(LOCATION, format!("/login?next={next}"))],
+                )
+                    .into_response()
+            }
+            // Every other refusal is an API error, rendered in its one place.
+            refusal => {
+                let anonymous = matches!(refusal, Refusal::Anonymous { .. });
+                let mut response = ApiError::from(refusal).into_response();
+                if anonymous {
+                    response.headers_mut().insert(
+                        WWW_AUTHENTICATE,
+                        axum::http::HeaderValue::from_static("Bearer realm=\"tocsin\""),
+                    );
+                }
+                response
+            }
+        }
     }
 }

@@ -121,3 +121,16 @@ fn refusal_env() -> &'static Environment<'static> {
         env
     })
 }
+
+/// Percent-encodes everything but unreserved characters and `/`.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -16,13 +16,14 @@ pub mod secrets;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, LOCATION, ORIGIN, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method};
 use tocsin_store::{Account, AccountStore};
 
 use crate::App;
+
+pub(crate) use crate::error::Refusal;
 
 pub use client::TrustedProxies;
 pub(crate) use limit::LoginLimiter;
@@ -95,73 +96,6 @@ impl Principal {
             },
         }
     }
-}
-
-/// Why a request was refused before its handler.
-#[derive(Debug)]
-pub(crate) enum Refusal {
-    /// No valid credential: pages redirect to the login form, APIs answer `401`.
-    Anonymous { api: bool, path: String },
-    /// Known, but not allowed: `403`.
-    Forbidden(String),
-    /// The database could not be asked: `503`.
-    Unavailable(String),
-    /// The request names something wrong: `400`.
-    BadRequest(String),
-    /// No such thing: `404`.
-    NotFound(String),
-}
-
-impl From<tocsin_app::Refused> for Refusal {
-    fn from(r: tocsin_app::Refused) -> Refusal {
-        use tocsin_app::Refused;
-        match r {
-            Refused::Forbidden(m) => Refusal::Forbidden(m),
-            Refused::Invalid { message, .. } => Refusal::BadRequest(message),
-            Refused::NotFound(m) => Refusal::NotFound(m),
-            Refused::Unavailable(m) => Refusal::Unavailable(m),
-        }
-    }
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::Anonymous { api: false, path } => {
-                let next = url_encode(&path);
-                (
-                    StatusCode::SEE_OTHER,
-                    [(LOCATION, format!("/login?next={next}"))],
-                )
-                    .into_response()
-            }
-            // Every other refusal is an API error, rendered in its one place.
-            refusal => {
-                let anonymous = matches!(refusal, Refusal::Anonymous { .. });
-                let mut response = crate::error::ApiError::from(refusal).into_response();
-                if anonymous {
-                    response.headers_mut().insert(
-                        WWW_AUTHENTICATE,
-                        axum::http::HeaderValue::from_static("Bearer realm=\"tocsin\""),
-                    );
-                }
-                response
-            }
-        }
-    }
-}
-
-/// Percent-encodes everything but unreserved characters and `/`.
-pub(crate) fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The CSRF token a cookie-authenticated JSON request carries in its header.
