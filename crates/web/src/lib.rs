@@ -150,3 +150,140 @@ impl Bound {
         served.map_err(|source| ServeError::Listen { addr, source })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The crate's own shape: data flows one way through its files.
+
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
+    /// Every source file by its module path (`auth/login.rs` is `["auth", "login"]`).
+    fn files(dir: &Path, prefix: &[String], out: &mut BTreeMap<Vec<String>, String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                let mut p = prefix.to_vec();
+                p.push(name);
+                files(&path, &p, out);
+            } else if path.extension().is_some_and(|e| e == "rs") && name != "tests" {
+                let mut p = prefix.to_vec();
+                if name != "mod" && name != "lib" {
+                    p.push(name);
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Test modules may reach anywhere; only the code that ships counts.
+                let text = text.split("#[cfg(test)]").next().unwrap_or("").to_owned();
+                out.insert(p, text);
+            }
+        }
+    }
+
+    /// The identifier chains following `anchor` (`crate::` or `super::`), groups expanded.
+    fn chains(text: &str, anchor: &str) -> Vec<Vec<String>> {
+        let ident = |s: &str| -> (Vec<String>, usize) {
+            let mut parts = Vec::new();
+            let mut at = 0;
+            loop {
+                let rest = &s[at..];
+                let n = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                if n == 0 {
+                    break;
+                }
+                parts.push(rest[..n].to_owned());
+                at += n;
+                if s[at..].starts_with("::") && !s[at + 2..].starts_with('{') {
+                    at += 2;
+                } else {
+                    break;
+                }
+            }
+            (parts, at)
+        };
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.find(anchor) {
+            rest = &rest[i + anchor.len()..];
+            let (head, used) = ident(rest);
+            let after = &rest[used..];
+            if let Some(group) = after.strip_prefix("::{") {
+                let end = group.find('}').unwrap_or(group.len());
+                for item in group[..end].split(',') {
+                    let (tail, _) = ident(item.trim());
+                    out.push(head.iter().cloned().chain(tail).collect());
+                }
+            } else if head.is_empty() {
+                if let Some(group) = rest.strip_prefix('{') {
+                    let end = group.find('}').unwrap_or(group.len());
+                    for item in group[..end].split(',') {
+                        out.push(ident(item.trim()).0);
+                    }
+                }
+            } else {
+                out.push(head);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn no_import_loops() {
+        let mut all = BTreeMap::new();
+        files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &[],
+            &mut all,
+        );
+        // The file a path names: its longest prefix that is a module of ours.
+        let resolve = |path: &[String]| -> Option<Vec<String>> {
+            (0..=path.len())
+                .rev()
+                .map(|n| path[..n].to_vec())
+                .find(|p| all.contains_key(p))
+        };
+        let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
+        for (module, text) in &all {
+            let mut targets = Vec::new();
+            for c in chains(text, "crate::") {
+                targets.push(c);
+            }
+            for c in chains(text, "super::") {
+                let mut p = module[..module.len().saturating_sub(1)].to_vec();
+                p.extend(c);
+                targets.push(p);
+            }
+            for t in targets {
+                let Some(file) = resolve(&t) else { continue };
+                // A module and its own children may use each other.
+                if file.starts_with(module) || module.starts_with(&file) {
+                    continue;
+                }
+                edges.entry(module.clone()).or_default().insert(file);
+            }
+        }
+        // A loop is a file that reaches itself.
+        let mut loops = Vec::new();
+        for start in all.keys() {
+            let mut seen = BTreeSet::new();
+            let mut stack: Vec<Vec<String>> =
+                edges.get(start).into_iter().flatten().cloned().collect();
+            while let Some(m) = stack.pop() {
+                if &m == start {
+                    loops.push(start.join("/"));
+                    break;
+                }
+                if seen.insert(m.clone()) {
+                    stack.extend(edges.get(&m).into_iter().flatten().cloned());
+                }
+            }
+        }
+        assert!(edges.len() > 10, "the scan found too little: {edges:?}");
+        assert!(
+            loops.is_empty(),
+            "files that import themselves back: {loops:?}\n{edges:#?}"
+        );
+    }
+}
