@@ -223,7 +223,11 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .bind()
         .await?;
         let url = format!("http://{}", bound.addr());
-        let bound = bound.with_public_url(url.clone());
+        // Alerts need a token, as a real server's should; it lives only in this process.
+        let alert_token = tocsin_web::auth::secrets::random_token()?;
+        let tokens = tocsin_web::AlertTokens::parse(std::slice::from_ref(&alert_token))
+            .map_err(|e| anyhow::anyhow!("demo alert token: {e}"))?;
+        let bound = bound.with_public_url(url.clone()).with_alert_tokens(tokens);
         println!("Tocsin demo: a generated provider, {customers} customers, {services} services, 2 sites.");
         println!("Inventory and database in {}", dir.display());
         println!();
@@ -232,14 +236,15 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             println!("  {login:<24} {what}");
         }
         println!();
-        println!("Fail a leaf switch (hypervisors miswired to it lose service, the rest lose redundancy):");
-        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!("Fail a leaf switch (hypervisors miswired to it lose service, the rest lose redundancy;");
+        println!("alerts carry this run's alert token, as [alerts] tokens has monitoring do):");
+        println!("  curl -s -X POST {url}/api/v1/alerts -H 'authorization: Bearer {alert_token}' -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!("Who is down, degraded, affected, at risk (the staff API takes the admin's token):");
         println!("  curl -s {url}/api/v1/impact -H 'authorization: Bearer {}'", accounts.token);
         println!("After 5 s (the demo's hold-down) the affected customers' e-mails appear at:");
         println!("  {url}/demo/outbox   (logged in as staff; the incident in {url}/console and, for the customer, {url}/account)");
         println!("Bring it back:");
-        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!("  curl -s -X POST {url}/api/v1/alerts -H 'authorization: Bearer {alert_token}' -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!();
         println!("Ctrl-C stops the demo.");
         bound.serve(shutdown_signal()).await?;
