@@ -16,6 +16,8 @@ pub struct Metrics {
     pub unmatched: AtomicU64,
     /// Requests refused as malformed.
     pub rejected: AtomicU64,
+    /// Alert requests refused for want of a valid alert token (`[alerts] tokens`).
+    pub unauthorized: AtomicU64,
     /// Notices queued.
     pub queued: AtomicU64,
     /// Notices accepted by the SMTP server.
@@ -59,6 +61,11 @@ impl Metrics {
                 "tocsin_alert_requests_rejected_total",
                 "Alert requests refused as malformed.",
                 &self.rejected,
+            ),
+            (
+                "tocsin_alert_requests_unauthorized_total",
+                "Alert requests refused for want of a valid alert token.",
+                &self.unauthorized,
             ),
             (
                 "tocsin_notices_queued_total",

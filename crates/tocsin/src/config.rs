@@ -43,8 +43,12 @@ impl Smtp {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Where to listen.
+    /// Where to listen: every route.
     pub listen: SocketAddr,
+    /// Where to serve only the public face (status page, client area, login), when the
+    /// internet must reach those but not the alert endpoints, staff API or console.
+    #[serde(default)]
+    pub listen_public: Option<SocketAddr>,
     /// `sqlite://PATH` or `postgres://…`.
     pub database: String,
     /// The inventory file or directory.
@@ -61,6 +65,9 @@ pub struct Config {
     /// Notification policy.
     #[serde(default)]
     pub notify: Notify,
+    /// Who may post alerts.
+    #[serde(default)]
+    pub alerts: Alerts,
     /// Reverse proxies (addresses or `ADDRESS/PREFIX`) whose `X-Forwarded-For` names the
     /// client, for the login rate limit and the audit trail. In the environment, a TOML list
     /// or entries separated by commas.
@@ -77,17 +84,43 @@ fn proxies<'de, D: serde::Deserializer<'de>>(
 
 /// A TOML list of strings, or one string of entries separated by commas (environment).
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = entries(d)?;
+    Ok(list.into_iter().filter(|a| !a.is_empty()).collect())
+}
+
+/// Like [`one_or_many`], but keeping empty entries, for lists where one is a mistake.
+fn entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
         Many(Vec<String>),
         One(String),
     }
-    let list = match OneOrMany::deserialize(d)? {
+    Ok(match OneOrMany::deserialize(d)? {
         OneOrMany::Many(list) => list,
         OneOrMany::One(text) => text.split(',').map(|s| s.trim().to_owned()).collect(),
-    };
-    Ok(list.into_iter().filter(|a| !a.is_empty()).collect())
+    })
+}
+
+/// `[alerts]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alerts {
+    /// Tokens monitoring must present on the alert endpoints (bearer, or the password of
+    /// basic auth), kept only as digests. None (the default): the endpoints are open, as the
+    /// server contract has them. In the environment, a TOML list or tokens separated by
+    /// commas; an empty entry is an error, not "no tokens", so that a variable left empty by
+    /// mistake never opens the endpoints the file closes (`[]` opens them on purpose).
+    #[serde(default, deserialize_with = "alert_tokens")]
+    pub tokens: tocsin_web::AlertTokens,
+}
+
+fn alert_tokens<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<tocsin_web::AlertTokens, D::Error> {
+    let list = entries(d)?;
+    tocsin_web::AlertTokens::parse(&list)
+        .map_err(|e| serde::de::Error::custom(format!("[alerts] {e}")))
 }
 
 /// `[smtp]`.
@@ -214,7 +247,10 @@ impl Config {
     }
 }
 
-const SECTIONS: &[&str] = &["smtp", "notify"];
+const SECTIONS: &[&str] = &["smtp", "notify", "alerts"];
+
+/// Variables taken as written unless they hold a TOML list.
+const VERBATIM: &[&str] = &["alerts_tokens"];
 
 /// Applies `TOCSIN_KEY` and `TOCSIN_SECTION_KEY` variables over the file's values. A value is
 /// read as TOML when it parses as one (`25`, `true`), else as a string.
@@ -234,6 +270,12 @@ fn overlay(
         let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
             Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.clone())),
             Err(_) => toml::Value::String(raw.clone()),
+        };
+        // A token of digits is a token, not a number: only a TOML list is read as TOML.
+        let value = if VERBATIM.contains(&key.as_str()) && !value.is_array() {
+            toml::Value::String(raw.clone())
+        } else {
+            value
         };
         let section = SECTIONS.iter().find(|s| key.starts_with(&format!("{s}_")));
         match section {
@@ -364,6 +406,106 @@ mod tests {
             err.contains("allow_private_webhooks") || err.contains("bool"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn alert_tokens_from_file_and_environment_are_never_printed() {
+        let token = "alert-token-0123456789";
+        let (_d, path) = write(&format!("{BASE}[alerts]\ntokens = [\"{token}\"]\n"));
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert_eq!(c.alerts.tokens.len(), 1);
+        assert!(!format!("{c:?}").contains(token), "{c:?}");
+        // A token of digits stays a token; commas separate several.
+        let digits = "1234567890123456789";
+        let env = vec![(
+            "TOCSIN_ALERTS_TOKENS".to_owned(),
+            format!("{token}, {digits}"),
+        )];
+        let c = Config::load(&path, env.into_iter()).unwrap();
+        assert_eq!(c.alerts.tokens.len(), 2);
+        let env = vec![("TOCSIN_ALERTS_TOKENS".to_owned(), digits.to_owned())];
+        assert_eq!(
+            Config::load(&path, env.into_iter())
+                .unwrap()
+                .alerts
+                .tokens
+                .len(),
+            1
+        );
+        // `[]` opens the endpoints on purpose; no `[alerts]` leaves them open too.
+        let env = vec![("TOCSIN_ALERTS_TOKENS".to_owned(), "[]".to_owned())];
+        assert!(Config::load(&path, env.into_iter())
+            .unwrap()
+            .alerts
+            .tokens
+            .is_empty());
+        let (_d, path) = write(BASE);
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert!(c.alerts.tokens.is_empty());
+        let env = vec![("TOCSIN_ALERTS_TOKENS".to_owned(), token.to_owned())];
+        assert_eq!(
+            Config::load(&path, env.into_iter())
+                .unwrap()
+                .alerts
+                .tokens
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn bad_alert_tokens_are_named_by_position_and_not_shown() {
+        let err = |text: String, env: Vec<(String, String)>| {
+            let (_d, path) = write(&text);
+            format!("{:#}", Config::load(&path, env.into_iter()).unwrap_err())
+        };
+        let good = "alert-token-0123456789";
+        let e = err(
+            format!("{BASE}[alerts]\ntokens = [\"{good}\", \"\"]\n"),
+            vec![],
+        );
+        assert!(e.contains("[alerts] tokens[1] is empty"), "{e}");
+        let e = err(
+            format!("{BASE}[alerts]\ntokens = [\"tiny-secret\"]\n"),
+            vec![],
+        );
+        assert!(
+            e.contains("[alerts] tokens[0] has 11 characters; an alert token needs at least 16"),
+            "{e}"
+        );
+        assert!(!e.contains("tiny-secret"), "{e}");
+        let e = err(format!("{BASE}[alerts]\ntokens = [\"{good} x\"]\n"), vec![]);
+        assert!(e.contains("[alerts] tokens[0] holds a space"), "{e}");
+        assert!(!e.contains(good), "{e}");
+        // A variable left empty is a mistake, not "no tokens".
+        let env = vec![("TOCSIN_ALERTS_TOKENS".to_owned(), String::new())];
+        let e = err(format!("{BASE}[alerts]\ntokens = [\"{good}\"]\n"), env);
+        assert!(e.contains("[alerts] tokens[0] is empty"), "{e}");
+        let e = err(format!("{BASE}[alerts]\ntoken = \"{good}\"\n"), vec![]);
+        assert!(e.contains("token"), "{e}");
+    }
+
+    #[test]
+    fn listen_public_from_file_and_environment() {
+        let (_d, path) = write(BASE);
+        assert_eq!(
+            Config::load(&path, std::iter::empty())
+                .unwrap()
+                .listen_public,
+            None
+        );
+        let (_d, path) = write(&format!("listen_public = \"0.0.0.0:8443\"\n{BASE}"));
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert_eq!(c.listen_public, Some("0.0.0.0:8443".parse().unwrap()));
+        let env = vec![(
+            "TOCSIN_LISTEN_PUBLIC".to_owned(),
+            "127.0.0.1:9443".to_owned(),
+        )];
+        let c = Config::load(&path, env.into_iter()).unwrap();
+        assert_eq!(c.listen_public, Some("127.0.0.1:9443".parse().unwrap()));
+        let env = vec![("TOCSIN_LISTEN_PUBLIC".to_owned(), "status".to_owned())];
+        let e = format!("{:#}", Config::load(&path, env.into_iter()).unwrap_err());
+        assert!(e.contains("listen_public"), "{e}");
     }
 
     #[test]

@@ -53,10 +53,12 @@ async fn shutdown_signal() {
 
 /// Delivery per the configuration: SMTP when `[smtp]` is set, else notices are only kept.
 fn delivering(config: &Config) -> anyhow::Result<Delivering> {
+    // Notices link to the status page and the client area: the public face, when it has its
+    // own address.
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen));
+        .unwrap_or_else(|| format!("http://{}", config.listen_public.unwrap_or(config.listen)));
     let list_id = public_url
         .split("://")
         .nth(1)
@@ -124,8 +126,15 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         smtp = config.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)),
         public_url = config.public_url.as_deref(),
         allow_private_webhooks = config.notify.allow_private_webhooks,
+        listen_public = config.listen_public.map(|a| a.to_string()),
+        alert_tokens = config.alerts.tokens.len(),
         "configuration loaded"
     );
+    if config.alerts.tokens.is_empty() {
+        tracing::info!(
+            "no [alerts] tokens: the alert endpoints take alerts from anyone who reaches them"
+        );
+    }
     let inventory = match inventory_cmd::load(&config.inventory) {
         Ok(i) => Arc::new(i),
         Err(code) => return Ok(code),
@@ -137,6 +146,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let delivering = delivering(&config)?;
         let bound = Server {
             listen: config.listen,
+            listen_public: config.listen_public,
             system: tocsin_app::Config {
                 inventory,
                 store,
@@ -152,7 +162,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         .bind()
         .await?
-        .with_trusted_proxies(config.trusted_proxies.clone());
+        .with_trusted_proxies(config.trusted_proxies.clone())
+        .with_alert_tokens(config.alerts.tokens.clone());
         bound.serve(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -187,6 +198,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let accounts = demo_accounts(&store, showcase.as_deref()).await?;
         let bound = Server {
             listen: args.listen,
+            listen_public: None,
             system: tocsin_app::Config {
             inventory,
             store,
@@ -211,7 +223,11 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .bind()
         .await?;
         let url = format!("http://{}", bound.addr());
-        let bound = bound.with_public_url(url.clone());
+        // Alerts need a token, as a real server's should; it lives only in this process.
+        let alert_token = tocsin_web::auth::secrets::random_token()?;
+        let tokens = tocsin_web::AlertTokens::parse(std::slice::from_ref(&alert_token))
+            .map_err(|e| anyhow::anyhow!("demo alert token: {e}"))?;
+        let bound = bound.with_public_url(url.clone()).with_alert_tokens(tokens);
         println!("Tocsin demo: a generated provider, {customers} customers, {services} services, 2 sites.");
         println!("Inventory and database in {}", dir.display());
         println!();
@@ -220,14 +236,15 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             println!("  {login:<24} {what}");
         }
         println!();
-        println!("Fail a leaf switch (hypervisors miswired to it lose service, the rest lose redundancy):");
-        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!("Fail a leaf switch (hypervisors miswired to it lose service, the rest lose redundancy;");
+        println!("alerts carry this run's alert token, as [alerts] tokens has monitoring do):");
+        println!("  curl -s -X POST {url}/api/v1/alerts -H 'authorization: Bearer {alert_token}' -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!("Who is down, degraded, affected, at risk (the staff API takes the admin's token):");
         println!("  curl -s {url}/api/v1/impact -H 'authorization: Bearer {}'", accounts.token);
         println!("After 5 s (the demo's hold-down) the affected customers' e-mails appear at:");
         println!("  {url}/demo/outbox   (logged in as staff; the incident in {url}/console and, for the customer, {url}/account)");
         println!("Bring it back:");
-        println!("  curl -s -X POST {url}/api/v1/alerts -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!("  curl -s -X POST {url}/api/v1/alerts -H 'authorization: Bearer {alert_token}' -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!();
         println!("Ctrl-C stops the demo.");
         bound.serve(shutdown_signal()).await?;

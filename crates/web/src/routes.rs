@@ -1,10 +1,12 @@
-//! Every route of the server, and the alert endpoints monitoring posts to.
+//! Every route of the server, in two faces: everything on `listen`, and on `listen_public`
+//! only what the public and customers use. Also the alert endpoints monitoring posts to.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State as Ext;
 use axum::http::StatusCode;
+use axum::middleware::from_fn;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,23 +16,57 @@ use tocsin_store::Store;
 use crate::error::ApiError;
 use crate::{wire, App};
 
-/// Every route of the server.
-pub(crate) fn router(app: Arc<App>) -> Router {
+/// The routers of the two faces, sharing one running system.
+pub(crate) struct Faces {
+    /// Every route: alerts in, the staff API and console, metrics, and the public face.
+    pub all: Router,
+    /// The public face alone: status page and outputs, health, login, client area.
+    pub public: Router,
+}
+
+/// Both faces, built from the same route groups (the status routes' renderer runs once).
+pub(crate) fn faces(app: Arc<App>) -> Faces {
+    let public = public(&app);
+    let all = public
+        .clone()
+        .merge(alerts(&app))
+        .merge(crate::api::routes())
+        .merge(crate::console::routes().layer(from_fn(crate::ui::html_errors)));
+    Faces {
+        all: finish(all, &app),
+        public: finish(public, &app),
+    }
+}
+
+/// What the public and customers use; nothing here is for staff or monitoring.
+fn public(app: &Arc<App>) -> Router<Arc<App>> {
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(crate::status::routes(app))
+        .merge(crate::auth::routes())
+        .merge(crate::account::routes().layer(from_fn(crate::ui::html_errors)))
+}
+
+/// The alert endpoints, behind the alert tokens when there are any.
+fn alerts(app: &Arc<App>) -> Router<Arc<App>> {
+    Router::new()
         .route("/api/v1/alerts/alertmanager", post(alertmanager))
         .route("/api/v1/alerts", post(generic))
         .route("/api/v1/alerts/zabbix", post(zabbix))
-        .merge(crate::api::routes())
-        .merge(crate::status::routes(&app))
-        .merge(crate::auth::routes())
-        .merge(crate::console::routes().layer(axum::middleware::from_fn(crate::ui::html_errors)))
-        .merge(crate::account::routes().layer(axum::middleware::from_fn(crate::ui::html_errors)))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(app),
+            crate::alert_auth::require,
+        ))
+}
+
+/// The security headers around every answer, and the shared state.
+fn finish(router: Router<Arc<App>>, app: &Arc<App>) -> Router {
+    router
         .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&app),
+            Arc::clone(app),
             crate::headers::secure,
         ))
-        .with_state(app)
+        .with_state(Arc::clone(app))
 }
 
 async fn healthz(Ext(app): Ext<Arc<App>>) -> impl IntoResponse {

@@ -462,6 +462,12 @@ fn the_openapi_document_lists_every_json_route_with_who_may_use_it() {
                     ));
                 }
             }
+            // Alert endpoints take a token only when `[alerts] tokens` is set: documented with
+            // the empty requirement `{}` among the alternatives.
+            Alerts if secured && !op["security"].as_array().is_some_and(|a| a.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty()))) => {
+                wrong.push(format!("{method} {route}: documented as always secured, but open without [alerts] tokens"))
+            }
+            Alerts => {}
             _ if secured => wrong.push(format!("{method} {route}: documented as secured but open")),
             _ => {}
         }

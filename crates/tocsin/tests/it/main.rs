@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod account;
+mod alert_tokens;
 mod api;
 mod archive;
 mod authz;

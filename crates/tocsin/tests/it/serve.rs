@@ -77,17 +77,39 @@ pub(crate) fn api_token(config: &Path, login: &str) -> String {
 
 /// Starts `tocsin serve` with an administrator whose token [`http`] sends.
 pub(crate) fn start(config: &Path) -> Running {
+    start_faces(config, false).0
+}
+
+/// Starts `tocsin serve` configured with `listen_public`, as [`start`] does; returns it and
+/// the public face's address, where [`http`] sends the administrator's token too.
+pub(crate) fn start_with_public(config: &Path) -> (Running, String) {
+    let (running, public) = start_faces(config, true);
+    (running, public.unwrap())
+}
+
+fn start_faces(config: &Path, public: bool) -> (Running, Option<String>) {
     add_account(config, ADMIN, "admin", None);
     let token = api_token(config, ADMIN);
-    let running = start_plain(config);
+    let (running, public) = match public {
+        true => spawn_serve(config, true),
+        false => (start_plain(config), None),
+    };
     let mut tokens = TOKENS.lock().unwrap();
-    tokens.retain(|(a, _)| a != &running.addr);
-    tokens.push((running.addr.clone(), token));
-    running
+    for addr in std::iter::once(&running.addr).chain(&public) {
+        tokens.retain(|(a, _)| a != addr);
+        tokens.push((addr.clone(), token.clone()));
+    }
+    (running, public)
 }
 
 /// Starts `tocsin serve` as it is configured, making no account.
 pub(crate) fn start_plain(config: &Path) -> Running {
+    spawn_serve(config, false).0
+}
+
+/// Starts `tocsin serve`; waits for its `listening on` line and, when `public`, for the
+/// public face's line after it.
+fn spawn_serve(config: &Path, public: bool) -> (Running, Option<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tocsin"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -105,9 +127,22 @@ pub(crate) fn start_plain(config: &Path) -> Running {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
+    // Made now so that a panic below still stops the server.
+    let running = Running { child, addr };
+    let public = public.then(|| loop {
+        let Some(Ok(line)) = lines.next() else {
+            panic!("server stopped logging before its public face");
+        };
+        if let Some(rest) = line
+            .split_once("public face")
+            .and_then(|(_, l)| l.split("http://").nth(1))
+        {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    });
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Running { child, addr }
+    (running, public)
 }
 
 /// A minimal HTTP/1.1 exchange as the server's administrator (when `start` made one);
