@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use minijinja::context;
 use serde::Serialize;
+use tocsin_app::ops::{customers, SHOWN};
 use tocsin_model::summary::Summary;
 use tocsin_model::Inventory;
 use tocsin_store::IncidentStore;
@@ -15,44 +16,10 @@ use super::{frame, poisoned, render, unavailable, when, Done, Page};
 use crate::auth::{Action, Staff};
 use crate::App;
 
-/// How many customers and vertices a list shows before "and N more".
-pub(super) const SHOWN: usize = 200;
-
-#[derive(Serialize)]
-pub(super) struct CustomerRow {
-    pub id: String,
-    pub name: String,
-}
-
 #[derive(Serialize)]
 struct VertexRow {
     id: String,
     kind: String,
-}
-
-/// A customer id with its display name.
-pub(super) fn customer(inventory: &Inventory, id: &str) -> CustomerRow {
-    let name = inventory
-        .customer_ids
-        .find(id)
-        .and_then(|c| inventory.customers.get(c as usize))
-        .map(|c| c.name.to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| id.to_owned());
-    CustomerRow {
-        id: id.to_owned(),
-        name,
-    }
-}
-
-/// The first [`SHOWN`] customers of `ids` and how many more there are.
-pub(super) fn customers(inventory: &Inventory, ids: &[&str]) -> (Vec<CustomerRow>, usize) {
-    let shown = ids
-        .iter()
-        .take(SHOWN)
-        .map(|id| customer(inventory, id))
-        .collect();
-    (shown, ids.len().saturating_sub(SHOWN))
 }
 
 fn vertices(inventory: &Inventory, ids: &[&str], room: usize) -> Vec<VertexRow> {
