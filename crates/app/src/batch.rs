@@ -15,7 +15,7 @@ pub(crate) struct Batch {
     pub mapped: Vec<Vec<VertexId>>,
     /// One row per alert.
     pub rows: Vec<NewAlert>,
-    /// One assertion change per alert.
+    /// One assertion change per alert: what it asserts now, or a withdrawal.
     pub changes: Vec<AssertionChange>,
     /// Raw request bodies to archive, by key.
     pub objects: Vec<(String, Vec<u8>)>,
@@ -77,14 +77,18 @@ pub(crate) fn map<'a>(
                 received_ms: a.received_ms,
                 body_key: body_key.clone(),
             });
+            // An alert of no vertex asserts nothing: no assertion rows, nothing replayed. It
+            // still withdraws what its fingerprint asserted when it matched (before a reload).
             batch.changes.push(match a.status {
-                AlertStatus::Firing if a.state != State::Up => AssertionChange::Replace {
-                    source: a.source.clone(),
-                    fingerprint: a.fingerprint.clone(),
-                    state: a.state.as_str().to_owned(),
-                    vertices: names,
-                    since_ms: a.received_ms,
-                },
+                AlertStatus::Firing if a.state != State::Up && !names.is_empty() => {
+                    AssertionChange::Replace {
+                        source: a.source.clone(),
+                        fingerprint: a.fingerprint.clone(),
+                        state: a.state.as_str().to_owned(),
+                        vertices: names,
+                        since_ms: a.received_ms,
+                    }
+                }
                 _ => AssertionChange::Withdraw {
                     source: a.source.clone(),
                     fingerprint: a.fingerprint.clone(),

@@ -18,6 +18,10 @@ use crate::{Clock, Live};
 /// How many requests' alerts may share one transaction.
 const MAX_BATCH: usize = 512;
 
+/// How many of a request's unmatched alerts its answer names; the rest are counted. The
+/// answer stays small however many alerts a request carries, and the store lists them all.
+const UNMATCHED_SAMPLE: usize = 20;
+
 /// Which vertices an alert is about.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -60,8 +64,23 @@ pub struct Unmatched {
 pub struct Report {
     /// How many alerts were stored.
     pub accepted: usize,
-    /// Those that matched no vertex (stored all the same).
+    /// The first 20 of those that matched no vertex (stored all the same): a sample.
     pub unmatched: Vec<Unmatched>,
+    /// How many matched no vertex.
+    pub unmatched_count: usize,
+}
+
+impl Report {
+    /// Counts an alert that matched no vertex, naming it while the sample has room.
+    fn count_unmatched(&mut self, alert: &Incoming) {
+        self.unmatched_count += 1;
+        if self.unmatched.len() < UNMATCHED_SAMPLE {
+            self.unmatched.push(Unmatched {
+                source: alert.source.clone(),
+                fingerprint: alert.fingerprint.clone(),
+            });
+        }
+    }
 }
 
 struct Job {
@@ -410,15 +429,14 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
                 };
                 report.accepted += 1;
                 if m.vertices.is_empty() {
-                    report.unmatched.push(Unmatched {
-                        source: a.source.clone(),
-                        fingerprint: a.fingerprint.clone(),
-                    });
+                    report.count_unmatched(a);
                 }
                 let key: AlertKey = (
                     m.incoming.source.as_str().into(),
                     m.incoming.fingerprint.as_str().into(),
                 );
+                // An alert of no vertex is not held (nor written as asserting anything): it
+                // withdraws whatever its fingerprint asserted before.
                 match a.status {
                     AlertStatus::Firing => {
                         live.observations
@@ -446,7 +464,7 @@ async fn commit(jobs: &mut Vec<Job>, ctx: &Pipeline) {
             tracing::info!(changes = state_changes.len(), "impact changed");
         }
     }
-    let unmatched: usize = reports.iter().map(|r| r.unmatched.len()).sum();
+    let unmatched: usize = reports.iter().map(|r| r.unmatched_count).sum();
     ctx.metrics
         .alerts
         .fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -475,3 +493,6 @@ fn fail(jobs: &mut Vec<Job>, why: &str) {
         let _ = job.reply.send(Err(why.to_owned()));
     }
 }
+
+#[cfg(test)]
+mod tests;

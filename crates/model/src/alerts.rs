@@ -100,6 +100,9 @@ impl Observations {
 
     /// From now on `key` asserts `state` (down or degraded) of `vertices`; replaces what it
     /// asserted before. Appends each vertex whose observation changed, with the new one.
+    ///
+    /// An alert of no vertex asserts nothing and is not held: monitoring may send any number
+    /// of alerts the inventory does not know, and memory must not grow with them.
     pub fn assert(
         &mut self,
         key: AlertKey,
@@ -107,7 +110,7 @@ impl Observations {
         vertices: Vec<VertexId>,
         changed: &mut Vec<(VertexId, Observation)>,
     ) {
-        if state == State::Up {
+        if state == State::Up || vertices.is_empty() {
             return self.withdraw(&key, changed);
         }
         if self.by_alert.get(&key) == Some(&(state, vertices.clone())) {
@@ -181,6 +184,33 @@ mod tests {
         ch.clear();
         o.withdraw(&key("a"), &mut ch);
         assert_eq!(ch, vec![(1, State::Up), (2, State::Up)]);
+        assert_eq!(o.alerts(), 0);
+    }
+
+    #[test]
+    fn alerts_of_no_vertex_are_not_held() {
+        let mut o = Observations::new();
+        let mut ch = Vec::new();
+        for i in 0..100 {
+            o.assert(key(&format!("u{i}")), State::Down, vec![], &mut ch);
+        }
+        assert!(ch.is_empty());
+        assert_eq!(o.alerts(), 0);
+        assert_eq!(o.asserted(&key("u0")), None);
+        // Their resolution changes nothing.
+        o.withdraw(&key("u0"), &mut ch);
+        assert!(ch.is_empty());
+        assert_eq!(o.alerts(), 0);
+    }
+
+    #[test]
+    fn an_alert_that_maps_to_no_vertex_any_more_withdraws_what_it_asserted() {
+        let mut o = Observations::new();
+        let mut ch = Vec::new();
+        o.assert(key("a"), State::Down, vec![1], &mut ch);
+        ch.clear();
+        o.assert(key("a"), State::Down, vec![], &mut ch);
+        assert_eq!(ch, vec![(1, State::Up)]);
         assert_eq!(o.alerts(), 0);
     }
 

@@ -24,4 +24,5 @@ mod serve;
 mod session;
 mod staff;
 mod status;
+mod unmatched;
 mod webhooks;
