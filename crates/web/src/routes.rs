@@ -62,10 +62,9 @@ fn alerts(app: &Arc<App>) -> Router<Arc<App>> {
 /// The security headers around every answer, and the shared state.
 fn finish(router: Router<Arc<App>>, app: &Arc<App>) -> Router {
     router
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(app),
-            crate::headers::secure,
-        ))
+        .layer(crate::headers::SecureLayer {
+            https: app.secure_cookies,
+        })
         .with_state(Arc::clone(app))
 }
 
