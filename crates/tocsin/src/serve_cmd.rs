@@ -241,6 +241,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("  curl -s -X POST {url}/api/v1/alerts -H 'authorization: Bearer {alert_token}' -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"down\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!("Who is down, degraded, affected, at risk (the staff API takes the admin's token):");
         println!("  curl -s {url}/api/v1/impact -H 'authorization: Bearer {}'", accounts.token);
+        println!("Every console action has a JSON twin: what if the other leaf of the pair failed too?");
+        println!("  curl -s '{url}/api/v1/whatif?down={DEMO_LEAF_PEER}' -H 'authorization: Bearer {}'", accounts.token);
         println!("After 5 s (the demo's hold-down) the affected customers' e-mails appear at:");
         println!("  {url}/demo/outbox   (logged in as staff; the incident in {url}/console and, for the customer, {url}/account)");
         println!("Bring it back:");
@@ -255,6 +257,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// The switch the demo's instructions fail.
 const DEMO_LEAF: &str = "leaf-dc1-p00-a";
+/// Its partner in the pair, for the demo's what-if.
+const DEMO_LEAF_PEER: &str = "leaf-dc1-p00-b";
 
 /// The first customer (by inventory order) who loses a service when `vertex` fails: the
 /// demo's customer account shows an incident once the printed alert is sent.
