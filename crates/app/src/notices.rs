@@ -327,11 +327,8 @@ impl Incidents {
                     )
                 })
                 .collect();
-            let headline = self
-                .titles
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| title(inventory, &incident.roots));
+            // Customers are told what the status page calls it, never the root vertices.
+            let headline = public_title(inventory, services.iter().map(|s| s.id.as_str()));
             queue(
                 inventory,
                 &self.recipients,
@@ -363,7 +360,6 @@ impl Incidents {
             .map(|(_, c)| *c)
             .collect();
         customers.sort_unstable();
-        let roots: Vec<VertexId> = Vec::new();
         for customer in customers {
             self.told.remove(&(id, customer));
             let lines: Vec<PayloadService> = services
@@ -371,11 +367,7 @@ impl Incidents {
                 .filter(|s| customer_of(inventory, s.service) == Some(customer))
                 .map(|s| service_line(inventory, s.service, at_ms - s.down_ms(at_ms), Some(at_ms)))
                 .collect();
-            let title = self
-                .titles
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| title(inventory, &roots));
+            let title = public_title(inventory, lines.iter().map(|s| s.id.as_str()));
             queue(
                 inventory,
                 &self.recipients,
@@ -417,6 +409,26 @@ pub fn service_line(
         down_since_ms: since,
         back_up_ms: back,
     }
+}
+
+/// What a customer is told an incident is about: the status-page components of `services`
+/// (their names, as the public page shows them), never the provider's vertices; empty when
+/// none of them belongs to a component, and the notice is then untitled.
+fn public_title<'a>(inventory: &Inventory, services: impl Iterator<Item = &'a str>) -> String {
+    let mut components: Vec<u32> = services
+        .filter_map(|id| inventory.graph.find(id))
+        .filter_map(|v| inventory.service_of(v))
+        .map(|s| s.component)
+        .filter(|&c| c != NONE)
+        .collect();
+    components.sort_unstable();
+    components.dedup();
+    components
+        .iter()
+        .filter_map(|&c| inventory.components.get(c as usize))
+        .map(|c| &*c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A headline from the root causes: "leaf-dc1-p00-a (switch)", or the first few.

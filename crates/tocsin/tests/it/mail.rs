@@ -220,6 +220,11 @@ fn exactly_the_affected_contacts_get_one_message_per_event() {
         ] {
             assert!(m.contains(header), "{to}: no {header}\n{m}");
         }
+        // Customers never read the provider's topology: no switch named in subject or text.
+        assert!(
+            !m.contains("sw-a"),
+            "{to}: names the provider's switch\n{m}"
+        );
     }
     let acme_cs = &opened
         .iter()
