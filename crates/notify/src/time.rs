@@ -27,22 +27,13 @@ pub(crate) fn civil(unix: i64) -> Option<Civil> {
     }
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
-    // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = tocsin_model::time::civil_from_days(days);
     // 1970-01-01 was a Thursday (3 when Monday is 0).
     let weekday = (days + 3).rem_euclid(7);
     Some(Civil {
         year,
-        month: u32::try_from(month).ok()?,
-        day: u32::try_from(day).ok()?,
+        month,
+        day,
         hour: u32::try_from(secs / 3600).ok()?,
         minute: u32::try_from(secs % 3600 / 60).ok()?,
         second: u32::try_from(secs % 60).ok()?,
