@@ -216,6 +216,24 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         "/console/incidents/1",
         Staff("junior"),
     ),
+    (
+        "GET",
+        "/console/broadcast",
+        "/console/broadcast",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/broadcast",
+        "/console/broadcast",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/console/inventory/reload",
+        "/console/inventory/reload",
+        Staff("admin"),
+    ),
     ("GET", "/console/outbox", "/console/outbox", Staff("junior")),
     ("GET", "/console/spof", "/console/spof", Staff("junior")),
     (

@@ -533,3 +533,79 @@ fn component_statuses_and_maintenance_reach_the_status_outputs_and_the_export() 
         assert!(audit.contains(action), "{action} not audited: {audit}");
     }
 }
+
+#[test]
+fn a_shift_lead_broadcasts_from_the_console_and_an_admin_reloads_the_inventory() {
+    let (_dir, config) = setup();
+    add_account(&config, "root@provider.test", "admin", None);
+    let server = start(&config);
+    let addr = server.addr.as_str();
+    let (junior, lead) = (browser(addr, JUNIOR), browser(addr, LEAD));
+    let page = junior.get("/console/broadcast");
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("action=\"/console/broadcast\""),
+        "juniors get no form"
+    );
+    let refused = junior.post_form(
+        "/console/broadcast",
+        "/console/broadcast",
+        &[("subject", "x"), ("body", "y")],
+    );
+    assert_eq!(refused.status, 403);
+
+    // A field error re-renders the form with what was typed; nothing is queued.
+    let bad = lead.post_form(
+        "/console/broadcast",
+        "/console/broadcast",
+        &[
+            ("subject", "DDoS upstream"),
+            ("body", "Slow links."),
+            ("incident", "seven"),
+        ],
+    );
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body
+            .contains("incident: `seven` is not an incident number"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("DDoS upstream"));
+    let sent = lead.post_form(
+        "/console/broadcast",
+        "/console/broadcast",
+        &[
+            ("subject", "DDoS upstream"),
+            ("body", "Our transit provider is under attack."),
+        ],
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(
+        sent.header("location"),
+        Some("/console/broadcast?done=broadcast")
+    );
+    // One notice per contact of every customer: only acme has one in this inventory.
+    let outbox = wait_for(
+        addr,
+        "/api/v1/outbox",
+        "the broadcast's notices",
+        Duration::from_secs(10),
+        |b| b.matches("\"kind\":\"broadcast").count() == 1,
+    );
+    assert!(
+        outbox.contains("\"contact\":\"ops@acme.example\""),
+        "{outbox}"
+    );
+
+    let admin = browser(addr, "root@provider.test");
+    assert!(!lead
+        .get("/console/broadcast")
+        .body
+        .contains("/console/inventory/reload\""));
+    let reloaded = admin.post_form("/console/broadcast", "/console/inventory/reload", &[]);
+    assert_eq!(reloaded.status, 303, "{}", reloaded.body);
+    let audit = junior.get("/console/audit").body;
+    assert!(audit.contains("<td>broadcast.queue</td>"), "{audit}");
+    assert!(audit.contains("<td>inventory.reload</td>"), "{audit}");
+}

@@ -8,6 +8,7 @@
 //! field and stores nothing; a change done redirects (303) to its page with a fixed message.
 //! Pages are minijinja templates (`templates/console/`), auto-escaped, with no JavaScript.
 
+mod broadcast;
 mod components;
 mod incidents;
 mod logs;
@@ -51,6 +52,11 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/console/maintenance/{id}/move",
             post(components::reschedule),
         )
+        .route(
+            "/console/broadcast",
+            get(broadcast::page).post(broadcast::send),
+        )
+        .route("/console/inventory/reload", post(broadcast::reload))
         .route("/console/outbox", get(logs::outbox))
         .route("/console/audit", get(logs::audit))
         .layer(Extension(Arc::new(spof::Cache::default())))
@@ -70,7 +76,11 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
+    (
+        "console/broadcast.html",
+        include_str!("../../templates/console/broadcast.html"),
+    ),
     (
         "console/layout.html",
         include_str!("../../templates/console/layout.html"),
@@ -129,6 +139,8 @@ fn frame(who: &Principal, section: &str, done: Option<&str>) -> Value {
             publish => may(Action::PublicUpdate),
             component_status => may(Action::ComponentStatus),
             maintenance => may(Action::Maintenance),
+            broadcast => may(Action::Broadcast),
+            reload => may(Action::Reload),
         },
     }
 }
@@ -163,6 +175,8 @@ fn flash(code: &str) -> Option<&'static str> {
         "planned" => "Maintenance window planned.",
         "cancelled" => "Maintenance window cancelled.",
         "moved" => "Maintenance window moved.",
+        "broadcast" => "Broadcast queued: every customer's contacts will get it.",
+        "reloaded" => "Inventory reloaded.",
         _ => return None,
     })
 }

@@ -88,6 +88,10 @@ fn every_page_renders_escaped_for_every_role() {
             context! { heading => "C", components => vec![context! { id => "vps-dc1", name => HOSTILE, computed => "operational" }], windows => vec![context! { id => 1, title => HOSTILE }], status_form => context! {}, plan_form => context! { components => Vec::<String>::new() } },
         ),
         (
+            "console/broadcast.html",
+            context! { heading => "B", error => HOSTILE, form => context! { subject => HOSTILE, body => HOSTILE, incident => HOSTILE } },
+        ),
+        (
             "console/outbox.html",
             context! { heading => "O", counts => context! { queued => 1 }, notices => vec![context! { id => 1, kind => "opened", contact => HOSTILE }] },
         ),
@@ -130,6 +134,31 @@ fn forms_show_only_to_roles_that_may_use_them() {
     };
     assert!(!vertices(Role::Junior).contains("action=\"/console/vertices\""));
     assert!(vertices(Role::Engineer).contains("action=\"/console/vertices\""));
+    let broadcast = |r| {
+        html(
+            "console/broadcast.html",
+            r,
+            context! { heading => "B", form => context! {} },
+        )
+    };
+    for (role, mail, reload) in [
+        (Role::Junior, false, false),
+        (Role::Engineer, false, false),
+        (Role::ShiftLead, true, false),
+        (Role::Admin, true, true),
+    ] {
+        let page = broadcast(role);
+        assert_eq!(
+            page.contains("action=\"/console/broadcast\""),
+            mail,
+            "{role:?}"
+        );
+        assert_eq!(
+            page.contains("action=\"/console/inventory/reload\""),
+            reload,
+            "{role:?}"
+        );
+    }
     let components = |r| {
         html(
             "console/components.html",
