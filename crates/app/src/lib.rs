@@ -91,8 +91,8 @@ pub struct Live {
 
 /// The running system, shared by every request of every face.
 pub struct System {
-    /// The live state; faces read it briefly under the lock and never write it.
-    pub live: Arc<Mutex<Live>>,
+    /// The live state; faces read it through [`System::read`] and never write it.
+    pub(crate) live: Arc<Mutex<Live>>,
     /// The database.
     pub store: Arc<AnyStore>,
     /// The one way alerts enter.
@@ -296,8 +296,15 @@ impl System {
         Ok(inventory)
     }
 
+    /// Reads the live state under its lock, briefly, for a face to render: `read` gets a
+    /// shared reference only, so no face can change what the pipeline owns.
+    pub fn read<R>(&self, read: impl FnOnce(&Live) -> R) -> Result<R, Refused> {
+        let live = self.lock()?;
+        Ok(read(&live))
+    }
+
     /// The live state under its lock, or a refusal when a panic poisoned it.
-    pub fn lock(&self) -> Result<std::sync::MutexGuard<'_, Live>, Refused> {
+    pub(crate) fn lock(&self) -> Result<std::sync::MutexGuard<'_, Live>, Refused> {
         self.live
             .lock()
             .map_err(|_| Refused::Unavailable("internal state poisoned".to_owned()))

@@ -52,9 +52,8 @@ pub(crate) async fn atom(
         Ok(rows) => rows,
         Err(e) => return unavailable(e),
     };
-    let inventory = match app.live.lock() {
-        Ok(live) => Arc::clone(&live.inventory),
-        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response(),
+    let Ok(inventory) = app.inventory() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
     };
     let now = app.clock.now_ms();
     let mut incidents: Vec<IncidentView> = Vec::with_capacity(rows.len());

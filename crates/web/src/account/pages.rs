@@ -29,7 +29,7 @@ fn live_services(
     t: &'static i18n::Texts,
 ) -> Option<(Arc<Inventory>, String, Vec<ServiceView>)> {
     for _ in 0..3 {
-        let inventory = Arc::clone(&app.live.lock().ok()?.inventory);
+        let inventory = app.inventory().ok()?;
         let number = view::customer_number(&inventory, customer);
         let name = number
             .and_then(|c| inventory.customers.get(c as usize))
@@ -37,12 +37,14 @@ fn live_services(
         let vertices = number
             .map(|c| view::service_vertices(&inventory, c))
             .unwrap_or_default();
-        let states: Vec<State> = {
-            let live = app.live.lock().ok()?;
-            if !Arc::ptr_eq(&live.inventory, &inventory) {
-                continue;
-            }
-            vertices.iter().map(|&v| live.impact.state(v)).collect()
+        let states: Option<Vec<State>> = app
+            .read(|live| {
+                Arc::ptr_eq(&live.inventory, &inventory)
+                    .then(|| vertices.iter().map(|&v| live.impact.state(v)).collect())
+            })
+            .ok()?;
+        let Some(states) = states else {
+            continue;
         };
         let services = view::services(&inventory, &vertices, &states, t);
         return Some((inventory, name, services));
@@ -131,9 +133,8 @@ pub(crate) async fn incident(
         Ok(u) => u,
         Err(e) => return unavailable(e),
     };
-    let inventory = match app.live.lock() {
-        Ok(live) => Arc::clone(&live.inventory),
-        Err(_) => return busy(),
+    let Ok(inventory) = app.inventory() else {
+        return busy();
     };
     let Some(incident) =
         view::incident(&inventory, &row, &updates, &customer, l, app.clock.now_ms())

@@ -209,15 +209,14 @@ fn page(
     problem: Option<Problem>,
 ) -> Response {
     let on_file: Vec<String> = app
-        .live
-        .lock()
-        .ok()
-        .and_then(|live| {
+        .read(|live| {
             let inv = &live.inventory;
             let c = inv.customer_ids.find(customer)?;
             let k = inv.customers.get(c as usize)?;
             Some(k.contacts.iter().map(|k| k.email.to_string()).collect())
         })
+        .ok()
+        .flatten()
         .unwrap_or_default();
     let languages: Vec<Choice> = Language::ALL
         .into_iter()

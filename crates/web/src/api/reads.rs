@@ -44,14 +44,16 @@ pub(super) async fn impact(
     Ext(app): Ext<Arc<App>>,
     Staff(_): Staff,
 ) -> Result<impl IntoResponse, ApiError> {
-    let live = app.lock()?;
-    let s = Summary::of(&live.inventory, &live.impact);
-    Ok(Json(serde_json::json!({
-        "down": s.down,
-        "degraded": s.degraded,
-        "affected_customers": s.affected,
-        "at_risk_customers": s.at_risk,
-    })))
+    let lists = app.read(|live| {
+        let s = Summary::of(&live.inventory, &live.impact);
+        serde_json::json!({
+            "down": s.down,
+            "degraded": s.degraded,
+            "affected_customers": s.affected,
+            "at_risk_customers": s.at_risk,
+        })
+    })?;
+    Ok(Json(lists))
 }
 
 fn incident_json(i: &IncidentRow) -> serde_json::Value {
@@ -181,11 +183,10 @@ pub(super) async fn metrics(
     Ext(app): Ext<Arc<App>>,
     Staff(_): Staff,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (down, degraded, incidents) = {
-        let live = app.lock()?;
+    let (down, degraded, incidents) = app.read(|live| {
         let s = Summary::of(&live.inventory, &live.impact);
         (s.down.len(), s.degraded.len(), live.incidents.open_count())
-    };
+    })?;
     let counts = app.store.outbox_counts().await.map_err(store_error)?;
     let text = app.metrics.render(&[
         ("tocsin_vertices_down", "Vertices down now.", down as f64),

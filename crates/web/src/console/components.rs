@@ -18,7 +18,7 @@ use tocsin_model::inventory::NONE;
 use tocsin_model::State as Vertex;
 use tocsin_store::AccountStore;
 
-use super::{done, frame, poisoned, render, unavailable, when, Done, Page};
+use super::{done, frame, render, unavailable, when, Done, Page};
 use crate::auth::{act, Action, May, Principal, Staff};
 use crate::status::time::{datetime_local, parse_utc};
 use crate::App;
@@ -95,8 +95,7 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
         .maintenances(now - 86_400_000)
         .await
         .map_err(unavailable)?;
-    let components: Vec<Value> = {
-        let live = app.live.lock().map_err(|_| poisoned())?;
+    let components: Vec<Value> = app.read(|live| {
         let inventory = &live.inventory;
         let mut services = vec![0u32; inventory.components.len()];
         let mut down = vec![0u32; inventory.components.len()];
@@ -135,7 +134,7 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
                 }
             })
             .collect()
-    };
+    })?;
     let (moving, move_error) = match &again {
         Again::Move(id, f, e) => (Some((*id, f.clone())), Some(e.clone())),
         _ => (None, None),

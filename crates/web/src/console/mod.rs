@@ -192,11 +192,6 @@ fn unavailable(e: tocsin_store::StoreError) -> Refusal {
     Refusal::Unavailable(e.to_string())
 }
 
-/// The live state's lock, or `503` if a panic poisoned it.
-fn poisoned() -> Refusal {
-    Refusal::Unavailable("internal state poisoned".to_owned())
-}
-
 /// An instant for staff: `2026-11-22 10:00 UTC`.
 fn when(ms: i64) -> String {
     crate::status::time::human(ms)

@@ -12,7 +12,7 @@ use tocsin_model::summary::Summary;
 use tocsin_model::Inventory;
 use tocsin_store::IncidentStore;
 
-use super::{frame, poisoned, render, unavailable, when, Done, Page};
+use super::{frame, render, unavailable, when, Done, Page};
 use crate::auth::{Action, Staff};
 use crate::App;
 
@@ -43,8 +43,7 @@ pub(super) async fn page(
     Query(q): Query<Done>,
 ) -> Page {
     who.require(Action::View)?;
-    let live = {
-        let live = app.live.lock().map_err(|_| poisoned())?;
+    let live = app.read(|live| {
         let inventory = Arc::clone(&live.inventory);
         let s = Summary::of(&live.inventory, &live.impact);
         let counts = context! {
@@ -63,7 +62,7 @@ pub(super) async fn page(
         context! {
             counts, affected, more_affected, at_risk, more_at_risk, down, degraded, more_vertices,
         }
-    };
+    })?;
     let incidents: Vec<_> = app
         .store
         .open_incidents()

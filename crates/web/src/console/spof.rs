@@ -17,7 +17,7 @@ use tocsin_model::inventory::NONE;
 use tocsin_model::spof::designed_redundant;
 use tocsin_model::{FailureSets, Inventory, VertexId};
 
-use super::{frame, poisoned, render, Page};
+use super::{frame, render, Page};
 use crate::auth::{Action, Refusal, Staff};
 use crate::App;
 
@@ -166,7 +166,7 @@ pub(super) async fn page(
     Staff(who): Staff,
 ) -> Page {
     who.require(Action::View)?;
-    let inventory = Arc::clone(&app.live.lock().map_err(|_| poisoned())?.inventory);
+    let inventory = app.inventory()?;
     let report = cache.get(inventory).await?;
     Ok(render(
         "console/spof.html",

@@ -191,13 +191,9 @@ impl Renderer {
 
     /// Reads what changed and renders anew if the outputs would differ.
     async fn refresh(&mut self, app: &App, history: bool) -> Result<Option<Rendered>, StatusError> {
-        let live = {
-            let live = app
-                .live
-                .lock()
-                .map_err(|_| StatusError::Template("internal state poisoned".to_owned()))?;
-            LiveView::of(&live.inventory, &live.impact)
-        };
+        let live = app
+            .read(|live| LiveView::of(&live.inventory, &live.impact))
+            .map_err(|e| StatusError::Template(e.to_string()))?;
         if history || self.history.is_empty() {
             self.history = snapshot::read_history(&app.store).await?;
         }
@@ -209,15 +205,17 @@ impl Renderer {
 
 /// A cheap picture of the live impact: which vertices are not up, and how.
 fn fingerprint(app: &App) -> Option<(usize, u64)> {
-    let live = app.live.lock().ok()?;
-    let not_up = live.impact.not_up();
-    // Order-independent, as the engine keeps the list in no order.
-    let sum = not_up.iter().fold(0u64, |acc, &v| {
-        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-        (v, live.impact.state(v) as u8).hash(&mut h);
-        acc.wrapping_add(h.finish())
-    });
-    Some((not_up.len(), sum))
+    app.read(|live| {
+        let not_up = live.impact.not_up();
+        // Order-independent, as the engine keeps the list in no order.
+        let sum = not_up.iter().fold(0u64, |acc, &v| {
+            let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+            (v, live.impact.state(v) as u8).hash(&mut h);
+            acc.wrapping_add(h.finish())
+        });
+        (not_up.len(), sum)
+    })
+    .ok()
 }
 
 /// Renders the outputs and keeps them current until the server is gone. It holds the server
