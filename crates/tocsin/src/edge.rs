@@ -48,3 +48,45 @@ pub(crate) async fn stop_signal() {
         _ = term => {}
     }
 }
+
+/// Held while `tocsin serve` runs on an SQLite database: a second `serve` on the same file
+/// refuses to start (`shared/spec/ha.md`: SQLite stays one instance; several instances share
+/// PostgreSQL). Other commands (`status export`, `users`) read and write beside a server and
+/// take no lock.
+pub(crate) struct InstanceLock {
+    _file: std::fs::File,
+}
+
+/// Takes the instance lock of `database` when it is an SQLite file: an exclusive `flock` on
+/// `PATH.lock`, released by the kernel when the process ends however it ends.
+pub(crate) fn instance_lock(database: &str) -> anyhow::Result<Option<InstanceLock>> {
+    use std::os::fd::AsRawFd;
+    let Some(path) = database.strip_prefix("sqlite://") else {
+        return Ok(None);
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Ok(None);
+    }
+    let lock = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .with_context(|| format!("cannot open the instance lock {lock}"))?;
+    // SAFETY: flock only takes the descriptor and flags; `file` stays open while locked.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            anyhow::bail!(
+                "database {path} is in use by another `tocsin serve` (it holds {lock}): an SQLite \
+                 database serves one instance; run several instances on PostgreSQL"
+            );
+        }
+        return Err(err).with_context(|| format!("cannot lock {lock}"));
+    }
+    Ok(Some(InstanceLock { _file: file }))
+}

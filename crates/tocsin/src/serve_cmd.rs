@@ -13,7 +13,7 @@ use tocsin_store::{AnyStore, Store};
 use tocsin_web::Server;
 
 use crate::config::Config;
-use crate::edge::{runtime, stop_signal, SystemClock};
+use crate::edge::{instance_lock, runtime, stop_signal, SystemClock};
 use crate::inventory_cmd;
 
 /// Arguments of `tocsin serve`.
@@ -139,6 +139,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => Arc::new(i),
         Err(code) => return Ok(code),
     };
+    let _instance = instance_lock(&config.database)?;
     runtime()?.block_on(async {
         let store = AnyStore::connect(&config.database)
             .await

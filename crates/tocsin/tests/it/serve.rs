@@ -399,6 +399,45 @@ fn alerts_drive_impact_durably_on_sqlite() {
     run_scenario(None);
 }
 
+/// `shared/spec/ha.md`: SQLite stays one instance. A second `serve` on the same file refuses
+/// to start and says why; once the first has stopped, a new one starts.
+#[test]
+fn a_second_serve_on_the_same_sqlite_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example_config(dir.path(), None, "http://status.example.net");
+    let first = start_plain(&config);
+    let mut second = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            second.kill().unwrap();
+            panic!("a second serve on the same SQLite file kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut said).unwrap();
+    assert!(!status.success(), "{said}");
+    assert!(
+        said.contains("in use by another `tocsin serve`") && said.contains("PostgreSQL"),
+        "{said}"
+    );
+    assert!(!said.contains("listening on"), "{said}");
+    // The first still serves; after it stops, the file is free again.
+    assert_eq!(http(&first.addr, "GET", "/healthz", "").0, 200);
+    drop(first);
+    let again = start_plain(&config);
+    assert_eq!(http(&again.addr, "GET", "/healthz", "").0, 200);
+}
+
 /// A new empty database on the test PostgreSQL server, named `prefix_PID`, as a URL; `None`
 /// (skipped) when no server is configured, which CI does not allow.
 pub(crate) fn fresh_postgres(prefix: &str) -> Option<String> {
