@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use crate::auth::secrets::{same_secret, token_hash};
+use crate::error::ApiError;
 use crate::App;
 
 /// The tokens monitoring may present, held only as their SHA-256 digests.
@@ -98,33 +98,16 @@ fn presented(headers: &HeaderMap) -> Option<String> {
     }
 }
 
-/// Standard base64 (RFC 4648), padding optional; `None` for anything else. Ours because
-/// basic auth is its only use in this crate.
+/// Standard base64 (RFC 4648), padding optional, as clients send basic auth; `None` for
+/// anything else.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let text = text.trim_end_matches('=').as_bytes();
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for chunk in text.chunks(4) {
-        let mut bits = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            bits |= value(c)? << (18 - 6 * i);
-        }
-        let bytes = bits.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::Engine;
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    LENIENT.decode(text).ok()
 }
 
 /// Route layer of the alert endpoints: passes a request with a valid token (or any, when no
@@ -146,11 +129,7 @@ pub(crate) async fn require(State(app): State<Arc<App>>, request: Request, next:
         "this server takes alerts only with an alert token ([alerts] tokens): send \
          Authorization: Bearer TOKEN, or HTTP basic auth with the token as password"
     };
-    let mut response = (
-        StatusCode::UNAUTHORIZED,
-        Json(serde_json::json!({ "error": message })),
-    )
-        .into_response();
+    let mut response = ApiError::unauthorized(message).into_response();
     for challenge in [
         "Bearer realm=\"tocsin alerts\"",
         "Basic realm=\"tocsin alerts\", charset=\"UTF-8\"",

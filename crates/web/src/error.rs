@@ -22,6 +22,14 @@ impl ApiError {
         }
     }
 
+    /// No valid credential: `401`, saying which one to send.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            message: message.into(),
+        }
+    }
+
     /// No such thing: `404`.
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError {
@@ -42,10 +50,9 @@ impl ApiError {
 impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
         match r {
-            Refusal::Anonymous { .. } => ApiError {
-                status: StatusCode::UNAUTHORIZED,
-                message: "log in or send Authorization: Bearer TOKEN".to_owned(),
-            },
+            Refusal::Anonymous { .. } => {
+                ApiError::unauthorized("log in or send Authorization: Bearer TOKEN")
+            }
             Refusal::Forbidden(message) => ApiError {
                 status: StatusCode::FORBIDDEN,
                 message,
