@@ -53,12 +53,7 @@ fn check_times(starts: Option<i64>, ends: Option<i64>, now: i64) -> Result<(i64,
 
 impl System {
     fn known_component(&self, id: &str) -> Result<bool, Refused> {
-        Ok(self
-            .lock()?
-            .inventory
-            .components
-            .iter()
-            .any(|c| &*c.id == id))
+        self.read(|live| live.inventory.components.iter().any(|c| &*c.id == id))
     }
 
     /// Sets a component's status by hand (`status` one of [`MANUAL_STATUSES`]), or clears it
@@ -133,12 +128,20 @@ impl System {
                 "components: tick at least one component",
             ));
         }
-        let mut unknown = Vec::new();
-        for c in &plan.components {
-            if !self.known_component(c)? {
-                unknown.push(format!("`{c}`"));
-            }
-        }
+        // Every id is checked under one short read of the live inventory.
+        let unknown: Vec<String> = self.read(|live| {
+            plan.components
+                .iter()
+                .filter(|c| {
+                    !live
+                        .inventory
+                        .components
+                        .iter()
+                        .any(|k| &*k.id == c.as_str())
+                })
+                .map(|c| format!("`{c}`"))
+                .collect()
+        })?;
         if !unknown.is_empty() {
             return Err(Refused::invalid(
                 "components",
