@@ -1,9 +1,9 @@
 //! One batch of incoming alerts turned, under the live state's lock and without I/O, into
-//! what the store writes (alert rows and assertion changes), what the archive keeps (the raw
-//! request bodies) and the vertices each alert maps to, in order.
+//! what the log gets (alert rows, with the names of the vertices they map to), what the
+//! archive keeps (the raw request bodies) and the vertices each alert maps to, in order.
 
-use tocsin_model::{State, VertexId};
-use tocsin_store::{AlertStatus, AssertionChange, NewAlert};
+use tocsin_model::VertexId;
+use tocsin_store::{AlertStatus, NewAlert};
 
 use crate::archiving::Archiver;
 use crate::ingest::{Incoming, Target};
@@ -15,8 +15,6 @@ pub(crate) struct Batch {
     pub mapped: Vec<Vec<VertexId>>,
     /// One row per alert.
     pub rows: Vec<NewAlert>,
-    /// One assertion change per alert: what it asserts now, or a withdrawal.
-    pub changes: Vec<AssertionChange>,
     /// Raw request bodies to archive, by key.
     pub objects: Vec<(String, Vec<u8>)>,
 }
@@ -49,7 +47,6 @@ pub(crate) fn map<'a>(
     let mut batch = Batch {
         mapped: Vec::new(),
         rows: Vec::new(),
-        changes: Vec::new(),
         objects: Vec::new(),
     };
     for (alerts, body) in requests {
@@ -73,26 +70,9 @@ pub(crate) fn map<'a>(
                     AlertStatus::Resolved => "up".to_owned(),
                     AlertStatus::Firing => a.state.as_str().to_owned(),
                 },
-                vertices: names.clone(),
+                vertices: names,
                 received_ms: a.received_ms,
                 body_key: body_key.clone(),
-            });
-            // An alert of no vertex asserts nothing: no assertion rows, nothing replayed. It
-            // still withdraws what its fingerprint asserted when it matched (before a reload).
-            batch.changes.push(match a.status {
-                AlertStatus::Firing if a.state != State::Up && !names.is_empty() => {
-                    AssertionChange::Replace {
-                        source: a.source.clone(),
-                        fingerprint: a.fingerprint.clone(),
-                        state: a.state.as_str().to_owned(),
-                        vertices: names,
-                        since_ms: a.received_ms,
-                    }
-                }
-                _ => AssertionChange::Withdraw {
-                    source: a.source.clone(),
-                    fingerprint: a.fingerprint.clone(),
-                },
             });
             batch.mapped.push(vertices);
         }

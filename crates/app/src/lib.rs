@@ -8,10 +8,12 @@
 //! It must never know axum, hyper's server side, HTML or the wire shapes of monitoring
 //! systems: the HTTP face (`tocsin-web`) parses, calls one operation and renders.
 
+mod apply;
 mod archiving;
 mod batch;
 mod broadcast;
 mod ingest;
+mod lead;
 mod metrics;
 mod notices;
 pub mod ops;
@@ -28,6 +30,7 @@ use tocsin_model::alerts::{LabelIndex, Observations};
 use tocsin_model::{Impact, Inventory};
 use tocsin_store::{AccountStore, AnyStore, IncidentStore, Store, StoreError};
 
+pub use apply::Standing;
 pub use archiving::Archiver;
 pub use ingest::{Incoming, Ingestor, Report, Target, Unmatched};
 pub use metrics::Metrics;
@@ -87,6 +90,8 @@ pub struct Live {
     pub impact: Impact,
     /// The incident book and who is told.
     pub incidents: Incidents,
+    /// The last alert of the shared log this state reflects.
+    pub applied: i64,
 }
 
 /// The running system, shared by every request of every face.
@@ -110,6 +115,8 @@ pub struct System {
     /// Woken when staff change what the public status outputs show (updates, component
     /// statuses, maintenance), so they are rendered again at once rather than at the next read.
     pub status_changed: Arc<tokio::sync::Notify>,
+    /// Whether this instance leads, and how far it applied the log.
+    pub standing: Arc<Standing>,
     reload: Option<ReloadFn>,
 }
 
@@ -124,31 +131,26 @@ pub struct Opened {
     broadcast_per_second: u32,
     staff: Vec<String>,
     allow_private_webhooks: bool,
+    hold_down_ms: i64,
 }
 
 /// The system's background tasks, to be stopped once the faces are done.
 pub struct Running {
     pipeline: tokio::task::JoinHandle<()>,
+    applier: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
     stop: tokio::sync::watch::Sender<bool>,
     timers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Opened {
-    /// Migrates the database and restores what alerts assert and the open incidents.
+    /// Migrates the database and restores what alerts assert and the open incidents, as of
+    /// the log position the leader applied; the rest of the log follows once started.
     pub async fn open(config: Config) -> Result<Opened, StoreError> {
         config.store.migrate().await?;
         let store = Arc::new(config.store);
         let hold_down_ms = config.hold_down.as_millis().min(i64::MAX as u128) as i64;
-        let recipients = Recipients::from_preferences(&store.all_preferences().await?);
-        let live = restore(
-            Arc::clone(&config.inventory),
-            &store,
-            hold_down_ms,
-            config.clock.now_ms(),
-            recipients,
-        )
-        .await?;
+        let live = restore(Arc::clone(&config.inventory), &store, hold_down_ms).await?;
         if matches!(&*store, AnyStore::Sqlite(_)) {
             // One instance owns an SQLite database: claims left by a crash are given back.
             let released = store.release_claims().await?;
@@ -166,6 +168,7 @@ impl Opened {
             broadcast_per_second: config.broadcast_per_second,
             staff: config.staff,
             allow_private_webhooks: config.allow_private_webhooks,
+            hold_down_ms,
         })
     }
 
@@ -180,7 +183,8 @@ impl Opened {
         &self.delivering.public_url
     }
 
-    /// Starts the pipeline, the outbox workers and the timers.
+    /// Starts accepting alerts, the applier with the election, the outbox workers and the
+    /// timers.
     pub fn start(self) -> (Arc<System>, Running) {
         let Opened {
             store,
@@ -192,19 +196,45 @@ impl Opened {
             broadcast_per_second,
             staff,
             allow_private_webhooks,
+            hold_down_ms,
         } = self;
         let live = Arc::new(Mutex::new(live));
         let wake = Arc::new(tokio::sync::Notify::new());
         let metrics = Arc::new(Metrics::default());
-        let (ingestor, pipeline) = Ingestor::start(ingest::PipelineParts {
-            store: Arc::clone(&store),
-            live: Arc::clone(&live),
-            clock: Arc::clone(&clock),
-            wake: Arc::clone(&wake),
-            metrics: Arc::clone(&metrics),
-            archiver: archiver.clone(),
-            staff: staff.into(),
-        });
+        let standing = Arc::new(Standing::default());
+        let (commands, commanded) = tokio::sync::mpsc::channel(64);
+        let (elected_tx, elected) = tokio::sync::mpsc::channel(4);
+        let (wakes_tx, wakes) = tokio::sync::mpsc::channel(1024);
+        let (resign, resigned) = tokio::sync::mpsc::unbounded_channel();
+        let applier = tokio::spawn(
+            apply::Applier {
+                store: Arc::clone(&store),
+                live: Arc::clone(&live),
+                clock: Arc::clone(&clock),
+                staff: staff.into(),
+                hold_down_ms,
+                outbox: Arc::clone(&wake),
+                metrics: Arc::clone(&metrics),
+                standing: Arc::clone(&standing),
+                resign,
+            }
+            .run(commanded, elected, wakes),
+        );
+        let (ingestor, pipeline) = Ingestor::start(
+            ingest::Accepting {
+                store: Arc::clone(&store),
+                live: Arc::clone(&live),
+                archiver: archiver.clone(),
+                metrics: Arc::clone(&metrics),
+            },
+            commands,
+        );
+        let election = tokio::spawn(lead::elect(
+            tocsin_store::Elector::new(Arc::clone(&store)),
+            elected_tx,
+            resigned,
+        ));
+        let listener = tokio::spawn(lead::listen(Arc::clone(&store), wakes_tx));
         let kept = KeptMessages::default();
         let demo = matches!(delivering.transport, Transport::Keep);
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -233,14 +263,18 @@ impl Opened {
             metrics,
             allow_private_webhooks,
             status_changed: Arc::new(tokio::sync::Notify::new()),
+            standing,
             reload,
         });
         let timers = vec![
+            election,
+            listener,
             tokio::spawn(reload_on_sighup(Arc::downgrade(&system))),
             tokio::spawn(purge_expired_sessions(Arc::downgrade(&system))),
         ];
         let running = Running {
             pipeline,
+            applier,
             worker,
             stop,
             timers,
@@ -253,12 +287,16 @@ impl Running {
     /// Once every handle on the [`System`] is dropped: lets the pipeline drain what it was
     /// handed, then the outbox finish the deliveries in flight, within a bound.
     pub async fn stop(self) {
+        if let Err(e) = self.pipeline.await {
+            tracing::error!(error = %e, "ingestion task failed");
+        }
+        if let Err(e) = self.applier.await {
+            tracing::error!(error = %e, "the applier failed");
+        }
+        // The election ends with the applier, which gives the leader lock up.
         for t in self.timers {
             t.abort();
             let _ = t.await;
-        }
-        if let Err(e) = self.pipeline.await {
-            tracing::error!(error = %e, "ingestion task failed");
         }
         let _ = self.stop.send(true);
         match tokio::time::timeout(std::time::Duration::from_secs(30), self.worker).await {

@@ -1,11 +1,11 @@
-//! Rebuilding the live state at start and on inventory reload: what stored alerts assert,
-//! replayed onto a fresh engine, and the open incidents reconciled with it.
+//! Rebuilding the live state from the database: what alerts assert, replayed onto a fresh
+//! engine, and the open incidents, all as of the log position the leader applied.
 
 use std::sync::Arc;
 
 use tocsin_model::alerts::{AlertKey, LabelIndex, Observations};
 use tocsin_model::{Impact, Inventory, State, VertexId};
-use tocsin_store::{AnyStore, IncidentStore, Store, StoreError};
+use tocsin_store::{AccountStore, AnyStore, Assertion, LogStore, Picture, Store, StoreError};
 
 use crate::notices::Incidents;
 use crate::recipients::Recipients;
@@ -16,10 +16,15 @@ pub async fn replay(
     inventory: &Arc<Inventory>,
     store: &AnyStore,
 ) -> Result<(Observations, Impact), StoreError> {
+    Ok(engine_from(inventory, &store.assertions().await?))
+}
+
+/// The observations and the impact that `assertions` make.
+fn engine_from(inventory: &Inventory, assertions: &[Assertion]) -> (Observations, Impact) {
     let mut observations = Observations::new();
     let mut impact = Impact::new(Arc::clone(&inventory.graph));
     let mut grouped: Vec<(AlertKey, State, Vec<VertexId>)> = Vec::new();
-    for a in store.assertions().await? {
+    for a in assertions {
         let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
         let state = if a.state == "degraded" {
             State::Degraded
@@ -43,48 +48,50 @@ pub async fn replay(
     for (v, obs) in changed {
         impact.observe(v, obs, &mut changes);
     }
-    Ok((observations, impact))
+    (observations, impact)
 }
 
-/// Rebuilds the live state from what the database says alerts assert and which incidents are
-/// open, and brings the incidents in line with it; notices go to `recipients`.
-pub async fn restore(
+/// The live state `picture` describes, against `inventory`; notices go to `recipients`.
+pub(crate) fn live_from(
     inventory: Arc<Inventory>,
-    store: &AnyStore,
+    picture: Picture,
     hold_down_ms: i64,
-    now_ms: i64,
     recipients: Recipients,
-) -> Result<Live, StoreError> {
+) -> Live {
     let incidents = Incidents::restore(
         &inventory,
-        store.open_incidents().await?,
-        store.last_incident_id().await?,
+        picture.open_incidents,
+        picture.last_incident_id,
         hold_down_ms,
         recipients,
     );
-    let (observations, impact) = replay(&inventory, store).await?;
-    let mut live = Live {
+    let (observations, impact) = engine_from(&inventory, &picture.assertions);
+    tracing::info!(
+        applied = picture.leadership.applied,
+        alerts = observations.alerts(),
+        not_up = impact.not_up().len(),
+        open_incidents = incidents.open_count(),
+        "state rebuilt from the database"
+    );
+    Live {
         labels: LabelIndex::new(&inventory),
         observations,
         impact,
         incidents,
         inventory,
-    };
-    let (mut out, mut notices) = (Vec::new(), Vec::new());
-    live.incidents.reconcile(
-        &live.inventory,
-        &live.impact,
-        now_ms,
-        &mut out,
-        &mut notices,
-    );
-    store.record(&out, &notices).await?;
-    tracing::info!(
-        alerts = live.observations.alerts(),
-        not_up = live.impact.not_up().len(),
-        incident_changes = out.len(),
-        notices = notices.len(),
-        "restored what alerts assert and the open incidents"
-    );
-    Ok(live)
+        applied: picture.leadership.applied,
+    }
+}
+
+/// Rebuilds the live state from one snapshot of the database, reading only: what alerts
+/// assert and the open incidents, as of the leader's applied position. The leader reconciles
+/// incidents with it when it takes the lead.
+pub async fn restore(
+    inventory: Arc<Inventory>,
+    store: &AnyStore,
+    hold_down_ms: i64,
+) -> Result<Live, StoreError> {
+    let recipients = Recipients::from_preferences(&store.all_preferences().await?);
+    let picture = store.picture().await?;
+    Ok(live_from(inventory, picture, hold_down_ms, recipients))
 }

@@ -33,6 +33,15 @@ pub enum StoreError {
     /// A row held something this version cannot read.
     #[error("stored data: {0}")]
     Corrupt(String),
+    /// A leader's write came after another leader took over: nothing was written.
+    #[error("refused: the leader of epoch {epoch} was replaced by a newer one")]
+    Fenced {
+        /// The epoch of the refused writer.
+        epoch: i64,
+    },
+    /// The database did not answer in time.
+    #[error("database: no answer in time ({0})")]
+    Timeout(&'static str),
 }
 
 /// Result of a store operation.
@@ -143,8 +152,10 @@ pub trait Store {
     async fn migrate(&self) -> Result<()>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
-    /// Records `alerts` and applies `changes` atomically and durably; returns the alerts'
-    /// sequence numbers in order.
+    /// Records `alerts` and applies `changes` atomically and durably, and counts the log as
+    /// applied through them, as a leader that applied them at once would; returns the alerts'
+    /// sequence numbers in order. For tools and tests: a running server appends alerts with
+    /// [`LogStore::append`] and its leader applies them with [`LogStore::commit_applied`].
     async fn ingest(&self, alerts: &[NewAlert], changes: &[AssertionChange]) -> Result<Vec<i64>>;
     /// Everything currently asserted, sorted.
     async fn assertions(&self) -> Result<Vec<Assertion>>;
@@ -183,6 +194,9 @@ macro_rules! dispatch {
         }
     };
 }
+
+mod log;
+pub use log::{channel, Applied, Elector, Leadership, Listener, LogStore, Picture, Wake};
 
 impl Store for AnyStore {
     async fn migrate(&self) -> Result<()> {

@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_maintenance_changes.sql"),
         postgres: include_str!("../migrations/postgres/0006_maintenance_changes.sql"),
     },
+    Migration {
+        version: 7,
+        sqlite: include_str!("../migrations/sqlite/0007_leadership.sql"),
+        postgres: include_str!("../migrations/postgres/0007_leadership.sql"),
+    },
 ];
 
 #[cfg(test)]

@@ -82,6 +82,107 @@ const ROWS_PER_STATEMENT: usize = 1000;
 
 macro_rules! store_impl {
     ($store:ty, $db:ty, $script:ident, $lock:expr) => {
+        impl $store {
+            /// Inserts `alerts` in multi-row statements in `tx`; answers their sequence
+            /// numbers, in order.
+            pub(crate) async fn insert_alerts(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                alerts: &[NewAlert],
+            ) -> Result<Vec<i64>> {
+                let mut ids = Vec::with_capacity(alerts.len());
+                for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO alerts (source, fingerprint, status, state, vertices, unmatched, received_ms, body_key) ",
+                    );
+                    q.push_values(chunk, |mut row, a| {
+                        row.push_bind(a.source.as_str())
+                            .push_bind(a.fingerprint.as_str())
+                            .push_bind(a.status.as_str())
+                            .push_bind(a.state.as_str())
+                            .push_bind(vertices_json(&a.vertices))
+                            .push_bind(a.vertices.is_empty())
+                            .push_bind(a.received_ms)
+                            .push_bind(a.body_key.as_deref());
+                    });
+                    q.push(" RETURNING id");
+                    for row in q.build().fetch_all(&mut **tx).await? {
+                        ids.push(row.try_get::<i64, _>(0)?);
+                    }
+                }
+                ids.sort_unstable();
+                Ok(ids)
+            }
+
+            /// Applies `changes` to `assertions` in `tx`: collapsed per alert (each replaces
+            /// all its alert asserted before, so the last one wins) into one delete and
+            /// multi-row inserts.
+            pub(crate) async fn write_assertions(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                changes: &[AssertionChange],
+            ) -> Result<()> {
+                let mut last: std::collections::HashMap<(&str, &str), &AssertionChange> =
+                    std::collections::HashMap::with_capacity(changes.len());
+                for c in changes {
+                    let (AssertionChange::Replace { source, fingerprint, .. }
+                    | AssertionChange::Withdraw { source, fingerprint }) = c;
+                    last.insert((source.as_str(), fingerprint.as_str()), c);
+                }
+                let keys: Vec<(&str, &str)> = last.keys().copied().collect();
+                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "DELETE FROM assertions WHERE (source, fingerprint) IN (",
+                    );
+                    q.push_values(chunk, |mut row, (source, fingerprint)| {
+                        row.push_bind(*source).push_bind(*fingerprint);
+                    });
+                    q.push(")");
+                    q.build().execute(&mut **tx).await?;
+                }
+                let rows: Vec<(&str, &str, &str, &str, i64)> = last
+                    .values()
+                    .filter_map(|c| match c {
+                        AssertionChange::Replace { source, fingerprint, state, vertices, since_ms } => Some(
+                            vertices
+                                .iter()
+                                .map(move |v| (source.as_str(), fingerprint.as_str(), v.as_str(), state.as_str(), *since_ms)),
+                        ),
+                        AssertionChange::Withdraw { .. } => None,
+                    })
+                    .flatten()
+                    .collect();
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO assertions (source, fingerprint, vertex, state, since_ms) ",
+                    );
+                    q.push_values(chunk, |mut row, (source, fingerprint, vertex, state, since)| {
+                        row.push_bind(*source)
+                            .push_bind(*fingerprint)
+                            .push_bind(*vertex)
+                            .push_bind(*state)
+                            .push_bind(*since);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Moves the applied position of the log to `through` when it is further.
+            async fn advance_applied(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                through: Option<i64>,
+            ) -> Result<()> {
+                if let Some(through) = through {
+                    sqlx::query(
+                        "UPDATE tocsin_leader SET applied = CASE WHEN applied < $1 THEN $1 ELSE applied END WHERE id = 1",
+                    )
+                    .bind(through)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+        }
+
         impl Store for $store {
             async fn migrate(&self) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
@@ -122,72 +223,10 @@ macro_rules! store_impl {
             ) -> Result<Vec<i64>> {
                 let mut tx = self.pool.begin().await?;
                 // Few statements per batch: the alerts in multi-row inserts, then the assertion
-                // changes collapsed per alert (each replaces all its alert asserted before, so
-                // the last one wins) into one delete and multi-row inserts.
-                let mut ids = Vec::with_capacity(alerts.len());
-                for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO alerts (source, fingerprint, status, state, vertices, unmatched, received_ms, body_key) ",
-                    );
-                    q.push_values(chunk, |mut row, a| {
-                        row.push_bind(a.source.as_str())
-                            .push_bind(a.fingerprint.as_str())
-                            .push_bind(a.status.as_str())
-                            .push_bind(a.state.as_str())
-                            .push_bind(vertices_json(&a.vertices))
-                            .push_bind(a.vertices.is_empty())
-                            .push_bind(a.received_ms)
-                            .push_bind(a.body_key.as_deref());
-                    });
-                    q.push(" RETURNING id");
-                    for row in q.build().fetch_all(&mut *tx).await? {
-                        ids.push(row.try_get::<i64, _>(0)?);
-                    }
-                }
-                ids.sort_unstable();
-                let mut last: std::collections::HashMap<(&str, &str), &AssertionChange> =
-                    std::collections::HashMap::with_capacity(changes.len());
-                for c in changes {
-                    let (AssertionChange::Replace { source, fingerprint, .. }
-                    | AssertionChange::Withdraw { source, fingerprint }) = c;
-                    last.insert((source.as_str(), fingerprint.as_str()), c);
-                }
-                let keys: Vec<(&str, &str)> = last.keys().copied().collect();
-                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "DELETE FROM assertions WHERE (source, fingerprint) IN (",
-                    );
-                    q.push_values(chunk, |mut row, (source, fingerprint)| {
-                        row.push_bind(*source).push_bind(*fingerprint);
-                    });
-                    q.push(")");
-                    q.build().execute(&mut *tx).await?;
-                }
-                let rows: Vec<(&str, &str, &str, &str, i64)> = last
-                    .values()
-                    .filter_map(|c| match c {
-                        AssertionChange::Replace { source, fingerprint, state, vertices, since_ms } => Some(
-                            vertices
-                                .iter()
-                                .map(move |v| (source.as_str(), fingerprint.as_str(), v.as_str(), state.as_str(), *since_ms)),
-                        ),
-                        AssertionChange::Withdraw { .. } => None,
-                    })
-                    .flatten()
-                    .collect();
-                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO assertions (source, fingerprint, vertex, state, since_ms) ",
-                    );
-                    q.push_values(chunk, |mut row, (source, fingerprint, vertex, state, since)| {
-                        row.push_bind(*source)
-                            .push_bind(*fingerprint)
-                            .push_bind(*vertex)
-                            .push_bind(*state)
-                            .push_bind(*since);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
+                // changes (see `write_assertions`); the log counts as applied through them.
+                let ids = Self::insert_alerts(&mut tx, alerts).await?;
+                Self::write_assertions(&mut tx, changes).await?;
+                Self::advance_applied(&mut tx, ids.last().copied()).await?;
                 tx.commit().await?;
                 Ok(ids)
             }

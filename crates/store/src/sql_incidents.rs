@@ -14,7 +14,7 @@ fn roots_json(roots: &[String]) -> String {
     serde_json::Value::from(roots.to_vec()).to_string()
 }
 
-fn roots_from(text: &str) -> Result<Vec<String>> {
+pub(crate) fn roots_from(text: &str) -> Result<Vec<String>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("incident roots: {e}")))
 }
 
@@ -41,7 +41,7 @@ where
 }
 
 macro_rules! incident_impl {
-    ($store:ty, $claim:expr) => {
+    ($store:ty, $db:ty, $claim:expr) => {
         impl $store {
             async fn claim(&self, now_ms: i64, limit: i64, lease_ms: i64, broadcasts: bool) -> Result<Vec<OutboxRow>> {
                 let rows = sqlx::query($claim)
@@ -54,6 +54,64 @@ macro_rules! incident_impl {
                 let mut out: Vec<OutboxRow> = rows.iter().map(notice_from).collect::<Result<_>>()?;
                 out.sort_by_key(|r| r.id);
                 Ok(out)
+            }
+
+            /// Writes incident changes, in order, and queues `notices` in `tx`.
+            pub(crate) async fn write_records(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                changes: &[IncidentChange],
+                notices: &[NewNotice],
+            ) -> Result<()> {
+                for c in changes {
+                    match c {
+                        IncidentChange::Open { id, title, roots, at_ms } => {
+                            sqlx::query("INSERT INTO incidents (id, status, title, roots, opened_ms) VALUES ($1, 'investigating', $2, $3, $4)")
+                                .bind(id).bind(title).bind(roots_json(roots)).bind(at_ms)
+                                .execute(&mut **tx).await?;
+                        }
+                        IncidentChange::Roots { id, roots } => {
+                            sqlx::query("UPDATE incidents SET roots = $2 WHERE id = $1")
+                                .bind(id).bind(roots_json(roots))
+                                .execute(&mut **tx).await?;
+                        }
+                        IncidentChange::ServiceDown { id, service, customer, at_ms } => {
+                            let updated = sqlx::query("UPDATE incident_services SET down_since_ms = $3 WHERE incident_id = $1 AND service = $2")
+                                .bind(id).bind(service).bind(at_ms)
+                                .execute(&mut **tx).await?;
+                            if updated.rows_affected() == 0 {
+                                sqlx::query("INSERT INTO incident_services (incident_id, service, customer, down_since_ms, down_total_ms, first_down_ms, announced) VALUES ($1, $2, $3, $4, 0, $4, $5)")
+                                    .bind(id).bind(service).bind(customer.as_deref()).bind(at_ms).bind(false)
+                                    .execute(&mut **tx).await?;
+                            }
+                        }
+                        IncidentChange::ServiceUp { id, service, down_total_ms } => {
+                            sqlx::query("UPDATE incident_services SET down_since_ms = NULL, down_total_ms = $3 WHERE incident_id = $1 AND service = $2")
+                                .bind(id).bind(service).bind(down_total_ms)
+                                .execute(&mut **tx).await?;
+                        }
+                        IncidentChange::Announce { id, service } => {
+                            sqlx::query("UPDATE incident_services SET announced = $3 WHERE incident_id = $1 AND service = $2")
+                                .bind(id).bind(service).bind(true)
+                                .execute(&mut **tx).await?;
+                        }
+                        IncidentChange::Resolve { id, at_ms } => {
+                            sqlx::query("UPDATE incidents SET status = 'resolved', resolved_ms = $2 WHERE id = $1")
+                                .bind(id).bind(at_ms)
+                                .execute(&mut **tx).await?;
+                        }
+                    }
+                }
+                for n in notices {
+                    sqlx::query(
+                        "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7) \
+                         ON CONFLICT (incident_id, contact, kind) DO NOTHING",
+                    )
+                    .bind(n.incident_id).bind(&n.customer).bind(&n.contact).bind(&n.language)
+                    .bind(&n.kind).bind(&n.payload).bind(n.created_ms)
+                    .execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             async fn services_of(&self, id: i64) -> Result<Vec<IncidentServiceRow>> {
@@ -118,55 +176,7 @@ macro_rules! incident_impl {
 
             async fn record(&self, changes: &[IncidentChange], notices: &[NewNotice]) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                for c in changes {
-                    match c {
-                        IncidentChange::Open { id, title, roots, at_ms } => {
-                            sqlx::query("INSERT INTO incidents (id, status, title, roots, opened_ms) VALUES ($1, 'investigating', $2, $3, $4)")
-                                .bind(id).bind(title).bind(roots_json(roots)).bind(at_ms)
-                                .execute(&mut *tx).await?;
-                        }
-                        IncidentChange::Roots { id, roots } => {
-                            sqlx::query("UPDATE incidents SET roots = $2 WHERE id = $1")
-                                .bind(id).bind(roots_json(roots))
-                                .execute(&mut *tx).await?;
-                        }
-                        IncidentChange::ServiceDown { id, service, customer, at_ms } => {
-                            let updated = sqlx::query("UPDATE incident_services SET down_since_ms = $3 WHERE incident_id = $1 AND service = $2")
-                                .bind(id).bind(service).bind(at_ms)
-                                .execute(&mut *tx).await?;
-                            if updated.rows_affected() == 0 {
-                                sqlx::query("INSERT INTO incident_services (incident_id, service, customer, down_since_ms, down_total_ms, first_down_ms, announced) VALUES ($1, $2, $3, $4, 0, $4, $5)")
-                                    .bind(id).bind(service).bind(customer.as_deref()).bind(at_ms).bind(false)
-                                    .execute(&mut *tx).await?;
-                            }
-                        }
-                        IncidentChange::ServiceUp { id, service, down_total_ms } => {
-                            sqlx::query("UPDATE incident_services SET down_since_ms = NULL, down_total_ms = $3 WHERE incident_id = $1 AND service = $2")
-                                .bind(id).bind(service).bind(down_total_ms)
-                                .execute(&mut *tx).await?;
-                        }
-                        IncidentChange::Announce { id, service } => {
-                            sqlx::query("UPDATE incident_services SET announced = $3 WHERE incident_id = $1 AND service = $2")
-                                .bind(id).bind(service).bind(true)
-                                .execute(&mut *tx).await?;
-                        }
-                        IncidentChange::Resolve { id, at_ms } => {
-                            sqlx::query("UPDATE incidents SET status = 'resolved', resolved_ms = $2 WHERE id = $1")
-                                .bind(id).bind(at_ms)
-                                .execute(&mut *tx).await?;
-                        }
-                    }
-                }
-                for n in notices {
-                    sqlx::query(
-                        "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) \
-                         VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7) \
-                         ON CONFLICT (incident_id, contact, kind) DO NOTHING",
-                    )
-                    .bind(n.incident_id).bind(&n.customer).bind(&n.contact).bind(&n.language)
-                    .bind(&n.kind).bind(&n.payload).bind(n.created_ms)
-                    .execute(&mut *tx).await?;
-                }
+                Self::write_records(&mut tx, changes, notices).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -352,6 +362,7 @@ macro_rules! incident_impl {
 
 incident_impl!(
     SqliteStore,
+    sqlx::Sqlite,
     "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3 \
      WHERE id IN (SELECT id FROM outbox \
                   WHERE ((state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)) \
@@ -361,6 +372,7 @@ incident_impl!(
 );
 incident_impl!(
     PgStore,
+    sqlx::Postgres,
     "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3 \
      WHERE id IN (SELECT id FROM outbox \
                   WHERE ((state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)) \

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State as Ext;
 use axum::http::StatusCode;
 use axum::middleware::from_fn;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tocsin_app::Incoming;
@@ -68,14 +68,29 @@ fn finish(router: Router<Arc<App>>, app: &Arc<App>) -> Router {
         .with_state(Arc::clone(app))
 }
 
-async fn healthz(Ext(app): Ext<Arc<App>>) -> impl IntoResponse {
-    match app.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n"),
+/// `200` with this instance's role and how far it applied the alert log, when the database
+/// answers; `503` when it does not (a load balancer then sends requests elsewhere).
+async fn healthz(Ext(app): Ext<Arc<App>>) -> Response {
+    let standing = &app.standing;
+    let role = if standing.leading() {
+        "leader"
+    } else {
+        "follower"
+    };
+    let (status, database) = match app.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
+            (StatusCode::SERVICE_UNAVAILABLE, "unreachable")
         }
-    }
+    };
+    let body = serde_json::json!({
+        "role": role,
+        "applied": standing.applied(),
+        "epoch": standing.epoch(),
+        "database": database,
+    });
+    (status, Json(body)).into_response()
 }
 
 fn rejected(app: &App, message: String) -> ApiError {

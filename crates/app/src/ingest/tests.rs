@@ -6,12 +6,12 @@
 use std::sync::{Arc, Mutex};
 
 use tocsin_model::State;
-use tocsin_store::{AlertStatus, AnyStore, Store};
+use tocsin_store::{AlertStatus, AnyStore, LogStore, Store};
 
-use super::{Incoming, Ingestor, PipelineParts, Target, UNMATCHED_SAMPLE};
+use super::{Accepting, Incoming, Ingestor, Target, UNMATCHED_SAMPLE};
+use crate::apply::{Applier, Standing};
 use crate::archiving::Archiver;
 use crate::metrics::Metrics;
-use crate::recipients::Recipients;
 use crate::replay::{replay, restore};
 use crate::Clock;
 
@@ -43,31 +43,67 @@ fn alert(fingerprint: &str, status: AlertStatus, instance: &str) -> Incoming {
     }
 }
 
+/// Waits until the leader's writes reach alert `seq` of the log.
+async fn applied_through(store: &AnyStore, seq: i64) {
+    for _ in 0..500 {
+        if store.leadership().await.unwrap().applied >= seq {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the log was not applied through {seq}");
+}
+
 #[tokio::test]
 async fn unmatched_alerts_are_stored_and_counted_but_not_held() {
     let inventory = Arc::new(tocsin_inventory::load_str("t.yaml", INVENTORY).unwrap());
     let sw_a = inventory.graph.find("sw-a").unwrap();
     let store = Arc::new(AnyStore::connect("sqlite::memory:").await.unwrap());
     store.migrate().await.unwrap();
-    let live = restore(
-        Arc::clone(&inventory),
-        &store,
-        0,
-        1_000,
-        Recipients::default(),
-    )
-    .await
-    .unwrap();
+    let live = restore(Arc::clone(&inventory), &store, 0).await.unwrap();
     let live = Arc::new(Mutex::new(live));
-    let (ingestor, task) = Ingestor::start(PipelineParts {
-        store: Arc::clone(&store),
-        live: Arc::clone(&live),
-        clock: Arc::new(Fixed),
-        wake: Arc::new(tokio::sync::Notify::new()),
-        metrics: Arc::new(Metrics::default()),
-        archiver: Archiver::new(None, 0),
-        staff: Arc::from(Vec::new()),
-    });
+    let metrics = Arc::new(Metrics::default());
+    let standing = Arc::new(Standing::default());
+    let (commands, commanded) = tokio::sync::mpsc::channel(64);
+    let (elected_tx, elected) = tokio::sync::mpsc::channel(4);
+    let (_wakes_tx, wakes) = tokio::sync::mpsc::channel(4);
+    let (resign, resigned) = tokio::sync::mpsc::unbounded_channel();
+    let applier = tokio::spawn(
+        Applier {
+            store: Arc::clone(&store),
+            live: Arc::clone(&live),
+            clock: Arc::new(Fixed),
+            staff: Arc::from(Vec::new()),
+            hold_down_ms: 0,
+            outbox: Arc::new(tokio::sync::Notify::new()),
+            metrics: Arc::clone(&metrics),
+            standing: Arc::clone(&standing),
+            resign,
+        }
+        .run(commanded, elected, wakes),
+    );
+    let election = tokio::spawn(crate::lead::elect(
+        tocsin_store::Elector::new(Arc::clone(&store)),
+        elected_tx,
+        resigned,
+    ));
+    let (ingestor, task) = Ingestor::start(
+        Accepting {
+            store: Arc::clone(&store),
+            live: Arc::clone(&live),
+            archiver: Archiver::new(None, 0),
+            metrics,
+        },
+        commands,
+    );
+    // The one instance of an SQLite database leads at once.
+    for _ in 0..100 {
+        if standing.leading() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(standing.leading());
 
     let mut alerts: Vec<Incoming> = (0..500)
         .map(|i| alert(&format!("u{i}"), AlertStatus::Firing, "nowhere:9100"))
@@ -88,7 +124,8 @@ async fn unmatched_alerts_are_stored_and_counted_but_not_held() {
         );
         assert_eq!(live.observations.of(sw_a), State::Down);
     }
-    // All stored and listed; only the matched alert asserts anything.
+    // All stored and listed; only the matched alert asserts anything, once the leader wrote.
+    applied_through(&store, 501).await;
     assert_eq!(store.unmatched(1000).await.unwrap().len(), 500);
     let asserted: Vec<String> = store
         .assertions()
@@ -116,10 +153,13 @@ async fn unmatched_alerts_are_stored_and_counted_but_not_held() {
     }
 
     // What a start replays holds none of them either.
+    applied_through(&store, 502).await;
     let (observations, impact) = replay(&inventory, &store).await.unwrap();
     assert_eq!(observations.alerts(), 1);
     assert_eq!(impact.state(sw_a), State::Down);
 
     drop(ingestor);
     task.await.unwrap();
+    applier.await.unwrap();
+    election.await.unwrap();
 }

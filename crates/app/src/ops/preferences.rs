@@ -1,7 +1,7 @@
 //! A customer's notice preferences saved: stored, then set in the live state's recipients so
 //! that the next notices follow them at once, and audited without the secret.
 
-use tocsin_store::{AccountStore, Preferences};
+use tocsin_store::{channel, AccountStore, LogStore, Preferences};
 
 use super::Refused;
 use crate::{Action, Principal, System};
@@ -28,6 +28,10 @@ impl System {
             Err(_) => {
                 tracing::error!(%customer, "live state poisoned: preferences apply after a restart")
             }
+        }
+        // The other instances (the leader among them) read them again.
+        if let Err(e) = self.store.announce(channel::PREFERENCES, customer).await {
+            tracing::warn!(error = %e, %customer, "preferences saved; the other instances read them within their next reconnect");
         }
         let target = format!("customer:{customer}");
         if let Err(e) = self

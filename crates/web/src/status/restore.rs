@@ -56,15 +56,9 @@ mod tests {
         }
         store.ingest(&rows, &changes).await.unwrap();
         let ours = impact(&inventory, &store).await.unwrap();
-        let live = tocsin_app::restore(
-            Arc::clone(&inventory),
-            &store,
-            60_000,
-            10,
-            Default::default(),
-        )
-        .await
-        .unwrap();
+        let live = tocsin_app::restore(Arc::clone(&inventory), &store, 60_000)
+            .await
+            .unwrap();
         for v in 0..inventory.graph.vertex_count() as VertexId {
             assert_eq!(
                 ours.state(v),

@@ -1,0 +1,786 @@
+//! The applier: one task per instance that applies the shared alert log, in its order, to
+//! this instance's engine, so that every instance serves impact, status outputs, the console
+//! and the client area from its own memory. While the instance leads, the applier also does
+//! the ordered work: incident decisions, notices, timers, and what alerts assert, written by
+//! the leader's writer together with how far the log is applied, fenced by the leader's epoch.
+//!
+//! A follower keeps its incident view current from the database (the leader's writes), and on
+//! becoming leader rebuilds from one snapshot of the database: engine and incidents exactly
+//! as the last leader left them at its applied position, then the rest of the log applied
+//! with decisions. No alert is skipped or applied twice to the incident book.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tocsin_model::alerts::AlertKey;
+use tocsin_model::{Inventory, State, VertexId};
+use tocsin_store::{
+    channel, AccountStore, AlertStatus, AnyStore, Applied, AssertionChange, IncidentChange,
+    IncidentStore, LogStore, NewAlert, NewNotice, StoreError, Wake,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ingest::{state_of, Report};
+use crate::metrics::Metrics;
+use crate::notices::Incidents;
+use crate::recipients::Recipients;
+use crate::{Clock, Live};
+
+/// Where a request's answer goes.
+pub(crate) type Reply = oneshot::Sender<Result<Report, String>>;
+
+/// How many log entries one catch-up read brings.
+const READ_AT_ONCE: i64 = 5_000;
+/// How often the log is read even without a wake-up (notifications are lost across
+/// reconnects), and a follower looks at how far the leader got.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
+
+/// One alert of the log.
+pub(crate) struct Entry {
+    /// Its sequence number.
+    pub id: i64,
+    /// As stored.
+    pub alert: NewAlert,
+    /// Its vertices when this instance just mapped it; else found by name.
+    pub vertices: Option<Vec<VertexId>>,
+}
+
+/// Alerts this instance appended, with the answers of the requests that brought them.
+pub(crate) struct Appended {
+    pub entries: Vec<Entry>,
+    pub replies: Vec<(Reply, Result<Report, String>)>,
+}
+
+impl Appended {
+    /// The last sequence number appended.
+    fn last(&self) -> i64 {
+        self.entries.last().map_or(0, |e| e.id)
+    }
+
+    /// Answers the requests.
+    pub(crate) fn answer(self) {
+        for (reply, result) in self.replies {
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// What the applier is handed by the rest of the instance.
+pub(crate) enum Command {
+    /// Alerts this instance appended.
+    Appended(Appended),
+    /// Switch to a new inventory.
+    Reload(Arc<Inventory>, oneshot::Sender<Result<(), String>>),
+}
+
+/// What the election tells the applier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Elected {
+    /// This instance now holds the leader lock, with this epoch.
+    Lead(i64),
+    /// It does not (any more).
+    Follow,
+}
+
+/// The role and progress of this instance, for `/healthz` and the metrics.
+#[derive(Debug, Default)]
+pub struct Standing {
+    leading: AtomicBool,
+    applied: AtomicI64,
+    epoch: AtomicI64,
+}
+
+impl Standing {
+    /// Whether this instance does the ordered work now (it leads and has rebuilt).
+    pub fn leading(&self) -> bool {
+        self.leading.load(Ordering::Relaxed)
+    }
+    /// The last alert of the log this instance's engine reflects.
+    pub fn applied(&self) -> i64 {
+        self.applied.load(Ordering::Relaxed)
+    }
+    /// The epoch of the leadership this instance holds, or last saw.
+    pub fn epoch(&self) -> i64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+}
+
+/// What the leader's writer commits.
+enum Write {
+    /// Consequences of the log through `through`.
+    Record {
+        through: i64,
+        assertions: Vec<AssertionChange>,
+        incidents: Vec<IncidentChange>,
+        notices: Vec<NewNotice>,
+    },
+    /// Answer once everything handed over before is committed.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The leadership this instance holds.
+struct Lead {
+    epoch: i64,
+    writer: mpsc::UnboundedSender<Write>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// What the applier is started with.
+pub(crate) struct Applier {
+    pub store: Arc<AnyStore>,
+    pub live: Arc<Mutex<Live>>,
+    pub clock: Arc<dyn Clock>,
+    pub staff: Arc<[String]>,
+    pub hold_down_ms: i64,
+    /// Wakes the outbox workers when notices were queued.
+    pub outbox: Arc<tokio::sync::Notify>,
+    pub metrics: Arc<Metrics>,
+    pub standing: Arc<Standing>,
+    /// Tells the election to give the leadership up.
+    pub resign: mpsc::UnboundedSender<()>,
+}
+
+/// The applier at work.
+struct Applying {
+    parts: Applier,
+    /// The last alert the engine reflects.
+    position: i64,
+    lead: Option<Lead>,
+    /// Writers that failed tell their epoch here.
+    failed: (mpsc::UnboundedSender<i64>, mpsc::UnboundedReceiver<i64>),
+    /// Answers waiting for the engine to reach their alerts.
+    waiting: Vec<(i64, Appended)>,
+    /// How far the leader had got when the incident view was last read (followers).
+    leader_applied: i64,
+    /// A rebuild failed: try again at the next tick.
+    stale: bool,
+}
+
+impl Applier {
+    /// Applies the log until `commands` closes, following the election and the wake-ups.
+    pub(crate) async fn run(
+        self,
+        mut commands: mpsc::Receiver<Command>,
+        mut elected: mpsc::Receiver<Elected>,
+        mut wakes: mpsc::Receiver<Wake>,
+    ) {
+        let position = self.live.lock().map_or(0, |l| l.applied);
+        self.standing.applied.store(position, Ordering::Relaxed);
+        let mut a = Applying {
+            parts: self,
+            position,
+            lead: None,
+            failed: mpsc::unbounded_channel(),
+            waiting: Vec::new(),
+            leader_applied: position,
+            stale: false,
+        };
+        a.catch_up().await;
+        let mut tick = tokio::time::interval(CATCH_UP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let wait = a.next_due().map_or(Duration::from_secs(3600), |due| {
+                let ms = (due - a.parts.clock.now_ms()).clamp(0, 60_000);
+                Duration::from_millis(ms as u64)
+            });
+            tokio::select! {
+                command = commands.recv() => match command {
+                    None => break,
+                    Some(Command::Appended(appended)) => a.appended(appended).await,
+                    Some(Command::Reload(inventory, reply)) => {
+                        let _ = reply.send(a.reload(inventory).await);
+                    }
+                },
+                Some(e) = elected.recv() => match e {
+                    Elected::Lead(epoch) => a.lead(epoch).await,
+                    Elected::Follow => a.follow("the leader lock was lost").await,
+                },
+                Some(epoch) = a.failed.1.recv() => {
+                    if a.lead.as_ref().is_some_and(|l| l.epoch == epoch) {
+                        a.follow("the leader's writes failed").await;
+                        let _ = a.parts.resign.send(());
+                    }
+                }
+                Some(w) = wakes.recv() => {
+                    let mut woken = vec![w];
+                    while let Ok(w) = wakes.try_recv() {
+                        woken.push(w);
+                    }
+                    a.woken(woken).await;
+                }
+                _ = tick.tick() => a.tick().await,
+                _ = tokio::time::sleep(wait) => a.timers(),
+            }
+        }
+        // Shutting down: what the writer holds is committed, within a bound.
+        if let Some(lead) = a.lead.take() {
+            drop(lead.writer);
+            if tokio::time::timeout(Duration::from_secs(10), lead.task)
+                .await
+                .is_err()
+            {
+                tracing::warn!("incident writes still pending at shutdown: the next leader redoes them from the log");
+            }
+        }
+        for (_, w) in a.waiting.drain(..) {
+            w.answer();
+        }
+    }
+}
+
+impl Applying {
+    fn leading(&self) -> bool {
+        self.lead.is_some()
+    }
+
+    fn next_due(&self) -> Option<i64> {
+        if !self.leading() {
+            return None;
+        }
+        self.parts
+            .live
+            .lock()
+            .ok()
+            .and_then(|l| l.incidents.next_due())
+    }
+
+    /// Alerts this instance appended: applied at once when they follow what the engine has,
+    /// else read from the log with whatever other instances appended before them.
+    async fn appended(&mut self, appended: Appended) {
+        let last = appended.last();
+        let Appended { entries, replies } = appended;
+        if entries.first().map(|e| e.id) == Some(self.position + 1) && !self.stale {
+            self.apply(entries);
+        } else if last > self.position {
+            self.catch_up().await;
+        }
+        let appended = Appended {
+            entries: Vec::new(),
+            replies,
+        };
+        if self.position >= last {
+            appended.answer();
+        } else {
+            self.waiting.push((last, appended));
+        }
+    }
+
+    /// Reads and applies the log after the engine's position.
+    async fn catch_up(&mut self) {
+        if self.stale {
+            return;
+        }
+        loop {
+            let rows = match self
+                .parts
+                .store
+                .log_after(self.position, READ_AT_ONCE)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, position = self.position, "could not read the alert log; trying again shortly");
+                    // Their alerts are durable: the requests are answered; the engine follows.
+                    for (_, w) in self.waiting.drain(..) {
+                        w.answer();
+                    }
+                    return;
+                }
+            };
+            let full = rows.len() as i64 == READ_AT_ONCE;
+            if rows.is_empty() {
+                break;
+            }
+            self.apply(
+                rows.into_iter()
+                    .map(|r| Entry {
+                        id: r.id,
+                        alert: r.alert,
+                        vertices: None,
+                    })
+                    .collect(),
+            );
+            if !full {
+                break;
+            }
+        }
+        let position = self.position;
+        let (ready, still): (Vec<_>, Vec<_>) = self
+            .waiting
+            .drain(..)
+            .partition(|(last, _)| *last <= position);
+        self.waiting = still;
+        for (_, w) in ready {
+            w.answer();
+        }
+    }
+
+    /// Applies `entries` (in log order, after the position) to the engine; while leading,
+    /// also to the incident book, handing what follows to the writer.
+    fn apply(&mut self, entries: Vec<Entry>) {
+        let now_ms = self.parts.clock.now_ms();
+        let leading = self.leading();
+        let mut assertions = Vec::new();
+        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        {
+            let Ok(mut live) = self.parts.live.lock() else {
+                tracing::error!("live state poisoned: the log is no longer applied");
+                return;
+            };
+            let live = &mut *live;
+            let mut changed = Vec::new();
+            for e in entries {
+                if e.id <= self.position {
+                    continue;
+                }
+                let a = &e.alert;
+                let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
+                match a.status {
+                    AlertStatus::Firing => {
+                        let vertices = e.vertices.unwrap_or_else(|| {
+                            a.vertices
+                                .iter()
+                                .filter_map(|n| live.inventory.graph.find(n))
+                                .collect()
+                        });
+                        live.observations
+                            .assert(key, state_of(&a.state), vertices, &mut changed);
+                    }
+                    AlertStatus::Resolved => live.observations.withdraw(&key, &mut changed),
+                }
+                if leading {
+                    assertions.push(assertion_change(e.alert));
+                }
+                self.position = e.id;
+            }
+            live.applied = self.position;
+            let mut state_changes = Vec::new();
+            for (v, obs) in changed {
+                let start = state_changes.len();
+                live.impact.observe(v, obs, &mut state_changes);
+                if leading && obs != State::Up {
+                    notices.extend(crate::staff::degraded(
+                        &live.inventory,
+                        v,
+                        &state_changes[start..],
+                        &self.parts.staff,
+                        now_ms,
+                    ));
+                }
+            }
+            if leading && !state_changes.is_empty() {
+                tracing::info!(changes = state_changes.len(), "impact changed");
+                live.incidents.apply(
+                    &live.inventory,
+                    &live.impact,
+                    &state_changes,
+                    now_ms,
+                    &mut out,
+                    &mut notices,
+                );
+            }
+        }
+        self.parts
+            .standing
+            .applied
+            .store(self.position, Ordering::Relaxed);
+        if leading {
+            self.write(Write::Record {
+                through: self.position,
+                assertions,
+                incidents: out,
+                notices,
+            });
+        }
+    }
+
+    /// Hands a write to the leader's writer.
+    fn write(&mut self, w: Write) {
+        if let Some(lead) = &self.lead {
+            if lead.writer.send(w).is_err() {
+                // The writer stopped after a failure it reported: stepping down follows.
+                tracing::error!("the leader's writer stopped");
+            }
+        }
+    }
+
+    /// Held-back notices that became due (leading only).
+    fn timers(&mut self) {
+        if !self.leading() {
+            return;
+        }
+        let now_ms = self.parts.clock.now_ms();
+        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        {
+            let Ok(mut live) = self.parts.live.lock() else {
+                return;
+            };
+            let live = &mut *live;
+            live.incidents
+                .due(&live.inventory, now_ms, &mut out, &mut notices);
+        }
+        if out.is_empty() && notices.is_empty() {
+            return;
+        }
+        self.write(Write::Record {
+            through: self.position,
+            assertions: Vec::new(),
+            incidents: out,
+            notices,
+        });
+    }
+
+    /// Becomes the leader of `epoch`: rebuilds from the database exactly as the last leader
+    /// left it, reconciles, and goes on with the rest of the log with decisions.
+    async fn lead(&mut self, epoch: i64) {
+        self.parts.standing.epoch.store(epoch, Ordering::Relaxed);
+        if let Some(old) = self.lead.take() {
+            drop(old.writer);
+        }
+        let inventory = self.inventory();
+        if let Err(e) = self.rebuild(inventory, Some(epoch)).await {
+            tracing::error!(error = %e, epoch, "could not take the lead: giving it up");
+            self.stale = true;
+            let _ = self.parts.resign.send(());
+            return;
+        }
+        let (writer, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(write_records(
+            epoch,
+            Arc::clone(&self.parts.store),
+            rx,
+            Arc::clone(&self.parts.outbox),
+            Arc::clone(&self.parts.metrics),
+            self.failed.0.clone(),
+        ));
+        self.lead = Some(Lead {
+            epoch,
+            writer,
+            task,
+        });
+        self.parts.standing.leading.store(true, Ordering::Relaxed);
+        tracing::info!(
+            epoch,
+            applied = self.position,
+            "leading: applying the log with decisions"
+        );
+        self.catch_up().await;
+    }
+
+    /// Stops leading (if it did) and rebuilds the incident view from the database.
+    async fn follow(&mut self, why: &str) {
+        let Some(lead) = self.lead.take() else {
+            return;
+        };
+        self.parts.standing.leading.store(false, Ordering::Relaxed);
+        tracing::warn!(epoch = lead.epoch, why, "stepping down: following the log");
+        // Its pending writes are refused by the fencing once another leader came.
+        drop(lead.writer);
+        let inventory = self.inventory();
+        match self.rebuild(inventory, None).await {
+            Ok(()) => self.catch_up().await,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not rebuild from the database; trying again shortly");
+                self.stale = true;
+            }
+        }
+    }
+
+    fn inventory(&self) -> Arc<Inventory> {
+        match self.parts.live.lock() {
+            Ok(l) => Arc::clone(&l.inventory),
+            Err(p) => Arc::clone(&p.get_ref().inventory),
+        }
+    }
+
+    /// Rebuilds the live state from one snapshot of the database, against `inventory`; as
+    /// the leader of `epoch`, also reconciles incidents with it and writes that, fenced.
+    async fn rebuild(
+        &mut self,
+        inventory: Arc<Inventory>,
+        epoch: Option<i64>,
+    ) -> Result<(), String> {
+        let store = &self.parts.store;
+        let picture = store.picture().await.map_err(|e| e.to_string())?;
+        let recipients = Recipients::from_preferences(
+            &store.all_preferences().await.map_err(|e| e.to_string())?,
+        );
+        let through = picture.leadership.applied;
+        let mut live =
+            crate::replay::live_from(inventory, picture, self.parts.hold_down_ms, recipients);
+        if let Some(epoch) = epoch {
+            let (mut out, mut notices) = (Vec::new(), Vec::new());
+            live.incidents.reconcile(
+                &live.inventory,
+                &live.impact,
+                self.parts.clock.now_ms(),
+                &mut out,
+                &mut notices,
+            );
+            store
+                .commit_applied(&Applied {
+                    epoch,
+                    through,
+                    assertions: &[],
+                    incidents: &out,
+                    notices: &notices,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if !notices.is_empty() {
+                self.parts.outbox.notify_one();
+            }
+            if !out.is_empty() {
+                tracing::info!(
+                    changes = out.len(),
+                    notices = notices.len(),
+                    "incidents reconciled with the log"
+                );
+            }
+        }
+        let Ok(mut current) = self.parts.live.lock() else {
+            return Err("internal state poisoned".to_owned());
+        };
+        *current = live;
+        self.position = through;
+        self.leader_applied = through;
+        self.stale = false;
+        self.parts
+            .standing
+            .applied
+            .store(through, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Switches to `inventory`: the leader first commits what it holds, so the database is
+    /// at its position; then the state is rebuilt against the new graph, by names.
+    async fn reload(&mut self, inventory: Arc<Inventory>) -> Result<(), String> {
+        let epoch = self.lead.as_ref().map(|l| l.epoch);
+        if let Some(lead) = &self.lead {
+            let (flushed, done) = oneshot::channel();
+            lead.writer
+                .send(Write::Flush(flushed))
+                .map_err(|_| "the incident writer stopped".to_owned())?;
+            done.await
+                .map_err(|_| "the incident writer stopped".to_owned())?;
+        }
+        self.rebuild(Arc::clone(&inventory), epoch).await?;
+        self.catch_up().await;
+        tracing::info!(
+            vertices = inventory.graph.vertex_count(),
+            services = inventory.services.len(),
+            "inventory reloaded"
+        );
+        Ok(())
+    }
+
+    /// Once a second: the log is read whatever the notifications said; a follower reads the
+    /// incident view again when the leader got further.
+    async fn tick(&mut self) {
+        if self.stale {
+            let inventory = self.inventory();
+            let epoch = self.lead.as_ref().map(|l| l.epoch);
+            if let Err(e) = self.rebuild(inventory, epoch).await {
+                tracing::warn!(error = %e, "could not rebuild from the database; trying again shortly");
+                return;
+            }
+        }
+        self.catch_up().await;
+        if !self.leading() {
+            match self.parts.store.leadership().await {
+                Ok(l) => {
+                    self.parts.standing.epoch.store(l.epoch, Ordering::Relaxed);
+                    if l.applied != self.leader_applied {
+                        self.refresh_incidents(l.applied).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not read the leadership"),
+            }
+        }
+    }
+
+    async fn woken(&mut self, woken: Vec<Wake>) {
+        let mut log = false;
+        let mut applied = None;
+        let mut customers = Vec::new();
+        let mut everything = false;
+        for w in woken {
+            match w {
+                Wake::Told(c, _) if c == channel::LOG => log = true,
+                Wake::Told(c, p) if c == channel::APPLIED => {
+                    applied = applied.max(p.parse::<i64>().ok());
+                }
+                Wake::Told(c, p) if c == channel::PREFERENCES => customers.push(p),
+                Wake::Told(..) => {}
+                Wake::Reconnected => everything = true,
+            }
+        }
+        if everything {
+            match self.parts.store.all_preferences().await {
+                Ok(all) => {
+                    if let Ok(mut live) = self.parts.live.lock() {
+                        *live.incidents.recipients_mut() = Recipients::from_preferences(&all);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not read the customers' preferences"),
+            }
+        } else {
+            for customer in customers {
+                self.preferences_changed(&customer).await;
+            }
+        }
+        if log || everything {
+            self.catch_up().await;
+        }
+        if !self.leading() {
+            if let Some(applied) = applied.filter(|&a| a != self.leader_applied) {
+                self.refresh_incidents(applied).await;
+            } else if everything {
+                self.refresh_incidents(self.leader_applied).await;
+            }
+        }
+    }
+
+    /// A customer's preferences were saved on some instance: the next notices follow them.
+    async fn preferences_changed(&mut self, customer: &str) {
+        match self.parts.store.preferences(customer).await {
+            Ok(Some(p)) => {
+                if let Ok(mut live) = self.parts.live.lock() {
+                    live.incidents.recipients_mut().set(customer, &p);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, %customer, "could not read the preferences"),
+        }
+    }
+
+    /// A follower reads the open incidents the leader wrote.
+    async fn refresh_incidents(&mut self, applied: i64) {
+        let store = &self.parts.store;
+        let read = async {
+            Ok::<_, StoreError>((
+                store.open_incidents().await?,
+                store.last_incident_id().await?,
+            ))
+        };
+        match read.await {
+            Ok((open, last)) => {
+                let Ok(mut live) = self.parts.live.lock() else {
+                    return;
+                };
+                let live = &mut *live;
+                let recipients = live.incidents.recipients().clone();
+                live.incidents = Incidents::restore(
+                    &live.inventory,
+                    open,
+                    last,
+                    self.parts.hold_down_ms,
+                    recipients,
+                );
+                self.leader_applied = applied;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the open incidents"),
+        }
+    }
+}
+
+/// What an alert of the log asserts from now on, as `assertions` stores it.
+fn assertion_change(a: NewAlert) -> AssertionChange {
+    match a.status {
+        AlertStatus::Firing if a.state != "up" && !a.vertices.is_empty() => {
+            AssertionChange::Replace {
+                source: a.source,
+                fingerprint: a.fingerprint,
+                state: a.state,
+                vertices: a.vertices,
+                since_ms: a.received_ms,
+            }
+        }
+        _ => AssertionChange::Withdraw {
+            source: a.source,
+            fingerprint: a.fingerprint,
+        },
+    }
+}
+
+/// The leader's writer: commits what the applier derived, in order, several stretches per
+/// transaction when they queue up, each transaction fenced by the epoch. A refusal (another
+/// leader came) or a database failing past the retries is told to the applier, which steps
+/// down; nothing more is written.
+async fn write_records(
+    epoch: i64,
+    store: Arc<AnyStore>,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+    outbox: Arc<tokio::sync::Notify>,
+    metrics: Arc<Metrics>,
+    failed: mpsc::UnboundedSender<i64>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut through = 0;
+        let (mut assertions, mut incidents, mut notices) = (Vec::new(), Vec::new(), Vec::new());
+        let mut flushes = Vec::new();
+        let mut any = false;
+        for w in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+            match w {
+                Write::Record {
+                    through: t,
+                    assertions: a,
+                    incidents: i,
+                    notices: n,
+                } => {
+                    any = true;
+                    through = through.max(t);
+                    assertions.extend(a);
+                    incidents.extend(i);
+                    notices.extend(n);
+                }
+                Write::Flush(done) => flushes.push(done),
+            }
+        }
+        if any {
+            let applied = Applied {
+                epoch,
+                through,
+                assertions: &assertions,
+                incidents: &incidents,
+                notices: &notices,
+            };
+            if let Err(e) = commit(&store, &applied).await {
+                tracing::error!(error = %e, epoch, through, "the leader's writes failed: stepping down");
+                let _ = failed.send(epoch);
+                return;
+            }
+        }
+        if !notices.is_empty() {
+            tracing::info!(notices = notices.len(), "notices queued");
+            metrics
+                .queued
+                .fetch_add(notices.len() as u64, Ordering::Relaxed);
+            outbox.notify_one();
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Commits, retrying a failing database a few times (about 3 s in all); a fencing refusal
+/// is final at once.
+async fn commit(store: &AnyStore, applied: &Applied<'_>) -> Result<(), StoreError> {
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match store.commit_applied(applied).await {
+            Ok(()) => return Ok(()),
+            Err(e @ StoreError::Fenced { .. }) => return Err(e),
+            Err(e) if attempt < 5 => {
+                tracing::warn!(error = %e, attempt, "could not record incident changes; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
