@@ -89,6 +89,9 @@ pub trait LogStore {
     async fn picture(&self) -> Result<Picture>;
     /// Tells the other instances something changed (nothing on SQLite, which has one).
     async fn announce(&self, channel: &str, payload: &str) -> Result<()>;
+    /// Raises the epoch, fencing out the leader before; answers the new one. Only the holder
+    /// of the leader lock calls it (see [`Elector`]).
+    async fn raise_epoch(&self) -> Result<i64>;
 }
 
 fn alert_row<R: Row>(r: &R) -> Result<AlertRow>
@@ -270,6 +273,11 @@ macro_rules! log_impl {
                 })
             }
 
+            async fn raise_epoch(&self) -> Result<i64> {
+                let row = sqlx::query(RAISE_EPOCH).fetch_one(&self.pool).await?;
+                Ok(row.try_get::<i64, _>(0)?)
+            }
+
             async fn announce(&self, channel: &str, payload: &str) -> Result<()> {
                 if $notify {
                     sqlx::query("SELECT pg_notify($1, $2)")
@@ -321,6 +329,9 @@ impl LogStore for AnyStore {
     async fn announce(&self, channel: &str, payload: &str) -> Result<()> {
         dispatch!(self, s => s.announce(channel, payload).await)
     }
+    async fn raise_epoch(&self) -> Result<i64> {
+        dispatch!(self, s => s.raise_epoch().await)
+    }
 }
 
 /// How an instance tries for, and keeps, the leadership.
@@ -355,19 +366,7 @@ impl Elector {
     /// epoch raised, fencing out any former leader), `None` when another one does.
     pub async fn try_lead(&mut self) -> Result<Option<i64>> {
         match self {
-            Elector::Alone(store) => {
-                let row = match &**store {
-                    AnyStore::Sqlite(s) => sqlx::query(RAISE_EPOCH)
-                        .fetch_one(&s.pool)
-                        .await?
-                        .try_get::<i64, _>(0)?,
-                    AnyStore::Postgres(s) => sqlx::query(RAISE_EPOCH)
-                        .fetch_one(&s.pool)
-                        .await?
-                        .try_get::<i64, _>(0)?,
-                };
-                Ok(Some(row))
-            }
+            Elector::Alone(store) => Ok(Some(store.raise_epoch().await?)),
             Elector::Postgres { options, session } => {
                 use sqlx::Connection;
                 let connection = match session {

@@ -6,9 +6,11 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 mod accounts;
+mod log;
 mod outbox;
 
 use accounts::*;
+use log::*;
 
 use outbox::*;
 
@@ -78,6 +80,9 @@ conformance!(
     preferences_replace_and_find_by_feed_token,
     component_statuses_and_maintenance,
     cancelled_maintenance_is_kept_and_moves_bump_the_sequence,
+    the_log_is_read_in_order_after_a_position,
+    concurrent_appends_are_read_without_gaps,
+    a_former_leaders_write_is_fenced,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

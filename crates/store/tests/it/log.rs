@@ -1,0 +1,223 @@
+//! Conformance of the alert log and the leader's fenced writes.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tocsin_store::{
+    AlertStatus, AnyStore, Applied, AssertionChange, IncidentChange, IncidentStore, LogStore,
+    NewAlert, NewNotice, Store, StoreError,
+};
+
+fn alert(fp: &str, status: AlertStatus, vertices: &[&str]) -> NewAlert {
+    NewAlert {
+        source: "alertmanager".into(),
+        fingerprint: fp.into(),
+        status,
+        state: if status == AlertStatus::Firing {
+            "down"
+        } else {
+            "up"
+        }
+        .into(),
+        vertices: vertices.iter().map(|v| v.to_string()).collect(),
+        received_ms: 1_000,
+        body_key: None,
+    }
+}
+
+fn replace(fp: &str, vertex: &str) -> AssertionChange {
+    AssertionChange::Replace {
+        source: "alertmanager".into(),
+        fingerprint: fp.into(),
+        state: "down".into(),
+        vertices: vec![vertex.into()],
+        since_ms: 1_000,
+    }
+}
+
+pub async fn the_log_is_read_in_order_after_a_position(s: &AnyStore) {
+    let first = s
+        .append(&[
+            alert("a", AlertStatus::Firing, &["sw-a"]),
+            alert("b", AlertStatus::Firing, &[]),
+        ])
+        .await
+        .unwrap();
+    let second = s
+        .append(&[alert("a", AlertStatus::Resolved, &["sw-a"])])
+        .await
+        .unwrap();
+    assert!(first[0] < first[1] && first[1] < second[0]);
+    let all = s.log_after(0, 100).await.unwrap();
+    let ids: Vec<i64> = all.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [first[0], first[1], second[0]]);
+    assert_eq!(all[2].alert.status, AlertStatus::Resolved);
+    assert_eq!(all[0].alert.vertices, ["sw-a"]);
+    let after = s.log_after(first[0], 1).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].id, first[1]);
+    // Appending writes no consequence: the leader has applied nothing yet.
+    assert_eq!(s.leadership().await.unwrap().applied, 0);
+    assert!(s.assertions().await.unwrap().is_empty());
+}
+
+/// Many writers append at once while a reader follows the log from its last position: the
+/// reader must see every alert, i.e. no alert ever becomes visible behind one already read.
+pub async fn concurrent_appends_are_read_without_gaps(s: &AnyStore) {
+    const WRITERS: usize = 6;
+    let finished = AtomicUsize::new(0);
+    let write = |w: usize| {
+        let finished = &finished;
+        async move {
+            for i in 0..40 {
+                let batch: Vec<NewAlert> = (0..(1 + i % 5))
+                    .map(|k| alert(&format!("w{w}-{i}-{k}"), AlertStatus::Firing, &["sw"]))
+                    .collect();
+                s.append(&batch).await.unwrap();
+            }
+            finished.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    let read = async {
+        let mut seen = Vec::new();
+        let mut position = 0;
+        loop {
+            let done = finished.load(Ordering::SeqCst) == WRITERS;
+            for r in s.log_after(position, 1000).await.unwrap() {
+                assert!(r.id > position);
+                position = r.id;
+                seen.push(r.id);
+            }
+            if done {
+                return seen;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let ((), (), (), (), (), (), seen) = tokio::join!(
+        write(0),
+        write(1),
+        write(2),
+        write(3),
+        write(4),
+        write(5),
+        read
+    );
+    let all: Vec<i64> = s
+        .log_after(0, 100_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(all.len(), WRITERS * (40 / 5) * (1 + 2 + 3 + 4 + 5));
+    assert_eq!(
+        seen, all,
+        "the reader skipped alerts that became visible late"
+    );
+}
+
+pub async fn a_former_leaders_write_is_fenced(s: &AnyStore) {
+    let ids = s
+        .append(&[
+            alert("a", AlertStatus::Firing, &["sw-a"]),
+            alert("b", AlertStatus::Firing, &["sw-b"]),
+        ])
+        .await
+        .unwrap();
+    let old = s.raise_epoch().await.unwrap();
+    let opened = [IncidentChange::Open {
+        id: 1,
+        title: "sw-a down".into(),
+        roots: vec!["sw-a".into()],
+        at_ms: 1_000,
+    }];
+    let told = [NewNotice {
+        incident_id: 1,
+        customer: "acme".into(),
+        contact: "ops@acme.example".into(),
+        language: "en".into(),
+        kind: "opened".into(),
+        payload: "{}".into(),
+        created_ms: 1_000,
+    }];
+    s.commit_applied(&Applied {
+        epoch: old,
+        through: ids[0],
+        assertions: &[replace("a", "sw-a")],
+        incidents: &opened,
+        notices: &told,
+    })
+    .await
+    .unwrap();
+    let new = s.raise_epoch().await.unwrap();
+    assert!(new > old);
+    // The former leader's late write changes nothing.
+    let late = s
+        .commit_applied(&Applied {
+            epoch: old,
+            through: ids[1],
+            assertions: &[replace("b", "sw-b")],
+            incidents: &[IncidentChange::Resolve {
+                id: 1,
+                at_ms: 2_000,
+            }],
+            notices: &[],
+        })
+        .await;
+    assert!(
+        matches!(late, Err(StoreError::Fenced { epoch }) if epoch == old),
+        "{late:?}"
+    );
+    let picture = s.picture().await.unwrap();
+    assert_eq!(picture.leadership.epoch, new);
+    assert_eq!(picture.leadership.applied, ids[0]);
+    let asserted: Vec<&str> = picture
+        .assertions
+        .iter()
+        .map(|a| a.vertex.as_str())
+        .collect();
+    assert_eq!(asserted, ["sw-a"]);
+    assert_eq!(picture.open_incidents.len(), 1);
+    assert_eq!(picture.last_incident_id, 1);
+    assert_eq!(s.outbox_counts().await.unwrap().queued, 1);
+    // The new leader's write goes through; the position never moves back.
+    s.commit_applied(&Applied {
+        epoch: new,
+        through: ids[1],
+        assertions: &[
+            replace("b", "sw-b"),
+            AssertionChange::Withdraw {
+                source: "alertmanager".into(),
+                fingerprint: "a".into(),
+            },
+        ],
+        incidents: &[IncidentChange::ServiceDown {
+            id: 1,
+            service: "vps-1".into(),
+            customer: Some("acme".into()),
+            at_ms: 1_500,
+        }],
+        notices: &[],
+    })
+    .await
+    .unwrap();
+    s.commit_applied(&Applied {
+        epoch: new,
+        through: ids[0],
+        assertions: &[],
+        incidents: &[],
+        notices: &[],
+    })
+    .await
+    .unwrap();
+    let picture = s.picture().await.unwrap();
+    assert_eq!(picture.leadership.applied, ids[1]);
+    let asserted: Vec<&str> = picture
+        .assertions
+        .iter()
+        .map(|a| a.vertex.as_str())
+        .collect();
+    assert_eq!(asserted, ["sw-b"]);
+    assert_eq!(picture.open_incidents[0].services.len(), 1);
+    assert_eq!(picture.open_incidents[0].services[0].service, "vps-1");
+}
