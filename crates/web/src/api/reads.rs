@@ -210,6 +210,16 @@ pub(super) async fn metrics(
             "Notices given up, for staff to look at.",
             counts.failed as f64,
         ),
+        (
+            "tocsin_leader",
+            "1 while this instance does the ordered work (incidents, notices, timers), else 0.",
+            if app.standing.leading() { 1.0 } else { 0.0 },
+        ),
+        (
+            "tocsin_log_applied",
+            "The last alert of the shared log this instance's engine reflects.",
+            app.standing.applied() as f64,
+        ),
     ]);
     Ok((
         [(
