@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_maintenance_changes.sql"),
         postgres: include_str!("../migrations/postgres/0006_maintenance_changes.sql"),
     },
+    Migration {
+        version: 8,
+        sqlite: include_str!("../migrations/sqlite/0008_login_failures.sql"),
+        postgres: include_str!("../migrations/postgres/0008_login_failures.sql"),
+    },
 ];
 
 #[cfg(test)]

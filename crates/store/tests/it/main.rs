@@ -6,9 +6,12 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 mod accounts;
+mod limits;
 mod outbox;
 
 use accounts::*;
+
+use limits::*;
 
 use outbox::*;
 
@@ -78,6 +81,9 @@ conformance!(
     preferences_replace_and_find_by_feed_token,
     component_statuses_and_maintenance,
     cancelled_maintenance_is_kept_and_moves_bump_the_sequence,
+    login_failures_count_in_fixed_windows,
+    login_failures_are_cleared_and_purged,
+    concurrent_login_failures_all_count,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {
