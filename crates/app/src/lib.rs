@@ -377,5 +377,11 @@ async fn purge_expired_sessions(system: std::sync::Weak<System>) {
             Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
             Err(e) => tracing::warn!(error = %e, "expired sessions not purged"),
         }
+        if let Err(e) =
+            tocsin_store::LimitStore::purge_login_failures(&*system.store, system.clock.now_ms())
+                .await
+        {
+            tracing::warn!(error = %e, "ended login-failure windows not purged")
+        }
     }
 }

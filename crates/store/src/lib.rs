@@ -4,6 +4,7 @@
 
 mod accounts;
 mod incidents;
+mod limits;
 mod migrate;
 mod sql;
 mod sql_accounts;
@@ -19,6 +20,7 @@ pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
     NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
 };
+pub use limits::{FailureWindow, LimitStore};
 pub use sql::{PgStore, SqliteStore};
 
 /// What can go wrong with the database.

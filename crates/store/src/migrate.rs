@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_leadership.sql"),
         postgres: include_str!("../migrations/postgres/0007_leadership.sql"),
     },
+    Migration {
+        version: 8,
+        sqlite: include_str!("../migrations/sqlite/0008_login_failures.sql"),
+        postgres: include_str!("../migrations/postgres/0008_login_failures.sql"),
+    },
 ];
 
 #[cfg(test)]

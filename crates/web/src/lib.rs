@@ -57,7 +57,8 @@ pub(crate) struct App {
     pub system: Arc<System>,
     /// The status page's public URL, when configured.
     pub public_url: Option<String>,
-    /// Failed logins, per login and address, per address, and per login (which only slows).
+    /// The limit on failed logins, per login and address, per address, and per login (which
+    /// only slows); its counters are in the database, shared by every instance.
     pub limiter: auth::LoginLimiter,
     /// Whether session cookies are marked `Secure` (the public URL is HTTPS).
     pub secure_cookies: bool,
@@ -159,7 +160,7 @@ impl Bound {
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://")),
             public_url,
-            limiter: auth::LoginLimiter::default(),
+            limiter: auth::LoginLimiter,
             trusted_proxies: self.trusted_proxies,
             alert_tokens: self.alert_tokens,
         });

@@ -6,11 +6,14 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 mod accounts;
+mod limits;
 mod log;
 mod outbox;
 
 use accounts::*;
 use log::*;
+
+use limits::*;
 
 use outbox::*;
 
@@ -83,6 +86,9 @@ conformance!(
     the_log_is_read_in_order_after_a_position,
     concurrent_appends_are_read_without_gaps,
     a_former_leaders_write_is_fenced,
+    login_failures_count_in_fixed_windows,
+    login_failures_are_cleared_and_purged,
+    concurrent_login_failures_all_count,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

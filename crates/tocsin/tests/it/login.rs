@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::serve::{add_account, api_token, example_config, http_as, start, ADMIN, PASSWORD};
+use crate::serve::{
+    add_account, api_token, example_config, fresh_postgres, http_as, start, ADMIN, PASSWORD,
+};
 use crate::session::{exchange, form_encode, login, Reply};
 
 fn config(dir: &Path) -> PathBuf {
@@ -15,7 +17,12 @@ fn config(dir: &Path) -> PathBuf {
 /// The example configuration, with requests from this machine taken as coming through a
 /// reverse proxy, so that `X-Forwarded-For` picks the client address a test pretends to be.
 fn behind_proxy(dir: &Path) -> PathBuf {
-    let config = config(dir);
+    behind_proxy_on(dir, None)
+}
+
+/// [`behind_proxy`] on `database` (the test's SQLite file when `None`).
+fn behind_proxy_on(dir: &Path, database: Option<&str>) -> PathBuf {
+    let config = example_config(dir, database, "https://status.example.net");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.insert_str(0, "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n");
     std::fs::write(&config, text).unwrap();
@@ -268,4 +275,29 @@ fn wrong_passwords_from_one_address_never_lock_the_owner_out_from_another() {
     let owner = post_login(&server.addr, "203.0.113.5", ADMIN, PASSWORD, "");
     assert_eq!(owner.status, 303, "{}", owner.body);
     assert_eq!(owner.header("location"), Some("/console"));
+}
+
+#[test]
+fn failures_on_one_instance_lock_the_pair_on_another() {
+    let Some(database) = fresh_postgres("limits") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = behind_proxy_on(dir.path(), Some(&database));
+    let a = start(&config);
+    let b = start(&config);
+    let stranger = "198.51.100.66";
+    for _ in 0..5 {
+        let r = post_login(&a.addr, stranger, ADMIN, "not the password", "");
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    // B has seen no attempt, yet refuses the stranger's next one, right password or not.
+    let r = post_login(&b.addr, stranger, ADMIN, PASSWORD, "");
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.header("retry-after").is_some());
+    // The owner, elsewhere, gets in on B; the stranger stays locked on A.
+    let owner = post_login(&b.addr, "203.0.113.5", ADMIN, PASSWORD, "");
+    assert_eq!(owner.status, 303, "{}", owner.body);
+    let r = post_login(&a.addr, stranger, ADMIN, PASSWORD, "");
+    assert_eq!(r.status, 429, "{}", r.body);
 }

@@ -7,13 +7,14 @@
 //!
 //! IPv6 clients are counted per /64, the block one subscriber usually holds, so that walking
 //! through one's own addresses does not reset the count.
+//!
+//! The counters live in the database, so that every instance on it counts every failure.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use tocsin_store::{AnyStore, LimitStore};
 
 /// Failed attempts allowed per login from one address in one window.
 pub const PER_PAIR: u32 = 5;
@@ -27,8 +28,6 @@ pub const FIRST_DELAY_MS: u64 = 250;
 pub const MAX_DELAY_MS: u64 = 4_000;
 /// The window.
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Windows kept at most; expired ones go first when full, then the oldest.
-const MAX_KEYS: usize = 100_000;
 
 /// Why an attempt is refused before its password is looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,57 +36,51 @@ pub struct Locked {
     pub retry_after_ms: i64,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    started_ms: i64,
-    failures: u32,
-}
-
 /// What a counter is kept under: a digest, so that a key's size does not depend on the
-/// login a stranger typed.
+/// login a stranger typed, and the database never holds the logins strangers tried.
 type Key = [u8; 32];
 
-/// Failure counters, in memory (a restart forgets them; the window is short anyway).
+/// The policy over the failure counters, which live in the database so that every instance
+/// counts every failure (a restart keeps them; windows that ended are purged hourly).
 #[derive(Debug)]
-pub struct LoginLimiter {
-    windows: Mutex<HashMap<Key, Window>>,
-    max_keys: usize,
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        LoginLimiter::bounded(MAX_KEYS)
-    }
-}
+pub struct LoginLimiter;
 
 impl LoginLimiter {
-    /// Keeps at most `max_keys` counters.
-    fn bounded(max_keys: usize) -> Self {
-        LoginLimiter {
-            windows: Mutex::new(HashMap::new()),
-            max_keys: max_keys.max(3),
-        }
-    }
-
     /// How long to wait before looking at the password of an attempt of `login` from
     /// `address` (zero mostly), or `Locked` when that pair or that address has used up its
     /// failures in the current window.
-    pub fn check(&self, login: &str, address: IpAddr, now_ms: i64) -> Result<Duration, Locked> {
-        let Ok(windows) = self.windows.lock() else {
-            return Ok(Duration::ZERO);
+    pub async fn check(
+        &self,
+        store: &AnyStore,
+        login: &str,
+        address: IpAddr,
+        now_ms: i64,
+    ) -> Result<Duration, Locked> {
+        let (pair, by_address, by_login) = (
+            pair_key(login, address),
+            address_key(address),
+            login_key(login),
+        );
+        // Failing open: when the counters cannot be read, the attempt goes on unslowed. Failing
+        // closed would refuse every owner with a false "wait" whenever the database hiccups,
+        // and would protect little: the password check reads the same database, so a guess
+        // let through here is only looked at while the database answers again, and is then
+        // counted like any other.
+        let windows = match store
+            .login_failures(&[pair, by_address, by_login], now_ms)
+            .await
+        {
+            Ok(windows) => windows,
+            Err(e) => {
+                tracing::warn!(error = %e, "login limit: failures not read, attempt not limited");
+                return Ok(Duration::ZERO);
+            }
         };
-        let failures = |key: &Key| {
-            windows
-                .get(key)
-                .filter(|w| now_ms < w.started_ms + WINDOW_MS)
-        };
+        let failures = |key: &Key| windows.iter().find(|w| w.key == *key);
         let mut wait = 0;
-        for (key, limit) in [
-            (pair_key(login, address), PER_PAIR),
-            (address_key(address), PER_ADDRESS),
-        ] {
+        for (key, limit) in [(pair, PER_PAIR), (by_address, PER_ADDRESS)] {
             if let Some(w) = failures(&key).filter(|w| w.failures >= limit) {
-                wait = wait.max(w.started_ms + WINDOW_MS - now_ms);
+                wait = wait.max(w.ends_ms - now_ms);
             }
         }
         if wait > 0 {
@@ -95,51 +88,29 @@ impl LoginLimiter {
                 retry_after_ms: wait,
             });
         }
-        let login_failures = failures(&login_key(login)).map_or(0, |w| w.failures);
+        let login_failures = failures(&by_login).map_or(0, |w| w.failures);
         Ok(delay(login_failures))
     }
 
     /// Counts a failed attempt.
-    pub fn failed(&self, login: &str, address: IpAddr, now_ms: i64) {
-        let Ok(mut windows) = self.windows.lock() else {
-            return;
-        };
+    pub async fn failed(&self, store: &AnyStore, login: &str, address: IpAddr, now_ms: i64) {
         let keys = [
             pair_key(login, address),
             address_key(address),
             login_key(login),
         ];
-        let new = keys.iter().filter(|k| !windows.contains_key(*k)).count();
-        if windows.len() + new > self.max_keys {
-            make_room(&mut windows, now_ms, self.max_keys - new);
-        }
-        for k in keys {
-            let w = windows.entry(k).or_insert(Window {
-                started_ms: now_ms,
-                failures: 0,
-            });
-            if now_ms >= w.started_ms + WINDOW_MS {
-                *w = Window {
-                    started_ms: now_ms,
-                    failures: 0,
-                };
-            }
-            w.failures = w.failures.saturating_add(1);
+        if let Err(e) = store.count_login_failure(&keys, now_ms, WINDOW_MS).await {
+            tracing::warn!(error = %e, "login limit: failure not counted");
         }
     }
 
     /// Forgets the failures of a login that just succeeded, from everywhere and from this
     /// address; the address keeps its count of guesses at other logins.
-    pub fn succeeded(&self, login: &str, address: IpAddr) {
-        if let Ok(mut windows) = self.windows.lock() {
-            windows.remove(&login_key(login));
-            windows.remove(&pair_key(login, address));
+    pub async fn succeeded(&self, store: &AnyStore, login: &str, address: IpAddr) {
+        let keys = [login_key(login), pair_key(login, address)];
+        if let Err(e) = store.clear_login_failures(&keys).await {
+            tracing::warn!(error = %e, "login limit: failures of a good login not cleared");
         }
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.windows.lock().map_or(0, |w| w.len())
     }
 }
 
@@ -151,21 +122,6 @@ fn delay(failures: u32) -> Duration {
     };
     let ms = FIRST_DELAY_MS.saturating_mul(1 << over.min(16));
     Duration::from_millis(ms.min(MAX_DELAY_MS))
-}
-
-/// Drops expired windows, then, if that is not enough, the oldest ones, until at most `keep`
-/// are left. Dropping a tenth more than needed keeps this rare when under pressure.
-fn make_room(windows: &mut HashMap<Key, Window>, now_ms: i64, keep: usize) {
-    windows.retain(|_, w| now_ms < w.started_ms + WINDOW_MS);
-    if windows.len() <= keep {
-        return;
-    }
-    let target = keep - keep / 10;
-    let mut starts: Vec<i64> = windows.values().map(|w| w.started_ms).collect();
-    let drop = starts.len() - target;
-    let (_, cutoff, _) = starts.select_nth_unstable(drop - 1);
-    let cutoff = *cutoff;
-    windows.retain(|_, w| w.started_ms > cutoff);
 }
 
 /// The block a client is counted as: its IPv4 address, or the /64 of its IPv6 address.
@@ -215,48 +171,57 @@ fn pair_key(login: &str, address: IpAddr) -> Key {
 mod tests {
     use super::*;
 
+    use tocsin_store::Store;
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
 
-    #[test]
-    fn a_login_is_locked_from_the_guessing_address_only() {
-        let l = LoginLimiter::default();
+    /// A fresh in-memory database: sqlx shares one per pool across its connections.
+    async fn store() -> AnyStore {
+        let store = AnyStore::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn a_login_is_locked_from_the_guessing_address_only() {
+        let (l, s) = (LoginLimiter, store().await);
         let (stranger, owner) = (ip("198.51.100.66"), ip("203.0.113.5"));
         for i in 0..PER_PAIR {
-            assert!(l.check("eve@x", stranger, i64::from(i)).is_ok());
-            l.failed("eve@x", stranger, i64::from(i));
+            assert!(l.check(&s, "eve@x", stranger, i64::from(i)).await.is_ok());
+            l.failed(&s, "eve@x", stranger, i64::from(i)).await;
         }
-        let locked = l.check("EVE@x", stranger, 100).unwrap_err();
+        let locked = l.check(&s, "EVE@x", stranger, 100).await.unwrap_err();
         assert_eq!(
             locked.retry_after_ms,
             WINDOW_MS - 100,
             "counted from the first"
         );
         assert!(
-            l.check("eve@x", owner, 100).is_ok(),
+            l.check(&s, "eve@x", owner, 100).await.is_ok(),
             "the owner, elsewhere, is never locked out"
         );
         assert!(
-            l.check("bob@x", stranger, 100).is_ok(),
+            l.check(&s, "bob@x", stranger, 100).await.is_ok(),
             "the address may still try other logins"
         );
         assert!(
-            l.check("eve@x", stranger, WINDOW_MS).is_ok(),
+            l.check(&s, "eve@x", stranger, WINDOW_MS).await.is_ok(),
             "a new window"
         );
     }
 
-    #[test]
-    fn a_login_guessed_at_from_everywhere_is_slowed_within_a_bound_never_locked() {
-        let l = LoginLimiter::default();
+    #[tokio::test]
+    async fn a_login_guessed_at_from_everywhere_is_slowed_within_a_bound_never_locked() {
+        let (l, s) = (LoginLimiter, store().await);
         let owner = ip("203.0.113.5");
         let mut last = Duration::ZERO;
         for i in 0..1000u32 {
             // A botnet: every attempt from its own address, so no pair is ever locked.
             let from = IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
-            l.failed("admin", from, 0);
-            let wait = l.check("admin", owner, 1).unwrap();
+            l.failed(&s, "admin", from, 0).await;
+            let wait = l.check(&s, "admin", owner, 1).await.unwrap();
             assert!(wait >= last, "the delay never shrinks while failures grow");
             assert!(wait <= Duration::from_millis(MAX_DELAY_MS));
             last = wait;
@@ -270,66 +235,98 @@ mod tests {
         );
         assert_eq!(delay(u32::MAX), Duration::from_millis(MAX_DELAY_MS));
         assert_eq!(
-            l.check("admin", owner, WINDOW_MS),
+            l.check(&s, "admin", owner, WINDOW_MS).await,
             Ok(Duration::ZERO),
             "a new window"
         );
     }
 
-    #[test]
-    fn an_address_is_locked_across_logins() {
-        let l = LoginLimiter::default();
+    #[tokio::test]
+    async fn an_address_is_locked_across_logins() {
+        let (l, s) = (LoginLimiter, store().await);
         for i in 0..PER_ADDRESS {
-            l.failed(&format!("user{i}"), ip("10.0.0.9"), 0);
+            l.failed(&s, &format!("user{i}"), ip("10.0.0.9"), 0).await;
         }
-        assert!(l.check("fresh", ip("10.0.0.9"), 1).is_err());
-        assert!(l.check("fresh", ip("10.0.0.8"), 1).is_ok());
+        assert!(l.check(&s, "fresh", ip("10.0.0.9"), 1).await.is_err());
+        assert!(l.check(&s, "fresh", ip("10.0.0.8"), 1).await.is_ok());
     }
 
-    #[test]
-    fn an_ipv6_client_is_counted_by_its_64() {
-        let l = LoginLimiter::default();
+    #[tokio::test]
+    async fn an_ipv6_client_is_counted_by_its_64() {
+        let (l, s) = (LoginLimiter, store().await);
         for i in 0..PER_PAIR {
-            l.failed("eve", ip(&format!("2001:db8:1:2::{i:x}")), 0);
+            l.failed(&s, "eve", ip(&format!("2001:db8:1:2::{i:x}")), 0)
+                .await;
         }
-        assert!(l.check("eve", ip("2001:db8:1:2:ffff::1"), 1).is_err());
-        assert!(l.check("eve", ip("2001:db8:1:3::1"), 1).is_ok());
+        assert!(l
+            .check(&s, "eve", ip("2001:db8:1:2:ffff::1"), 1)
+            .await
+            .is_err());
+        assert!(l.check(&s, "eve", ip("2001:db8:1:3::1"), 1).await.is_ok());
         // An IPv4 client seen through an IPv6 socket is the same client.
         for _ in 0..PER_PAIR {
-            l.failed("eve", ip("192.0.2.7"), 0);
+            l.failed(&s, "eve", ip("192.0.2.7"), 0).await;
         }
-        assert!(l.check("eve", ip("::ffff:192.0.2.7"), 1).is_err());
+        assert!(l.check(&s, "eve", ip("::ffff:192.0.2.7"), 1).await.is_err());
     }
 
-    #[test]
-    fn success_clears_the_login_and_its_pair_but_not_the_address() {
-        let l = LoginLimiter::default();
+    #[tokio::test]
+    async fn success_clears_the_login_and_its_pair_but_not_the_address() {
+        let (l, s) = (LoginLimiter, store().await);
         let a = ip("10.0.0.1");
         for _ in 0..PER_PAIR {
-            l.failed("eve", a, 0);
+            l.failed(&s, "eve", a, 0).await;
         }
         for i in 0..PER_ADDRESS - PER_PAIR - 1 {
-            l.failed(&format!("other{i}"), a, 0);
+            l.failed(&s, &format!("other{i}"), a, 0).await;
         }
-        l.succeeded("eve", a);
-        assert_eq!(l.check("eve", a, 1), Ok(Duration::ZERO));
-        l.failed("eve", a, 1);
-        assert!(l.check("eve", a, 2).is_err(), "the address's count stays");
+        l.succeeded(&s, "eve", a).await;
+        assert_eq!(l.check(&s, "eve", a, 1).await, Ok(Duration::ZERO));
+        l.failed(&s, "eve", a, 1).await;
+        assert!(
+            l.check(&s, "eve", a, 2).await.is_err(),
+            "the address's count stays"
+        );
     }
 
-    #[test]
-    fn the_counters_stay_bounded_and_keep_the_newest() {
-        let l = LoginLimiter::bounded(300);
-        for i in 0..5_000i64 {
+    #[tokio::test]
+    async fn purging_forgets_ended_windows_and_keeps_the_live_ones() {
+        let (l, s) = (LoginLimiter, store().await);
+        for i in 0..300i64 {
             let from = IpAddr::from([10, 1, (i >> 8) as u8, i as u8]);
-            l.failed(&format!("user{i}"), from, i);
-            assert!(l.len() <= 300, "{} counters", l.len());
+            l.failed(&s, &format!("user{i}"), from, i).await;
         }
-        // The latest guesser is still counted after the table filled up many times.
-        let last = IpAddr::from([10, 1, 0x13, 0x87]);
+        // The latest guesser is still counted once the windows before it are purged.
+        let last = IpAddr::from([10, 1, 0x01, 0x2b]);
         for _ in 1..PER_PAIR {
-            l.failed("user4999", last, 5_000);
+            l.failed(&s, "user299", last, 300).await;
         }
-        assert!(l.check("user4999", last, 5_001).is_err());
+        let now = WINDOW_MS + 298;
+        let purged = s.purge_login_failures(now).await.unwrap();
+        assert_eq!(
+            purged,
+            3 * 299,
+            "three counters a guess; all but the last's ended"
+        );
+        assert!(l.check(&s, "user299", last, now).await.is_err());
+        assert_eq!(s.purge_login_failures(now).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failing_database_lets_attempts_through() {
+        // Never migrated: every statement on the counters fails.
+        let (l, s) = (
+            LoginLimiter,
+            AnyStore::connect("sqlite::memory:").await.unwrap(),
+        );
+        for _ in 0..PER_PAIR {
+            l.failed(&s, "eve", ip("10.0.0.1"), 0).await;
+        }
+        assert_eq!(
+            l.check(&s, "eve", ip("10.0.0.1"), 1).await,
+            Ok(Duration::ZERO)
+        );
+        l.failed(&s, "eve", ip("10.0.0.1"), 1).await;
+        l.succeeded(&s, "eve", ip("10.0.0.1")).await;
     }
 }

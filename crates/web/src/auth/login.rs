@@ -197,7 +197,7 @@ async fn submit(
     let client = app.trusted_proxies.client(peer.ip(), &headers);
     let address = client.to_string();
     let now = app.clock.now_ms();
-    let delay = match app.limiter.check(&login, client, now) {
+    let delay = match app.limiter.check(&app.store, &login, client, now).await {
         Ok(delay) => delay,
         Err(Locked { retry_after_ms }) => {
             let minutes = (retry_after_ms + 59_999) / 60_000;
@@ -235,7 +235,7 @@ async fn submit(
         .await
         .unwrap_or(false);
     let Some(account) = account.filter(|_| good) else {
-        app.limiter.failed(&login, client, now);
+        app.limiter.failed(&app.store, &login, client, now).await;
         tracing::info!(%login, %address, "login refused");
         return page(
             l,
@@ -245,7 +245,7 @@ async fn submit(
             StatusCode::UNAUTHORIZED,
         );
     };
-    app.limiter.succeeded(&login, client);
+    app.limiter.succeeded(&app.store, &login, client).await;
     let (Ok(token), Ok(csrf)) = (secrets::random_token(), secrets::random_token()) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "no randomness available").into_response();
     };
