@@ -26,7 +26,7 @@ fn inventory(customers: usize) -> String {
     y
 }
 
-fn config(dir: &Path, name: &str, database: &str, smtp_port: u16) -> PathBuf {
+pub(crate) fn config(dir: &Path, name: &str, database: &str, smtp_port: u16) -> PathBuf {
     let config = dir.join(name);
     std::fs::write(
         &config,
@@ -47,7 +47,7 @@ fn counts(messages: &[(String, String)]) -> BTreeMap<String, usize> {
     c
 }
 
-fn sent_recorded(database: &str) -> i64 {
+pub(crate) fn sent_recorded(database: &str) -> i64 {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
