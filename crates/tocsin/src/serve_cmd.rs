@@ -248,6 +248,9 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("  {url}/demo/outbox   (logged in as staff; the incident in {url}/console and, for the customer, {url}/account)");
         println!("Bring it back:");
         println!("  curl -s -X POST {url}/api/v1/alerts -H 'authorization: Bearer {alert_token}' -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!("This instance's role and how far it applied the alert log (on PostgreSQL, several");
+        println!("instances share the work and one leads: README, \"Several instances\"):");
+        println!("  curl -s {url}/healthz");
         println!();
         println!("Ctrl-C stops the demo.");
         bound.serve(shutdown_signal()).await?;
