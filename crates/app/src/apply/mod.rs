@@ -16,14 +16,17 @@ use std::time::Duration;
 use tocsin_model::alerts::AlertKey;
 use tocsin_model::{Inventory, State, VertexId};
 use tocsin_store::{
-    channel, AccountStore, AlertStatus, AnyStore, Applied, AssertionChange, IncidentChange,
-    IncidentStore, LogStore, NewAlert, NewNotice, StoreError, Wake,
+    AccountStore, AlertStatus, AnyStore, Applied, AssertionChange, LogStore, NewAlert, Wake,
 };
 use tokio::sync::{mpsc, oneshot};
 
+mod follow;
+mod writer;
+
+use writer::{write_records, Write};
+
 use crate::ingest::{state_of, Report};
 use crate::metrics::Metrics;
-use crate::notices::Incidents;
 use crate::recipients::Recipients;
 use crate::{Clock, Live};
 
@@ -104,19 +107,6 @@ impl Standing {
     pub fn epoch(&self) -> i64 {
         self.epoch.load(Ordering::Relaxed)
     }
-}
-
-/// What the leader's writer commits.
-enum Write {
-    /// Consequences of the log through `through`.
-    Record {
-        through: i64,
-        assertions: Vec<AssertionChange>,
-        incidents: Vec<IncidentChange>,
-        notices: Vec<NewNotice>,
-    },
-    /// Answer once everything handed over before is committed.
-    Flush(oneshot::Sender<()>),
 }
 
 /// The leadership this instance holds.
@@ -599,90 +589,6 @@ impl Applying {
             }
         }
     }
-
-    async fn woken(&mut self, woken: Vec<Wake>) {
-        let mut log = false;
-        let mut applied = None;
-        let mut customers = Vec::new();
-        let mut everything = false;
-        for w in woken {
-            match w {
-                Wake::Told(c, _) if c == channel::LOG => log = true,
-                Wake::Told(c, p) if c == channel::APPLIED => {
-                    applied = applied.max(p.parse::<i64>().ok());
-                }
-                Wake::Told(c, p) if c == channel::PREFERENCES => customers.push(p),
-                Wake::Told(..) => {}
-                Wake::Reconnected => everything = true,
-            }
-        }
-        if everything {
-            match self.parts.store.all_preferences().await {
-                Ok(all) => {
-                    if let Ok(mut live) = self.parts.live.lock() {
-                        *live.incidents.recipients_mut() = Recipients::from_preferences(&all);
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "could not read the customers' preferences"),
-            }
-        } else {
-            for customer in customers {
-                self.preferences_changed(&customer).await;
-            }
-        }
-        if log || everything {
-            self.catch_up().await;
-        }
-        if !self.leading() {
-            if let Some(applied) = applied.filter(|&a| a != self.leader_applied) {
-                self.refresh_incidents(applied).await;
-            } else if everything {
-                self.refresh_incidents(self.leader_applied).await;
-            }
-        }
-    }
-
-    /// A customer's preferences were saved on some instance: the next notices follow them.
-    async fn preferences_changed(&mut self, customer: &str) {
-        match self.parts.store.preferences(customer).await {
-            Ok(Some(p)) => {
-                if let Ok(mut live) = self.parts.live.lock() {
-                    live.incidents.recipients_mut().set(customer, &p);
-                }
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, %customer, "could not read the preferences"),
-        }
-    }
-
-    /// A follower reads the open incidents the leader wrote.
-    async fn refresh_incidents(&mut self, applied: i64) {
-        let store = &self.parts.store;
-        let read = async {
-            Ok::<_, StoreError>((
-                store.open_incidents().await?,
-                store.last_incident_id().await?,
-            ))
-        };
-        match read.await {
-            Ok((open, last)) => {
-                let Ok(mut live) = self.parts.live.lock() else {
-                    return;
-                };
-                let live = &mut *live;
-                let recipients = live.incidents.recipients().clone();
-                live.incidents = Incidents::restore(
-                    &live.inventory,
-                    open,
-                    last,
-                    self.parts.hold_down_ms,
-                    recipients,
-                );
-                self.leader_applied = applied;
-            }
-            Err(e) => tracing::warn!(error = %e, "could not read the open incidents"),
-        }
-    }
 }
 
 /// What an alert of the log asserts from now on, as `assertions` stores it.
@@ -701,86 +607,5 @@ fn assertion_change(a: NewAlert) -> AssertionChange {
             source: a.source,
             fingerprint: a.fingerprint,
         },
-    }
-}
-
-/// The leader's writer: commits what the applier derived, in order, several stretches per
-/// transaction when they queue up, each transaction fenced by the epoch. A refusal (another
-/// leader came) or a database failing past the retries is told to the applier, which steps
-/// down; nothing more is written.
-async fn write_records(
-    epoch: i64,
-    store: Arc<AnyStore>,
-    mut rx: mpsc::UnboundedReceiver<Write>,
-    outbox: Arc<tokio::sync::Notify>,
-    metrics: Arc<Metrics>,
-    failed: mpsc::UnboundedSender<i64>,
-) {
-    while let Some(first) = rx.recv().await {
-        let mut through = 0;
-        let (mut assertions, mut incidents, mut notices) = (Vec::new(), Vec::new(), Vec::new());
-        let mut flushes = Vec::new();
-        let mut any = false;
-        for w in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
-            match w {
-                Write::Record {
-                    through: t,
-                    assertions: a,
-                    incidents: i,
-                    notices: n,
-                } => {
-                    any = true;
-                    through = through.max(t);
-                    assertions.extend(a);
-                    incidents.extend(i);
-                    notices.extend(n);
-                }
-                Write::Flush(done) => flushes.push(done),
-            }
-        }
-        if any {
-            let applied = Applied {
-                epoch,
-                through,
-                assertions: &assertions,
-                incidents: &incidents,
-                notices: &notices,
-            };
-            if let Err(e) = commit(&store, &applied).await {
-                tracing::error!(error = %e, epoch, through, "the leader's writes failed: stepping down");
-                let _ = failed.send(epoch);
-                return;
-            }
-        }
-        if !notices.is_empty() {
-            tracing::info!(notices = notices.len(), "notices queued");
-            metrics
-                .queued
-                .fetch_add(notices.len() as u64, Ordering::Relaxed);
-            outbox.notify_one();
-        }
-        for done in flushes {
-            let _ = done.send(());
-        }
-    }
-}
-
-/// Commits, retrying a failing database a few times (about 3 s in all); a fencing refusal
-/// is final at once.
-async fn commit(store: &AnyStore, applied: &Applied<'_>) -> Result<(), StoreError> {
-    let mut delay = Duration::from_millis(100);
-    let mut attempt = 1;
-    loop {
-        match store.commit_applied(applied).await {
-            Ok(()) => return Ok(()),
-            Err(e @ StoreError::Fenced { .. }) => return Err(e),
-            Err(e) if attempt < 5 => {
-                tracing::warn!(error = %e, attempt, "could not record incident changes; retrying");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
     }
 }

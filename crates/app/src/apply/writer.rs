@@ -1,0 +1,107 @@
+//! The leader's writer: what the applier derived from the log goes to the database in
+//! order, fenced by the leader's epoch.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tocsin_store::{
+    AnyStore, Applied, AssertionChange, IncidentChange, LogStore, NewNotice, StoreError,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::metrics::Metrics;
+
+/// What the leader's writer commits.
+pub(super) enum Write {
+    /// Consequences of the log through `through`.
+    Record {
+        through: i64,
+        assertions: Vec<AssertionChange>,
+        incidents: Vec<IncidentChange>,
+        notices: Vec<NewNotice>,
+    },
+    /// Answer once everything handed over before is committed.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The leader's writer: commits what the applier derived, in order, several stretches per
+/// transaction when they queue up, each transaction fenced by the epoch. A refusal (another
+/// leader came) or a database failing past the retries is told to the applier, which steps
+/// down; nothing more is written.
+pub(super) async fn write_records(
+    epoch: i64,
+    store: Arc<AnyStore>,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+    outbox: Arc<tokio::sync::Notify>,
+    metrics: Arc<Metrics>,
+    failed: mpsc::UnboundedSender<i64>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut through = 0;
+        let (mut assertions, mut incidents, mut notices) = (Vec::new(), Vec::new(), Vec::new());
+        let mut flushes = Vec::new();
+        let mut any = false;
+        for w in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+            match w {
+                Write::Record {
+                    through: t,
+                    assertions: a,
+                    incidents: i,
+                    notices: n,
+                } => {
+                    any = true;
+                    through = through.max(t);
+                    assertions.extend(a);
+                    incidents.extend(i);
+                    notices.extend(n);
+                }
+                Write::Flush(done) => flushes.push(done),
+            }
+        }
+        if any {
+            let applied = Applied {
+                epoch,
+                through,
+                assertions: &assertions,
+                incidents: &incidents,
+                notices: &notices,
+            };
+            if let Err(e) = commit(&store, &applied).await {
+                tracing::error!(error = %e, epoch, through, "the leader's writes failed: stepping down");
+                let _ = failed.send(epoch);
+                return;
+            }
+        }
+        if !notices.is_empty() {
+            tracing::info!(notices = notices.len(), "notices queued");
+            metrics
+                .queued
+                .fetch_add(notices.len() as u64, Ordering::Relaxed);
+            outbox.notify_one();
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Commits, retrying a failing database a few times (about 3 s in all); a fencing refusal
+/// is final at once.
+async fn commit(store: &AnyStore, applied: &Applied<'_>) -> Result<(), StoreError> {
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match store.commit_applied(applied).await {
+            Ok(()) => return Ok(()),
+            Err(e @ StoreError::Fenced { .. }) => return Err(e),
+            Err(e) if attempt < 5 => {
+                tracing::warn!(error = %e, attempt, "could not record incident changes; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
