@@ -145,6 +145,8 @@ struct Applying {
     leader_applied: i64,
     /// A rebuild failed: try again at the next tick.
     stale: bool,
+    /// When the last alert applied happened, for the next one's time.
+    last_at: i64,
 }
 
 impl Applier {
@@ -165,6 +167,7 @@ impl Applier {
             waiting: Vec::new(),
             leader_applied: position,
             stale: false,
+            last_at: i64::MIN,
         };
         a.catch_up().await;
         let mut tick = tokio::time::interval(CATCH_UP_EVERY);
@@ -313,6 +316,7 @@ impl Applying {
         let leading = self.leading();
         let mut assertions = Vec::new();
         let (mut out, mut notices) = (Vec::new(), Vec::new());
+        let mut impact_changes = 0;
         {
             let Ok(mut live) = self.parts.live.lock() else {
                 tracing::error!("live state poisoned: the log is no longer applied");
@@ -320,6 +324,7 @@ impl Applying {
             };
             let live = &mut *live;
             let mut changed = Vec::new();
+            let mut state_changes = Vec::new();
             for e in entries {
                 if e.id <= self.position {
                     continue;
@@ -339,37 +344,46 @@ impl Applying {
                     }
                     AlertStatus::Resolved => live.observations.withdraw(&key, &mut changed),
                 }
+                // When it happened: when the alert came (a new leader may apply a stretch of
+                // log later), never before what was applied already nor after now.
+                let at = a.received_ms.max(self.last_at).min(now_ms);
+                self.last_at = at;
+                self.position = e.id;
                 if leading {
                     assertions.push(assertion_change(e.alert));
                 }
-                self.position = e.id;
+                // Each alert's consequences are decided on the engine as that alert left it,
+                // before the next one changes it again.
+                for (v, obs) in changed.drain(..) {
+                    let start = state_changes.len();
+                    live.impact.observe(v, obs, &mut state_changes);
+                    if leading && obs != State::Up {
+                        notices.extend(crate::staff::degraded(
+                            &live.inventory,
+                            v,
+                            &state_changes[start..],
+                            &self.parts.staff,
+                            at,
+                        ));
+                    }
+                }
+                if leading && !state_changes.is_empty() {
+                    live.incidents.apply(
+                        &live.inventory,
+                        &live.impact,
+                        &state_changes,
+                        at,
+                        &mut out,
+                        &mut notices,
+                    );
+                }
+                impact_changes += state_changes.len();
+                state_changes.clear();
             }
             live.applied = self.position;
-            let mut state_changes = Vec::new();
-            for (v, obs) in changed {
-                let start = state_changes.len();
-                live.impact.observe(v, obs, &mut state_changes);
-                if leading && obs != State::Up {
-                    notices.extend(crate::staff::degraded(
-                        &live.inventory,
-                        v,
-                        &state_changes[start..],
-                        &self.parts.staff,
-                        now_ms,
-                    ));
-                }
-            }
-            if leading && !state_changes.is_empty() {
-                tracing::info!(changes = state_changes.len(), "impact changed");
-                live.incidents.apply(
-                    &live.inventory,
-                    &live.impact,
-                    &state_changes,
-                    now_ms,
-                    &mut out,
-                    &mut notices,
-                );
-            }
+        }
+        if leading && impact_changes > 0 {
+            tracing::info!(changes = impact_changes, "impact changed");
         }
         self.parts
             .standing
