@@ -22,6 +22,8 @@ pub mod principal;
 mod recipients;
 mod replay;
 mod staff;
+#[cfg(test)]
+mod testing;
 mod webhooks;
 
 use std::sync::{Arc, Mutex};

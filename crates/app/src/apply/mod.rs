@@ -21,6 +21,8 @@ use tocsin_store::{
 use tokio::sync::{mpsc, oneshot};
 
 mod follow;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 use writer::{write_records, Write};
@@ -550,6 +552,7 @@ impl Applying {
         self.position = through;
         self.leader_applied = through;
         self.stale = false;
+        self.last_at = i64::MIN;
         self.parts
             .standing
             .applied

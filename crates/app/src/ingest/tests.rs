@@ -3,16 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tocsin_model::State;
-use tocsin_store::{AlertStatus, AnyStore, LogStore, Store};
+use tocsin_store::{AlertStatus, AnyStore, Store};
 
-use super::{Accepting, Incoming, Ingestor, Target, UNMATCHED_SAMPLE};
-use crate::apply::{Applier, Standing};
-use crate::archiving::Archiver;
-use crate::metrics::Metrics;
-use crate::replay::{replay, restore};
+use super::{Incoming, Target, UNMATCHED_SAMPLE};
+use crate::replay::replay;
+use crate::testing::{applied_through, start};
 use crate::Clock;
 
 struct Fixed;
@@ -43,67 +41,14 @@ fn alert(fingerprint: &str, status: AlertStatus, instance: &str) -> Incoming {
     }
 }
 
-/// Waits until the leader's writes reach alert `seq` of the log.
-async fn applied_through(store: &AnyStore, seq: i64) {
-    for _ in 0..500 {
-        if store.leadership().await.unwrap().applied >= seq {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the log was not applied through {seq}");
-}
-
 #[tokio::test]
 async fn unmatched_alerts_are_stored_and_counted_but_not_held() {
     let inventory = Arc::new(tocsin_inventory::load_str("t.yaml", INVENTORY).unwrap());
     let sw_a = inventory.graph.find("sw-a").unwrap();
     let store = Arc::new(AnyStore::connect("sqlite::memory:").await.unwrap());
     store.migrate().await.unwrap();
-    let live = restore(Arc::clone(&inventory), &store, 0).await.unwrap();
-    let live = Arc::new(Mutex::new(live));
-    let metrics = Arc::new(Metrics::default());
-    let standing = Arc::new(Standing::default());
-    let (commands, commanded) = tokio::sync::mpsc::channel(64);
-    let (elected_tx, elected) = tokio::sync::mpsc::channel(4);
-    let (_wakes_tx, wakes) = tokio::sync::mpsc::channel(4);
-    let (resign, resigned) = tokio::sync::mpsc::unbounded_channel();
-    let applier = tokio::spawn(
-        Applier {
-            store: Arc::clone(&store),
-            live: Arc::clone(&live),
-            clock: Arc::new(Fixed),
-            staff: Arc::from(Vec::new()),
-            hold_down_ms: 0,
-            outbox: Arc::new(tokio::sync::Notify::new()),
-            metrics: Arc::clone(&metrics),
-            standing: Arc::clone(&standing),
-            resign,
-        }
-        .run(commanded, elected, wakes),
-    );
-    let election = tokio::spawn(crate::lead::elect(
-        tocsin_store::Elector::new(Arc::clone(&store)),
-        elected_tx,
-        resigned,
-    ));
-    let (ingestor, task) = Ingestor::start(
-        Accepting {
-            store: Arc::clone(&store),
-            live: Arc::clone(&live),
-            archiver: Archiver::new(None, 0),
-            metrics,
-        },
-        commands,
-    );
-    // The one instance of an SQLite database leads at once.
-    for _ in 0..100 {
-        if standing.leading() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(standing.leading());
+    let started = start(&store, &inventory, Arc::new(Fixed), 0).await;
+    let (ingestor, live) = (&started.ingestor, &started.live);
 
     let mut alerts: Vec<Incoming> = (0..500)
         .map(|i| alert(&format!("u{i}"), AlertStatus::Firing, "nowhere:9100"))
@@ -158,8 +103,5 @@ async fn unmatched_alerts_are_stored_and_counted_but_not_held() {
     assert_eq!(observations.alerts(), 1);
     assert_eq!(impact.state(sw_a), State::Down);
 
-    drop(ingestor);
-    task.await.unwrap();
-    applier.await.unwrap();
-    election.await.unwrap();
+    started.stop().await;
 }
