@@ -30,8 +30,6 @@ const APPEND_LOCK: i64 = 7_469_787;
 pub mod channel {
     /// Alerts were appended to the log.
     pub const LOG: &str = "tocsin_log";
-    /// The leader applied the log further (payload: the position).
-    pub const APPLIED: &str = "tocsin_applied";
     /// A customer's preferences changed (payload: the customer id).
     pub const PREFERENCES: &str = "tocsin_preferences";
 }
@@ -87,6 +85,9 @@ pub trait LogStore {
     async fn commit_applied(&self, applied: &Applied<'_>) -> Result<()>;
     /// Everything a rebuild needs, from one snapshot.
     async fn picture(&self) -> Result<Picture>;
+    /// The incident view a follower keeps: leadership, open incidents and the highest
+    /// incident number, from one snapshot (`Picture` without what alerts assert).
+    async fn incident_view(&self) -> Result<Picture>;
     /// Tells the other instances something changed (nothing on SQLite, which has one).
     async fn announce(&self, channel: &str, payload: &str) -> Result<()>;
     /// Raises the epoch, fencing out the leader before; answers the new one. Only the holder
@@ -120,6 +121,61 @@ where
 
 macro_rules! log_impl {
     ($store:ty, $db:ty, $append_lock:expr, $snapshot:expr, $notify:expr) => {
+        impl $store {
+            /// The open incidents with their services, and the highest incident number, in
+            /// `tx` (two queries whatever the number of incidents).
+            pub(crate) async fn read_open_incidents(
+                tx: &mut sqlx::Transaction<'static, $db>,
+            ) -> Result<(Vec<IncidentRow>, i64)> {
+                let mut open_incidents = Vec::new();
+                for r in sqlx::query(
+                    "SELECT id, status, title, roots, opened_ms, resolved_ms FROM incidents \
+                     WHERE resolved_ms IS NULL ORDER BY id",
+                )
+                .fetch_all(&mut **tx)
+                .await?
+                {
+                    let roots: String = r.try_get(3)?;
+                    open_incidents.push(IncidentRow {
+                        id: r.try_get(0)?,
+                        status: r.try_get(1)?,
+                        title: r.try_get(2)?,
+                        roots: roots_from(&roots)?,
+                        opened_ms: r.try_get(4)?,
+                        resolved_ms: r.try_get(5)?,
+                        services: Vec::new(),
+                    });
+                }
+                for r in sqlx::query(
+                    "SELECT s.incident_id, s.service, s.customer, s.down_since_ms, s.down_total_ms, \
+                            s.first_down_ms, s.announced \
+                     FROM incident_services s JOIN incidents i ON i.id = s.incident_id \
+                     WHERE i.resolved_ms IS NULL ORDER BY s.incident_id, s.first_down_ms, s.service",
+                )
+                .fetch_all(&mut **tx)
+                .await?
+                {
+                    let id: i64 = r.try_get(0)?;
+                    let Ok(at) = open_incidents.binary_search_by_key(&id, |i| i.id) else {
+                        continue;
+                    };
+                    open_incidents[at].services.push(IncidentServiceRow {
+                        service: r.try_get(1)?,
+                        customer: r.try_get(2)?,
+                        down_since_ms: r.try_get(3)?,
+                        down_total_ms: r.try_get(4)?,
+                        first_down_ms: r.try_get(5)?,
+                        announced: r.try_get(6)?,
+                    });
+                }
+                let last_incident_id = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM incidents")
+                    .fetch_one(&mut **tx)
+                    .await?
+                    .try_get::<i64, _>(0)?;
+                Ok((open_incidents, last_incident_id))
+            }
+        }
+
         impl LogStore for $store {
             async fn append(&self, alerts: &[NewAlert]) -> Result<Vec<i64>> {
                 if alerts.is_empty() {
@@ -179,13 +235,6 @@ macro_rules! log_impl {
                 }
                 Self::write_assertions(&mut tx, a.assertions).await?;
                 Self::write_records(&mut tx, a.incidents, a.notices).await?;
-                if $notify {
-                    sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(channel::APPLIED)
-                        .bind(a.through.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -219,55 +268,33 @@ macro_rules! log_impl {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-                let mut open_incidents = Vec::new();
-                for r in sqlx::query(
-                    "SELECT id, status, title, roots, opened_ms, resolved_ms FROM incidents \
-                     WHERE resolved_ms IS NULL ORDER BY id",
-                )
-                .fetch_all(&mut *tx)
-                .await?
-                {
-                    let roots: String = r.try_get(3)?;
-                    open_incidents.push(IncidentRow {
-                        id: r.try_get(0)?,
-                        status: r.try_get(1)?,
-                        title: r.try_get(2)?,
-                        roots: roots_from(&roots)?,
-                        opened_ms: r.try_get(4)?,
-                        resolved_ms: r.try_get(5)?,
-                        services: Vec::new(),
-                    });
-                }
-                for r in sqlx::query(
-                    "SELECT s.incident_id, s.service, s.customer, s.down_since_ms, s.down_total_ms, \
-                            s.first_down_ms, s.announced \
-                     FROM incident_services s JOIN incidents i ON i.id = s.incident_id \
-                     WHERE i.resolved_ms IS NULL ORDER BY s.incident_id, s.first_down_ms, s.service",
-                )
-                .fetch_all(&mut *tx)
-                .await?
-                {
-                    let id: i64 = r.try_get(0)?;
-                    let Ok(at) = open_incidents.binary_search_by_key(&id, |i| i.id) else {
-                        continue;
-                    };
-                    open_incidents[at].services.push(IncidentServiceRow {
-                        service: r.try_get(1)?,
-                        customer: r.try_get(2)?,
-                        down_since_ms: r.try_get(3)?,
-                        down_total_ms: r.try_get(4)?,
-                        first_down_ms: r.try_get(5)?,
-                        announced: r.try_get(6)?,
-                    });
-                }
-                let last_incident_id = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM incidents")
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get::<i64, _>(0)?;
+                let (open_incidents, last_incident_id) = Self::read_open_incidents(&mut tx).await?;
                 tx.commit().await?;
                 Ok(Picture {
                     leadership,
                     assertions,
+                    open_incidents,
+                    last_incident_id,
+                })
+            }
+
+            async fn incident_view(&self) -> Result<Picture> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(snapshot) = $snapshot {
+                    sqlx::query(snapshot).execute(&mut *tx).await?;
+                }
+                let row = sqlx::query("SELECT epoch, applied FROM tocsin_leader WHERE id = 1")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let leadership = Leadership {
+                    epoch: row.try_get(0)?,
+                    applied: row.try_get(1)?,
+                };
+                let (open_incidents, last_incident_id) = Self::read_open_incidents(&mut tx).await?;
+                tx.commit().await?;
+                Ok(Picture {
+                    leadership,
+                    assertions: Vec::new(),
                     open_incidents,
                     last_incident_id,
                 })
@@ -325,6 +352,9 @@ impl LogStore for AnyStore {
     }
     async fn picture(&self) -> Result<Picture> {
         dispatch!(self, s => s.picture().await)
+    }
+    async fn incident_view(&self) -> Result<Picture> {
+        dispatch!(self, s => s.incident_view().await)
     }
     async fn announce(&self, channel: &str, payload: &str) -> Result<()> {
         dispatch!(self, s => s.announce(channel, payload).await)
@@ -478,7 +508,7 @@ impl Listener {
         };
         let mut listener = sqlx::postgres::PgListener::connect_with(&pg.pool).await?;
         listener
-            .listen_all([channel::LOG, channel::APPLIED, channel::PREFERENCES])
+            .listen_all([channel::LOG, channel::PREFERENCES])
             .await?;
         Ok(Some(Listener(listener)))
     }

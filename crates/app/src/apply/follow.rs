@@ -1,7 +1,7 @@
 //! What a follower reads of the other instances' work: the incident view the leader wrote,
 //! and customers' preferences saved elsewhere, woken by notifications.
 
-use tocsin_store::{channel, AccountStore, IncidentStore, StoreError, Wake};
+use tocsin_store::{channel, AccountStore, LogStore, Wake};
 
 use super::Applying;
 use crate::notices::Incidents;
@@ -10,15 +10,11 @@ use crate::recipients::Recipients;
 impl Applying {
     pub(super) async fn woken(&mut self, woken: Vec<Wake>) {
         let mut log = false;
-        let mut applied = None;
         let mut customers = Vec::new();
         let mut everything = false;
         for w in woken {
             match w {
                 Wake::Told(c, _) if c == channel::LOG => log = true,
-                Wake::Told(c, p) if c == channel::APPLIED => {
-                    applied = applied.max(p.parse::<i64>().ok());
-                }
                 Wake::Told(c, p) if c == channel::PREFERENCES => customers.push(p),
                 Wake::Told(..) => {}
                 Wake::Reconnected => everything = true,
@@ -41,12 +37,8 @@ impl Applying {
         if log || everything {
             self.catch_up().await;
         }
-        if !self.leading() {
-            if let Some(applied) = applied.filter(|&a| a != self.leader_applied) {
-                self.refresh_incidents(applied).await;
-            } else if everything {
-                self.refresh_incidents(self.leader_applied).await;
-            }
+        if everything && !self.leading() {
+            self.refresh_incidents(true).await;
         }
     }
 
@@ -63,32 +55,36 @@ impl Applying {
         }
     }
 
-    /// A follower reads the open incidents the leader wrote.
-    pub(super) async fn refresh_incidents(&mut self, applied: i64) {
-        let store = &self.parts.store;
-        let read = async {
-            Ok::<_, StoreError>((
-                store.open_incidents().await?,
-                store.last_incident_id().await?,
-            ))
-        };
-        match read.await {
-            Ok((open, last)) => {
-                let Ok(mut live) = self.parts.live.lock() else {
-                    return;
-                };
-                let live = &mut *live;
-                let recipients = live.incidents.recipients().clone();
-                live.incidents = Incidents::restore(
-                    &live.inventory,
-                    open,
-                    last,
-                    self.parts.hold_down_ms,
-                    recipients,
-                );
-                self.leader_applied = applied;
+    /// A follower reads the open incidents the leader wrote, when the leader got further
+    /// (or `always`). Once a second at most (the tick): the leader commits far more often.
+    pub(super) async fn refresh_incidents(&mut self, always: bool) {
+        let view = match self.parts.store.incident_view().await {
+            Ok(view) => view,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the open incidents");
+                return;
             }
-            Err(e) => tracing::warn!(error = %e, "could not read the open incidents"),
+        };
+        let leadership = view.leadership;
+        self.parts
+            .standing
+            .epoch
+            .store(leadership.epoch, std::sync::atomic::Ordering::Relaxed);
+        if !always && leadership.applied == self.leader_applied {
+            return;
         }
+        let Ok(mut live) = self.parts.live.lock() else {
+            return;
+        };
+        let live = &mut *live;
+        let recipients = live.incidents.recipients().clone();
+        live.incidents = Incidents::restore(
+            &live.inventory,
+            view.open_incidents,
+            view.last_incident_id,
+            self.parts.hold_down_ms,
+            recipients,
+        );
+        self.leader_applied = leadership.applied;
     }
 }

@@ -595,15 +595,7 @@ impl Applying {
         }
         self.catch_up().await;
         if !self.leading() {
-            match self.parts.store.leadership().await {
-                Ok(l) => {
-                    self.parts.standing.epoch.store(l.epoch, Ordering::Relaxed);
-                    if l.applied != self.leader_applied {
-                        self.refresh_incidents(l.applied).await;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "could not read the leadership"),
-            }
+            self.refresh_incidents(false).await;
         }
     }
 }
