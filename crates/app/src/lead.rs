@@ -19,10 +19,11 @@ const AFTER_RESIGNING: Duration = Duration::from_secs(3);
 
 /// Runs the election until the applier is gone.
 pub(crate) async fn elect(
-    mut elector: Elector,
+    store: std::sync::Arc<tocsin_store::AnyStore>,
     tell: mpsc::Sender<Elected>,
     mut resign: mpsc::UnboundedReceiver<()>,
 ) {
+    let mut elector = Elector::new(&store);
     let mut leading = false;
     let mut every = tokio::time::interval(EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -51,7 +52,7 @@ pub(crate) async fn elect(
             }
             continue;
         }
-        match elector.try_lead().await {
+        match elector.try_lead(&store).await {
             Ok(Some(epoch)) => {
                 failures = 0;
                 leading = true;

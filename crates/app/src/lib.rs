@@ -231,11 +231,7 @@ impl Opened {
             },
             commands,
         );
-        let election = tokio::spawn(lead::elect(
-            tocsin_store::Elector::new(Arc::clone(&store)),
-            elected_tx,
-            resigned,
-        ));
+        let election = tokio::spawn(lead::elect(Arc::clone(&store), elected_tx, resigned));
         let listener = tokio::spawn(lead::listen(Arc::clone(&store), wakes_tx));
         let kept = KeptMessages::default();
         let demo = matches!(delivering.transport, Transport::Keep);

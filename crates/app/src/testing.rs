@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tocsin_model::Inventory;
-use tocsin_store::{AnyStore, Elector, LogStore};
+use tocsin_store::{AnyStore, LogStore};
 
 use crate::apply::{Applier, Standing};
 use crate::archiving::Archiver;
@@ -54,11 +54,7 @@ pub(crate) async fn start(
         }
         .run(commanded, elected, wakes),
     );
-    let election = tokio::spawn(crate::lead::elect(
-        Elector::new(Arc::clone(store)),
-        elected_tx,
-        resigned,
-    ));
+    let election = tokio::spawn(crate::lead::elect(Arc::clone(store), elected_tx, resigned));
     let (ingestor, accepting) = Ingestor::start(
         Accepting {
             store: Arc::clone(store),

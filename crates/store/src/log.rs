@@ -25,6 +25,9 @@ use crate::{
 const LEADER_LOCK: i64 = 7_469_788;
 /// Advisory lock held by each append until it commits (PostgreSQL).
 const APPEND_LOCK: i64 = 7_469_787;
+/// First key of the advisory lock each instance's election session holds while it lives,
+/// the second being the instance's number (PostgreSQL).
+const INSTANCE_LOCKS: i32 = 7_469_789;
 
 /// Channels instances wake each other on (PostgreSQL `NOTIFY`).
 pub mod channel {
@@ -93,6 +96,9 @@ pub trait LogStore {
     /// Raises the epoch, fencing out the leader before; answers the new one. Only the holder
     /// of the leader lock calls it (see [`Elector`]).
     async fn raise_epoch(&self) -> Result<i64>;
+    /// Gives back, for sending again, the notices claimed by instances that are gone (their
+    /// session no longer holds their lock); answers how many. Nothing on SQLite.
+    async fn release_orphaned_claims(&self) -> Result<u64>;
 }
 
 fn alert_row<R: Row>(r: &R) -> Result<AlertRow>
@@ -305,6 +311,10 @@ macro_rules! log_impl {
                 Ok(row.try_get::<i64, _>(0)?)
             }
 
+            async fn release_orphaned_claims(&self) -> Result<u64> {
+                self.orphaned_claims().await
+            }
+
             async fn announce(&self, channel: &str, payload: &str) -> Result<()> {
                 if $notify {
                     sqlx::query("SELECT pg_notify($1, $2)")
@@ -322,6 +332,28 @@ macro_rules! log_impl {
 
 // One instance owns an SQLite database, and SQLite commits one writer at a time: sequence
 // numbers are in commit order without a lock, and a read transaction is a snapshot.
+impl SqliteStore {
+    async fn orphaned_claims(&self) -> Result<u64> {
+        // One instance: its claims are given back when it starts (`release_claims`).
+        Ok(0)
+    }
+}
+
+impl PgStore {
+    async fn orphaned_claims(&self) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'queued', lease_ms = NULL \
+             WHERE state = 'sending' AND claimed_by IS NOT NULL AND claimed_by NOT IN \
+               (SELECT objid::int8 FROM pg_locks WHERE locktype = 'advisory' \
+                AND classid = $1 AND objsubid = 2 AND granted)",
+        )
+        .bind(INSTANCE_LOCKS)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
 log_impl!(
     SqliteStore,
     sqlx::Sqlite,
@@ -362,16 +394,22 @@ impl LogStore for AnyStore {
     async fn raise_epoch(&self) -> Result<i64> {
         dispatch!(self, s => s.raise_epoch().await)
     }
+    async fn release_orphaned_claims(&self) -> Result<u64> {
+        dispatch!(self, s => s.release_orphaned_claims().await)
+    }
 }
 
 /// How an instance tries for, and keeps, the leadership.
 pub enum Elector {
     /// The one instance of an SQLite database (its file lock says so) always leads.
-    Alone(std::sync::Arc<AnyStore>),
-    /// PostgreSQL: a session-level advisory lock on a connection of its own.
+    Alone,
+    /// PostgreSQL: a session-level advisory lock on a connection of its own, which also
+    /// holds the instance's own lock while it lives.
     Postgres {
         /// Where to connect.
         options: Box<sqlx::postgres::PgConnectOptions>,
+        /// This instance's number.
+        instance: i64,
         /// The session holding (or trying for) the lock.
         session: Option<sqlx::PgConnection>,
     },
@@ -382,11 +420,12 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Elector {
     /// The elector for `store`.
-    pub fn new(store: std::sync::Arc<AnyStore>) -> Elector {
-        match &*store {
-            AnyStore::Sqlite(_) => Elector::Alone(store),
+    pub fn new(store: &AnyStore) -> Elector {
+        match store {
+            AnyStore::Sqlite(_) => Elector::Alone,
             AnyStore::Postgres(pg) => Elector::Postgres {
                 options: Box::new((*pg.pool.connect_options()).clone()),
+                instance: pg.instance,
                 session: None,
             },
         }
@@ -394,14 +433,17 @@ impl Elector {
 
     /// Tries to become the leader: answers the new epoch when this instance now leads (the
     /// epoch raised, fencing out any former leader), `None` when another one does.
-    pub async fn try_lead(&mut self) -> Result<Option<i64>> {
+    pub async fn try_lead(&mut self, store: &AnyStore) -> Result<Option<i64>> {
         match self {
-            Elector::Alone(store) => Ok(Some(store.raise_epoch().await?)),
-            Elector::Postgres { options, session } => {
-                use sqlx::Connection;
+            Elector::Alone => Ok(Some(store.raise_epoch().await?)),
+            Elector::Postgres {
+                options,
+                instance,
+                session,
+            } => {
                 let connection = match session {
                     Some(c) => c,
-                    None => session.insert(sqlx::PgConnection::connect_with(&**options).await?),
+                    None => session.insert(connect(options, *instance).await?),
                 };
                 let got = tokio::time::timeout(
                     CHECK_TIMEOUT,
@@ -441,7 +483,7 @@ impl Elector {
     /// may not, and it must step down at once.
     pub async fn check(&mut self) -> Result<()> {
         match self {
-            Elector::Alone(_) => Ok(()),
+            Elector::Alone => Ok(()),
             Elector::Postgres { session, .. } => {
                 let Some(connection) = session.as_mut() else {
                     return Err(StoreError::Timeout("the leader's session is gone"));
@@ -450,7 +492,8 @@ impl Elector {
                     CHECK_TIMEOUT,
                     sqlx::query(
                         "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' \
-                         AND pid = pg_backend_pid() AND granted AND objid = $1",
+                         AND pid = pg_backend_pid() AND granted AND classid = 0 AND objid = $1 \
+                         AND objsubid = 1",
                     )
                     .bind(LEADER_LOCK)
                     .fetch_one(&mut *connection),
@@ -483,6 +526,21 @@ impl Elector {
             *session = None;
         }
     }
+}
+
+/// The election's session: connected, holding the instance's own lock.
+async fn connect(
+    options: &sqlx::postgres::PgConnectOptions,
+    instance: i64,
+) -> Result<sqlx::PgConnection> {
+    use sqlx::Connection;
+    let mut connection = sqlx::PgConnection::connect_with(options).await?;
+    sqlx::query("SELECT pg_advisory_lock($1, $2)")
+        .bind(INSTANCE_LOCKS)
+        .bind(instance as i32)
+        .execute(&mut connection)
+        .await?;
+    Ok(connection)
 }
 
 /// Raises the epoch; answers the new one.

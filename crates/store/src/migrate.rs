@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_login_failures.sql"),
         postgres: include_str!("../migrations/postgres/0008_login_failures.sql"),
     },
+    Migration {
+        version: 9,
+        sqlite: include_str!("../migrations/sqlite/0009_outbox_claimer.sql"),
+        postgres: include_str!("../migrations/postgres/0009_outbox_claimer.sql"),
+    },
 ];
 
 #[cfg(test)]

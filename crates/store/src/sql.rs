@@ -39,6 +39,9 @@ impl SqliteStore {
 /// PostgreSQL, shared by several Tocsin instances.
 pub struct PgStore {
     pub(crate) pool: Pool<Postgres>,
+    /// This instance's number, drawn at random when it connects: its outbox claims carry it,
+    /// and its leader-election session holds an advisory lock of it while the instance lives.
+    pub(crate) instance: i64,
 }
 
 impl PgStore {
@@ -51,8 +54,20 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            instance: instance_number(),
+        })
     }
+}
+
+/// A random number in `1..2^31`: an advisory lock's second key (an `int4`, shown unsigned).
+fn instance_number() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    // The standard library seeds each `RandomState` from the operating system.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    (h.finish() % (i32::MAX as u64 - 1)) as i64 + 1
 }
 
 impl PgStore {

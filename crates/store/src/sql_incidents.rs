@@ -41,14 +41,16 @@ where
 }
 
 macro_rules! incident_impl {
-    ($store:ty, $db:ty, $claim:expr) => {
+    ($store:ty, $db:ty, $claim:expr, $claimer:expr) => {
         impl $store {
             async fn claim(&self, now_ms: i64, limit: i64, lease_ms: i64, broadcasts: bool) -> Result<Vec<OutboxRow>> {
+                let claimer: fn(&$store) -> Option<i64> = $claimer;
                 let rows = sqlx::query($claim)
                     .bind(now_ms)
                     .bind(limit)
                     .bind(now_ms + lease_ms)
                     .bind(broadcasts)
+                    .bind(claimer(self))
                     .fetch_all(&self.pool)
                     .await?;
                 let mut out: Vec<OutboxRow> = rows.iter().map(notice_from).collect::<Result<_>>()?;
@@ -362,20 +364,22 @@ macro_rules! incident_impl {
 incident_impl!(
     SqliteStore,
     sqlx::Sqlite,
-    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3 \
+    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
      WHERE id IN (SELECT id FROM outbox \
                   WHERE ((state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)) \
                     AND (kind LIKE 'broadcast.%') = $4 \
                   ORDER BY id LIMIT $2) \
-     RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts"
+     RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts",
+    |_| None
 );
 incident_impl!(
     PgStore,
     sqlx::Postgres,
-    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3 \
+    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
      WHERE id IN (SELECT id FROM outbox \
                   WHERE ((state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)) \
                     AND (kind LIKE 'broadcast.%') = $4 \
                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts"
+     RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts",
+    |s| Some(s.instance)
 );

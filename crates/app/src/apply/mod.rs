@@ -583,7 +583,8 @@ impl Applying {
     }
 
     /// Once a second: the log is read whatever the notifications said; a follower reads the
-    /// incident view again when the leader got further.
+    /// incident view again when the leader got further; the leader gives back the claims of
+    /// instances that are gone.
     async fn tick(&mut self) {
         if self.stale {
             let inventory = self.inventory();
@@ -596,6 +597,21 @@ impl Applying {
         self.catch_up().await;
         if !self.leading() {
             self.refresh_incidents(false).await;
+            return;
+        }
+        // Notices a dead instance had claimed go out again now, not when their lease ends.
+        match self.parts.store.release_orphaned_claims().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(
+                    notices = n,
+                    "notices claimed by an instance that is gone go out again"
+                );
+                self.parts.outbox.notify_one();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look for notices claimed by instances that are gone")
+            }
         }
     }
 }

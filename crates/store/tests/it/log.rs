@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tocsin_store::{
-    AlertStatus, AnyStore, Applied, AssertionChange, IncidentChange, IncidentStore, LogStore,
-    NewAlert, NewNotice, Store, StoreError,
+    AlertStatus, AnyStore, Applied, AssertionChange, Elector, IncidentChange, IncidentStore,
+    LogStore, NewAlert, NewNotice, Store, StoreError,
 };
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str]) -> NewAlert {
@@ -220,4 +220,49 @@ pub async fn a_former_leaders_write_is_fenced(s: &AnyStore) {
     assert_eq!(asserted, ["sw-b"]);
     assert_eq!(picture.open_incidents[0].services.len(), 1);
     assert_eq!(picture.open_incidents[0].services[0].service, "vps-1");
+}
+
+/// Notices claimed by an instance whose election session is gone are given back at once;
+/// while its session lives, they stay its own. SQLite has one instance and gives nothing back.
+pub async fn claims_of_instances_that_are_gone_are_given_back(s: &AnyStore) {
+    let notices: Vec<NewNotice> = ["a@x.example", "b@x.example"]
+        .iter()
+        .map(|to| NewNotice {
+            incident_id: 1,
+            customer: "acme".into(),
+            contact: (*to).into(),
+            language: "en".into(),
+            kind: "opened".into(),
+            payload: "{}".into(),
+            created_ms: 1_000,
+        })
+        .collect();
+    s.record(&[], &notices).await.unwrap();
+    let mut elector = Elector::new(s);
+    elector.try_lead(s).await.unwrap();
+    assert_eq!(s.claim_notices(1_000, 1, 60_000).await.unwrap().len(), 1);
+    // Alive: nothing is taken from it.
+    assert_eq!(s.release_orphaned_claims().await.unwrap(), 0);
+    elector.resign();
+    let given_back = if matches!(s, AnyStore::Postgres(_)) {
+        // The session ends asynchronously: the lock goes with it within moments.
+        let mut n = 0;
+        for _ in 0..100 {
+            n = s.release_orphaned_claims().await.unwrap();
+            if n > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        n
+    } else {
+        s.release_orphaned_claims().await.unwrap()
+    };
+    let expected = u64::from(matches!(s, AnyStore::Postgres(_)));
+    assert_eq!(given_back, expected);
+    // Given back: claimed again at once, long before the lease ends.
+    assert_eq!(
+        s.claim_notices(1_001, 10, 60_000).await.unwrap().len(),
+        1 + expected as usize
+    );
 }

@@ -86,6 +86,7 @@ conformance!(
     the_log_is_read_in_order_after_a_position,
     concurrent_appends_are_read_without_gaps,
     a_former_leaders_write_is_fenced,
+    claims_of_instances_that_are_gone_are_given_back,
     login_failures_count_in_fixed_windows,
     login_failures_are_cleared_and_purged,
     concurrent_login_failures_all_count,
