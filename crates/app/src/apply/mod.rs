@@ -111,6 +111,14 @@ impl Standing {
     }
 }
 
+/// What applying a stretch of log decided (while leading).
+struct Decided {
+    leading: bool,
+    assertions: Vec<AssertionChange>,
+    incidents: Vec<tocsin_store::IncidentChange>,
+    notices: Vec<tocsin_store::NewNotice>,
+}
+
 /// The leadership this instance holds.
 struct Lead {
     epoch: i64,
@@ -314,17 +322,25 @@ impl Applying {
     /// Applies `entries` (in log order, after the position) to the engine; while leading,
     /// also to the incident book, handing what follows to the writer.
     fn apply(&mut self, entries: Vec<Entry>) {
+        let shared = Arc::clone(&self.parts.live);
+        let Ok(mut live) = shared.lock() else {
+            tracing::error!("live state poisoned: the log is no longer applied");
+            return;
+        };
+        let decided = self.apply_locked(&mut live, entries);
+        drop(live);
+        self.decided(decided);
+    }
+
+    /// Applies `entries` to `live`, whose lock the caller holds; answers what the leader
+    /// decided, for [`Applying::decided`] once the lock is released.
+    fn apply_locked(&mut self, live: &mut Live, entries: Vec<Entry>) -> Decided {
         let now_ms = self.parts.clock.now_ms();
         let leading = self.leading();
         let mut assertions = Vec::new();
         let (mut out, mut notices) = (Vec::new(), Vec::new());
         let mut impact_changes = 0;
         {
-            let Ok(mut live) = self.parts.live.lock() else {
-                tracing::error!("live state poisoned: the log is no longer applied");
-                return;
-            };
-            let live = &mut *live;
             let mut changed = Vec::new();
             let mut state_changes = Vec::new();
             for e in entries {
@@ -387,16 +403,26 @@ impl Applying {
         if leading && impact_changes > 0 {
             tracing::info!(changes = impact_changes, "impact changed");
         }
+        Decided {
+            leading,
+            assertions,
+            incidents: out,
+            notices,
+        }
+    }
+
+    /// Publishes the position and hands what the leader decided to its writer.
+    fn decided(&mut self, d: Decided) {
         self.parts
             .standing
             .applied
             .store(self.position, Ordering::Relaxed);
-        if leading {
+        if d.leading {
             self.write(Write::Record {
                 through: self.position,
-                assertions,
-                incidents: out,
-                notices,
+                assertions: d.assertions,
+                incidents: d.incidents,
+                notices: d.notices,
             });
         }
     }
@@ -444,13 +470,7 @@ impl Applying {
         if let Some(old) = self.lead.take() {
             drop(old.writer);
         }
-        let inventory = self.inventory();
-        if let Err(e) = self.rebuild(inventory, Some(epoch)).await {
-            tracing::error!(error = %e, epoch, "could not take the lead: giving it up");
-            self.stale = true;
-            let _ = self.parts.resign.send(());
-            return;
-        }
+        // The writer first: the stretch of log the rebuild applies again is decided on.
         let (writer, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(write_records(
             epoch,
@@ -465,6 +485,14 @@ impl Applying {
             writer,
             task,
         });
+        let inventory = self.inventory();
+        if let Err(e) = self.rebuild(inventory, Some(epoch)).await {
+            tracing::error!(error = %e, epoch, "could not take the lead: giving it up");
+            self.lead = None;
+            self.stale = true;
+            let _ = self.parts.resign.send(());
+            return;
+        }
         self.parts.standing.leading.store(true, Ordering::Relaxed);
         tracing::info!(
             epoch,
@@ -545,7 +573,27 @@ impl Applying {
                 );
             }
         }
-        let Ok(mut current) = self.parts.live.lock() else {
+        // What the state being replaced reflects already is read now and applied to the new
+        // one under the same lock as the switch, so that no reader sees the state go back.
+        let mut ahead = Vec::new();
+        let mut read_to = through;
+        while read_to < self.position && !self.stale {
+            let rows = store
+                .log_after(read_to, READ_AT_ONCE)
+                .await
+                .map_err(|e| e.to_string())?;
+            let Some(last) = rows.last().map(|r| r.id) else {
+                break;
+            };
+            read_to = last;
+            ahead.extend(rows.into_iter().map(|r| Entry {
+                id: r.id,
+                alert: r.alert,
+                vertices: None,
+            }));
+        }
+        let shared = Arc::clone(&self.parts.live);
+        let Ok(mut current) = shared.lock() else {
             return Err("internal state poisoned".to_owned());
         };
         *current = live;
@@ -553,10 +601,9 @@ impl Applying {
         self.leader_applied = through;
         self.stale = false;
         self.last_at = i64::MIN;
-        self.parts
-            .standing
-            .applied
-            .store(through, Ordering::Relaxed);
+        let decided = self.apply_locked(&mut current, ahead);
+        drop(current);
+        self.decided(decided);
         Ok(())
     }
 
