@@ -6,6 +6,10 @@ sink, in the same run. Then alert-to-first-e-mail latency with hold_down = 0s ov
 failures. Prints one JSON object. Needs postfix (smtp-sink, smtp-source) and a release build.
 
 Usage: scripts/bench/fanout.py [CUSTOMERS] [LATENCY_TRIALS]
+
+On SQLite by default. With FANOUT_POSTGRES set to the URL of a PostgreSQL server where it may
+create a database (as TOCSIN_TEST_POSTGRES from scripts/postgres-throwaway is), it runs there,
+with FANOUT_INSTANCES instances (default 1) sharing the outbox, each with its own archive.
 """
 
 import json
@@ -71,31 +75,47 @@ def main():
                 f.write("  - {id: s%d, customer: c%d, name: vps-%d, requires: [sw]}\n" % (i, i, i))
             for k in range(trials):
                 f.write("  - {id: ls%d, customer: l%d, requires: [lat-%d]}\n" % (k, k, k))
-        with open(os.path.join(work, "tocsin.toml"), "w") as f:
-            f.write('listen = "127.0.0.1:0"\ndatabase = "sqlite://%s/tocsin.db"\ninventory = "inventory.yaml"\n'
-                    'archive = "archive"\npublic_url = "https://status.example.net"\n'
-                    '[smtp]\nhost = "127.0.0.1"\nport = %d\nfrom = "Example Hosting <status@example.net>"\n'
-                    '[notify]\nhold_down = "0s"\n' % (work, sink_port))
-        config = os.path.join(work, "tocsin.toml")
+        postgres = os.environ.get("FANOUT_POSTGRES")
+        instances = int(os.environ.get("FANOUT_INSTANCES", "1"))
+        if postgres:
+            name = "fanout_%d" % os.getpid()
+            subprocess.run(["psql", postgres, "-qc", "CREATE DATABASE " + name], check=True)
+            database = postgres.rsplit("/", 1)[0] + "/" + name
+        else:
+            instances = 1
+            database = "sqlite://%s/tocsin.db" % work
+        configs = []
+        for n in range(instances):
+            configs.append(os.path.join(work, "tocsin-%d.toml" % n))
+            with open(configs[-1], "w") as f:
+                f.write('listen = "127.0.0.1:0"\ndatabase = "%s"\ninventory = "inventory.yaml"\n'
+                        'archive = "archive-%d"\npublic_url = "https://status.example.net"\n'
+                        '[smtp]\nhost = "127.0.0.1"\nport = %d\nfrom = "Example Hosting <status@example.net>"\n'
+                        '[notify]\nhold_down = "0s"\n' % (database, n, sink_port))
+        config = configs[0]
         # The outbox API is staff-only: an administrator and a token, made as an operator would.
         subprocess.run([BIN, "users", "--config", config, "add", "bench@provider.test", "--role", "admin"],
                        cwd=work, check=True, stdout=subprocess.DEVNULL,
                        env=dict(os.environ, TOCSIN_PASSWORD="bench password 1234"))
         TOKEN["token"] = subprocess.run([BIN, "users", "--config", config, "token", "bench@provider.test"],
                                         cwd=work, check=True, capture_output=True, text=True).stdout.strip()
-        log = open(os.path.join(work, "log"), "w")
-        server = subprocess.Popen([BIN, "serve", "--config", os.path.join(work, "tocsin.toml")],
-                                  stderr=log, env=dict(os.environ, TOCSIN_LOG="warn,tocsin_web=info"))
-        procs.append(server)
-        addr = None
-        for _ in range(600):
-            time.sleep(0.05)
-            m = re.search(r"listening on http://([0-9.:]+)", open(os.path.join(work, "log")).read())
-            if m:
-                addr = m.group(1)
-                break
-        if addr is None:
-            raise SystemExit("server did not start")
+        servers = []
+        addrs = []
+        for n, c in enumerate(configs):
+            log_path = os.path.join(work, "log-%d" % n)
+            server = subprocess.Popen([BIN, "serve", "--config", c], stderr=open(log_path, "w"),
+                                      env=dict(os.environ, TOCSIN_LOG="warn,tocsin_web=info"))
+            procs.append(server)
+            servers.append(server)
+            for _ in range(600):
+                time.sleep(0.05)
+                m = re.search(r"listening on http://([0-9.:]+)", open(log_path).read())
+                if m:
+                    addrs.append(m.group(1))
+                    break
+            else:
+                raise SystemExit("server did not start")
+        addr = addrs[0]
 
         t0 = time.perf_counter()
         http(addr, "POST", "/api/v1/alerts", json.dumps({"node": "sw", "state": "down", "source": "bench", "id": "sw"}))
@@ -116,12 +136,19 @@ def main():
             while http(addr, "GET", "/api/v1/outbox")["counts"]["sent"] < base + k + 1:
                 time.sleep(0.002)
             latencies.append(time.perf_counter() - t0)
-        server.terminate()
-        server.wait(timeout=60)
-        keys = subprocess.run([BIN, "archive", "--dir", os.path.join(work, "archive"), "ls", "--prefix", "mail/"],
-                              capture_output=True, text=True, check=True).stdout.split()
-        sample = subprocess.run([BIN, "archive", "--dir", os.path.join(work, "archive"), "get", keys[0]],
-                                capture_output=True, check=True).stdout
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=60)
+        sample = None
+        for n in range(instances):
+            archive = os.path.join(work, "archive-%d" % n)
+            keys = subprocess.run([BIN, "archive", "--dir", archive, "ls", "--prefix", "mail/"],
+                                  capture_output=True, text=True, check=True).stdout.split()
+            if keys:
+                sample = subprocess.run([BIN, "archive", "--dir", archive, "get", keys[0]],
+                                        capture_output=True, check=True).stdout
+                break
         size = len(sample)
 
         t0 = time.perf_counter()
@@ -132,7 +159,8 @@ def main():
         latencies.sort()
         pick = lambda p: latencies[min(len(latencies) - 1, int(len(latencies) * p))]
         print(json.dumps({
-            "bench": "fanout", "messages": customers, "message_bytes": size,
+            "bench": "fanout", "backend": "postgres" if postgres else "sqlite", "instances": instances,
+            "messages": customers, "message_bytes": size,
             "tocsin_alert_to_all_accepted_s": round(tocsin_s, 3),
             "smtp_source_8_connections_s": round(source_s, 3),
             "ratio": round(tocsin_s / source_s, 2),

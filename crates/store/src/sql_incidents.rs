@@ -40,6 +40,33 @@ where
     })
 }
 
+/// Rows per multi-row statement: at most 10 parameters a row stays below SQLite's 32,766 and
+/// PostgreSQL's 65,535 parameters per statement.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// How many changes at the start of `changes` form a run written in one statement: all
+/// `ServiceDown` or all `Announce`, none touching the same service of the same incident twice
+/// (one statement may not change a row twice); 0 when the first change is of another kind.
+fn run_of(changes: &[IncidentChange]) -> usize {
+    fn key(c: &IncidentChange) -> Option<(bool, i64, &str)> {
+        match c {
+            IncidentChange::ServiceDown { id, service, .. } => Some((false, *id, service.as_str())),
+            IncidentChange::Announce { id, service } => Some((true, *id, service.as_str())),
+            _ => None,
+        }
+    }
+    let Some((announce, _, _)) = changes.first().and_then(key) else {
+        return 0;
+    };
+    let mut seen = std::collections::HashSet::new();
+    changes
+        .iter()
+        .take(ROWS_PER_STATEMENT)
+        .map_while(key)
+        .take_while(|&(a, id, service)| a == announce && seen.insert((id, service)))
+        .count()
+}
+
 macro_rules! incident_impl {
     ($store:ty, $db:ty, $claim:expr, $claimer:expr) => {
         impl $store {
@@ -64,8 +91,17 @@ macro_rules! incident_impl {
                 changes: &[IncidentChange],
                 notices: &[NewNotice],
             ) -> Result<()> {
-                for c in changes {
-                    match c {
+                // Runs of service changes (a fan-out makes thousands) go in multi-row
+                // statements: one round trip each to PostgreSQL instead of one a row.
+                let mut at = 0;
+                while at < changes.len() {
+                    let run = run_of(&changes[at..]);
+                    if run > 0 {
+                        Self::write_run(tx, &changes[at..at + run]).await?;
+                        at += run;
+                        continue;
+                    }
+                    match &changes[at] {
                         IncidentChange::Open { id, title, roots, at_ms } => {
                             sqlx::query("INSERT INTO incidents (id, status, title, roots, opened_ms) VALUES ($1, 'investigating', $2, $3, $4)")
                                 .bind(id).bind(title).bind(roots_json(roots)).bind(at_ms)
@@ -76,24 +112,9 @@ macro_rules! incident_impl {
                                 .bind(id).bind(roots_json(roots))
                                 .execute(&mut **tx).await?;
                         }
-                        IncidentChange::ServiceDown { id, service, customer, at_ms } => {
-                            let updated = sqlx::query("UPDATE incident_services SET down_since_ms = $3 WHERE incident_id = $1 AND service = $2")
-                                .bind(id).bind(service).bind(at_ms)
-                                .execute(&mut **tx).await?;
-                            if updated.rows_affected() == 0 {
-                                sqlx::query("INSERT INTO incident_services (incident_id, service, customer, down_since_ms, down_total_ms, first_down_ms, announced) VALUES ($1, $2, $3, $4, 0, $4, $5)")
-                                    .bind(id).bind(service).bind(customer.as_deref()).bind(at_ms).bind(false)
-                                    .execute(&mut **tx).await?;
-                            }
-                        }
                         IncidentChange::ServiceUp { id, service, down_total_ms } => {
                             sqlx::query("UPDATE incident_services SET down_since_ms = NULL, down_total_ms = $3 WHERE incident_id = $1 AND service = $2")
                                 .bind(id).bind(service).bind(down_total_ms)
-                                .execute(&mut **tx).await?;
-                        }
-                        IncidentChange::Announce { id, service } => {
-                            sqlx::query("UPDATE incident_services SET announced = $3 WHERE incident_id = $1 AND service = $2")
-                                .bind(id).bind(service).bind(true)
                                 .execute(&mut **tx).await?;
                         }
                         IncidentChange::Resolve { id, at_ms } => {
@@ -101,18 +122,67 @@ macro_rules! incident_impl {
                                 .bind(id).bind(at_ms)
                                 .execute(&mut **tx).await?;
                         }
+                        IncidentChange::ServiceDown { .. } | IncidentChange::Announce { .. } => {}
                     }
+                    at += 1;
                 }
-                for n in notices {
-                    sqlx::query(
-                        "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) \
-                         VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7) \
-                         ON CONFLICT (incident_id, contact, kind) DO NOTHING",
-                    )
-                    .bind(n.incident_id).bind(&n.customer).bind(&n.contact).bind(&n.language)
-                    .bind(&n.kind).bind(&n.payload).bind(n.created_ms)
-                    .execute(&mut **tx).await?;
+                for chunk in notices.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) ",
+                    );
+                    q.push_values(chunk, |mut row, n| {
+                        row.push_bind(n.incident_id)
+                            .push_bind(n.customer.as_str())
+                            .push_bind(n.contact.as_str())
+                            .push_bind(n.language.as_str())
+                            .push_bind(n.kind.as_str())
+                            .push_bind(n.payload.as_str())
+                            .push_bind("queued")
+                            .push_bind(0i64)
+                            .push_bind(n.created_ms)
+                            .push_bind(n.created_ms);
+                    });
+                    q.push(" ON CONFLICT (incident_id, contact, kind) DO NOTHING");
+                    q.build().execute(&mut **tx).await?;
                 }
+                Ok(())
+            }
+
+            /// Writes a run of `ServiceDown` or of `Announce` changes (see [`run_of`]).
+            async fn write_run(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                run: &[IncidentChange],
+            ) -> Result<()> {
+                if matches!(run.first(), Some(IncidentChange::Announce { .. })) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE incident_services SET announced = ");
+                    q.push_bind(true);
+                    q.push(" WHERE (incident_id, service) IN (");
+                    q.push_values(run, |mut row, c| {
+                        if let IncidentChange::Announce { id, service } = c {
+                            row.push_bind(*id).push_bind(service.as_str());
+                        }
+                    });
+                    q.push(")");
+                    q.build().execute(&mut **tx).await?;
+                    return Ok(());
+                }
+                // Down again in the same incident: only `down_since_ms` changes.
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO incident_services (incident_id, service, customer, down_since_ms, down_total_ms, first_down_ms, announced) ",
+                );
+                q.push_values(run, |mut row, c| {
+                    if let IncidentChange::ServiceDown { id, service, customer, at_ms } = c {
+                        row.push_bind(*id)
+                            .push_bind(service.as_str())
+                            .push_bind(customer.as_deref())
+                            .push_bind(*at_ms)
+                            .push_bind(0i64)
+                            .push_bind(*at_ms)
+                            .push_bind(false);
+                    }
+                });
+                q.push(" ON CONFLICT (incident_id, service) DO UPDATE SET down_since_ms = excluded.down_since_ms");
+                q.build().execute(&mut **tx).await?;
                 Ok(())
             }
 

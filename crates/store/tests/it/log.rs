@@ -266,3 +266,63 @@ pub async fn claims_of_instances_that_are_gone_are_given_back(s: &AnyStore) {
         1 + expected as usize
     );
 }
+
+/// Service changes are written in multi-row statements; the order and the meaning stay those
+/// of one statement a change: a service down again keeps its first time, a run never changes
+/// one row twice, and a notice queued twice is queued once.
+pub async fn service_changes_in_runs_keep_their_order(s: &AnyStore) {
+    let down = |service: &str, at_ms: i64| IncidentChange::ServiceDown {
+        id: 1,
+        service: service.into(),
+        customer: Some("acme".into()),
+        at_ms,
+    };
+    let announce = |service: &str| IncidentChange::Announce {
+        id: 1,
+        service: service.into(),
+    };
+    let mut changes = vec![IncidentChange::Open {
+        id: 1,
+        title: "sw-a down".into(),
+        roots: vec!["sw-a".into()],
+        at_ms: 1_000,
+    }];
+    changes.extend((0..1_500).map(|i| down(&format!("vps-{i}"), 1_000)));
+    changes.push(down("vps-0", 1_500));
+    changes.extend((0..1_500).map(|i| announce(&format!("vps-{i}"))));
+    changes.push(IncidentChange::ServiceUp {
+        id: 1,
+        service: "vps-1".into(),
+        down_total_ms: 700,
+    });
+    changes.push(down("vps-1", 2_000));
+    let notice = NewNotice {
+        incident_id: 1,
+        customer: "acme".into(),
+        contact: "ops@acme.example".into(),
+        language: "en".into(),
+        kind: "opened".into(),
+        payload: "{}".into(),
+        created_ms: 1_000,
+    };
+    s.record(&changes, &[notice.clone(), notice]).await.unwrap();
+    let open = s.open_incidents().await.unwrap();
+    let services = &open[0].services;
+    assert_eq!(services.len(), 1_500);
+    assert!(services.iter().all(|x| x.announced));
+    let of = |name: &str| services.iter().find(|x| x.service == name).unwrap();
+    assert_eq!(
+        (of("vps-0").first_down_ms, of("vps-0").down_since_ms),
+        (1_000, Some(1_500))
+    );
+    assert_eq!(
+        (
+            of("vps-1").first_down_ms,
+            of("vps-1").down_since_ms,
+            of("vps-1").down_total_ms
+        ),
+        (1_000, Some(2_000), 700)
+    );
+    assert_eq!(of("vps-1499").customer.as_deref(), Some("acme"));
+    assert_eq!(s.outbox_counts().await.unwrap().queued, 1);
+}

@@ -87,6 +87,7 @@ conformance!(
     concurrent_appends_are_read_without_gaps,
     a_former_leaders_write_is_fenced,
     claims_of_instances_that_are_gone_are_given_back,
+    service_changes_in_runs_keep_their_order,
     login_failures_count_in_fixed_windows,
     login_failures_are_cleared_and_purged,
     concurrent_login_failures_all_count,
