@@ -98,6 +98,11 @@ impl Observations {
         self.by_alert.get(key)
     }
 
+    /// Every alert that asserts something now, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&AlertKey, &(State, Vec<VertexId>))> {
+        self.by_alert.iter()
+    }
+
     /// From now on `key` asserts `state` (down or degraded) of `vertices`; replaces what it
     /// asserted before. Appends each vertex whose observation changed, with the new one.
     ///

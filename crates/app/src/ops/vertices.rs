@@ -10,7 +10,7 @@ use serde::Serialize;
 use tocsin_model::inventory::NONE;
 use tocsin_model::summary::Summary;
 use tocsin_model::{Impact, Inventory, State, VertexId, WhatIf};
-use tocsin_store::{AccountStore, AlertStatus, Store};
+use tocsin_store::{AccountStore, AlertStatus};
 
 use super::Refused;
 use crate::{Action, Incoming, Principal, System, Target};
@@ -238,27 +238,37 @@ pub fn what_if_of(
 }
 
 impl System {
-    /// The vertices marked by hand now, with who marked them and why (the latest audit entry
-    /// of each).
+    /// The vertices marked by hand now, with who marked them, when and why (the latest audit
+    /// entry of each). Read from this instance's engine, which reflects a mark once it was
+    /// answered, rather than from `assertions`, which the leader writes a moment later.
     pub async fn marks(&self, who: &Principal) -> Result<Vec<MarkRow>, Refused> {
         who.require(Action::View)?;
-        let mut marks = Vec::new();
-        for a in self.store.assertions().await? {
-            if a.source != MARK_SOURCE {
-                continue;
-            }
+        let mut marked: Vec<(String, &'static str)> = self.read(|live| {
+            live.observations
+                .iter()
+                .filter(|((source, _), _)| &**source == MARK_SOURCE)
+                .flat_map(|(_, (state, vertices))| {
+                    vertices
+                        .iter()
+                        .map(|&v| (live.inventory.graph.name(v).to_owned(), state.as_str()))
+                })
+                .collect()
+        })?;
+        marked.sort_unstable();
+        let mut marks = Vec::with_capacity(marked.len());
+        for (vertex, state) in marked {
             let entry = self
                 .store
-                .audit_log(1, Some(&format!("vertex:{}", a.vertex)))
+                .audit_log(1, Some(&format!("vertex:{vertex}")))
                 .await?
                 .into_iter()
                 .next();
             marks.push(MarkRow {
-                vertex: a.vertex,
-                state: a.state,
-                since_ms: a.since_ms,
+                since_ms: entry.as_ref().map_or(0, |r| r.at_ms),
                 by: entry.as_ref().map(|r| r.actor.clone()),
                 reason: entry.map(|r| r.detail),
+                state: state.to_owned(),
+                vertex,
             });
         }
         Ok(marks)
