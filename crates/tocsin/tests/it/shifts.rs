@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::mail::{smtp_config, Keeper};
-use crate::serve::{alertmanager, http, json_of, start, ADMIN, PASSWORD};
+use crate::serve::{add_account, alertmanager, http, json_of, start, ADMIN, PASSWORD};
+use crate::session::login;
 
 const INVENTORY: &str = r#"version: 1
 nodes:
@@ -152,4 +153,63 @@ fn the_lead_on_duty_is_mailed_once_when_an_incident_opens() {
         "{customer}"
     );
     assert!(customer.contains("acme-web"), "{customer}");
+}
+
+#[test]
+fn the_console_plans_shifts_for_admins_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::serve::example_config(dir.path(), None, "http://status.example.net");
+    add_account(&config, "junior@provider.test", "junior", None);
+    let server = start(&config);
+    let addr = server.addr.as_str();
+    let admin = login(addr, ADMIN, PASSWORD).unwrap_or_else(|r| panic!("{}", r.body));
+    let junior =
+        login(addr, "junior@provider.test", PASSWORD).unwrap_or_else(|r| panic!("{}", r.body));
+
+    let page = junior.get("/console/shifts");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("action=\"/console/shifts\""));
+    let lead = [
+        ("login", ADMIN),
+        ("start", "2026-11-22T06:00"),
+        ("end", "2026-11-22T18:00"),
+        ("lead", "on"),
+    ];
+    assert_eq!(
+        junior
+            .post_form("/console/broadcast", "/console/shifts", &lead)
+            .status,
+        403
+    );
+
+    // A field error renders the form again with what was typed.
+    let bad = admin.post_form(
+        "/console/shifts",
+        "/console/shifts",
+        &[
+            ("login", ADMIN),
+            ("start", "tomorrow"),
+            ("end", "2026-11-22T18:00"),
+        ],
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("start: a date and time"), "{}", bad.body);
+    assert!(bad.body.contains("2026-11-22T18:00"), "{}", bad.body);
+
+    let planned = admin.post_form("/console/shifts", "/console/shifts", &lead);
+    assert_eq!(planned.status, 303, "{}", planned.body);
+    assert_eq!(
+        planned.header("location"),
+        Some("/console/shifts?done=shift")
+    );
+    let again = admin.post_form("/console/shifts", "/console/shifts", &lead);
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(
+        again.body.contains("a lead shift overlaps"),
+        "{}",
+        again.body
+    );
+
+    let audit = junior.get("/console/audit").body;
+    assert!(audit.contains("<td>shift.add</td>"), "{audit}");
 }
