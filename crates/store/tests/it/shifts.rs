@@ -100,8 +100,17 @@ pub async fn concurrent_lead_shifts_are_refused_but_one(s: &AnyStore) {
             .unwrap()
             .is_ok()
     };
-    let added = tokio::join!(add(0), add(1), add(2), add(3));
-    let added = [added.0, added.1, added.2, added.3];
+    let (a, b, c, d, e, f, g, h) = tokio::join!(
+        add(0),
+        add(1),
+        add(2),
+        add(3),
+        add(4),
+        add(5),
+        add(6),
+        add(7)
+    );
+    let added = [a, b, c, d, e, f, g, h];
     assert_eq!(added.iter().filter(|a| **a).count(), 1, "{added:?}");
     assert_eq!(s.shifts(0, 10_000).await.unwrap().len(), 1);
 }
