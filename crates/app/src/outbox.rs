@@ -19,6 +19,9 @@ use crate::recipients::Origin;
 use crate::webhooks::{self, Hooks};
 use crate::Clock;
 
+/// The kind of the notice telling the shift lead on duty that an incident opened.
+pub(crate) const LEAD_OPENED_KIND: &str = "lead.opened";
+
 /// How long a claimed notice is reserved for the worker that claimed it.
 pub(crate) const LEASE_MS: i64 = 60_000;
 /// Notices claimed at once: also the most that a crash can deliver twice per batch in flight
@@ -77,6 +80,7 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
     let kind = match row.notice.kind.as_str() {
         "opened" => NoticeKind::Opened,
         "resolved" => NoticeKind::Resolved,
+        LEAD_OPENED_KIND => NoticeKind::LeadOpened,
         k if k.starts_with(BROADCAST_KIND) => NoticeKind::Broadcast,
         k if k.starts_with(crate::staff::KIND_PREFIX) => NoticeKind::Degraded,
         other => return Err(format!("outbox row {}: unknown kind `{other}`", row.id)),

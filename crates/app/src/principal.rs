@@ -61,7 +61,7 @@ impl Role {
             | Action::Broadcast
             | Action::ComponentStatus
             | Action::Maintenance => Role::ShiftLead,
-            Action::Reload | Action::Accounts => Role::Admin,
+            Action::Reload | Action::Accounts | Action::ManageShifts => Role::Admin,
             Action::OwnPreferences => return self == Role::Customer,
         };
         self.is_staff() && self >= least
@@ -91,6 +91,8 @@ pub enum Action {
     Reload,
     /// Manage accounts.
     Accounts,
+    /// Plan who is on duty and who leads.
+    ManageShifts,
     /// A customer saves their own notice preferences.
     OwnPreferences,
 }
@@ -138,12 +140,13 @@ mod tests {
             Maintenance,
             Reload,
             Accounts,
+            ManageShifts,
         ];
         let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
         assert_eq!(allowed(Role::Junior), 3);
         assert_eq!(allowed(Role::Engineer), 4);
         assert_eq!(allowed(Role::ShiftLead), 8);
-        assert_eq!(allowed(Role::Admin), 10);
+        assert_eq!(allowed(Role::Admin), 11);
         assert_eq!(allowed(Role::Customer), 0);
         assert!(!Role::Engineer.may(PublicUpdate));
         assert!(!Role::Junior.may(MarkVertex));

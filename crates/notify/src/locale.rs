@@ -17,7 +17,7 @@ const SOURCES: [(Language, &str); 5] = [
 ];
 
 /// Every message a notice uses; each locale must define all of them.
-pub(crate) const MESSAGE_IDS: [&str; 26] = [
+pub(crate) const MESSAGE_IDS: [&str; 30] = [
     "subject-broadcast",
     "broadcast-intro",
     "broadcast-next",
@@ -27,6 +27,10 @@ pub(crate) const MESSAGE_IDS: [&str; 26] = [
     "service-degraded",
     "degraded-next",
     "degraded-footer",
+    "subject-lead-opened",
+    "lead-opened-intro",
+    "lead-opened-next",
+    "lead-opened-footer",
     "subject-opened",
     "subject-opened-untitled",
     "subject-resolved",

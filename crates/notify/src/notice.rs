@@ -15,6 +15,8 @@ pub enum NoticeKind {
     /// To staff only: a component fails and services lost redundancy, none is down;
     /// `incident_title` names the component, `services` are the degraded ones.
     Degraded,
+    /// To the shift lead on duty: an incident opened (`incident_title` is its headline).
+    LeadOpened,
 }
 
 impl NoticeKind {
@@ -25,6 +27,7 @@ impl NoticeKind {
             NoticeKind::Resolved => "resolved",
             NoticeKind::Broadcast => "broadcast",
             NoticeKind::Degraded => "degraded",
+            NoticeKind::LeadOpened => "lead-opened",
         }
     }
 }

@@ -139,6 +139,12 @@ fn texts(
             "degraded-next",
             "degraded-footer",
         ),
+        (NoticeKind::LeadOpened, _) => (
+            "subject-lead-opened",
+            "lead-opened-intro",
+            "lead-opened-next",
+            "lead-opened-footer",
+        ),
     }
 }
 
@@ -169,7 +175,7 @@ pub(crate) fn render(
     for line in &notice.services {
         let mut a = FluentArgs::new();
         let detail = match notice.kind {
-            NoticeKind::Opened => {
+            NoticeKind::Opened | NoticeKind::LeadOpened => {
                 let since = short_utc(line.down_since).ok_or(NotifyError::Date(line.down_since))?;
                 a.set("since", FluentValue::from(since));
                 locales.text(lang, "service-down-since", &a)?

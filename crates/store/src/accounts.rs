@@ -19,6 +19,8 @@ pub struct Account {
     pub password_hash: String,
     /// A disabled account cannot log in and its sessions and tokens stop working.
     pub disabled: bool,
+    /// Where staff are mailed (the shift lead on duty, of an opened incident).
+    pub email: Option<String>,
 }
 
 /// A new account.
@@ -32,6 +34,8 @@ pub struct NewAccount<'a> {
     pub customer: Option<&'a str>,
     /// PHC string.
     pub password_hash: &'a str,
+    /// E-mail address, for staff.
+    pub email: Option<&'a str>,
     /// When created.
     pub created_ms: i64,
 }
@@ -140,6 +144,43 @@ pub struct Maintenance {
     pub updated_ms: i64,
 }
 
+/// A member of staff on duty from `starts_ms` to `ends_ms` (ms since the epoch, end excluded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shift {
+    /// Id (0 before it is stored).
+    pub id: i64,
+    /// Login of whom.
+    pub login: String,
+    /// Start.
+    pub starts_ms: i64,
+    /// End, after the start.
+    pub ends_ms: i64,
+    /// Whether they lead the shift: lead shifts never overlap.
+    pub lead: bool,
+    /// Who planned it.
+    pub created_by: String,
+    /// When it was planned.
+    pub created_ms: i64,
+}
+
+/// A lead shift refused because it overlaps this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShiftOverlap {
+    /// The lead shift already planned.
+    pub existing: Shift,
+}
+
+/// Who is on duty at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OnDuty {
+    /// Login of the shift lead.
+    pub lead: Option<String>,
+    /// The lead's e-mail address, when their account has one.
+    pub lead_email: Option<String>,
+    /// Everyone on duty, the lead included, by login.
+    pub on_duty: Vec<String>,
+}
+
 /// Accounts and everything staff and customers set by hand.
 #[allow(async_fn_in_trait)]
 pub trait AccountStore {
@@ -229,6 +270,14 @@ pub trait AccountStore {
         ends_ms: i64,
         at_ms: i64,
     ) -> Result<bool>;
+
+    /// Plans a shift (`id` is not read); returns its id, or the lead shift it overlaps when it
+    /// is a lead shift overlapping another (then nothing is stored).
+    async fn add_shift(&self, shift: &Shift) -> Result<std::result::Result<i64, ShiftOverlap>>;
+    /// Shifts overlapping `from_ms`..`to_ms`, by start.
+    async fn shifts(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Shift>>;
+    /// Who is on duty at `at_ms`.
+    async fn on_duty(&self, at_ms: i64) -> Result<OnDuty>;
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ mod sql_incidents;
 use std::str::FromStr;
 
 pub use accounts::{
-    Account, AccountStore, AuditEntry, ComponentStatus, Maintenance, NewAccount, Preferences,
-    Session,
+    Account, AccountStore, AuditEntry, ComponentStatus, Maintenance, NewAccount, OnDuty,
+    Preferences, Session, Shift, ShiftOverlap,
 };
 pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
@@ -390,5 +390,14 @@ impl AccountStore for AnyStore {
         at_ms: i64,
     ) -> Result<bool> {
         dispatch!(self, s => s.reschedule_maintenance(id, starts_ms, ends_ms, at_ms).await)
+    }
+    async fn add_shift(&self, shift: &Shift) -> Result<std::result::Result<i64, ShiftOverlap>> {
+        dispatch!(self, s => s.add_shift(shift).await)
+    }
+    async fn shifts(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Shift>> {
+        dispatch!(self, s => s.shifts(from_ms, to_ms).await)
+    }
+    async fn on_duty(&self, at_ms: i64) -> Result<OnDuty> {
+        dispatch!(self, s => s.on_duty(at_ms).await)
     }
 }

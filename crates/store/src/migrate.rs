@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_outbox_claimer.sql"),
         postgres: include_str!("../migrations/postgres/0009_outbox_claimer.sql"),
     },
+    Migration {
+        version: 10,
+        sqlite: include_str!("../migrations/sqlite/0010_shifts.sql"),
+        postgres: include_str!("../migrations/postgres/0010_shifts.sql"),
+    },
 ];
 
 #[cfg(test)]

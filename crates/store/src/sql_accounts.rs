@@ -4,8 +4,8 @@
 use sqlx::Row;
 
 use crate::accounts::{
-    Account, AccountStore, AuditEntry, ComponentStatus, Maintenance, NewAccount, Preferences,
-    Session,
+    Account, AccountStore, AuditEntry, ComponentStatus, Maintenance, NewAccount, OnDuty,
+    Preferences, Session, Shift, ShiftOverlap,
 };
 use crate::sql::{PgStore, SqliteStore};
 use crate::{Result, StoreError};
@@ -13,7 +13,7 @@ use crate::{Result, StoreError};
 /// The columns `account_from!` reads, in order, from an `accounts a` join.
 macro_rules! account_columns {
     () => {
-        "a.id, a.login, a.role, a.customer, a.password_hash, a.disabled"
+        "a.id, a.login, a.role, a.customer, a.password_hash, a.disabled, a.email"
     };
 }
 
@@ -34,6 +34,7 @@ macro_rules! account_from {
             customer: $r.try_get(3)?,
             password_hash: $r.try_get(4)?,
             disabled: $r.try_get(5)?,
+            email: $r.try_get(6)?,
         }
     };
 }
@@ -69,13 +70,27 @@ macro_rules! maintenance_from {
     };
 }
 
+macro_rules! shift_from {
+    ($r:expr) => {
+        Shift {
+            id: $r.try_get(0)?,
+            login: $r.try_get(1)?,
+            starts_ms: $r.try_get(2)?,
+            ends_ms: $r.try_get(3)?,
+            lead: $r.try_get(4)?,
+            created_by: $r.try_get(5)?,
+            created_ms: $r.try_get(6)?,
+        }
+    };
+}
+
 macro_rules! accounts_impl {
-    ($store:ty) => {
+    ($store:ty, $shift_lock:expr) => {
         impl AccountStore for $store {
             async fn create_account(&self, a: &NewAccount<'_>) -> Result<Option<i64>> {
                 let row = sqlx::query(
-                    "INSERT INTO accounts (login, role, customer, password_hash, created_ms, disabled) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (login) DO NOTHING RETURNING id",
+                    "INSERT INTO accounts (login, role, customer, password_hash, created_ms, disabled, email) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (login) DO NOTHING RETURNING id",
                 )
                 .bind(a.login)
                 .bind(a.role)
@@ -83,6 +98,7 @@ macro_rules! accounts_impl {
                 .bind(a.password_hash)
                 .bind(a.created_ms)
                 .bind(false)
+                .bind(a.email)
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(match row {
@@ -180,8 +196,8 @@ macro_rules! accounts_impl {
                 Ok(match row {
                     Some(r) => Some(Session {
                         account: account_from!(r),
-                        csrf: r.try_get(6)?,
-                        expires_ms: r.try_get(7)?,
+                        csrf: r.try_get(7)?,
+                        expires_ms: r.try_get(8)?,
                     }),
                     None => None,
                 })
@@ -454,9 +470,86 @@ macro_rules! accounts_impl {
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
+
+            async fn add_shift(&self, s: &Shift) -> Result<std::result::Result<i64, ShiftOverlap>> {
+                let mut tx = self.pool.begin().await?;
+                // Two instances adding lead shifts at once must not both see no overlap: on
+                // PostgreSQL they queue on an advisory lock; SQLite has one writer, taken by
+                // the insert before the check.
+                if let Some(lock) = $shift_lock {
+                    sqlx::query(lock).execute(&mut *tx).await?;
+                }
+                let row = sqlx::query(
+                    "INSERT INTO shifts (login, starts_ms, ends_ms, lead, created_by, created_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(&s.login)
+                .bind(s.starts_ms)
+                .bind(s.ends_ms)
+                .bind(s.lead)
+                .bind(&s.created_by)
+                .bind(s.created_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = row.try_get(0)?;
+                if s.lead {
+                    let other = sqlx::query(
+                        "SELECT id, login, starts_ms, ends_ms, lead, created_by, created_ms FROM shifts \
+                         WHERE lead = $1 AND id <> $2 AND starts_ms < $4 AND ends_ms > $3 \
+                         ORDER BY starts_ms, id LIMIT 1",
+                    )
+                    .bind(true)
+                    .bind(id)
+                    .bind(s.starts_ms)
+                    .bind(s.ends_ms)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(r) = other {
+                        // Dropping the transaction rolls the insert back.
+                        return Ok(Err(ShiftOverlap { existing: shift_from!(r) }));
+                    }
+                }
+                tx.commit().await?;
+                Ok(Ok(id))
+            }
+
+            async fn shifts(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Shift>> {
+                let rows = sqlx::query(
+                    "SELECT id, login, starts_ms, ends_ms, lead, created_by, created_ms FROM shifts \
+                     WHERE ends_ms > $1 AND starts_ms < $2 ORDER BY starts_ms, id",
+                )
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(|r| Ok(shift_from!(r))).collect()
+            }
+
+            async fn on_duty(&self, at_ms: i64) -> Result<OnDuty> {
+                let rows = sqlx::query(
+                    "SELECT s.login, s.lead, a.email FROM shifts s \
+                     LEFT JOIN accounts a ON a.login = s.login \
+                     WHERE s.starts_ms <= $1 AND s.ends_ms > $1 ORDER BY s.login, s.id",
+                )
+                .bind(at_ms)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut duty = OnDuty::default();
+                for r in &rows {
+                    let login: String = r.try_get(0)?;
+                    if r.try_get::<bool, _>(1)? && duty.lead.is_none() {
+                        duty.lead = Some(login.clone());
+                        duty.lead_email = r.try_get(2)?;
+                    }
+                    if duty.on_duty.last() != Some(&login) {
+                        duty.on_duty.push(login);
+                    }
+                }
+                Ok(duty)
+            }
         }
     };
 }
 
-accounts_impl!(SqliteStore);
-accounts_impl!(PgStore);
+accounts_impl!(SqliteStore, None::<&'static str>);
+accounts_impl!(PgStore, Some("SELECT pg_advisory_xact_lock(7469790)"));

@@ -333,6 +333,7 @@ async fn demo_accounts(store: &AnyStore, customer: Option<&str>) -> anyhow::Resu
                 role,
                 customer: *customer,
                 password_hash: &hash,
+                email: None,
                 created_ms: now,
             })
             .await?;

@@ -38,6 +38,9 @@ enum UsersCommand {
         /// The inventory customer id (customers only).
         #[arg(long)]
         customer: Option<String>,
+        /// Where its owner is mailed (staff: the shift lead, of an opened incident).
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Set a new password (and enable the account).
     Passwd {
@@ -81,6 +84,19 @@ fn hash(password: &str) -> anyhow::Result<String> {
     secrets::hash_password(password).context("password refused")
 }
 
+/// A minimal check of an address: one `@` with something on both sides, no white space.
+/// Whether it reaches anyone only the mail server can tell.
+fn check_email(address: &str) -> anyhow::Result<()> {
+    let well_formed = match address.split_once('@') {
+        Some((local, domain)) => !local.is_empty() && !domain.is_empty() && !domain.contains('@'),
+        None => false,
+    };
+    if !well_formed || address.chars().any(char::is_whitespace) {
+        bail!("--email: `{address}` is not an e-mail address (expected one `@` and no spaces)");
+    }
+    Ok(())
+}
+
 /// Runs a `tocsin users` subcommand.
 pub fn run(args: UsersArgs) -> anyhow::Result<ExitCode> {
     let Some(path) = args.config else {
@@ -88,7 +104,16 @@ pub fn run(args: UsersArgs) -> anyhow::Result<ExitCode> {
     };
     let config = Config::load(&path, std::env::vars())?;
     // Checked before the database is touched: a customer account must name a customer.
-    if let UsersCommand::Add { role, customer, .. } = &args.command {
+    if let UsersCommand::Add {
+        role,
+        customer,
+        email,
+        ..
+    } = &args.command
+    {
+        if let Some(address) = email {
+            check_email(address)?;
+        }
         let Some(r) = Role::parse(role) else {
             bail!("--role: `{role}` is not one of admin, shift_lead, engineer, junior, customer");
         };
@@ -126,6 +151,7 @@ pub fn run(args: UsersArgs) -> anyhow::Result<ExitCode> {
                 login,
                 role,
                 customer,
+                email,
             } => {
                 let password_hash = hash(&read_password()?)?;
                 let created = store
@@ -134,6 +160,7 @@ pub fn run(args: UsersArgs) -> anyhow::Result<ExitCode> {
                         role: &role,
                         customer: customer.as_deref(),
                         password_hash: &password_hash,
+                        email: email.as_deref(),
                         created_ms: now_ms(),
                     })
                     .await?;

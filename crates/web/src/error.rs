@@ -38,6 +38,14 @@ impl ApiError {
         }
     }
 
+    /// It contradicts something already there: `409`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::CONFLICT,
+            message: message.into(),
+        }
+    }
+
     /// The server could not do it now: `503`.
     pub fn unavailable(message: impl Into<String>) -> Self {
         ApiError {
@@ -60,6 +68,7 @@ impl From<Refusal> for ApiError {
             Refusal::Unavailable(message) => ApiError::unavailable(message),
             Refusal::BadRequest(message) => ApiError::bad_request(message),
             Refusal::NotFound(message) => ApiError::not_found(message),
+            Refusal::Conflict(message) => ApiError::conflict(message),
         }
     }
 }
@@ -93,6 +102,8 @@ pub(crate) enum Refusal {
     BadRequest(String),
     /// No such thing: `404`.
     NotFound(String),
+    /// It contradicts something already there: `409`.
+    Conflict(String),
 }
 
 impl From<tocsin_app::Refused> for Refusal {
@@ -103,6 +114,7 @@ impl From<tocsin_app::Refused> for Refusal {
             Refused::Invalid { message, .. } => Refusal::BadRequest(message),
             Refused::NotFound(m) => Refusal::NotFound(m),
             Refused::Unavailable(m) => Refusal::Unavailable(m),
+            Refused::Conflict(m) => Refusal::Conflict(m),
         }
     }
 }

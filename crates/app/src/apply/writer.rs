@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tocsin_store::{
-    AnyStore, Applied, AssertionChange, IncidentChange, LogStore, NewNotice, StoreError,
+    AccountStore, AnyStore, Applied, AssertionChange, IncidentChange, LogStore, NewNotice,
+    StoreError,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -60,6 +61,7 @@ pub(super) async fn write_records(
             }
         }
         if any {
+            notices.extend(lead_notices(&store, &incidents).await);
             let applied = Applied {
                 epoch,
                 through,
@@ -84,6 +86,54 @@ pub(super) async fn write_records(
             let _ = done.send(());
         }
     }
+}
+
+/// The mail to the shift lead on duty when each incident of `incidents` opened, for those
+/// with an e-mail address. Only the leader decides notices, so it is queued here with the
+/// incident, once: the outbox keeps one notice per incident, contact and kind. A lead that
+/// cannot be looked up is logged and not mailed; the incident is written all the same.
+async fn lead_notices(store: &AnyStore, incidents: &[IncidentChange]) -> Vec<NewNotice> {
+    let mut notices = Vec::new();
+    for change in incidents {
+        let IncidentChange::Open {
+            id, title, at_ms, ..
+        } = change
+        else {
+            continue;
+        };
+        let email = match store.on_duty(*at_ms).await {
+            Ok(duty) => duty.lead_email,
+            Err(e) => {
+                tracing::warn!(error = %e, incident = id, "the shift lead on duty could not be looked up: not mailed");
+                continue;
+            }
+        };
+        let Some(email) = email else { continue };
+        let payload = crate::notices::Payload {
+            title: title.clone(),
+            customer_name: String::new(),
+            services: Vec::new(),
+            body: String::new(),
+            at_risk: 0,
+        };
+        let payload = match serde_json::to_string(&payload) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, incident = id, "lead notice payload not written");
+                continue;
+            }
+        };
+        notices.push(NewNotice {
+            incident_id: *id,
+            customer: String::new(),
+            contact: email,
+            language: "en".to_owned(),
+            kind: crate::outbox::LEAD_OPENED_KIND.to_owned(),
+            payload,
+            created_ms: *at_ms,
+        });
+    }
+    notices
 }
 
 /// Commits, retrying a failing database a few times (about 3 s in all); a fencing refusal

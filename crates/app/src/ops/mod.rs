@@ -8,11 +8,13 @@ mod broadcast;
 mod components;
 mod incidents;
 mod preferences;
+mod shifts;
 mod vertices;
 
 pub use broadcast::{Broadcast, Queued};
 pub use components::{MaintenancePlan, MANUAL_STATUSES};
 pub use incidents::{NewUpdate, STATUSES};
+pub use shifts::NewShift;
 pub use vertices::{
     customers, fingerprint, parse_scenario, what_if_of, CustomerRow, Mark, MarkRow, ServiceRow,
     WhatIfOutcome, MARK_SOURCE, SHOWN,
@@ -42,6 +44,9 @@ pub enum Refused {
     /// No such thing.
     #[error("{0}")]
     NotFound(String),
+    /// It contradicts something already there (an overlapping lead shift).
+    #[error("{0}")]
+    Conflict(String),
     /// The system could not do it now (database, shutting down).
     #[error("{0}")]
     Unavailable(String),

@@ -55,3 +55,9 @@ degraded-intro = { $title } má poruchu. Žádná služba nevypadla, ale redunda
 service-degraded = omezeno
 degraded-next = Stránka stavu:
 degraded-footer = Odesláno pouze personálu systémem Tocsin.
+
+# To the shift lead on duty when an incident opens ($incident: its number; $title: its headline).
+subject-lead-opened = Otevřen incident { $incident }: { $title }
+lead-opened-intro = Během vaší směny, kterou vedete, byl otevřen incident. Zákazníci dostanou zprávu, pokud jejich služby zůstanou nedostupné déle než čekací doba.
+lead-opened-next = Stavová stránka:
+lead-opened-footer = Posláno vedoucímu směny ve službě systémem Tocsin.

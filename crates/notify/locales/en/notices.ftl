@@ -54,3 +54,9 @@ degraded-intro = { $title } is failing. No service is down, but { $count ->
 service-degraded = degraded
 degraded-next = Status page:
 degraded-footer = Sent to staff only by Tocsin.
+
+# To the shift lead on duty when an incident opens ($incident: its number; $title: its headline).
+subject-lead-opened = Incident { $incident } opened: { $title }
+lead-opened-intro = An incident opened while you lead the shift. Customers are told once their services stay down past the hold-down.
+lead-opened-next = Status page:
+lead-opened-footer = Sent to the shift lead on duty by Tocsin.

@@ -45,3 +45,9 @@ degraded-intro = { $title } est en panne. Aucun service n'est arrêté, mais ser
 service-degraded = dégradé
 degraded-next = Page d'état :
 degraded-footer = Envoyé au personnel seulement par Tocsin.
+
+# To the shift lead on duty when an incident opens ($incident: its number; $title: its headline).
+subject-lead-opened = Incident { $incident } ouvert : { $title }
+lead-opened-intro = Un incident a été ouvert pendant la relève que vous dirigez. Les clients seront prévenus si leurs services restent indisponibles au-delà du délai d’attente.
+lead-opened-next = Page d’état :
+lead-opened-footer = Envoyé par Tocsin au responsable de la relève en service.

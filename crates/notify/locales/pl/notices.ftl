@@ -52,3 +52,9 @@ degraded-intro = { $title } uległ awarii. Żadna usługa nie przestała działa
 service-degraded = ograniczona
 degraded-next = Strona stanu:
 degraded-footer = Wysłano tylko do personelu przez Tocsin.
+
+# To the shift lead on duty when an incident opens ($incident: its number; $title: its headline).
+subject-lead-opened = Otwarto incydent { $incident }: { $title }
+lead-opened-intro = Podczas zmiany, którą prowadzisz, otwarto incydent. Klienci zostaną powiadomieni, jeśli ich usługi pozostaną niedostępne dłużej niż czas oczekiwania.
+lead-opened-next = Strona statusu:
+lead-opened-footer = Wysłane przez Tocsin do kierownika dyżurnej zmiany.

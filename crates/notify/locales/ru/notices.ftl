@@ -51,3 +51,9 @@ degraded-intro = { $title } неисправен. Ни одна услуга н�
 service-degraded = деградация
 degraded-next = Страница состояния:
 degraded-footer = Отправлено только персоналу системой Tocsin.
+
+# To the shift lead on duty when an incident opens ($incident: its number; $title: its headline).
+subject-lead-opened = Открыт инцидент { $incident }: { $title }
+lead-opened-intro = Во время вашей смены, которую вы возглавляете, открыт инцидент. Клиенты получат уведомление, если их услуги останутся недоступны дольше времени ожидания.
+lead-opened-next = Страница статуса:
+lead-opened-footer = Отправлено Tocsin старшему дежурной смены.

@@ -13,6 +13,7 @@ fn kind_name(kind: NoticeKind) -> &'static str {
         NoticeKind::Resolved => "resolved",
         NoticeKind::Broadcast => "broadcast",
         NoticeKind::Degraded => "degraded",
+        NoticeKind::LeadOpened => "lead-opened",
     }
 }
 
@@ -364,4 +365,17 @@ fn degraded_snapshots_in_every_language() {
         assert!(m.subject().unwrap().contains("sw-a (switch)"));
         assert!(m.body_text(0).unwrap().contains('3'));
     }
+}
+
+#[test]
+fn lead_opened_snapshot() {
+    let mut n = notice(NoticeKind::LeadOpened, Language::En);
+    n.to = "lead@provider.example".to_owned();
+    n.customer_name = String::new();
+    n.services.clear();
+    let bytes = compose(&n, &sender()).unwrap();
+    insta::assert_snapshot!("lead_opened_en", readable(&bytes));
+    let m = MessageParser::default().parse(&bytes).unwrap();
+    assert!(m.subject().unwrap().starts_with("Incident 42 opened: "));
+    assert!(m.body_text(0).unwrap().contains("while you lead the shift"));
 }

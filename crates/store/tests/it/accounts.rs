@@ -8,6 +8,7 @@ fn new<'a>(login: &'a str, role: &'a str, customer: Option<&'a str>) -> NewAccou
         role,
         customer,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        email: None,
         created_ms: 1,
     }
 }

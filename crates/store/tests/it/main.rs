@@ -9,6 +9,7 @@ mod accounts;
 mod limits;
 mod log;
 mod outbox;
+mod shifts;
 
 use accounts::*;
 use log::*;
@@ -16,6 +17,8 @@ use log::*;
 use limits::*;
 
 use outbox::*;
+
+use shifts::*;
 
 use tocsin_store::{
     AlertStatus, AnyStore, Assertion, AssertionChange, NewAlert, PgStore, SqliteStore, Store,
@@ -91,6 +94,8 @@ conformance!(
     login_failures_count_in_fixed_windows,
     login_failures_are_cleared_and_purged,
     concurrent_login_failures_all_count,
+    lead_shifts_never_overlap_and_name_who_is_on_duty,
+    concurrent_lead_shifts_are_refused_but_one,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

@@ -101,6 +101,16 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         Staff("junior"),
     ),
     ("GET", "/api/v1/outbox", "/api/v1/outbox", Staff("junior")),
+    ("GET", "/api/v1/shifts", "/api/v1/shifts", Staff("junior")),
+    ("POST", "/api/v1/shifts", "/api/v1/shifts", Staff("admin")),
+    (
+        "GET",
+        "/api/v1/shifts/now",
+        "/api/v1/shifts/now",
+        Staff("junior"),
+    ),
+    ("GET", "/console/shifts", "/console/shifts", Staff("junior")),
+    ("POST", "/console/shifts", "/console/shifts", Staff("admin")),
     (
         "POST",
         "/api/v1/broadcasts",

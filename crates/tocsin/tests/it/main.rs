@@ -23,6 +23,7 @@ mod mail;
 mod private_hooks;
 mod serve;
 mod session;
+mod shifts;
 mod staff;
 mod status;
 mod unmatched;

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
-use tocsin_app::ops::{Broadcast, MaintenancePlan, Mark, NewUpdate};
+use tocsin_app::ops::{Broadcast, MaintenancePlan, Mark, NewShift, NewUpdate};
 use tocsin_model::inventory::Language;
 use tocsin_model::time::{parse_utc, rfc3339};
 use tocsin_store::{AccountStore, Preferences};
@@ -358,4 +358,61 @@ pub(super) async fn save_preferences(
     let detail = crate::account::preferences::summary(&current, &new);
     app.save_preferences(&who.principal, &new, &detail).await?;
     ok(preferences_json(&new))
+}
+
+fn shift_json(s: &tocsin_store::Shift) -> serde_json::Value {
+    serde_json::json!({
+        "id": s.id,
+        "login": s.login,
+        "start": rfc3339(s.starts_ms),
+        "end": rfc3339(s.ends_ms),
+        "lead": s.lead,
+        "created_by": s.created_by,
+    })
+}
+
+/// `GET /api/v1/shifts`: the shifts of the next 14 days, ongoing ones included, by start.
+pub(super) async fn shifts(Ext(app): Ext<Arc<App>>, Staff(who): Staff) -> Answer {
+    let now = app.clock.now_ms();
+    let list = app
+        .shifts(&who, now, now + crate::console::SHIFTS_AHEAD_MS)
+        .await?;
+    let list: Vec<serde_json::Value> = list.iter().map(shift_json).collect();
+    ok(serde_json::json!({ "shifts": list }))
+}
+
+/// `GET /api/v1/shifts/now`: `{"lead": LOGIN | null, "on_duty": [LOGIN]}`.
+pub(super) async fn shifts_now(Ext(app): Ext<Arc<App>>, Staff(who): Staff) -> Answer {
+    let duty = app.on_duty(&who, app.clock.now_ms()).await?;
+    ok(serde_json::json!({ "lead": duty.lead, "on_duty": duty.on_duty }))
+}
+
+/// `POST /api/v1/shifts` (admins): `{"login", "start", "end", "lead": bool}`, times in UTC
+/// (`2026-11-22T22:00:00Z`); `201` with the shift, `409` for an overlapping lead shift.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShiftBody {
+    login: String,
+    start: String,
+    end: String,
+    #[serde(default)]
+    lead: bool,
+}
+
+pub(super) async fn add_shift(
+    Ext(app): Ext<Arc<App>>,
+    May(who, _): May<act::ManageShifts>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    who.check_csrf(csrf_header(&headers))?;
+    let s: ShiftBody = parse(&body)?;
+    let shift = NewShift {
+        login: s.login,
+        starts_ms: parse_utc(&s.start),
+        ends_ms: parse_utc(&s.end),
+        lead: s.lead,
+    };
+    let shift = app.add_shift(&who, shift).await?;
+    Ok((StatusCode::CREATED, Json(shift_json(&shift))).into_response())
 }

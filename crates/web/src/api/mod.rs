@@ -35,6 +35,11 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         )
         .route("/api/v1/maintenance/{id}/move", post(actions::reschedule))
         .route("/api/v1/maintenance/{id}/cancel", post(actions::cancel))
+        .route(
+            "/api/v1/shifts",
+            get(actions::shifts).post(actions::add_shift),
+        )
+        .route("/api/v1/shifts/now", get(actions::shifts_now))
         .route("/api/v1/outbox", get(reads::outbox))
         .route("/api/v1/broadcasts", post(actions::broadcast))
         .route(

@@ -225,7 +225,14 @@ pub(crate) mod act {
             }
         )*};
     }
-    acts!(MarkVertex, Broadcast, ComponentStatus, Maintenance, Reload);
+    acts!(
+        MarkVertex,
+        Broadcast,
+        ComponentStatus,
+        Maintenance,
+        Reload,
+        ManageShifts
+    );
 }
 
 /// A member of staff whose role may do `A`.

@@ -13,6 +13,9 @@ mod components;
 mod incidents;
 mod logs;
 mod overview;
+mod shifts;
+
+pub(crate) use shifts::AHEAD_MS as SHIFTS_AHEAD_MS;
 mod spof;
 mod vertices;
 
@@ -57,6 +60,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             get(broadcast::page).post(broadcast::send),
         )
         .route("/console/inventory/reload", post(broadcast::reload))
+        .route("/console/shifts", get(shifts::page).post(shifts::add))
         .route("/console/outbox", get(logs::outbox))
         .route("/console/audit", get(logs::audit))
         .layer(Extension(Arc::new(spof::Cache::default())))
@@ -76,7 +80,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     (
         "console/broadcast.html",
         include_str!("../../templates/console/broadcast.html"),
@@ -121,6 +125,10 @@ const TEMPLATES: [(&str, &str); 11] = [
         "console/audit.html",
         include_str!("../../templates/console/audit.html"),
     ),
+    (
+        "console/shifts.html",
+        include_str!("../../templates/console/shifts.html"),
+    ),
 ];
 
 /// What every console page shows: who is logged in, the CSRF token for its forms, which
@@ -141,6 +149,7 @@ fn frame(who: &Principal, section: &str, done: Option<&str>) -> Value {
             maintenance => may(Action::Maintenance),
             broadcast => may(Action::Broadcast),
             reload => may(Action::Reload),
+            shifts => may(Action::ManageShifts),
         },
     }
 }
@@ -177,6 +186,7 @@ fn flash(code: &str) -> Option<&'static str> {
         "moved" => "Maintenance window moved.",
         "broadcast" => "Broadcast queued: every customer's contacts will get it.",
         "reloaded" => "Inventory reloaded.",
+        "shift" => "Shift planned.",
         _ => return None,
     })
 }

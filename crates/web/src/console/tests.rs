@@ -251,3 +251,25 @@ fn the_spof_report_names_redundancy_that_is_not() {
         .any(|x| x.id == "rack-07-tor" && x.services == 1));
     assert!(!r.largest.iter().any(|x| x.id.starts_with("vps-")));
 }
+
+#[test]
+fn the_shifts_page_escapes_and_shows_its_form_to_admins_only() {
+    let page = |r| {
+        html(
+            "console/shifts.html",
+            r,
+            context! { heading => "S", error => HOSTILE, lead => HOSTILE, on_duty => vec![HOSTILE], shifts => vec![context! { login => HOSTILE, starts => "t", ends => "t", lead => true, created_by => HOSTILE }], form => context! { login => HOSTILE, lead => true } },
+        )
+    };
+    for role in [Role::Junior, Role::Engineer, Role::ShiftLead, Role::Admin] {
+        let out = page(role);
+        assert!(!out.contains("<script>"), "{out}");
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert!(out.contains("Internal note added."), "the flash");
+        assert_eq!(
+            out.contains("action=\"/console/shifts\""),
+            role == Role::Admin,
+            "{role:?}"
+        );
+    }
+}
