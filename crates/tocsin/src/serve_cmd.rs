@@ -246,6 +246,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("  curl -s '{url}/api/v1/whatif?down={DEMO_LEAF_PEER}' -H 'authorization: Bearer {}'", accounts.token);
         println!("After 5 s (the demo's hold-down) the affected customers' e-mails appear at:");
         println!("  {url}/demo/outbox   (logged in as staff; the incident in {url}/console and, for the customer, {url}/account)");
+        println!("with one to the shift lead on duty (who that is, and the roster at {url}/console/shifts):");
+        println!("  curl -s {url}/api/v1/shifts/now -H 'authorization: Bearer {}'", accounts.token);
         println!("Bring it back:");
         println!("  curl -s -X POST {url}/api/v1/alerts -H 'authorization: Bearer {alert_token}' -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
         println!("This instance's role and how far it applied the alert log (on PostgreSQL, several");
@@ -333,11 +335,25 @@ async fn demo_accounts(store: &AnyStore, customer: Option<&str>) -> anyhow::Resu
                 role,
                 customer: *customer,
                 password_hash: &hash,
-                email: None,
+                // The shift lead is on duty for the demo's first 12 hours, and mailed when an
+                // incident opens.
+                email: (*role == "shift_lead").then_some(login.as_str()),
                 created_ms: now,
             })
             .await?;
         logins.push((login.clone(), what.clone()));
+    }
+    let on_duty = tocsin_store::Shift {
+        id: 0,
+        login: "lead@demo.example".to_owned(),
+        starts_ms: now,
+        ends_ms: now + 12 * 3600 * 1000,
+        lead: true,
+        created_by: "demo".to_owned(),
+        created_ms: now,
+    };
+    if let Err(overlap) = store.add_shift(&on_duty).await? {
+        anyhow::bail!("the demo's lead shift overlaps shift {overlap:?}");
     }
     let token = secrets::random_token()?;
     if let Some(admin) = store.account_by_login("admin@demo.example").await? {
