@@ -8,7 +8,7 @@ use tocsin_model::Inventory;
 use tocsin_store::{AccountStore, Applied, LogStore};
 use tokio::sync::{mpsc, oneshot};
 
-use super::writer::{write_records, Write};
+use super::writer::{lead_notices, write_records, Write};
 use super::{Applying, Entry, Lead, READ_AT_ONCE};
 use crate::recipients::Recipients;
 
@@ -102,6 +102,7 @@ impl Applying {
                 &mut out,
                 &mut notices,
             );
+            notices.extend(lead_notices(store, &out).await);
             store
                 .commit_applied(&Applied {
                     epoch,

@@ -92,7 +92,7 @@ pub(super) async fn write_records(
 /// with an e-mail address. Only the leader decides notices, so it is queued here with the
 /// incident, once: the outbox keeps one notice per incident, contact and kind. A lead that
 /// cannot be looked up is logged and not mailed; the incident is written all the same.
-async fn lead_notices(store: &AnyStore, incidents: &[IncidentChange]) -> Vec<NewNotice> {
+pub(super) async fn lead_notices(store: &AnyStore, incidents: &[IncidentChange]) -> Vec<NewNotice> {
     let mut notices = Vec::new();
     for change in incidents {
         let IncidentChange::Open {
