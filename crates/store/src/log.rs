@@ -15,11 +15,9 @@ use std::time::Duration;
 use sqlx::Row;
 
 use crate::incidents::{IncidentChange, IncidentRow, IncidentServiceRow, NewNotice};
-use crate::sql::{PgStore, SqliteStore};
+use crate::sql::{alert_row, PgStore, SqliteStore};
 use crate::sql_incidents::roots_from;
-use crate::{
-    AlertRow, AlertStatus, AnyStore, Assertion, AssertionChange, NewAlert, Result, StoreError,
-};
+use crate::{AlertRow, AnyStore, Assertion, AssertionChange, NewAlert, Result, StoreError};
 
 /// Advisory lock held by the leader's session (PostgreSQL).
 const LEADER_LOCK: i64 = 7_469_788;
@@ -101,33 +99,45 @@ pub trait LogStore {
     async fn release_orphaned_claims(&self) -> Result<u64>;
 }
 
-fn alert_row<R: Row>(r: &R) -> Result<AlertRow>
-where
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    let status: String = r.try_get(3)?;
-    let vertices: String = r.try_get(5)?;
-    Ok(AlertRow {
-        id: r.try_get(0)?,
-        alert: NewAlert {
-            source: r.try_get(1)?,
-            fingerprint: r.try_get(2)?,
-            status: status.parse::<AlertStatus>()?,
-            state: r.try_get(4)?,
-            vertices: serde_json::from_str(&vertices)
-                .map_err(|e| StoreError::Corrupt(format!("alert vertices: {e}")))?,
-            received_ms: r.try_get(6)?,
-            body_key: r.try_get(7)?,
-        },
-    })
-}
-
 macro_rules! log_impl {
     ($store:ty, $db:ty, $append_lock:expr, $snapshot:expr, $notify:expr) => {
         impl $store {
+            /// Epoch and applied position.
+            async fn read_leadership(
+                conn: &mut <$db as sqlx::Database>::Connection,
+            ) -> Result<Leadership> {
+                let row = sqlx::query("SELECT epoch, applied FROM tocsin_leader WHERE id = 1")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(Leadership {
+                    epoch: row.try_get(0)?,
+                    applied: row.try_get(1)?,
+                })
+            }
+
+            /// Leadership, open incidents and (with `assertions`) what alerts assert, all
+            /// from one snapshot.
+            async fn snapshot(&self, assertions: bool) -> Result<Picture> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(snapshot) = $snapshot {
+                    sqlx::query(snapshot).execute(&mut *tx).await?;
+                }
+                let leadership = Self::read_leadership(&mut tx).await?;
+                let assertions = if assertions {
+                    Self::read_assertions(&mut tx).await?
+                } else {
+                    Vec::new()
+                };
+                let (open_incidents, last_incident_id) = Self::read_open_incidents(&mut tx).await?;
+                tx.commit().await?;
+                Ok(Picture {
+                    leadership,
+                    assertions,
+                    open_incidents,
+                    last_incident_id,
+                })
+            }
+
             /// The open incidents with their services, and the highest incident number, in
             /// `tx` (two queries whatever the number of incidents).
             pub(crate) async fn read_open_incidents(
@@ -215,13 +225,7 @@ macro_rules! log_impl {
             }
 
             async fn leadership(&self) -> Result<Leadership> {
-                let row = sqlx::query("SELECT epoch, applied FROM tocsin_leader WHERE id = 1")
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(Leadership {
-                    epoch: row.try_get(0)?,
-                    applied: row.try_get(1)?,
-                })
+                Self::read_leadership(&mut *self.pool.acquire().await?).await
             }
 
             async fn commit_applied(&self, a: &Applied<'_>) -> Result<()> {
@@ -246,64 +250,11 @@ macro_rules! log_impl {
             }
 
             async fn picture(&self) -> Result<Picture> {
-                let mut tx = self.pool.begin().await?;
-                if let Some(snapshot) = $snapshot {
-                    sqlx::query(snapshot).execute(&mut *tx).await?;
-                }
-                let row = sqlx::query("SELECT epoch, applied FROM tocsin_leader WHERE id = 1")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let leadership = Leadership {
-                    epoch: row.try_get(0)?,
-                    applied: row.try_get(1)?,
-                };
-                let assertions = sqlx::query(
-                    "SELECT source, fingerprint, vertex, state, since_ms FROM assertions \
-                     ORDER BY source, fingerprint, vertex",
-                )
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(Assertion {
-                        source: r.try_get(0)?,
-                        fingerprint: r.try_get(1)?,
-                        vertex: r.try_get(2)?,
-                        state: r.try_get(3)?,
-                        since_ms: r.try_get(4)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-                let (open_incidents, last_incident_id) = Self::read_open_incidents(&mut tx).await?;
-                tx.commit().await?;
-                Ok(Picture {
-                    leadership,
-                    assertions,
-                    open_incidents,
-                    last_incident_id,
-                })
+                self.snapshot(true).await
             }
 
             async fn incident_view(&self) -> Result<Picture> {
-                let mut tx = self.pool.begin().await?;
-                if let Some(snapshot) = $snapshot {
-                    sqlx::query(snapshot).execute(&mut *tx).await?;
-                }
-                let row = sqlx::query("SELECT epoch, applied FROM tocsin_leader WHERE id = 1")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let leadership = Leadership {
-                    epoch: row.try_get(0)?,
-                    applied: row.try_get(1)?,
-                };
-                let (open_incidents, last_incident_id) = Self::read_open_incidents(&mut tx).await?;
-                tx.commit().await?;
-                Ok(Picture {
-                    leadership,
-                    assertions: Vec::new(),
-                    open_incidents,
-                    last_incident_id,
-                })
+                self.snapshot(false).await
             }
 
             async fn raise_epoch(&self) -> Result<i64> {

@@ -91,6 +91,31 @@ fn vertices_from(text: &str) -> Result<Vec<String>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("alert vertices: {e}")))
 }
 
+/// An `alerts` row read as `id, source, fingerprint, status, state, vertices, received_ms,
+/// body_key`.
+pub(crate) fn alert_row<R: Row>(r: &R) -> Result<AlertRow>
+where
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    let status: String = r.try_get(3)?;
+    let vertices: String = r.try_get(5)?;
+    Ok(AlertRow {
+        id: r.try_get(0)?,
+        alert: NewAlert {
+            source: r.try_get(1)?,
+            fingerprint: r.try_get(2)?,
+            status: AlertStatus::from_str(&status)?,
+            state: r.try_get(4)?,
+            vertices: vertices_from(&vertices)?,
+            received_ms: r.try_get(6)?,
+            body_key: r.try_get(7)?,
+        },
+    })
+}
+
 /// Rows per multi-row statement: 8 parameters a row stays far below SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters per statement.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -181,6 +206,29 @@ macro_rules! store_impl {
                 Ok(())
             }
 
+            /// Everything currently asserted, sorted.
+            pub(crate) async fn read_assertions(
+                conn: &mut <$db as sqlx::Database>::Connection,
+            ) -> Result<Vec<Assertion>> {
+                let rows = sqlx::query(
+                    "SELECT source, fingerprint, vertex, state, since_ms FROM assertions \
+                     ORDER BY source, fingerprint, vertex",
+                )
+                .fetch_all(&mut *conn)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Assertion {
+                            source: r.try_get(0)?,
+                            fingerprint: r.try_get(1)?,
+                            vertex: r.try_get(2)?,
+                            state: r.try_get(3)?,
+                            since_ms: r.try_get(4)?,
+                        })
+                    })
+                    .collect()
+            }
+
             /// Moves the applied position of the log to `through` when it is further.
             async fn advance_applied(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -247,23 +295,7 @@ macro_rules! store_impl {
             }
 
             async fn assertions(&self) -> Result<Vec<Assertion>> {
-                let rows = sqlx::query(
-                    "SELECT source, fingerprint, vertex, state, since_ms FROM assertions \
-                     ORDER BY source, fingerprint, vertex",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(Assertion {
-                            source: r.try_get(0)?,
-                            fingerprint: r.try_get(1)?,
-                            vertex: r.try_get(2)?,
-                            state: r.try_get(3)?,
-                            since_ms: r.try_get(4)?,
-                        })
-                    })
-                    .collect()
+                Self::read_assertions(&mut *self.pool.acquire().await?).await
             }
 
             async fn unmatched(&self, limit: i64) -> Result<Vec<AlertRow>> {
@@ -275,24 +307,7 @@ macro_rules! store_impl {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        let status: String = r.try_get(3)?;
-                        let vertices: String = r.try_get(5)?;
-                        Ok(AlertRow {
-                            id: r.try_get(0)?,
-                            alert: NewAlert {
-                                source: r.try_get(1)?,
-                                fingerprint: r.try_get(2)?,
-                                status: AlertStatus::from_str(&status)?,
-                                state: r.try_get(4)?,
-                                vertices: vertices_from(&vertices)?,
-                                received_ms: r.try_get(6)?,
-                                body_key: r.try_get(7)?,
-                            },
-                        })
-                    })
-                    .collect()
+                rows.iter().map(alert_row).collect()
             }
 
             async fn alert_count(&self) -> Result<i64> {
