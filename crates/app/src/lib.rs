@@ -203,36 +203,23 @@ impl Opened {
         let live = Arc::new(Mutex::new(live));
         let wake = Arc::new(tokio::sync::Notify::new());
         let metrics = Arc::new(Metrics::default());
-        let standing = Arc::new(Standing::default());
-        let (commands, commanded) = tokio::sync::mpsc::channel(64);
-        let (elected_tx, elected) = tokio::sync::mpsc::channel(4);
-        let (wakes_tx, wakes) = tokio::sync::mpsc::channel(1024);
-        let (resign, resigned) = tokio::sync::mpsc::unbounded_channel();
-        let applier = tokio::spawn(
-            apply::Applier {
-                store: Arc::clone(&store),
-                live: Arc::clone(&live),
-                clock: Arc::clone(&clock),
-                staff: staff.into(),
-                hold_down_ms,
-                outbox: Arc::clone(&wake),
-                metrics: Arc::clone(&metrics),
-                standing: Arc::clone(&standing),
-                resign,
-            }
-            .run(commanded, elected, wakes),
-        );
-        let (ingestor, pipeline) = Ingestor::start(
-            ingest::Accepting {
-                store: Arc::clone(&store),
-                live: Arc::clone(&live),
-                archiver: archiver.clone(),
-                metrics: Arc::clone(&metrics),
-            },
-            commands,
-        );
-        let election = tokio::spawn(lead::elect(Arc::clone(&store), elected_tx, resigned));
-        let listener = tokio::spawn(lead::listen(Arc::clone(&store), wakes_tx));
+        let Pipeline {
+            ingestor,
+            standing,
+            accepting: pipeline,
+            applier,
+            election,
+            listener,
+        } = Pipeline::start(PipelineParts {
+            store: Arc::clone(&store),
+            live: Arc::clone(&live),
+            clock: Arc::clone(&clock),
+            staff: staff.into(),
+            hold_down_ms,
+            outbox: Arc::clone(&wake),
+            metrics: Arc::clone(&metrics),
+            archiver: archiver.clone(),
+        });
         let kept = KeptMessages::default();
         let demo = matches!(delivering.transport, Transport::Keep);
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -278,6 +265,73 @@ impl Opened {
             timers,
         };
         (system, running)
+    }
+}
+
+/// What the pipeline of an instance is started with.
+pub(crate) struct PipelineParts {
+    pub store: Arc<AnyStore>,
+    pub live: Arc<Mutex<Live>>,
+    pub clock: Arc<dyn Clock>,
+    pub staff: Arc<[String]>,
+    pub hold_down_ms: i64,
+    /// Wakes the outbox workers when notices were queued.
+    pub outbox: Arc<tokio::sync::Notify>,
+    pub metrics: Arc<Metrics>,
+    pub archiver: Archiver,
+}
+
+/// An instance's pipeline: accepting alerts, the applier, the election and the listener.
+pub(crate) struct Pipeline {
+    pub ingestor: Ingestor,
+    pub standing: Arc<Standing>,
+    pub accepting: tokio::task::JoinHandle<()>,
+    pub applier: tokio::task::JoinHandle<()>,
+    pub election: tokio::task::JoinHandle<()>,
+    pub listener: tokio::task::JoinHandle<()>,
+}
+
+impl Pipeline {
+    /// Starts the tasks, wired to one another.
+    pub(crate) fn start(parts: PipelineParts) -> Pipeline {
+        let standing = Arc::new(Standing::default());
+        let (commands, commanded) = tokio::sync::mpsc::channel(64);
+        let (elected_tx, elected) = tokio::sync::mpsc::channel(4);
+        let (wakes_tx, wakes) = tokio::sync::mpsc::channel(1024);
+        let (resign, resigned) = tokio::sync::mpsc::unbounded_channel();
+        let applier = tokio::spawn(
+            apply::Applier {
+                store: Arc::clone(&parts.store),
+                live: Arc::clone(&parts.live),
+                clock: parts.clock,
+                staff: parts.staff,
+                hold_down_ms: parts.hold_down_ms,
+                outbox: parts.outbox,
+                metrics: Arc::clone(&parts.metrics),
+                standing: Arc::clone(&standing),
+                resign,
+            }
+            .run(commanded, elected, wakes),
+        );
+        let (ingestor, accepting) = Ingestor::start(
+            ingest::Accepting {
+                store: Arc::clone(&parts.store),
+                live: parts.live,
+                archiver: parts.archiver,
+                metrics: parts.metrics,
+            },
+            commands,
+        );
+        let election = tokio::spawn(lead::elect(Arc::clone(&parts.store), elected_tx, resigned));
+        let listener = tokio::spawn(lead::listen(parts.store, wakes_tx));
+        Pipeline {
+            ingestor,
+            standing,
+            accepting,
+            applier,
+            election,
+            listener,
+        }
     }
 }
 

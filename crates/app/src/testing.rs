@@ -9,12 +9,11 @@ use std::time::Duration;
 use tocsin_model::Inventory;
 use tocsin_store::{AnyStore, LogStore};
 
-use crate::apply::{Applier, Standing};
 use crate::archiving::Archiver;
-use crate::ingest::{Accepting, Ingestor};
+use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::replay::restore;
-use crate::{Clock, Live};
+use crate::{Clock, Live, Pipeline, PipelineParts};
 
 /// What a test drives and looks at.
 pub(crate) struct Started {
@@ -34,42 +33,29 @@ pub(crate) async fn start(
         .await
         .unwrap();
     let live = Arc::new(Mutex::new(live));
-    let metrics = Arc::new(Metrics::default());
-    let standing = Arc::new(Standing::default());
-    let (commands, commanded) = tokio::sync::mpsc::channel(64);
-    let (elected_tx, elected) = tokio::sync::mpsc::channel(4);
-    let (_wakes_tx, wakes) = tokio::sync::mpsc::channel(4);
-    let (resign, resigned) = tokio::sync::mpsc::unbounded_channel();
-    let applier = tokio::spawn(
-        Applier {
-            store: Arc::clone(store),
-            live: Arc::clone(&live),
-            clock,
-            staff: Arc::from(Vec::new()),
-            hold_down_ms,
-            outbox: Arc::new(tokio::sync::Notify::new()),
-            metrics: Arc::clone(&metrics),
-            standing: Arc::clone(&standing),
-            resign,
-        }
-        .run(commanded, elected, wakes),
-    );
-    let election = tokio::spawn(crate::lead::elect(Arc::clone(store), elected_tx, resigned));
-    let (ingestor, accepting) = Ingestor::start(
-        Accepting {
-            store: Arc::clone(store),
-            live: Arc::clone(&live),
-            archiver: Archiver::new(None, 0),
-            metrics,
-        },
-        commands,
-    );
+    let Pipeline {
+        ingestor,
+        standing,
+        accepting,
+        applier,
+        election,
+        listener,
+    } = Pipeline::start(PipelineParts {
+        store: Arc::clone(store),
+        live: Arc::clone(&live),
+        clock,
+        staff: Arc::from(Vec::new()),
+        hold_down_ms,
+        outbox: Arc::new(tokio::sync::Notify::new()),
+        metrics: Arc::new(Metrics::default()),
+        archiver: Archiver::new(None, 0),
+    });
     for _ in 0..500 {
         if standing.leading() {
             return Started {
                 ingestor,
                 live,
-                tasks: vec![accepting, applier, election],
+                tasks: vec![accepting, applier, election, listener],
             };
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
