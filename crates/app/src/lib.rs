@@ -77,6 +77,9 @@ pub struct Config {
     /// Customers' own webhooks may point at private and reserved addresses (loopback, RFC
     /// 1918, link-local…); off, they are refused when saved and when delivered.
     pub allow_private_webhooks: bool,
+    /// The provider's time zone (`[sla] time_zone`): notices give times in it beside UTC,
+    /// recurring schedules follow its civil time.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 /// Live state shared by the faces (read) and the ingestion task (the one writer of the
@@ -119,6 +122,8 @@ pub struct System {
     pub status_changed: Arc<tokio::sync::Notify>,
     /// Whether this instance leads, and how far it applied the log.
     pub standing: Arc<Standing>,
+    /// The provider's time zone (`[sla] time_zone`).
+    pub time_zone: jiff::tz::TimeZone,
     reload: Option<ReloadFn>,
 }
 
@@ -134,6 +139,7 @@ pub struct Opened {
     staff: Vec<String>,
     allow_private_webhooks: bool,
     hold_down_ms: i64,
+    time_zone: jiff::tz::TimeZone,
 }
 
 /// The system's background tasks, to be stopped once the faces are done.
@@ -171,6 +177,7 @@ impl Opened {
             staff: config.staff,
             allow_private_webhooks: config.allow_private_webhooks,
             hold_down_ms,
+            time_zone: config.time_zone,
         })
     }
 
@@ -199,6 +206,7 @@ impl Opened {
             staff,
             allow_private_webhooks,
             hold_down_ms,
+            time_zone,
         } = self;
         let live = Arc::new(Mutex::new(live));
         let wake = Arc::new(tokio::sync::Notify::new());
@@ -249,6 +257,7 @@ impl Opened {
             allow_private_webhooks,
             status_changed: Arc::new(tokio::sync::Notify::new()),
             standing,
+            time_zone,
             reload,
         });
         let timers = vec![

@@ -56,11 +56,12 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         let least = match action {
             Action::View | Action::Note | Action::WhatIf => Role::Junior,
-            Action::MarkVertex => Role::Engineer,
+            Action::MarkVertex | Action::Upgrade | Action::DrillResult => Role::Engineer,
             Action::PublicUpdate
             | Action::Broadcast
             | Action::ComponentStatus
-            | Action::Maintenance => Role::ShiftLead,
+            | Action::Maintenance
+            | Action::PlanDrill => Role::ShiftLead,
             Action::Reload | Action::Accounts | Action::ManageShifts => Role::Admin,
             Action::OwnPreferences => return self == Role::Customer,
         };
@@ -87,6 +88,12 @@ pub enum Action {
     ComponentStatus,
     /// Plan, move or cancel maintenance.
     Maintenance,
+    /// Plan and run a rolling upgrade of a redundant group.
+    Upgrade,
+    /// Register an emergency drill and its schedule.
+    PlanDrill,
+    /// Record how a drill went.
+    DrillResult,
     /// Re-read the inventory.
     Reload,
     /// Manage accounts.
@@ -138,15 +145,18 @@ mod tests {
             Broadcast,
             ComponentStatus,
             Maintenance,
+            Upgrade,
+            PlanDrill,
+            DrillResult,
             Reload,
             Accounts,
             ManageShifts,
         ];
         let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
         assert_eq!(allowed(Role::Junior), 3);
-        assert_eq!(allowed(Role::Engineer), 4);
-        assert_eq!(allowed(Role::ShiftLead), 8);
-        assert_eq!(allowed(Role::Admin), 11);
+        assert_eq!(allowed(Role::Engineer), 6);
+        assert_eq!(allowed(Role::ShiftLead), 11);
+        assert_eq!(allowed(Role::Admin), 14);
         assert_eq!(allowed(Role::Customer), 0);
         assert!(!Role::Engineer.may(PublicUpdate));
         assert!(!Role::Junior.may(MarkVertex));

@@ -73,6 +73,38 @@ pub struct Config {
     /// or entries separated by commas.
     #[serde(default, deserialize_with = "proxies")]
     pub trusted_proxies: tocsin_web::auth::TrustedProxies,
+    /// Service levels: the provider's time zone.
+    #[serde(default)]
+    pub sla: Sla,
+}
+
+/// `[sla]`: what the provider's times are measured in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sla {
+    /// The provider's IANA time zone (`Europe/Prague`): months, maintenance notices and
+    /// drill schedules follow its civil time, daylight saving included. Default UTC.
+    #[serde(default = "utc", deserialize_with = "zone")]
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+impl Default for Sla {
+    fn default() -> Self {
+        Sla { time_zone: utc() }
+    }
+}
+
+fn utc() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::UTC
+}
+
+fn zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<jiff::tz::TimeZone, D::Error> {
+    let name = String::deserialize(d)?;
+    jiff::tz::TimeZone::get(&name).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "time_zone: `{name}` is not an IANA time zone such as Europe/Prague: {e}"
+        ))
+    })
 }
 
 fn proxies<'de, D: serde::Deserializer<'de>>(
@@ -247,7 +279,7 @@ impl Config {
     }
 }
 
-const SECTIONS: &[&str] = &["smtp", "notify", "alerts"];
+const SECTIONS: &[&str] = &["smtp", "notify", "alerts", "sla"];
 
 /// Variables taken as written unless they hold a TOML list.
 const VERBATIM: &[&str] = &["alerts_tokens"];
@@ -329,6 +361,33 @@ mod tests {
         assert!(!c.notify.allow_private_webhooks, "off unless asked for");
         assert_eq!(c.inventory, dir.path().join("inv.yaml"));
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_providers_time_zone_is_utc_unless_named_and_checked() {
+        let (_d, path) = write(BASE);
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert_eq!(c.sla.time_zone.iana_name(), Some("UTC"));
+        let (_d, path) = write(&format!("{BASE}[sla]\ntime_zone = \"Europe/Prague\"\n"));
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert_eq!(c.sla.time_zone.iana_name(), Some("Europe/Prague"));
+        let env = vec![(
+            "TOCSIN_SLA_TIME_ZONE".to_owned(),
+            "Europe/Warsaw".to_owned(),
+        )];
+        let c = Config::load(&path, env.into_iter()).unwrap();
+        assert_eq!(c.sla.time_zone.iana_name(), Some("Europe/Warsaw"));
+        let env = vec![(
+            "TOCSIN_SLA_TIME_ZONE".to_owned(),
+            "Europe/Atlantis".to_owned(),
+        )];
+        let e = Config::load(&path, env.into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("time_zone") && e.contains("Europe/Atlantis"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -159,6 +159,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 broadcast_per_second: config.notify.broadcast_per_second,
                 staff: config.notify.staff.clone(),
                 allow_private_webhooks: config.notify.allow_private_webhooks,
+                time_zone: config.sla.time_zone.clone(),
             },
         }
         .bind()
@@ -219,6 +220,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             staff: vec!["noc@demo.example".to_owned()],
             // The demo keeps the guard a real server has.
             allow_private_webhooks: false,
+            time_zone: jiff::tz::TimeZone::get("Europe/Prague")?,
             },
         }
         .bind()

@@ -150,6 +150,9 @@ fn frame(who: &Principal, section: &str, done: Option<&str>) -> Value {
             broadcast => may(Action::Broadcast),
             reload => may(Action::Reload),
             shifts => may(Action::ManageShifts),
+            upgrade => may(Action::Upgrade),
+            plan_drill => may(Action::PlanDrill),
+            drill_result => may(Action::DrillResult),
         },
     }
 }
