@@ -95,6 +95,9 @@ pub enum IncidentEvent {
 pub struct IncidentBook {
     open: Vec<OpenIncident>,
     by_service: HashMap<VertexId, IncidentId>,
+    /// Vertices down on purpose (planned maintenance, a drained member), sorted: a service
+    /// down only because of them opens no incident.
+    quiet: Vec<VertexId>,
 }
 
 impl IncidentBook {
@@ -111,7 +114,27 @@ impl IncidentBook {
                 by_service.insert(s.service, i.id);
             }
         }
-        IncidentBook { open, by_service }
+        IncidentBook {
+            open,
+            by_service,
+            quiet: Vec::new(),
+        }
+    }
+
+    /// From now on, a service that goes down with every root cause among `quiet` (vertices
+    /// down on purpose: planned maintenance, a member drained for an upgrade) opens and joins
+    /// no incident; one with any other root cause does, as always. The caller changes the set
+    /// when a window starts or ends and runs [`IncidentBook::reconcile`], which opens the
+    /// incidents of services still down once their causes are no longer quiet.
+    pub fn set_quiet(&mut self, mut quiet: Vec<VertexId>) {
+        quiet.sort_unstable();
+        quiet.dedup();
+        self.quiet = quiet;
+    }
+
+    /// The vertices down on purpose now.
+    pub fn quiet(&self) -> &[VertexId] {
+        &self.quiet
     }
 
     /// The open incidents.
@@ -226,6 +249,10 @@ impl IncidentBook {
             }
         }
         let roots = root_causes(impact, service);
+        if !self.quiet.is_empty() && roots.iter().all(|r| self.quiet.binary_search(r).is_ok()) {
+            // Down on purpose, on every path: recorded by the engine, not an incident.
+            return;
+        }
         let joined = self
             .open
             .iter_mut()
@@ -473,6 +500,61 @@ mod tests {
             at_ms: -6_000_000_000_000,
             down_total_ms: 0
         }));
+    }
+
+    #[test]
+    fn services_down_only_because_of_quiet_vertices_open_nothing_until_the_quiet_ends() {
+        let (mut impact, [sw_a, sw_b, _, _, s1, s2, _, s3]) = setup();
+        let services = [s1, s2, s3];
+        let is_service = |v| services.contains(&v);
+        let mut book = IncidentBook::new();
+        let mut next = 0;
+        let mut next_id = || {
+            next += 1;
+            next
+        };
+        let (mut events, mut changes) = (Vec::new(), Vec::new());
+        book.set_quiet(vec![sw_a]);
+        impact.observe(sw_a, State::Down, &mut changes);
+        book.apply(
+            &impact,
+            &changes,
+            is_service,
+            1_000,
+            &mut next_id,
+            &mut events,
+        );
+        assert!(events.is_empty(), "{events:?}");
+        assert!(book.open().is_empty());
+        // Another cause on top (sw-b really fails): s2 (on sw-b) is an incident as usual; s3,
+        // down on purpose already, does not change state and waits for the window's end.
+        changes.clear();
+        impact.observe(sw_b, State::Down, &mut changes);
+        book.apply(
+            &impact,
+            &changes,
+            is_service,
+            2_000,
+            &mut next_id,
+            &mut events,
+        );
+        assert_eq!(book.open().len(), 1);
+        assert_eq!(book.open()[0].roots, vec![sw_b]);
+        let down: Vec<_> = book.open()[0].services.iter().map(|s| s.service).collect();
+        assert_eq!(down, vec![s2]);
+        // The window ends with sw-a still down: the reconcile opens what it hid.
+        book.set_quiet(Vec::new());
+        events.clear();
+        book.reconcile(&impact, is_service, 3_000, &mut next_id, &mut events);
+        let mut all: Vec<_> = book
+            .open()
+            .iter()
+            .flat_map(|i| i.services.iter().map(|s| s.service))
+            .collect();
+        all.sort_unstable();
+        let mut want = vec![s1, s2, s3];
+        want.sort_unstable();
+        assert_eq!(all, want);
     }
 
     #[test]

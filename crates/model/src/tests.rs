@@ -288,4 +288,43 @@ proptest! {
         prop_assert_eq!(not_up, want_not_up);
         prop_assert_eq!(states(&live), before);
     }
+
+    /// Planned work is judged alone: whatever the live engine has down, `WhatIf::alone` is
+    /// the scenario observed on a fresh engine of the same graph.
+    #[test]
+    fn what_if_alone_equals_observing_a_fresh_engine(
+        spec in spec(),
+        live_steps in prop::collection::vec((any::<u16>(), any::<u8>()), 0..12),
+        scenario in prop::collection::vec((any::<u16>(), any::<u8>()), 1..6),
+    ) {
+        let (graph, _) = build(&spec);
+        let n = graph.vertex_count() as u32;
+        let mut live = Impact::new(Arc::clone(&graph));
+        for (pick, obs) in live_steps {
+            live.observe(u32::from(pick) % n, observation(obs), &mut Vec::new());
+        }
+        let scenario: Vec<(u32, State)> = scenario
+            .into_iter()
+            .map(|(p, o)| (u32::from(p) % n, observation(o)))
+            .collect();
+        let before = states(&live);
+        let what_if = crate::WhatIf::alone(&live, &scenario);
+        let mut fresh = Impact::new(Arc::clone(&graph));
+        for &(v, s) in &scenario {
+            if s > fresh.observation(v) {
+                fresh.observe(v, s, &mut Vec::new());
+            }
+        }
+        let want = states(&fresh);
+        let got: Vec<State> = (0..n).map(|v| what_if.state(v)).collect();
+        prop_assert_eq!(&got, &want);
+        let changed: Vec<u32> = (0..n).filter(|&v| want[v as usize] != State::Up).collect();
+        prop_assert_eq!(what_if.changes().iter().map(|c| c.vertex).collect::<Vec<_>>(), changed);
+        let mut not_up: Vec<u32> = what_if.not_up().collect();
+        not_up.sort_unstable();
+        let mut want_not_up = fresh.not_up().to_vec();
+        want_not_up.sort_unstable();
+        prop_assert_eq!(not_up, want_not_up);
+        prop_assert_eq!(states(&live), before);
+    }
 }

@@ -12,6 +12,8 @@ use crate::impact::{Change, Impact, Observation, State};
 /// The state of every vertex under the live observations plus a scenario's.
 pub struct WhatIf<'a> {
     base: &'a Impact,
+    /// The base's graph with every vertex up, not its live state.
+    pristine: bool,
     /// The vertices whose state would differ from the live one, and how.
     changes: Vec<Change>,
     after: HashMap<VertexId, State>,
@@ -28,6 +30,7 @@ struct Counters {
 
 struct Overlay<'a> {
     base: &'a Impact,
+    pristine: bool,
     vertices: HashMap<VertexId, Counters>,
     groups: HashMap<GroupId, u32>,
     queue: BinaryHeap<Reverse<(u32, VertexId)>>,
@@ -36,9 +39,13 @@ struct Overlay<'a> {
 
 impl Overlay<'_> {
     fn counters(&mut self, v: VertexId) -> &mut Counters {
-        let base = self.base;
+        let (base, pristine) = (self.base, self.pristine);
         self.vertices.entry(v).or_insert_with(|| {
-            let (observed, state, failing, impaired) = base.counters(v);
+            let (observed, state, failing, impaired) = if pristine {
+                (State::Up as u8, State::Up as u8, 0, 0)
+            } else {
+                base.counters(v)
+            };
             Counters {
                 observed,
                 state,
@@ -66,11 +73,14 @@ impl Overlay<'_> {
             let mut touched = false;
             if down_changed {
                 let need = graph.need(g);
-                let base = self.base;
-                let count = self
-                    .groups
-                    .entry(g)
-                    .or_insert_with(|| base.group_not_down(g));
+                let (base, pristine) = (self.base, self.pristine);
+                let count = self.groups.entry(g).or_insert_with(|| {
+                    if pristine {
+                        graph.members(g).len() as u32
+                    } else {
+                        base.group_not_down(g)
+                    }
+                });
                 let held = *count >= need;
                 if to == down {
                     *count = count.saturating_sub(1);
@@ -127,8 +137,20 @@ impl<'a> WhatIf<'a> {
     /// scenario only adds failures: a vertex keeps the worse of what is observed of it now and
     /// what the scenario says, as when a second alert fires.
     pub fn of(base: &'a Impact, scenario: &[(VertexId, Observation)]) -> Self {
+        Self::over(base, false, scenario)
+    }
+
+    /// What `scenario` alone would do to `base`'s graph with every vertex up: what is down
+    /// now is ignored (planned work is judged on its own, whatever fails meanwhile). `base`
+    /// is only read, for its graph; the cost is still that of the vertices reached.
+    pub fn alone(base: &'a Impact, scenario: &[(VertexId, Observation)]) -> Self {
+        Self::over(base, true, scenario)
+    }
+
+    fn over(base: &'a Impact, pristine: bool, scenario: &[(VertexId, Observation)]) -> Self {
         let mut o = Overlay {
             base,
+            pristine,
             vertices: HashMap::new(),
             groups: HashMap::new(),
             queue: BinaryHeap::new(),
@@ -158,7 +180,7 @@ impl<'a> WhatIf<'a> {
             .vertices
             .iter()
             .filter_map(|(&v, c)| {
-                let from = base.state(v);
+                let from = if pristine { State::Up } else { base.state(v) };
                 let to = state_of(c.state);
                 (from != to).then_some(Change {
                     vertex: v,
@@ -171,6 +193,7 @@ impl<'a> WhatIf<'a> {
         let after = changes.iter().map(|c| (c.vertex, c.to)).collect();
         WhatIf {
             base,
+            pristine,
             changes,
             after,
         }
@@ -178,10 +201,11 @@ impl<'a> WhatIf<'a> {
 
     /// The state `v` would have.
     pub fn state(&self, v: VertexId) -> State {
-        self.after
-            .get(&v)
-            .copied()
-            .unwrap_or_else(|| self.base.state(v))
+        match self.after.get(&v) {
+            Some(&s) => s,
+            None if self.pristine => State::Up,
+            None => self.base.state(v),
+        }
     }
 
     /// The vertices whose state would change, by vertex number.
@@ -191,12 +215,14 @@ impl<'a> WhatIf<'a> {
 
     /// Every vertex that would be down or degraded, in no particular order.
     pub fn not_up(&self) -> impl Iterator<Item = VertexId> + '_ {
-        let kept = self
-            .base
-            .not_up()
-            .iter()
-            .copied()
-            .filter(|&v| self.state(v) != State::Up);
+        let kept = (if self.pristine {
+            &[][..]
+        } else {
+            self.base.not_up()
+        })
+        .iter()
+        .copied()
+        .filter(|&v| self.state(v) != State::Up);
         let new = self
             .changes
             .iter()
