@@ -47,6 +47,7 @@ fn notices(count: u64) -> Vec<Notice> {
                 outbox_id: 1_000_000 + i,
                 body: String::new(),
                 at_risk: 0,
+                window: None,
             }
         })
         .collect()

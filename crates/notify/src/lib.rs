@@ -14,7 +14,7 @@ mod smtp;
 mod time;
 
 pub use message::{compose, envelope, Composer};
-pub use notice::{Envelope, Notice, NoticeKind, Sender, ServiceLine};
+pub use notice::{Envelope, Notice, NoticeKind, Sender, ServiceLine, WindowTimes};
 pub use render::Rendered;
 pub use smtp::{tls_config, Mailer, Outcome, Secret, SmtpConfig, Tls};
 

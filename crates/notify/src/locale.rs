@@ -17,7 +17,20 @@ const SOURCES: [(Language, &str); 5] = [
 ];
 
 /// Every message a notice uses; each locale must define all of them.
-pub(crate) const MESSAGE_IDS: [&str; 30] = [
+pub(crate) const MESSAGE_IDS: [&str; 43] = [
+    "subject-maintenance-announced",
+    "subject-maintenance-reminder",
+    "subject-maintenance-moved",
+    "subject-maintenance-cancelled",
+    "maintenance-announced-intro",
+    "maintenance-reminder-intro",
+    "maintenance-moved-intro",
+    "maintenance-cancelled-intro",
+    "maintenance-when",
+    "maintenance-previously",
+    "service-in-maintenance",
+    "maintenance-next",
+    "maintenance-footer",
     "subject-broadcast",
     "broadcast-intro",
     "broadcast-next",

@@ -17,6 +17,15 @@ pub enum NoticeKind {
     Degraded,
     /// To the shift lead on duty: an incident opened (`incident_title` is its headline).
     LeadOpened,
+    /// Planned maintenance that will take the customer's `services` down, announced when
+    /// planned (`incident_title` is the window's title, `window` its times).
+    MaintenanceAnnounced,
+    /// The same, at one of the window's lead times.
+    MaintenanceReminder,
+    /// The window got new times (`window.previous` the old ones).
+    MaintenanceMoved,
+    /// The window was called off.
+    MaintenanceCancelled,
 }
 
 impl NoticeKind {
@@ -28,7 +37,22 @@ impl NoticeKind {
             NoticeKind::Broadcast => "broadcast",
             NoticeKind::Degraded => "degraded",
             NoticeKind::LeadOpened => "lead-opened",
+            NoticeKind::MaintenanceAnnounced => "maintenance-announced",
+            NoticeKind::MaintenanceReminder => "maintenance-reminder",
+            NoticeKind::MaintenanceMoved => "maintenance-moved",
+            NoticeKind::MaintenanceCancelled => "maintenance-cancelled",
         }
+    }
+
+    /// Whether it is about planned maintenance.
+    pub fn is_maintenance(self) -> bool {
+        matches!(
+            self,
+            NoticeKind::MaintenanceAnnounced
+                | NoticeKind::MaintenanceReminder
+                | NoticeKind::MaintenanceMoved
+                | NoticeKind::MaintenanceCancelled
+        )
     }
 }
 
@@ -43,6 +67,18 @@ pub struct ServiceLine {
     pub down_since: i64,
     /// When it came back up, unix seconds UTC; `None` while still down.
     pub back_up_at: Option<i64>,
+}
+
+/// A maintenance window's times as the notice states them, written when it was queued: in UTC
+/// and in the provider's time zone, numeric so that every language reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowTimes {
+    /// `2026-12-05 22:00 – 2026-12-06 02:00 UTC`.
+    pub utc: String,
+    /// `2026-12-05 23:00 – 2026-12-06 03:00 CET (Europe/Prague)`.
+    pub local: String,
+    /// The times before a move, in UTC; empty otherwise.
+    pub previous: String,
 }
 
 /// Everything needed to write one e-mail to one contact about one incident event.
@@ -73,6 +109,8 @@ pub struct Notice {
     pub body: String,
     /// Customers whose services lost redundancy (degraded notices); 0 for other kinds.
     pub at_risk: u64,
+    /// A maintenance window's times (maintenance notices only).
+    pub window: Option<WindowTimes>,
 }
 
 /// Who the notices come from.

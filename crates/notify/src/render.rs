@@ -145,6 +145,30 @@ fn texts(
             "lead-opened-next",
             "lead-opened-footer",
         ),
+        (NoticeKind::MaintenanceAnnounced, _) => (
+            "subject-maintenance-announced",
+            "maintenance-announced-intro",
+            "maintenance-next",
+            "maintenance-footer",
+        ),
+        (NoticeKind::MaintenanceReminder, _) => (
+            "subject-maintenance-reminder",
+            "maintenance-reminder-intro",
+            "maintenance-next",
+            "maintenance-footer",
+        ),
+        (NoticeKind::MaintenanceMoved, _) => (
+            "subject-maintenance-moved",
+            "maintenance-moved-intro",
+            "maintenance-next",
+            "maintenance-footer",
+        ),
+        (NoticeKind::MaintenanceCancelled, _) => (
+            "subject-maintenance-cancelled",
+            "maintenance-cancelled-intro",
+            "maintenance-next",
+            "maintenance-footer",
+        ),
     }
 }
 
@@ -166,6 +190,15 @@ pub(crate) fn render(
     args.set("customer", FluentValue::from(customer.as_str()));
     args.set("count", FluentValue::from(count));
     args.set("customers", FluentValue::from(notice.at_risk));
+    let window = notice.window.clone().unwrap_or_default();
+    let (utc, local, previous) = (
+        clean(&window.utc),
+        clean(&window.local),
+        clean(&window.previous),
+    );
+    args.set("utc", FluentValue::from(utc.as_str()));
+    args.set("local", FluentValue::from(local.as_str()));
+    args.set("previous", FluentValue::from(previous.as_str()));
     let t = |id: &str| locales.text(lang, id, &args);
 
     let (subject_id, intro_id, next_id, footer_id) = texts(notice.kind, title.is_empty());
@@ -181,7 +214,8 @@ pub(crate) fn render(
                 locales.text(lang, "service-down-since", &a)?
             }
             NoticeKind::Degraded => locales.text(lang, "service-degraded", &a)?,
-            NoticeKind::Resolved | NoticeKind::Broadcast => {
+            k if k.is_maintenance() => locales.text(lang, "service-in-maintenance", &a)?,
+            _ => {
                 let end = line.back_up_at.unwrap_or(notice.date);
                 let span = end.saturating_sub(line.down_since);
                 a.set("duration", FluentValue::from(locales.duration(lang, span)?));
@@ -200,8 +234,18 @@ pub(crate) fn render(
         subject: &subject,
         greeting: t("greeting")?,
         intro: t(intro_id)?,
-        paragraphs: paragraphs(&notice.body),
+        paragraphs: if notice.kind.is_maintenance() {
+            let mut p = vec![t("maintenance-when")?];
+            if !previous.is_empty() {
+                p.push(t("maintenance-previously")?);
+            }
+            p.extend(paragraphs(&notice.body));
+            p
+        } else {
+            paragraphs(&notice.body)
+        },
         title_line: if title.is_empty()
+            || notice.kind.is_maintenance()
             || matches!(notice.kind, NoticeKind::Broadcast | NoticeKind::Degraded)
         {
             None

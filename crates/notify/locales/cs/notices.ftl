@@ -61,3 +61,36 @@ subject-lead-opened = Otevřen incident { $incident }: { $title }
 lead-opened-intro = Během vaší směny, kterou vedete, byl otevřen incident. Zákazníci dostanou zprávu, pokud jejich služby zůstanou nedostupné déle než čekací doba.
 lead-opened-next = Stavová stránka:
 lead-opened-footer = Posláno vedoucímu směny ve službě systémem Tocsin.
+
+# Planned maintenance ($title: the window's title; $customer: customer name; $count: how many of
+# the customer's services will be down; $utc, $local: the window's times; $previous: the times
+# before a move).
+subject-maintenance-announced = Plánovaná údržba: { $title }
+subject-maintenance-reminder = Připomenutí plánované údržby: { $title }
+subject-maintenance-moved = Plánovaná údržba přesunuta: { $title }
+subject-maintenance-cancelled = Plánovaná údržba zrušena: { $title }
+maintenance-announced-intro = Plánujeme údržbu infrastruktury, která přeruší { $count ->
+    [one] jednu z vašich služeb
+    [few] { $count } vaše služby
+   *[other] { $count } vašich služeb
+    } (zákazník { $customer }).
+maintenance-reminder-intro = Připomínáme: plánovaná údržba infrastruktury přeruší { $count ->
+    [one] jednu z vašich služeb
+    [few] { $count } vaše služby
+   *[other] { $count } vašich služeb
+    } (zákazník { $customer }).
+maintenance-moved-intro = Plánovaná údržba, která přeruší { $count ->
+    [one] jednu z vašich služeb
+    [few] { $count } vaše služby
+   *[other] { $count } vašich služeb
+    } (zákazník { $customer }), byla přesunuta na nový termín.
+maintenance-cancelled-intro = Plánovaná údržba, která měla přerušit { $count ->
+    [one] jednu z vašich služeb
+    [few] { $count } vaše služby
+   *[other] { $count } vašich služeb
+    } (zákazník { $customer }), byla zrušena; v tomto termínu se nic nepřeruší.
+maintenance-when = Kdy: { $utc }; { $local }.
+maintenance-previously = Původní termín: { $previous }.
+service-in-maintenance = nedostupná během údržby
+maintenance-next = Kalendář údržby je na naší stavové stránce:
+maintenance-footer = Tuto zprávu odeslal automaticky váš poskytovatel. O této údržbě už další e-mail nepošleme: její začátek a konec uvidíte na stavové stránce.

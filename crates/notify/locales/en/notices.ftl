@@ -60,3 +60,32 @@ subject-lead-opened = Incident { $incident } opened: { $title }
 lead-opened-intro = An incident opened while you lead the shift. Customers are told once their services stay down past the hold-down.
 lead-opened-next = Status page:
 lead-opened-footer = Sent to the shift lead on duty by Tocsin.
+
+# Planned maintenance ($title: the window's title; $customer: customer name; $count: how many of
+# the customer's services will be down; $utc, $local: the window's times; $previous: the times
+# before a move).
+subject-maintenance-announced = Planned maintenance: { $title }
+subject-maintenance-reminder = Reminder of planned maintenance: { $title }
+subject-maintenance-moved = Planned maintenance moved: { $title }
+subject-maintenance-cancelled = Planned maintenance cancelled: { $title }
+maintenance-announced-intro = We plan maintenance on our infrastructure that will interrupt { $count ->
+    [one] one of your services
+   *[other] { $count } of your services
+    } (customer { $customer }).
+maintenance-reminder-intro = A reminder: planned maintenance on our infrastructure will interrupt { $count ->
+    [one] one of your services
+   *[other] { $count } of your services
+    } (customer { $customer }).
+maintenance-moved-intro = The planned maintenance that will interrupt { $count ->
+    [one] one of your services
+   *[other] { $count } of your services
+    } (customer { $customer }) has been moved to a new time.
+maintenance-cancelled-intro = The planned maintenance that would have interrupted { $count ->
+    [one] one of your services
+   *[other] { $count } of your services
+    } (customer { $customer }) has been cancelled; nothing will be interrupted at that time.
+maintenance-when = When: { $utc }; { $local }.
+maintenance-previously = Previously planned: { $previous }.
+service-in-maintenance = down during the maintenance
+maintenance-next = The maintenance calendar is on our status page:
+maintenance-footer = This message was sent automatically by your provider. Nothing else will be mailed about this maintenance: its start and end show on the status page.

@@ -51,3 +51,32 @@ subject-lead-opened = Incident { $incident } ouvert : { $title }
 lead-opened-intro = Un incident a été ouvert pendant la relève que vous dirigez. Les clients seront prévenus si leurs services restent indisponibles au-delà du délai d’attente.
 lead-opened-next = Page d’état :
 lead-opened-footer = Envoyé par Tocsin au responsable de la relève en service.
+
+# Planned maintenance ($title: the window's title; $customer: customer name; $count: how many of
+# the customer's services will be down; $utc, $local: the window's times; $previous: the times
+# before a move).
+subject-maintenance-announced = Maintenance planifiée : { $title }
+subject-maintenance-reminder = Rappel de maintenance planifiée : { $title }
+subject-maintenance-moved = Maintenance planifiée déplacée : { $title }
+subject-maintenance-cancelled = Maintenance planifiée annulée : { $title }
+maintenance-announced-intro = Nous prévoyons une maintenance de notre infrastructure qui interrompra { $count ->
+    [one] un de vos services
+   *[other] { $count } de vos services
+    } (client { $customer }).
+maintenance-reminder-intro = Rappel : une maintenance planifiée de notre infrastructure interrompra { $count ->
+    [one] un de vos services
+   *[other] { $count } de vos services
+    } (client { $customer }).
+maintenance-moved-intro = La maintenance planifiée qui interrompra { $count ->
+    [one] un de vos services
+   *[other] { $count } de vos services
+    } (client { $customer }) a été déplacée.
+maintenance-cancelled-intro = La maintenance planifiée qui devait interrompre { $count ->
+    [one] un de vos services
+   *[other] { $count } de vos services
+    } (client { $customer }) est annulée ; rien ne sera interrompu à cette date.
+maintenance-when = Quand : { $utc } ; { $local }.
+maintenance-previously = Prévue auparavant : { $previous }.
+service-in-maintenance = interrompu pendant la maintenance
+maintenance-next = Le calendrier des maintenances est sur notre page d’état :
+maintenance-footer = Ce message a été envoyé automatiquement par votre fournisseur. Aucun autre message ne sera envoyé pour cette maintenance : son début et sa fin s’affichent sur la page d’état.

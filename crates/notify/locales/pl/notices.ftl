@@ -58,3 +58,36 @@ subject-lead-opened = Otwarto incydent { $incident }: { $title }
 lead-opened-intro = Podczas zmiany, którą prowadzisz, otwarto incydent. Klienci zostaną powiadomieni, jeśli ich usługi pozostaną niedostępne dłużej niż czas oczekiwania.
 lead-opened-next = Strona statusu:
 lead-opened-footer = Wysłane przez Tocsin do kierownika dyżurnej zmiany.
+
+# Planned maintenance ($title: the window's title; $customer: customer name; $count: how many of
+# the customer's services will be down; $utc, $local: the window's times; $previous: the times
+# before a move).
+subject-maintenance-announced = Planowane prace serwisowe: { $title }
+subject-maintenance-reminder = Przypomnienie o planowanych pracach serwisowych: { $title }
+subject-maintenance-moved = Planowane prace serwisowe przeniesione: { $title }
+subject-maintenance-cancelled = Planowane prace serwisowe odwołane: { $title }
+maintenance-announced-intro = Planujemy prace serwisowe infrastruktury, które przerwą { $count ->
+    [one] jedną z Państwa usług
+    [few] { $count } Państwa usługi
+   *[other] { $count } Państwa usług
+    } (klient { $customer }).
+maintenance-reminder-intro = Przypominamy: planowane prace serwisowe infrastruktury przerwą { $count ->
+    [one] jedną z Państwa usług
+    [few] { $count } Państwa usługi
+   *[other] { $count } Państwa usług
+    } (klient { $customer }).
+maintenance-moved-intro = Planowane prace serwisowe, które przerwą { $count ->
+    [one] jedną z Państwa usług
+    [few] { $count } Państwa usługi
+   *[other] { $count } Państwa usług
+    } (klient { $customer }), zostały przeniesione na nowy termin.
+maintenance-cancelled-intro = Planowane prace serwisowe, które miały przerwać { $count ->
+    [one] jedną z Państwa usług
+    [few] { $count } Państwa usługi
+   *[other] { $count } Państwa usług
+    } (klient { $customer }), zostały odwołane; w tym terminie nic nie zostanie przerwane.
+maintenance-when = Kiedy: { $utc }; { $local }.
+maintenance-previously = Poprzedni termin: { $previous }.
+service-in-maintenance = niedostępna podczas prac
+maintenance-next = Kalendarz prac serwisowych jest na naszej stronie statusu:
+maintenance-footer = Ta wiadomość została wysłana automatycznie przez Państwa dostawcę. O tych pracach nie wyślemy już innych wiadomości: ich początek i koniec pokaże strona statusu.

@@ -57,3 +57,36 @@ subject-lead-opened = Открыт инцидент { $incident }: { $title }
 lead-opened-intro = Во время вашей смены, которую вы возглавляете, открыт инцидент. Клиенты получат уведомление, если их услуги останутся недоступны дольше времени ожидания.
 lead-opened-next = Страница статуса:
 lead-opened-footer = Отправлено Tocsin старшему дежурной смены.
+
+# Planned maintenance ($title: the window's title; $customer: customer name; $count: how many of
+# the customer's services will be down; $utc, $local: the window's times; $previous: the times
+# before a move).
+subject-maintenance-announced = Плановые работы: { $title }
+subject-maintenance-reminder = Напоминание о плановых работах: { $title }
+subject-maintenance-moved = Плановые работы перенесены: { $title }
+subject-maintenance-cancelled = Плановые работы отменены: { $title }
+maintenance-announced-intro = Мы планируем работы на инфраструктуре, которые прервут { $count ->
+    [one] { $count } вашу услугу
+    [few] { $count } ваши услуги
+   *[other] { $count } ваших услуг
+    } (клиент { $customer }).
+maintenance-reminder-intro = Напоминаем: плановые работы на инфраструктуре прервут { $count ->
+    [one] { $count } вашу услугу
+    [few] { $count } ваши услуги
+   *[other] { $count } ваших услуг
+    } (клиент { $customer }).
+maintenance-moved-intro = Плановые работы, которые прервут { $count ->
+    [one] { $count } вашу услугу
+    [few] { $count } ваши услуги
+   *[other] { $count } ваших услуг
+    } (клиент { $customer }), перенесены на новое время.
+maintenance-cancelled-intro = Плановые работы, которые должны были прервать { $count ->
+    [one] { $count } вашу услугу
+    [few] { $count } ваши услуги
+   *[other] { $count } ваших услуг
+    } (клиент { $customer }), отменены; в это время ничего не будет прервано.
+maintenance-when = Когда: { $utc }; { $local }.
+maintenance-previously = Ранее планировалось: { $previous }.
+service-in-maintenance = недоступна во время работ
+maintenance-next = Календарь работ — на нашей странице статуса:
+maintenance-footer = Это сообщение отправлено автоматически вашим провайдером. Других писем об этих работах не будет: их начало и конец видны на странице статуса.

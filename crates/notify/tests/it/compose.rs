@@ -3,7 +3,9 @@
 
 use mail_parser::{MessageParser, MimeHeaders};
 use tocsin_model::inventory::Language;
-use tocsin_notify::{compose, envelope, Composer, NoticeKind, NotifyError, ServiceLine};
+use tocsin_notify::{
+    compose, envelope, Composer, NoticeKind, NotifyError, ServiceLine, WindowTimes,
+};
 
 use crate::fixtures::{notice, sender, DATE};
 
@@ -14,6 +16,7 @@ fn kind_name(kind: NoticeKind) -> &'static str {
         NoticeKind::Broadcast => "broadcast",
         NoticeKind::Degraded => "degraded",
         NoticeKind::LeadOpened => "lead-opened",
+        other => other.as_str(),
     }
 }
 
@@ -378,4 +381,55 @@ fn lead_opened_snapshot() {
     let m = MessageParser::default().parse(&bytes).unwrap();
     assert!(m.subject().unwrap().starts_with("Incident 42 opened: "));
     assert!(m.body_text(0).unwrap().contains("while you lead the shift"));
+}
+
+/// Maintenance notices: the customer's services that will be down, the times in UTC and in
+/// the provider's zone, the old times of a moved window, in every language; no incident line.
+#[test]
+fn maintenance_notices_in_every_language() {
+    let kinds = [
+        NoticeKind::MaintenanceAnnounced,
+        NoticeKind::MaintenanceReminder,
+        NoticeKind::MaintenanceMoved,
+        NoticeKind::MaintenanceCancelled,
+    ];
+    for kind in kinds {
+        for language in Language::ALL {
+            let mut n = notice(kind, language);
+            n.incident_id = 0;
+            n.incident_title = "Switch firmware <b>sw-a</b>".to_owned();
+            n.body = "One switch of the pair at a time.".to_owned();
+            n.window = Some(WindowTimes {
+                utc: "2026-12-05 22:00 – 2026-12-06 02:00 UTC".to_owned(),
+                local: "2026-12-05 23:00 – 2026-12-06 03:00 CET (Europe/Prague)".to_owned(),
+                previous: if kind == NoticeKind::MaintenanceMoved {
+                    "2026-12-01 22:00 – 2026-12-02 02:00 UTC".to_owned()
+                } else {
+                    String::new()
+                },
+            });
+            let bytes = compose(&n, &sender()).unwrap();
+            let context = format!("{kind:?} {language:?}");
+            let m = MessageParser::default().parse(&bytes).unwrap();
+            let text = m.body_text(0).unwrap();
+            let html = m.body_html(0).unwrap();
+            assert!(text.contains("2026-12-05 22:00 – 2026-12-06 02:00 UTC"), "{context}: {text}");
+            assert!(text.contains("CET (Europe/Prague)"), "{context}");
+            assert_eq!(
+                text.contains("2026-12-01 22:00"),
+                kind == NoticeKind::MaintenanceMoved,
+                "{context}: old times only when moved"
+            );
+            for s in &n.services {
+                assert!(text.contains(&s.id), "{context}: names {}", s.id);
+            }
+            assert!(text.contains("One switch of the pair"), "{context}");
+            assert!(!html.contains("<b>sw-a</b>"), "{context}: the title is escaped");
+            assert!(m.subject().unwrap().contains("Switch firmware"), "{context}");
+            if language == Language::En {
+                let name = format!("{}_{}", kind.as_str(), language.code());
+                insta::assert_snapshot!(name, readable(&bytes));
+            }
+        }
+    }
 }

@@ -41,5 +41,6 @@ pub fn notice(kind: NoticeKind, language: Language) -> Notice {
         outbox_id: if resolved { 1002 } else { 1001 },
         body: String::new(),
         at_risk: 0,
+        window: None,
     }
 }
