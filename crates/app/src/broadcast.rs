@@ -30,6 +30,7 @@ pub(crate) fn notices(
             services: Vec::new(),
             body: body.to_owned(),
             at_risk: 0,
+            window: None,
         };
         let payload = serde_json::to_string(&payload).unwrap_or_default();
         let id = inventory.customer_id(c as u32);

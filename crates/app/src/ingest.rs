@@ -129,6 +129,12 @@ impl Ingestor {
             .map_err(|_| "the ingestion pipeline stopped".to_owned())?
     }
 
+    /// Tells the pipeline that maintenance windows were planned, moved or cancelled, so that
+    /// it reads them again (other instances read them every few seconds).
+    pub async fn planned(&self) {
+        let _ = self.commands.send(Command::Planned).await;
+    }
+
     /// Appends `alerts` to the log durably (and the raw `body` they came in to the archive);
     /// returns once they are durable and this instance's engine reflects them.
     pub async fn submit(

@@ -18,6 +18,7 @@ mod metrics;
 mod notices;
 pub mod ops;
 mod outbox;
+pub mod planned;
 pub mod principal;
 mod recipients;
 mod replay;
@@ -97,6 +98,8 @@ pub struct Live {
     pub incidents: Incidents,
     /// The last alert of the shared log this state reflects.
     pub applied: i64,
+    /// Vertices down on purpose: maintenance windows running, members drained.
+    pub quiet: planned::Quiet,
 }
 
 /// The running system, shared by every request of every face.
@@ -124,6 +127,8 @@ pub struct System {
     pub standing: Arc<Standing>,
     /// The provider's time zone (`[sla] time_zone`).
     pub time_zone: jiff::tz::TimeZone,
+    /// Wakes this instance's outbox workers when notices were queued.
+    outbox_wake: Arc<tokio::sync::Notify>,
     reload: Option<ReloadFn>,
 }
 
@@ -229,6 +234,7 @@ impl Opened {
             archiver: archiver.clone(),
         });
         let kept = KeptMessages::default();
+        let outbox_wake = Arc::clone(&wake);
         let demo = matches!(delivering.transport, Transport::Keep);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(outbox::work(
@@ -258,6 +264,7 @@ impl Opened {
             status_changed: Arc::new(tokio::sync::Notify::new()),
             standing,
             time_zone,
+            outbox_wake,
             reload,
         });
         let timers = vec![

@@ -30,6 +30,22 @@ pub struct Payload {
     /// Customers at risk, in a staff notice of lost redundancy.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub at_risk: u64,
+    /// A maintenance window's times, as its notices state them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<PayloadWindow>,
+}
+
+/// A maintenance window's times in a notice (see [`tocsin_notify::WindowTimes`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PayloadWindow {
+    /// In UTC.
+    pub utc: String,
+    /// In the provider's zone; empty when that is UTC.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub local: String,
+    /// The times before a move, in UTC.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub previous: String,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -128,6 +144,18 @@ impl Incidents {
     /// Who is told about incidents, to take a customer's new choices into account.
     pub fn recipients_mut(&mut self) -> &mut Recipients {
         &mut self.recipients
+    }
+
+    /// From now on, services down only because of `quiet` vertices open no incident.
+    pub fn set_quiet(&mut self, quiet: Vec<VertexId>) {
+        if quiet != self.book.quiet() {
+            self.book.set_quiet(quiet);
+        }
+    }
+
+    /// The vertices down on purpose now.
+    pub fn quiet(&self) -> &[VertexId] {
+        self.book.quiet()
     }
 
     /// The hold-down, in milliseconds.
@@ -465,6 +493,7 @@ fn queue(
         services,
         body: String::new(),
         at_risk: 0,
+        window: None,
     };
     let payload = serde_json::to_string(&payload).unwrap_or_default();
     // The customer's chosen contacts and language where they chose, else the inventory's.

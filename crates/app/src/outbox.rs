@@ -83,6 +83,8 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
         LEAD_OPENED_KIND => NoticeKind::LeadOpened,
         k if k.starts_with(BROADCAST_KIND) => NoticeKind::Broadcast,
         k if k.starts_with(crate::staff::KIND_PREFIX) => NoticeKind::Degraded,
+        k if k.starts_with(crate::planned::KIND_PREFIX) => crate::planned::notice_kind(k)
+            .ok_or_else(|| format!("outbox row {}: unknown kind `{k}`", row.id))?,
         other => return Err(format!("outbox row {}: unknown kind `{other}`", row.id)),
     };
     Ok(Notice {
@@ -107,6 +109,11 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
         outbox_id: row.id.max(0) as u64,
         body: payload.body,
         at_risk: payload.at_risk,
+        window: payload.window.map(|w| tocsin_notify::WindowTimes {
+            utc: w.utc,
+            local: w.local,
+            previous: w.previous,
+        }),
     })
 }
 

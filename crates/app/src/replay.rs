@@ -75,6 +75,7 @@ pub(crate) fn live_from(
     );
     Live {
         labels: LabelIndex::new(&inventory),
+        quiet: crate::planned::Quiet::from_observations(&observations),
         observations,
         impact,
         incidents,

@@ -60,6 +60,7 @@ pub(crate) fn degraded(
             .collect(),
         body: String::new(),
         at_risk: customers.len() as u64,
+        window: None,
     };
     let payload = serde_json::to_string(&payload).unwrap_or_default();
     staff

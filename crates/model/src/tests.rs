@@ -308,7 +308,7 @@ proptest! {
             .map(|(p, o)| (u32::from(p) % n, observation(o)))
             .collect();
         let before = states(&live);
-        let what_if = crate::WhatIf::alone(&live, &scenario);
+        let what_if = crate::WhatIf::alone(&graph, &scenario);
         let mut fresh = Impact::new(Arc::clone(&graph));
         for &(v, s) in &scenario {
             if s > fresh.observation(v) {

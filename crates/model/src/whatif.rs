@@ -6,14 +6,13 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use crate::graph::{GroupId, VertexId};
+use crate::graph::{Graph, GroupId, VertexId};
 use crate::impact::{Change, Impact, Observation, State};
 
 /// The state of every vertex under the live observations plus a scenario's.
 pub struct WhatIf<'a> {
-    base: &'a Impact,
-    /// The base's graph with every vertex up, not its live state.
-    pristine: bool,
+    /// The live engine the scenario is added to; `None`: the graph with everything up.
+    base: Option<&'a Impact>,
     /// The vertices whose state would differ from the live one, and how.
     changes: Vec<Change>,
     after: HashMap<VertexId, State>,
@@ -29,8 +28,8 @@ struct Counters {
 }
 
 struct Overlay<'a> {
-    base: &'a Impact,
-    pristine: bool,
+    graph: &'a Graph,
+    base: Option<&'a Impact>,
     vertices: HashMap<VertexId, Counters>,
     groups: HashMap<GroupId, u32>,
     queue: BinaryHeap<Reverse<(u32, VertexId)>>,
@@ -39,12 +38,11 @@ struct Overlay<'a> {
 
 impl Overlay<'_> {
     fn counters(&mut self, v: VertexId) -> &mut Counters {
-        let (base, pristine) = (self.base, self.pristine);
+        let base = self.base;
         self.vertices.entry(v).or_insert_with(|| {
-            let (observed, state, failing, impaired) = if pristine {
-                (State::Up as u8, State::Up as u8, 0, 0)
-            } else {
-                base.counters(v)
+            let (observed, state, failing, impaired) = match base {
+                Some(b) => b.counters(v),
+                None => (State::Up as u8, State::Up as u8, 0, 0),
             };
             Counters {
                 observed,
@@ -57,7 +55,7 @@ impl Overlay<'_> {
 
     fn enqueue(&mut self, v: VertexId) {
         if self.queued.insert(v) {
-            self.queue.push(Reverse((self.base.graph().rank(v), v)));
+            self.queue.push(Reverse((self.graph.rank(v), v)));
         }
     }
 
@@ -67,19 +65,16 @@ impl Overlay<'_> {
         let (down, up) = (State::Down as u8, State::Up as u8);
         let down_changed = (from == down) != (to == down);
         let impaired_changed = (from == up) != (to == up);
-        let graph = std::sync::Arc::clone(self.base.graph());
+        let graph = self.graph;
         for &g in graph.dependents(v) {
             let owner = graph.owner(g);
             let mut touched = false;
             if down_changed {
                 let need = graph.need(g);
-                let (base, pristine) = (self.base, self.pristine);
-                let count = self.groups.entry(g).or_insert_with(|| {
-                    if pristine {
-                        graph.members(g).len() as u32
-                    } else {
-                        base.group_not_down(g)
-                    }
+                let base = self.base;
+                let count = self.groups.entry(g).or_insert_with(|| match base {
+                    Some(b) => b.group_not_down(g),
+                    None => graph.members(g).len() as u32,
                 });
                 let held = *count >= need;
                 if to == down {
@@ -137,26 +132,30 @@ impl<'a> WhatIf<'a> {
     /// scenario only adds failures: a vertex keeps the worse of what is observed of it now and
     /// what the scenario says, as when a second alert fires.
     pub fn of(base: &'a Impact, scenario: &[(VertexId, Observation)]) -> Self {
-        Self::over(base, false, scenario)
+        Self::over(base.graph(), Some(base), scenario)
     }
 
-    /// What `scenario` alone would do to `base`'s graph with every vertex up: what is down
-    /// now is ignored (planned work is judged on its own, whatever fails meanwhile). `base`
-    /// is only read, for its graph; the cost is still that of the vertices reached.
-    pub fn alone(base: &'a Impact, scenario: &[(VertexId, Observation)]) -> Self {
-        Self::over(base, true, scenario)
+    /// What `scenario` alone would do to `graph` with every vertex up: what is down now is
+    /// ignored (planned work is judged on its own, whatever fails meanwhile). It needs no
+    /// engine, so it runs outside the live lock; the cost is that of the vertices reached.
+    pub fn alone(graph: &'a Graph, scenario: &[(VertexId, Observation)]) -> Self {
+        Self::over(graph, None, scenario)
     }
 
-    fn over(base: &'a Impact, pristine: bool, scenario: &[(VertexId, Observation)]) -> Self {
+    fn over(
+        graph: &'a Graph,
+        base: Option<&'a Impact>,
+        scenario: &[(VertexId, Observation)],
+    ) -> Self {
         let mut o = Overlay {
+            graph,
             base,
-            pristine,
             vertices: HashMap::new(),
             groups: HashMap::new(),
             queue: BinaryHeap::new(),
             queued: HashSet::new(),
         };
-        let n = base.graph().vertex_count();
+        let n = graph.vertex_count();
         for &(v, obs) in scenario {
             if (v as usize) >= n {
                 continue;
@@ -180,7 +179,7 @@ impl<'a> WhatIf<'a> {
             .vertices
             .iter()
             .filter_map(|(&v, c)| {
-                let from = if pristine { State::Up } else { base.state(v) };
+                let from = base.map_or(State::Up, |b| b.state(v));
                 let to = state_of(c.state);
                 (from != to).then_some(Change {
                     vertex: v,
@@ -193,7 +192,6 @@ impl<'a> WhatIf<'a> {
         let after = changes.iter().map(|c| (c.vertex, c.to)).collect();
         WhatIf {
             base,
-            pristine,
             changes,
             after,
         }
@@ -203,8 +201,7 @@ impl<'a> WhatIf<'a> {
     pub fn state(&self, v: VertexId) -> State {
         match self.after.get(&v) {
             Some(&s) => s,
-            None if self.pristine => State::Up,
-            None => self.base.state(v),
+            None => self.base.map_or(State::Up, |b| b.state(v)),
         }
     }
 
@@ -215,14 +212,12 @@ impl<'a> WhatIf<'a> {
 
     /// Every vertex that would be down or degraded, in no particular order.
     pub fn not_up(&self) -> impl Iterator<Item = VertexId> + '_ {
-        let kept = (if self.pristine {
-            &[][..]
-        } else {
-            self.base.not_up()
-        })
-        .iter()
-        .copied()
-        .filter(|&v| self.state(v) != State::Up);
+        let kept = self
+            .base
+            .map_or(&[][..], |b| b.not_up())
+            .iter()
+            .copied()
+            .filter(|&v| self.state(v) != State::Up);
         let new = self
             .changes
             .iter()

@@ -17,7 +17,8 @@ const SOURCES: [(Language, &str); 5] = [
 ];
 
 /// Every message a notice uses; each locale must define all of them.
-pub(crate) const MESSAGE_IDS: [&str; 43] = [
+pub(crate) const MESSAGE_IDS: [&str; 44] = [
+    "maintenance-when-utc",
     "subject-maintenance-announced",
     "subject-maintenance-reminder",
     "subject-maintenance-moved",

@@ -75,7 +75,8 @@ pub struct ServiceLine {
 pub struct WindowTimes {
     /// `2026-12-05 22:00 – 2026-12-06 02:00 UTC`.
     pub utc: String,
-    /// `2026-12-05 23:00 – 2026-12-06 03:00 CET (Europe/Prague)`.
+    /// `2026-12-05 23:00 CET – 2026-12-06 03:00 CET (Europe/Prague)`; empty when the
+    /// provider's zone is UTC.
     pub local: String,
     /// The times before a move, in UTC; empty otherwise.
     pub previous: String,

@@ -235,7 +235,13 @@ pub(crate) fn render(
         greeting: t("greeting")?,
         intro: t(intro_id)?,
         paragraphs: if notice.kind.is_maintenance() {
-            let mut p = vec![t("maintenance-when")?];
+            // A provider in UTC gets its times once.
+            let when = if local.is_empty() {
+                "maintenance-when-utc"
+            } else {
+                "maintenance-when"
+            };
+            let mut p = vec![t(when)?];
             if !previous.is_empty() {
                 p.push(t("maintenance-previously")?);
             }

@@ -13,8 +13,8 @@ mod sql_incidents;
 use std::str::FromStr;
 
 pub use accounts::{
-    Account, AccountStore, AuditEntry, ComponentStatus, Maintenance, NewAccount, OnDuty,
-    Preferences, Session, Shift, ShiftOverlap,
+    maintenance_kind, Account, AccountStore, AuditEntry, ComponentStatus, DueNotice, Maintenance,
+    NewAccount, OnDuty, Preferences, Session, Shift, ShiftOverlap, WindowImpact,
 };
 pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
@@ -373,14 +373,17 @@ impl AccountStore for AnyStore {
     ) -> Result<()> {
         dispatch!(self, s => s.set_component_status(component, status).await)
     }
-    async fn add_maintenance(&self, m: &Maintenance) -> Result<i64> {
-        dispatch!(self, s => s.add_maintenance(m).await)
+    async fn add_maintenance(&self, m: &Maintenance, notices: &[DueNotice]) -> Result<i64> {
+        dispatch!(self, s => s.add_maintenance(m, notices).await)
     }
     async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>> {
         dispatch!(self, s => s.maintenances(from_ms).await)
     }
-    async fn cancel_maintenance(&self, id: i64, at_ms: i64) -> Result<bool> {
-        dispatch!(self, s => s.cancel_maintenance(id, at_ms).await)
+    async fn maintenance(&self, id: i64) -> Result<Option<Maintenance>> {
+        dispatch!(self, s => s.maintenance(id).await)
+    }
+    async fn cancel_maintenance(&self, id: i64, at_ms: i64, notices: &[DueNotice]) -> Result<bool> {
+        dispatch!(self, s => s.cancel_maintenance(id, at_ms, notices).await)
     }
     async fn reschedule_maintenance(
         &self,
@@ -388,8 +391,9 @@ impl AccountStore for AnyStore {
         starts_ms: i64,
         ends_ms: i64,
         at_ms: i64,
+        notices: &[DueNotice],
     ) -> Result<bool> {
-        dispatch!(self, s => s.reschedule_maintenance(id, starts_ms, ends_ms, at_ms).await)
+        dispatch!(self, s => s.reschedule_maintenance(id, starts_ms, ends_ms, at_ms, notices).await)
     }
     async fn add_shift(&self, shift: &Shift) -> Result<std::result::Result<i64, ShiftOverlap>> {
         dispatch!(self, s => s.add_shift(shift).await)

@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_shifts.sql"),
         postgres: include_str!("../migrations/postgres/0010_shifts.sql"),
     },
+    Migration {
+        version: 11,
+        sqlite: include_str!("../migrations/sqlite/0011_maintenance_targets.sql"),
+        postgres: include_str!("../migrations/postgres/0011_maintenance_targets.sql"),
+    },
 ];
 
 #[cfg(test)]
@@ -110,7 +115,7 @@ mod tests {
         );
         assert_eq!((m.updated_ms, m.sequence, m.cancelled_ms), (500, 0, None));
         // And the new operations work on the old row.
-        assert!(store.cancel_maintenance(m.id, 3000).await.unwrap());
+        assert!(store.cancel_maintenance(m.id, 3000, &[]).await.unwrap());
         let m = &store.maintenances(0).await.unwrap()[0];
         assert_eq!(
             (m.updated_ms, m.sequence, m.cancelled_ms),

@@ -4,8 +4,8 @@
 use sqlx::Row;
 
 use crate::accounts::{
-    Account, AccountStore, AuditEntry, ComponentStatus, Maintenance, NewAccount, OnDuty,
-    Preferences, Session, Shift, ShiftOverlap,
+    maintenance_kind, Account, AccountStore, AuditEntry, ComponentStatus, DueNotice, Maintenance,
+    NewAccount, OnDuty, Preferences, Session, Shift, ShiftOverlap,
 };
 use crate::sql::{PgStore, SqliteStore};
 use crate::{Result, StoreError};
@@ -66,7 +66,20 @@ macro_rules! maintenance_from {
             cancelled_ms: $r.try_get(8)?,
             sequence: $r.try_get(9)?,
             updated_ms: $r.try_get(10)?,
+            targets: list_from(&$r.try_get::<String, _>(11)?, "maintenance targets")?,
+            notify_ms: serde_json::from_str(&$r.try_get::<String, _>(12)?)
+                .map_err(|e| StoreError::Corrupt(format!("maintenance notify: {e}")))?,
+            impact: serde_json::from_str(&$r.try_get::<String, _>(13)?)
+                .map_err(|e| StoreError::Corrupt(format!("maintenance impact: {e}")))?,
         }
+    };
+}
+
+/// The columns `maintenance_from!` reads, in its order.
+macro_rules! maintenance_columns {
+    () => {
+        "id, title, body, components, starts_ms, ends_ms, created_by, created_ms, cancelled_ms, \
+         sequence, updated_ms, targets, notify, impact"
     };
 }
 
@@ -85,7 +98,54 @@ macro_rules! shift_from {
 }
 
 macro_rules! accounts_impl {
-    ($store:ty, $shift_lock:expr) => {
+    ($store:ty, $db:ty, $shift_lock:expr) => {
+        /// Queues a window's notices (outbox rows of no incident, kind
+        /// `maintenance.ID.SUFFIX`, going out at their due time) in the caller's transaction.
+        async fn queue_due(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: i64,
+            created_ms: i64,
+            notices: &[DueNotice],
+        ) -> Result<()> {
+            for chunk in notices.chunks(500) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) ",
+                );
+                q.push_values(chunk, |mut row, n| {
+                    row.push_bind(0i64)
+                        .push_bind(n.customer.as_str())
+                        .push_bind(n.contact.as_str())
+                        .push_bind(n.language.as_str())
+                        .push_bind(maintenance_kind(id, &n.kind))
+                        .push_bind(n.payload.as_str())
+                        .push_bind("queued")
+                        .push_bind(0i64)
+                        .push_bind(n.due_ms)
+                        .push_bind(created_ms);
+                });
+                q.push(" ON CONFLICT (incident_id, contact, kind) DO NOTHING");
+                q.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Drops the window's notices that are not due yet (reminders of times that changed).
+        async fn drop_not_due(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: i64,
+            at_ms: i64,
+        ) -> Result<()> {
+            sqlx::query(
+                "DELETE FROM outbox WHERE incident_id = 0 AND kind LIKE $1 \
+                 AND state = 'queued' AND attempts = 0 AND next_ms > $2",
+            )
+            .bind(maintenance_kind(id, "%"))
+            .bind(at_ms)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         impl AccountStore for $store {
             async fn create_account(&self, a: &NewAccount<'_>) -> Result<Option<i64>> {
                 let row = sqlx::query(
@@ -410,10 +470,12 @@ macro_rules! accounts_impl {
                 Ok(())
             }
 
-            async fn add_maintenance(&self, m: &Maintenance) -> Result<i64> {
+            async fn add_maintenance(&self, m: &Maintenance, notices: &[DueNotice]) -> Result<i64> {
+                let mut tx = self.pool.begin().await?;
                 let row = sqlx::query(
                     "INSERT INTO maintenances (title, body, components, starts_ms, ends_ms, created_by, created_ms, \
-                     cancelled_ms, sequence, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $7) RETURNING id",
+                     cancelled_ms, sequence, updated_ms, targets, notify, impact) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $7, $8, $9, $10) RETURNING id",
                 )
                 .bind(&m.title)
                 .bind(&m.body)
@@ -422,33 +484,52 @@ macro_rules! accounts_impl {
                 .bind(m.ends_ms)
                 .bind(&m.created_by)
                 .bind(m.created_ms)
-                .fetch_one(&self.pool)
+                .bind(list_json(&m.targets))
+                .bind(serde_json::Value::from(m.notify_ms.clone()).to_string())
+                .bind(serde_json::to_string(&m.impact).map_err(|e| StoreError::Corrupt(format!("maintenance impact: {e}")))?)
+                .fetch_one(&mut *tx)
                 .await?;
-                Ok(row.try_get(0)?)
+                let id: i64 = row.try_get(0)?;
+                queue_due(&mut tx, id, m.created_ms, notices).await?;
+                tx.commit().await?;
+                Ok(id)
             }
 
             async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>> {
-                let rows = sqlx::query(
-                    "SELECT id, title, body, components, starts_ms, ends_ms, created_by, created_ms, \
-                     cancelled_ms, sequence, updated_ms \
-                     FROM maintenances WHERE ends_ms >= $1 ORDER BY starts_ms, id",
-                )
+                let rows = sqlx::query(concat!(
+                    "SELECT ", maintenance_columns!(), " FROM maintenances WHERE ends_ms >= $1 ORDER BY starts_ms, id"
+                ))
                 .bind(from_ms)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(|r| Ok(maintenance_from!(r))).collect()
             }
 
-            async fn cancel_maintenance(&self, id: i64, at_ms: i64) -> Result<bool> {
+            async fn maintenance(&self, id: i64) -> Result<Option<Maintenance>> {
+                let row = sqlx::query(concat!("SELECT ", maintenance_columns!(), " FROM maintenances WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Ok(maintenance_from!(r))).transpose()
+            }
+
+            async fn cancel_maintenance(&self, id: i64, at_ms: i64, notices: &[DueNotice]) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE maintenances SET cancelled_ms = $2, updated_ms = $2, sequence = sequence + 1 \
                      WHERE id = $1 AND cancelled_ms IS NULL",
                 )
                 .bind(id)
                 .bind(at_ms)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() > 0)
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                drop_not_due(&mut tx, id, at_ms).await?;
+                queue_due(&mut tx, id, at_ms, notices).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn reschedule_maintenance(
@@ -457,7 +538,9 @@ macro_rules! accounts_impl {
                 starts_ms: i64,
                 ends_ms: i64,
                 at_ms: i64,
+                notices: &[DueNotice],
             ) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE maintenances SET starts_ms = $2, ends_ms = $3, updated_ms = $4, \
                      sequence = sequence + 1 WHERE id = $1 AND cancelled_ms IS NULL",
@@ -466,9 +549,15 @@ macro_rules! accounts_impl {
                 .bind(starts_ms)
                 .bind(ends_ms)
                 .bind(at_ms)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() > 0)
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                drop_not_due(&mut tx, id, at_ms).await?;
+                queue_due(&mut tx, id, at_ms, notices).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn add_shift(&self, s: &Shift) -> Result<std::result::Result<i64, ShiftOverlap>> {
@@ -551,5 +640,15 @@ macro_rules! accounts_impl {
     };
 }
 
-accounts_impl!(SqliteStore, None::<&'static str>);
-accounts_impl!(PgStore, Some("SELECT pg_advisory_xact_lock(7469790)"));
+mod sqlite {
+    use super::*;
+    accounts_impl!(SqliteStore, sqlx::Sqlite, None::<&'static str>);
+}
+mod postgres {
+    use super::*;
+    accounts_impl!(
+        PgStore,
+        sqlx::Postgres,
+        Some("SELECT pg_advisory_xact_lock(7469790)")
+    );
+}

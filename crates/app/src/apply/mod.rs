@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use tocsin_model::alerts::AlertKey;
 use tocsin_model::{Inventory, State, VertexId};
-use tocsin_store::{AlertStatus, AnyStore, AssertionChange, LogStore, NewAlert, Wake};
+use tocsin_store::{
+    AccountStore, AlertStatus, AnyStore, AssertionChange, LogStore, NewAlert, Wake,
+};
 use tokio::sync::{mpsc, oneshot};
 
 mod follow;
@@ -38,6 +40,9 @@ const READ_AT_ONCE: i64 = 5_000;
 /// How often the log is read even without a wake-up (notifications are lost across
 /// reconnects), and a follower looks at how far the leader got.
 const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
+/// How often the maintenance windows are read again even without being told (another
+/// instance planned, moved or cancelled one), in ticks.
+const WINDOWS_EVERY_TICKS: u32 = 5;
 
 /// One alert of the log.
 pub(crate) struct Entry {
@@ -75,6 +80,8 @@ pub(crate) enum Command {
     Appended(Appended),
     /// Switch to a new inventory.
     Reload(Arc<Inventory>, oneshot::Sender<Result<(), String>>),
+    /// Maintenance windows changed: read them again.
+    Planned,
 }
 
 /// What the election tells the applier.
@@ -155,6 +162,8 @@ struct Applying {
     stale: bool,
     /// When the last alert applied happened, for the next one's time.
     last_at: i64,
+    /// Ticks since the maintenance windows were last read.
+    ticks: u32,
 }
 
 impl Applier {
@@ -176,7 +185,9 @@ impl Applier {
             leader_applied: position,
             stale: false,
             last_at: i64::MIN,
+            ticks: 0,
         };
+        a.read_windows().await;
         a.catch_up().await;
         let mut tick = tokio::time::interval(CATCH_UP_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -192,6 +203,7 @@ impl Applier {
                     Some(Command::Reload(inventory, reply)) => {
                         let _ = reply.send(a.reload(inventory).await);
                     }
+                    Some(Command::Planned) => a.read_windows().await,
                 },
                 Some(e) = elected.recv() => match e {
                     Elected::Lead(epoch) => a.lead(epoch).await,
@@ -239,11 +251,12 @@ impl Applying {
         if !self.leading() {
             return None;
         }
-        self.parts
-            .live
-            .lock()
-            .ok()
-            .and_then(|l| l.incidents.next_due())
+        let now_ms = self.parts.clock.now_ms();
+        self.parts.live.lock().ok().and_then(|l| {
+            let due = l.incidents.next_due();
+            let quiet = l.quiet.next_change(now_ms);
+            due.into_iter().chain(quiet).min()
+        })
     }
 
     /// Alerts this instance appended: applied at once when they follow what the engine has,
@@ -349,16 +362,20 @@ impl Applying {
                 let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
                 match a.status {
                     AlertStatus::Firing => {
-                        let vertices = e.vertices.unwrap_or_else(|| {
+                        let vertices: Vec<VertexId> = e.vertices.unwrap_or_else(|| {
                             a.vertices
                                 .iter()
                                 .filter_map(|n| live.inventory.graph.find(n))
                                 .collect()
                         });
-                        live.observations
-                            .assert(key, state_of(&a.state), vertices, &mut changed);
+                        let state = state_of(&a.state);
+                        live.quiet.alert(&key, state != State::Up, &vertices);
+                        live.observations.assert(key, state, vertices, &mut changed);
                     }
-                    AlertStatus::Resolved => live.observations.withdraw(&key, &mut changed),
+                    AlertStatus::Resolved => {
+                        live.quiet.alert(&key, false, &[]);
+                        live.observations.withdraw(&key, &mut changed)
+                    }
                 }
                 // When it happened: when the alert came (a new leader may apply a stretch of
                 // log later), never before what was applied already nor after now.
@@ -384,6 +401,7 @@ impl Applying {
                     }
                 }
                 if leading && !state_changes.is_empty() {
+                    live.incidents.set_quiet(live.quiet.at(at));
                     live.incidents.apply(
                         &live.inventory,
                         &live.impact,
@@ -449,6 +467,19 @@ impl Applying {
             let live = &mut *live;
             live.incidents
                 .due(&live.inventory, now_ms, &mut out, &mut notices);
+            // A window started or ended: services still down once their causes are no
+            // longer quiet open incidents now.
+            let quiet = live.quiet.at(now_ms);
+            if quiet != live.incidents.quiet() {
+                live.incidents.set_quiet(quiet);
+                live.incidents.reconcile(
+                    &live.inventory,
+                    &live.impact,
+                    now_ms,
+                    &mut out,
+                    &mut notices,
+                );
+            }
         }
         if out.is_empty() && notices.is_empty() {
             return;
@@ -474,6 +505,10 @@ impl Applying {
             }
         }
         self.catch_up().await;
+        self.ticks += 1;
+        if self.ticks >= WINDOWS_EVERY_TICKS {
+            self.read_windows().await;
+        }
         if !self.leading() {
             self.refresh_incidents(false).await;
             return;
@@ -491,6 +526,32 @@ impl Applying {
             Err(e) => {
                 tracing::warn!(error = %e, "could not look for notices claimed by instances that are gone")
             }
+        }
+    }
+}
+
+impl Applying {
+    /// Reads the maintenance windows not yet over into the quiet schedule; the leader then
+    /// brings incidents in line at once (a window cancelled while it ran).
+    async fn read_windows(&mut self) {
+        self.ticks = 0;
+        let now_ms = self.parts.clock.now_ms();
+        let windows = match self.parts.store.maintenances(now_ms).await {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the maintenance windows; trying again shortly");
+                return;
+            }
+        };
+        let changed = match self.parts.live.lock() {
+            Ok(mut live) => {
+                let live = &mut *live;
+                live.quiet.set_windows(&live.inventory, &windows)
+            }
+            Err(_) => false,
+        };
+        if changed {
+            self.timers();
         }
     }
 }

@@ -93,8 +93,16 @@ impl Applying {
         let through = picture.leadership.applied;
         let mut live =
             crate::replay::live_from(inventory, picture, self.parts.hold_down_ms, recipients);
+        let now_ms = self.parts.clock.now_ms();
+        let windows = store
+            .maintenances(now_ms)
+            .await
+            .map_err(|e| e.to_string())?;
+        live.quiet.set_windows(&live.inventory, &windows);
         if let Some(epoch) = epoch {
             let (mut out, mut notices) = (Vec::new(), Vec::new());
+            // Services down on purpose stay out of incidents, as they did for the last leader.
+            live.incidents.set_quiet(live.quiet.at(now_ms));
             live.incidents.reconcile(
                 &live.inventory,
                 &live.impact,

@@ -115,6 +115,7 @@ pub(super) async fn lead_notices(store: &AnyStore, incidents: &[IncidentChange])
             services: Vec::new(),
             body: String::new(),
             at_risk: 0,
+            window: None,
         };
         let payload = match serde_json::to_string(&payload) {
             Ok(p) => p,

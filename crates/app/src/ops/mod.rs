@@ -7,13 +7,17 @@
 mod broadcast;
 mod components;
 mod incidents;
+mod maintenance;
 mod preferences;
 mod shifts;
 mod vertices;
 
 pub use broadcast::{Broadcast, Queued};
-pub use components::{MaintenancePlan, MANUAL_STATUSES};
+pub use components::MANUAL_STATUSES;
 pub use incidents::{NewUpdate, STATUSES};
+pub use maintenance::{
+    targets_impact, window_status, MaintenancePlan, TargetsImpact, DEFAULT_NOTIFY,
+};
 pub use shifts::NewShift;
 pub use vertices::{
     customers, fingerprint, parse_scenario, what_if_of, CustomerRow, Mark, MarkRow, ServiceRow,

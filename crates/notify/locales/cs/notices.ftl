@@ -90,6 +90,7 @@ maintenance-cancelled-intro = Plánovaná údržba, která měla přerušit { $c
    *[other] { $count } vašich služeb
     } (zákazník { $customer }), byla zrušena; v tomto termínu se nic nepřeruší.
 maintenance-when = Kdy: { $utc }; { $local }.
+maintenance-when-utc = Kdy: { $utc }.
 maintenance-previously = Původní termín: { $previous }.
 service-in-maintenance = nedostupná během údržby
 maintenance-next = Kalendář údržby je na naší stavové stránce:

@@ -85,6 +85,7 @@ maintenance-cancelled-intro = The planned maintenance that would have interrupte
    *[other] { $count } of your services
     } (customer { $customer }) has been cancelled; nothing will be interrupted at that time.
 maintenance-when = When: { $utc }; { $local }.
+maintenance-when-utc = When: { $utc }.
 maintenance-previously = Previously planned: { $previous }.
 service-in-maintenance = down during the maintenance
 maintenance-next = The maintenance calendar is on our status page:

@@ -76,6 +76,7 @@ maintenance-cancelled-intro = La maintenance planifiée qui devait interrompre {
    *[other] { $count } de vos services
     } (client { $customer }) est annulée ; rien ne sera interrompu à cette date.
 maintenance-when = Quand : { $utc } ; { $local }.
+maintenance-when-utc = Quand : { $utc }.
 maintenance-previously = Prévue auparavant : { $previous }.
 service-in-maintenance = interrompu pendant la maintenance
 maintenance-next = Le calendrier des maintenances est sur notre page d’état :

@@ -87,6 +87,7 @@ maintenance-cancelled-intro = Planowane prace serwisowe, które miały przerwać
    *[other] { $count } Państwa usług
     } (klient { $customer }), zostały odwołane; w tym terminie nic nie zostanie przerwane.
 maintenance-when = Kiedy: { $utc }; { $local }.
+maintenance-when-utc = Kiedy: { $utc }.
 maintenance-previously = Poprzedni termin: { $previous }.
 service-in-maintenance = niedostępna podczas prac
 maintenance-next = Kalendarz prac serwisowych jest na naszej stronie statusu:

@@ -86,6 +86,7 @@ maintenance-cancelled-intro = Плановые работы, которые до
    *[other] { $count } ваших услуг
     } (клиент { $customer }), отменены; в это время ничего не будет прервано.
 maintenance-when = Когда: { $utc }; { $local }.
+maintenance-when-utc = Когда: { $utc }.
 maintenance-previously = Ранее планировалось: { $previous }.
 service-in-maintenance = недоступна во время работ
 maintenance-next = Календарь работ — на нашей странице статуса:

@@ -413,7 +413,10 @@ fn maintenance_notices_in_every_language() {
             let m = MessageParser::default().parse(&bytes).unwrap();
             let text = m.body_text(0).unwrap();
             let html = m.body_html(0).unwrap();
-            assert!(text.contains("2026-12-05 22:00 – 2026-12-06 02:00 UTC"), "{context}: {text}");
+            assert!(
+                text.contains("2026-12-05 22:00 – 2026-12-06 02:00 UTC"),
+                "{context}: {text}"
+            );
             assert!(text.contains("CET (Europe/Prague)"), "{context}");
             assert_eq!(
                 text.contains("2026-12-01 22:00"),
@@ -424,8 +427,14 @@ fn maintenance_notices_in_every_language() {
                 assert!(text.contains(&s.id), "{context}: names {}", s.id);
             }
             assert!(text.contains("One switch of the pair"), "{context}");
-            assert!(!html.contains("<b>sw-a</b>"), "{context}: the title is escaped");
-            assert!(m.subject().unwrap().contains("Switch firmware"), "{context}");
+            assert!(
+                !html.contains("<b>sw-a</b>"),
+                "{context}: the title is escaped"
+            );
+            assert!(
+                m.subject().unwrap().contains("Switch firmware"),
+                "{context}"
+            );
             if language == Language::En {
                 let name = format!("{}_{}", kind.as_str(), language.code());
                 insta::assert_snapshot!(name, readable(&bytes));

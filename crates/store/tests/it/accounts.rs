@@ -1,6 +1,9 @@
 //! Accounts, sessions, tokens, audit, preferences, component statuses and maintenance.
 
-use tocsin_store::{AccountStore, AnyStore, ComponentStatus, Maintenance, NewAccount, Preferences};
+use tocsin_store::{
+    maintenance_kind, AccountStore, AnyStore, ComponentStatus, Delivery, DueNotice, IncidentStore,
+    Maintenance, NewAccount, OutboxRow, Preferences, WindowImpact,
+};
 
 fn new<'a>(login: &'a str, role: &'a str, customer: Option<&'a str>) -> NewAccount<'a> {
     NewAccount {
@@ -149,10 +152,11 @@ pub async fn component_statuses_and_maintenance(s: &AnyStore) {
         cancelled_ms: Some(99),
         sequence: 42,
         updated_ms: 99,
+        ..Maintenance::default()
     };
-    let late = s.add_maintenance(&m("late", 500, 600)).await.unwrap();
-    let early = s.add_maintenance(&m("early", 100, 200)).await.unwrap();
-    let past = s.add_maintenance(&m("past", 10, 20)).await.unwrap();
+    let late = s.add_maintenance(&m("late", 500, 600), &[]).await.unwrap();
+    let early = s.add_maintenance(&m("early", 100, 200), &[]).await.unwrap();
+    let past = s.add_maintenance(&m("past", 10, 20), &[]).await.unwrap();
     let list = s.maintenances(50).await.unwrap();
     let ids: Vec<i64> = list.iter().map(|m| m.id).collect();
     assert_eq!(ids, [early, late]);
@@ -177,25 +181,38 @@ pub async fn cancelled_maintenance_is_kept_and_moves_bump_the_sequence(s: &AnySt
         cancelled_ms: None,
         sequence: 0,
         updated_ms: 5,
+        ..Maintenance::default()
     };
-    let a = s.add_maintenance(&window("a", 100, 200)).await.unwrap();
-    let b = s.add_maintenance(&window("b", 300, 400)).await.unwrap();
+    let a = s
+        .add_maintenance(&window("a", 100, 200), &[])
+        .await
+        .unwrap();
+    let b = s
+        .add_maintenance(&window("b", 300, 400), &[])
+        .await
+        .unwrap();
     let of = |list: Vec<Maintenance>, id| list.into_iter().find(|m| m.id == id).unwrap();
 
     // Moving: new times, sequence up, updated when moved; ordering follows the new start.
-    assert!(s.reschedule_maintenance(a, 500, 650, 20).await.unwrap());
+    assert!(s
+        .reschedule_maintenance(a, 500, 650, 20, &[])
+        .await
+        .unwrap());
     let list = s.maintenances(0).await.unwrap();
     assert_eq!(list.iter().map(|m| m.id).collect::<Vec<_>>(), [b, a]);
     let moved = of(list, a);
     assert_eq!((moved.starts_ms, moved.ends_ms), (500, 650));
     assert_eq!((moved.sequence, moved.updated_ms), (1, 20));
     assert_eq!((moved.created_ms, moved.cancelled_ms), (5, None));
-    assert!(s.reschedule_maintenance(a, 510, 660, 21).await.unwrap());
+    assert!(s
+        .reschedule_maintenance(a, 510, 660, 21, &[])
+        .await
+        .unwrap());
     assert_eq!(of(s.maintenances(0).await.unwrap(), a).sequence, 2);
 
     // Cancelling marks the window instead of deleting it, once.
-    assert!(s.cancel_maintenance(a, 30).await.unwrap());
-    assert!(!s.cancel_maintenance(a, 31).await.unwrap());
+    assert!(s.cancel_maintenance(a, 30, &[]).await.unwrap());
+    assert!(!s.cancel_maintenance(a, 31, &[]).await.unwrap());
     let list = s.maintenances(0).await.unwrap();
     assert_eq!(list.len(), 2, "cancelled windows are still listed");
     let cancelled = of(list.clone(), a);
@@ -208,8 +225,132 @@ pub async fn cancelled_maintenance_is_kept_and_moves_bump_the_sequence(s: &AnySt
     assert_eq!(s.maintenances(660).await.unwrap().len(), 1);
 
     // A cancelled window cannot be moved; unknown ids are neither moved nor cancelled.
-    assert!(!s.reschedule_maintenance(a, 700, 800, 40).await.unwrap());
+    assert!(!s
+        .reschedule_maintenance(a, 700, 800, 40, &[])
+        .await
+        .unwrap());
     assert_eq!(of(s.maintenances(0).await.unwrap(), a).sequence, 3);
-    assert!(!s.reschedule_maintenance(9999, 700, 800, 40).await.unwrap());
-    assert!(!s.cancel_maintenance(9999, 40).await.unwrap());
+    assert!(!s
+        .reschedule_maintenance(9999, 700, 800, 40, &[])
+        .await
+        .unwrap());
+    assert!(!s.cancel_maintenance(9999, 40, &[]).await.unwrap());
+}
+
+pub async fn maintenance_on_targets_queues_its_notices_and_requeues_them_when_moved(s: &AnyStore) {
+    let impact = WindowImpact {
+        down_services: vec!["vps-1".into()],
+        at_risk_services: vec!["vps-2".into()],
+        affected_customers: vec!["acme".into()],
+        at_risk_customers: vec!["beta".into()],
+    };
+    let m = Maintenance {
+        title: "Switch firmware".into(),
+        body: "One switch of the pair.".into(),
+        components: vec!["vps".into()],
+        starts_ms: 100_000,
+        ends_ms: 200_000,
+        created_by: "lead".into(),
+        created_ms: 1_000,
+        targets: vec!["sw-a".into()],
+        notify_ms: vec![50_000, 10_000],
+        impact: impact.clone(),
+        ..Maintenance::default()
+    };
+    let due = |kind: &str, due_ms| DueNotice {
+        customer: "acme".into(),
+        contact: "ops@acme.example".into(),
+        language: "cs".into(),
+        kind: kind.into(),
+        payload: "{}".into(),
+        due_ms,
+    };
+    let id = s
+        .add_maintenance(
+            &m,
+            &[
+                due("announced", 1_000),
+                due("reminder.0.50000", 50_000),
+                due("reminder.0.10000", 90_000),
+            ],
+        )
+        .await
+        .unwrap();
+    let read = s.maintenance(id).await.unwrap().unwrap();
+    assert_eq!(read.targets, ["sw-a"]);
+    assert_eq!(read.notify_ms, [50_000, 10_000]);
+    assert_eq!(read.impact, impact);
+    assert!(s.maintenance(id + 1000).await.unwrap().is_none());
+
+    let kinds = |rows: Vec<OutboxRow>| {
+        let mut k: Vec<String> = rows.into_iter().map(|r| r.notice.kind).collect();
+        k.sort();
+        k
+    };
+    // Only what is due goes out: the announcement now, the reminders at their times.
+    let now = s.claim_notices(1_000, 10, 60_000).await.unwrap();
+    assert_eq!(kinds(now.clone()), [maintenance_kind(id, "announced")]);
+    assert_eq!(now[0].notice.incident_id, 0);
+    let done: Vec<_> = now
+        .iter()
+        .map(|r| (r.id, Delivery::Sent { message_key: None }))
+        .collect();
+    s.finish_notices(&done, 1_001).await.unwrap();
+
+    // Moved at 60 s: the reminder not yet due is dropped, the new ones and the moved notice
+    // are queued; what was sent stays sent.
+    assert!(s
+        .reschedule_maintenance(
+            id,
+            300_000,
+            400_000,
+            60_000,
+            &[due("moved.1", 60_000), due("reminder.1.10000", 290_000)],
+        )
+        .await
+        .unwrap());
+    let at_60 = s.claim_notices(60_000, 10, 60_000).await.unwrap();
+    assert_eq!(
+        kinds(at_60.clone()),
+        [
+            maintenance_kind(id, "moved.1"),
+            maintenance_kind(id, "reminder.0.50000")
+        ],
+        "the reminder due before the move still goes out"
+    );
+    let done: Vec<_> = at_60
+        .iter()
+        .map(|r| (r.id, Delivery::Sent { message_key: None }))
+        .collect();
+    s.finish_notices(&done, 60_001).await.unwrap();
+    assert!(
+        s.claim_notices(100_000, 10, 60_000)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the old 90 s reminder is gone"
+    );
+
+    // Cancelled: the pending reminder is dropped, the cancellation queued.
+    assert!(s
+        .cancel_maintenance(id, 70_000, &[due("cancelled", 70_000)])
+        .await
+        .unwrap());
+    let last = s.claim_notices(1_000_000, 10, 60_000).await.unwrap();
+    assert_eq!(kinds(last.clone()), [maintenance_kind(id, "cancelled")]);
+    let done: Vec<_> = last
+        .iter()
+        .map(|r| (r.id, Delivery::Sent { message_key: None }))
+        .collect();
+    s.finish_notices(&done, 1_000_001).await.unwrap();
+    // A second cancellation changes and queues nothing.
+    assert!(!s
+        .cancel_maintenance(id, 80_000, &[due("cancelled.again", 80_000)])
+        .await
+        .unwrap());
+    assert!(s
+        .claim_notices(2_000_000, 10, 60_000)
+        .await
+        .unwrap()
+        .is_empty());
 }

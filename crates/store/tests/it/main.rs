@@ -86,6 +86,7 @@ conformance!(
     preferences_replace_and_find_by_feed_token,
     component_statuses_and_maintenance,
     cancelled_maintenance_is_kept_and_moves_bump_the_sequence,
+    maintenance_on_targets_queues_its_notices_and_requeues_them_when_moved,
     the_log_is_read_in_order_after_a_position,
     concurrent_appends_are_read_without_gaps,
     a_former_leaders_write_is_fenced,

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
-use tocsin_app::ops::{Broadcast, MaintenancePlan, Mark, NewShift, NewUpdate};
+use tocsin_app::ops::{Broadcast, Mark, NewShift, NewUpdate};
 use tocsin_model::inventory::Language;
 use tocsin_model::time::{parse_utc, rfc3339};
 use tocsin_store::{AccountStore, Preferences};
@@ -21,13 +21,13 @@ use crate::auth::{act, csrf_header, Customer, May, Staff};
 use crate::error::ApiError;
 use crate::{wire, App};
 
-type Answer = Result<axum::response::Response, ApiError>;
+pub(super) type Answer = Result<axum::response::Response, ApiError>;
 
-fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
+pub(super) fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
     wire::parse(body).map_err(ApiError::bad_request)
 }
 
-fn ok(value: serde_json::Value) -> Answer {
+pub(super) fn ok(value: serde_json::Value) -> Answer {
     Ok(Json(value).into_response())
 }
 
@@ -202,95 +202,6 @@ pub(super) async fn component_status(
     app.set_component_status(&who, &id, &s.status, &s.note)
         .await?;
     ok(serde_json::json!({ "component": id, "status": s.status }))
-}
-
-fn window_json(m: &tocsin_store::Maintenance) -> serde_json::Value {
-    serde_json::json!({
-        "id": m.id,
-        "title": m.title,
-        "body": m.body,
-        "components": m.components,
-        "starts": rfc3339(m.starts_ms),
-        "ends": rfc3339(m.ends_ms),
-        "cancelled": m.cancelled_ms.map(rfc3339),
-        "sequence": m.sequence,
-        "created_by": m.created_by,
-    })
-}
-
-/// `GET /api/v1/maintenance`: windows that ended less than a day ago or later, cancelled
-/// ones included.
-pub(super) async fn maintenances(Ext(app): Ext<Arc<App>>, Staff(_): Staff) -> Answer {
-    let since = app.clock.now_ms() - 86_400_000;
-    let windows = app.store.maintenances(since).await.map_err(store_error)?;
-    let list: Vec<serde_json::Value> = windows.iter().map(window_json).collect();
-    ok(serde_json::json!({ "maintenance": list }))
-}
-
-/// `POST /api/v1/maintenance`: `{"title", "body", "components": [...], "starts", "ends"}`,
-/// times in UTC (`2026-11-22T22:00:00Z`).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PlanBody {
-    title: String,
-    #[serde(default)]
-    body: String,
-    components: Vec<String>,
-    starts: String,
-    ends: String,
-}
-
-pub(super) async fn plan(
-    Ext(app): Ext<Arc<App>>,
-    May(who, _): May<act::Maintenance>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Answer {
-    who.check_csrf(csrf_header(&headers))?;
-    let p: PlanBody = parse(&body)?;
-    let plan = MaintenancePlan {
-        title: p.title,
-        body: p.body,
-        components: p.components,
-        starts_ms: parse_utc(&p.starts),
-        ends_ms: parse_utc(&p.ends),
-    };
-    let id = app.plan_maintenance(&who, &plan).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
-}
-
-/// `POST /api/v1/maintenance/{id}/move`: `{"starts", "ends"}`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MoveBody {
-    starts: String,
-    ends: String,
-}
-
-pub(super) async fn reschedule(
-    Ext(app): Ext<Arc<App>>,
-    May(who, _): May<act::Maintenance>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> Answer {
-    who.check_csrf(csrf_header(&headers))?;
-    let m: MoveBody = parse(&body)?;
-    app.move_maintenance(&who, id, parse_utc(&m.starts), parse_utc(&m.ends))
-        .await?;
-    ok(serde_json::json!({ "id": id, "starts": m.starts, "ends": m.ends }))
-}
-
-/// `POST /api/v1/maintenance/{id}/cancel`.
-pub(super) async fn cancel(
-    Ext(app): Ext<Arc<App>>,
-    May(who, _): May<act::Maintenance>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Answer {
-    who.check_csrf(csrf_header(&headers))?;
-    app.cancel_maintenance(&who, id).await?;
-    ok(serde_json::json!({ "id": id, "cancelled": true }))
 }
 
 fn preferences_json(p: &Preferences) -> serde_json::Value {

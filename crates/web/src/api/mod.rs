@@ -4,6 +4,7 @@
 //! session plus `X-CSRF-Token`. Reads are in `reads`, actions in `actions`.
 
 mod actions;
+mod maintenance;
 mod reads;
 
 use std::sync::Arc;
@@ -31,10 +32,14 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         )
         .route(
             "/api/v1/maintenance",
-            get(actions::maintenances).post(actions::plan),
+            get(maintenance::list).post(maintenance::plan),
         )
-        .route("/api/v1/maintenance/{id}/move", post(actions::reschedule))
-        .route("/api/v1/maintenance/{id}/cancel", post(actions::cancel))
+        .route("/api/v1/maintenance/{id}", get(maintenance::one))
+        .route(
+            "/api/v1/maintenance/{id}/move",
+            post(maintenance::reschedule),
+        )
+        .route("/api/v1/maintenance/{id}/cancel", post(maintenance::cancel))
         .route(
             "/api/v1/shifts",
             get(actions::shifts).post(actions::add_shift),

@@ -44,6 +44,10 @@ pub(super) struct PlanForm {
     title: String,
     body: String,
     components: Vec<String>,
+    /// Inventory vertex ids, separated by spaces, commas or lines.
+    targets: String,
+    /// Lead times, separated by commas (`168h, 24h`); empty: a day.
+    notify: String,
     starts: String,
     ends: String,
 }
@@ -58,6 +62,8 @@ impl PlanForm {
                 "title" => f.title = v,
                 "body" => f.body = v,
                 "components" => f.components.push(v),
+                "targets" => f.targets = v,
+                "notify" => f.notify = v,
                 "starts" => f.starts = v,
                 "ends" => f.ends = v,
                 _ => {}
@@ -149,6 +155,11 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
                 title => m.title,
                 body => m.body,
                 components => m.components.join(", "),
+                targets => m.targets.join(", "),
+                down => m.impact.down_services.len(),
+                at_risk => m.impact.at_risk_services.len(),
+                affected => m.impact.affected_customers.len(),
+                at_risk_customers => m.impact.at_risk_customers.len(),
                 starts => when(m.starts_ms),
                 ends => when(m.ends_ms),
                 starts_input => typed.map_or_else(|| datetime_local(m.starts_ms), |f| f.starts.clone()),
@@ -194,6 +205,8 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
                 title => plan_form.title,
                 body => plan_form.body,
                 components => plan_form.components,
+                targets => plan_form.targets,
+                notify => plan_form.notify,
                 starts => if plan_form.starts.is_empty() { datetime_local(next_hour) } else { plan_form.starts },
                 ends => if plan_form.ends.is_empty() { datetime_local(next_hour + hour) } else { plan_form.ends },
             },
@@ -240,12 +253,21 @@ pub(super) async fn plan(
 ) -> Page {
     let form = PlanForm::of(pairs);
     who.check_csrf(form.csrf.as_deref())?;
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let notify = words(&form.notify);
     let plan = MaintenancePlan {
         title: form.title.clone(),
         body: form.body.clone(),
         components: form.components.clone(),
+        targets: words(&form.targets),
         starts_ms: parse_utc(&form.starts),
         ends_ms: parse_utc(&form.ends),
+        notify: (!notify.is_empty()).then_some(notify),
     };
     match app.plan_maintenance(&who, &plan).await {
         Ok(_) => Ok(done("/console/components", "planned")),
@@ -261,6 +283,9 @@ pub(super) async fn plan(
 pub(super) struct CancelForm {
     #[serde(default)]
     csrf: Option<String>,
+    /// Why, for the audit trail.
+    #[serde(default)]
+    reason: String,
 }
 
 /// `POST /console/maintenance/{id}/cancel`.
@@ -271,7 +296,7 @@ pub(super) async fn cancel(
     Form(form): Form<CancelForm>,
 ) -> Page {
     who.check_csrf(form.csrf.as_deref())?;
-    match app.cancel_maintenance(&who, id).await {
+    match app.cancel_maintenance(&who, id, &form.reason).await {
         Ok(()) => Ok(done("/console/components", "cancelled")),
         Err(Refused::NotFound(e) | Refused::Invalid { message: e, .. }) => {
             show(&app, &who, Again::Plan(PlanForm::default(), e), None).await

@@ -195,6 +195,7 @@ mod tests {
             cancelled_ms: None,
             sequence: 0,
             updated_ms: 0,
+            ..Maintenance::default()
         };
         let views = maintenances(&inv, &[w(2, 200, 300), w(1, 50, 100), w(3, 90, 150)], 100);
         let got: Vec<(i64, &str)> = views.iter().map(|v| (v.id, v.status)).collect();

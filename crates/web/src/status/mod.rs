@@ -167,8 +167,13 @@ pub async fn export(
     out: &Path,
 ) -> Result<Vec<String>, StatusError> {
     let impact = restore::impact(&inventory, store).await?;
-    let live = snapshot::LiveView::of(&inventory, &impact);
     let now_ms = clock.now_ms();
+    let mut quiet = tocsin_app::planned::Quiet::default();
+    quiet.set_windows(
+        &inventory,
+        &tocsin_store::AccountStore::maintenances(store, now_ms).await?,
+    );
+    let live = snapshot::LiveView::of(&inventory, &impact).planned(&impact, &quiet.at(now_ms));
     let history = snapshot::read_history(store).await?;
     let stored = snapshot::read(store, &history, now_ms).await?;
     let snap = snapshot::build(&live, &stored, now_ms);

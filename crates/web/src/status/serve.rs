@@ -191,8 +191,12 @@ impl Renderer {
 
     /// Reads what changed and renders anew if the outputs would differ.
     async fn refresh(&mut self, app: &App, history: bool) -> Result<Option<Rendered>, StatusError> {
+        let at = app.clock.now_ms();
         let live = app
-            .read(|live| LiveView::of(&live.inventory, &live.impact))
+            .read(|live| {
+                LiveView::of(&live.inventory, &live.impact)
+                    .planned(&live.impact, &live.quiet.at(at))
+            })
             .map_err(|e| StatusError::Template(e.to_string()))?;
         if history || self.history.is_empty() {
             self.history = snapshot::read_history(&app.store).await?;

@@ -40,6 +40,24 @@ impl LiveView {
             down,
         }
     }
+
+    /// Leaves out the services down only because of `quiet` vertices (sorted: the targets
+    /// of maintenance windows in progress, members drained for an upgrade): they are down
+    /// on purpose, so their components show the maintenance, not an outage. A service down
+    /// for any other reason too still counts.
+    pub(crate) fn planned(mut self, impact: &Impact, quiet: &[VertexId]) -> Self {
+        if quiet.is_empty() {
+            return self;
+        }
+        let inventory = &self.inventory;
+        self.down.retain(|&v| {
+            inventory.service_of(v).is_none()
+                || !tocsin_model::incident::root_causes(impact, v)
+                    .iter()
+                    .all(|r| quiet.binary_search(r).is_ok())
+        });
+        self
+    }
 }
 
 /// What the outputs are made from.

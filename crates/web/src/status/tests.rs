@@ -193,6 +193,7 @@ fn window(id: i64, starts_ms: i64, ends_ms: i64, title: &str) -> tocsin_store::M
         cancelled_ms: None,
         sequence: 0,
         updated_ms: NOW - 86_400_000,
+        ..tocsin_store::Maintenance::default()
     }
 }
 

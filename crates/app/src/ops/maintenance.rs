@@ -1,0 +1,604 @@
+//! Planned maintenance (`shared/spec/operations.md`), shift leads and up, audited. A window
+//! names inventory targets (the vertices the work takes down) and/or status-page components;
+//! a window on components only is the simple case: it shows on the status page and in the
+//! calendar, and nobody is mailed.
+//!
+//! For targets, the what-if is computed when the window is planned, on the graph with
+//! everything up (planned work is judged alone, whatever fails meanwhile): the services that
+//! will be down and their customers, who are told; the services only at risk, whose customers
+//! are not. The announcement and one reminder per lead time still ahead are queued with the
+//! window in one transaction, due when they should go out, so no timer is needed and any
+//! instance delivers them; a move or a cancellation drops the reminders not yet due and
+//! queues its own notice, to the customers told before. While the window runs its targets are
+//! quiet for the pipeline (`planned.rs`). A cancelled window is kept, marked, so that
+//! calendars learn it is off.
+
+use std::collections::BTreeMap;
+
+use tocsin_model::inventory::NONE;
+use tocsin_model::summary::Summary;
+use tocsin_model::time::human;
+use tocsin_model::{Inventory, State, VertexId, WhatIf};
+use tocsin_store::{AccountStore, DueNotice, Maintenance, WindowImpact};
+
+use super::Refused;
+use crate::notices::{service_line, Payload, PayloadWindow};
+use crate::planned::window_times;
+use crate::{Action, Principal, System};
+
+/// Lead times when the plan names none: a day before.
+pub const DEFAULT_NOTIFY: &str = "24h";
+/// The longest lead time taken.
+const MAX_LEAD_MS: i64 = 366 * 86_400_000;
+/// At most this many targets in one window.
+const MAX_TARGETS: usize = 1000;
+/// A window on targets must start in the future; this much slack covers a form typed to the
+/// minute.
+const START_SLACK_MS: i64 = 60_000;
+
+/// A maintenance window as planned: times in ms UTC, `None` where what was typed is not a
+/// time.
+#[derive(Debug, Clone, Default)]
+pub struct MaintenancePlan {
+    /// Public title.
+    pub title: String,
+    /// Public text.
+    pub body: String,
+    /// Status-page component ids (besides those of the services the targets take down).
+    pub components: Vec<String>,
+    /// Inventory vertex ids the work takes down.
+    pub targets: Vec<String>,
+    /// Start.
+    pub starts_ms: Option<i64>,
+    /// End.
+    pub ends_ms: Option<i64>,
+    /// Lead times of the reminders (`168h`, `24h`); `None`: [`DEFAULT_NOTIFY`].
+    pub notify: Option<Vec<String>>,
+}
+
+/// What a window's targets down would do, computed on the graph alone.
+#[derive(Debug, Clone, Default)]
+pub struct TargetsImpact {
+    /// The lists the window keeps.
+    pub impact: WindowImpact,
+    /// Components of the services that will be down, sorted.
+    pub components: Vec<String>,
+    /// Per affected customer (by number), its services that will be down.
+    pub by_customer: BTreeMap<u32, Vec<VertexId>>,
+}
+
+/// The what-if of `targets` down on top of nothing else (the inventory contract's semantics):
+/// services down and at risk, their customers, the components of the services down. It reads
+/// the graph only, so it runs outside the live lock.
+pub fn targets_impact(inventory: &Inventory, targets: &[VertexId]) -> TargetsImpact {
+    let scenario: Vec<(VertexId, State)> = targets.iter().map(|&v| (v, State::Down)).collect();
+    let w = WhatIf::alone(&inventory.graph, &scenario);
+    let summary = Summary::of_what_if(inventory, &w);
+    let mut out = TargetsImpact::default();
+    let mut components = Vec::new();
+    for c in w.changes() {
+        let Some(s) = inventory.service_of(c.vertex) else {
+            continue;
+        };
+        let id = inventory.graph.name(c.vertex).to_owned();
+        if c.to == State::Down {
+            out.impact.down_services.push(id);
+            if s.component != NONE {
+                components.push(s.component);
+            }
+            if s.customer != NONE {
+                out.by_customer
+                    .entry(s.customer)
+                    .or_default()
+                    .push(c.vertex);
+            }
+        } else {
+            out.impact.at_risk_services.push(id);
+        }
+    }
+    out.impact.down_services.sort_unstable();
+    out.impact.at_risk_services.sort_unstable();
+    out.impact.affected_customers = summary.affected.iter().map(|c| (*c).to_owned()).collect();
+    out.impact.at_risk_customers = summary.at_risk.iter().map(|c| (*c).to_owned()).collect();
+    components.sort_unstable();
+    components.dedup();
+    out.components = components
+        .iter()
+        .filter_map(|&c| inventory.components.get(c as usize))
+        .map(|c| c.id.to_string())
+        .collect();
+    out.components.sort_unstable();
+    out
+}
+
+/// Where a window stands at `now_ms`: `scheduled`, `in_progress`, `completed` or
+/// `cancelled`.
+pub fn window_status(m: &Maintenance, now_ms: i64) -> &'static str {
+    if m.cancelled_ms.is_some() {
+        "cancelled"
+    } else if now_ms < m.starts_ms {
+        "scheduled"
+    } else if now_ms < m.ends_ms {
+        "in_progress"
+    } else {
+        "completed"
+    }
+}
+
+/// What is wrong with a window's times (`Ok` when they are a window still to end), naming the
+/// field.
+fn check_times(starts: Option<i64>, ends: Option<i64>, now: i64) -> Result<(i64, i64), Refused> {
+    match (starts, ends) {
+        (None, _) => Err(Refused::invalid(
+            "starts",
+            "starts: a date and time (UTC) such as 2026-11-22T22:00",
+        )),
+        (_, None) => Err(Refused::invalid(
+            "ends",
+            "ends: a date and time (UTC) such as 2026-11-23T02:00",
+        )),
+        (Some(s), Some(e)) if e <= s => Err(Refused::invalid(
+            "ends",
+            "ends: the window must end after it starts",
+        )),
+        (_, Some(e)) if e <= now => {
+            Err(Refused::invalid("ends", "ends: the window is already over"))
+        }
+        (Some(s), Some(e)) => Ok((s, e)),
+    }
+}
+
+/// The lead times, in ms, largest first, without repeats.
+fn lead_times(notify: Option<&[String]>) -> Result<Vec<i64>, Refused> {
+    let default = [DEFAULT_NOTIFY.to_owned()];
+    let typed = notify.unwrap_or(&default);
+    let mut out = Vec::with_capacity(typed.len());
+    for t in typed {
+        let ms = humantime::parse_duration(t.trim())
+            .ok()
+            .and_then(|d| i64::try_from(d.as_millis()).ok())
+            .filter(|&ms| ms > 0 && ms <= MAX_LEAD_MS)
+            .ok_or_else(|| {
+                Refused::invalid(
+                    "notify",
+                    format!(
+                        "notify: `{t}` is not a lead time such as 168h or 24h (at most a year)"
+                    ),
+                )
+            })?;
+        out.push(ms);
+    }
+    out.sort_unstable_by(|a, b| b.cmp(a));
+    out.dedup();
+    Ok(out)
+}
+
+/// The notices of one kind to every contact of the customers in `by_customer`.
+struct Notices<'a> {
+    inventory: &'a Inventory,
+    window: &'a Maintenance,
+    times: PayloadWindow,
+}
+
+impl Notices<'_> {
+    /// One notice per contact of each customer, kind `suffix`, due at `due_ms`.
+    fn each(
+        &self,
+        contacts: &BTreeMap<u32, Vec<(String, String)>>,
+        by_customer: &BTreeMap<u32, Vec<VertexId>>,
+        suffix: &str,
+        due_ms: i64,
+        out: &mut Vec<DueNotice>,
+    ) {
+        for (&c, services) in by_customer {
+            let Some(customer) = self.inventory.customers.get(c as usize) else {
+                continue;
+            };
+            let payload = Payload {
+                title: self.window.title.clone(),
+                customer_name: customer.name.to_string(),
+                services: services
+                    .iter()
+                    .map(|&v| {
+                        service_line(
+                            self.inventory,
+                            v,
+                            self.window.starts_ms,
+                            Some(self.window.ends_ms),
+                        )
+                    })
+                    .collect(),
+                body: self.window.body.clone(),
+                at_risk: 0,
+                window: Some(self.times.clone()),
+            };
+            let payload = serde_json::to_string(&payload).unwrap_or_default();
+            for (email, language) in contacts.get(&c).into_iter().flatten() {
+                out.push(DueNotice {
+                    customer: self.inventory.customer_id(c).to_owned(),
+                    contact: email.clone(),
+                    language: language.clone(),
+                    kind: suffix.to_owned(),
+                    payload: payload.clone(),
+                    due_ms,
+                });
+            }
+        }
+    }
+}
+
+/// The reminders of `window` at its lead times still ahead of `now_ms`, numbered by `round`
+/// (the window's sequence) so that a moved window's reminders are new notices.
+fn reminders(
+    n: &Notices<'_>,
+    contacts: &BTreeMap<u32, Vec<(String, String)>>,
+    by_customer: &BTreeMap<u32, Vec<VertexId>>,
+    round: i64,
+    now_ms: i64,
+    out: &mut Vec<DueNotice>,
+) {
+    for &lead in &n.window.notify_ms {
+        let due = n.window.starts_ms - lead;
+        if due > now_ms {
+            n.each(
+                contacts,
+                by_customer,
+                &format!("reminder.{round}.{lead}"),
+                due,
+                out,
+            );
+        }
+    }
+}
+
+impl System {
+    /// The contacts (address, language code) of each customer of `by_customer`, as the
+    /// pipeline would mail them: the inventory's with the customers' own choices.
+    fn contacts_of(
+        &self,
+        inventory: &Inventory,
+        by_customer: &BTreeMap<u32, Vec<VertexId>>,
+    ) -> Result<BTreeMap<u32, Vec<(String, String)>>, Refused> {
+        self.read(|live| {
+            by_customer
+                .keys()
+                .map(|&c| {
+                    let mail = live.incidents.recipients().mail(inventory, c);
+                    let mail = mail
+                        .into_iter()
+                        .map(|(e, l)| (e, l.code().to_owned()))
+                        .collect();
+                    (c, mail)
+                })
+                .collect()
+        })
+    }
+
+    /// The customers told of window `m` (its services down, by customer), from what was
+    /// computed when it was planned, against the inventory now.
+    fn told_of(inventory: &Inventory, m: &Maintenance) -> BTreeMap<u32, Vec<VertexId>> {
+        let mut by_customer: BTreeMap<u32, Vec<VertexId>> = BTreeMap::new();
+        for id in &m.impact.down_services {
+            let Some(v) = inventory.graph.find(id) else {
+                continue;
+            };
+            if let Some(s) = inventory.service_of(v).filter(|s| s.customer != NONE) {
+                by_customer.entry(s.customer).or_default().push(v);
+            }
+        }
+        by_customer
+    }
+
+    /// Plans a maintenance window, queues its notices, and answers it as stored. Audited.
+    pub async fn plan_maintenance(
+        &self,
+        who: &Principal,
+        plan: &MaintenancePlan,
+    ) -> Result<Maintenance, Refused> {
+        who.require(Action::Maintenance)?;
+        let now = self.clock.now_ms();
+        let title = plan.title.trim();
+        if title.is_empty() {
+            return Err(Refused::invalid(
+                "title",
+                "title: give the window a public title",
+            ));
+        }
+        if plan.components.is_empty() && plan.targets.is_empty() {
+            return Err(Refused::invalid(
+                "targets",
+                "targets: name the inventory vertices the work takes down, or tick a component",
+            ));
+        }
+        if plan.targets.len() > MAX_TARGETS {
+            return Err(Refused::invalid(
+                "targets",
+                format!("targets: at most {MAX_TARGETS} in one window"),
+            ));
+        }
+        // Every id is checked under one short read of the live inventory.
+        let (inventory, targets, unknown_targets, unknown_components) = self.read(|live| {
+            let inventory = std::sync::Arc::clone(&live.inventory);
+            let mut targets = Vec::new();
+            let mut unknown_targets = Vec::new();
+            for t in &plan.targets {
+                match inventory.graph.find(t.trim()) {
+                    Some(v) => targets.push(v),
+                    None => unknown_targets.push(format!("`{}`", t.trim())),
+                }
+            }
+            let unknown_components: Vec<String> = plan
+                .components
+                .iter()
+                .filter(|c| !inventory.components.iter().any(|k| &*k.id == c.as_str()))
+                .map(|c| format!("`{c}`"))
+                .collect();
+            (inventory, targets, unknown_targets, unknown_components)
+        })?;
+        if !unknown_targets.is_empty() {
+            return Err(Refused::invalid(
+                "targets",
+                format!(
+                    "targets: unknown vertex id {}: no node or service has it",
+                    unknown_targets.join(", ")
+                ),
+            ));
+        }
+        if !unknown_components.is_empty() {
+            return Err(Refused::invalid(
+                "components",
+                format!(
+                    "components: unknown component {}",
+                    unknown_components.join(", ")
+                ),
+            ));
+        }
+        let (starts_ms, ends_ms) = check_times(plan.starts_ms, plan.ends_ms, now)?;
+        if !targets.is_empty() && starts_ms < now - START_SLACK_MS {
+            return Err(Refused::invalid(
+                "starts",
+                "starts: the window starts in the past; customers are told before it starts",
+            ));
+        }
+        let notify_ms = lead_times(plan.notify.as_deref())?;
+        let found = targets_impact(&inventory, &targets);
+        let mut components: Vec<String> = plan
+            .components
+            .iter()
+            .cloned()
+            .chain(found.components.iter().cloned())
+            .collect();
+        components.sort_unstable();
+        components.dedup();
+        let mut target_ids: Vec<String> = targets
+            .iter()
+            .map(|&v| inventory.graph.name(v).to_owned())
+            .collect();
+        target_ids.sort_unstable();
+        target_ids.dedup();
+        let mut m = Maintenance {
+            id: 0,
+            title: title.to_owned(),
+            body: plan.body.trim().to_owned(),
+            components,
+            starts_ms,
+            ends_ms,
+            created_by: who.login.clone(),
+            created_ms: now,
+            cancelled_ms: None,
+            sequence: 0,
+            updated_ms: now,
+            targets: target_ids,
+            notify_ms,
+            impact: found.impact,
+        };
+        let contacts = self.contacts_of(&inventory, &found.by_customer)?;
+        let n = Notices {
+            inventory: &inventory,
+            window: &m,
+            times: window_times(starts_ms, ends_ms, &self.time_zone),
+        };
+        let mut notices = Vec::new();
+        n.each(
+            &contacts,
+            &found.by_customer,
+            "announced",
+            now,
+            &mut notices,
+        );
+        reminders(&n, &contacts, &found.by_customer, 0, now, &mut notices);
+        m.id = self.store.add_maintenance(&m, &notices).await?;
+        let detail = format!(
+            "{title} ({} – {}; targets {}; components {}; {} services down, {} customers told, {} notices)",
+            human(starts_ms),
+            human(ends_ms),
+            m.targets.join(", "),
+            m.components.join(", "),
+            m.impact.down_services.len(),
+            m.impact.affected_customers.len(),
+            notices.len()
+        );
+        self.audit(
+            who,
+            "maintenance.plan",
+            &format!("maintenance:{}", m.id),
+            &detail,
+        )
+        .await;
+        self.planned(!notices.is_empty()).await;
+        Ok(m)
+    }
+
+    /// Tells the pipeline the windows changed and wakes the outbox for notices due now.
+    async fn planned(&self, queued: bool) {
+        self.ingestor.planned().await;
+        if queued {
+            self.outbox_wake.notify_one();
+        }
+    }
+
+    /// Window `id`, for staff.
+    pub async fn maintenance(&self, who: &Principal, id: i64) -> Result<Maintenance, Refused> {
+        who.require(Action::View)?;
+        self.store
+            .maintenance(id)
+            .await?
+            .ok_or_else(|| Refused::NotFound(format!("maintenance: there is no window {id}")))
+    }
+
+    /// Cancels window `id`; it stays in the calendar feed as cancelled, and the customers
+    /// told of it are told it is off. Audited with the reason.
+    pub async fn cancel_maintenance(
+        &self,
+        who: &Principal,
+        id: i64,
+        reason: &str,
+    ) -> Result<(), Refused> {
+        who.require(Action::Maintenance)?;
+        let now = self.clock.now_ms();
+        let gone = || {
+            Refused::NotFound(format!(
+                "maintenance: there is no window {id} (cancelled already?)"
+            ))
+        };
+        let window = self
+            .store
+            .maintenance(id)
+            .await?
+            .filter(|m| m.cancelled_ms.is_none())
+            .ok_or_else(gone)?;
+        let inventory = self.read(|live| std::sync::Arc::clone(&live.inventory))?;
+        let mut notices = Vec::new();
+        // Nobody is told of the end of a window that is over.
+        if window.ends_ms > now {
+            let told = Self::told_of(&inventory, &window);
+            let contacts = self.contacts_of(&inventory, &told)?;
+            let n = Notices {
+                inventory: &inventory,
+                window: &window,
+                times: window_times(window.starts_ms, window.ends_ms, &self.time_zone),
+            };
+            n.each(&contacts, &told, "cancelled", now, &mut notices);
+        }
+        if !self.store.cancel_maintenance(id, now, &notices).await? {
+            return Err(gone());
+        }
+        self.audit(
+            who,
+            "maintenance.cancel",
+            &format!("maintenance:{id}"),
+            reason.trim(),
+        )
+        .await;
+        self.planned(!notices.is_empty()).await;
+        Ok(())
+    }
+
+    /// Gives window `id` new times; the calendar feed keeps the same event with a higher
+    /// `SEQUENCE`, so subscribed calendars move it too; the customers told of it are told of
+    /// the new times, and reminders follow them. Audited with the old times.
+    pub async fn move_maintenance(
+        &self,
+        who: &Principal,
+        id: i64,
+        starts_ms: Option<i64>,
+        ends_ms: Option<i64>,
+    ) -> Result<(), Refused> {
+        who.require(Action::Maintenance)?;
+        let now = self.clock.now_ms();
+        // Only a window still to end can be moved; the old times go to the audit trail.
+        let gone = || {
+            Refused::NotFound(format!(
+                "maintenance: there is no window {id} to move (cancelled or over?)"
+            ))
+        };
+        let window = self
+            .store
+            .maintenance(id)
+            .await?
+            .filter(|m| m.cancelled_ms.is_none() && m.ends_ms > now - 86_400_000)
+            .ok_or_else(gone)?;
+        let (starts, ends) = check_times(starts_ms, ends_ms, now)?;
+        if window.starts_ms == starts && window.ends_ms == ends {
+            return Err(Refused::invalid(
+                "starts",
+                "starts: the window already has these times",
+            ));
+        }
+        // A running window may be extended; a new start in the past is refused.
+        if !window.targets.is_empty() && starts != window.starts_ms && starts < now - START_SLACK_MS
+        {
+            return Err(Refused::invalid(
+                "starts",
+                "starts: the new start is in the past",
+            ));
+        }
+        let inventory = self.read(|live| std::sync::Arc::clone(&live.inventory))?;
+        let moved = Maintenance {
+            starts_ms: starts,
+            ends_ms: ends,
+            sequence: window.sequence + 1,
+            ..window.clone()
+        };
+        let told = Self::told_of(&inventory, &moved);
+        let contacts = self.contacts_of(&inventory, &told)?;
+        let mut times = window_times(starts, ends, &self.time_zone);
+        times.previous = window_times(window.starts_ms, window.ends_ms, &self.time_zone).utc;
+        let n = Notices {
+            inventory: &inventory,
+            window: &moved,
+            times,
+        };
+        let mut notices = Vec::new();
+        let round = moved.sequence;
+        n.each(
+            &contacts,
+            &told,
+            &format!("moved.{round}"),
+            now,
+            &mut notices,
+        );
+        reminders(&n, &contacts, &told, round, now, &mut notices);
+        if !self
+            .store
+            .reschedule_maintenance(id, starts, ends, now, &notices)
+            .await?
+        {
+            // Cancelled by someone else since it was read.
+            return Err(gone());
+        }
+        let detail = format!(
+            "{}: {} – {} moved to {} – {}",
+            window.title,
+            human(window.starts_ms),
+            human(window.ends_ms),
+            human(starts),
+            human(ends)
+        );
+        self.audit(
+            who,
+            "maintenance.move",
+            &format!("maintenance:{id}"),
+            &detail,
+        )
+        .await;
+        self.planned(!notices.is_empty()).await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lead_times_are_durations_largest_first() {
+        assert_eq!(lead_times(None).unwrap(), [86_400_000]);
+        let typed = ["24h".to_owned(), "168h".to_owned(), "24h".to_owned()];
+        assert_eq!(lead_times(Some(&typed)).unwrap(), [604_800_000, 86_400_000]);
+        for bad in ["soon", "0s", "400days"] {
+            let e = lead_times(Some(&[bad.to_owned()])).unwrap_err();
+            assert!(e.to_string().starts_with("notify: "), "{e}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+-- Maintenance on inventory targets (shared/spec/operations.md): the vertices the work takes
+-- down, the lead times of the reminders, and the what-if computed when it was planned (who
+-- will be down, who only at risk), which says whom the window concerns. A window with no
+-- targets is the simple case: status-page components only, as before.
+ALTER TABLE maintenances ADD COLUMN targets TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE maintenances ADD COLUMN notify TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE maintenances ADD COLUMN impact TEXT NOT NULL DEFAULT '{}';
