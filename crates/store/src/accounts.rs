@@ -152,6 +152,7 @@ pub struct Maintenance {
 
 /// The what-if of a window's targets down on top of nothing else: each list sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct WindowImpact {
     /// Services that will be down.
     pub down_services: Vec<String>,
