@@ -1,15 +1,15 @@
 //! Runbooks for print, end to end: `tocsin runbooks export` on a configuration with Markdown
-//! runbooks and a database with staff and shifts, the page printed to PDF by headless
-//! Chromium, and the PDF read back with poppler: A4, a page per runbook, the Czech, Polish and
-//! Russian words as text, the roster with its lead, links' addresses printed.
+//! runbooks and a database with staff and shifts, beside the running server; the page printed
+//! to PDF by headless Chromium and read back with poppler: A4, a page per runbook, the Czech,
+//! Polish and Russian words as text, the roster with its lead, links' addresses printed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tocsin_store::{AccountStore, AnyStore, Shift};
+use serde_json::json;
 
-use crate::serve::PASSWORD;
+use crate::serve::{http, start, PASSWORD};
 
 const INVENTORY: &str = r#"version: 1
 nodes:
@@ -107,40 +107,31 @@ fn setup(dir: &Path) -> PathBuf {
     config
 }
 
-/// Plans shifts through the store, as `POST /api/v1/shifts` would: the lead's starts in an
-/// hour, an engineer's tomorrow, one after the printed 14 days.
-fn plan_shifts(dir: &Path) -> i64 {
+/// Plans shifts over the API of a running server, as an administrator does: the lead's starts
+/// within the hour, an engineer's tomorrow, one after the printed 14 days.
+fn plan_shifts(addr: &str) -> i64 {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
     // On a whole hour, so the printed times are predictable.
     let start = (now_ms / 3_600_000 + 1) * 3_600_000;
-    let database = format!("sqlite://{}", dir.join("t.db").display());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let store = AnyStore::connect(&database).await.unwrap();
-        let day = 24 * 3_600_000;
-        for (login, starts_ms, lead) in [
-            (LEAD, start, true),
-            ("eng@provider.test", start + day, false),
-            ("eng@provider.test", start + 20 * day, false),
-        ] {
-            let shift = Shift {
-                id: 0,
-                login: login.to_owned(),
-                starts_ms,
-                ends_ms: starts_ms + 8 * 3_600_000,
-                lead,
-                created_by: "ops@provider.test".to_owned(),
-                created_ms: now_ms,
-            };
-            store.add_shift(&shift).await.unwrap().unwrap();
-        }
-    });
+    let day = 24 * 3_600_000;
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap().to_string();
+    for (login, starts_ms, lead) in [
+        (LEAD, start, true),
+        ("eng@provider.test", start + day, false),
+        ("eng@provider.test", start + 20 * day, false),
+    ] {
+        let body = json!({
+            "login": login,
+            "start": at(starts_ms),
+            "end": at(starts_ms + 8 * 3_600_000),
+            "lead": lead,
+        });
+        let (status, answer) = http(addr, "POST", "/api/v1/shifts", &body.to_string());
+        assert_eq!(status, 201, "{answer}");
+    }
     start
 }
 
@@ -158,7 +149,9 @@ fn runbooks_print_to_a4_with_every_language_and_the_roster() {
     add("eng@provider.test", "engineer", "eng@ops.example");
     add("gone@provider.test", "engineer", "gone@ops.example");
     tocsin(&["users", "--config", c, "disable", "gone@provider.test"]);
-    let start = plan_shifts(dir.path());
+    // Exported beside a running server, as `status export` is: no instance lock is taken.
+    let server = start(&config);
+    let lead_start = plan_shifts(&server.addr);
 
     let out_dir = dir.path().join("print");
     let out = tocsin(&[
@@ -169,9 +162,10 @@ fn runbooks_print_to_a4_with_every_language_and_the_roster() {
         "--out",
         out_dir.to_str().unwrap(),
     ]);
+    drop(server);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("3 runbooks, 2 shifts, 2 staff, 0 drills due"),
+        said.contains("3 runbooks, 2 shifts, 3 staff, 0 drills due"),
         "{said}"
     );
     let index = out_dir.join("index.html");
@@ -269,7 +263,7 @@ fn runbooks_print_to_a4_with_every_language_and_the_roster() {
     );
     assert!(flat.contains(LEAD) && flat.contains("LEAD"), "{text}");
     assert!(flat.contains("lead@ops.example"), "{text}");
-    let lead_starts = jiff::Timestamp::from_millisecond(start)
+    let lead_starts = jiff::Timestamp::from_millisecond(lead_start)
         .unwrap()
         .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Prague").unwrap())
         .strftime("%Y-%m-%d %H:%M %Z")
