@@ -127,9 +127,10 @@ fn escape_html(text: &str) -> String {
 
 fn sanitizer() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
-    // Task lists' check boxes, and nothing else of forms.
+    // Task lists' check boxes, and nothing else of forms: read-only, never a text field.
     b.add_tags(["input"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("input", ["type", "checked"])
+        .set_tag_attribute_value("input", "disabled", "")
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             ("input", "type") if value != "checkbox" => None,
             _ => Some(value.into()),

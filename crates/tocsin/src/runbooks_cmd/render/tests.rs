@@ -289,3 +289,30 @@ fn the_running_header_cannot_break_out_of_its_css_string() {
     assert_eq!(css_string("a\"b</style>"), "\"a\\22 b\\3c /style\\3e \"");
     assert_eq!(css_string("Praha — ČEZ"), "\"Praha \\2014  ČEZ\"");
 }
+
+#[test]
+fn odd_markdown_renders_without_panicking() {
+    for markdown in [
+        "",
+        "#",
+        "# \n\n# Second\n",
+        "![![inner](https://a.example/i.png)](https://a.example/o.png)",
+        "[![logo](https://a.example/l.png)](https://a.example/)",
+        "[https://a.example/](https://a.example/)\n\n<https://b.example/>",
+        "# [https://h.example/](https://h.example/)\n",
+        "| a | ![x](y) |\n|---|---|\n| https://t.example/ | [z](javascript:alert(1)) |\n",
+        "<div>\n\n# Inside *html*\n\n</div>\n",
+        "- [ ] <input type=\"password\">\n- [x] ok\n",
+        "\u{0}\u{feff}# NUL and BOM\n",
+    ] {
+        let book = runbook(markdown);
+        let html = page(std::slice::from_ref(&book), &[], &[]);
+        assert!(!html.contains("javascript:"), "{markdown:?}: {html}");
+        assert!(!html.contains("type=\"password\""), "{markdown:?}: {html}");
+        for input in html.split("<input").skip(1) {
+            let tag = input.split('>').next().unwrap();
+            assert!(tag.contains(" disabled=\"\""), "{markdown:?}: {html}");
+        }
+        assert!(!html.contains("<img"), "{markdown:?}: {html}");
+    }
+}
