@@ -78,9 +78,15 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         let store = AnyStore::connect(&config.database)
             .await
             .context("cannot open the database")?;
-        let roster = store.shifts(now_ms, now_ms + WINDOW_MS).await?;
-        let accounts = store.accounts().await?;
-        let drills = registered_drills(&store, now_ms + WINDOW_MS).await?;
+        let unread = "cannot read the database (is it one `tocsin serve` has run on?)";
+        let roster = store
+            .shifts(now_ms, now_ms + WINDOW_MS)
+            .await
+            .context(unread)?;
+        let accounts = store.accounts().await.context(unread)?;
+        let drills = registered_drills(&store, now_ms + WINDOW_MS)
+            .await
+            .context(unread)?;
         anyhow::Ok((roster, accounts, drills))
     })?;
     let contacts = render::staff_contacts(&accounts);
