@@ -76,6 +76,9 @@ pub struct Config {
     /// Service levels: the provider's time zone.
     #[serde(default)]
     pub sla: Sla,
+    /// The directory of Markdown runbooks `tocsin runbooks export` prints.
+    #[serde(default)]
+    pub runbooks: Option<PathBuf>,
 }
 
 /// `[sla]`: what the provider's times are measured in.
@@ -275,6 +278,18 @@ impl Config {
         if let Some(a) = &config.archive {
             config.archive = Some(base.join(a));
         }
+        if let Some(r) = &config.runbooks {
+            let dir = base.join(r);
+            // Checked here so that a typo shows when the server starts, not during an outage.
+            if !dir.is_dir() {
+                bail!(
+                    "{}: runbooks: `{}` is not a directory",
+                    path.display(),
+                    dir.display()
+                );
+            }
+            config.runbooks = Some(dir);
+        }
         Ok(config)
     }
 }
@@ -386,6 +401,31 @@ mod tests {
             .to_string();
         assert!(
             e.contains("time_zone") && e.contains("Europe/Atlantis"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn runbooks_are_resolved_against_the_file_and_a_missing_directory_is_named() {
+        let (dir, path) = write(BASE);
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert_eq!(c.runbooks, None, "optional");
+        std::fs::create_dir(dir.path().join("books")).unwrap();
+        let (_d, path) = write(&format!("runbooks = \"books\"\n{BASE}"));
+        let e = Config::load(&path, std::iter::empty())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("runbooks") && e.contains("books"), "{e}");
+        let path = dir.path().join("tocsin.toml");
+        std::fs::write(&path, format!("runbooks = \"books\"\n{BASE}")).unwrap();
+        let c = Config::load(&path, std::iter::empty()).unwrap();
+        assert_eq!(c.runbooks, Some(dir.path().join("books")));
+        let env = vec![("TOCSIN_RUNBOOKS".to_owned(), "elsewhere".to_owned())];
+        let e = Config::load(&path, env.into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("elsewhere") && e.contains("not a directory"),
             "{e}"
         );
     }

@@ -7,6 +7,7 @@ mod edge;
 mod generate_cmd;
 mod inventory_cmd;
 mod report;
+mod runbooks_cmd;
 mod serve_cmd;
 mod status_cmd;
 mod users_cmd;
@@ -45,6 +46,8 @@ enum Command {
     Status(status_cmd::StatusArgs),
     /// Accounts of staff and customers: add, passwd, disable, token, list.
     Users(users_cmd::UsersArgs),
+    /// Runbooks for print: `runbooks export --config FILE --out DIR` writes `DIR/index.html`.
+    Runbooks(runbooks_cmd::RunbooksArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Archive(args) => archive_cmd::run(args),
         Command::Status(args) => status_cmd::run(args),
         Command::Users(args) => users_cmd::run(args),
+        Command::Runbooks(args) => runbooks_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -127,13 +127,29 @@ pub fn write_spof_json(
     out.write_all(b"}}\n")
 }
 
-/// For people: the vertices the design meant to be redundant (they are listed in some group
-/// that tolerates a failure) but that are single points of failure of some services anyway.
-pub fn write_spof_text(
-    out: &mut impl Write,
-    inventory: &Inventory,
-    sets: &FailureSets,
-) -> io::Result<()> {
+/// A vertex the design meant to be redundant (it is listed in some group that tolerates a
+/// failure) that is a single point of failure of some services anyway.
+pub struct ImaginedRedundancy<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// Its kind.
+    pub kind: &'a str,
+    /// The services it takes down alone, sorted by id.
+    pub services: Vec<&'a str>,
+}
+
+/// `tocsin spof`'s report for people, computed once for the terminal and the printed runbooks.
+pub struct RedundancyReport<'a> {
+    /// Services in the inventory.
+    pub services: usize,
+    /// Services with at least one single point of failure.
+    pub with_any: usize,
+    /// Most services first, then by id.
+    pub imagined: Vec<ImaginedRedundancy<'a>>,
+}
+
+/// The vertices designed as redundant that are single points of failure of some services.
+pub fn redundancy_report<'a>(inventory: &'a Inventory, sets: &FailureSets) -> RedundancyReport<'a> {
     let graph = &inventory.graph;
     let n = graph.vertex_count();
     let redundant = designed_redundant(graph);
@@ -149,24 +165,42 @@ pub fn write_spof_text(
         }
         with_any += usize::from(any);
     }
-    let mut illusions: Vec<(VertexId, &Vec<VertexId>)> = hit
+    let mut imagined: Vec<ImaginedRedundancy<'a>> = hit
         .iter()
         .enumerate()
         .filter(|(_, s)| !s.is_empty())
-        .map(|(x, s)| (x as VertexId, s))
+        .map(|(x, s)| {
+            let mut services: Vec<&str> = s.iter().map(|&v| graph.name(v)).collect();
+            services.sort_unstable();
+            ImaginedRedundancy {
+                id: graph.name(x as VertexId),
+                kind: inventory.kind_of(x as VertexId),
+                services,
+            }
+        })
         .collect();
-    illusions.sort_unstable_by(|a, b| {
-        b.1.len()
-            .cmp(&a.1.len())
-            .then(graph.name(a.0).cmp(graph.name(b.0)))
-    });
+    imagined.sort_unstable_by(|a, b| b.services.len().cmp(&a.services.len()).then(a.id.cmp(b.id)));
+    RedundancyReport {
+        services: inventory.services.len(),
+        with_any,
+        imagined,
+    }
+}
+
+/// For people: the vertices the design meant to be redundant (they are listed in some group
+/// that tolerates a failure) but that are single points of failure of some services anyway.
+pub fn write_spof_text(
+    out: &mut impl Write,
+    inventory: &Inventory,
+    sets: &FailureSets,
+) -> io::Result<()> {
+    let report = redundancy_report(inventory, sets);
     writeln!(
         out,
         "{} services, {} with at least one single point of failure",
-        inventory.services.len(),
-        with_any
+        report.services, report.with_any
     )?;
-    if illusions.is_empty() {
+    if report.imagined.is_empty() {
         return writeln!(
             out,
             "no vertex designed as redundant is a single point of failure of any service"
@@ -175,19 +209,18 @@ pub fn write_spof_text(
     writeln!(
         out,
         "{} vertices are designed as redundant (listed in an any/at_least group) yet are a single point of failure of some services:",
-        illusions.len()
+        report.imagined.len()
     )?;
-    for (x, services) in illusions {
-        let mut ids: Vec<&str> = services.iter().map(|&v| graph.name(v)).collect();
-        ids.sort_unstable();
+    for x in &report.imagined {
+        let ids = &x.services;
         writeln!(
             out,
             "  {} [{}] is a single point of failure of {} service{}{}",
-            graph.name(x),
-            inventory.kind_of(x),
+            x.id,
+            x.kind,
             ids.len(),
             if ids.len() == 1 { "" } else { "s" },
-            preview(&ids)
+            preview(ids)
         )?;
     }
     Ok(())

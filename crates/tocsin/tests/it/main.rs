@@ -21,6 +21,7 @@ mod inventory;
 mod login;
 mod mail;
 mod private_hooks;
+mod runbooks;
 mod serve;
 mod session;
 mod shifts;
