@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_shifts.sql"),
         postgres: include_str!("../migrations/postgres/0010_shifts.sql"),
     },
+    Migration {
+        version: 13,
+        sqlite: include_str!("../migrations/sqlite/0013_upgrades.sql"),
+        postgres: include_str!("../migrations/postgres/0013_upgrades.sql"),
+    },
 ];
 
 #[cfg(test)]
