@@ -9,12 +9,16 @@ mod components;
 mod incidents;
 mod preferences;
 mod shifts;
+mod upgrades;
 mod vertices;
 
 pub use broadcast::{Broadcast, Queued};
 pub use components::{MaintenancePlan, MANUAL_STATUSES};
 pub use incidents::{NewUpdate, STATUSES};
 pub use shifts::NewShift;
+pub use upgrades::{
+    drain_fingerprint, NewUpgrade, NextAction, RollingUpgrade, DRAIN_SOURCE, UPGRADE_ACTIONS,
+};
 pub use vertices::{
     customers, fingerprint, parse_scenario, what_if_of, CustomerRow, Mark, MarkRow, ServiceRow,
     WhatIfOutcome, MARK_SOURCE, SHOWN,
