@@ -352,6 +352,7 @@ impl System {
                 next.action, next.step, next.member
             )));
         }
+        let mut detail = format!("step {step}: {member}");
         if action == "drain" {
             if plan.blocked {
                 return Err(Refused::Conflict(format!(
@@ -377,6 +378,13 @@ impl System {
                     "draining {member} now would take down {}",
                     named(&now.down_services)
                 )));
+            }
+            // Who drained, and what it left without redundancy then, for the post-mortem.
+            if !now.at_risk_services.is_empty() {
+                detail.push_str(&format!(
+                    "; without redundancy: {}",
+                    named(&now.at_risk_services)
+                ));
             }
         }
         if action == "drain" || action == "return" {
@@ -411,7 +419,7 @@ impl System {
             who,
             &format!("upgrade.{action}"),
             &format!("upgrade:{id}"),
-            &format!("step {step}: {member}"),
+            &detail,
         )
         .await;
         self.upgrade(who, id).await

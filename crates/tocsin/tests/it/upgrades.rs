@@ -237,6 +237,7 @@ fn a_miswired_pair_is_blocked_and_a_clean_one_runs_step_by_step() {
         now["next"],
         json!({"step": 1, "member": "sw-c", "action": "upgrade"})
     );
+    assert_eq!(now["current_step"], 1);
     let drained = impact(addr);
     assert_eq!(drained["down"], json!(["sw-c"]));
     let degraded = strings(&drained["degraded"]);
@@ -291,8 +292,12 @@ fn a_miswired_pair_is_blocked_and_a_clean_one_runs_step_by_step() {
     assert_eq!(status, 200, "{body}");
     let done = json_of(&body);
     assert_eq!(
-        (done["done"].clone(), done["next"].clone()),
-        (json!(true), Value::Null)
+        (
+            done["done"].clone(),
+            done["next"].clone(),
+            done["current_step"].clone()
+        ),
+        (json!(true), Value::Null, Value::Null)
     );
     let history: Vec<(i64, String, String)> = done["history"]
         .as_array()
@@ -341,8 +346,13 @@ fn a_miswired_pair_is_blocked_and_a_clean_one_runs_step_by_step() {
     );
     for (n, member, by) in [(1, "sw-c", ADMIN), (2, "sw-d", ENGINEER)] {
         for action in ["drain", "upgrade", "verify", "return"] {
+            // A drain names what it left without redundancy.
+            let risk = match action {
+                "drain" => "; without redundancy: dns-3, shop-4",
+                _ => "",
+            };
             let row = format!(
-                "<td>{by}</td><td>upgrade.{action}</td><td>upgrade:{id}</td><td>step {n}: {member}</td>"
+                "<td>{by}</td><td>upgrade.{action}</td><td>upgrade:{id}</td><td>step {n}: {member}{risk}</td>"
             );
             assert_eq!(audit.matches(&row).count(), 1, "{row}: {audit}");
         }

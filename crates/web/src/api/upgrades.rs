@@ -68,6 +68,7 @@ pub(crate) fn upgrade_json(run: &RollingUpgrade) -> Value {
         "created": rfc3339(plan.created_ms),
         "steps": steps,
         "history": history,
+        "current_step": run.next.as_ref().map(|n| n.step),
         "next": run.next,
         "done": run.done(),
     })
