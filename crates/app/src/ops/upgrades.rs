@@ -9,7 +9,11 @@
 //! [`DRAIN_SOURCE`] and the fingerprint [`drain_fingerprint`]; `return` resolves it. The
 //! effect comes before the record: a drain whose record failed is repeated by retrying it
 //! (firing the same alert again changes nothing), and of several instances racing to record
-//! the same action, the store keeps one and the others are refused.
+//! the same action, the store keeps one and the others are refused. Each action has one
+//! predecessor, so the order check and that one record suffice; what is not guarded is a
+//! drain that stalls between its check and its alert for as long as the step takes to run
+//! (its late alert would drain the member again after `return`), and two plans draining
+//! both members of one group at the same moment (each checked against the other not yet down).
 
 use serde::Serialize;
 use tocsin_model::{Impact, Inventory, State, VertexId, WhatIf};
