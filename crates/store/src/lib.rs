@@ -9,6 +9,8 @@ mod migrate;
 mod sql;
 mod sql_accounts;
 mod sql_incidents;
+mod sql_upgrades;
+mod upgrades;
 
 use std::str::FromStr;
 
@@ -22,6 +24,7 @@ pub use incidents::{
 };
 pub use limits::{FailureWindow, LimitStore};
 pub use sql::{PgStore, SqliteStore};
+pub use upgrades::{PlannedStep, UpgradeAction, UpgradePlan, UpgradeStore};
 
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
@@ -403,5 +406,23 @@ impl AccountStore for AnyStore {
     }
     async fn on_duty(&self, at_ms: i64) -> Result<OnDuty> {
         dispatch!(self, s => s.on_duty(at_ms).await)
+    }
+}
+
+impl UpgradeStore for AnyStore {
+    async fn add_upgrade(&self, plan: &UpgradePlan) -> Result<i64> {
+        dispatch!(self, s => s.add_upgrade(plan).await)
+    }
+    async fn upgrades(&self, limit: i64) -> Result<Vec<UpgradePlan>> {
+        dispatch!(self, s => s.upgrades(limit).await)
+    }
+    async fn upgrade(&self, id: i64) -> Result<Option<UpgradePlan>> {
+        dispatch!(self, s => s.upgrade(id).await)
+    }
+    async fn record_upgrade_action(&self, action: &UpgradeAction) -> Result<bool> {
+        dispatch!(self, s => s.record_upgrade_action(action).await)
+    }
+    async fn upgrade_actions(&self, plan_id: i64) -> Result<Vec<UpgradeAction>> {
+        dispatch!(self, s => s.upgrade_actions(plan_id).await)
     }
 }

@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_maintenance_targets.sql"),
         postgres: include_str!("../migrations/postgres/0011_maintenance_targets.sql"),
     },
+    Migration {
+        version: 13,
+        sqlite: include_str!("../migrations/sqlite/0013_upgrades.sql"),
+        postgres: include_str!("../migrations/postgres/0013_upgrades.sql"),
+    },
 ];
 
 #[cfg(test)]

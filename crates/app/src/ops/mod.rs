@@ -10,6 +10,7 @@ mod incidents;
 mod maintenance;
 mod preferences;
 mod shifts;
+mod upgrades;
 mod vertices;
 
 pub use broadcast::{Broadcast, Queued};
@@ -19,6 +20,9 @@ pub use maintenance::{
     targets_impact, window_status, MaintenancePlan, TargetsImpact, DEFAULT_NOTIFY,
 };
 pub use shifts::NewShift;
+pub use upgrades::{
+    drain_fingerprint, NewUpgrade, NextAction, RollingUpgrade, DRAIN_SOURCE, UPGRADE_ACTIONS,
+};
 pub use vertices::{
     customers, fingerprint, parse_scenario, what_if_of, CustomerRow, Mark, MarkRow, ServiceRow,
     WhatIfOutcome, MARK_SOURCE, SHOWN,

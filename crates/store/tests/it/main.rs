@@ -10,6 +10,7 @@ mod limits;
 mod log;
 mod outbox;
 mod shifts;
+mod upgrades;
 
 use accounts::*;
 use log::*;
@@ -19,6 +20,8 @@ use limits::*;
 use outbox::*;
 
 use shifts::*;
+
+use upgrades::*;
 
 use tocsin_store::{
     AlertStatus, AnyStore, Assertion, AssertionChange, NewAlert, PgStore, SqliteStore, Store,
@@ -97,6 +100,8 @@ conformance!(
     concurrent_login_failures_all_count,
     lead_shifts_never_overlap_and_name_who_is_on_duty,
     concurrent_lead_shifts_are_refused_but_one,
+    upgrade_plans_keep_their_order_and_actions_are_done_once,
+    racing_instances_record_an_upgrade_action_once,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

@@ -28,4 +28,5 @@ mod shifts;
 mod staff;
 mod status;
 mod unmatched;
+mod upgrades;
 mod webhooks;

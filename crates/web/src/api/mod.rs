@@ -6,6 +6,7 @@
 mod actions;
 mod maintenance;
 mod reads;
+mod upgrades;
 
 use std::sync::Arc;
 
@@ -45,6 +46,12 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             get(actions::shifts).post(actions::add_shift),
         )
         .route("/api/v1/shifts/now", get(actions::shifts_now))
+        .route("/api/v1/upgrades", get(upgrades::list).post(upgrades::plan))
+        .route("/api/v1/upgrades/{id}", get(upgrades::one))
+        .route(
+            "/api/v1/upgrades/{id}/steps/{n}/{action}",
+            post(upgrades::step),
+        )
         .route("/api/v1/outbox", get(reads::outbox))
         .route("/api/v1/broadcasts", post(actions::broadcast))
         .route(

@@ -231,7 +231,8 @@ pub(crate) mod act {
         ComponentStatus,
         Maintenance,
         Reload,
-        ManageShifts
+        ManageShifts,
+        Upgrade
     );
 }
 

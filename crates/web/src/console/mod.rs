@@ -17,6 +17,7 @@ mod shifts;
 
 pub(crate) use shifts::AHEAD_MS as SHIFTS_AHEAD_MS;
 mod spof;
+mod upgrades;
 mod vertices;
 
 use std::sync::{Arc, OnceLock};
@@ -61,6 +62,15 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         )
         .route("/console/inventory/reload", post(broadcast::reload))
         .route("/console/shifts", get(shifts::page).post(shifts::add))
+        .route(
+            "/console/upgrades",
+            get(upgrades::list).post(upgrades::plan),
+        )
+        .route("/console/upgrades/{id}", get(upgrades::run))
+        .route(
+            "/console/upgrades/{id}/steps/{n}/{action}",
+            post(upgrades::step),
+        )
         .route("/console/outbox", get(logs::outbox))
         .route("/console/audit", get(logs::audit))
         .layer(Extension(Arc::new(spof::Cache::default())))
@@ -80,7 +90,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 14] = [
     (
         "console/broadcast.html",
         include_str!("../../templates/console/broadcast.html"),
@@ -128,6 +138,14 @@ const TEMPLATES: [(&str, &str); 12] = [
     (
         "console/shifts.html",
         include_str!("../../templates/console/shifts.html"),
+    ),
+    (
+        "console/upgrades.html",
+        include_str!("../../templates/console/upgrades.html"),
+    ),
+    (
+        "console/upgrade.html",
+        include_str!("../../templates/console/upgrade.html"),
     ),
 ];
 
@@ -190,6 +208,11 @@ fn flash(code: &str) -> Option<&'static str> {
         "broadcast" => "Broadcast queued: every customer's contacts will get it.",
         "reloaded" => "Inventory reloaded.",
         "shift" => "Shift planned.",
+        "upgrade.plan" => "Upgrade planned.",
+        "upgrade.drain" => "Member drained: marked down until it returns.",
+        "upgrade.upgrade" => "Upgrade of the member recorded.",
+        "upgrade.verify" => "Verification of the member recorded.",
+        "upgrade.return" => "Member returned: its mark is lifted.",
         _ => return None,
     })
 }

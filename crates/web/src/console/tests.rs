@@ -273,3 +273,56 @@ fn the_shifts_page_escapes_and_shows_its_form_to_admins_only() {
         );
     }
 }
+
+#[test]
+fn the_upgrade_pages_escape_and_show_their_forms_to_engineers_and_up() {
+    let list = |r| {
+        html(
+            "console/upgrades.html",
+            r,
+            context! { heading => "U", error => HOSTILE, plans => vec![context! { id => 1, title => HOSTILE, members => HOSTILE, blocked => true, standing => "blocked", created_by => HOSTILE, created => "t" }], form => context! { title => HOSTILE, members => HOSTILE, checklist => HOSTILE } },
+        )
+    };
+    let run = |r, blocked: bool| {
+        html(
+            "console/upgrade.html",
+            r,
+            context! {
+                heading => HOSTILE,
+                error => HOSTILE,
+                plan => context! { id => 7, title => HOSTILE, blocked, blocking => vec![HOSTILE], created_by => HOSTILE, created => "t", done => false },
+                checklist => vec![HOSTILE],
+                steps => vec![
+                    context! { n => 1, member => HOSTILE, down => vec![HOSTILE], at_risk => vec![HOSTILE], current => true, actions => vec![context! { action => "drain", by => HOSTILE, at => "t" }] },
+                    context! { n => 2, member => "sw-b", down => Vec::<String>::new(), at_risk => Vec::<String>::new(), current => false, actions => Vec::<Value>::new() },
+                ],
+                next => context! { step => 1, member => HOSTILE, action => "upgrade" },
+                history => vec![context! { step => 1, member => HOSTILE, action => "drain", by => HOSTILE, at => "t" }],
+            },
+        )
+    };
+    let button = "action=\"/console/upgrades/7/steps/1/upgrade\"";
+    for role in [Role::Junior, Role::Engineer, Role::ShiftLead, Role::Admin] {
+        let may = role != Role::Junior;
+        for out in [list(role), run(role, false), run(role, true)] {
+            assert!(!out.contains("<script>"), "{out}");
+            assert!(out.contains("&lt;script&gt;"), "{out}");
+            assert!(out.contains("Internal note added."), "the flash");
+        }
+        assert_eq!(
+            list(role).contains("action=\"/console/upgrades\""),
+            may,
+            "{role:?}"
+        );
+        // The button for the next action only, never on a blocked plan.
+        let open = run(role, false);
+        assert_eq!(open.contains(button), may, "{role:?}");
+        assert_eq!(
+            open.matches("<form method=\"post\"").count(),
+            usize::from(may)
+        );
+        let blocked = run(role, true);
+        assert!(!blocked.contains(button), "{role:?}");
+        assert!(blocked.contains("Blocked:"), "{blocked}");
+    }
+}

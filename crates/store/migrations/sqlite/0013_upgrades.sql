@@ -1,0 +1,28 @@
+-- Rolling upgrades of redundant groups: a plan takes its members down one at a time. The
+-- what-if of each step as computed at planning is kept with the plan, so the run page shows
+-- what was promised; JSON columns hold lists in their order. Times are ms since the epoch.
+CREATE TABLE upgrade_plans (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    title      TEXT    NOT NULL,
+    -- JSON array of vertex ids, in the order they are upgraded.
+    members    TEXT    NOT NULL,
+    -- JSON array of checklist lines.
+    checklist  TEXT    NOT NULL,
+    -- JSON array, one per member: {"member", "down_services", "at_risk_services"}.
+    steps      TEXT    NOT NULL,
+    blocked    BOOLEAN NOT NULL,
+    created_by TEXT    NOT NULL,
+    created_ms INTEGER  NOT NULL
+);
+
+-- What was done, step by step (steps numbered from 1). One action of one step is done once,
+-- even when several instances race to record it.
+CREATE TABLE upgrade_actions (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    plan_id  INTEGER  NOT NULL REFERENCES upgrade_plans (id),
+    step     INTEGER  NOT NULL,
+    action   TEXT    NOT NULL,
+    by_login TEXT    NOT NULL,
+    at_ms    INTEGER  NOT NULL,
+    UNIQUE (plan_id, step, action)
+);
