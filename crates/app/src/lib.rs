@@ -20,6 +20,7 @@ pub mod ops;
 mod outbox;
 pub mod principal;
 mod recipients;
+pub mod recur;
 mod replay;
 mod staff;
 #[cfg(test)]
