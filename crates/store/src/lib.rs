@@ -3,11 +3,13 @@
 //! One conformance suite (`tests/it`) runs against both backends.
 
 mod accounts;
+mod drills;
 mod incidents;
 mod limits;
 mod migrate;
 mod sql;
 mod sql_accounts;
+mod sql_drills;
 mod sql_incidents;
 
 use std::str::FromStr;
@@ -16,6 +18,7 @@ pub use accounts::{
     Account, AccountStore, AuditEntry, ComponentStatus, Maintenance, NewAccount, OnDuty,
     Preferences, Session, Shift, ShiftOverlap,
 };
+pub use drills::{Drill, DrillResult, DrillStore};
 pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
     NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
@@ -399,5 +402,23 @@ impl AccountStore for AnyStore {
     }
     async fn on_duty(&self, at_ms: i64) -> Result<OnDuty> {
         dispatch!(self, s => s.on_duty(at_ms).await)
+    }
+}
+
+impl DrillStore for AnyStore {
+    async fn add_drill(&self, drill: &Drill) -> Result<i64> {
+        dispatch!(self, s => s.add_drill(drill).await)
+    }
+    async fn drills(&self) -> Result<Vec<Drill>> {
+        dispatch!(self, s => s.drills().await)
+    }
+    async fn drill(&self, id: i64) -> Result<Option<Drill>> {
+        dispatch!(self, s => s.drill(id).await)
+    }
+    async fn add_drill_result(&self, result: &DrillResult) -> Result<Option<i64>> {
+        dispatch!(self, s => s.add_drill_result(result).await)
+    }
+    async fn drill_results(&self, from_ms: i64) -> Result<Vec<DrillResult>> {
+        dispatch!(self, s => s.drill_results(from_ms).await)
     }
 }

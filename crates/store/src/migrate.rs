@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_shifts.sql"),
         postgres: include_str!("../migrations/postgres/0010_shifts.sql"),
     },
+    Migration {
+        version: 12,
+        sqlite: include_str!("../migrations/sqlite/0012_drills.sql"),
+        postgres: include_str!("../migrations/postgres/0012_drills.sql"),
+    },
 ];
 
 #[cfg(test)]

@@ -6,12 +6,14 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 mod accounts;
+mod drills;
 mod limits;
 mod log;
 mod outbox;
 mod shifts;
 
 use accounts::*;
+use drills::*;
 use log::*;
 
 use limits::*;
@@ -96,6 +98,8 @@ conformance!(
     concurrent_login_failures_all_count,
     lead_shifts_never_overlap_and_name_who_is_on_duty,
     concurrent_lead_shifts_are_refused_but_one,
+    drills_are_kept_with_one_result_per_occurrence,
+    concurrent_drill_results_of_one_occurrence_keep_one,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {
