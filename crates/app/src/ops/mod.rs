@@ -6,6 +6,7 @@
 
 mod broadcast;
 mod components;
+mod drills;
 mod incidents;
 mod preferences;
 mod shifts;
@@ -13,6 +14,9 @@ mod vertices;
 
 pub use broadcast::{Broadcast, Queued};
 pub use components::{MaintenancePlan, MANUAL_STATUSES};
+pub use drills::{
+    duration_text, DrillView, DrillWhatIf, NewDrill, NewDrillResult, PlannedDrill, OUTCOMES,
+};
 pub use incidents::{NewUpdate, STATUSES};
 pub use shifts::NewShift;
 pub use vertices::{

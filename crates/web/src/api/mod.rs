@@ -4,6 +4,7 @@
 //! session plus `X-CSRF-Token`. Reads are in `reads`, actions in `actions`.
 
 mod actions;
+mod drills;
 mod reads;
 
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             get(actions::shifts).post(actions::add_shift),
         )
         .route("/api/v1/shifts/now", get(actions::shifts_now))
+        .route("/api/v1/drills", get(drills::list).post(drills::plan))
+        .route("/api/v1/drills/{id}/results", post(drills::record))
         .route("/api/v1/outbox", get(reads::outbox))
         .route("/api/v1/broadcasts", post(actions::broadcast))
         .route(

@@ -231,7 +231,9 @@ pub(crate) mod act {
         ComponentStatus,
         Maintenance,
         Reload,
-        ManageShifts
+        ManageShifts,
+        PlanDrill,
+        DrillResult
     );
 }
 

@@ -10,6 +10,7 @@
 
 mod broadcast;
 mod components;
+mod drills;
 mod incidents;
 mod logs;
 mod overview;
@@ -61,6 +62,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         )
         .route("/console/inventory/reload", post(broadcast::reload))
         .route("/console/shifts", get(shifts::page).post(shifts::add))
+        .route("/console/drills", get(drills::page).post(drills::plan))
+        .route("/console/drills/{id}/results", post(drills::record))
         .route("/console/outbox", get(logs::outbox))
         .route("/console/audit", get(logs::audit))
         .layer(Extension(Arc::new(spof::Cache::default())))
@@ -80,7 +83,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 13] = [
     (
         "console/broadcast.html",
         include_str!("../../templates/console/broadcast.html"),
@@ -128,6 +131,10 @@ const TEMPLATES: [(&str, &str); 12] = [
     (
         "console/shifts.html",
         include_str!("../../templates/console/shifts.html"),
+    ),
+    (
+        "console/drills.html",
+        include_str!("../../templates/console/drills.html"),
     ),
 ];
 
@@ -190,6 +197,8 @@ fn flash(code: &str) -> Option<&'static str> {
         "broadcast" => "Broadcast queued: every customer's contacts will get it.",
         "reloaded" => "Inventory reloaded.",
         "shift" => "Shift planned.",
+        "drill" => "Drill planned.",
+        "drill_result" => "Drill result recorded.",
         _ => return None,
     })
 }
