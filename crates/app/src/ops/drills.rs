@@ -168,6 +168,29 @@ fn checked_targets(inventory: &Inventory, targets: &[String]) -> Result<Vec<Stri
     Ok(list)
 }
 
+/// The next occurrences of `drill` at `now` (at most [`NEXT`]) and its overdue ones: over
+/// (start plus duration reached), at most [`OVERDUE_WINDOW_MS`] old, with none of `results`
+/// (the drill's own); the most recent [`OVERDUE_SHOWN`] of them, oldest first.
+fn schedule(
+    rule: &Recurrence,
+    drill: &Drill,
+    results: &[DrillResult],
+    now: i64,
+) -> (Vec<i64>, Vec<i64>) {
+    let next = rule.between(now, i64::MAX, NEXT);
+    let since = now.saturating_sub(OVERDUE_WINDOW_MS).max(drill.start_ms);
+    let ended_before = now.saturating_sub(drill.duration_ms).saturating_add(1);
+    let mut overdue: Vec<i64> = rule
+        .between(since, ended_before, 10_000)
+        .into_iter()
+        .filter(|at| !results.iter().any(|r| r.occurrence_ms == *at))
+        .collect();
+    if overdue.len() > OVERDUE_SHOWN {
+        overdue.drain(..overdue.len() - OVERDUE_SHOWN);
+    }
+    (next, overdue)
+}
+
 fn refused_rule(e: RecurError) -> Refused {
     match e {
         RecurError::Rule(_) => Refused::invalid("rrule", e.to_string()),
@@ -267,20 +290,7 @@ impl System {
                 .cloned()
                 .collect();
             let (next, overdue) = match self.recurrence(&drill) {
-                Ok(rule) => {
-                    let next = rule.between(now, i64::MAX, NEXT);
-                    // An occurrence is overdue once it is over without a result.
-                    let ended_before = now.saturating_sub(drill.duration_ms).saturating_add(1);
-                    let mut overdue: Vec<i64> = rule
-                        .between(since.max(drill.start_ms), ended_before, 10_000)
-                        .into_iter()
-                        .filter(|at| !results.iter().any(|r| r.occurrence_ms == *at))
-                        .collect();
-                    if overdue.len() > OVERDUE_SHOWN {
-                        overdue.drain(..overdue.len() - OVERDUE_SHOWN);
-                    }
-                    (next, overdue)
-                }
+                Ok(rule) => schedule(&rule, &drill, &results, now),
                 Err(e) => {
                     // Stored rules were checked when planned; a newer zone database or
                     // parser refusing one must not hide the rest of the register.
@@ -389,5 +399,102 @@ impl System {
         self.audit(who, "drill.result", &format!("drill:{}", drill.id), &detail)
             .await;
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use tocsin_model::time::{parse_utc, rfc3339};
+
+    use super::*;
+
+    fn at(s: &str) -> i64 {
+        parse_utc(s).unwrap()
+    }
+
+    fn shown(list: &[i64]) -> Vec<String> {
+        list.iter().map(|ms| rfc3339(*ms)).collect()
+    }
+
+    fn generator() -> (Drill, Recurrence) {
+        let drill = Drill {
+            id: 1,
+            title: "Generator".into(),
+            targets: vec!["gen-a".into()],
+            rrule: "FREQ=MONTHLY;BYDAY=1TU".into(),
+            start_ms: at("2026-01-06T09:00:00Z"),
+            duration_ms: 15 * 60_000,
+            announced: false,
+            created_by: "lead".into(),
+            created_ms: 0,
+        };
+        let zone = jiff::tz::TimeZone::get("Europe/Prague").unwrap();
+        let rule = Recurrence::new(&drill.rrule, drill.start_ms, &zone).unwrap();
+        (drill, rule)
+    }
+
+    fn result(occurrence: &str) -> DrillResult {
+        DrillResult {
+            id: 1,
+            drill: 1,
+            occurrence_ms: at(occurrence),
+            outcome: "passed".into(),
+            started_ms: at(occurrence),
+            ended_ms: at(occurrence),
+            notes: String::new(),
+            recorded_by: "eng".into(),
+            recorded_ms: 0,
+        }
+    }
+
+    #[test]
+    fn an_occurrence_is_overdue_once_it_is_over_without_a_result() {
+        let (drill, rule) = generator();
+        // During the April drill (10:00–10:15 in Prague, summer time): it is not overdue
+        // yet, nor next any more.
+        let (next, overdue) = schedule(&rule, &drill, &[], at("2026-04-07T08:05:00Z"));
+        assert_eq!(
+            shown(&overdue),
+            [
+                "2026-01-06T09:00:00Z",
+                "2026-02-03T09:00:00Z",
+                "2026-03-03T09:00:00Z"
+            ]
+        );
+        assert_eq!(next.len(), NEXT);
+        assert_eq!(rfc3339(next[0]), "2026-05-05T08:00:00Z");
+        // Once it is over, it is; a recorded result takes an occurrence off the list.
+        let results = [result("2026-02-03T09:00:00Z")];
+        let (_, overdue) = schedule(&rule, &drill, &results, at("2026-04-07T08:15:00Z"));
+        assert_eq!(
+            shown(&overdue),
+            [
+                "2026-01-06T09:00:00Z",
+                "2026-03-03T09:00:00Z",
+                "2026-04-07T08:00:00Z"
+            ]
+        );
+    }
+
+    #[test]
+    fn occurrences_older_than_a_year_are_no_longer_overdue() {
+        let (drill, rule) = generator();
+        let (_, overdue) = schedule(&rule, &drill, &[], at("2027-03-01T00:00:00Z"));
+        // From 2026-03-01 on: March 2026 to February 2027.
+        assert_eq!(overdue.len(), 12);
+        assert_eq!(rfc3339(overdue[0]), "2026-03-03T09:00:00Z");
+        assert_eq!(rfc3339(overdue[11]), "2027-02-02T09:00:00Z");
+        // Before the first occurrence nothing is overdue.
+        let (next, overdue) = schedule(&rule, &drill, &[], at("2025-12-01T00:00:00Z"));
+        assert!(overdue.is_empty());
+        assert_eq!(rfc3339(next[0]), "2026-01-06T09:00:00Z");
+    }
+
+    #[test]
+    fn durations_read_back_as_they_are_written() {
+        assert_eq!(duration_text(15 * 60_000), "15m");
+        assert_eq!(duration_text(90 * 60_000), "1h 30m");
     }
 }
