@@ -21,6 +21,7 @@ mod outbox;
 pub mod planned;
 pub mod principal;
 mod recipients;
+pub mod recur;
 mod replay;
 mod staff;
 #[cfg(test)]

@@ -3,11 +3,13 @@
 //! One conformance suite (`tests/it`) runs against both backends.
 
 mod accounts;
+mod drills;
 mod incidents;
 mod limits;
 mod migrate;
 mod sql;
 mod sql_accounts;
+mod sql_drills;
 mod sql_incidents;
 mod sql_upgrades;
 mod upgrades;
@@ -18,6 +20,7 @@ pub use accounts::{
     maintenance_kind, Account, AccountStore, AuditEntry, ComponentStatus, DueNotice, Maintenance,
     NewAccount, OnDuty, Preferences, Session, Shift, ShiftOverlap, WindowImpact,
 };
+pub use drills::{Drill, DrillResult, DrillStore};
 pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
     NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
@@ -424,5 +427,23 @@ impl UpgradeStore for AnyStore {
     }
     async fn upgrade_actions(&self, plan_id: i64) -> Result<Vec<UpgradeAction>> {
         dispatch!(self, s => s.upgrade_actions(plan_id).await)
+    }
+}
+
+impl DrillStore for AnyStore {
+    async fn add_drill(&self, drill: &Drill) -> Result<i64> {
+        dispatch!(self, s => s.add_drill(drill).await)
+    }
+    async fn drills(&self) -> Result<Vec<Drill>> {
+        dispatch!(self, s => s.drills().await)
+    }
+    async fn drill(&self, id: i64) -> Result<Option<Drill>> {
+        dispatch!(self, s => s.drill(id).await)
+    }
+    async fn add_drill_result(&self, result: &DrillResult) -> Result<Option<i64>> {
+        dispatch!(self, s => s.add_drill_result(result).await)
+    }
+    async fn drill_results(&self, from_ms: i64) -> Result<Vec<DrillResult>> {
+        dispatch!(self, s => s.drill_results(from_ms).await)
     }
 }

@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_maintenance_targets.sql"),
     },
     Migration {
+        version: 12,
+        sqlite: include_str!("../migrations/sqlite/0012_drills.sql"),
+        postgres: include_str!("../migrations/postgres/0012_drills.sql"),
+    },
+    Migration {
         version: 13,
         sqlite: include_str!("../migrations/sqlite/0013_upgrades.sql"),
         postgres: include_str!("../migrations/postgres/0013_upgrades.sql"),

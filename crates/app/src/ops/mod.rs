@@ -6,6 +6,7 @@
 
 mod broadcast;
 mod components;
+mod drills;
 mod incidents;
 mod maintenance;
 mod preferences;
@@ -15,6 +16,9 @@ mod vertices;
 
 pub use broadcast::{Broadcast, Queued};
 pub use components::MANUAL_STATUSES;
+pub use drills::{
+    duration_text, DrillView, DrillWhatIf, NewDrill, NewDrillResult, PlannedDrill, OUTCOMES,
+};
 pub use incidents::{NewUpdate, STATUSES};
 pub use maintenance::{
     targets_impact, window_status, MaintenancePlan, TargetsImpact, DEFAULT_NOTIFY,

@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 mod accounts;
+mod drills;
 mod limits;
 mod log;
 mod outbox;
@@ -13,6 +14,7 @@ mod shifts;
 mod upgrades;
 
 use accounts::*;
+use drills::*;
 use log::*;
 
 use limits::*;
@@ -102,6 +104,8 @@ conformance!(
     concurrent_lead_shifts_are_refused_but_one,
     upgrade_plans_keep_their_order_and_actions_are_done_once,
     racing_instances_record_an_upgrade_action_once,
+    drills_are_kept_with_one_result_per_occurrence,
+    concurrent_drill_results_of_one_occurrence_keep_one,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

@@ -111,6 +111,32 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
     ),
     ("GET", "/console/shifts", "/console/shifts", Staff("junior")),
     ("POST", "/console/shifts", "/console/shifts", Staff("admin")),
+    ("GET", "/api/v1/drills", "/api/v1/drills", Staff("junior")),
+    (
+        "POST",
+        "/api/v1/drills",
+        "/api/v1/drills",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/api/v1/drills/{id}/results",
+        "/api/v1/drills/1/results",
+        Staff("engineer"),
+    ),
+    ("GET", "/console/drills", "/console/drills", Staff("junior")),
+    (
+        "POST",
+        "/console/drills",
+        "/console/drills",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/console/drills/{id}/results",
+        "/console/drills/1/results",
+        Staff("engineer"),
+    ),
     (
         "GET",
         "/api/v1/upgrades",

@@ -15,6 +15,7 @@ mod browser;
 mod console;
 mod console_maintenance;
 mod crash;
+mod drills;
 mod ha;
 mod headers;
 mod inventory;

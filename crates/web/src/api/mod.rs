@@ -4,6 +4,7 @@
 //! session plus `X-CSRF-Token`. Reads are in `reads`, actions in `actions`.
 
 mod actions;
+mod drills;
 mod maintenance;
 mod reads;
 mod upgrades;
@@ -52,6 +53,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/api/v1/upgrades/{id}/steps/{n}/{action}",
             post(upgrades::step),
         )
+        .route("/api/v1/drills", get(drills::list).post(drills::plan))
+        .route("/api/v1/drills/{id}/results", post(drills::record))
         .route("/api/v1/outbox", get(reads::outbox))
         .route("/api/v1/broadcasts", post(actions::broadcast))
         .route(

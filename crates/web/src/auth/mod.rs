@@ -232,7 +232,9 @@ pub(crate) mod act {
         Maintenance,
         Reload,
         ManageShifts,
-        Upgrade
+        Upgrade,
+        PlanDrill,
+        DrillResult
     );
 }
 

@@ -10,6 +10,7 @@
 
 mod broadcast;
 mod components;
+mod drills;
 mod incidents;
 mod logs;
 mod overview;
@@ -71,6 +72,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/console/upgrades/{id}/steps/{n}/{action}",
             post(upgrades::step),
         )
+        .route("/console/drills", get(drills::page).post(drills::plan))
+        .route("/console/drills/{id}/results", post(drills::record))
         .route("/console/outbox", get(logs::outbox))
         .route("/console/audit", get(logs::audit))
         .layer(Extension(Arc::new(spof::Cache::default())))
@@ -90,7 +93,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 15] = [
     (
         "console/broadcast.html",
         include_str!("../../templates/console/broadcast.html"),
@@ -146,6 +149,10 @@ const TEMPLATES: [(&str, &str); 14] = [
     (
         "console/upgrade.html",
         include_str!("../../templates/console/upgrade.html"),
+    ),
+    (
+        "console/drills.html",
+        include_str!("../../templates/console/drills.html"),
     ),
 ];
 
@@ -213,6 +220,8 @@ fn flash(code: &str) -> Option<&'static str> {
         "upgrade.upgrade" => "Upgrade of the member recorded.",
         "upgrade.verify" => "Verification of the member recorded.",
         "upgrade.return" => "Member returned: its mark is lifted.",
+        "drill" => "Drill planned.",
+        "drill_result" => "Drill result recorded.",
         _ => return None,
     })
 }
