@@ -240,7 +240,7 @@ fn runbooks_print_to_a4_with_every_language_and_the_roster() {
     let pages: usize = field("Pages:").parse().unwrap();
     // The front matter (contents, roster, contacts, drills, SPOFs), then a page (at least) per
     // runbook.
-    assert!(pages >= 1 + 3, "{pages} pages:\n{info}");
+    assert!(pages > 3, "{pages} pages:\n{info}");
 
     let text = Command::new(pdftotext).arg(&pdf).arg("-").output().unwrap();
     assert!(text.status.success());
