@@ -21,6 +21,7 @@ mod headers;
 mod inventory;
 mod login;
 mod mail;
+mod maintenance;
 mod private_hooks;
 mod runbooks;
 mod serve;

@@ -183,6 +183,8 @@ const UPTIME_STEP_MS: i64 = 60_000;
 
 /// Builds the snapshot at `now_ms`.
 pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
+    // A window starts and ends on time (the renderer looks every 2 s); uptime moves by steps.
+    let exact_ms = now_ms;
     let now_ms = now_ms - now_ms.rem_euclid(UPTIME_STEP_MS);
     let inventory = &*live.inventory;
     let mut services = vec![0u32; inventory.components.len()];
@@ -204,7 +206,7 @@ pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
         stored.incidents.iter().chain(&stored.history),
         now_ms,
     );
-    let maintenances = manual::maintenances(inventory, &stored.maintenances, now_ms);
+    let maintenances = manual::maintenances(inventory, &stored.maintenances, exact_ms);
     let set = manual::per_component(inventory, &stored.component_statuses, &maintenances);
     let components = inventory
         .components
