@@ -13,7 +13,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use tocsin_app::Clock;
 use tocsin_model::FailureSets;
-use tocsin_store::{AccountStore, AnyStore};
+use tocsin_store::{AccountStore, AnyStore, DrillStore};
 
 use crate::config::Config;
 use crate::edge::{one_thread_runtime, SystemClock};
@@ -84,7 +84,7 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             .await
             .context(unread)?;
         let accounts = store.accounts().await.context(unread)?;
-        let drills = registered_drills(&store, now_ms + WINDOW_MS)
+        let drills = registered_drills(&store, &config.sla.time_zone, now_ms, now_ms + WINDOW_MS)
             .await
             .context(unread)?;
         anyhow::Ok((roster, accounts, drills))
@@ -118,13 +118,44 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
 /// The drills of the register with their occurrences expanded up to `to_ms`, for
 /// [`drills::drills_due`].
 ///
-/// The drills register (`POST /api/v1/drills`, `shared/spec/operations.md` § "Emergency
-/// drills") is not in this tree yet: until its store is, there is nothing to read and the page
-/// says "None due". Wiring it means filling this one function from that store: each drill's
-/// title, targets, duration and `announced`, its RRULE expanded in `[sla] time_zone` from its
-/// first occurrence to `to_ms`, and the occurrences that have a result.
-async fn registered_drills(_store: &AnyStore, _to_ms: i64) -> anyhow::Result<Vec<RegisteredDrill>> {
-    Ok(Vec::new())
+/// The drills of the register (`shared/spec/operations.md` § "Emergency drills"), each with
+/// its occurrences from a year back (overdue ones are printed) to `to_ms`, its RRULE expanded
+/// in `[sla] time_zone` as the server expands it, and the occurrences that have a result.
+/// A drill whose rule no longer parses is printed without occurrences, not dropped.
+async fn registered_drills(
+    store: &AnyStore,
+    zone: &jiff::tz::TimeZone,
+    now_ms: i64,
+    to_ms: i64,
+) -> anyhow::Result<Vec<RegisteredDrill>> {
+    const YEAR_MS: i64 = 366 * 86_400_000;
+    const MOST: usize = 1000;
+    let from_ms = now_ms - YEAR_MS;
+    let results = store.drill_results(from_ms).await?;
+    let mut out = Vec::new();
+    for d in store.drills().await? {
+        let occurrences_ms = match tocsin_app::recur::Recurrence::new(&d.rrule, d.start_ms, zone) {
+            Ok(r) => r.between(from_ms.max(d.start_ms), to_ms, MOST),
+            Err(e) => {
+                tracing::warn!(drill = d.id, error = %e, "a drill's rule does not parse");
+                Vec::new()
+            }
+        };
+        let with_result_ms = results
+            .iter()
+            .filter(|r| r.drill == d.id)
+            .map(|r| r.occurrence_ms)
+            .collect();
+        out.push(RegisteredDrill {
+            title: d.title,
+            targets: d.targets,
+            duration_ms: d.duration_ms,
+            announced: d.announced,
+            occurrences_ms,
+            with_result_ms,
+        });
+    }
+    Ok(out)
 }
 
 /// The Markdown files of `dir`, in name order.

@@ -22,8 +22,9 @@ use tocsin_store::{AlertStatus, PlannedStep, UpgradeAction, UpgradePlan, Upgrade
 use super::Refused;
 use crate::{Action, Incoming, Principal, System, Target};
 
-/// The source of the alerts that drain a member.
-pub const DRAIN_SOURCE: &str = "upgrade";
+/// The source of the alerts that drain a member: the pipeline keeps drained members quiet
+/// (`planned.rs`).
+pub use crate::planned::DRAIN_SOURCE;
 /// The actions of a step, in the order they are done.
 pub const UPGRADE_ACTIONS: [&str; 4] = ["drain", "upgrade", "verify", "return"];
 /// At most this many members in one plan.

@@ -152,6 +152,19 @@ fn runbooks_print_to_a4_with_every_language_and_the_roster() {
     // Exported beside a running server, as `status export` is: no instance lock is taken.
     let server = start(&config);
     let lead_start = plan_shifts(&server.addr);
+    // Drills of the register: a weekly one starting in two days (twice in the 14 days), a
+    // monthly one whose first occurrence three days ago has no result (overdue).
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap().to_string();
+    let day = 86_400_000;
+    for (title, rrule, first) in [
+        ("Generator under load", "FREQ=WEEKLY", lead_start + 2 * day),
+        ("Firewall failover", "FREQ=MONTHLY", lead_start - 3 * day),
+    ] {
+        let body = json!({"title": title, "targets": ["sw-b"], "rrule": rrule,
+            "start": at(first), "duration": "15m", "announced": false});
+        let (status, answer) = http(&server.addr, "POST", "/api/v1/drills", &body.to_string());
+        assert_eq!(status, 201, "{answer}");
+    }
 
     let out_dir = dir.path().join("print");
     let out = tocsin(&[
@@ -165,7 +178,7 @@ fn runbooks_print_to_a4_with_every_language_and_the_roster() {
     drop(server);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("3 runbooks, 2 shifts, 3 staff, 0 drills due"),
+        said.contains("3 runbooks, 2 shifts, 3 staff, 3 drills due"),
         "{said}"
     );
     let index = out_dir.join("index.html");
@@ -269,7 +282,10 @@ fn runbooks_print_to_a4_with_every_language_and_the_roster() {
         .strftime("%Y-%m-%d %H:%M %Z")
         .to_string();
     assert!(flat.contains(&lead_starts), "{lead_starts} not in:\n{text}");
-    assert!(flat.contains("None due."), "{text}");
+    assert!(!flat.contains("None due."), "{text}");
+    assert!(flat.contains("Generator under load"), "{text}");
+    assert!(flat.contains("Firewall failover"), "{text}");
+    assert!(flat.contains("overdue"), "{text}");
     assert!(
         flat.contains("sw-a switch 1 vps-2"),
         "the designed-redundant SPOF:\n{text}"
@@ -290,7 +306,7 @@ fn runbooks_print_to_a4_with_every_language_and_the_roster() {
     };
     let (power, network, comms) = (page_of(CZECH), page_of(POLISH), page_of(RUSSIAN));
     assert!(
-        page_of("None due.") < power && power < network && network < comms,
+        page_of("Generator under load") < power && power < network && network < comms,
         "{power} {network} {comms}"
     );
 }
