@@ -139,6 +139,12 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
     ),
     (
         "GET",
+        "/api/v1/maintenance/{id}",
+        "/api/v1/maintenance/1",
+        Staff("junior"),
+    ),
+    (
+        "GET",
         "/api/v1/upgrades",
         "/api/v1/upgrades",
         Staff("junior"),
