@@ -273,6 +273,7 @@ impl Opened {
             listener,
             tokio::spawn(reload_on_sighup(Arc::downgrade(&system))),
             tokio::spawn(purge_expired_sessions(Arc::downgrade(&system))),
+            tokio::spawn(announce_drills(Arc::downgrade(&system))),
         ];
         let running = Running {
             pipeline,
@@ -434,6 +435,21 @@ async fn reload_on_sighup(system: std::sync::Weak<System>) {
 }
 
 /// Forgets expired sessions every hour while the server runs.
+/// Once a minute, on the leader: the occurrences of announced drills coming within
+/// [`ops::ANNOUNCE_DRILLS_AHEAD_MS`] become planned maintenance, once each.
+async fn announce_drills(system: std::sync::Weak<System>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        let Some(system) = system.upgrade() else {
+            return;
+        };
+        if system.standing.leading() {
+            system.announce_drills().await;
+        }
+    }
+}
+
 async fn purge_expired_sessions(system: std::sync::Weak<System>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {

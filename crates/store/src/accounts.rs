@@ -148,6 +148,9 @@ pub struct Maintenance {
     pub notify_ms: Vec<i64>,
     /// Who the targets down would hit, computed when the window was planned.
     pub impact: WindowImpact,
+    /// The announced drill and the occurrence (ms) it was planned for; a drill has one
+    /// window per occurrence.
+    pub drill: Option<(i64, i64)>,
 }
 
 /// The what-if of a window's targets down on top of nothing else: each list sorted.

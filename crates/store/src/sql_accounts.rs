@@ -71,6 +71,13 @@ macro_rules! maintenance_from {
                 .map_err(|e| StoreError::Corrupt(format!("maintenance notify: {e}")))?,
             impact: serde_json::from_str(&$r.try_get::<String, _>(13)?)
                 .map_err(|e| StoreError::Corrupt(format!("maintenance impact: {e}")))?,
+            drill: match (
+                $r.try_get::<Option<i64>, _>(14)?,
+                $r.try_get::<Option<i64>, _>(15)?,
+            ) {
+                (Some(d), Some(o)) => Some((d, o)),
+                _ => None,
+            },
         }
     };
 }
@@ -79,7 +86,7 @@ macro_rules! maintenance_from {
 macro_rules! maintenance_columns {
     () => {
         "id, title, body, components, starts_ms, ends_ms, created_by, created_ms, cancelled_ms, \
-         sequence, updated_ms, targets, notify, impact"
+         sequence, updated_ms, targets, notify, impact, drill, occurrence_ms"
     };
 }
 
@@ -474,8 +481,8 @@ macro_rules! accounts_impl {
                 let mut tx = self.pool.begin().await?;
                 let row = sqlx::query(
                     "INSERT INTO maintenances (title, body, components, starts_ms, ends_ms, created_by, created_ms, \
-                     cancelled_ms, sequence, updated_ms, targets, notify, impact) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $7, $8, $9, $10) RETURNING id",
+                     cancelled_ms, sequence, updated_ms, targets, notify, impact, drill, occurrence_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $7, $8, $9, $10, $11, $12) RETURNING id",
                 )
                 .bind(&m.title)
                 .bind(&m.body)
@@ -487,6 +494,8 @@ macro_rules! accounts_impl {
                 .bind(list_json(&m.targets))
                 .bind(serde_json::Value::from(m.notify_ms.clone()).to_string())
                 .bind(serde_json::to_string(&m.impact).map_err(|e| StoreError::Corrupt(format!("maintenance impact: {e}")))?)
+                .bind(m.drill.map(|(d, _)| d))
+                .bind(m.drill.map(|(_, o)| o))
                 .fetch_one(&mut *tx)
                 .await?;
                 let id: i64 = row.try_get(0)?;

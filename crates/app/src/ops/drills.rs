@@ -9,12 +9,12 @@
 
 use serde::Serialize;
 use tocsin_model::time::rfc3339;
-use tocsin_model::{Inventory, State};
+use tocsin_model::Inventory;
 use tocsin_store::{Drill, DrillResult, DrillStore};
 
-use super::{what_if_of, Refused};
+use super::Refused;
 use crate::recur::{RecurError, Recurrence};
-use crate::{Action, Live, Principal, System};
+use crate::{Action, Principal, System};
 
 /// How many next occurrences the register shows of each drill.
 pub const NEXT: usize = 5;
@@ -107,35 +107,19 @@ pub fn duration_text(ms: i64) -> String {
     humantime::format_duration(std::time::Duration::from_millis(ms.unsigned_abs())).to_string()
 }
 
-/// What taking `targets` down would do on top of the live state. The one place planning asks
-/// it, so that another reading (a pristine inventory, say) is a change here only.
-fn drill_what_if(live: &Live, targets: &[String]) -> DrillWhatIf {
-    let scenario: Vec<_> = targets
+/// What taking `targets` down would do, judged alone as planned maintenance is (the
+/// inventory contract's semantics, on top of nothing else): the one place planning asks it.
+fn drill_what_if(inventory: &Inventory, targets: &[String]) -> DrillWhatIf {
+    let vertices: Vec<_> = targets
         .iter()
-        .filter_map(|t| live.inventory.graph.find(t))
-        .map(|v| (v, State::Down))
+        .filter_map(|t| inventory.graph.find(t))
         .collect();
-    let outcome = what_if_of(&live.inventory, &live.impact, &scenario);
-    let services = |state: &str| {
-        let mut ids: Vec<String> = outcome
-            .services
-            .iter()
-            .filter(|s| s.then == state)
-            .map(|s| s.id.clone())
-            .collect();
-        ids.sort();
-        ids
-    };
-    let ids = |rows: &[super::CustomerRow]| {
-        let mut ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
-        ids.sort();
-        ids
-    };
+    let found = super::targets_impact(inventory, &vertices).impact;
     DrillWhatIf {
-        down_services: services(State::Down.as_str()),
-        at_risk_services: services(State::Degraded.as_str()),
-        affected_customers: ids(&outcome.affected),
-        at_risk_customers: ids(&outcome.at_risk),
+        down_services: found.down_services,
+        at_risk_services: found.at_risk_services,
+        affected_customers: found.affected_customers,
+        at_risk_customers: found.at_risk_customers,
     }
 }
 
@@ -256,10 +240,8 @@ impl System {
             created_ms: self.clock.now_ms(),
         };
         drill.id = self.store.add_drill(&drill).await?;
-        let what_if = {
-            let live = self.lock()?;
-            drill_what_if(&live, &drill.targets)
-        };
+        let inventory = self.read(|live| std::sync::Arc::clone(&live.inventory))?;
+        let what_if = drill_what_if(&inventory, &drill.targets);
         let detail = format!(
             "{} ({}) on {} from {} every {}{}",
             drill.title,
@@ -271,6 +253,9 @@ impl System {
         );
         self.audit(who, "drill.plan", &format!("drill:{}", drill.id), &detail)
             .await;
+        if drill.announced {
+            self.announce_drills().await;
+        }
         Ok(PlannedDrill { drill, what_if })
     }
 

@@ -19,7 +19,7 @@ use tocsin_model::inventory::NONE;
 use tocsin_model::summary::Summary;
 use tocsin_model::time::human;
 use tocsin_model::{Inventory, State, VertexId, WhatIf};
-use tocsin_store::{AccountStore, DueNotice, Maintenance, WindowImpact};
+use tocsin_store::{AccountStore, DrillStore, DueNotice, Maintenance, WindowImpact};
 
 use super::Refused;
 use crate::notices::{service_line, Payload, PayloadWindow};
@@ -35,6 +35,10 @@ const MAX_TARGETS: usize = 1000;
 /// A window on targets must start in the future; this much slack covers a form typed to the
 /// minute.
 const START_SLACK_MS: i64 = 60_000;
+/// How far ahead the occurrences of announced drills become planned maintenance: a week and a
+/// day, so a weekly drill's next occurrence is always announced, then reminded at the lead
+/// times.
+pub const ANNOUNCE_DRILLS_AHEAD_MS: i64 = 8 * 86_400_000;
 
 /// A maintenance window as planned: times in ms UTC, `None` where what was typed is not a
 /// time.
@@ -296,6 +300,66 @@ impl System {
         plan: &MaintenancePlan,
     ) -> Result<Maintenance, Refused> {
         who.require(Action::Maintenance)?;
+        self.plan_window(who, plan, None).await
+    }
+
+    /// Makes the occurrences of announced drills starting within
+    /// [`ANNOUNCE_DRILLS_AHEAD_MS`] planned maintenance (`shared/spec/operations.md`: "an
+    /// announced one is planned maintenance for its occurrence"), one window per occurrence
+    /// (the store's unique key keeps it so across leaders). Run by the leader every minute and
+    /// when a drill is planned; audited as done by the drill.
+    pub async fn announce_drills(&self) {
+        let now = self.clock.now_ms();
+        let (drills, existing) = match (
+            self.store.drills().await,
+            self.store.maintenances(now).await,
+        ) {
+            (Ok(d), Ok(m)) => (d, m),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "announced drills not planned as maintenance; trying again shortly");
+                return;
+            }
+        };
+        let planned: std::collections::HashSet<(i64, i64)> =
+            existing.iter().filter_map(|m| m.drill).collect();
+        for d in drills.into_iter().filter(|d| d.announced) {
+            let Ok(rule) = crate::recur::Recurrence::new(&d.rrule, d.start_ms, &self.time_zone)
+            else {
+                continue;
+            };
+            for at in rule.between(now + START_SLACK_MS, now + ANNOUNCE_DRILLS_AHEAD_MS, 40) {
+                if planned.contains(&(d.id, at)) {
+                    continue;
+                }
+                let plan = MaintenancePlan {
+                    title: d.title.clone(),
+                    body: String::new(),
+                    components: Vec::new(),
+                    targets: d.targets.clone(),
+                    starts_ms: Some(at),
+                    ends_ms: Some(at + d.duration_ms),
+                    notify: None,
+                };
+                let by = Principal {
+                    login: format!("drill:{}", d.id),
+                    role: crate::Role::Admin,
+                    customer: None,
+                };
+                if let Err(e) = self.plan_window(&by, &plan, Some((d.id, at))).await {
+                    tracing::warn!(drill = d.id, occurrence = at, error = %e, "an announced drill's occurrence was not planned as maintenance");
+                }
+            }
+        }
+    }
+
+    /// Plans a window for `who` (whose role was checked), for an occurrence of a drill when
+    /// `drill` says which.
+    async fn plan_window(
+        &self,
+        who: &Principal,
+        plan: &MaintenancePlan,
+        drill: Option<(i64, i64)>,
+    ) -> Result<Maintenance, Refused> {
         let now = self.clock.now_ms();
         let title = plan.title.trim();
         if title.is_empty() {
@@ -391,6 +455,7 @@ impl System {
             targets: target_ids,
             notify_ms,
             impact: found.impact,
+            drill,
         };
         let contacts = self.contacts_of(&inventory, &found.by_customer)?;
         let n = Notices {

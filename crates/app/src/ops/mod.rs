@@ -21,7 +21,8 @@ pub use drills::{
 };
 pub use incidents::{NewUpdate, STATUSES};
 pub use maintenance::{
-    targets_impact, window_status, MaintenancePlan, TargetsImpact, DEFAULT_NOTIFY,
+    targets_impact, window_status, MaintenancePlan, TargetsImpact, ANNOUNCE_DRILLS_AHEAD_MS,
+    DEFAULT_NOTIFY,
 };
 pub use shifts::NewShift;
 pub use upgrades::{

@@ -5,3 +5,7 @@
 ALTER TABLE maintenances ADD COLUMN targets TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE maintenances ADD COLUMN notify TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE maintenances ADD COLUMN impact TEXT NOT NULL DEFAULT '{}';
+-- A window planned for an occurrence of an announced drill names it, once per occurrence.
+ALTER TABLE maintenances ADD COLUMN drill BIGINT;
+ALTER TABLE maintenances ADD COLUMN occurrence_ms BIGINT;
+CREATE UNIQUE INDEX maintenances_drill_occurrence ON maintenances (drill, occurrence_ms);

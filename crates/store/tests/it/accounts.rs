@@ -281,6 +281,19 @@ pub async fn maintenance_on_targets_queues_its_notices_and_requeues_them_when_mo
     assert_eq!(read.notify_ms, [50_000, 10_000]);
     assert_eq!(read.impact, impact);
     assert!(s.maintenance(id + 1000).await.unwrap().is_none());
+    assert_eq!(read.drill, None);
+    // An announced drill's occurrence gets one window, however often it is planned.
+    let drill = Maintenance {
+        drill: Some((7, 100_000)),
+        ..m.clone()
+    };
+    let d = s.add_maintenance(&drill, &[]).await.unwrap();
+    assert_eq!(
+        s.maintenance(d).await.unwrap().unwrap().drill,
+        Some((7, 100_000))
+    );
+    assert!(s.add_maintenance(&drill, &[]).await.is_err());
+    s.cancel_maintenance(d, 1_000, &[]).await.unwrap();
 
     let kinds = |rows: Vec<OutboxRow>| {
         let mut k: Vec<String> = rows.into_iter().map(|r| r.notice.kind).collect();

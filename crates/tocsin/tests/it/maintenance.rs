@@ -343,3 +343,69 @@ fn a_window_on_one_switch_of_a_pair_tells_exactly_the_miswired_hosts_customers()
         "the reason is in the audit trail"
     );
 }
+
+/// An announced drill is planned maintenance for its occurrences (the next week's), with the
+/// same notices; an unannounced one tells nobody.
+#[test]
+fn an_announced_drill_is_planned_maintenance_for_its_occurrences() {
+    let dir = tempfile::tempdir().unwrap();
+    let keeper = Keeper::start(&dir.path().join("mail"), None);
+    let config = smtp_config(
+        dir.path(),
+        keeper.port,
+        INVENTORY,
+        "",
+        "0s",
+        "[sla]\ntime_zone = \"Europe/Prague\"\n",
+    );
+    let server = start(&config);
+    let addr = &server.addr;
+    let first = (now_ms() / 3_600_000 + 48) * 3_600_000;
+    let drill = |title: &str, announced: bool| {
+        json!({"title": title, "targets": ["sw-a"], "rrule": "FREQ=WEEKLY", "start": at(first),
+               "duration": "15m", "announced": announced})
+    };
+    let (status, quiet) = post(
+        addr,
+        "/api/v1/drills",
+        &drill("Unannounced failover", false),
+    );
+    assert_eq!(status, 201, "{quiet}");
+    assert_eq!(
+        quiet["what_if"]["down_services"],
+        json!(["vps-1"]),
+        "{quiet}"
+    );
+    let (status, told) = post(
+        addr,
+        "/api/v1/drills",
+        &drill("Switch failover drill", true),
+    );
+    assert_eq!(status, 201, "{told}");
+
+    let (_, list) = http(addr, "GET", "/api/v1/maintenance", "");
+    let windows = json_of(&list)["maintenance"].as_array().unwrap().clone();
+    assert_eq!(
+        windows.len(),
+        1,
+        "the occurrence in two days, not the one in nine: {windows:?}"
+    );
+    let w = &windows[0];
+    assert_eq!(w["title"], "Switch failover drill");
+    assert_eq!(
+        (w["start"].as_str(), w["targets"].clone()),
+        (Some(at(first).as_str()), json!(["sw-a"]))
+    );
+    assert_eq!(w["end"], at(first + 15 * 60_000));
+    assert_eq!(w["down_services"], json!(["vps-1"]));
+
+    let got = keeper.wait_for(2, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(keeper.messages().len(), 2, "the announced drill only, once");
+    for (to, raw) in &got {
+        assert!(to.ends_with("@acme.example"), "{to}");
+        let (subject, text) = read(raw);
+        assert!(subject.contains("Switch failover drill"), "{subject}");
+        assert!(text.contains("vps-1"), "{text}");
+    }
+}
