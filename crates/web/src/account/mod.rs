@@ -191,9 +191,12 @@ async fn windows_of(
         let w = tocsin_app::planned::window_times(starts_ms, ends_ms, &app.time_zone);
         (w.utc, w.local)
     };
+    let own = view::customer_number(inventory, customer)
+        .map(|c| view::service_vertices(inventory, c))
+        .unwrap_or_default();
     Ok(stored
         .iter()
-        .filter_map(|m| view::window(inventory, m, customer, &times, now_ms))
+        .filter_map(|m| view::window(inventory, m, customer, &own, &times, now_ms))
         .collect())
 }
 

@@ -1,6 +1,7 @@
 //! `GET /account` (the customer's services with their live state, open incidents concerning
-//! them first, then resolved ones, then the maintenance windows ahead that concern them) and `GET /account/incidents/{id}` (one of their incidents
-//! with its public timeline; anything else is a 404).
+//! them first, then resolved ones, then the maintenance windows ahead that concern them) and
+//! `GET /account/incidents/{id}` (one of their incidents with its public timeline; anything
+//! else is a 404).
 
 use std::sync::Arc;
 

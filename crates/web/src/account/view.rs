@@ -256,46 +256,46 @@ impl WindowView {
     }
 }
 
-/// Whether window `m` concerns `customer`, and which of their services: the services that will
-/// be down when the customer is among the affected ones of its what-if (`true`); for a window
-/// without targets, their services in its components (`false`). A customer whose services are
-/// only at risk is not concerned, as they are never told. The services are those of the
-/// what-if stored at planning (what the e-mails said), kept only while the inventory still
-/// gives them to this customer.
+/// Whether window `m` concerns `customer`, whose services are `own` (their vertices, read once
+/// for all windows), and which of their services: the services that will be down when the
+/// customer is among the affected ones of its what-if (`true`); for a window without targets,
+/// their services in its components (`false`). A customer whose services are only at risk is
+/// not concerned, as they are never told. The services are those of the what-if stored at
+/// planning (what the e-mails said), kept only while the inventory still gives them to this
+/// customer.
 pub(crate) fn window_services(
     inventory: &Inventory,
     m: &Maintenance,
     customer: &str,
+    own: &[VertexId],
 ) -> Option<(bool, Vec<VertexId>)> {
-    let number = customer_number(inventory, customer);
-    let theirs = |v: VertexId| {
-        number.is_some_and(|c| inventory.service_of(v).is_some_and(|s| s.customer == c))
-    };
     if m.impact.affected_customers.iter().any(|a| a == customer) {
+        let number = customer_number(inventory, customer);
         let down = m
             .impact
             .down_services
             .iter()
             .filter_map(|id| inventory.graph.find(id))
-            .filter(|&v| theirs(v))
+            .filter(|&v| {
+                inventory
+                    .service_of(v)
+                    .is_some_and(|s| Some(s.customer) == number)
+            })
             .collect();
         return Some((true, down));
     }
     if !m.targets.is_empty() {
         return None;
     }
-    let c = number?;
-    let in_components: Vec<VertexId> = inventory
-        .services
+    let in_components: Vec<VertexId> = own
         .iter()
-        .filter(|s| s.customer == c)
-        .filter(|s| {
+        .copied()
+        .filter(|&v| {
             inventory
-                .components
-                .get(s.component as usize)
+                .service_of(v)
+                .and_then(|s| inventory.components.get(s.component as usize))
                 .is_some_and(|k| m.components.iter().any(|id| **id == *k.id))
         })
-        .map(|s| s.vertex)
         .collect();
     (!in_components.is_empty()).then_some((false, in_components))
 }
@@ -304,15 +304,17 @@ pub(crate) fn window_services(
 /// zone (empty when that is UTC); the running system's zone in the faces, a fixed one in tests.
 pub(crate) type WindowTimes<'a> = &'a dyn Fn(i64, i64) -> (String, String);
 
-/// Window `m` as `customer` sees it at `now_ms`; `None` when it does not concern them.
+/// Window `m` as `customer` (whose services are `own`) sees it at `now_ms`; `None` when it
+/// does not concern them.
 pub(crate) fn window(
     inventory: &Inventory,
     m: &Maintenance,
     customer: &str,
+    own: &[VertexId],
     times: WindowTimes<'_>,
     now_ms: i64,
 ) -> Option<WindowView> {
-    let (down, vertices) = window_services(inventory, m, customer)?;
+    let (down, vertices) = window_services(inventory, m, customer, own)?;
     let (utc, local) = times(m.starts_ms, m.ends_ms);
     Some(WindowView {
         id: m.id,

@@ -73,7 +73,10 @@ fn times(starts: i64, ends: i64) -> (String, String) {
 }
 
 fn seen(inv: &Inventory, m: &Maintenance, customer: &str) -> Option<WindowView> {
-    view::window(inv, m, customer, &times, NOW)
+    let own = view::customer_number(inv, customer)
+        .map(|c| view::service_vertices(inv, c))
+        .unwrap_or_default();
+    view::window(inv, m, customer, &own, &times, NOW)
 }
 
 #[test]
