@@ -286,6 +286,12 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         "/account/feed/0123456789abcdef.atom",
         Capability,
     ),
+    (
+        "GET",
+        "/account/maintenance/{file}",
+        "/account/maintenance/0123456789abcdef.ics",
+        Capability,
+    ),
     ("GET", "/console", "/console", Staff("junior")),
     ("GET", "/console/audit", "/console/audit", Staff("junior")),
     (

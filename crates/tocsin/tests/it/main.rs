@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod account;
+mod account_maintenance;
 mod alert_tokens;
 mod api;
 mod archive;

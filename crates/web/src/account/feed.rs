@@ -1,7 +1,8 @@
 //! `GET /account/feed/{token}.atom`: a customer's private Atom feed of the incidents that
-//! concern them, with their services and the public updates only. Feed readers cannot log
-//! in, so the unguessable token (made in the preferences) is the credential; an unknown one is
-//! a 404 like any other missing page.
+//! concern them, with their services and the public updates only, and of the maintenance
+//! windows that concern them (one entry each, updated when the window is moved or cancelled,
+//! linking to their calendar). Feed readers cannot log in, so the unguessable token (made in
+//! the preferences) is the credential; an unknown one is a 404 like any other missing page.
 
 use std::sync::Arc;
 
@@ -12,18 +13,12 @@ use axum::response::{IntoResponse, Response};
 use tocsin_store::{AccountStore, IncidentStore};
 
 use super::view::{self, xml_safe, IncidentView};
-use super::{env, i18n, language, unavailable};
+use super::{calendar_path, customer_by_token, env, i18n, language, unavailable, windows_of};
 use crate::status::time::rfc3339;
 use crate::App;
 
 /// How many of the customer's latest incidents the feed carries.
 const ENTRIES: i64 = 50;
-/// A token is 64 hex digits; anything else is not looked up.
-const TOKEN_LEN: usize = 64;
-
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "no such feed\n").into_response()
-}
 
 /// `GET /account/feed/{token}.atom`.
 pub(crate) async fn atom(
@@ -31,16 +26,9 @@ pub(crate) async fn atom(
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Response {
-    let Some(token) = file
-        .strip_suffix(".atom")
-        .filter(|t| t.len() == TOKEN_LEN && t.bytes().all(|b| b.is_ascii_hexdigit()))
-    else {
-        return not_found();
-    };
-    let customer = match app.store.customer_by_feed_token(token).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return not_found(),
-        Err(e) => return unavailable(e),
+    let (customer, token) = match customer_by_token(&app, &file, ".atom").await {
+        Ok(found) => found,
+        Err(r) => return r,
     };
     let preferences = match app.store.preferences(&customer).await {
         Ok(p) => p,
@@ -70,18 +58,26 @@ pub(crate) async fn atom(
             incidents.push(i);
         }
     }
-    let name = view::customer_number(&inventory, &customer)
-        .and_then(|c| inventory.customers.get(c as usize))
-        .map_or_else(|| customer.clone(), |c| c.name.to_string());
+    let mut windows = match windows_of(&app, &inventory, &customer, now).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    for w in &mut windows {
+        w.title = xml_safe(&w.title);
+        w.body = xml_safe(&w.body);
+    }
+    let name = view::customer_name(&inventory, &customer);
     let base = app
         .public_url
         .as_deref()
         .unwrap_or("")
         .trim_end_matches('/')
         .to_owned();
+    // RFC 3339 in UTC, all of one width: they sort as the instants do.
     let updated = incidents
         .iter()
         .map(|i| i.updated_iso.clone())
+        .chain(windows.iter().map(|w| w.updated_iso.clone()))
         .max()
         .unwrap_or_else(|| rfc3339(preferences.as_ref().map_or(0, |p| p.updated_ms)));
     let ctx = minijinja::context! {
@@ -91,9 +87,11 @@ pub(crate) async fn atom(
         provider => "Tocsin",
         feed_id => format!("urn:tocsin:account:{}", xml_safe(&customer)),
         self_href => format!("{base}/account/feed/{token}.atom"),
+        calendar_href => format!("{base}{}", calendar_path(&token)),
         base,
         updated,
         incidents,
+        windows,
     };
     match env()
         .get_template("account/feed.xml")

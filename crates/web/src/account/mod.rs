@@ -1,6 +1,7 @@
 //! The client area `/account`: a customer's services with their live state, the incidents
 //! that concern them (their own services and the public updates only), their notification
-//! preferences, and a private Atom feed of their incidents.
+//! preferences, a private Atom feed of their incidents and maintenance windows, and a private
+//! calendar of those windows.
 //!
 //! Every page takes the [`Customer`] extractor, so an anonymous visitor is sent to the login
 //! form and staff are refused before a handler runs; the customer id comes from the session,
@@ -8,6 +9,7 @@
 //! `view::concerns`, and an incident that does not is answered exactly like one that does not
 //! exist.
 
+mod calendar;
 mod feed;
 mod i18n;
 mod pages;
@@ -15,6 +17,8 @@ pub(crate) mod preferences;
 #[cfg(test)]
 mod tests;
 mod view;
+#[cfg(test)]
+mod window_tests;
 
 use std::sync::{Arc, OnceLock};
 
@@ -25,6 +29,7 @@ use axum::routing::get;
 use axum::Router;
 use minijinja::Environment;
 use tocsin_model::inventory::Language;
+use tocsin_model::Inventory;
 use tocsin_store::{AccountStore, Preferences};
 
 use crate::auth::{secrets, Principal};
@@ -43,6 +48,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             get(preferences::form).post(preferences::submit),
         )
         .route("/account/feed/{file}", get(feed::atom))
+        .route("/account/maintenance/{file}", get(calendar::ics_of))
 }
 
 /// The templates, compiled once.
@@ -140,4 +146,61 @@ pub(crate) async fn preferences_of(app: &App, customer: &str) -> Result<Preferen
         .await
         .map_err(unavailable)?;
     Ok(fresh)
+}
+
+/// A private token is 64 hex digits; anything else is not looked up.
+const TOKEN_LEN: usize = 64;
+
+/// The answer to a private address that names no customer.
+fn no_such_feed() -> Response {
+    (StatusCode::NOT_FOUND, "no such feed\n").into_response()
+}
+
+/// The customer whose private token names `file` (`TOKEN.ext`), and the token. Feed readers
+/// and calendars cannot log in, so the unguessable token (made in the preferences) is the
+/// credential of both the feed and the calendar; an unknown one is a 404 like any other
+/// missing page.
+async fn customer_by_token(app: &App, file: &str, ext: &str) -> Result<(String, String), Response> {
+    let Some(token) = file
+        .strip_suffix(ext)
+        .filter(|t| t.len() == TOKEN_LEN && t.bytes().all(|b| b.is_ascii_hexdigit()))
+    else {
+        return Err(no_such_feed());
+    };
+    match app.store.customer_by_feed_token(token).await {
+        Ok(Some(c)) => Ok((c, token.to_owned())),
+        Ok(None) => Err(no_such_feed()),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// The maintenance windows that concern `customer`, as they see them at `now_ms`, by start:
+/// every one a calendar keeps (ending in the last 30 days or later), cancelled ones included.
+async fn windows_of(
+    app: &App,
+    inventory: &Inventory,
+    customer: &str,
+    now_ms: i64,
+) -> Result<Vec<view::WindowView>, Response> {
+    let stored = app
+        .store
+        .maintenances(now_ms - crate::status::feeds::KEPT_MS)
+        .await
+        .map_err(unavailable)?;
+    let times = |starts_ms, ends_ms| {
+        let w = tocsin_app::planned::window_times(starts_ms, ends_ms, &app.time_zone);
+        (w.utc, w.local)
+    };
+    let own = view::customer_number(inventory, customer)
+        .map(|c| view::service_vertices(inventory, c))
+        .unwrap_or_default();
+    Ok(stored
+        .iter()
+        .filter_map(|m| view::window(inventory, m, customer, &own, &times, now_ms))
+        .collect())
+}
+
+/// The calendar's address beside the feed's: the same token.
+fn calendar_path(token: &str) -> String {
+    format!("/account/maintenance/{token}.ics")
 }

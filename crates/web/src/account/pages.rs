@@ -1,6 +1,7 @@
 //! `GET /account` (the customer's services with their live state, open incidents concerning
-//! them first, then resolved ones) and `GET /account/incidents/{id}` (one of their incidents
-//! with its public timeline; anything else is a 404).
+//! them first, then resolved ones, then the maintenance windows ahead that concern them) and
+//! `GET /account/incidents/{id}` (one of their incidents with its public timeline; anything
+//! else is a 404).
 
 use std::sync::Arc;
 
@@ -11,7 +12,9 @@ use tocsin_model::{Inventory, State};
 use tocsin_store::{AccountStore, IncidentStore};
 
 use super::view::{self, IncidentView, ServiceView};
-use super::{frame, i18n, language, preferences_of, render, unavailable, Customer};
+use super::{
+    calendar_path, frame, i18n, language, preferences_of, render, unavailable, windows_of, Customer,
+};
 use crate::App;
 
 /// How many of a customer's latest incidents the overview looks at.
@@ -82,6 +85,11 @@ pub(crate) async fn overview(
     // Oldest open incident first: it has lasted longest.
     open.sort_by_key(|i| i.id);
     resolved.truncate(RESOLVED_LISTED);
+    let mut maintenance = match windows_of(&app, &inventory, &customer, now).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    maintenance.retain(view::WindowView::upcoming);
     let degraded = services.iter().any(|s| s.state == "degraded");
     render(
         "account/overview.html",
@@ -91,7 +99,9 @@ pub(crate) async fn overview(
             degraded,
             open,
             resolved,
+            maintenance,
             feed => format!("/account/feed/{}.atom", preferences.feed_token),
+            calendar => calendar_path(&preferences.feed_token),
             ..frame(l, &principal)
         },
         StatusCode::OK,

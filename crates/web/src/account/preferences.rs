@@ -244,6 +244,7 @@ fn page(
             webhook_url => shown.webhook_url,
             secret_set => stored.webhook_secret.is_some(),
             feed => format!("/account/feed/{}.atom", stored.feed_token),
+            calendar => super::calendar_path(&stored.feed_token),
             flash,
             error,
             invalid,

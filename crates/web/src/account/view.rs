@@ -2,12 +2,13 @@
 //! incidents, with no I/O: a customer's services with their state, and the incidents that
 //! concern them cut down to their own services and public updates, under the title the public
 //! status page gives them. Whether an incident concerns a customer is decided here, once, for
-//! the pages and the feed alike.
+//! the pages and the feed alike; so is whether a maintenance window does, for the page, the
+//! feed and the calendar.
 
 use serde::Serialize;
 use tocsin_model::inventory::{Language, NONE};
 use tocsin_model::{Inventory, State, VertexId};
-use tocsin_store::{IncidentRow, IncidentUpdate};
+use tocsin_store::{IncidentRow, IncidentUpdate, Maintenance};
 
 use super::i18n::{duration, status_label, texts, Texts};
 use crate::status::time::{human, rfc3339};
@@ -67,6 +68,13 @@ pub(crate) struct UpdateView {
 /// The number of customer `id` in `inventory`.
 pub(crate) fn customer_number(inventory: &Inventory, id: &str) -> Option<u32> {
     inventory.customer_ids.find(id)
+}
+
+/// Customer `id`'s display name, or the id when the inventory no longer has them.
+pub(crate) fn customer_name(inventory: &Inventory, id: &str) -> String {
+    customer_number(inventory, id)
+        .and_then(|c| inventory.customers.get(c as usize))
+        .map_or_else(|| id.to_owned(), |c| c.name.to_string())
 }
 
 /// The vertices of customer number `c`'s services, in inventory order.
@@ -193,6 +201,146 @@ pub(crate) fn incident(
                 at: human(u.at_ms),
                 at_iso: rfc3339(u.at_ms),
                 body: u.body.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// One of the customer's services a maintenance window concerns.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct WindowService {
+    pub id: String,
+    pub name: String,
+}
+
+/// A maintenance window as one customer sees it: its public title and text, its times and
+/// their own services only, never its targets, another customer's service or any other
+/// vertex of the provider.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct WindowView {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    /// `scheduled`, `in_progress`, `completed` or `cancelled`.
+    pub status: &'static str,
+    pub starts_ms: i64,
+    pub ends_ms: i64,
+    pub created_ms: i64,
+    /// When it was last planned, moved or cancelled.
+    pub updated_ms: i64,
+    /// How many times it was moved or cancelled.
+    pub sequence: i64,
+    pub starts_iso: String,
+    pub ends_iso: String,
+    pub updated_iso: String,
+    pub created_iso: String,
+    /// `2026-12-05 22:00 – 2026-12-06 02:00 UTC`, as the e-mails say it.
+    pub utc: String,
+    /// The same in the provider's time zone, naming it; empty when that is UTC.
+    pub local: String,
+    /// Whether `services` will be down (a window on inventory targets), rather than only
+    /// belong to the window's components (a window on components only).
+    pub down: bool,
+    pub services: Vec<WindowService>,
+}
+
+impl WindowView {
+    /// Still to come or under way, and not called off.
+    pub(crate) fn upcoming(&self) -> bool {
+        matches!(self.status, "scheduled" | "in_progress")
+    }
+
+    /// Called off by staff.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.status == "cancelled"
+    }
+}
+
+/// Whether window `m` concerns `customer`, whose services are `own` (their vertices, read once
+/// for all windows), and which of their services: the services that will be down when the
+/// customer is among the affected ones of its what-if (`true`); for a window without targets,
+/// their services in its components (`false`). A customer whose services are only at risk is
+/// not concerned, as they are never told. The services are those of the what-if stored at
+/// planning (what the e-mails said), kept only while the inventory still gives them to this
+/// customer.
+pub(crate) fn window_services(
+    inventory: &Inventory,
+    m: &Maintenance,
+    customer: &str,
+    own: &[VertexId],
+) -> Option<(bool, Vec<VertexId>)> {
+    if m.impact.affected_customers.iter().any(|a| a == customer) {
+        let number = customer_number(inventory, customer);
+        let down = m
+            .impact
+            .down_services
+            .iter()
+            .filter_map(|id| inventory.graph.find(id))
+            .filter(|&v| {
+                inventory
+                    .service_of(v)
+                    .is_some_and(|s| Some(s.customer) == number)
+            })
+            .collect();
+        return Some((true, down));
+    }
+    if !m.targets.is_empty() {
+        return None;
+    }
+    let in_components: Vec<VertexId> = own
+        .iter()
+        .copied()
+        .filter(|&v| {
+            inventory
+                .service_of(v)
+                .and_then(|s| inventory.components.get(s.component as usize))
+                .is_some_and(|k| m.components.iter().any(|id| **id == *k.id))
+        })
+        .collect();
+    (!in_components.is_empty()).then_some((false, in_components))
+}
+
+/// How a window's start and end are written for people: in UTC, and in the provider's time
+/// zone (empty when that is UTC); the running system's zone in the faces, a fixed one in tests.
+pub(crate) type WindowTimes<'a> = &'a dyn Fn(i64, i64) -> (String, String);
+
+/// Window `m` as `customer` (whose services are `own`) sees it at `now_ms`; `None` when it
+/// does not concern them.
+pub(crate) fn window(
+    inventory: &Inventory,
+    m: &Maintenance,
+    customer: &str,
+    own: &[VertexId],
+    times: WindowTimes<'_>,
+    now_ms: i64,
+) -> Option<WindowView> {
+    let (down, vertices) = window_services(inventory, m, customer, own)?;
+    let (utc, local) = times(m.starts_ms, m.ends_ms);
+    Some(WindowView {
+        id: m.id,
+        title: m.title.clone(),
+        body: m.body.clone(),
+        status: tocsin_app::ops::window_status(m, now_ms),
+        starts_ms: m.starts_ms,
+        ends_ms: m.ends_ms,
+        created_ms: m.created_ms,
+        updated_ms: m.updated_ms,
+        sequence: m.sequence,
+        starts_iso: rfc3339(m.starts_ms),
+        ends_iso: rfc3339(m.ends_ms),
+        updated_iso: rfc3339(m.updated_ms),
+        created_iso: rfc3339(m.created_ms),
+        utc,
+        local,
+        down,
+        services: vertices
+            .iter()
+            .map(|&v| {
+                let line = tocsin_app::service_line(inventory, v, 0, None);
+                WindowService {
+                    id: line.id,
+                    name: line.name,
+                }
             })
             .collect(),
     })

@@ -1,4 +1,5 @@
-//! The Atom feed of incidents (RFC 4287) and the maintenance calendar (RFC 5545).
+//! The Atom feed of incidents (RFC 4287) and the maintenance calendar (RFC 5545), whose writer
+//! (`calendar`) also writes each customer's private calendar in the client area.
 
 use std::fmt::Write;
 
@@ -7,6 +8,10 @@ use super::i18n::{status_label, texts};
 use super::snapshot::Snapshot;
 use super::time::{human, ical, rfc3339};
 use super::Meta;
+
+/// How long a finished maintenance window stays in a calendar (the public one and each
+/// customer's).
+pub(crate) use super::manual::KEPT_MS;
 
 /// Escapes text for XML content and attribute values.
 pub(crate) fn xml(s: &str) -> String {
@@ -105,13 +110,22 @@ pub(crate) fn atom(s: &Snapshot, meta: &Meta) -> String {
     out
 }
 
-/// Escapes iCalendar TEXT (RFC 5545 §3.3.11).
+/// Escapes iCalendar TEXT (RFC 5545 §3.3.11), dropping the control characters TEXT cannot
+/// carry (all but tab and the line feed it writes as `\n`).
 fn ical_text(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace('\n', "\\n")
-        .replace('\r', "")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Folds a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character, and
@@ -129,60 +143,59 @@ fn push_folded(out: &mut String, line: &str) {
     out.push_str("\r\n");
 }
 
-/// `maintenance.ics`: one `VEVENT` per planned maintenance window, those finished in the last
-/// 30 days included, so that a calendar keeps them. A cancelled window stays as the same event
-/// (same `UID`) with `STATUS:CANCELLED`, so that subscribed calendars mark or drop it rather
-/// than keep a window that silently vanished from the feed (RFC 5545 §3.8.1.11); every move or
-/// cancellation raises `SEQUENCE`, and `DTSTAMP`/`LAST-MODIFIED` say when it last changed.
-pub(crate) fn ics(s: &Snapshot, meta: &Meta) -> String {
+/// One maintenance window as a calendar event, in the words of whoever reads the calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CalendarEvent {
+    /// The event's `UID`: the same for as long as the window exists, moved or cancelled, so
+    /// that subscribed calendars update the event rather than add another.
+    pub uid: String,
+    /// `SUMMARY`, plain text.
+    pub summary: String,
+    /// `DESCRIPTION`, plain text.
+    pub description: String,
+    /// Called off: `STATUS:CANCELLED` and no longer taking up the subscriber's time.
+    pub cancelled: bool,
+    pub created_ms: i64,
+    /// When it was last planned, moved or cancelled (`DTSTAMP`, `LAST-MODIFIED`).
+    pub updated_ms: i64,
+    /// How many times it was moved or cancelled (`SEQUENCE`).
+    pub sequence: i64,
+    pub starts_ms: i64,
+    pub ends_ms: i64,
+}
+
+/// A `VCALENDAR` named `name` with `events`, every line escaped and folded at 75 octets. A
+/// cancelled window stays as the same event (same `UID`) with `STATUS:CANCELLED`, so that
+/// subscribed calendars mark or drop it rather than keep a window that silently vanished from
+/// the feed (RFC 5545 §3.8.1.11); every move or cancellation raises `SEQUENCE`, and
+/// `DTSTAMP`/`LAST-MODIFIED` say when it last changed.
+pub(crate) fn calendar(name: &str, generated_ms: i64, events: &[CalendarEvent]) -> String {
     let mut lines = vec![
         "BEGIN:VCALENDAR".to_owned(),
         "VERSION:2.0".to_owned(),
         "PRODID:-//Tocsin//Status page//EN".to_owned(),
         "CALSCALE:GREGORIAN".to_owned(),
         "METHOD:PUBLISH".to_owned(),
-        format!(
-            "X-WR-CALNAME:{}",
-            ical_text(&format!("{} maintenance", meta.name))
-        ),
-        format!("X-TOCSIN-GENERATED:{}", ical(meta.updated_ms)),
+        format!("X-WR-CALNAME:{}", ical_text(name)),
+        format!("X-TOCSIN-GENERATED:{}", ical(generated_ms)),
     ];
-    for m in &s.maintenances {
-        let names: Vec<&str> = m
-            .components
-            .iter()
-            .filter_map(|&c| s.components.get(c))
-            .map(|c| c.name.as_str())
-            .collect();
-        let mut description = m.body.clone();
-        if !names.is_empty() {
-            if !description.is_empty() {
-                description.push_str("\n\n");
-            }
-            description.push_str(&format!("Affects: {}", names.join(", ")));
-        }
-        // A cancelled window no longer takes up the subscriber's time, and says so in its
-        // title too, for the calendars that show cancelled events as if they were on.
-        let (status, transp, title) = if m.cancelled() {
-            (
-                "CANCELLED",
-                "TRANSPARENT",
-                format!("Cancelled: {}", m.title),
-            )
+    for e in events {
+        let (status, transp) = if e.cancelled {
+            ("CANCELLED", "TRANSPARENT")
         } else {
-            ("CONFIRMED", "OPAQUE", m.title.to_string())
+            ("CONFIRMED", "OPAQUE")
         };
         lines.extend([
             "BEGIN:VEVENT".to_owned(),
-            format!("UID:maintenance-{}@{}", m.id, meta.page_id),
-            format!("DTSTAMP:{}", ical(m.updated_ms)),
-            format!("CREATED:{}", ical(m.created_ms)),
-            format!("LAST-MODIFIED:{}", ical(m.updated_ms)),
-            format!("SEQUENCE:{}", m.sequence),
-            format!("DTSTART:{}", ical(m.starts_ms)),
-            format!("DTEND:{}", ical(m.ends_ms)),
-            format!("SUMMARY:{}", ical_text(&title)),
-            format!("DESCRIPTION:{}", ical_text(&description)),
+            format!("UID:{}", ical_text(&e.uid)),
+            format!("DTSTAMP:{}", ical(e.updated_ms)),
+            format!("CREATED:{}", ical(e.created_ms)),
+            format!("LAST-MODIFIED:{}", ical(e.updated_ms)),
+            format!("SEQUENCE:{}", e.sequence),
+            format!("DTSTART:{}", ical(e.starts_ms)),
+            format!("DTEND:{}", ical(e.ends_ms)),
+            format!("SUMMARY:{}", ical_text(&e.summary)),
+            format!("DESCRIPTION:{}", ical_text(&e.description)),
             format!("STATUS:{status}"),
             format!("TRANSP:{transp}"),
             "END:VEVENT".to_owned(),
@@ -196,6 +209,54 @@ pub(crate) fn ics(s: &Snapshot, meta: &Meta) -> String {
     out
 }
 
+/// `maintenance.ics`: one `VEVENT` per planned maintenance window, those finished in the last
+/// 30 days included, so that a calendar keeps them; cancelled ones as such (see
+/// [`calendar`]).
+pub(crate) fn ics(s: &Snapshot, meta: &Meta) -> String {
+    let events: Vec<CalendarEvent> = s
+        .maintenances
+        .iter()
+        .map(|m| {
+            let names: Vec<&str> = m
+                .components
+                .iter()
+                .filter_map(|&c| s.components.get(c))
+                .map(|c| c.name.as_str())
+                .collect();
+            let mut description = m.body.clone();
+            if !names.is_empty() {
+                if !description.is_empty() {
+                    description.push_str("\n\n");
+                }
+                description.push_str(&format!("Affects: {}", names.join(", ")));
+            }
+            // Said in the title too, for the calendars that show cancelled events as if they
+            // were on.
+            let summary = if m.cancelled() {
+                format!("Cancelled: {}", m.title)
+            } else {
+                m.title.clone()
+            };
+            CalendarEvent {
+                uid: format!("maintenance-{}@{}", m.id, meta.page_id),
+                summary,
+                description,
+                cancelled: m.cancelled(),
+                created_ms: m.created_ms,
+                updated_ms: m.updated_ms,
+                sequence: m.sequence,
+                starts_ms: m.starts_ms,
+                ends_ms: m.ends_ms,
+            }
+        })
+        .collect();
+    calendar(
+        &format!("{} maintenance", meta.name),
+        meta.updated_ms,
+        &events,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +268,7 @@ mod tests {
             "&lt;a href=&apos;x&apos;&gt;&amp;&quot;"
         );
         assert_eq!(ical_text("a;b,c\\d\ne"), "a\\;b\\,c\\\\d\\ne");
+        assert_eq!(ical_text("bell\u{7}\r\ttab\u{7f}"), "bell\ttab");
     }
 
     #[test]

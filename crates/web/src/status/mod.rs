@@ -9,7 +9,7 @@
 //! writes them to files.
 
 mod api;
-mod feeds;
+pub(crate) mod feeds;
 mod i18n;
 mod manual;
 mod page;
