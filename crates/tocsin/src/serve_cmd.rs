@@ -252,6 +252,18 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("  curl -s {url}/api/v1/shifts/now -H 'authorization: Bearer {}'", accounts.token);
         println!("Bring it back:");
         println!("  curl -s -X POST {url}/api/v1/alerts -H 'authorization: Bearer {alert_token}' -H 'content-type: application/json' -d '{{\"node\":\"{DEMO_LEAF}\",\"state\":\"up\",\"source\":\"demo\",\"id\":\"leaf\"}}'");
+        println!();
+        println!("Planned work (shared/spec/operations.md). Maintenance on that leaf in {} minutes: the answer", MAINTENANCE_IN_MIN);
+        println!("names who will be down (the customers told now and 1 minute before, in /demo/outbox) and who is");
+        println!("only at risk (not told); inside the window an alert on it opens no incident and the page shows");
+        println!("the components under maintenance (all in {url}/console/components):");
+        println!("  curl -s -X POST {url}/api/v1/maintenance -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"title\":\"Firmware of {DEMO_LEAF}\",\"description\":\"One switch of the pair at a time.\",\"targets\":[\"{DEMO_LEAF}\"],\"start\":\"{}\",\"end\":\"{}\",\"notify\":[\"1m\"]}}'", accounts.token, demo_at(MAINTENANCE_IN_MIN), demo_at(MAINTENANCE_IN_MIN + 30));
+        println!("A rolling upgrade of the pair, one member at a time: blocked, naming the services of the hosts");
+        println!("cabled to one switch only (seed 000), before anyone drains anything ({url}/console/upgrades):");
+        println!("  curl -s -X POST {url}/api/v1/upgrades -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"title\":\"EVPN pair firmware\",\"members\":[\"{DEMO_LEAF}\",\"{DEMO_LEAF_PEER}\"],\"checklist\":[\"changelog read\",\"tested in the lab\",\"port names compared\"]}}'", accounts.token);
+        println!("The monthly generator test of seed 001 in the drills register ({url}/console/drills):");
+        println!("  curl -s -X POST {url}/api/v1/drills -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"title\":\"Generator under load\",\"targets\":[\"gen-dc1-a\"],\"rrule\":\"FREQ=MONTHLY;BYDAY=1TU\",\"start\":\"2026-01-06T09:00:00Z\",\"duration\":\"15m\",\"announced\":false}}'", accounts.token);
+        println!();
         println!("This instance's role and how far it applied the alert log (on PostgreSQL, several");
         println!("instances share the work and one leads: README, \"Several instances\"):");
         println!("  curl -s {url}/healthz");
@@ -261,6 +273,16 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let _ = std::fs::remove_dir_all(&dir);
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// In how many minutes the demo's maintenance window starts.
+const MAINTENANCE_IN_MIN: i64 = 3;
+
+/// `minutes` from now, to the minute, as the API takes times.
+fn demo_at(minutes: i64) -> String {
+    let ms = SystemClock.now_ms() + minutes * 60_000;
+    jiff::Timestamp::from_millisecond(ms - ms.rem_euclid(60_000))
+        .map_or_else(|_| String::new(), |t| t.to_string())
 }
 
 /// The switch the demo's instructions fail.
