@@ -97,8 +97,9 @@ fn open_incidents(addr: &str) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn a_window_on_one_switch_of_a_pair_tells_exactly_the_miswired_hosts_customers() {
+/// One server in Prague's zone on SQLite, mailing the SMTP keeper; the directory lives as long
+/// as the first of the three.
+fn serve() -> (tempfile::TempDir, Keeper, crate::serve::Running) {
     let dir = tempfile::tempdir().unwrap();
     let keeper = Keeper::start(&dir.path().join("mail"), None);
     let config = smtp_config(
@@ -110,6 +111,12 @@ fn a_window_on_one_switch_of_a_pair_tells_exactly_the_miswired_hosts_customers()
         "[sla]\ntime_zone = \"Europe/Prague\"\n",
     );
     let server = start(&config);
+    (dir, keeper, server)
+}
+
+#[test]
+fn a_window_on_one_switch_of_a_pair_tells_exactly_the_miswired_hosts_customers() {
+    let (_dir, keeper, server) = serve();
     let addr = &server.addr;
 
     // Refusals name the field and store nothing.
@@ -350,17 +357,7 @@ fn a_window_on_one_switch_of_a_pair_tells_exactly_the_miswired_hosts_customers()
 /// same notices; an unannounced one tells nobody.
 #[test]
 fn an_announced_drill_is_planned_maintenance_for_its_occurrences() {
-    let dir = tempfile::tempdir().unwrap();
-    let keeper = Keeper::start(&dir.path().join("mail"), None);
-    let config = smtp_config(
-        dir.path(),
-        keeper.port,
-        INVENTORY,
-        "",
-        "0s",
-        "[sla]\ntime_zone = \"Europe/Prague\"\n",
-    );
-    let server = start(&config);
+    let (_dir, keeper, server) = serve();
     let addr = &server.addr;
     let first = (now_ms() / 3_600_000 + 48) * 3_600_000;
     let drill = |title: &str, announced: bool| {
