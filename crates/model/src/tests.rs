@@ -247,6 +247,36 @@ fn need_out_of_range_is_refused() {
     ));
 }
 
+/// A what-if states, changes and not-up list are those of `observed` (the scenario really
+/// observed on an engine), its changes counted from `from` (the states it started from).
+fn same_as_observed(
+    what_if: &crate::WhatIf<'_>,
+    from: &[State],
+    observed: &Impact,
+) -> Result<(), TestCaseError> {
+    let n = from.len() as u32;
+    let want = states(observed);
+    let got: Vec<State> = (0..n).map(|v| what_if.state(v)).collect();
+    prop_assert_eq!(&got, &want);
+    let changed: Vec<u32> = (0..n)
+        .filter(|&v| from[v as usize] != want[v as usize])
+        .collect();
+    prop_assert_eq!(
+        what_if
+            .changes()
+            .iter()
+            .map(|c| c.vertex)
+            .collect::<Vec<_>>(),
+        changed
+    );
+    let mut not_up: Vec<u32> = what_if.not_up().collect();
+    not_up.sort_unstable();
+    let mut want_not_up = observed.not_up().to_vec();
+    want_not_up.sort_unstable();
+    prop_assert_eq!(not_up, want_not_up);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -276,16 +306,7 @@ proptest! {
                 copy.observe(v, s, &mut Vec::new());
             }
         }
-        let want = states(&copy);
-        let got: Vec<State> = (0..n).map(|v| what_if.state(v)).collect();
-        prop_assert_eq!(&got, &want);
-        let changed: Vec<u32> = (0..n).filter(|&v| before[v as usize] != want[v as usize]).collect();
-        prop_assert_eq!(what_if.changes().iter().map(|c| c.vertex).collect::<Vec<_>>(), changed);
-        let mut not_up: Vec<u32> = what_if.not_up().collect();
-        not_up.sort_unstable();
-        let mut want_not_up = copy.not_up().to_vec();
-        want_not_up.sort_unstable();
-        prop_assert_eq!(not_up, want_not_up);
+        same_as_observed(&what_if, &before, &copy)?;
         prop_assert_eq!(states(&live), before);
     }
 
@@ -315,16 +336,7 @@ proptest! {
                 fresh.observe(v, s, &mut Vec::new());
             }
         }
-        let want = states(&fresh);
-        let got: Vec<State> = (0..n).map(|v| what_if.state(v)).collect();
-        prop_assert_eq!(&got, &want);
-        let changed: Vec<u32> = (0..n).filter(|&v| want[v as usize] != State::Up).collect();
-        prop_assert_eq!(what_if.changes().iter().map(|c| c.vertex).collect::<Vec<_>>(), changed);
-        let mut not_up: Vec<u32> = what_if.not_up().collect();
-        not_up.sort_unstable();
-        let mut want_not_up = fresh.not_up().to_vec();
-        want_not_up.sort_unstable();
-        prop_assert_eq!(not_up, want_not_up);
+        same_as_observed(&what_if, &vec![State::Up; n as usize], &fresh)?;
         prop_assert_eq!(states(&live), before);
     }
 }
