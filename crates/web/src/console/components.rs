@@ -253,18 +253,12 @@ pub(super) async fn plan(
 ) -> Page {
     let form = PlanForm::of(pairs);
     who.check_csrf(form.csrf.as_deref())?;
-    let words = |text: &str| -> Vec<String> {
-        text.split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    let notify = words(&form.notify);
+    let notify = super::ids(&form.notify);
     let plan = MaintenancePlan {
         title: form.title.clone(),
         body: form.body.clone(),
         components: form.components.clone(),
-        targets: words(&form.targets),
+        targets: super::ids(&form.targets),
         starts_ms: parse_utc(&form.starts),
         ends_ms: parse_utc(&form.ends),
         notify: (!notify.is_empty()).then_some(notify),

@@ -168,12 +168,7 @@ pub(super) async fn plan(
     who.check_csrf(form.csrf.as_deref())?;
     let new = NewDrill {
         title: form.title.clone(),
-        targets: form
-            .targets
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        targets: super::ids(&form.targets),
         rrule: form.rrule.clone(),
         start_ms: parse_utc(&form.start),
         duration: form.duration.clone(),

@@ -238,6 +238,14 @@ fn unavailable(e: tocsin_store::StoreError) -> Refusal {
 }
 
 /// An instant for staff: `2026-11-22 10:00 UTC`.
+/// The ids typed in one text field, separated by spaces, commas or lines.
+fn ids(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn when(ms: i64) -> String {
     crate::status::time::human(ms)
 }

@@ -127,12 +127,7 @@ pub(super) async fn plan(
     who.check_csrf(form.csrf.as_deref())?;
     let new = NewUpgrade {
         title: form.title.clone(),
-        members: form
-            .members
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|m| !m.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        members: super::ids(&form.members),
         checklist: form.checklist.lines().map(str::to_owned).collect(),
     };
     match app.plan_upgrade(&who, new).await {
