@@ -6,19 +6,21 @@ mod accounts;
 mod drills;
 mod incidents;
 mod limits;
+mod maintenance;
 mod migrate;
 mod sql;
 mod sql_accounts;
 mod sql_drills;
 mod sql_incidents;
+mod sql_maintenance;
 mod sql_upgrades;
 mod upgrades;
 
 use std::str::FromStr;
 
 pub use accounts::{
-    maintenance_kind, Account, AccountStore, AuditEntry, ComponentStatus, DueNotice, Maintenance,
-    NewAccount, OnDuty, Preferences, Session, Shift, ShiftOverlap, WindowImpact,
+    Account, AccountStore, AuditEntry, ComponentStatus, NewAccount, OnDuty, Preferences, Session,
+    Shift, ShiftOverlap,
 };
 pub use drills::{Drill, DrillResult, DrillStore};
 pub use incidents::{
@@ -26,6 +28,7 @@ pub use incidents::{
     NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
 };
 pub use limits::{FailureWindow, LimitStore};
+pub use maintenance::{maintenance_kind, DueNotice, Maintenance, MaintenanceStore, WindowImpact};
 pub use sql::{PgStore, SqliteStore};
 pub use upgrades::{PlannedStep, UpgradeAction, UpgradePlan, UpgradeStore};
 
@@ -379,28 +382,6 @@ impl AccountStore for AnyStore {
     ) -> Result<()> {
         dispatch!(self, s => s.set_component_status(component, status).await)
     }
-    async fn add_maintenance(&self, m: &Maintenance, notices: &[DueNotice]) -> Result<i64> {
-        dispatch!(self, s => s.add_maintenance(m, notices).await)
-    }
-    async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>> {
-        dispatch!(self, s => s.maintenances(from_ms).await)
-    }
-    async fn maintenance(&self, id: i64) -> Result<Option<Maintenance>> {
-        dispatch!(self, s => s.maintenance(id).await)
-    }
-    async fn cancel_maintenance(&self, id: i64, at_ms: i64, notices: &[DueNotice]) -> Result<bool> {
-        dispatch!(self, s => s.cancel_maintenance(id, at_ms, notices).await)
-    }
-    async fn reschedule_maintenance(
-        &self,
-        id: i64,
-        starts_ms: i64,
-        ends_ms: i64,
-        at_ms: i64,
-        notices: &[DueNotice],
-    ) -> Result<bool> {
-        dispatch!(self, s => s.reschedule_maintenance(id, starts_ms, ends_ms, at_ms, notices).await)
-    }
     async fn add_shift(&self, shift: &Shift) -> Result<std::result::Result<i64, ShiftOverlap>> {
         dispatch!(self, s => s.add_shift(shift).await)
     }
@@ -445,5 +426,30 @@ impl DrillStore for AnyStore {
     }
     async fn drill_results(&self, from_ms: i64) -> Result<Vec<DrillResult>> {
         dispatch!(self, s => s.drill_results(from_ms).await)
+    }
+}
+
+impl MaintenanceStore for AnyStore {
+    async fn add_maintenance(&self, m: &Maintenance, notices: &[DueNotice]) -> Result<i64> {
+        dispatch!(self, s => s.add_maintenance(m, notices).await)
+    }
+    async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>> {
+        dispatch!(self, s => s.maintenances(from_ms).await)
+    }
+    async fn maintenance(&self, id: i64) -> Result<Option<Maintenance>> {
+        dispatch!(self, s => s.maintenance(id).await)
+    }
+    async fn cancel_maintenance(&self, id: i64, at_ms: i64, notices: &[DueNotice]) -> Result<bool> {
+        dispatch!(self, s => s.cancel_maintenance(id, at_ms, notices).await)
+    }
+    async fn reschedule_maintenance(
+        &self,
+        id: i64,
+        starts_ms: i64,
+        ends_ms: i64,
+        at_ms: i64,
+        notices: &[DueNotice],
+    ) -> Result<bool> {
+        dispatch!(self, s => s.reschedule_maintenance(id, starts_ms, ends_ms, at_ms, notices).await)
     }
 }

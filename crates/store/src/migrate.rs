@@ -86,7 +86,7 @@ mod tests {
 
     use super::MIGRATIONS;
     use crate::sql::SqliteStore;
-    use crate::{AccountStore, Store};
+    use crate::{MaintenanceStore, Store};
 
     /// A database made by an older release keeps its rows through the newer migrations:
     /// here maintenance windows planned before 0006 get their `updated_ms` from `created_ms`.

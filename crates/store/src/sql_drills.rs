@@ -4,15 +4,8 @@ use sqlx::Row;
 
 use crate::drills::{Drill, DrillResult, DrillStore};
 use crate::sql::{PgStore, SqliteStore};
-use crate::{Result, StoreError};
-
-fn targets_from(text: &str) -> Result<Vec<String>> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("drill targets: {e}")))
-}
-
-fn targets_json(list: &[String]) -> String {
-    serde_json::Value::from(list.to_vec()).to_string()
-}
+use crate::sql_accounts::{list_from, list_json};
+use crate::Result;
 
 /// The columns `drill_from!` reads, in order.
 macro_rules! drill_columns {
@@ -26,7 +19,7 @@ macro_rules! drill_from {
         Drill {
             id: $r.try_get(0)?,
             title: $r.try_get(1)?,
-            targets: targets_from(&$r.try_get::<String, _>(2)?)?,
+            targets: list_from(&$r.try_get::<String, _>(2)?, "drill targets")?,
             rrule: $r.try_get(3)?,
             start_ms: $r.try_get(4)?,
             duration_ms: $r.try_get(5)?,
@@ -46,7 +39,7 @@ macro_rules! drills_impl {
                      created_by, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(&d.title)
-                .bind(targets_json(&d.targets))
+                .bind(list_json(&d.targets))
                 .bind(&d.rrule)
                 .bind(d.start_ms)
                 .bind(d.duration_ms)

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tocsin_model::alerts::AlertKey;
 use tocsin_model::{Inventory, State, VertexId};
 use tocsin_store::{
-    AccountStore, AlertStatus, AnyStore, AssertionChange, LogStore, NewAlert, Wake,
+    AlertStatus, AnyStore, AssertionChange, LogStore, MaintenanceStore, NewAlert, Wake,
 };
 use tokio::sync::{mpsc, oneshot};
 

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tocsin_model::Inventory;
-use tocsin_store::{AccountStore, Applied, LogStore};
+use tocsin_store::{AccountStore, Applied, LogStore, MaintenanceStore};
 use tokio::sync::{mpsc, oneshot};
 
 use super::writer::{lead_notices, write_records, Write};

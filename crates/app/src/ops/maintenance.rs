@@ -19,7 +19,7 @@ use tocsin_model::inventory::NONE;
 use tocsin_model::summary::Summary;
 use tocsin_model::time::human;
 use tocsin_model::{Inventory, State, VertexId, WhatIf};
-use tocsin_store::{AccountStore, DrillStore, DueNotice, Maintenance, WindowImpact};
+use tocsin_store::{DrillStore, DueNotice, Maintenance, MaintenanceStore, WindowImpact};
 
 use super::Refused;
 use crate::notices::{service_line, Payload, PayloadWindow};

@@ -2,7 +2,7 @@
 
 use tocsin_store::{
     maintenance_kind, AccountStore, AnyStore, ComponentStatus, Delivery, DueNotice, IncidentStore,
-    Maintenance, NewAccount, OutboxRow, Preferences, WindowImpact,
+    Maintenance, MaintenanceStore, NewAccount, OutboxRow, Preferences, WindowImpact,
 };
 
 fn new<'a>(login: &'a str, role: &'a str, customer: Option<&'a str>) -> NewAccount<'a> {

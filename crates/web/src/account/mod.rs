@@ -30,7 +30,7 @@ use axum::Router;
 use minijinja::Environment;
 use tocsin_model::inventory::Language;
 use tocsin_model::Inventory;
-use tocsin_store::{AccountStore, Preferences};
+use tocsin_store::{AccountStore, MaintenanceStore, Preferences};
 
 use crate::auth::{secrets, Principal};
 use crate::App;

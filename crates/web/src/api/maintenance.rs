@@ -13,7 +13,7 @@ use axum::Json;
 use serde::Deserialize;
 use tocsin_app::ops::{window_status, MaintenancePlan};
 use tocsin_model::time::{parse_utc, rfc3339};
-use tocsin_store::{AccountStore, Maintenance};
+use tocsin_store::{Maintenance, MaintenanceStore};
 
 use super::actions::{ok, parse, Answer};
 use super::store_error;

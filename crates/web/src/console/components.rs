@@ -16,7 +16,7 @@ use tocsin_app::ops::MaintenancePlan;
 use tocsin_app::Refused;
 use tocsin_model::inventory::NONE;
 use tocsin_model::State as Vertex;
-use tocsin_store::AccountStore;
+use tocsin_store::{AccountStore, MaintenanceStore};
 
 use super::{done, frame, render, unavailable, when, Done, Page};
 use crate::auth::{act, Action, May, Principal, Staff};

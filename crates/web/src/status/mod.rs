@@ -171,7 +171,7 @@ pub async fn export(
     let mut quiet = tocsin_app::planned::Quiet::default();
     quiet.set_windows(
         &inventory,
-        &tocsin_store::AccountStore::maintenances(store, now_ms).await?,
+        &tocsin_store::MaintenanceStore::maintenances(store, now_ms).await?,
     );
     let live = snapshot::LiveView::of(&inventory, &impact).planned(&impact, &quiet.at(now_ms));
     let history = snapshot::read_history(store).await?;

@@ -7,7 +7,7 @@ use tocsin_model::inventory::{Language, NONE};
 use tocsin_model::{Impact, Inventory, State, VertexId};
 use tocsin_store::{
     AccountStore, AnyStore, ComponentStatus, IncidentRow, IncidentStore, IncidentUpdate,
-    Maintenance, StoreError,
+    Maintenance, MaintenanceStore, StoreError,
 };
 
 use super::manual::{self, MaintenanceView};

@@ -1,0 +1,200 @@
+//! Maintenance windows in SQL, the same statements on both backends.
+
+use sqlx::Row;
+
+use crate::maintenance::{maintenance_kind, DueNotice, Maintenance, MaintenanceStore};
+use crate::sql::{PgStore, SqliteStore};
+use crate::sql_accounts::{list_from, list_json};
+use crate::{Result, StoreError};
+
+macro_rules! maintenance_from {
+    ($r:expr) => {
+        Maintenance {
+            id: $r.try_get(0)?,
+            title: $r.try_get(1)?,
+            body: $r.try_get(2)?,
+            components: list_from(&$r.try_get::<String, _>(3)?, "maintenance components")?,
+            starts_ms: $r.try_get(4)?,
+            ends_ms: $r.try_get(5)?,
+            created_by: $r.try_get(6)?,
+            created_ms: $r.try_get(7)?,
+            cancelled_ms: $r.try_get(8)?,
+            sequence: $r.try_get(9)?,
+            updated_ms: $r.try_get(10)?,
+            targets: list_from(&$r.try_get::<String, _>(11)?, "maintenance targets")?,
+            notify_ms: serde_json::from_str(&$r.try_get::<String, _>(12)?)
+                .map_err(|e| StoreError::Corrupt(format!("maintenance notify: {e}")))?,
+            impact: serde_json::from_str(&$r.try_get::<String, _>(13)?)
+                .map_err(|e| StoreError::Corrupt(format!("maintenance impact: {e}")))?,
+            drill: match (
+                $r.try_get::<Option<i64>, _>(14)?,
+                $r.try_get::<Option<i64>, _>(15)?,
+            ) {
+                (Some(d), Some(o)) => Some((d, o)),
+                _ => None,
+            },
+        }
+    };
+}
+
+/// The columns `maintenance_from!` reads, in its order.
+macro_rules! maintenance_columns {
+    () => {
+        "id, title, body, components, starts_ms, ends_ms, created_by, created_ms, cancelled_ms, \
+         sequence, updated_ms, targets, notify, impact, drill, occurrence_ms"
+    };
+}
+
+macro_rules! maintenance_impl {
+    ($store:ty, $db:ty) => {
+        /// Queues a window's notices (outbox rows of no incident, kind
+        /// `maintenance.ID.SUFFIX`, going out at their due time) in the caller's transaction.
+        async fn queue_due(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: i64,
+            created_ms: i64,
+            notices: &[DueNotice],
+        ) -> Result<()> {
+            for chunk in notices.chunks(500) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) ",
+                );
+                q.push_values(chunk, |mut row, n| {
+                    row.push_bind(0i64)
+                        .push_bind(n.customer.as_str())
+                        .push_bind(n.contact.as_str())
+                        .push_bind(n.language.as_str())
+                        .push_bind(maintenance_kind(id, &n.kind))
+                        .push_bind(n.payload.as_str())
+                        .push_bind("queued")
+                        .push_bind(0i64)
+                        .push_bind(n.due_ms)
+                        .push_bind(created_ms);
+                });
+                q.push(" ON CONFLICT (incident_id, contact, kind) DO NOTHING");
+                q.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Drops the window's notices that are not due yet (reminders of times that changed).
+        async fn drop_not_due(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: i64,
+            at_ms: i64,
+        ) -> Result<()> {
+            sqlx::query(
+                "DELETE FROM outbox WHERE incident_id = 0 AND kind LIKE $1 \
+                 AND state = 'queued' AND attempts = 0 AND next_ms > $2",
+            )
+            .bind(maintenance_kind(id, "%"))
+            .bind(at_ms)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        impl MaintenanceStore for $store {
+            async fn add_maintenance(&self, m: &Maintenance, notices: &[DueNotice]) -> Result<i64> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query(
+                    "INSERT INTO maintenances (title, body, components, starts_ms, ends_ms, created_by, created_ms, \
+                     cancelled_ms, sequence, updated_ms, targets, notify, impact, drill, occurrence_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $7, $8, $9, $10, $11, $12) RETURNING id",
+                )
+                .bind(&m.title)
+                .bind(&m.body)
+                .bind(list_json(&m.components))
+                .bind(m.starts_ms)
+                .bind(m.ends_ms)
+                .bind(&m.created_by)
+                .bind(m.created_ms)
+                .bind(list_json(&m.targets))
+                .bind(serde_json::Value::from(m.notify_ms.clone()).to_string())
+                .bind(serde_json::to_string(&m.impact).map_err(|e| StoreError::Corrupt(format!("maintenance impact: {e}")))?)
+                .bind(m.drill.map(|(d, _)| d))
+                .bind(m.drill.map(|(_, o)| o))
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = row.try_get(0)?;
+                queue_due(&mut tx, id, m.created_ms, notices).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn maintenances(&self, from_ms: i64) -> Result<Vec<Maintenance>> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ", maintenance_columns!(), " FROM maintenances WHERE ends_ms >= $1 ORDER BY starts_ms, id"
+                ))
+                .bind(from_ms)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(|r| Ok(maintenance_from!(r))).collect()
+            }
+
+            async fn maintenance(&self, id: i64) -> Result<Option<Maintenance>> {
+                let row = sqlx::query(concat!("SELECT ", maintenance_columns!(), " FROM maintenances WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Ok(maintenance_from!(r))).transpose()
+            }
+
+            async fn cancel_maintenance(&self, id: i64, at_ms: i64, notices: &[DueNotice]) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE maintenances SET cancelled_ms = $2, updated_ms = $2, sequence = sequence + 1 \
+                     WHERE id = $1 AND cancelled_ms IS NULL",
+                )
+                .bind(id)
+                .bind(at_ms)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                drop_not_due(&mut tx, id, at_ms).await?;
+                queue_due(&mut tx, id, at_ms, notices).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn reschedule_maintenance(
+                &self,
+                id: i64,
+                starts_ms: i64,
+                ends_ms: i64,
+                at_ms: i64,
+                notices: &[DueNotice],
+            ) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE maintenances SET starts_ms = $2, ends_ms = $3, updated_ms = $4, \
+                     sequence = sequence + 1 WHERE id = $1 AND cancelled_ms IS NULL",
+                )
+                .bind(id)
+                .bind(starts_ms)
+                .bind(ends_ms)
+                .bind(at_ms)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                drop_not_due(&mut tx, id, at_ms).await?;
+                queue_due(&mut tx, id, at_ms, notices).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+        }
+    };
+}
+
+mod sqlite {
+    use super::*;
+    maintenance_impl!(SqliteStore, sqlx::Sqlite);
+}
+mod postgres {
+    use super::*;
+    maintenance_impl!(PgStore, sqlx::Postgres);
+}
