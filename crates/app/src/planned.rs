@@ -6,16 +6,19 @@
 //! (`IncidentBook::set_quiet`); when the quiet ends, the leader reconciles, so services still
 //! down then open incidents as usual.
 //!
-//! Also the times and kinds of maintenance notices, which the outbox renders.
+//! Also what planned work would do (the what-if of its targets, judged alone), and the times
+//! and kinds of maintenance notices, which the outbox renders.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tocsin_model::alerts::{AlertKey, Observations};
-use tocsin_model::{Inventory, VertexId};
+use tocsin_model::inventory::NONE;
+use tocsin_model::summary::Summary;
+use tocsin_model::{Inventory, State, VertexId, WhatIf};
 use tocsin_notify::NoticeKind;
-use tocsin_store::Maintenance;
+use tocsin_store::{Maintenance, WindowImpact};
 
 use crate::notices::PayloadWindow;
 
@@ -124,6 +127,61 @@ impl Quiet {
             .filter(|&t| t > after_ms)
             .min()
     }
+}
+
+/// What a window's targets down would do, computed on the graph alone.
+#[derive(Debug, Clone, Default)]
+pub struct TargetsImpact {
+    /// The lists the window keeps.
+    pub impact: WindowImpact,
+    /// Components of the services that will be down, sorted.
+    pub components: Vec<String>,
+    /// Per affected customer (by number), its services that will be down.
+    pub by_customer: BTreeMap<u32, Vec<VertexId>>,
+}
+
+/// The what-if of `targets` down on top of nothing else (the inventory contract's semantics):
+/// services down and at risk, their customers, the components of the services down. It reads
+/// the graph only, so it runs outside the live lock.
+pub fn targets_impact(inventory: &Inventory, targets: &[VertexId]) -> TargetsImpact {
+    let scenario: Vec<(VertexId, State)> = targets.iter().map(|&v| (v, State::Down)).collect();
+    let w = WhatIf::alone(&inventory.graph, &scenario);
+    let summary = Summary::of_what_if(inventory, &w);
+    let mut out = TargetsImpact::default();
+    let mut components = Vec::new();
+    for c in w.changes() {
+        let Some(s) = inventory.service_of(c.vertex) else {
+            continue;
+        };
+        let id = inventory.graph.name(c.vertex).to_owned();
+        if c.to == State::Down {
+            out.impact.down_services.push(id);
+            if s.component != NONE {
+                components.push(s.component);
+            }
+            if s.customer != NONE {
+                out.by_customer
+                    .entry(s.customer)
+                    .or_default()
+                    .push(c.vertex);
+            }
+        } else {
+            out.impact.at_risk_services.push(id);
+        }
+    }
+    out.impact.down_services.sort_unstable();
+    out.impact.at_risk_services.sort_unstable();
+    out.impact.affected_customers = summary.affected.iter().map(|c| (*c).to_owned()).collect();
+    out.impact.at_risk_customers = summary.at_risk.iter().map(|c| (*c).to_owned()).collect();
+    components.sort_unstable();
+    components.dedup();
+    out.components = components
+        .iter()
+        .filter_map(|&c| inventory.components.get(c as usize))
+        .map(|c| c.id.to_string())
+        .collect();
+    out.components.sort_unstable();
+    out
 }
 
 /// `ms` in `zone` as `2026-12-05 23:00`, with the zone's abbreviation when `abbreviated`.

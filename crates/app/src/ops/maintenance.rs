@@ -16,15 +16,16 @@
 use std::collections::BTreeMap;
 
 use tocsin_model::inventory::NONE;
-use tocsin_model::summary::Summary;
 use tocsin_model::time::human;
-use tocsin_model::{Inventory, State, VertexId, WhatIf};
-use tocsin_store::{DrillStore, DueNotice, Maintenance, MaintenanceStore, WindowImpact};
+use tocsin_model::{Inventory, VertexId};
+use tocsin_store::{DrillStore, Maintenance, MaintenanceStore};
 
 use super::Refused;
-use crate::notices::{service_line, Payload, PayloadWindow};
-use crate::planned::window_times;
+use crate::planned::{targets_impact, window_times};
 use crate::{Action, Principal, System};
+use notices::{reminders, Notices};
+
+mod notices;
 
 /// Lead times when the plan names none: a day before.
 pub const DEFAULT_NOTIFY: &str = "24h";
@@ -58,61 +59,6 @@ pub struct MaintenancePlan {
     pub ends_ms: Option<i64>,
     /// Lead times of the reminders (`168h`, `24h`); `None`: [`DEFAULT_NOTIFY`].
     pub notify: Option<Vec<String>>,
-}
-
-/// What a window's targets down would do, computed on the graph alone.
-#[derive(Debug, Clone, Default)]
-pub struct TargetsImpact {
-    /// The lists the window keeps.
-    pub impact: WindowImpact,
-    /// Components of the services that will be down, sorted.
-    pub components: Vec<String>,
-    /// Per affected customer (by number), its services that will be down.
-    pub by_customer: BTreeMap<u32, Vec<VertexId>>,
-}
-
-/// The what-if of `targets` down on top of nothing else (the inventory contract's semantics):
-/// services down and at risk, their customers, the components of the services down. It reads
-/// the graph only, so it runs outside the live lock.
-pub fn targets_impact(inventory: &Inventory, targets: &[VertexId]) -> TargetsImpact {
-    let scenario: Vec<(VertexId, State)> = targets.iter().map(|&v| (v, State::Down)).collect();
-    let w = WhatIf::alone(&inventory.graph, &scenario);
-    let summary = Summary::of_what_if(inventory, &w);
-    let mut out = TargetsImpact::default();
-    let mut components = Vec::new();
-    for c in w.changes() {
-        let Some(s) = inventory.service_of(c.vertex) else {
-            continue;
-        };
-        let id = inventory.graph.name(c.vertex).to_owned();
-        if c.to == State::Down {
-            out.impact.down_services.push(id);
-            if s.component != NONE {
-                components.push(s.component);
-            }
-            if s.customer != NONE {
-                out.by_customer
-                    .entry(s.customer)
-                    .or_default()
-                    .push(c.vertex);
-            }
-        } else {
-            out.impact.at_risk_services.push(id);
-        }
-    }
-    out.impact.down_services.sort_unstable();
-    out.impact.at_risk_services.sort_unstable();
-    out.impact.affected_customers = summary.affected.iter().map(|c| (*c).to_owned()).collect();
-    out.impact.at_risk_customers = summary.at_risk.iter().map(|c| (*c).to_owned()).collect();
-    components.sort_unstable();
-    components.dedup();
-    out.components = components
-        .iter()
-        .filter_map(|&c| inventory.components.get(c as usize))
-        .map(|c| c.id.to_string())
-        .collect();
-    out.components.sort_unstable();
-    out
 }
 
 /// Where a window stands at `now_ms`: `scheduled`, `in_progress`, `completed` or
@@ -175,84 +121,6 @@ fn lead_times(notify: Option<&[String]>) -> Result<Vec<i64>, Refused> {
     out.sort_unstable_by(|a, b| b.cmp(a));
     out.dedup();
     Ok(out)
-}
-
-/// The notices of one kind to every contact of the customers in `by_customer`.
-struct Notices<'a> {
-    inventory: &'a Inventory,
-    window: &'a Maintenance,
-    times: PayloadWindow,
-}
-
-impl Notices<'_> {
-    /// One notice per contact of each customer, kind `suffix`, due at `due_ms`.
-    fn each(
-        &self,
-        contacts: &BTreeMap<u32, Vec<(String, String)>>,
-        by_customer: &BTreeMap<u32, Vec<VertexId>>,
-        suffix: &str,
-        due_ms: i64,
-        out: &mut Vec<DueNotice>,
-    ) {
-        for (&c, services) in by_customer {
-            let Some(customer) = self.inventory.customers.get(c as usize) else {
-                continue;
-            };
-            let payload = Payload {
-                title: self.window.title.clone(),
-                customer_name: customer.name.to_string(),
-                services: services
-                    .iter()
-                    .map(|&v| {
-                        service_line(
-                            self.inventory,
-                            v,
-                            self.window.starts_ms,
-                            Some(self.window.ends_ms),
-                        )
-                    })
-                    .collect(),
-                body: self.window.body.clone(),
-                at_risk: 0,
-                window: Some(self.times.clone()),
-            };
-            let payload = serde_json::to_string(&payload).unwrap_or_default();
-            for (email, language) in contacts.get(&c).into_iter().flatten() {
-                out.push(DueNotice {
-                    customer: self.inventory.customer_id(c).to_owned(),
-                    contact: email.clone(),
-                    language: language.clone(),
-                    kind: suffix.to_owned(),
-                    payload: payload.clone(),
-                    due_ms,
-                });
-            }
-        }
-    }
-}
-
-/// The reminders of `window` at its lead times still ahead of `now_ms`, numbered by `round`
-/// (the window's sequence) so that a moved window's reminders are new notices.
-fn reminders(
-    n: &Notices<'_>,
-    contacts: &BTreeMap<u32, Vec<(String, String)>>,
-    by_customer: &BTreeMap<u32, Vec<VertexId>>,
-    round: i64,
-    now_ms: i64,
-    out: &mut Vec<DueNotice>,
-) {
-    for &lead in &n.window.notify_ms {
-        let due = n.window.starts_ms - lead;
-        if due > now_ms {
-            n.each(
-                contacts,
-                by_customer,
-                &format!("reminder.{round}.{lead}"),
-                due,
-                out,
-            );
-        }
-    }
 }
 
 impl System {

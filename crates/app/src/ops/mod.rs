@@ -14,16 +14,14 @@ mod shifts;
 mod upgrades;
 mod vertices;
 
+pub use crate::planned::{targets_impact, TargetsImpact};
 pub use broadcast::{Broadcast, Queued};
 pub use components::MANUAL_STATUSES;
 pub use drills::{
     duration_text, DrillView, DrillWhatIf, NewDrill, NewDrillResult, PlannedDrill, OUTCOMES,
 };
 pub use incidents::{NewUpdate, STATUSES};
-pub use maintenance::{
-    targets_impact, window_status, MaintenancePlan, TargetsImpact, ANNOUNCE_DRILLS_AHEAD_MS,
-    DEFAULT_NOTIFY,
-};
+pub use maintenance::{window_status, MaintenancePlan, ANNOUNCE_DRILLS_AHEAD_MS, DEFAULT_NOTIFY};
 pub use shifts::NewShift;
 pub use upgrades::{
     drain_fingerprint, NewUpgrade, NextAction, RollingUpgrade, DRAIN_SOURCE, UPGRADE_ACTIONS,
