@@ -1,0 +1,277 @@
+//! The configuration read from files and the environment.
+
+use super::*;
+
+fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tocsin.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+const BASE: &str = "listen = \"127.0.0.1:8080\"\ndatabase = \"sqlite:///tmp/x.db\"\ninventory = \"inv.yaml\"\n[smtp]\nhost = \"127.0.0.1\"\nfrom = \"Status <s@example.net>\"\npassword = \"hunter2\"\n[notify]\nhold_down = \"90s\"\n";
+
+#[test]
+fn file_and_environment_combine() {
+    let (dir, path) = write(BASE);
+    let env = vec![
+        ("TOCSIN_SMTP_PORT".to_owned(), "2525".to_owned()),
+        ("TOCSIN_NOTIFY_HOLD_DOWN".to_owned(), "0s".to_owned()),
+        ("TOCSIN_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ("PATH".to_owned(), "/bin".to_owned()),
+    ];
+    let c = Config::load(&path, env.into_iter()).unwrap();
+    assert_eq!(c.listen.port(), 0);
+    let smtp = c.smtp.as_ref().unwrap();
+    assert_eq!(smtp.port, 2525);
+    assert_eq!(smtp.tls, Tls::None);
+    assert_eq!(c.notify.hold_down, Duration::ZERO);
+    assert_eq!(c.notify.broadcast_per_second, 50);
+    assert!(c.notify.staff.is_empty());
+    assert!(!c.notify.allow_private_webhooks, "off unless asked for");
+    assert_eq!(c.inventory, dir.path().join("inv.yaml"));
+    assert!(!format!("{c:?}").contains("hunter2"));
+}
+
+#[test]
+fn the_providers_time_zone_is_utc_unless_named_and_checked() {
+    let (_d, path) = write(BASE);
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert_eq!(c.sla.time_zone.iana_name(), Some("UTC"));
+    let (_d, path) = write(&format!("{BASE}[sla]\ntime_zone = \"Europe/Prague\"\n"));
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert_eq!(c.sla.time_zone.iana_name(), Some("Europe/Prague"));
+    let env = vec![(
+        "TOCSIN_SLA_TIME_ZONE".to_owned(),
+        "Europe/Warsaw".to_owned(),
+    )];
+    let c = Config::load(&path, env.into_iter()).unwrap();
+    assert_eq!(c.sla.time_zone.iana_name(), Some("Europe/Warsaw"));
+    let env = vec![(
+        "TOCSIN_SLA_TIME_ZONE".to_owned(),
+        "Europe/Atlantis".to_owned(),
+    )];
+    let e = Config::load(&path, env.into_iter())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("time_zone") && e.contains("Europe/Atlantis"),
+        "{e}"
+    );
+}
+
+#[test]
+fn runbooks_are_resolved_against_the_file_and_a_missing_directory_is_named() {
+    let (dir, path) = write(BASE);
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert_eq!(c.runbooks, None, "optional");
+    std::fs::create_dir(dir.path().join("books")).unwrap();
+    let (_d, path) = write(&format!("runbooks = \"books\"\n{BASE}"));
+    let e = Config::load(&path, std::iter::empty())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("runbooks") && e.contains("books"), "{e}");
+    let path = dir.path().join("tocsin.toml");
+    std::fs::write(&path, format!("runbooks = \"books\"\n{BASE}")).unwrap();
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert_eq!(c.runbooks, Some(dir.path().join("books")));
+    let env = vec![("TOCSIN_RUNBOOKS".to_owned(), "elsewhere".to_owned())];
+    let e = Config::load(&path, env.into_iter())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("elsewhere") && e.contains("not a directory"),
+        "{e}"
+    );
+}
+
+#[test]
+fn trusted_proxies_from_file_and_environment_and_named_when_wrong() {
+    let (_d, path) = write(&format!(
+        "trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n{BASE}"
+    ));
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert!(c.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+    let env = vec![(
+        "TOCSIN_TRUSTED_PROXIES".to_owned(),
+        "::1, 192.168.0.0/16".to_owned(),
+    )];
+    let c = Config::load(&path, env.into_iter()).unwrap();
+    assert!(c.trusted_proxies.contains("192.168.7.7".parse().unwrap()));
+    assert!(!c.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+    let (_d, path) = write(&format!("trusted_proxies = [\"proxy.lan\"]\n{BASE}"));
+    let e = format!("{:#}", Config::load(&path, std::iter::empty()).unwrap_err());
+    assert!(e.contains("trusted_proxies[0]: `proxy.lan`"), "{e}");
+}
+
+#[test]
+fn staff_and_broadcast_rate_from_file_and_environment() {
+    let text = format!("{BASE}broadcast_per_second = 5\nstaff = [\"noc@provider.example\"]\n");
+    let (_d, path) = write(&text);
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert_eq!(c.notify.broadcast_per_second, 5);
+    assert_eq!(c.notify.staff, ["noc@provider.example"]);
+    let env = vec![
+        (
+            "TOCSIN_NOTIFY_STAFF".to_owned(),
+            "a@provider.example, b@provider.example".to_owned(),
+        ),
+        (
+            "TOCSIN_NOTIFY_BROADCAST_PER_SECOND".to_owned(),
+            "200".to_owned(),
+        ),
+    ];
+    let c = Config::load(&path, env.into_iter()).unwrap();
+    assert_eq!(c.notify.staff, ["a@provider.example", "b@provider.example"]);
+    assert_eq!(c.notify.broadcast_per_second, 200);
+    let env = vec![(
+        "TOCSIN_NOTIFY_STAFF".to_owned(),
+        "[\"x@y.example\"]".to_owned(),
+    )];
+    let c = Config::load(&path, env.into_iter()).unwrap();
+    assert_eq!(c.notify.staff, ["x@y.example"]);
+    let env = vec![("TOCSIN_NOTIFY_STAFF".to_owned(), "nobody".to_owned())];
+    let err = Config::load(&path, env.into_iter())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`nobody` is not an e-mail address"), "{err}");
+}
+
+#[test]
+fn private_webhooks_from_file_and_environment() {
+    let (_d, path) = write(&format!("{BASE}allow_private_webhooks = true\n"));
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert!(c.notify.allow_private_webhooks);
+    let (_d, path) = write(BASE);
+    let env = vec![(
+        "TOCSIN_NOTIFY_ALLOW_PRIVATE_WEBHOOKS".to_owned(),
+        "true".to_owned(),
+    )];
+    let c = Config::load(&path, env.into_iter()).unwrap();
+    assert!(c.notify.allow_private_webhooks);
+    let env = vec![(
+        "TOCSIN_NOTIFY_ALLOW_PRIVATE_WEBHOOKS".to_owned(),
+        "yes".to_owned(),
+    )];
+    let err = Config::load(&path, env.into_iter())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("allow_private_webhooks") || err.contains("bool"),
+        "{err}"
+    );
+}
+
+#[test]
+fn alert_tokens_from_file_and_environment_are_never_printed() {
+    let token = "alert-token-0123456789";
+    let (_d, path) = write(&format!("{BASE}[alerts]\ntokens = [\"{token}\"]\n"));
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert_eq!(c.alerts.tokens.len(), 1);
+    assert!(!format!("{c:?}").contains(token), "{c:?}");
+    // A token of digits stays a token; commas separate several.
+    let digits = "1234567890123456789";
+    let env = vec![(
+        "TOCSIN_ALERTS_TOKENS".to_owned(),
+        format!("{token}, {digits}"),
+    )];
+    let c = Config::load(&path, env.into_iter()).unwrap();
+    assert_eq!(c.alerts.tokens.len(), 2);
+    let env = vec![("TOCSIN_ALERTS_TOKENS".to_owned(), digits.to_owned())];
+    assert_eq!(
+        Config::load(&path, env.into_iter())
+            .unwrap()
+            .alerts
+            .tokens
+            .len(),
+        1
+    );
+    // `[]` opens the endpoints on purpose; no `[alerts]` leaves them open too.
+    let env = vec![("TOCSIN_ALERTS_TOKENS".to_owned(), "[]".to_owned())];
+    assert!(Config::load(&path, env.into_iter())
+        .unwrap()
+        .alerts
+        .tokens
+        .is_empty());
+    let (_d, path) = write(BASE);
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert!(c.alerts.tokens.is_empty());
+    let env = vec![("TOCSIN_ALERTS_TOKENS".to_owned(), token.to_owned())];
+    assert_eq!(
+        Config::load(&path, env.into_iter())
+            .unwrap()
+            .alerts
+            .tokens
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn bad_alert_tokens_are_named_by_position_and_not_shown() {
+    let err = |text: String, env: Vec<(String, String)>| {
+        let (_d, path) = write(&text);
+        format!("{:#}", Config::load(&path, env.into_iter()).unwrap_err())
+    };
+    let good = "alert-token-0123456789";
+    let e = err(
+        format!("{BASE}[alerts]\ntokens = [\"{good}\", \"\"]\n"),
+        vec![],
+    );
+    assert!(e.contains("[alerts] tokens[1] is empty"), "{e}");
+    let e = err(
+        format!("{BASE}[alerts]\ntokens = [\"tiny-secret\"]\n"),
+        vec![],
+    );
+    assert!(
+        e.contains("[alerts] tokens[0] has 11 characters; an alert token needs at least 16"),
+        "{e}"
+    );
+    assert!(!e.contains("tiny-secret"), "{e}");
+    let e = err(format!("{BASE}[alerts]\ntokens = [\"{good} x\"]\n"), vec![]);
+    assert!(e.contains("[alerts] tokens[0] holds a space"), "{e}");
+    assert!(!e.contains(good), "{e}");
+    // A variable left empty is a mistake, not "no tokens".
+    let env = vec![("TOCSIN_ALERTS_TOKENS".to_owned(), String::new())];
+    let e = err(format!("{BASE}[alerts]\ntokens = [\"{good}\"]\n"), env);
+    assert!(e.contains("[alerts] tokens[0] is empty"), "{e}");
+    let e = err(format!("{BASE}[alerts]\ntoken = \"{good}\"\n"), vec![]);
+    assert!(e.contains("token"), "{e}");
+}
+
+#[test]
+fn listen_public_from_file_and_environment() {
+    let (_d, path) = write(BASE);
+    assert_eq!(
+        Config::load(&path, std::iter::empty())
+            .unwrap()
+            .listen_public,
+        None
+    );
+    let (_d, path) = write(&format!("listen_public = \"0.0.0.0:8443\"\n{BASE}"));
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert_eq!(c.listen_public, Some("0.0.0.0:8443".parse().unwrap()));
+    let env = vec![(
+        "TOCSIN_LISTEN_PUBLIC".to_owned(),
+        "127.0.0.1:9443".to_owned(),
+    )];
+    let c = Config::load(&path, env.into_iter()).unwrap();
+    assert_eq!(c.listen_public, Some("127.0.0.1:9443".parse().unwrap()));
+    let env = vec![("TOCSIN_LISTEN_PUBLIC".to_owned(), "status".to_owned())];
+    let e = format!("{:#}", Config::load(&path, env.into_iter()).unwrap_err());
+    assert!(e.contains("listen_public"), "{e}");
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_errors() {
+    let (_d, path) = write(&format!("{BASE}colour = \"red\"\n"));
+    let err = Config::load(&path, std::iter::empty())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("colour"), "{err}");
+    let (_d, path) = write(&BASE.replace("90s", "soon"));
+    let err = Config::load(&path, std::iter::empty())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`soon` is not a duration"), "{err}");
+}
