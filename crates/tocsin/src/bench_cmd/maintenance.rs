@@ -48,6 +48,9 @@ pub struct MaintenanceBench {
     /// How many times each scenario is planned as a window while alerts flow.
     #[arg(long, default_value_t = 2)]
     rounds: usize,
+    /// Scenarios planned while alerts flow, by name, comma-separated (all by default).
+    #[arg(long, value_delimiter = ',')]
+    plan: Vec<String>,
     /// Times the what-if only; no running system.
     #[arg(long)]
     no_pipeline: bool,
@@ -272,12 +275,27 @@ pub(super) fn run(b: MaintenanceBench) -> anyhow::Result<ExitCode> {
     }
     let inventory = Arc::new(inventory);
     let scenarios = scenarios(&inventory)?;
+    for name in &b.plan {
+        anyhow::ensure!(
+            scenarios.iter().any(|s| s.name == name),
+            "--plan: no scenario {name}; there are {}",
+            scenarios
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let planned: Vec<&Scenario> = scenarios
+        .iter()
+        .filter(|s| b.plan.is_empty() || b.plan.iter().any(|n| n == s.name))
+        .collect();
     let what_if = what_ifs(&inventory, &scenarios, &b)?;
     let peak_what_if = peak_rss();
     let pipeline = if b.no_pipeline {
         serde_json::Value::Null
     } else {
-        pipeline::measure(Arc::clone(&inventory), &scenarios, &b)?
+        pipeline::measure(Arc::clone(&inventory), &planned, &b)?
     };
     let report = serde_json::json!({
         "bench": "maintenance",

@@ -35,7 +35,7 @@ fn since(base: Instant, t: Instant) -> f64 {
 /// Measures the pipeline while `scenarios` are planned; answers the JSON of it.
 pub(super) fn measure(
     inventory: Arc<Inventory>,
-    scenarios: &[Scenario],
+    scenarios: &[&Scenario],
     b: &MaintenanceBench,
 ) -> anyhow::Result<serde_json::Value> {
     let dir = std::env::temp_dir().join(format!("tocsin-bench-pipeline-{}", std::process::id()));
@@ -252,7 +252,7 @@ impl Phases {
 
 async fn run(
     inventory: Arc<Inventory>,
-    scenarios: &[Scenario],
+    scenarios: &[&Scenario],
     b: &MaintenanceBench,
     dir: &std::path::Path,
 ) -> anyhow::Result<serde_json::Value> {
