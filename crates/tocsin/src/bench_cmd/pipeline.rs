@@ -370,9 +370,11 @@ async fn run(
     let mut plan_ms: Vec<f64> = planned.iter().map(|p| (p.to - p.from) * 1e3).collect();
     Ok(serde_json::json!({
         "measured": "the real pipeline in-process on SQLite: each alert's latency from submit to \
-                     durable and applied, with submitters alerts in flight; the live lock's wait \
-                     as seen by a thread taking it every millisecond; phases before any window, \
-                     while windows are planned back to back, and after (windows stored)",
+                     durable and applied, one alert in flight per submitter; how long the live \
+                     lock is held is not timed directly (the lock is private to tocsin-app): \
+                     live_lock_wait is how long a thread taking it every millisecond waited; \
+                     phases before any window, while windows are planned back to back, and \
+                     after (windows stored, not yet started)",
         "open_seconds": open_s,
         "submitters": nodes.len(),
         "submitted_to": nodes,
