@@ -1,5 +1,7 @@
 //! `tocsin bench inventory`: measures loading, memory, full and incremental evaluation, what-if
 //! scenarios and single points of failure on a generated inventory, and prints JSON.
+//! `tocsin bench maintenance` (`maintenance.rs`): the what-if of maintenance windows and
+//! whether planning them stalls the running pipeline.
 
 // This module measures wall time on purpose; the domain crates never read the clock.
 #![allow(clippy::disallowed_methods)]
@@ -18,6 +20,9 @@ use tocsin_model::summary::Summary;
 
 use crate::report::SummaryOut;
 
+mod maintenance;
+mod pipeline;
+
 /// Arguments of `tocsin bench`.
 #[derive(Args)]
 pub struct BenchArgs {
@@ -29,6 +34,8 @@ pub struct BenchArgs {
 enum Bench {
     /// Inventory loading, impact engine and SPOF on a generated provider.
     Inventory(InventoryBench),
+    /// Maintenance what-if on a generated provider, and the pipeline while windows are planned.
+    Maintenance(maintenance::MaintenanceBench),
 }
 
 #[derive(Args)]
@@ -51,6 +58,7 @@ struct InventoryBench {
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.what {
         Bench::Inventory(b) => inventory(b),
+        Bench::Maintenance(b) => maintenance::run(b),
     }
 }
 
@@ -78,6 +86,19 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.get(i).copied().unwrap_or(0.0)
 }
 
+/// Writes a generated provider of `customers` customers to `path`.
+fn write_generated(path: &std::path::Path, customers: usize, seed: u64) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    tocsin_inventory::generate::generate(
+        tocsin_inventory::generate::Shape { customers, seed },
+        &mut out,
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
 fn inventory(b: InventoryBench) -> anyhow::Result<ExitCode> {
     let dir = std::env::temp_dir().join(format!("tocsin-bench-{}", std::process::id()));
     let path = match &b.file {
@@ -87,19 +108,7 @@ fn inventory(b: InventoryBench) -> anyhow::Result<ExitCode> {
             dir.join("inventory.yaml")
         }
     };
-    {
-        let file = std::fs::File::create(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        tocsin_inventory::generate::generate(
-            tocsin_inventory::generate::Shape {
-                customers: b.customers,
-                seed: b.seed,
-            },
-            &mut out,
-        )?;
-        out.flush()?;
-    }
+    write_generated(&path, b.customers, b.seed)?;
     let bytes = std::fs::metadata(&path)?.len();
 
     reset_peak_rss();
