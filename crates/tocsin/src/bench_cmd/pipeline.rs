@@ -18,7 +18,7 @@ use tocsin_app::{
     Archiver, Clock, Delivering, Incoming, Opened, Principal, Role, System, Target, Transport,
 };
 use tocsin_model::{Inventory, State};
-use tocsin_store::{AccountStore, AlertStatus, AnyStore};
+use tocsin_store::{AlertStatus, AnyStore, MaintenanceStore};
 
 use super::maintenance::{MaintenanceBench, Scenario};
 use super::{median, percentile};
