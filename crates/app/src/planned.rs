@@ -173,6 +173,8 @@ pub fn targets_impact(inventory: &Inventory, targets: &[VertexId]) -> TargetsImp
     out.impact.at_risk_services.sort_unstable();
     out.impact.affected_customers = summary.affected.iter().map(|c| (*c).to_owned()).collect();
     out.impact.at_risk_customers = summary.at_risk.iter().map(|c| (*c).to_owned()).collect();
+    out.impact.at_risk_services_total = out.impact.at_risk_services.len();
+    out.impact.at_risk_customers_total = out.impact.at_risk_customers.len();
     components.sort_unstable();
     components.dedup();
     out.components = components

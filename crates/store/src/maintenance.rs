@@ -41,18 +41,23 @@ pub struct Maintenance {
     pub drill: Option<(i64, i64)>,
 }
 
-/// The what-if of a window's targets down on top of nothing else: each list sorted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+/// The what-if of a window's targets down on top of nothing else: each list sorted. The
+/// lists of what is only at risk are read with one window ([`MaintenanceStore::maintenance`]);
+/// lists of windows carry their totals only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WindowImpact {
     /// Services that will be down.
     pub down_services: Vec<String>,
-    /// Services that will run without redundancy.
+    /// Services that will run without redundancy (empty in lists of windows).
     pub at_risk_services: Vec<String>,
     /// Customers with a service that will be down: they are told.
     pub affected_customers: Vec<String>,
-    /// Customers with services only at risk: they are not told.
+    /// Customers with services only at risk: they are not told (empty in lists of windows).
     pub at_risk_customers: Vec<String>,
+    /// How many services are at risk.
+    pub at_risk_services_total: usize,
+    /// How many customers are at risk.
+    pub at_risk_customers_total: usize,
 }
 
 /// A notice about a maintenance window, sent when due: the announcement at once, reminders

@@ -2,9 +2,61 @@
 
 use sqlx::Row;
 
+use crate::maintenance::WindowImpact;
 use crate::maintenance::{maintenance_kind, DueNotice, Maintenance, MaintenanceStore};
 use crate::sql::{PgStore, SqliteStore};
 use crate::sql_accounts::{list_from, list_json};
+
+/// What the `impact` column keeps: what lists of windows need.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+#[serde(default)]
+struct Stored {
+    down_services: Vec<String>,
+    affected_customers: Vec<String>,
+    at_risk_services_total: usize,
+    at_risk_customers_total: usize,
+}
+
+/// What the `at_risk` column keeps: the long lists, read with one window only.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+#[serde(default)]
+struct AtRisk {
+    at_risk_services: Vec<String>,
+    at_risk_customers: Vec<String>,
+}
+
+fn corrupt(what: &str, e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("maintenance {what}: {e}"))
+}
+
+fn impact_from(text: &str) -> Result<WindowImpact> {
+    let s: Stored = serde_json::from_str(text).map_err(|e| corrupt("impact", e))?;
+    Ok(WindowImpact {
+        down_services: s.down_services,
+        affected_customers: s.affected_customers,
+        at_risk_services_total: s.at_risk_services_total,
+        at_risk_customers_total: s.at_risk_customers_total,
+        ..WindowImpact::default()
+    })
+}
+
+/// The two columns of `impact`.
+fn impact_json(i: &WindowImpact) -> Result<(String, String)> {
+    let stored = Stored {
+        down_services: i.down_services.clone(),
+        affected_customers: i.affected_customers.clone(),
+        at_risk_services_total: i.at_risk_services_total,
+        at_risk_customers_total: i.at_risk_customers_total,
+    };
+    let at_risk = AtRisk {
+        at_risk_services: i.at_risk_services.clone(),
+        at_risk_customers: i.at_risk_customers.clone(),
+    };
+    Ok((
+        serde_json::to_string(&stored).map_err(|e| corrupt("impact", e))?,
+        serde_json::to_string(&at_risk).map_err(|e| corrupt("at_risk", e))?,
+    ))
+}
 use crate::{Result, StoreError};
 
 macro_rules! maintenance_from {
@@ -24,8 +76,7 @@ macro_rules! maintenance_from {
             targets: list_from(&$r.try_get::<String, _>(11)?, "maintenance targets")?,
             notify_ms: serde_json::from_str(&$r.try_get::<String, _>(12)?)
                 .map_err(|e| StoreError::Corrupt(format!("maintenance notify: {e}")))?,
-            impact: serde_json::from_str(&$r.try_get::<String, _>(13)?)
-                .map_err(|e| StoreError::Corrupt(format!("maintenance impact: {e}")))?,
+            impact: impact_from(&$r.try_get::<String, _>(13)?)?,
             drill: match (
                 $r.try_get::<Option<i64>, _>(14)?,
                 $r.try_get::<Option<i64>, _>(15)?,
@@ -96,11 +147,12 @@ macro_rules! maintenance_impl {
 
         impl MaintenanceStore for $store {
             async fn add_maintenance(&self, m: &Maintenance, notices: &[DueNotice]) -> Result<i64> {
+                let (impact, at_risk) = impact_json(&m.impact)?;
                 let mut tx = self.pool.begin().await?;
                 let row = sqlx::query(
                     "INSERT INTO maintenances (title, body, components, starts_ms, ends_ms, created_by, created_ms, \
-                     cancelled_ms, sequence, updated_ms, targets, notify, impact, drill, occurrence_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $7, $8, $9, $10, $11, $12) RETURNING id",
+                     cancelled_ms, sequence, updated_ms, targets, notify, impact, drill, occurrence_ms, at_risk) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                 )
                 .bind(&m.title)
                 .bind(&m.body)
@@ -111,9 +163,10 @@ macro_rules! maintenance_impl {
                 .bind(m.created_ms)
                 .bind(list_json(&m.targets))
                 .bind(serde_json::Value::from(m.notify_ms.clone()).to_string())
-                .bind(serde_json::to_string(&m.impact).map_err(|e| StoreError::Corrupt(format!("maintenance impact: {e}")))?)
+                .bind(&impact)
                 .bind(m.drill.map(|(d, _)| d))
                 .bind(m.drill.map(|(_, o)| o))
+                .bind(&at_risk)
                 .fetch_one(&mut *tx)
                 .await?;
                 let id: i64 = row.try_get(0)?;
@@ -133,11 +186,19 @@ macro_rules! maintenance_impl {
             }
 
             async fn maintenance(&self, id: i64) -> Result<Option<Maintenance>> {
-                let row = sqlx::query(concat!("SELECT ", maintenance_columns!(), " FROM maintenances WHERE id = $1"))
+                let row = sqlx::query(concat!("SELECT ", maintenance_columns!(), ", at_risk FROM maintenances WHERE id = $1"))
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
-                row.map(|r| Ok(maintenance_from!(r))).transpose()
+                let Some(r) = row else {
+                    return Ok(None);
+                };
+                let mut m = maintenance_from!(r);
+                let at_risk: AtRisk = serde_json::from_str(&r.try_get::<String, _>(16)?)
+                    .map_err(|e| corrupt("at_risk", e))?;
+                m.impact.at_risk_services = at_risk.at_risk_services;
+                m.impact.at_risk_customers = at_risk.at_risk_customers;
+                Ok(Some(m))
             }
 
             async fn cancel_maintenance(&self, id: i64, at_ms: i64, notices: &[DueNotice]) -> Result<bool> {

@@ -241,7 +241,12 @@ impl System {
         };
         drill.id = self.store.add_drill(&drill).await?;
         let inventory = self.read(|live| std::sync::Arc::clone(&live.inventory))?;
-        let what_if = drill_what_if(&inventory, &drill.targets);
+        let what_if = {
+            let targets = drill.targets.clone();
+            tokio::task::spawn_blocking(move || drill_what_if(&inventory, &targets))
+                .await
+                .map_err(|e| Refused::Unavailable(format!("the what-if stopped: {e}")))?
+        };
         let detail = format!(
             "{} ({}) on {} from {} every {}{}",
             drill.title,

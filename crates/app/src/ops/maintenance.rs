@@ -293,7 +293,14 @@ impl System {
             ));
         }
         let notify_ms = lead_times(plan.notify.as_deref())?;
-        let found = targets_impact(&inventory, &targets);
+        // A core switch's what-if reaches most of a large graph (a second on a million
+        // services): off the async workers, so requests and the pipeline go on meanwhile.
+        let found = {
+            let (inventory, targets) = (std::sync::Arc::clone(&inventory), targets.clone());
+            tokio::task::spawn_blocking(move || targets_impact(&inventory, &targets))
+                .await
+                .map_err(|e| Refused::Unavailable(format!("the what-if stopped: {e}")))?
+        };
         let mut components: Vec<String> = plan
             .components
             .iter()

@@ -5,6 +5,10 @@
 ALTER TABLE maintenances ADD COLUMN targets TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE maintenances ADD COLUMN notify TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE maintenances ADD COLUMN impact TEXT NOT NULL DEFAULT '{}';
+-- The services and customers only at risk, apart: after a core switch they are most of the
+-- inventory, and lists of windows (the status page, the client area, the pipeline) never
+-- read them.
+ALTER TABLE maintenances ADD COLUMN at_risk TEXT NOT NULL DEFAULT '{}';
 -- A window planned for an occurrence of an announced drill names it, once per occurrence.
 ALTER TABLE maintenances ADD COLUMN drill INTEGER;
 ALTER TABLE maintenances ADD COLUMN occurrence_ms INTEGER;

@@ -243,6 +243,8 @@ pub async fn maintenance_on_targets_queues_its_notices_and_requeues_them_when_mo
         at_risk_services: vec!["vps-2".into()],
         affected_customers: vec!["acme".into()],
         at_risk_customers: vec!["beta".into()],
+        at_risk_services_total: 1,
+        at_risk_customers_total: 1,
     };
     let m = Maintenance {
         title: "Switch firmware".into(),
@@ -280,6 +282,18 @@ pub async fn maintenance_on_targets_queues_its_notices_and_requeues_them_when_mo
     assert_eq!(read.targets, ["sw-a"]);
     assert_eq!(read.notify_ms, [50_000, 10_000]);
     assert_eq!(read.impact, impact);
+    // Lists of windows count what is only at risk and leave its long lists out.
+    let listed = s.maintenances(0).await.unwrap();
+    let listed = &listed.iter().find(|w| w.id == id).unwrap().impact;
+    assert_eq!(
+        (
+            listed.at_risk_services_total,
+            listed.at_risk_customers_total
+        ),
+        (1, 1)
+    );
+    assert!(listed.at_risk_services.is_empty() && listed.at_risk_customers.is_empty());
+    assert_eq!(listed.down_services, impact.down_services);
     assert!(s.maintenance(id + 1000).await.unwrap().is_none());
     assert_eq!(read.drill, None);
     // An announced drill's occurrence gets one window, however often it is planned.

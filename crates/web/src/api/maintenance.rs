@@ -29,9 +29,11 @@ fn lead(ms: i64) -> String {
     }
 }
 
-/// A window as the API shows it, with where it stands at `now_ms`.
-pub(super) fn window_json(m: &Maintenance, now_ms: i64) -> serde_json::Value {
-    serde_json::json!({
+/// A window as the API shows it, with where it stands at `now_ms`. One window (`full`) names
+/// what is only at risk; a list of windows counts it (after a core switch it is most of the
+/// inventory).
+pub(super) fn window_json(m: &Maintenance, now_ms: i64, full: bool) -> serde_json::Value {
+    let mut w = serde_json::json!({
         "id": m.id,
         "title": m.title,
         "description": m.body,
@@ -45,13 +47,18 @@ pub(super) fn window_json(m: &Maintenance, now_ms: i64) -> serde_json::Value {
         "status": window_status(m, now_ms),
         "notify": m.notify_ms.iter().map(|&ms| lead(ms)).collect::<Vec<_>>(),
         "down_services": m.impact.down_services,
-        "at_risk_services": m.impact.at_risk_services,
         "affected_customers": m.impact.affected_customers,
-        "at_risk_customers": m.impact.at_risk_customers,
+        "at_risk_services_total": m.impact.at_risk_services_total,
+        "at_risk_customers_total": m.impact.at_risk_customers_total,
         "cancelled": m.cancelled_ms.map(rfc3339),
         "sequence": m.sequence,
         "created_by": m.created_by,
-    })
+    });
+    if full {
+        w["at_risk_services"] = serde_json::json!(m.impact.at_risk_services);
+        w["at_risk_customers"] = serde_json::json!(m.impact.at_risk_customers);
+    }
+    w
 }
 
 /// `GET /api/v1/maintenance`: windows that ended less than a day ago or later, cancelled
@@ -63,14 +70,14 @@ pub(super) async fn list(Ext(app): Ext<Arc<App>>, Staff(_): Staff) -> Answer {
         .maintenances(now - 86_400_000)
         .await
         .map_err(store_error)?;
-    let list: Vec<serde_json::Value> = windows.iter().map(|m| window_json(m, now)).collect();
+    let list: Vec<serde_json::Value> = windows.iter().map(|m| window_json(m, now, false)).collect();
     ok(serde_json::json!({ "maintenance": list }))
 }
 
 /// `GET /api/v1/maintenance/{id}`.
 pub(super) async fn one(Ext(app): Ext<Arc<App>>, Staff(who): Staff, Path(id): Path<i64>) -> Answer {
     let m = app.maintenance(&who, id).await?;
-    ok(window_json(&m, app.clock.now_ms()))
+    ok(window_json(&m, app.clock.now_ms(), true))
 }
 
 /// `POST /api/v1/maintenance`: `{"title", "description", "targets": [IDs], "components":
@@ -112,7 +119,7 @@ pub(super) async fn plan(
         notify: p.notify,
     };
     let m = app.plan_maintenance(&who, &plan).await?;
-    let window = window_json(&m, app.clock.now_ms());
+    let window = window_json(&m, app.clock.now_ms(), true);
     Ok((StatusCode::CREATED, Json(window)).into_response())
 }
 
@@ -138,7 +145,7 @@ pub(super) async fn reschedule(
     app.move_maintenance(&who, id, parse_utc(&m.start), parse_utc(&m.end))
         .await?;
     let moved = app.maintenance(&who, id).await?;
-    ok(window_json(&moved, app.clock.now_ms()))
+    ok(window_json(&moved, app.clock.now_ms(), true))
 }
 
 /// `POST /api/v1/maintenance/{id}/cancel`: `{"reason"}` (optional), for the audit trail.
@@ -164,7 +171,7 @@ pub(super) async fn cancel(
     };
     app.cancel_maintenance(&who, id, &c.reason).await?;
     let m = app.maintenance(&who, id).await?;
-    let mut answer = window_json(&m, app.clock.now_ms());
+    let mut answer = window_json(&m, app.clock.now_ms(), true);
     answer["cancelled"] = serde_json::Value::Bool(true);
     answer["cancelled_at"] = m.cancelled_ms.map(rfc3339).into();
     ok(answer)
