@@ -317,6 +317,7 @@ proptest! {
         spec in spec(),
         live_steps in prop::collection::vec((any::<u16>(), any::<u8>()), 0..12),
         scenario in prop::collection::vec((any::<u16>(), any::<u8>()), 1..6),
+        limit in 0usize..24,
     ) {
         let (graph, _) = build(&spec);
         let n = graph.vertex_count() as u32;
@@ -329,7 +330,7 @@ proptest! {
             .map(|(p, o)| (u32::from(p) % n, observation(o)))
             .collect();
         let before = states(&live);
-        let what_if = crate::WhatIf::alone(&graph, &scenario);
+        let what_if = crate::WhatIf::alone_within(&graph, &scenario, limit);
         let mut fresh = Impact::new(Arc::clone(&graph));
         for &(v, s) in &scenario {
             if s > fresh.observation(v) {
