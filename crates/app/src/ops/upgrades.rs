@@ -15,6 +15,8 @@
 //! (its late alert would drain the member again after `return`), and two plans draining
 //! both members of one group at the same moment (each checked against the other not yet down).
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use tocsin_model::{Impact, Inventory, State, VertexId, WhatIf};
 use tocsin_store::{AlertStatus, PlannedStep, UpgradeAction, UpgradePlan, UpgradeStore};
@@ -236,7 +238,10 @@ impl System {
                 format!("checklist: at most {MAX_CHECKLIST} lines"),
             ));
         }
-        let steps = {
+        // The live engine is copied under the lock (milliseconds at a million services) and
+        // the what-ifs, long when a member's loss reaches most of the graph, run on the copy
+        // on a blocking thread: planning never holds the pipeline up.
+        let (inventory, impact, ids) = {
             let live = self.lock()?;
             let mut unknown = Vec::new();
             let mut ids = Vec::with_capacity(members.len());
@@ -255,10 +260,15 @@ impl System {
                     ),
                 ));
             }
-            ids.iter()
-                .map(|&v| step_of(&live.inventory, &live.impact, v))
-                .collect::<Vec<_>>()
+            (Arc::clone(&live.inventory), live.impact.clone(), ids)
         };
+        let steps = tokio::task::spawn_blocking(move || {
+            ids.iter()
+                .map(|&v| step_of(&inventory, &impact, v))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| Refused::Unavailable(format!("the what-if stopped: {e}")))?;
         let mut plan = UpgradePlan {
             id: 0,
             title: title.to_owned(),
@@ -366,13 +376,19 @@ impl System {
                 )));
             }
             // The world may have changed since the plan was made.
-            let now = {
+            let (inventory, impact) = {
                 let live = self.lock()?;
-                live.inventory
-                    .graph
-                    .find(&member)
-                    .map(|v| step_of(&live.inventory, &live.impact, v))
+                (Arc::clone(&live.inventory), live.impact.clone())
             };
+            let who_now = member.clone();
+            let now = tokio::task::spawn_blocking(move || {
+                inventory
+                    .graph
+                    .find(&who_now)
+                    .map(|v| step_of(&inventory, &impact, v))
+            })
+            .await
+            .map_err(|e| Refused::Unavailable(format!("the what-if stopped: {e}")))?;
             let Some(now) = now else {
                 return Err(Refused::Conflict(format!(
                     "`{member}` is no longer in the inventory"
