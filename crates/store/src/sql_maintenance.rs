@@ -145,6 +145,25 @@ macro_rules! maintenance_impl {
             Ok(())
         }
 
+        /// After a window changed (`changed`: the row was there and not cancelled): its
+        /// notices not yet due give way to `notices`, and the transaction commits. Answers
+        /// whether it changed; nothing is committed when it did not.
+        async fn requeue(
+            mut tx: sqlx::Transaction<'static, $db>,
+            changed: bool,
+            id: i64,
+            at_ms: i64,
+            notices: &[DueNotice],
+        ) -> Result<bool> {
+            if !changed {
+                return Ok(false);
+            }
+            drop_not_due(&mut tx, id, at_ms).await?;
+            queue_due(&mut tx, id, at_ms, notices).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+
         impl MaintenanceStore for $store {
             async fn add_maintenance(&self, m: &Maintenance, notices: &[DueNotice]) -> Result<i64> {
                 let (impact, at_risk) = impact_json(&m.impact)?;
@@ -211,13 +230,7 @@ macro_rules! maintenance_impl {
                 .bind(at_ms)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Ok(false);
-                }
-                drop_not_due(&mut tx, id, at_ms).await?;
-                queue_due(&mut tx, id, at_ms, notices).await?;
-                tx.commit().await?;
-                Ok(true)
+                requeue(tx, done.rows_affected() > 0, id, at_ms, notices).await
             }
 
             async fn reschedule_maintenance(
@@ -239,13 +252,7 @@ macro_rules! maintenance_impl {
                 .bind(at_ms)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Ok(false);
-                }
-                drop_not_due(&mut tx, id, at_ms).await?;
-                queue_due(&mut tx, id, at_ms, notices).await?;
-                tx.commit().await?;
-                Ok(true)
+                requeue(tx, done.rows_affected() > 0, id, at_ms, notices).await
             }
         }
     };
