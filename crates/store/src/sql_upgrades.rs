@@ -46,13 +46,14 @@ macro_rules! upgrades_impl {
             async fn add_upgrade(&self, p: &UpgradePlan) -> Result<i64> {
                 let row = sqlx::query(
                     "INSERT INTO upgrade_plans \
-                     (title, members, checklist, steps, blocked, created_by, created_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                     (title, members, checklist, steps, at_risk, blocked, created_by, created_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(&p.title)
                 .bind(to_json(&p.members)?)
                 .bind(to_json(&p.checklist)?)
                 .bind(to_json(&p.steps)?)
+                .bind(to_json(&p.steps.iter().map(|s| &s.at_risk_services).collect::<Vec<_>>())?)
                 .bind(p.blocked)
                 .bind(&p.created_by)
                 .bind(p.created_ms)
@@ -77,15 +78,21 @@ macro_rules! upgrades_impl {
                 let row = sqlx::query(concat!(
                     "SELECT ",
                     plan_columns!(),
-                    " FROM upgrade_plans WHERE id = $1"
+                    ", at_risk FROM upgrade_plans WHERE id = $1"
                 ))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(match row {
-                    Some(r) => Some(plan_from!(r)),
-                    None => None,
-                })
+                let Some(r) = row else {
+                    return Ok(None);
+                };
+                let mut plan = plan_from!(r);
+                let at_risk: String = r.try_get(8)?;
+                let lists: Vec<Vec<String>> = from_json("at_risk", &at_risk)?;
+                for (step, list) in plan.steps.iter_mut().zip(lists) {
+                    step.at_risk_services = list;
+                }
+                Ok(Some(plan))
             }
 
             async fn record_upgrade_action(&self, a: &UpgradeAction) -> Result<bool> {

@@ -14,8 +14,13 @@ pub struct PlannedStep {
     pub member: String,
     /// Services that would go down, sorted.
     pub down_services: Vec<String>,
-    /// Services that would run without redundancy (degraded), sorted.
+    /// Services that would run without redundancy (degraded), sorted; read with one plan
+    /// only (lists of plans carry [`PlannedStep::at_risk_total`]).
+    #[serde(default, skip_serializing)]
     pub at_risk_services: Vec<String>,
+    /// How many services would run without redundancy.
+    #[serde(default)]
+    pub at_risk_total: usize,
 }
 
 /// A rolling-upgrade plan.
@@ -57,7 +62,8 @@ pub struct UpgradeAction {
 /// Where rolling-upgrade plans and their actions are kept.
 #[allow(async_fn_in_trait)]
 pub trait UpgradeStore {
-    /// Stores a plan (`id` is not read); returns its id.
+    /// Stores a plan (`id` is not read); returns its id. Lists of plans ([`UpgradeStore::upgrades`])
+    /// leave the steps' at-risk services out; one plan ([`UpgradeStore::upgrade`]) has them.
     async fn add_upgrade(&self, plan: &UpgradePlan) -> Result<i64>;
     /// The latest `limit` plans, newest first.
     async fn upgrades(&self, limit: i64) -> Result<Vec<UpgradePlan>>;

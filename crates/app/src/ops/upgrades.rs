@@ -155,6 +155,7 @@ fn step_of(inventory: &Inventory, impact: &Impact, member: VertexId) -> PlannedS
     PlannedStep {
         member: inventory.graph.name(member).to_owned(),
         down_services,
+        at_risk_total: at_risk_services.len(),
         at_risk_services,
     }
 }
@@ -463,6 +464,7 @@ mod tests {
                     member: m.to_string(),
                     down_services: vec![],
                     at_risk_services: vec![],
+                    at_risk_total: 0,
                 })
                 .collect(),
             blocked: false,

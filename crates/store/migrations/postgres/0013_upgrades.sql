@@ -8,8 +8,12 @@ CREATE TABLE upgrade_plans (
     members    TEXT    NOT NULL,
     -- JSON array of checklist lines.
     checklist  TEXT    NOT NULL,
-    -- JSON array, one per member: {"member", "down_services", "at_risk_services"}.
+    -- JSON array, one per member: {"member", "down_services", "at_risk_total"}.
     steps      TEXT    NOT NULL,
+    -- JSON array, one per member: the services that step leaves without redundancy. Apart
+    -- from `steps` (which keeps their number): after a core switch they are most of the
+    -- inventory, and lists of plans never read them.
+    at_risk    TEXT    NOT NULL DEFAULT '[]',
     blocked    BOOLEAN NOT NULL,
     created_by TEXT    NOT NULL,
     created_ms BIGINT  NOT NULL

@@ -15,6 +15,7 @@ fn plan(title: &str, members: &[&str], down: &[&str]) -> UpgradePlan {
                 member: m.to_string(),
                 down_services: down.iter().map(|d| d.to_string()).collect(),
                 at_risk_services: vec!["vps-1".into(), "vps-2".into()],
+                at_risk_total: 2,
             })
             .collect(),
         blocked: !down.is_empty(),
@@ -52,6 +53,10 @@ pub async fn upgrade_plans_keep_their_order_and_actions_are_done_once(s: &AnySto
     let list: Vec<i64> = s.upgrades(10).await.unwrap().iter().map(|p| p.id).collect();
     assert_eq!(list, [other, id]);
     assert_eq!(s.upgrades(1).await.unwrap().len(), 1);
+    // Lists of plans count the services at risk and leave their (long) lists out.
+    let listed = s.upgrades(10).await.unwrap();
+    let step = &listed.iter().find(|p| p.id == id).unwrap().steps[0];
+    assert_eq!((step.at_risk_total, step.at_risk_services.len()), (2, 0));
 
     assert!(s
         .record_upgrade_action(&action(id, 1, "drain", "ana", 10))

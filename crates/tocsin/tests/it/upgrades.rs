@@ -141,10 +141,32 @@ fn a_miswired_pair_is_blocked_and_a_clean_one_runs_step_by_step() {
         blocked["steps"],
         json!([
             {"step": 1, "member": "sw-a", "down_services": ["db-9", "mail-9"],
-             "at_risk_services": ["web-1", "web-2"], "state": "waiting", "actions": []},
+             "at_risk_services": ["web-1", "web-2"], "at_risk_total": 2, "state": "waiting",
+             "actions": []},
             {"step": 2, "member": "sw-b", "down_services": [],
-             "at_risk_services": ["web-1", "web-2"], "state": "waiting", "actions": []},
+             "at_risk_services": ["web-1", "web-2"], "at_risk_total": 2, "state": "waiting",
+             "actions": []},
         ])
+    );
+    // The list counts what each step puts at risk; the plan itself names it.
+    let (_, body) = http(addr, "GET", "/api/v1/upgrades", "");
+    let listed = &json_of(&body)["upgrades"][0]["steps"][0];
+    assert_eq!(
+        (
+            listed["at_risk_total"].as_i64(),
+            listed.get("at_risk_services")
+        ),
+        (Some(2), None)
+    );
+    let (_, body) = http(
+        addr,
+        "GET",
+        &format!("/api/v1/upgrades/{}", blocked["id"]),
+        "",
+    );
+    assert_eq!(
+        json_of(&body)["steps"][0]["at_risk_services"],
+        json!(["web-1", "web-2"])
     );
     assert_eq!(blocked["blocking_services"], json!(["db-9", "mail-9"]));
     let blocked_id = blocked["id"].as_i64().unwrap();

@@ -47,6 +47,7 @@ pub(crate) fn upgrade_json(run: &RollingUpgrade) -> Value {
                 "member": s.member,
                 "down_services": s.down_services,
                 "at_risk_services": s.at_risk_services,
+                "at_risk_total": s.at_risk_total,
                 "state": step_state(run.actions_of(n).last().map(|a| a.action.as_str())),
                 "actions": actions,
             })
@@ -104,7 +105,21 @@ pub(super) async fn plan(
 /// `GET /api/v1/upgrades`: the latest plans, newest first.
 pub(super) async fn list(Ext(app): Ext<Arc<App>>, Staff(who): Staff) -> Answer {
     let list = app.upgrades(&who).await?;
-    let list: Vec<Value> = list.iter().map(upgrade_json).collect();
+    // Lists of plans count what each step puts at risk; one plan names it.
+    let list: Vec<Value> = list
+        .iter()
+        .map(|run| {
+            let mut plan = upgrade_json(run);
+            if let Some(steps) = plan["steps"].as_array_mut() {
+                for step in steps {
+                    if let Some(step) = step.as_object_mut() {
+                        step.remove("at_risk_services");
+                    }
+                }
+            }
+            plan
+        })
+        .collect();
     Ok(Json(json!({ "upgrades": list })).into_response())
 }
 
