@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::serve::PASSWORD;
 use crate::serve::{add_account, api_token, example_config, http, http_as, json_of, start};
+use crate::serve::{error_of, PASSWORD};
 use crate::session::login;
 
 const JUNIOR: &str = "junior@provider.test";
@@ -41,13 +41,6 @@ fn generator(targets: Value) -> String {
         "announced": false,
     })
     .to_string()
-}
-
-fn error_of(body: &str) -> String {
-    json_of(body)["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[test]

@@ -44,16 +44,9 @@ fn now_ms() -> i64 {
 
 /// `ms` as the API takes times: RFC 3339 UTC, to the second.
 fn at(ms: i64) -> String {
-    let out = std::process::Command::new("date")
-        .args([
-            "-u",
-            "-d",
-            &format!("@{}", ms / 1000),
-            "+%Y-%m-%dT%H:%M:%SZ",
-        ])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    jiff::Timestamp::from_second(ms.div_euclid(1000))
+        .unwrap()
+        .to_string()
 }
 
 /// The decoded text body and the subject of a raw message.

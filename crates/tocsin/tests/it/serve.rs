@@ -195,6 +195,14 @@ pub(crate) fn wait_for(
     }
 }
 
+/// The `error` of a refusal's JSON body, empty when there is none.
+pub(crate) fn error_of(body: &str) -> String {
+    json_of(body)["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub(crate) fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::serve::{add_account, api_token, http, http_as, json_of, start, ADMIN, PASSWORD};
+use crate::serve::{
+    add_account, api_token, error_of, http, http_as, json_of, start, ADMIN, PASSWORD,
+};
 use crate::session::login;
 
 /// `sw-a`/`sw-b` serve dual-homed `hv-1`, `hv-2` and the miswired `hv-9`, which requires
@@ -60,13 +62,6 @@ fn plan_body(title: &str, members: &[&str]) -> String {
         "checklist": ["changelog read", "tested in the lab", "port names compared"],
     })
     .to_string()
-}
-
-fn error_of(body: &str) -> String {
-    json_of(body)["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn impact(addr: &str) -> Value {
