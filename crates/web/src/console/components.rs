@@ -164,7 +164,7 @@ async fn show(app: &App, who: &Principal, again: Again, flash: Option<&str>) -> 
                 ends => when(m.ends_ms),
                 starts_input => typed.map_or_else(|| datetime_local(m.starts_ms), |f| f.starts.clone()),
                 ends_input => typed.map_or_else(|| datetime_local(m.ends_ms), |f| f.ends.clone()),
-                state => if m.cancelled_ms.is_some() { "cancelled" } else if now >= m.ends_ms { "completed" } else if now >= m.starts_ms { "in progress" } else { "scheduled" },
+                state => tocsin_app::ops::window_status(&m, now).replace('_', " "),
                 cancelled => m.cancelled_ms.is_some(),
                 cancelled_at => m.cancelled_ms.map(when),
                 upcoming => m.cancelled_ms.is_none() && now < m.ends_ms,

@@ -92,15 +92,7 @@ pub(crate) fn maintenances(
             created_ms: m.created_ms,
             updated_ms: m.updated_ms,
             sequence: m.sequence,
-            status: if m.cancelled_ms.is_some() {
-                "cancelled"
-            } else if now_ms >= m.ends_ms {
-                "completed"
-            } else if now_ms >= m.starts_ms {
-                "in_progress"
-            } else {
-                "scheduled"
-            },
+            status: tocsin_app::ops::window_status(m, now_ms),
         })
         .collect();
     out.sort_by_key(|m| (m.starts_ms, m.id));
