@@ -62,6 +62,7 @@ pub(crate) struct RawService {
     pub(crate) component: Option<(u32, Loc)>,
     pub(crate) kind: u32,
     pub(crate) name: u32,
+    #[allow(dead_code)] // resolved against `plans:` in the next change
     pub(crate) plan: u32,
 }
 

@@ -146,7 +146,7 @@ impl Loader {
                     component: s.component.map_or(NONE, |(c, _)| c),
                     kind: s.kind,
                     name: s.name,
-                    plan: s.plan,
+                    plan: NONE,
                 }
             })
             .collect();
@@ -181,6 +181,8 @@ impl Loader {
             kinds: self.kinds,
             texts,
             labels,
+            plans: Vec::new(),
+            credit_policies: Vec::new(),
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct Customer {
     pub tier: Option<Box<str>>,
     /// ISO 3166-1 alpha-2 country, for VAT.
     pub country: Option<[u8; 2]>,
+    /// VAT identification number, for a business.
+    pub vat_id: Option<Box<str>>,
     /// Where to POST signed incident events (chat bridges, social status profiles).
     pub webhooks: Box<[Webhook]>,
 }
@@ -128,7 +130,7 @@ pub struct Service {
     pub kind: u32,
     /// Index into [`Inventory::texts`] of the display name, or [`NONE`].
     pub name: u32,
-    /// Index into [`Inventory::kinds`] of the plan, or [`NONE`].
+    /// Index into [`Inventory::plans`], or [`NONE`].
     pub plan: u32,
 }
 
@@ -162,6 +164,10 @@ pub struct Inventory {
     pub texts: Texts,
     /// Alert labels of the vertices that have any, sorted by vertex.
     pub labels: Vec<(VertexId, Labels)>,
+    /// Plans, in file order.
+    pub plans: Vec<crate::sla::Plan>,
+    /// Credit policies, in file order.
+    pub credit_policies: Vec<crate::sla::CreditPolicy>,
 }
 
 impl Inventory {

@@ -7,6 +7,7 @@ pub mod impact;
 pub mod incident;
 pub mod inventory;
 pub mod names;
+pub mod sla;
 pub mod spof;
 pub mod summary;
 pub mod time;

@@ -92,6 +92,7 @@ impl Loader {
             contacts: contacts.into_boxed_slice(),
             tier: fields.text("tier", err).map(|(t, _)| t.into()),
             country,
+            vat_id: None,
             webhooks: webhooks.into_boxed_slice(),
         };
         self.customer_data
