@@ -23,6 +23,7 @@ pub mod principal;
 mod recipients;
 pub mod recur;
 mod replay;
+pub mod sla;
 mod staff;
 #[cfg(test)]
 mod testing;
@@ -82,6 +83,8 @@ pub struct Config {
     /// The provider's time zone (`[sla] time_zone`): notices give times in it beside UTC,
     /// recurring schedules follow its civil time.
     pub time_zone: jiff::tz::TimeZone,
+    /// How months of service turn into credits (`[sla]`).
+    pub sla: sla::SlaPolicy,
 }
 
 /// Live state shared by the faces (read) and the ingestion task (the one writer of the
@@ -128,6 +131,8 @@ pub struct System {
     pub standing: Arc<Standing>,
     /// The provider's time zone (`[sla] time_zone`).
     pub time_zone: jiff::tz::TimeZone,
+    /// How months of service turn into credits (`[sla]`).
+    pub sla: Arc<sla::SlaPolicy>,
     /// Wakes this instance's outbox workers when notices were queued.
     outbox_wake: Arc<tokio::sync::Notify>,
     reload: Option<ReloadFn>,
@@ -146,6 +151,7 @@ pub struct Opened {
     allow_private_webhooks: bool,
     hold_down_ms: i64,
     time_zone: jiff::tz::TimeZone,
+    sla: sla::SlaPolicy,
 }
 
 /// The system's background tasks, to be stopped once the faces are done.
@@ -184,6 +190,7 @@ impl Opened {
             allow_private_webhooks: config.allow_private_webhooks,
             hold_down_ms,
             time_zone: config.time_zone,
+            sla: config.sla,
         })
     }
 
@@ -213,6 +220,7 @@ impl Opened {
             allow_private_webhooks,
             hold_down_ms,
             time_zone,
+            sla,
         } = self;
         let live = Arc::new(Mutex::new(live));
         let wake = Arc::new(tokio::sync::Notify::new());
@@ -265,6 +273,7 @@ impl Opened {
             status_changed: Arc::new(tokio::sync::Notify::new()),
             standing,
             time_zone,
+            sla: Arc::new(sla),
             outbox_wake,
             reload,
         });

@@ -160,6 +160,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 staff: config.notify.staff.clone(),
                 allow_private_webhooks: config.notify.allow_private_webhooks,
                 time_zone: config.sla.time_zone.clone(),
+                sla: config.sla.to_policy()?,
             },
         }
         .bind()
@@ -221,6 +222,10 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             // The demo keeps the guard a real server has.
             allow_private_webhooks: false,
             time_zone: jiff::tz::TimeZone::get("Europe/Prague")?,
+            sla: tocsin_app::sla::SlaPolicy {
+                time_zone: jiff::tz::TimeZone::get("Europe/Prague")?,
+                ..Default::default()
+            },
             },
         }
         .bind()

@@ -279,6 +279,7 @@ async fn run(
         staff: Vec::new(),
         allow_private_webhooks: false,
         time_zone: jiff::tz::TimeZone::UTC,
+        sla: Default::default(),
     })
     .await?;
     let open_s = t.elapsed().as_secs_f64();

@@ -1,0 +1,561 @@
+//! SLA accounting over the provider's months: the observations in force over time (alerts
+//! from their acceptance to their withdrawal, outages staff recorded) replayed on a
+//! [`Timeline`], the down intervals of every service with a plan, maintenance announced ahead
+//! left out where the plan says so, and the credit each month earns (`shared/spec/sla.md`).
+//!
+//! Everything here is computed from its arguments: the caller reads the store and the clock.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use tocsin_model::alerts::AlertKey;
+use tocsin_model::inventory::NONE;
+use tocsin_model::sla::{
+    amounts, availability, intersect, measure_within, merge, vat_rule, Amounts, Decimal,
+    DownInterval, Spans, Timeline,
+};
+use tocsin_model::{Inventory, State, VertexId};
+use tocsin_store::{AlertRow, AlertStatus, Maintenance};
+
+/// The VAT table of seed 003 (percent by ISO 3166 country), the default of `[sla.vat]`.
+/// Slovenia's rate is blank in the seed; 22 % is its standard rate.
+pub const EU_VAT: &[(&str, &str)] = &[
+    ("AT", "20"),
+    ("BE", "21"),
+    ("BG", "20"),
+    ("HR", "25"),
+    ("CY", "19"),
+    ("CZ", "21"),
+    ("DK", "25"),
+    ("EE", "22"),
+    ("FI", "24"),
+    ("FR", "20"),
+    ("DE", "19"),
+    ("GR", "24"),
+    ("HU", "27"),
+    ("IE", "23"),
+    ("IT", "22"),
+    ("LV", "21"),
+    ("LT", "21"),
+    ("LU", "17"),
+    ("MT", "18"),
+    ("NL", "21"),
+    ("PL", "23"),
+    ("PT", "23"),
+    ("RO", "19"),
+    ("SK", "20"),
+    ("SI", "22"),
+    ("ES", "21"),
+    ("SE", "25"),
+];
+
+/// A form of compensation the customer may choose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    /// Its id (`credit`).
+    pub id: String,
+    /// What it gives.
+    pub kind: OfferKind,
+    /// Worth this many times the credit.
+    pub multiplier: Decimal,
+}
+
+/// The kinds of offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferKind {
+    /// The credit's gross amount (× multiplier) credited to the customer's account.
+    AccountCredit,
+    /// Free days of the service.
+    ServiceDays,
+}
+
+impl OfferKind {
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferKind::AccountCredit => "account_credit",
+            OfferKind::ServiceDays => "service_days",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<OfferKind> {
+        match name {
+            "account_credit" => Some(OfferKind::AccountCredit),
+            "service_days" => Some(OfferKind::ServiceDays),
+            _ => None,
+        }
+    }
+}
+
+/// Where approved credits are POSTed for the provider's billing, signed like customers'
+/// webhooks.
+#[derive(Clone)]
+pub struct BillingHook {
+    /// The URL.
+    pub url: String,
+    /// The HMAC secret.
+    pub secret: String,
+}
+
+impl fmt::Debug for BillingHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BillingHook")
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `[sla]`: how months are cut and credits are made.
+#[derive(Debug, Clone)]
+pub struct SlaPolicy {
+    /// Months are calendar months in this zone.
+    pub time_zone: TimeZone,
+    /// The provider's country, for VAT.
+    pub country: [u8; 2],
+    /// Days after the month's end in which the customer chooses.
+    pub claim_days: i64,
+    /// Credits up to this percent of the month's price need no staff approval.
+    pub auto_approve_percent: Decimal,
+    /// Maintenance counts as announced when planned at least this long before it starts.
+    pub maintenance_notice_ms: i64,
+    /// VAT percent by country.
+    pub vat: Vec<([u8; 2], Decimal)>,
+    /// The forms of compensation, the first applied when the customer does not choose.
+    pub offers: Vec<Offer>,
+    /// Approved credits go here.
+    pub billing: Option<BillingHook>,
+}
+
+impl Default for SlaPolicy {
+    fn default() -> Self {
+        SlaPolicy {
+            time_zone: TimeZone::UTC,
+            country: *b"CZ",
+            claim_days: 30,
+            auto_approve_percent: Decimal::from(30),
+            maintenance_notice_ms: 86_400_000,
+            vat: eu_vat(),
+            offers: vec![
+                Offer {
+                    id: "credit".into(),
+                    kind: OfferKind::AccountCredit,
+                    multiplier: Decimal::ONE,
+                },
+                Offer {
+                    id: "extension".into(),
+                    kind: OfferKind::ServiceDays,
+                    multiplier: Decimal::from_str("1.5").unwrap_or(Decimal::ONE),
+                },
+            ],
+            billing: None,
+        }
+    }
+}
+
+/// [`EU_VAT`] as a table.
+pub fn eu_vat() -> Vec<([u8; 2], Decimal)> {
+    EU_VAT
+        .iter()
+        .filter_map(|(c, r)| {
+            let c: [u8; 2] = c.as_bytes().try_into().ok()?;
+            Some((c, Decimal::from_str(r).ok()?))
+        })
+        .collect()
+}
+
+/// A calendar month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    /// Year.
+    pub year: i16,
+    /// 1–12.
+    pub month: i8,
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl Month {
+    /// `YYYY-MM`, or why not.
+    pub fn parse(text: &str) -> Result<Month, String> {
+        let bad = || format!("month: `{text}` is not a month such as 2026-10 (YYYY-MM)");
+        let (y, m) = text.split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let year: i16 = y.parse().map_err(|_| bad())?;
+        let month: i8 = m.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) || !(1970..=9998).contains(&year) {
+            return Err(bad());
+        }
+        Ok(Month { year, month })
+    }
+
+    /// The month `ms` falls in, in `zone`.
+    pub fn of(ms: i64, zone: &TimeZone) -> Month {
+        let z = Timestamp::from_millisecond(ms)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(zone.clone());
+        Month {
+            year: z.year(),
+            month: z.month(),
+        }
+    }
+
+    /// The month before.
+    pub fn previous(self) -> Month {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
+    /// The month after.
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    /// Days in the month.
+    pub fn days(self) -> u32 {
+        Date::new(self.year, self.month, 1).map_or(30, |d| d.days_in_month() as u32)
+    }
+
+    /// Its first instant in `zone`, ms UTC.
+    pub fn start_ms(self, zone: &TimeZone) -> i64 {
+        Date::new(self.year, self.month, 1)
+            .and_then(|d| d.to_zoned_datetime(zone.clone()))
+            .map_or(0, |z| z.timestamp().as_millisecond())
+    }
+
+    /// `[start, end)` in `zone`, ms UTC: a month's length follows daylight-saving changes.
+    pub fn bounds(self, zone: &TimeZone) -> (i64, i64) {
+        (self.start_ms(zone), self.next().start_ms(zone))
+    }
+
+    /// The instant `days` civil days after the month's end, in `zone`.
+    pub fn end_plus_days(self, days: i64, zone: &TimeZone) -> i64 {
+        let end = self.next();
+        Date::new(end.year, end.month, 1)
+            .ok()
+            .and_then(|d| d.checked_add(days.days()).ok())
+            .and_then(|d| d.to_zoned_datetime(zone.clone()).ok())
+            .map_or(i64::MAX, |z| z.timestamp().as_millisecond())
+    }
+}
+
+/// An outage staff recorded, with its vertices found in the inventory.
+#[derive(Debug, Clone)]
+pub struct RecordedOutage {
+    /// Its id.
+    pub id: i64,
+    /// Vertices observed down.
+    pub down: Vec<VertexId>,
+    /// Vertices observed degraded.
+    pub degraded: Vec<VertexId>,
+    /// From, ms.
+    pub start_ms: i64,
+    /// To, ms.
+    pub end_ms: i64,
+}
+
+/// What a month's account is computed from.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    /// Per alert key, its latest alert accepted before the timeline starts.
+    pub before: Vec<AlertRow>,
+    /// Alerts accepted while it runs, in log order.
+    pub during: Vec<AlertRow>,
+    /// Outages overlapping it.
+    pub outages: Vec<RecordedOutage>,
+    /// Maintenance windows overlapping the month.
+    pub windows: Vec<Maintenance>,
+}
+
+/// The span of time whose observations a month's account needs: the month widened by the
+/// longest `min_outage` on both sides (an interval crossing the month's edge counts by its
+/// whole length), up to `now`.
+pub fn span(inventory: &Inventory, month: Month, zone: &TimeZone, now_ms: i64) -> (i64, i64) {
+    let (start, end) = month.bounds(zone);
+    let widen = inventory
+        .credit_policies
+        .iter()
+        .map(|p| p.min_outage_ms)
+        .max()
+        .unwrap_or(0);
+    (start - widen, (end + widen).min(now_ms).max(start - widen))
+}
+
+/// One service's month.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// The service's vertex.
+    pub vertex: VertexId,
+    /// Index into `inventory.plans`.
+    pub plan: u32,
+    /// The month's length, s.
+    pub month_s: i64,
+    /// Counted downtime after exclusions, s.
+    pub down_s: i64,
+    /// Downtime left out as announced maintenance, s.
+    pub excluded_s: i64,
+    /// 100 × (month − down) / month, to four decimals.
+    pub availability: Decimal,
+    /// What it earns; `None` for nothing.
+    pub credit: Option<Amounts>,
+    /// The counted down intervals within the month (ms), before exclusions.
+    pub down: Spans,
+}
+
+/// A month's account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The month.
+    pub month: Month,
+    /// `[start, end)`, ms.
+    pub start_ms: i64,
+    /// End, ms.
+    pub end_ms: i64,
+    /// The month has ended.
+    pub final_: bool,
+    /// Every service with a plan, sorted by id.
+    pub lines: Vec<Line>,
+}
+
+/// A maintenance window counts as announced ahead when it was planned, and last moved, at
+/// least `notice_ms` before it starts; a cancelled one never does.
+pub fn announced_ahead(w: &Maintenance, notice_ms: i64) -> bool {
+    w.cancelled_ms.is_none()
+        && w.created_ms <= w.starts_ms - notice_ms
+        && w.updated_ms <= w.starts_ms - notice_ms
+}
+
+/// The account of `month` from `evidence`, as of `now_ms`.
+pub fn account(
+    inventory: &Inventory,
+    policy: &SlaPolicy,
+    month: Month,
+    evidence: &Evidence,
+    now_ms: i64,
+) -> Account {
+    let zone = &policy.time_zone;
+    let (start, end) = month.bounds(zone);
+    let (from, to) = span(inventory, month, zone, now_ms);
+    let watched = inventory
+        .services
+        .iter()
+        .filter(|s| s.plan != NONE)
+        .map(|s| s.vertex);
+    let mut timeline = Timeline::new(inventory.graph.clone(), watched, from);
+    replay(inventory, &mut timeline, evidence, from, to);
+    let intervals = timeline.finish(to);
+    let windows = excluded_windows(inventory, &evidence.windows, policy.maintenance_notice_ms);
+    let mut lines = Vec::new();
+    let mut services: Vec<_> = inventory
+        .services
+        .iter()
+        .filter(|s| s.plan != NONE)
+        .collect();
+    services.sort_unstable_by(|a, b| {
+        inventory
+            .graph
+            .name(a.vertex)
+            .cmp(inventory.graph.name(b.vertex))
+    });
+    // Intervals are sorted by vertex; look them up by vertex.
+    let mut index: HashMap<VertexId, &[DownInterval]> = HashMap::new();
+    for chunk in intervals.chunk_by(|a, b| a.vertex == b.vertex) {
+        index.insert(chunk[0].vertex, chunk);
+    }
+    let month_ms = end - start;
+    for s in services {
+        let plan = &inventory.plans[s.plan as usize];
+        let rule = &inventory.credit_policies[plan.policy as usize];
+        let counted: Spans = index.get(&s.vertex).map_or_else(Vec::new, |ivs| {
+            merge(
+                ivs.iter()
+                    .filter(|i| i.cut || i.end - i.start >= rule.min_outage_ms)
+                    .map(|i| (i.start.max(start), i.end.min(end)))
+                    .collect(),
+            )
+        });
+        let down_ms = measure_within(&counted, start, end);
+        let excluded_ms = match windows.get(&s.vertex) {
+            Some(w) if plan.maintenance_excluded => {
+                measure_within(&intersect(&counted, w), start, end)
+            }
+            _ => 0,
+        };
+        let month_s = seconds(month_ms);
+        let down_s = seconds(down_ms - excluded_ms);
+        let percent = rule.rule.percent(month_s, down_s);
+        let customer = inventory.customers.get(s.customer as usize);
+        let vat = vat_rule(
+            &policy.vat,
+            policy.country,
+            customer.and_then(|c| c.country),
+            customer.is_some_and(|c| c.vat_id.is_some()),
+        );
+        lines.push(Line {
+            vertex: s.vertex,
+            plan: s.plan,
+            month_s,
+            down_s,
+            excluded_s: seconds(excluded_ms),
+            availability: availability(month_s, down_s),
+            credit: amounts(plan, percent, vat),
+            down: counted,
+        });
+    }
+    Account {
+        month,
+        start_ms: start,
+        end_ms: end,
+        final_: now_ms >= end,
+        lines,
+    }
+}
+
+/// Milliseconds to whole seconds, half up.
+fn seconds(ms: i64) -> i64 {
+    (ms.max(0) + 500) / 1000
+}
+
+/// Per service, the merged spans of announced maintenance that takes it down.
+fn excluded_windows(
+    inventory: &Inventory,
+    windows: &[Maintenance],
+    notice_ms: i64,
+) -> HashMap<VertexId, Spans> {
+    let mut out: HashMap<VertexId, Spans> = HashMap::new();
+    for w in windows.iter().filter(|w| announced_ahead(w, notice_ms)) {
+        for id in &w.impact.down_services {
+            if let Some(v) = inventory.graph.find(id) {
+                out.entry(v).or_default().push((w.starts_ms, w.ends_ms));
+            }
+        }
+    }
+    for spans in out.values_mut() {
+        *spans = merge(std::mem::take(spans));
+    }
+    out
+}
+
+/// What an alert row asserts: its state and vertices, or nothing (`None`) for a withdrawal.
+fn asserted(inventory: &Inventory, row: &AlertRow) -> Option<(State, Vec<VertexId>)> {
+    let a = &row.alert;
+    let state = match (a.status, a.state.as_str()) {
+        (AlertStatus::Resolved, _) | (_, "up") => return None,
+        (_, "degraded") => State::Degraded,
+        _ => State::Down,
+    };
+    let vertices: Vec<VertexId> = a
+        .vertices
+        .iter()
+        .filter_map(|v| inventory.graph.find(v))
+        .collect();
+    (!vertices.is_empty()).then_some((state, vertices))
+}
+
+fn alert_key(row: &AlertRow) -> AlertKey {
+    (
+        row.alert.source.as_str().into(),
+        row.alert.fingerprint.as_str().into(),
+    )
+}
+
+fn outage_keys(id: i64) -> (AlertKey, AlertKey) {
+    let id = id.to_string();
+    (
+        ("outage-down".into(), id.as_str().into()),
+        ("outage-degraded".into(), id.into()),
+    )
+}
+
+/// Feeds `timeline` what held at `from` and every change until `to`: alerts at their
+/// acceptance (in log order; a time earlier than the one before is taken as that one), and
+/// outages at their start and end.
+fn replay(inventory: &Inventory, t: &mut Timeline, e: &Evidence, from: i64, to: i64) {
+    for row in &e.before {
+        if let Some((state, vertices)) = asserted(inventory, row) {
+            t.assert(from, alert_key(row), state, vertices);
+        }
+    }
+    // Outage edges, sorted: (time, is_start, index).
+    let mut edges: Vec<(i64, bool, usize)> = Vec::new();
+    for (i, o) in e.outages.iter().enumerate() {
+        if o.end_ms <= from || o.start_ms >= to {
+            continue;
+        }
+        if o.start_ms <= from {
+            start_outage(t, from, o);
+        } else {
+            edges.push((o.start_ms, true, i));
+        }
+        if o.end_ms < to {
+            edges.push((o.end_ms, false, i));
+        }
+    }
+    edges.sort_unstable();
+    t.begin();
+    let mut edges = edges.into_iter().peekable();
+    let mut latest = from;
+    for row in &e.during {
+        latest = latest.max(row.alert.received_ms);
+        while let Some(&(at, is_start, i)) = edges.peek() {
+            if at > latest {
+                break;
+            }
+            edge(t, at, is_start, &e.outages[i]);
+            edges.next();
+        }
+        match asserted(inventory, row) {
+            Some((state, vertices)) => t.assert(latest, alert_key(row), state, vertices),
+            None => t.withdraw(latest, &alert_key(row)),
+        }
+    }
+    for (at, is_start, i) in edges {
+        edge(t, at, is_start, &e.outages[i]);
+    }
+}
+
+fn start_outage(t: &mut Timeline, at: i64, o: &RecordedOutage) {
+    let (down, degraded) = outage_keys(o.id);
+    t.assert(at, down, State::Down, o.down.clone());
+    t.assert(at, degraded, State::Degraded, o.degraded.clone());
+}
+
+fn edge(t: &mut Timeline, at: i64, is_start: bool, o: &RecordedOutage) {
+    if is_start {
+        start_outage(t, at, o);
+    } else {
+        let (down, degraded) = outage_keys(o.id);
+        t.withdraw(at, &down);
+        t.withdraw(at, &degraded);
+    }
+}
