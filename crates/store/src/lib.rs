@@ -8,11 +8,13 @@ mod incidents;
 mod limits;
 mod maintenance;
 mod migrate;
+mod sla;
 mod sql;
 mod sql_accounts;
 mod sql_drills;
 mod sql_incidents;
 mod sql_maintenance;
+mod sql_sla;
 mod sql_upgrades;
 mod upgrades;
 
@@ -29,6 +31,10 @@ pub use incidents::{
 };
 pub use limits::{FailureWindow, LimitStore};
 pub use maintenance::{maintenance_kind, DueNotice, Maintenance, MaintenanceStore, WindowImpact};
+pub use sla::{
+    Credit, CreditChange, NewCredit, Outage, SlaStore, CREDIT_APPROVED, CREDIT_CHOSEN,
+    CREDIT_EXPIRED, CREDIT_ID_PLACEHOLDER, CREDIT_OFFERED, CREDIT_REJECTED,
+};
 pub use sql::{PgStore, SqliteStore};
 pub use upgrades::{PlannedStep, UpgradeAction, UpgradePlan, UpgradeStore};
 
@@ -451,5 +457,62 @@ impl MaintenanceStore for AnyStore {
         notices: &[DueNotice],
     ) -> Result<bool> {
         dispatch!(self, s => s.reschedule_maintenance(id, starts_ms, ends_ms, at_ms, notices).await)
+    }
+}
+
+impl SlaStore for AnyStore {
+    async fn add_outage(&self, outage: &Outage) -> Result<i64> {
+        dispatch!(self, s => s.add_outage(outage).await)
+    }
+    async fn outages_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Outage>> {
+        dispatch!(self, s => s.outages_between(from_ms, to_ms).await)
+    }
+    async fn recent_outages(&self, limit: i64) -> Result<Vec<Outage>> {
+        dispatch!(self, s => s.recent_outages(limit).await)
+    }
+    async fn offer_credits(
+        &self,
+        credits: &[(NewCredit, Vec<NewNotice>)],
+    ) -> Result<Vec<Option<i64>>> {
+        dispatch!(self, s => s.offer_credits(credits).await)
+    }
+    async fn credit(&self, id: i64) -> Result<Option<Credit>> {
+        dispatch!(self, s => s.credit(id).await)
+    }
+    async fn credits(
+        &self,
+        customer: Option<&str>,
+        status: Option<&str>,
+        month: Option<&str>,
+    ) -> Result<Vec<Credit>> {
+        dispatch!(self, s => s.credits(customer, status, month).await)
+    }
+    async fn choose_credit(
+        &self,
+        id: i64,
+        customer: &str,
+        offer: &str,
+        at_ms: i64,
+    ) -> Result<CreditChange> {
+        dispatch!(self, s => s.choose_credit(id, customer, offer, at_ms).await)
+    }
+    async fn decide_credit(
+        &self,
+        id: i64,
+        approve: bool,
+        reason: &str,
+        by: &str,
+        at_ms: i64,
+    ) -> Result<CreditChange> {
+        dispatch!(self, s => s.decide_credit(id, approve, reason, by, at_ms).await)
+    }
+    async fn expire_credits(&self, at_ms: i64) -> Result<Vec<Credit>> {
+        dispatch!(self, s => s.expire_credits(at_ms).await)
+    }
+    async fn alerts_latest_before(&self, before_ms: i64) -> Result<Vec<AlertRow>> {
+        dispatch!(self, s => s.alerts_latest_before(before_ms).await)
+    }
+    async fn alerts_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<AlertRow>> {
+        dispatch!(self, s => s.alerts_between(from_ms, to_ms).await)
     }
 }

@@ -78,6 +78,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_upgrades.sql"),
         postgres: include_str!("../migrations/postgres/0013_upgrades.sql"),
     },
+    Migration {
+        version: 14,
+        sqlite: include_str!("../migrations/sqlite/0014_sla.sql"),
+        postgres: include_str!("../migrations/postgres/0014_sla.sql"),
+    },
 ];
 
 #[cfg(test)]

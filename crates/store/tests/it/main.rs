@@ -11,6 +11,7 @@ mod limits;
 mod log;
 mod outbox;
 mod shifts;
+mod sla;
 mod upgrades;
 
 use accounts::*;
@@ -22,6 +23,8 @@ use limits::*;
 use outbox::*;
 
 use shifts::*;
+
+use sla::*;
 
 use upgrades::*;
 
@@ -106,6 +109,13 @@ conformance!(
     racing_instances_record_an_upgrade_action_once,
     drills_are_kept_with_one_result_per_occurrence,
     concurrent_drill_results_of_one_occurrence_keep_one,
+    outages_round_trip_and_overlap_half_open,
+    credits_are_offered_once_per_service_and_month_with_their_notices,
+    concurrent_offers_make_each_credit_once,
+    the_customer_chooses_until_the_deadline,
+    staff_decide_chosen_and_expired_credits_only,
+    expiry_answers_each_credit_once,
+    alerts_are_read_latest_before_and_between,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {
