@@ -1,7 +1,8 @@
 //! A generator of realistic provider inventories for tests, benchmarks and the demo: sites
 //! fed by grid and two generators behind ATSes, UPS pairs, PDUs per rack, a leaf-switch pair
 //! per pod under a spine pair, a SAN with three controllers, hypervisors mostly dual-homed and
-//! dual-fed with a few miswired, VMs, customers writing in five languages and their services.
+//! dual-fed with a few miswired, VMs, customers writing in five languages and their services,
+//! each on a plan with a credit policy.
 
 use std::io::{self, Write};
 
@@ -85,6 +86,19 @@ const PRODUCTS: &[(Product, usize)] = &[
 ];
 
 impl Product {
+    /// The plans sold for this product; a service takes one by its index.
+    fn plans(self) -> &'static [&'static str] {
+        match self {
+            Product::Vps => &["vps-s", "vps-m", "vps-l", "vps-cz"],
+            Product::Web => &["web-basic", "web-pro"],
+            Product::Mail => &["mail"],
+            Product::Domain => &["dns"],
+            Product::Dedicated => &["dedicated"],
+            Product::HaVps => &["vps-ha"],
+            Product::Storage => &["storage"],
+        }
+    }
+
     fn kind(self) -> &'static str {
         match self {
             Product::Vps => "vps",
@@ -179,6 +193,7 @@ pub fn generate(shape: Shape, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "  - {{id: dc{}, name: {}}}", s + 1, quote(name))?;
     }
     write_components(out, sites)?;
+    out.write_all(PLANS.as_bytes())?;
     writeln!(out, "nodes:")?;
     for s in 0..sites {
         write_site(out, &layout, s, &mut rng)?;
@@ -202,6 +217,25 @@ pub fn generate(shape: Shape, out: &mut impl Write) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Credit policies as in the SLA contract's example, and the plans of [`Product::plans`]:
+/// VPS tiered in EUR (one in CZK), hosting hourly.
+const PLANS: &str = r#"credit_policies:
+  - {id: tiered, tiers: [{below: 99.9, percent: 10}, {below: 99.0, percent: 30}, {below: 95.0, percent: 100}]}
+  - {id: hourly, per_hour: 2.5, cap: 100, min_outage: 5m}
+plans:
+  - {id: vps-s, name: "VPS S", price: "6.00", currency: EUR, sla: 99.9, credits: tiered}
+  - {id: vps-m, name: "VPS M", price: "12.00", currency: EUR, sla: 99.9, credits: tiered}
+  - {id: vps-l, name: "VPS L", price: "24.00", currency: EUR, sla: 99.9, credits: tiered}
+  - {id: vps-cz, name: "VPS CZ", price: "290.00", currency: CZK, sla: 99.5, credits: tiered}
+  - {id: vps-ha, name: "VPS HA", price: "49.00", currency: EUR, sla: 99.95, credits: tiered}
+  - {id: web-basic, name: "Web Basic", price: "3.50", currency: EUR, sla: 99.5, credits: hourly}
+  - {id: web-pro, name: "Web Pro", price: "9.90", currency: EUR, sla: 99.9, credits: hourly, maintenance: counted}
+  - {id: mail, name: "Mail", price: "2.00", currency: EUR, sla: 99.9, credits: hourly}
+  - {id: dns, name: "DNS", price: "1.00", currency: EUR, sla: 99.99, credits: hourly}
+  - {id: dedicated, name: "Dedicated", price: "89.00", currency: EUR, sla: 99.9, credits: tiered}
+  - {id: storage, name: "Object storage 1 TB", price: "15.00", currency: EUR, sla: 99.9, credits: tiered}
+"#;
 
 fn quote(s: &str) -> String {
     let mut q = String::with_capacity(s.len() + 2);
@@ -369,12 +403,16 @@ fn write_service_nodes(out: &mut impl Write, planned: &[Planned], l: &Layout) ->
 fn write_customer(out: &mut impl Write, c: usize, rng: &mut Rng) -> io::Result<()> {
     let (lang, form) = COMPANY_FORMS[rng.below(COMPANY_FORMS.len())];
     let word = COMPANY_WORDS[rng.below(COMPANY_WORDS.len())];
+    // Countries and VAT ids follow the customer's number, so that the random choices (and
+    // so the graph) of a seed stay what they were before customers had them.
     let country = match lang {
-        "cs" => "CZ",
-        "pl" => "PL",
-        "fr" => "FR",
-        "ru" => "LV",
-        _ => "GB",
+        "cs" if c % 5 == 0 => Some("SK"),
+        "cs" => Some("CZ"),
+        "pl" => Some("PL"),
+        "fr" => Some("FR"),
+        "en" if c % 4 == 3 => Some("US"),
+        "en" => Some("DE"),
+        _ => None,
     };
     let name = if lang == "ru" {
         format!("{form} «{word}»")
@@ -384,8 +422,28 @@ fn write_customer(out: &mut impl Write, c: usize, rng: &mut Rng) -> io::Result<(
     let tier = TIERS[rng.below(TIERS.len())];
     write!(
         out,
-        "  - {{id: c{c:07}, name: {}, tier: {tier}, country: {country}, contacts: [{{email: ops@c{c:07}.example, language: {lang}}}",
+        "  - {{id: c{c:07}, name: {}, tier: {tier}, ",
         quote(&name)
+    )?;
+    if let Some(country) = country {
+        write!(out, "country: {country}, ")?;
+        // National VAT number lengths; two customers in three are VAT registered.
+        let digits = match country {
+            "CZ" => 8,
+            "DE" => 9,
+            "FR" => 11,
+            "SK" | "PL" => 10,
+            _ => 0,
+        };
+        if digits > 0 && c % 3 != 2 {
+            let number = (c as u64).wrapping_mul(2_654_435_761) % 10u64.pow(digits);
+            let width = digits as usize;
+            write!(out, "vat_id: {country}{number:0width$}, ")?;
+        }
+    }
+    write!(
+        out,
+        "contacts: [{{email: ops@c{c:07}.example, language: {lang}}}"
     )?;
     if rng.chance(300) {
         let second = ["cs", "en", "pl", "fr", "ru"][rng.below(5)];
@@ -423,8 +481,13 @@ fn write_service(out: &mut impl Write, i: usize, p: &Planned, l: &Layout) -> io:
             format!("san-dc{d}, {{any: [edge-dc{d}-1, edge-dc{d}-2]}}"),
         ),
     };
+    let plans = p.product.plans();
+    let plan = plans[i % plans.len()];
     writeln!(
         out,
-        "  - {{id: s{i}, customer: c{c:07}, kind: {kind}, name: \"{kind} {i}\", component: {component}, requires: [{requires}]}}"
+        "  - {{id: s{i}, customer: c{c:07}, kind: {kind}, name: \"{kind} {i}\", component: {component}, plan: {plan}, requires: [{requires}]}}"
     )
 }
+
+#[cfg(test)]
+mod tests;

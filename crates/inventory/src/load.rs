@@ -3,11 +3,15 @@
 
 use tocsin_model::inventory::{Component, Customer, Labels, NONE};
 use tocsin_model::names::{Names, Texts};
+use tocsin_model::sla::CreditPolicy;
 
 use crate::fields::{valid_id, Fields};
 use crate::yaml::{Node, Pos, Reader, TopLevel};
 
 mod entries;
+mod plans;
+
+pub(crate) use plans::RawPlan;
 
 /// A position in one of the files read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -62,8 +66,8 @@ pub(crate) struct RawService {
     pub(crate) component: Option<(u32, Loc)>,
     pub(crate) kind: u32,
     pub(crate) name: u32,
-    #[allow(dead_code)] // resolved against `plans:` in the next change
-    pub(crate) plan: u32,
+    /// The plan named, by its number in [`Loader::plans`].
+    pub(crate) plan: Option<(u32, Loc)>,
 }
 
 /// Accumulates what the files say; [`Loader::finish`] resolves and checks it.
@@ -86,6 +90,15 @@ pub struct Loader {
     pub(crate) component_data: Vec<Option<Component>>,
     pub(crate) sites: Table,
     pub(crate) site_names: Vec<Option<Box<str>>>,
+    pub(crate) plans: Table,
+    pub(crate) plan_data: Vec<Option<RawPlan>>,
+    pub(crate) credit_policies: Table,
+    pub(crate) policy_data: Vec<Option<CreditPolicy>>,
+    /// Every plan's `credits`, also of plans refused for other reasons, so that an unknown
+    /// policy is reported with their other errors.
+    pub(crate) policy_refs: Vec<(u32, Loc)>,
+    /// Whether any file has a `plans:` section: only then are services' plans checked.
+    pub(crate) plans_declared: bool,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -95,6 +108,8 @@ const TOP_KEYS: &[&str] = &[
     "customers",
     "services",
     "components",
+    "plans",
+    "credit_policies",
 ];
 const NODE_KEYS: &[&str] = &["id", "kind", "name", "site", "labels", "requires"];
 const SERVICE_KEYS: &[&str] = &[
@@ -108,7 +123,9 @@ const SERVICE_KEYS: &[&str] = &[
     "labels",
     "requires",
 ];
-const CUSTOMER_KEYS: &[&str] = &["id", "name", "contacts", "tier", "country", "webhooks"];
+const CUSTOMER_KEYS: &[&str] = &[
+    "id", "name", "contacts", "tier", "country", "vat_id", "webhooks",
+];
 const COMPONENT_KEYS: &[&str] = &["id", "name", "group"];
 const SITE_KEYS: &[&str] = &["id", "name"];
 
@@ -143,6 +160,12 @@ impl Loader {
             component_data: Vec::new(),
             sites: Table::default(),
             site_names: Vec::new(),
+            plans: Table::default(),
+            plan_data: Vec::new(),
+            credit_policies: Table::default(),
+            policy_data: Vec::new(),
+            policy_refs: Vec::new(),
+            plans_declared: false,
         }
     }
 
@@ -205,6 +228,9 @@ impl Loader {
                 seen_keys.push(name.clone());
             }
             let section = name.as_str();
+            if section == "plans" {
+                self.plans_declared = true;
+            }
             match value {
                 Some(value) => {
                     if section == "version" {
@@ -273,6 +299,8 @@ impl Loader {
                 "customers" => self.customer(f, item, &mut err),
                 "components" => self.component(f, item, &mut err),
                 "sites" => self.site(f, item, &mut err),
+                "plans" => self.plan(f, item, &mut err),
+                "credit_policies" => self.credit_policy(f, item, &mut err),
                 _ => {}
             }
         }
@@ -320,6 +348,8 @@ impl Loader {
             Entry::Customer => &mut self.customers,
             Entry::Component => &mut self.components,
             Entry::Site => &mut self.sites,
+            Entry::Plan => &mut self.plans,
+            Entry::CreditPolicy => &mut self.credit_policies,
         };
         match table.define(id, Loc { file: f, pos }) {
             Ok(n) => Some((fields, id, n)),
@@ -376,7 +406,7 @@ impl Loader {
                 .map_or(NONE, |(n, _)| self.texts.push(n));
             let plan = fields
                 .text("plan", err)
-                .map_or(NONE, |(p, _)| self.kinds.insert(p).0);
+                .map(|(p, pos)| (self.plans.refer(p), Loc { file: f, pos }));
             self.services.push(RawService {
                 vertex: v,
                 customer,
@@ -565,6 +595,8 @@ enum Entry {
     Customer,
     Component,
     Site,
+    Plan,
+    CreditPolicy,
 }
 
 impl Entry {
@@ -576,6 +608,8 @@ impl Entry {
             Entry::Customer => (CUSTOMER_KEYS, "a customer", "customer"),
             Entry::Component => (COMPONENT_KEYS, "a component", "component"),
             Entry::Site => (SITE_KEYS, "a site", "site"),
+            Entry::Plan => (plans::PLAN_KEYS, "a plan", "plan"),
+            Entry::CreditPolicy => (plans::POLICY_KEYS, "a credit policy", "credit policy"),
         }
     }
 }

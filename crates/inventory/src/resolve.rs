@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tocsin_model::graph::{GraphBuilder, MAX_REPORTED_CYCLES};
 use tocsin_model::inventory::{Inventory, Service, Site, NONE};
 use tocsin_model::names::Names;
+use tocsin_model::sla::{CreditPolicy, Plan};
 use tocsin_model::GraphError;
 
 use crate::diag::{Diagnostic, LoadError};
@@ -42,6 +43,22 @@ impl Loader {
                     self.diagnostics
                         .push((at, format!("service names unknown component `{id}`")));
                 }
+            }
+            // The inventory contract's own example names a plan in a file without `plans:`;
+            // such a file predates plans, and its plan names are labels that mean nothing.
+            if let Some((p, at)) = s.plan.filter(|_| self.plans_declared) {
+                if self.plans.defined[p as usize] == UNDEFINED {
+                    let id = self.plans.ids.get(p);
+                    self.diagnostics
+                        .push((at, format!("service names unknown plan `{id}`")));
+                }
+            }
+        }
+        for &(c, at) in &self.policy_refs {
+            if self.credit_policies.defined[c as usize] == UNDEFINED {
+                let id = self.credit_policies.ids.get(c);
+                self.diagnostics
+                    .push((at, format!("plan names unknown credit policy `{id}`")));
             }
         }
         // The graph is built even when other problems were found, so that cycles are
@@ -132,6 +149,20 @@ impl Loader {
     }
 
     fn into_inventory(self, graph: tocsin_model::Graph) -> Inventory {
+        // Plans and policies are numbered as first named, and listed in file order.
+        let plan_index = file_order(&self.plans.defined);
+        let policy_index = file_order(&self.credit_policies.defined);
+        let mut plans: Vec<Option<Plan>> = vec![None; plan_index.len()];
+        for (p, raw) in self.plan_data.into_iter().enumerate() {
+            plans[plan_index[p] as usize] = raw.map(|raw| Plan {
+                policy: policy_index[raw.policy.0 as usize],
+                ..raw.plan
+            });
+        }
+        let mut credit_policies: Vec<Option<CreditPolicy>> = vec![None; policy_index.len()];
+        for (c, policy) in self.policy_data.into_iter().enumerate() {
+            credit_policies[policy_index[c] as usize] = policy;
+        }
         let n = graph.vertex_count();
         let mut vertex_service = vec![NONE; n];
         let services: Vec<Service> = self
@@ -146,7 +177,10 @@ impl Loader {
                     component: s.component.map_or(NONE, |(c, _)| c),
                     kind: s.kind,
                     name: s.name,
-                    plan: NONE,
+                    plan: match s.plan {
+                        Some((p, _)) if self.plans_declared => plan_index[p as usize],
+                        _ => NONE,
+                    },
                 }
             })
             .collect();
@@ -181,8 +215,19 @@ impl Loader {
             kinds: self.kinds,
             texts,
             labels,
-            plans: Vec::new(),
-            credit_policies: Vec::new(),
+            plans: plans.into_iter().flatten().collect(),
+            credit_policies: credit_policies.into_iter().flatten().collect(),
         }
     }
+}
+
+/// For each id numbered in the order first named, its index in definition (file) order.
+fn file_order(defined: &[Loc]) -> Vec<u32> {
+    let mut numbers: Vec<u32> = (0..defined.len() as u32).collect();
+    numbers.sort_by_key(|&n| defined[n as usize]);
+    let mut index = vec![0; defined.len()];
+    for (i, n) in numbers.into_iter().enumerate() {
+        index[n as usize] = i as u32;
+    }
+    index
 }

@@ -1,5 +1,5 @@
 //! The entries of an inventory that are not vertices of the graph: customers (contacts,
-//! webhooks, tier, country), status-page components and sites.
+//! webhooks, tier, country, VAT id), status-page components and sites.
 
 use tocsin_model::inventory::{Component, Contact, Customer, Language, Webhook};
 
@@ -86,13 +86,23 @@ impl Loader {
                 }
             }
         };
+        let vat_id = fields.text("vat_id", err).and_then(|(v, p)| {
+            if v.is_empty() || v.chars().any(char::is_whitespace) {
+                err(
+                    p,
+                    format!("`vat_id` must be a VAT number without spaces such as CZ12345678, found `{v}`"),
+                );
+                return None;
+            }
+            Some(Box::<str>::from(v))
+        });
         let name = fields.text("name", err).map_or(id, |(n, _)| n);
         let customer = Customer {
             name: name.into(),
             contacts: contacts.into_boxed_slice(),
             tier: fields.text("tier", err).map(|(t, _)| t.into()),
             country,
-            vat_id: None,
+            vat_id,
             webhooks: webhooks.into_boxed_slice(),
         };
         self.customer_data
