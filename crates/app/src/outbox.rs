@@ -114,6 +114,7 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
             local: w.local,
             previous: w.previous,
         }),
+        credit: None,
     })
 }
 

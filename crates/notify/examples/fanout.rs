@@ -48,6 +48,7 @@ fn notices(count: u64) -> Vec<Notice> {
                 body: String::new(),
                 at_risk: 0,
                 window: None,
+                credit: None,
             }
         })
         .collect()

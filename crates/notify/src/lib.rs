@@ -6,6 +6,7 @@
 //! delivered, should be retried or failed for good. Neither reads the clock nor touches a
 //! database: the outbox that calls them owns time, retries and records.
 
+mod credit;
 mod locale;
 mod message;
 mod notice;
@@ -14,7 +15,10 @@ mod smtp;
 mod time;
 
 pub use message::{compose, envelope, Composer};
-pub use notice::{Envelope, Notice, NoticeKind, Sender, ServiceLine, WindowTimes};
+pub use notice::{
+    CreditLines, Envelope, Notice, NoticeKind, OfferKind, OfferLine, Sender, ServiceLine,
+    WindowTimes,
+};
 pub use render::Rendered;
 pub use smtp::{tls_config, Mailer, Outcome, Secret, SmtpConfig, Tls};
 
@@ -52,6 +56,14 @@ pub enum NotifyError {
         name: &'static str,
         /// What is wrong.
         detail: String,
+    },
+    /// A notice that lacks what its kind must say, e.g. a credit notice without its credit.
+    #[error("{kind} notice without {missing}")]
+    Incomplete {
+        /// The notice's kind (`credit-offered`).
+        kind: &'static str,
+        /// What it lacks.
+        missing: &'static str,
     },
     /// An SMTP configuration that cannot be used (e.g. a bad TLS host name).
     #[error("SMTP configuration: {0}")]

@@ -17,7 +17,18 @@ const SOURCES: [(Language, &str); 5] = [
 ];
 
 /// Every message a notice uses; each locale must define all of them.
-pub(crate) const MESSAGE_IDS: [&str; 44] = [
+pub(crate) const MESSAGE_IDS: [&str; 55] = [
+    "subject-credit-offered",
+    "credit-offered-intro",
+    "credit-amounts",
+    "credit-amounts-reverse-charge",
+    "credit-choose",
+    "offer-account-credit",
+    "offer-service-days",
+    "credit-deadline",
+    "credit-offered-next",
+    "credit-offered-footer",
+    "month-year",
     "maintenance-when-utc",
     "subject-maintenance-announced",
     "subject-maintenance-reminder",

@@ -8,7 +8,7 @@ use lettre::message::{Mailbox, Mailboxes, MultiPart, SinglePart};
 use minijinja::Environment;
 
 use crate::locale::Locales;
-use crate::notice::{ascii_domain, Envelope, Notice, Sender};
+use crate::notice::{ascii_domain, Envelope, Notice, NoticeKind, Sender};
 use crate::render::{render, templates, Rendered};
 use crate::time::rfc5322;
 use crate::NotifyError;
@@ -43,8 +43,13 @@ impl Composer {
             return Err(NotifyError::ListId(sender.list_id.clone()));
         }
         let date = rfc5322(notice.date).ok_or(NotifyError::Date(notice.date))?;
+        // A credit notice carries the credit's number where others carry the incident's.
+        let about = match notice.kind {
+            NoticeKind::CreditOffered => "credit",
+            _ => "incident",
+        };
         let message_id = format!(
-            "<incident-{}.{}.{}@{}>",
+            "<{about}-{}.{}.{}@{}>",
             notice.incident_id,
             notice.kind.as_str(),
             notice.outbox_id,

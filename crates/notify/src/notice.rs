@@ -26,6 +26,9 @@ pub enum NoticeKind {
     MaintenanceMoved,
     /// The window was called off.
     MaintenanceCancelled,
+    /// A final month's SLA credit for one service (`credit` says what it is and what the
+    /// customer may choose); `incident_id` is the credit's number.
+    CreditOffered,
 }
 
 impl NoticeKind {
@@ -41,6 +44,7 @@ impl NoticeKind {
             NoticeKind::MaintenanceReminder => "maintenance-reminder",
             NoticeKind::MaintenanceMoved => "maintenance-moved",
             NoticeKind::MaintenanceCancelled => "maintenance-cancelled",
+            NoticeKind::CreditOffered => "credit-offered",
         }
     }
 
@@ -82,12 +86,89 @@ pub struct WindowTimes {
     pub previous: String,
 }
 
+/// What an SLA credit notice says: the service, the month and its availability against the
+/// promise, the amounts, and the offers the customer chooses from by the deadline. Amounts and
+/// percentages are the ledger's decimal strings, shown as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditLines {
+    /// The service's id in the inventory.
+    pub service_id: String,
+    /// Its display name (untrusted: escaped in HTML).
+    pub service_name: String,
+    /// The month, `2026-10`, in the provider's time zone; written with the language's month
+    /// name.
+    pub month: String,
+    /// The downtime counted in the month, seconds; written in words.
+    pub down_seconds: i64,
+    /// The month's availability, `99.8123 %`.
+    pub availability: String,
+    /// The availability promised, `99.9 %`.
+    pub sla: String,
+    /// The credit net of VAT, `1.20`.
+    pub net: String,
+    /// Its VAT, `0.25`; `0.00` under reverse charge.
+    pub vat: String,
+    /// Net plus VAT, `1.45`.
+    pub gross: String,
+    /// ISO 4217 code, `EUR`.
+    pub currency: String,
+    /// No VAT charged: the customer accounts for it (reverse charge).
+    pub reverse_charge: bool,
+    /// The last instant to choose, unix seconds UTC.
+    pub deadline: i64,
+    /// The forms of compensation, in the configured order; the first applies when the
+    /// customer does not choose. Never empty.
+    pub offers: Vec<OfferLine>,
+    /// The client area's page where the customer chooses (`…/account/sla`); the status page
+    /// is linked when it is empty.
+    pub url: String,
+}
+
+/// One form of compensation the customer may choose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferLine {
+    /// The offer's id in the configuration, `credit`.
+    pub id: String,
+    /// What it gives.
+    pub kind: OfferKind,
+    /// Its value: an amount in the credit's currency (`1.45`) or a number of days (`3`).
+    pub value: String,
+}
+
+/// The kinds of compensation of `[[sla.offers]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OfferKind {
+    /// An amount credited to the customer's account.
+    AccountCredit,
+    /// Free days of the service.
+    ServiceDays,
+}
+
+impl OfferKind {
+    /// The configuration's word: `account_credit` or `service_days`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferKind::AccountCredit => "account_credit",
+            OfferKind::ServiceDays => "service_days",
+        }
+    }
+
+    /// The kind the configuration's word names, if any.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "account_credit" => Some(OfferKind::AccountCredit),
+            "service_days" => Some(OfferKind::ServiceDays),
+            _ => None,
+        }
+    }
+}
+
 /// Everything needed to write one e-mail to one contact about one incident event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     /// Opened or resolved.
     pub kind: NoticeKind,
-    /// The incident's number.
+    /// The incident's number; a credit's number for credit notices.
     pub incident_id: u64,
     /// The incident's public title; may be empty.
     pub incident_title: String,
@@ -112,6 +193,8 @@ pub struct Notice {
     pub at_risk: u64,
     /// A maintenance window's times (maintenance notices only).
     pub window: Option<WindowTimes>,
+    /// The credit offered (credit notices only; required there).
+    pub credit: Option<CreditLines>,
 }
 
 /// Who the notices come from.
@@ -162,5 +245,13 @@ mod tests {
         );
         assert_eq!(ascii_domain("a@b.example").as_deref(), Ok("a@b.example"));
         assert!(ascii_domain("nobody").is_err());
+    }
+
+    #[test]
+    fn offer_kinds_read_back_their_words() {
+        for kind in [OfferKind::AccountCredit, OfferKind::ServiceDays] {
+            assert_eq!(OfferKind::from_code(kind.as_str()), Some(kind));
+        }
+        assert_eq!(OfferKind::from_code("refund"), None);
     }
 }

@@ -4,6 +4,7 @@ use fluent_bundle::{FluentArgs, FluentValue};
 use minijinja::Environment;
 use serde::Serialize;
 
+use crate::credit::credit_words;
 use crate::locale::Locales;
 use crate::notice::{Notice, NoticeKind};
 use crate::time::short_utc;
@@ -30,6 +31,10 @@ struct View<'a> {
     paragraphs: Vec<String>,
     title_line: Option<String>,
     services: Vec<ServiceView>,
+    /// Numbered choices (credit notices).
+    offers: Vec<String>,
+    /// Paragraphs after the lists.
+    closing: Vec<String>,
     next: String,
     url: String,
     footer: String,
@@ -169,6 +174,12 @@ fn texts(
             "maintenance-next",
             "maintenance-footer",
         ),
+        (NoticeKind::CreditOffered, _) => (
+            "subject-credit-offered",
+            "credit-offered-intro",
+            "credit-offered-next",
+            "credit-offered-footer",
+        ),
     }
 }
 
@@ -199,13 +210,20 @@ pub(crate) fn render(
     args.set("utc", FluentValue::from(utc.as_str()));
     args.set("local", FluentValue::from(local.as_str()));
     args.set("previous", FluentValue::from(previous.as_str()));
+    let credit = credit_words(locales, notice, &mut args)?;
     let t = |id: &str| locales.text(lang, id, &args);
 
     let (subject_id, intro_id, next_id, footer_id) = texts(notice.kind, title.is_empty());
     let subject = shorten(&clean(&t(subject_id)?), MAX_SUBJECT);
 
     let mut services = Vec::with_capacity(notice.services.len());
-    for line in &notice.services {
+    // A credit names its one service in the introduction.
+    let lines = if credit.is_some() {
+        &[][..]
+    } else {
+        &notice.services[..]
+    };
+    for line in lines {
         let mut a = FluentArgs::new();
         let detail = match notice.kind {
             NoticeKind::Opened | NoticeKind::LeadOpened => {
@@ -247,11 +265,19 @@ pub(crate) fn render(
             }
             p.extend(paragraphs(&notice.body));
             p
+        } else if let Some(credit) = &credit {
+            let amounts = if credit.reverse_charge {
+                "credit-amounts-reverse-charge"
+            } else {
+                "credit-amounts"
+            };
+            vec![t(amounts)?, t("credit-choose")?]
         } else {
             paragraphs(&notice.body)
         },
         title_line: if title.is_empty()
             || notice.kind.is_maintenance()
+            || credit.is_some()
             || matches!(notice.kind, NoticeKind::Broadcast | NoticeKind::Degraded)
         {
             None
@@ -259,8 +285,16 @@ pub(crate) fn render(
             Some(t("incident-title")?)
         },
         services,
+        closing: match &credit {
+            Some(_) => vec![t("credit-deadline")?],
+            None => Vec::new(),
+        },
         next: t(next_id)?,
-        url: clean(&notice.public_url),
+        url: match &credit {
+            Some(c) => c.url.clone(),
+            None => clean(&notice.public_url),
+        },
+        offers: credit.map(|c| c.offers).unwrap_or_default(),
         footer: t(footer_id)?,
     };
     Ok(Rendered {

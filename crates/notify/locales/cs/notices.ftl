@@ -95,3 +95,36 @@ maintenance-previously = Původní termín: { $previous }.
 service-in-maintenance = nedostupná během údržby
 maintenance-next = Kalendář údržby je na naší stavové stránce:
 maintenance-footer = Tuto zprávu odeslal automaticky váš poskytovatel. O této údržbě už další e-mail nepošleme: její začátek a konec uvidíte na stavové stránce.
+
+# A final month's SLA credit for one service ($service, $service_id: the service; $month: the
+# month's name and year; $availability, $sla: percentages; $down: the downtime counted;
+# $net, $vat, $gross: amounts in $currency; $deadline: a UTC timestamp; $first: the offer that
+# applies when the customer does not choose; $value: an offer's amount or number of days).
+subject-credit-offered = Kompenzace SLA za službu { $service } — { $month }
+credit-offered-intro = dostupnost vaší služby { $service } ({ $service_id }) za { $month } byla { $availability }, tedy pod slíbenými { $sla } (zákazník { $customer }). Započtená doba výpadku: { $down }. Náleží vám proto kompenzace.
+credit-amounts = Kompenzace činí { $net } { $currency } bez DPH, DPH { $vat } { $currency }, celkem { $gross } { $currency } s DPH.
+credit-amounts-reverse-charge = Kompenzace činí { $net } { $currency } bez DPH: uplatní se přenesení daňové povinnosti a daň přiznáváte vy. Celkem { $gross } { $currency }.
+credit-choose = Vyberte si, v jaké podobě ji chcete:
+offer-account-credit = { $value } { $currency } připsaných na váš zákaznický účet
+offer-service-days = { $value ->
+    [one] { $value } den
+    [few] { $value } dny
+   *[other] { $value } dní
+    } služby zdarma
+credit-deadline = Vybrat můžete do { $deadline }. Pokud do té doby nevyberete, použijeme první možnost: { $first }.
+credit-offered-next = Volbu provedete ve své zákaznické sekci:
+credit-offered-footer = Tuto zprávu odeslal automaticky váš poskytovatel po uzavření měsíce, jednou za každou službu a měsíc.
+month-year = { $m ->
+    [1] leden
+    [2] únor
+    [3] březen
+    [4] duben
+    [5] květen
+    [6] červen
+    [7] červenec
+    [8] srpen
+    [9] září
+    [10] říjen
+    [11] listopad
+   *[12] prosinec
+    } { $year }

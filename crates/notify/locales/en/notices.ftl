@@ -90,3 +90,35 @@ maintenance-previously = Previously planned: { $previous }.
 service-in-maintenance = down during the maintenance
 maintenance-next = The maintenance calendar is on our status page:
 maintenance-footer = This message was sent automatically by your provider. Nothing else will be mailed about this maintenance: its start and end show on the status page.
+
+# A final month's SLA credit for one service ($service, $service_id: the service; $month: the
+# month's name and year; $availability, $sla: percentages; $down: the downtime counted;
+# $net, $vat, $gross: amounts in $currency; $deadline: a UTC timestamp; $first: the offer that
+# applies when the customer does not choose; $value: an offer's amount or number of days).
+subject-credit-offered = SLA credit for { $service } — { $month }
+credit-offered-intro = The availability of your service { $service } ({ $service_id }) in { $month } was { $availability }, below the { $sla } we promise (customer { $customer }). Downtime counted: { $down }. You are entitled to a credit.
+credit-amounts = The credit is { $net } { $currency } plus VAT { $vat } { $currency }, { $gross } { $currency } in total.
+credit-amounts-reverse-charge = The credit is { $net } { $currency }, without VAT: the reverse charge applies and you account for the VAT. In total { $gross } { $currency }.
+credit-choose = Please choose how you would like to receive it:
+offer-account-credit = { $value } { $currency } credited to your account
+offer-service-days = { $value ->
+    [one] { $value } free day
+   *[other] { $value } free days
+    } of the service
+credit-deadline = You can choose until { $deadline }. If you have not chosen by then, the first option applies: { $first }.
+credit-offered-next = Choose in your client area:
+credit-offered-footer = This message was sent automatically by your provider when the month closed; it is sent only once for each service and month.
+month-year = { $m ->
+    [1] January
+    [2] February
+    [3] March
+    [4] April
+    [5] May
+    [6] June
+    [7] July
+    [8] August
+    [9] September
+    [10] October
+    [11] November
+   *[12] December
+    } { $year }

@@ -81,3 +81,35 @@ maintenance-previously = Prévue auparavant : { $previous }.
 service-in-maintenance = interrompu pendant la maintenance
 maintenance-next = Le calendrier des maintenances est sur notre page d’état :
 maintenance-footer = Ce message a été envoyé automatiquement par votre fournisseur. Aucun autre message ne sera envoyé pour cette maintenance : son début et sa fin s’affichent sur la page d’état.
+
+# A final month's SLA credit for one service ($service, $service_id: the service; $month: the
+# month's name and year; $availability, $sla: percentages; $down: the downtime counted;
+# $net, $vat, $gross: amounts in $currency; $deadline: a UTC timestamp; $first: the offer that
+# applies when the customer does not choose; $value: an offer's amount or number of days).
+subject-credit-offered = Compensation SLA pour { $service } — { $month }
+credit-offered-intro = La disponibilité de votre service { $service } ({ $service_id }) en { $month } a été de { $availability }, en dessous des { $sla } que nous garantissons (client { $customer }). Durée d’indisponibilité retenue : { $down }. Vous avez droit à une compensation.
+credit-amounts = La compensation s’élève à { $net } { $currency } HT, plus { $vat } { $currency } de TVA, soit { $gross } { $currency } TTC.
+credit-amounts-reverse-charge = La compensation s’élève à { $net } { $currency } HT, sans TVA : l’autoliquidation s’applique et la TVA est due par vous. Total : { $gross } { $currency }.
+credit-choose = Choisissez sous quelle forme vous souhaitez la recevoir :
+offer-account-credit = { $value } { $currency } crédités sur votre compte client
+offer-service-days = { $value ->
+    [one] { $value } jour gratuit
+   *[other] { $value } jours gratuits
+    } du service
+credit-deadline = Vous pouvez choisir jusqu’au { $deadline }. Sans choix de votre part d’ici là, la première option s’applique : { $first }.
+credit-offered-next = Faites votre choix dans votre espace client :
+credit-offered-footer = Ce message a été envoyé automatiquement par votre fournisseur à la clôture du mois, une seule fois par service et par mois.
+month-year = { $m ->
+    [1] janvier
+    [2] février
+    [3] mars
+    [4] avril
+    [5] mai
+    [6] juin
+    [7] juillet
+    [8] août
+    [9] septembre
+    [10] octobre
+    [11] novembre
+   *[12] décembre
+    } { $year }

@@ -92,3 +92,35 @@ maintenance-previously = Poprzedni termin: { $previous }.
 service-in-maintenance = niedostępna podczas prac
 maintenance-next = Kalendarz prac serwisowych jest na naszej stronie statusu:
 maintenance-footer = Ta wiadomość została wysłana automatycznie przez Państwa dostawcę. O tych pracach nie wyślemy już innych wiadomości: ich początek i koniec pokaże strona statusu.
+
+# A final month's SLA credit for one service ($service, $service_id: the service; $month: the
+# month's name and year; $availability, $sla: percentages; $down: the downtime counted;
+# $net, $vat, $gross: amounts in $currency; $deadline: a UTC timestamp; $first: the offer that
+# applies when the customer does not choose; $value: an offer's amount or number of days).
+subject-credit-offered = Rekompensata SLA za usługę { $service } — { $month }
+credit-offered-intro = Dostępność Państwa usługi { $service } ({ $service_id }) za { $month } wyniosła { $availability }, czyli mniej niż gwarantowane { $sla } (klient { $customer }). Uwzględniony czas niedostępności: { $down }. Przysługuje Państwu rekompensata.
+credit-amounts = Rekompensata wynosi { $net } { $currency } netto plus VAT { $vat } { $currency }, razem { $gross } { $currency } brutto.
+credit-amounts-reverse-charge = Rekompensata wynosi { $net } { $currency } netto, bez VAT: obowiązuje odwrotne obciążenie i podatek rozliczają Państwo sami. Razem { $gross } { $currency }.
+credit-choose = Prosimy wybrać formę rekompensaty:
+offer-account-credit = { $value } { $currency } na Państwa konto klienta
+offer-service-days = { $value ->
+    [one] { $value } dzień
+   *[other] { $value } dni
+    } bezpłatnego korzystania z usługi
+credit-deadline = Na wybór mają Państwo czas do { $deadline }. Jeśli do tego czasu nie dokonają Państwo wyboru, zastosujemy pierwszą możliwość: { $first }.
+credit-offered-next = Wyboru można dokonać w panelu klienta:
+credit-offered-footer = Ta wiadomość została wysłana automatycznie przez Państwa dostawcę po zamknięciu miesiąca, raz dla każdej usługi i miesiąca.
+month-year = { $m ->
+    [1] styczeń
+    [2] luty
+    [3] marzec
+    [4] kwiecień
+    [5] maj
+    [6] czerwiec
+    [7] lipiec
+    [8] sierpień
+    [9] wrzesień
+    [10] październik
+    [11] listopad
+   *[12] grudzień
+    } { $year }

@@ -91,3 +91,36 @@ maintenance-previously = Ранее планировалось: { $previous }.
 service-in-maintenance = недоступна во время работ
 maintenance-next = Календарь работ — на нашей странице статуса:
 maintenance-footer = Это сообщение отправлено автоматически вашим провайдером. Других писем об этих работах не будет: их начало и конец видны на странице статуса.
+
+# A final month's SLA credit for one service ($service, $service_id: the service; $month: the
+# month's name and year; $availability, $sla: percentages; $down: the downtime counted;
+# $net, $vat, $gross: amounts in $currency; $deadline: a UTC timestamp; $first: the offer that
+# applies when the customer does not choose; $value: an offer's amount or number of days).
+subject-credit-offered = Компенсация по SLA за услугу { $service } — { $month }
+credit-offered-intro = Доступность вашей услуги { $service } ({ $service_id }) за { $month } составила { $availability }, что ниже обещанных { $sla } (клиент { $customer }). Учтённое время простоя: { $down }. Вам полагается компенсация.
+credit-amounts = Компенсация составляет { $net } { $currency } без НДС, НДС { $vat } { $currency }, всего { $gross } { $currency } с НДС.
+credit-amounts-reverse-charge = Компенсация составляет { $net } { $currency } без НДС: применяется обратное начисление (reverse charge), НДС уплачиваете вы. Всего { $gross } { $currency }.
+credit-choose = Выберите, в какой форме вы хотите её получить:
+offer-account-credit = { $value } { $currency } на ваш клиентский счёт
+offer-service-days = { $value ->
+    [one] { $value } бесплатный день
+    [few] { $value } бесплатных дня
+   *[many] { $value } бесплатных дней
+    } услуги
+credit-deadline = Выбрать можно до { $deadline }. Если вы не сделаете выбор к этому сроку, будет применён первый вариант: { $first }.
+credit-offered-next = Сделать выбор можно в личном кабинете:
+credit-offered-footer = Это сообщение отправлено автоматически вашим провайдером после закрытия месяца, один раз для каждой услуги и месяца.
+month-year = { $m ->
+    [1] январь
+    [2] февраль
+    [3] март
+    [4] апрель
+    [5] май
+    [6] июнь
+    [7] июль
+    [8] август
+    [9] сентябрь
+    [10] октябрь
+    [11] ноябрь
+   *[12] декабрь
+    } { $year }

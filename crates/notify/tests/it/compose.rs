@@ -21,7 +21,7 @@ fn kind_name(kind: NoticeKind) -> &'static str {
 }
 
 /// The raw message, then its two bodies as a mail client would show them.
-fn readable(bytes: &[u8]) -> String {
+pub(crate) fn readable(bytes: &[u8]) -> String {
     let raw = String::from_utf8(bytes.to_vec()).expect("message is ASCII");
     let parsed = MessageParser::default().parse(bytes).unwrap();
     format!(

@@ -42,5 +42,6 @@ pub fn notice(kind: NoticeKind, language: Language) -> Notice {
         body: String::new(),
         at_risk: 0,
         window: None,
+        credit: None,
     }
 }

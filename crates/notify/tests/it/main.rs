@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod compose;
+mod credit;
 mod fixtures;
 mod peer;
 mod smtp;
