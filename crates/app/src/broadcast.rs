@@ -31,6 +31,7 @@ pub(crate) fn notices(
             body: body.to_owned(),
             at_risk: 0,
             window: None,
+            credit: None,
         };
         let payload = serde_json::to_string(&payload).unwrap_or_default();
         let id = inventory.customer_id(c as u32);

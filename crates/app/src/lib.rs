@@ -133,6 +133,8 @@ pub struct System {
     pub time_zone: jiff::tz::TimeZone,
     /// How months of service turn into credits (`[sla]`).
     pub sla: Arc<sla::SlaPolicy>,
+    /// Wakes the leader's SLA timer (an outage was recorded).
+    pub sla_wake: Arc<tokio::sync::Notify>,
     /// Wakes this instance's outbox workers when notices were queued.
     outbox_wake: Arc<tokio::sync::Notify>,
     reload: Option<ReloadFn>,
@@ -255,7 +257,7 @@ impl Opened {
                 kept: Arc::clone(&kept),
                 metrics: Arc::clone(&metrics),
                 archiver,
-                secrets: webhook_secrets(Arc::clone(&live)),
+                secrets: webhook_secrets(Arc::clone(&live), sla.billing.clone()),
                 allow_private_webhooks,
                 broadcast_per_second,
             },
@@ -274,6 +276,7 @@ impl Opened {
             standing,
             time_zone,
             sla: Arc::new(sla),
+            sla_wake: Arc::new(tokio::sync::Notify::new()),
             outbox_wake,
             reload,
         });
@@ -283,6 +286,10 @@ impl Opened {
             tokio::spawn(reload_on_sighup(Arc::downgrade(&system))),
             tokio::spawn(purge_expired_sessions(Arc::downgrade(&system))),
             tokio::spawn(announce_drills(Arc::downgrade(&system))),
+            tokio::spawn(settle_credits(
+                Arc::downgrade(&system),
+                Arc::clone(&system.sla_wake),
+            )),
         ];
         let running = Running {
             pipeline,
@@ -390,8 +397,18 @@ impl Running {
 
 /// Looks a webhook's secret up in the live state (the customer's own webhook, else the
 /// inventory's), by customer id and URL, so that secrets are never written to the outbox.
-fn webhook_secrets(live: Arc<Mutex<Live>>) -> outbox::SecretLookup {
+fn webhook_secrets(
+    live: Arc<Mutex<Live>>,
+    billing: Option<sla::BillingHook>,
+) -> outbox::SecretLookup {
     Arc::new(move |customer: &str, url: &str| {
+        if customer == ops::BILLING_CUSTOMER {
+            // The provider's billing system, as `[sla]` names it.
+            return billing
+                .as_ref()
+                .filter(|b| b.url == url)
+                .map(|b| (b.secret.clone(), recipients::Origin::Inventory));
+        }
         let live = live.lock().ok()?;
         live.incidents
             .recipients()
@@ -439,6 +456,29 @@ async fn reload_on_sighup(system: std::sync::Weak<System>) {
         };
         if let Err(e) = system.reload_inventory().await {
             tracing::error!(error = %e, "SIGHUP: inventory not reloaded, the old one stays");
+        }
+    }
+}
+
+/// Once a minute, and when an outage is recorded, on the leader: the credits of the last
+/// month once final are offered (once each), and those past their deadline expire.
+async fn settle_credits(system: std::sync::Weak<System>, wake: Arc<tokio::sync::Notify>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = wake.notified() => {}
+        }
+        let Some(system) = system.upgrade() else {
+            return;
+        };
+        if system.standing.leading() {
+            if let Err(e) = system.offer_credits().await {
+                tracing::error!(error = %e, "SLA credits not offered; tried again in a minute");
+            }
+            if let Err(e) = system.expire_credits().await {
+                tracing::error!(error = %e, "SLA credits not expired; tried again in a minute");
+            }
         }
     }
 }

@@ -33,6 +33,42 @@ pub struct Payload {
     /// A maintenance window's times, as its notices state them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<PayloadWindow>,
+    /// An SLA credit offered (credit notices only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<PayloadCredit>,
+}
+
+/// An SLA credit in its notice (see [`tocsin_notify::CreditLines`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PayloadCredit {
+    /// The credit's id (the store writes it in when the credit is made).
+    pub id: String,
+    /// Service id.
+    pub service_id: String,
+    /// Its display name.
+    pub service_name: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Counted downtime, s.
+    pub down_seconds: i64,
+    /// `99.8123 %`.
+    pub availability: String,
+    /// `99.9 %`.
+    pub sla: String,
+    /// Amounts.
+    pub net: String,
+    /// VAT.
+    pub vat: String,
+    /// Gross.
+    pub gross: String,
+    /// ISO 4217.
+    pub currency: String,
+    /// No VAT charged.
+    pub reverse_charge: bool,
+    /// The deadline, ms.
+    pub deadline_ms: i64,
+    /// (id, kind, value), in order.
+    pub offers: Vec<(String, String, String)>,
 }
 
 /// A maintenance window's times in a notice (see [`tocsin_notify::WindowTimes`]).
@@ -494,6 +530,7 @@ fn queue(
         body: String::new(),
         at_risk: 0,
         window: None,
+        credit: None,
     };
     let payload = serde_json::to_string(&payload).unwrap_or_default();
     // The customer's chosen contacts and language where they chose, else the inventory's.

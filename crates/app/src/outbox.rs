@@ -85,11 +85,47 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
         k if k.starts_with(crate::staff::KIND_PREFIX) => NoticeKind::Degraded,
         k if k.starts_with(crate::planned::KIND_PREFIX) => crate::planned::notice_kind(k)
             .ok_or_else(|| format!("outbox row {}: unknown kind `{k}`", row.id))?,
+        k if k.starts_with(crate::ops::CREDIT_KIND_PREFIX) => NoticeKind::CreditOffered,
         other => return Err(format!("outbox row {}: unknown kind `{other}`", row.id)),
+    };
+    let credit = payload.credit.map(|c| tocsin_notify::CreditLines {
+        service_id: c.service_id,
+        service_name: c.service_name,
+        month: c.month,
+        down_seconds: c.down_seconds,
+        availability: c.availability,
+        sla: c.sla,
+        net: c.net,
+        vat: c.vat,
+        gross: c.gross,
+        currency: c.currency,
+        reverse_charge: c.reverse_charge,
+        deadline: c.deadline_ms.div_euclid(1000),
+        offers: c
+            .offers
+            .into_iter()
+            .map(|(id, kind, value)| tocsin_notify::OfferLine {
+                id,
+                kind: tocsin_notify::OfferKind::from_code(&kind)
+                    .unwrap_or(tocsin_notify::OfferKind::AccountCredit),
+                value,
+            })
+            .collect(),
+        url: format!("{}/account/sla", public_url.trim_end_matches('/')),
+    });
+    let incident_id = match kind {
+        NoticeKind::CreditOffered => row
+            .notice
+            .kind
+            .strip_prefix(crate::ops::CREDIT_KIND_PREFIX)
+            .and_then(|k| k.split('.').next())
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(0),
+        _ => row.notice.incident_id.max(0) as u64,
     };
     Ok(Notice {
         kind,
-        incident_id: row.notice.incident_id.max(0) as u64,
+        incident_id,
         incident_title: payload.title,
         customer_name: payload.customer_name,
         to: row.notice.contact.clone(),
@@ -114,7 +150,7 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
             local: w.local,
             previous: w.previous,
         }),
-        credit: None,
+        credit,
     })
 }
 

@@ -56,14 +56,17 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         let least = match action {
             Action::View | Action::Note | Action::WhatIf => Role::Junior,
-            Action::MarkVertex | Action::Upgrade | Action::DrillResult => Role::Engineer,
+            Action::MarkVertex | Action::Upgrade | Action::DrillResult | Action::RecordOutage => {
+                Role::Engineer
+            }
             Action::PublicUpdate
             | Action::Broadcast
             | Action::ComponentStatus
             | Action::Maintenance
-            | Action::PlanDrill => Role::ShiftLead,
+            | Action::PlanDrill
+            | Action::DecideCredit => Role::ShiftLead,
             Action::Reload | Action::Accounts | Action::ManageShifts => Role::Admin,
-            Action::OwnPreferences => return self == Role::Customer,
+            Action::OwnPreferences | Action::OwnCredits => return self == Role::Customer,
         };
         self.is_staff() && self >= least
     }
@@ -102,6 +105,12 @@ pub enum Action {
     ManageShifts,
     /// A customer saves their own notice preferences.
     OwnPreferences,
+    /// Record an outage monitoring missed, for SLA accounting.
+    RecordOutage,
+    /// Approve or reject an SLA credit.
+    DecideCredit,
+    /// A customer chooses the compensation of their own SLA credit.
+    OwnCredits,
 }
 
 /// An authenticated account acting on the running system.
@@ -151,18 +160,21 @@ mod tests {
             Reload,
             Accounts,
             ManageShifts,
+            RecordOutage,
+            DecideCredit,
         ];
         let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
         assert_eq!(allowed(Role::Junior), 3);
-        assert_eq!(allowed(Role::Engineer), 6);
-        assert_eq!(allowed(Role::ShiftLead), 11);
-        assert_eq!(allowed(Role::Admin), 14);
+        assert_eq!(allowed(Role::Engineer), 7);
+        assert_eq!(allowed(Role::ShiftLead), 13);
+        assert_eq!(allowed(Role::Admin), 16);
         assert_eq!(allowed(Role::Customer), 0);
         assert!(!Role::Engineer.may(PublicUpdate));
         assert!(!Role::Junior.may(MarkVertex));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
             assert_eq!(r.may(OwnPreferences), r == Role::Customer);
+            assert_eq!(r.may(OwnCredits), r == Role::Customer);
         }
     }
 }

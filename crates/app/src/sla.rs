@@ -559,3 +559,6 @@ fn edge(t: &mut Timeline, at: i64, is_start: bool, o: &RecordedOutage) {
         t.withdraw(at, &degraded);
     }
 }
+
+#[cfg(test)]
+mod tests;

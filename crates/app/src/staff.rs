@@ -61,6 +61,7 @@ pub(crate) fn degraded(
         body: String::new(),
         at_risk: customers.len() as u64,
         window: None,
+        credit: None,
     };
     let payload = serde_json::to_string(&payload).unwrap_or_default();
     staff

@@ -272,6 +272,10 @@ pub(crate) fn signature(secret: &[u8], body: &[u8]) -> String {
 
 /// The JSON body of a webhook row: the event, the incident and the customer's services.
 pub(crate) fn body(row: &OutboxRow) -> Result<Vec<u8>, String> {
+    if row.notice.kind.starts_with(crate::ops::BILLING_KIND_PREFIX) {
+        // Written whole when the credit was approved.
+        return Ok(row.notice.payload.clone().into_bytes());
+    }
     let payload: Payload = serde_json::from_str(&row.notice.payload)
         .map_err(|e| format!("outbox row {}: unreadable payload: {e}", row.id))?;
     let event = match row.notice.kind.strip_prefix(KIND_PREFIX) {

@@ -116,6 +116,7 @@ pub(super) async fn lead_notices(store: &AnyStore, incidents: &[IncidentChange])
             body: String::new(),
             at_risk: 0,
             window: None,
+            credit: None,
         };
         let payload = match serde_json::to_string(&payload) {
             Ok(p) => p,

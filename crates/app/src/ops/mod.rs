@@ -11,6 +11,7 @@ mod incidents;
 mod maintenance;
 mod preferences;
 mod shifts;
+mod sla;
 mod upgrades;
 mod vertices;
 
@@ -23,6 +24,10 @@ pub use drills::{
 pub use incidents::{NewUpdate, STATUSES};
 pub use maintenance::{window_status, MaintenancePlan, ANNOUNCE_DRILLS_AHEAD_MS, DEFAULT_NOTIFY};
 pub use shifts::NewShift;
+pub use sla::{
+    credit_view, evidence, month_account, report, CreditAmounts, CreditView, NewOutage, OfferValue,
+    SlaLine, SlaReport, BILLING_CUSTOMER, BILLING_KIND_PREFIX, CREDIT_KIND_PREFIX,
+};
 pub use upgrades::{
     drain_fingerprint, NewUpgrade, NextAction, RollingUpgrade, DRAIN_SOURCE, UPGRADE_ACTIONS,
 };

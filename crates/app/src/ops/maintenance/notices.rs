@@ -46,6 +46,7 @@ impl Notices<'_> {
                 body: self.window.body.clone(),
                 at_risk: 0,
                 window: Some(self.times.clone()),
+                credit: None,
             };
             let payload = serde_json::to_string(&payload).unwrap_or_default();
             for (email, language) in contacts.get(&c).into_iter().flatten() {
