@@ -9,6 +9,7 @@ mod inventory_cmd;
 mod report;
 mod runbooks_cmd;
 mod serve_cmd;
+mod sla_cmd;
 mod status_cmd;
 mod users_cmd;
 
@@ -48,6 +49,8 @@ enum Command {
     Users(users_cmd::UsersArgs),
     /// Runbooks for print: `runbooks export --config FILE --out DIR` writes `DIR/index.html`.
     Runbooks(runbooks_cmd::RunbooksArgs),
+    /// SLA accounting: `sla report --config FILE --month YYYY-MM [--json | --csv]`.
+    Sla(sla_cmd::SlaArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Status(args) => status_cmd::run(args),
         Command::Users(args) => users_cmd::run(args),
         Command::Runbooks(args) => runbooks_cmd::run(args),
+        Command::Sla(args) => sla_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@ mod actions;
 mod drills;
 mod maintenance;
 mod reads;
+mod sla;
 mod upgrades;
 
 use std::sync::Arc;
@@ -55,6 +56,17 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         )
         .route("/api/v1/drills", get(drills::list).post(drills::plan))
         .route("/api/v1/drills/{id}/results", post(drills::record))
+        .route("/api/v1/sla", get(sla::report))
+        .route(
+            "/api/v1/outages",
+            get(sla::outages).post(sla::record_outage),
+        )
+        .route("/api/v1/credits", get(sla::credits))
+        .route("/api/v1/credits/{id}/approve", post(sla::approve))
+        .route("/api/v1/credits/{id}/reject", post(sla::reject))
+        .route("/api/v1/account/sla", get(sla::account_report))
+        .route("/api/v1/account/credits", get(sla::account_credits))
+        .route("/api/v1/account/credits/{id}/choice", post(sla::choose))
         .route("/api/v1/outbox", get(reads::outbox))
         .route("/api/v1/broadcasts", post(actions::broadcast))
         .route(

@@ -234,7 +234,9 @@ pub(crate) mod act {
         ManageShifts,
         Upgrade,
         PlanDrill,
-        DrillResult
+        DrillResult,
+        RecordOutage,
+        DecideCredit
     );
 }
 
