@@ -12,6 +12,7 @@ mod apply;
 mod archiving;
 mod batch;
 mod broadcast;
+pub mod clock;
 mod ingest;
 mod lead;
 mod metrics;
@@ -51,6 +52,12 @@ pub use webhooks::refused_host;
 pub trait Clock: Send + Sync + 'static {
     /// Milliseconds since the Unix epoch, UTC.
     fn now_ms(&self) -> i64;
+
+    /// The jumps of the wall clock this clock saw and did not follow (none for a clock that
+    /// does not watch for them).
+    fn jumps(&self) -> clock::ClockJumps {
+        clock::ClockJumps::default()
+    }
 }
 
 /// Reads the inventory again (from the file or directory the server was started with);

@@ -1,8 +1,10 @@
 //! Prometheus metrics at `/metrics`: counters kept in atomics by the pipeline and the outbox,
-//! gauges read from the live state when scraped.
+//! gauges read from the live state when scraped, and the wall clock's jumps (`crate::clock`).
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::clock::ClockJumps;
 
 /// Upper bounds (seconds) of the notice latency histogram.
 const BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
@@ -43,8 +45,14 @@ impl Metrics {
         self.latency_sum_ms.fetch_add(ms, Ordering::Relaxed);
     }
 
-    /// The text exposition format, with `gauges` (name, help, value) added.
+    /// The text exposition format, with `gauges` (name, help, value) added and the jumps of
+    /// the process's wall clock (the record its server clock published).
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
+        self.render_with(gauges, &crate::clock::published())
+    }
+
+    /// [`Metrics::render`] with the clock's `jumps` given.
+    fn render_with(&self, gauges: &[(&str, &str, f64)], jumps: &ClockJumps) -> String {
         let mut out = String::new();
         let counters = [
             (
@@ -95,6 +103,21 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             );
         }
+        let name = "tocsin_clock_jumps_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Jumps of the wall clock by more than the tolerance, not followed.\n# TYPE {name} counter\n{name} {}",
+            jumps.total
+        );
+        let name = "tocsin_clock_last_jump_seconds";
+        let last = jumps
+            .recent
+            .first()
+            .map_or(0.0, |j| j.size_ms() as f64 / 1000.0);
+        let _ = writeln!(
+            out,
+            "# HELP {name} Size of the wall clock's latest jump, negative backwards (0 when none).\n# TYPE {name} gauge\n{name} {last}"
+        );
         for (name, help, value) in gauges {
             let _ = writeln!(
                 out,
@@ -134,5 +157,31 @@ mod tests {
         assert!(text.contains("tocsin_notice_latency_seconds_count 3\n"));
         assert!(text.contains("tocsin_notices_sent_total 3\n"));
         assert!(text.contains("tocsin_vertices_down 2\n"));
+    }
+
+    #[test]
+    fn clock_jumps_are_a_counter_and_the_latest_size_a_gauge() {
+        let m = Metrics::default();
+        let none = m.render_with(&[], &ClockJumps::default());
+        assert!(
+            none.contains("# TYPE tocsin_clock_jumps_total counter\ntocsin_clock_jumps_total 0\n")
+        );
+        assert!(none.contains("tocsin_clock_last_jump_seconds 0\n"));
+        let jump = |from_ms: i64, wall_ms: i64| crate::clock::ClockJump {
+            detected_ms: from_ms,
+            from_ms,
+            wall_ms,
+            projected_ms: from_ms,
+        };
+        let jumps = ClockJumps {
+            total: 3,
+            recent: vec![jump(10_000, 10_000 - 3_600_000), jump(5_000, 9_000)],
+        };
+        let text = m.render_with(&[], &jumps);
+        assert!(text.contains("tocsin_clock_jumps_total 3\n"), "{text}");
+        assert!(
+            text.contains("tocsin_clock_last_jump_seconds -3600\n"),
+            "{text}"
+        );
     }
 }

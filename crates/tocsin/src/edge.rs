@@ -2,18 +2,56 @@
 //! else takes time as an argument or through [`Clock`]), the async runtimes the
 //! subcommands run on, and the signals that stop them.
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
+use tocsin_app::clock::{ClockJumps, Sources, SteadyClock};
 use tocsin_app::Clock;
 
-/// The wall clock, read at the edge only.
+/// The machine's clocks, read here only: the wall clock, and `Instant` (`CLOCK_MONOTONIC`)
+/// for the time elapsed.
+struct Machine {
+    origin: std::time::Instant,
+}
+
+impl Sources for Machine {
+    #[allow(clippy::disallowed_methods)]
+    fn wall_ms(&self) -> i64 {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            // Before 1970 (an NTP server answering 1752): negative, so the jump shows as such.
+            Err(e) => i64::try_from(e.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+        }
+    }
+
+    fn monotonic_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The process's one clock, anchored at the wall clock when first read; its jump record is
+/// the one `/metrics` renders.
+static STEADY: LazyLock<SteadyClock<Machine>> = LazyLock::new(|| {
+    #[allow(clippy::disallowed_methods)]
+    let origin = std::time::Instant::now();
+    let clock = SteadyClock::new(Machine { origin });
+    tocsin_app::clock::publish(clock.record());
+    clock
+});
+
+/// The wall clock as the system sees it: [`SteadyClock`] on the machine's clocks, one for the
+/// whole process (the machine has one wall clock), so that every `SystemClock` — the server's,
+/// the archive's boot time, the one-shot commands' — hands out the same time that never goes
+/// back nor leaps when the wall clock jumps.
 pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)]
     fn now_ms(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
+        STEADY.now_ms()
+    }
+
+    fn jumps(&self) -> ClockJumps {
+        STEADY.jumps()
     }
 }
 

@@ -13,6 +13,7 @@ mod archive;
 mod authz;
 mod broadcast;
 mod browser;
+mod clock;
 mod console;
 mod console_maintenance;
 mod crash;

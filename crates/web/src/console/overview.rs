@@ -1,5 +1,5 @@
 //! `/console`: the live impact at a glance — counts, affected and at-risk customers, the
-//! vertices not up, and the open incidents.
+//! vertices not up, and the open incidents — with a warning when the wall clock jumped.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use minijinja::context;
 use serde::Serialize;
 use tocsin_app::ops::{customers, SHOWN};
 use tocsin_model::summary::Summary;
+use tocsin_model::time::rfc3339;
 use tocsin_model::Inventory;
 use tocsin_store::IncidentStore;
 
@@ -34,6 +35,49 @@ fn vertices(inventory: &Inventory, ids: &[&str], room: usize) -> Vec<VertexRow> 
                 .unwrap_or_default(),
         })
         .collect()
+}
+
+/// `1 h 0 min 5 s`, a length of time for people (days past 24 hours).
+fn span(ms: i64) -> String {
+    let s = ms.unsigned_abs() / 1000;
+    let (d, h, m, s) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    let mut out = String::new();
+    if d > 0 {
+        out.push_str(&format!("{d} d "));
+    }
+    if d > 0 || h > 0 {
+        out.push_str(&format!("{h} h "));
+    }
+    if d > 0 || h > 0 || m > 0 {
+        out.push_str(&format!("{m} min "));
+    }
+    out.push_str(&format!("{s} s"));
+    out
+}
+
+/// The wall clock's jumps the system's clock saw, newest first, for the warning.
+fn clock_jumps(app: &App) -> (u64, Vec<minijinja::Value>) {
+    let jumps = app.clock.jumps();
+    let rows = jumps
+        .recent
+        .iter()
+        .map(|j| {
+            let size = j.size_ms();
+            let offset = j.offset_ms();
+            context! {
+                detected => rfc3339(j.detected_ms),
+                from => rfc3339(j.from_ms),
+                to => rfc3339(j.wall_ms),
+                size => format!("{} {}", span(size), if size < 0 { "back" } else { "forward" }),
+                offset => if offset.abs() < 1000 {
+                    "agrees again".to_owned()
+                } else {
+                    format!("{} {}", span(offset), if offset < 0 { "behind" } else { "ahead" })
+                },
+            }
+        })
+        .collect();
+    (jumps.total, rows)
 }
 
 /// `GET /console`.
@@ -80,10 +124,26 @@ pub(super) async fn page(
             }
         })
         .collect();
+    let (clock_jumps_total, clock_jumps) = clock_jumps(&app);
     Ok(render(
         "console/overview.html",
         frame(&who, "overview", q.done.as_deref()),
-        context! { heading => "Live impact", incidents, ..live },
+        context! { heading => "Live impact", incidents, clock_jumps, clock_jumps_total, ..live },
         StatusCode::OK,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span;
+
+    #[test]
+    fn spans_read_from_the_largest_unit_present() {
+        assert_eq!(span(0), "0 s");
+        assert_eq!(span(-999), "0 s");
+        assert_eq!(span(5_400), "5 s");
+        assert_eq!(span(-3_600_000), "1 h 0 min 0 s");
+        assert_eq!(span(61_000), "1 min 1 s");
+        assert_eq!(span(2 * 86_400_000 + 3_000), "2 d 0 h 0 min 3 s");
+    }
 }
