@@ -470,21 +470,53 @@ async fn reload_on_sighup(system: std::sync::Weak<System>) {
 /// Once a minute, and when an outage is recorded, on the leader: the credits of the last
 /// month once final are offered (once each), and those past their deadline expire.
 async fn settle_credits(system: std::sync::Weak<System>, wake: Arc<tokio::sync::Notify>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+    // Checked every second so that a new leader settles at once; run at most once a minute
+    // unless woken.
+    let mut check = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut last: Option<tokio::time::Instant> = None;
+    let mut woken = false;
+    const QUIET: std::time::Duration = std::time::Duration::from_secs(2);
+    let mut quiet_since = tokio::time::Instant::now();
+    // The month whose credits are offered: not computed again until an outage is recorded.
+    let mut settled = None;
     loop {
         tokio::select! {
-            _ = every.tick() => {}
-            () = wake.notified() => {}
+            _ = check.tick() => {}
+            () = wake.notified() => {
+                woken = true;
+                quiet_since = tokio::time::Instant::now();
+            }
         }
         let Some(system) = system.upgrade() else {
             return;
         };
-        if system.standing.leading() {
-            if let Err(e) = system.offer_credits().await {
-                tracing::error!(error = %e, "SLA credits not offered; tried again in a minute");
+        // Staff record outages one after another: settle once they pause.
+        let due = (woken && quiet_since.elapsed() >= QUIET)
+            || (!woken && last.is_none_or(|t| t.elapsed() >= EVERY));
+        if !due || !system.standing.leading() {
+            continue;
+        }
+        let woken_now = std::mem::take(&mut woken);
+        last = Some(tokio::time::Instant::now());
+        let offered = system
+            .offer_credits(if woken_now { None } else { settled })
+            .await;
+        let expired = system.expire_credits().await;
+        match (offered, expired) {
+            (Ok((n, month)), Ok(_)) => {
+                settled = month;
+                system
+                    .metrics
+                    .credits_offered
+                    .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                system
+                    .metrics
+                    .sla_runs
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            if let Err(e) = system.expire_credits().await {
-                tracing::error!(error = %e, "SLA credits not expired; tried again in a minute");
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "SLA credits not settled; tried again in a minute");
             }
         }
     }

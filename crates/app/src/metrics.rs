@@ -28,6 +28,10 @@ pub struct Metrics {
     pub failed: AtomicU64,
     /// Delivery attempts that will be retried.
     pub retried: AtomicU64,
+    /// Runs of the leader's SLA settlement (offering and expiring credits) that completed.
+    pub sla_runs: AtomicU64,
+    /// SLA credits offered.
+    pub credits_offered: AtomicU64,
     latency: [AtomicU64; BUCKETS.len() + 1],
     latency_sum_ms: AtomicU64,
 }
@@ -94,6 +98,16 @@ impl Metrics {
                 "tocsin_notice_retries_total",
                 "Delivery attempts to be retried.",
                 &self.retried,
+            ),
+            (
+                "tocsin_sla_settlements_total",
+                "Completed runs of the leader's SLA settlement (credits offered and expired).",
+                &self.sla_runs,
+            ),
+            (
+                "tocsin_sla_credits_offered_total",
+                "SLA credits offered by this instance.",
+                &self.credits_offered,
             ),
         ];
         for (name, help, value) in counters {

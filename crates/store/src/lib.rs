@@ -509,6 +509,9 @@ impl SlaStore for AnyStore {
     async fn expire_credits(&self, at_ms: i64) -> Result<Vec<Credit>> {
         dispatch!(self, s => s.expire_credits(at_ms).await)
     }
+    async fn revise_credit(&self, id: i64, credit: &NewCredit) -> Result<bool> {
+        dispatch!(self, s => s.revise_credit(id, credit).await)
+    }
     async fn alerts_latest_before(&self, before_ms: i64) -> Result<Vec<AlertRow>> {
         dispatch!(self, s => s.alerts_latest_before(before_ms).await)
     }

@@ -174,6 +174,10 @@ pub trait SlaStore {
     /// answered to exactly one caller however many instances call at once; calling again
     /// answers nothing new.
     async fn expire_credits(&self, at_ms: i64) -> Result<Vec<Credit>>;
+    /// Replaces the amounts of credit `id` (percent, net, VAT, gross, rate, reverse charge,
+    /// downtime, offers, default offer, whether it needs approval) by those of `credit`, only
+    /// while it is `offered`: an outage recorded late changed its month. True when revised.
+    async fn revise_credit(&self, id: i64, credit: &NewCredit) -> Result<bool>;
     /// For each (source, fingerprint), its latest alert (highest id) received before
     /// `before_ms`; by id. Unmatched alerts included.
     async fn alerts_latest_before(&self, before_ms: i64) -> Result<Vec<AlertRow>>;

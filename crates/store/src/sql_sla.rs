@@ -298,6 +298,29 @@ macro_rules! sla_impl {
                 Ok(change)
             }
 
+            async fn revise_credit(&self, id: i64, c: &NewCredit) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE credits SET percent = $2, net_minor = $3, vat_minor = $4, gross_minor = $5, \
+                     vat_rate = $6, reverse_charge = $7, down_seconds = $8, offers = $9, \
+                     default_offer = $10, needs_approval = $11 \
+                     WHERE id = $1 AND status = 'offered'",
+                )
+                .bind(id)
+                .bind(&c.percent)
+                .bind(c.net_minor)
+                .bind(c.vat_minor)
+                .bind(c.gross_minor)
+                .bind(&c.vat_rate)
+                .bind(c.reverse_charge)
+                .bind(c.down_seconds)
+                .bind(&c.offers)
+                .bind(&c.default_offer)
+                .bind(c.needs_approval)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn expire_credits(&self, at_ms: i64) -> Result<Vec<Credit>> {
                 let rows = sqlx::query(concat!(
                     "UPDATE credits SET status = 'expired', choice = default_offer \

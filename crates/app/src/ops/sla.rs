@@ -615,19 +615,26 @@ impl System {
     }
 
     /// Offers the credits of the last month once it is final (and its longest `min_outage`
-    /// past), with an e-mail to each customer's contacts; answers how many were new. Run by
-    /// the leader every minute; the store keeps one credit per service and month.
-    pub(crate) async fn offer_credits(&self) -> Result<usize, StoreError> {
+    /// past), with an e-mail to each customer's contacts, unless that month is `settled`
+    /// already; answers how many were new and the month settled. Run by the leader every
+    /// minute and when an outage is recorded; the store keeps one credit per service and month.
+    pub(crate) async fn offer_credits(
+        &self,
+        settled: Option<Month>,
+    ) -> Result<(usize, Option<Month>), StoreError> {
         let now = self.clock.now_ms();
         let policy = std::sync::Arc::clone(&self.sla);
         let zone = &policy.time_zone;
         let month = Month::of(now, zone).previous();
+        if settled == Some(month) {
+            return Ok((0, settled));
+        }
         let Ok(inventory) = self.inventory_now() else {
-            return Ok(0);
+            return Ok((0, settled));
         };
         let (_, to) = span(&inventory, month, zone, i64::MAX);
         if now < to {
-            return Ok(0);
+            return Ok((0, settled));
         }
         let a = month_account(
             &self.store,
@@ -640,21 +647,19 @@ impl System {
         let recipients = self.read(|live| live.incidents.recipients().clone()).ok();
         let deadline = month.end_plus_days(policy.claim_days, zone);
         let mut batch: Vec<(NewCredit, Vec<NewNotice>)> = Vec::new();
-        let existing: std::collections::HashSet<String> = self
+        let existing: std::collections::HashMap<String, Credit> = self
             .store
             .credits(None, None, Some(&month.to_string()))
             .await?
             .into_iter()
-            .map(|c| c.credit.service)
+            .map(|c| (c.credit.service.clone(), c))
             .collect();
+        let mut revise: Vec<(i64, NewCredit)> = Vec::new();
         for line in &a.lines {
             let Some(amounts) = line.credit else {
                 continue;
             };
             let service_id = inventory.graph.name(line.vertex);
-            if existing.contains(service_id) {
-                continue;
-            }
             let Some(s) = inventory.service_of(line.vertex) else {
                 continue;
             };
@@ -703,23 +708,50 @@ impl System {
                 deadline_ms: deadline,
                 created_ms: now,
             };
+            if let Some(old) = existing.get(service_id) {
+                let o = &old.credit;
+                let changed = (o.net_minor, o.down_seconds, &o.offers, o.needs_approval)
+                    != (
+                        credit.net_minor,
+                        credit.down_seconds,
+                        &credit.offers,
+                        credit.needs_approval,
+                    );
+                if changed && old.status == tocsin_store::CREDIT_OFFERED {
+                    revise.push((old.id, credit));
+                }
+                continue;
+            }
             let notices = match (&recipients, s.customer) {
                 (Some(r), c) if c != NONE => credit_notices(&inventory, r, c, line, &credit, plan),
                 _ => Vec::new(),
             };
             batch.push((credit, notices));
         }
+        let system = Principal {
+            login: "system".into(),
+            role: crate::Role::Admin,
+            customer: None,
+        };
+        for (id, credit) in &revise {
+            if self.store.revise_credit(*id, credit).await? {
+                let detail = format!(
+                    "{} {} net {} {} after outages recorded late",
+                    credit.service,
+                    credit.month,
+                    amount_text(credit.net_minor, &credit.currency),
+                    credit.currency
+                );
+                self.audit(&system, "credit.revise", &format!("credit:{id}"), &detail)
+                    .await;
+            }
+        }
         if batch.is_empty() {
-            return Ok(0);
+            return Ok((0, Some(month)));
         }
         let mut made = 0;
         for chunk in batch.chunks(500) {
             let ids = self.store.offer_credits(chunk).await?;
-            let system = Principal {
-                login: "system".into(),
-                role: crate::Role::Admin,
-                customer: None,
-            };
             for ((credit, _), id) in chunk.iter().zip(ids) {
                 let Some(id) = id else { continue };
                 made += 1;
@@ -740,7 +772,7 @@ impl System {
         }
         self.outbox_wake.notify_one();
         tracing::info!(month = %month, offered = made, "SLA credits offered");
-        Ok(made)
+        Ok((made, Some(month)))
     }
 
     /// Credits not chosen by their deadline take their first offer: audited as

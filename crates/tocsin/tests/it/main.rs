@@ -29,6 +29,7 @@ mod runbooks;
 mod serve;
 mod session;
 mod shifts;
+mod sla;
 mod staff;
 mod status;
 mod unmatched;
