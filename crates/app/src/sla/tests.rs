@@ -316,3 +316,32 @@ fn vat_for_every_country_of_the_default_table() {
         assert_eq!(business.reverse_charge, country != b"CZ", "{country:?}");
     }
 }
+
+#[test]
+fn an_outage_across_the_october_change_counts_its_real_length() {
+    let inv = inventory();
+    let p = prague();
+    let (_, e) = october().bounds(&p.time_zone);
+    // 2026-10-25 02:30 CEST (00:30Z) to 02:30 CET (01:30Z): the wall clock reads the same,
+    // an hour went by.
+    let from = jiff::Timestamp::from_str("2026-10-25T00:30:00Z")
+        .unwrap()
+        .as_millisecond();
+    let to = jiff::Timestamp::from_str("2026-10-25T01:30:00Z")
+        .unwrap()
+        .as_millisecond();
+    let evidence = Evidence {
+        during: vec![
+            alert(1, "a", true, "sw-a", from),
+            alert(2, "a", false, "sw-a", to),
+        ],
+        ..Evidence::default()
+    };
+    let a = account(&inv, &p, october(), &evidence, e);
+    let web2 = line(&inv, &a, "web-2");
+    assert_eq!(web2.down_s, 3600);
+    assert_eq!(web2.month_s, 745 * 3600);
+    // 744 of 745 hours: 99.8658 %, under 99.9: 10 %.
+    assert_eq!(web2.availability.to_string(), "99.8658");
+    assert_eq!(web2.credit.unwrap().net.to_string(), "1.20");
+}

@@ -115,6 +115,7 @@ conformance!(
     the_customer_chooses_until_the_deadline,
     staff_decide_chosen_and_expired_credits_only,
     expiry_answers_each_credit_once,
+    only_an_offered_credit_is_revised,
     alerts_are_read_latest_before_and_between,
 );
 

@@ -541,3 +541,42 @@ pub async fn alerts_are_read_latest_before_and_between(s: &AnyStore) {
         [ids[4], ids[6]]
     );
 }
+
+pub async fn only_an_offered_credit_is_revised(s: &AnyStore) {
+    let first = credit("vps-1", "acme", "2026-10", false);
+    let other = credit("vps-2", "acme", "2026-10", false);
+    let ids = s
+        .offer_credits(&[(first.clone(), vec![]), (other, vec![])])
+        .await
+        .unwrap();
+    let (a, b) = (ids[0].unwrap(), ids[1].unwrap());
+    let mut bigger = first.clone();
+    bigger.percent = "100".into();
+    bigger.net_minor *= 10;
+    bigger.gross_minor *= 10;
+    bigger.down_seconds += 3_600;
+    bigger.needs_approval = true;
+    assert!(s.revise_credit(a, &bigger).await.unwrap());
+    let got = s.credit(a).await.unwrap().unwrap();
+    assert_eq!(got.status, "offered");
+    assert_eq!(
+        (
+            got.credit.percent.as_str(),
+            got.credit.net_minor,
+            got.credit.down_seconds,
+            got.credit.needs_approval
+        ),
+        ("100", bigger.net_minor, bigger.down_seconds, true)
+    );
+    // What identifies it never changes.
+    assert_eq!(
+        (got.credit.service.as_str(), got.credit.created_ms),
+        ("vps-1", first.created_ms)
+    );
+    // Once chosen (approved at once: small), it stands as it was.
+    expect_done(s.choose_credit(b, "acme", "credit", 1_000).await.unwrap());
+    let before = s.credit(b).await.unwrap().unwrap();
+    assert!(!s.revise_credit(b, &bigger).await.unwrap());
+    assert_eq!(s.credit(b).await.unwrap().unwrap(), before);
+    assert!(!s.revise_credit(b + a + 1, &bigger).await.unwrap());
+}
