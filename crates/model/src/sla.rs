@@ -14,8 +14,9 @@ pub use rust_decimal::Decimal;
 use rust_decimal::RoundingStrategy;
 
 use crate::alerts::{AlertKey, Observations};
+use crate::down::DownOnly;
 use crate::graph::{Graph, VertexId};
-use crate::impact::{Change, Impact, State};
+use crate::impact::State;
 
 /// What a service's customer pays for and is promised.
 #[derive(Debug, Clone)]
@@ -226,13 +227,13 @@ pub struct DownInterval {
 }
 
 /// Down intervals of watched vertices along a timeline of observations, evaluated with the
-/// impact semantics at every change.
+/// impact semantics at every change (the down rule only: see [`DownOnly`]).
 ///
 /// Feed it the observations holding at the timeline's start, call [`Timeline::begin`], then
 /// the changes in order; times that go backwards are taken as the latest time seen, so a
 /// clock that jumped never makes a negative or lost interval.
 pub struct Timeline {
-    impact: Impact,
+    down: DownOnly,
     observations: Observations,
     watched: Vec<u64>,
     open: HashMap<VertexId, (i64, bool)>,
@@ -240,7 +241,7 @@ pub struct Timeline {
     now: i64,
     begun: bool,
     changed: Vec<(VertexId, State)>,
-    changes: Vec<Change>,
+    flipped: Vec<VertexId>,
 }
 
 impl Timeline {
@@ -251,7 +252,7 @@ impl Timeline {
             bits[v as usize / 64] |= 1 << (v % 64);
         }
         Timeline {
-            impact: Impact::new(graph),
+            down: DownOnly::new(graph),
             observations: Observations::new(),
             watched: bits,
             open: HashMap::new(),
@@ -259,7 +260,7 @@ impl Timeline {
             now: start,
             begun: false,
             changed: Vec::new(),
-            changes: Vec::new(),
+            flipped: Vec::new(),
         }
     }
 
@@ -282,9 +283,14 @@ impl Timeline {
     pub fn begin(&mut self) {
         self.begun = true;
         let start = self.now;
-        for &v in self.impact.not_up() {
-            if self.is_watched(v) && self.impact.state(v) == State::Down {
-                self.open.insert(v, (start, true));
+        for (w, &bits) in self.watched.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let v = (w * 64) as VertexId + bits.trailing_zeros();
+                bits &= bits - 1;
+                if self.down.is_down(v) {
+                    self.open.insert(v, (start, true));
+                }
             }
         }
     }
@@ -307,14 +313,10 @@ impl Timeline {
 
     /// Bytes held on the heap, for the bench.
     pub fn heap_bytes(&self) -> usize {
-        self.impact.heap_bytes()
+        self.down.heap_bytes()
             + self.watched.capacity() * 8
             + self.open.capacity() * 24
             + self.closed.capacity() * std::mem::size_of::<DownInterval>()
-    }
-
-    fn is_watched(&self, v: VertexId) -> bool {
-        self.watched[v as usize / 64] & (1 << (v % 64)) != 0
     }
 
     fn settle(&mut self, at: i64) {
@@ -323,22 +325,21 @@ impl Timeline {
         }
         let now = self.now;
         for (v, obs) in self.changed.drain(..) {
-            self.changes.clear();
-            self.impact.observe(v, obs, &mut self.changes);
+            self.flipped.clear();
+            self.down.observe(v, obs == State::Down, &mut self.flipped);
             if !self.begun {
                 continue;
             }
-            for c in &self.changes {
-                let w = self.watched[c.vertex as usize / 64] & (1 << (c.vertex % 64)) != 0;
-                if !w || (c.from == State::Down) == (c.to == State::Down) {
+            for &u in &self.flipped {
+                if self.watched[u as usize / 64] & (1 << (u % 64)) == 0 {
                     continue;
                 }
-                if c.to == State::Down {
-                    self.open.insert(c.vertex, (now, false));
-                } else if let Some((start, cut)) = self.open.remove(&c.vertex) {
+                if self.down.is_down(u) {
+                    self.open.insert(u, (now, false));
+                } else if let Some((start, cut)) = self.open.remove(&u) {
                     if now > start {
                         self.closed.push(DownInterval {
-                            vertex: c.vertex,
+                            vertex: u,
                             start,
                             end: now,
                             cut,

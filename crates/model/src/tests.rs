@@ -159,6 +159,34 @@ proptest! {
     }
 
     #[test]
+    fn the_down_only_engine_agrees_with_the_impact_engine_on_down(
+        spec in spec(),
+        steps in prop::collection::vec((any::<u16>(), any::<u8>()), 0..40),
+    ) {
+        let (graph, _) = build(&spec);
+        let n = graph.vertex_count();
+        let mut live = Impact::new(Arc::clone(&graph));
+        let mut down = crate::down::DownOnly::new(Arc::clone(&graph));
+        let mut flipped = Vec::new();
+        for (pick, obs) in steps {
+            let v = u32::from(pick) % n as u32;
+            let obs = observation(obs);
+            let before: Vec<bool> = (0..n as u32).map(|u| down.is_down(u)).collect();
+            live.observe(v, obs, &mut Vec::new());
+            flipped.clear();
+            down.observe(v, obs == State::Down, &mut flipped);
+            let now: Vec<bool> = (0..n as u32).map(|u| down.is_down(u)).collect();
+            let want: Vec<bool> = (0..n as u32).map(|u| live.state(u) == State::Down).collect();
+            prop_assert_eq!(&now, &want);
+            // Flipped lists exactly the vertices whose down state changed, each once.
+            let mut got = flipped.clone();
+            got.sort_unstable();
+            let changed: Vec<u32> = (0..n as u32).filter(|&u| before[u as usize] != now[u as usize]).collect();
+            prop_assert_eq!(got, changed);
+        }
+    }
+
+    #[test]
     fn failure_sets_equal_brute_force(spec in spec()) {
         let (graph, _) = build(&spec);
         let n = graph.vertex_count();

@@ -1,7 +1,8 @@
 //! `tocsin bench inventory`: measures loading, memory, full and incremental evaluation, what-if
 //! scenarios and single points of failure on a generated inventory, and prints JSON.
 //! `tocsin bench maintenance` (`maintenance.rs`): the what-if of maintenance windows and
-//! whether planning them stalls the running pipeline.
+//! whether planning them stalls the running pipeline. `tocsin bench sla` (`sla.rs`): the
+//! month's SLA report with observation changes in the month.
 
 // This module measures wall time on purpose; the domain crates never read the clock.
 #![allow(clippy::disallowed_methods)]
@@ -22,6 +23,7 @@ use crate::report::SummaryOut;
 
 mod maintenance;
 mod pipeline;
+mod sla;
 
 /// Arguments of `tocsin bench`.
 #[derive(Args)]
@@ -36,6 +38,8 @@ enum Bench {
     Inventory(InventoryBench),
     /// Maintenance what-if on a generated provider, and the pipeline while windows are planned.
     Maintenance(maintenance::MaintenanceBench),
+    /// The month's SLA report on a generated provider with observation changes in the month.
+    Sla(sla::SlaBench),
 }
 
 #[derive(Args)]
@@ -59,6 +63,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.what {
         Bench::Inventory(b) => inventory(b),
         Bench::Maintenance(b) => maintenance::run(b),
+        Bench::Sla(b) => sla::run(b),
     }
 }
 

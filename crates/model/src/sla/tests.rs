@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::graph::GraphBuilder;
+use crate::Impact;
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
