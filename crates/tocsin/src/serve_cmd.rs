@@ -269,6 +269,15 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("The monthly generator test of seed 001 in the drills register ({url}/console/drills):");
         println!("  curl -s -X POST {url}/api/v1/drills -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"title\":\"Generator under load\",\"targets\":[\"gen-dc1-a\"],\"rrule\":\"FREQ=MONTHLY;BYDAY=1TU\",\"start\":\"2026-01-06T09:00:00Z\",\"duration\":\"15m\",\"announced\":false}}'", accounts.token);
         println!();
+        let (month, from, to) = demo_last_month();
+        println!("SLA accounting (shared/spec/sla.md): record the 8-hour outage of that leaf last month that");
+        println!("monitoring missed; within seconds last month's credits are offered to the customers it took down");
+        println!("(e-mails in /demo/outbox; each customer chooses at {url}/account/sla, credits over 30 % wait for");
+        println!("a shift lead at {url}/console/sla):");
+        println!("  curl -s -X POST {url}/api/v1/outages -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"down\":[\"{DEMO_LEAF}\"],\"start\":\"{from}\",\"end\":\"{to}\",\"note\":\"monitoring missed it\"}}'", accounts.token);
+        println!("  curl -s '{url}/api/v1/sla?month={month}' -H 'authorization: Bearer {}'", accounts.token);
+        println!("  curl -s '{url}/api/v1/credits' -H 'authorization: Bearer {}'", accounts.token);
+        println!();
         println!("This instance's role and how far it applied the alert log (on PostgreSQL, several");
         println!("instances share the work and one leads: README, \"Several instances\"):");
         println!("  curl -s {url}/healthz");
@@ -288,6 +297,16 @@ fn demo_at(minutes: i64) -> String {
     let ms = SystemClock.now_ms() + minutes * 60_000;
     jiff::Timestamp::from_millisecond(ms - ms.rem_euclid(60_000))
         .map_or_else(|_| String::new(), |t| t.to_string())
+}
+
+/// Last month in Prague (`YYYY-MM`), and 8 hours on its tenth day (RFC 3339), for the demo's
+/// recorded outage.
+fn demo_last_month() -> (String, String, String) {
+    let zone = jiff::tz::TimeZone::get("Europe/Prague").unwrap_or(jiff::tz::TimeZone::UTC);
+    let month = tocsin_app::sla::Month::of(SystemClock.now_ms(), &zone).previous();
+    let start = month.start_ms(&zone) + 9 * 86_400_000 + 8 * 3_600_000;
+    let text = |ms: i64| tocsin_model::time::rfc3339(ms);
+    (month.to_string(), text(start), text(start + 8 * 3_600_000))
 }
 
 /// The switch the demo's instructions fail.
