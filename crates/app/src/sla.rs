@@ -363,14 +363,26 @@ pub fn account(
     evidence: &Evidence,
     now_ms: i64,
 ) -> Account {
+    account_of(inventory, policy, month, evidence, now_ms, None)
+}
+
+/// [`account`] of customer `only`'s services (by number) when given: the replay is the same,
+/// the lines are that customer's.
+pub fn account_of(
+    inventory: &Inventory,
+    policy: &SlaPolicy,
+    month: Month,
+    evidence: &Evidence,
+    now_ms: i64,
+    only: Option<u32>,
+) -> Account {
     let zone = &policy.time_zone;
     let (start, end) = month.bounds(zone);
     let (from, to) = span(inventory, month, zone, now_ms);
-    let watched = inventory
-        .services
-        .iter()
-        .filter(|s| s.plan != NONE)
-        .map(|s| s.vertex);
+    let counted = |s: &&tocsin_model::inventory::Service| {
+        s.plan != NONE && only.is_none_or(|c| s.customer == c)
+    };
+    let watched = inventory.services.iter().filter(counted).map(|s| s.vertex);
     let mut timeline = Timeline::new(inventory.graph.clone(), watched, from);
     replay(inventory, &mut timeline, evidence, from, to);
     let intervals = timeline.finish(to);

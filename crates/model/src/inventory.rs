@@ -158,7 +158,7 @@ pub struct Inventory {
     pub vertex_kind: Vec<u32>,
     /// For each vertex, its site (index into [`Inventory::sites`]) or [`NONE`].
     pub vertex_site: Vec<u32>,
-    /// Kinds and plans, interned.
+    /// Kinds, interned.
     pub kinds: Names,
     /// Display names of services.
     pub texts: Texts,
@@ -201,11 +201,19 @@ impl Inventory {
                 .map(|c| {
                     boxed(&c.name)
                         + c.tier.as_deref().map_or(0, boxed)
+                        + c.vat_id.as_deref().map_or(0, boxed)
                         + c.contacts.len() * std::mem::size_of::<Contact>()
                         + c.contacts.iter().map(|k| boxed(&k.email)).sum::<usize>()
                 })
                 .sum::<usize>()
             + self.services.capacity() * std::mem::size_of::<Service>()
+            + self.plans.capacity() * std::mem::size_of::<crate::sla::Plan>()
+            + self
+                .plans
+                .iter()
+                .map(|p| p.id.len() + p.name.len())
+                .sum::<usize>()
+            + self.credit_policies.capacity() * std::mem::size_of::<crate::sla::CreditPolicy>()
             + 4 * (self.vertex_service.capacity()
                 + self.vertex_kind.capacity()
                 + self.vertex_site.capacity())

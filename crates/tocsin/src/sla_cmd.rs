@@ -78,6 +78,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             Arc::clone(&policy),
             month,
             now_ms,
+            None,
         )
         .await
         .context("cannot read the database (is it one `tocsin serve` has run on?)")

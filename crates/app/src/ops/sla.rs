@@ -19,7 +19,9 @@ use tocsin_store::{
 };
 
 use super::Refused;
-use crate::sla::{account, span, Account, Evidence, Month, OfferKind, RecordedOutage, SlaPolicy};
+use crate::sla::{
+    account_of, span, Account, Evidence, Month, OfferKind, RecordedOutage, SlaPolicy,
+};
 use crate::{Action, Principal, System};
 
 /// Outbox kinds of credit notices start with this (`sla.credit.ID.offered`).
@@ -311,17 +313,22 @@ pub async fn evidence(
     })
 }
 
-/// The account of `month` computed from `store` against `inventory`, as of `now_ms`; the
-/// replay runs on a blocking thread.
+/// The account of `month` computed from `store` against `inventory`, as of `now_ms`, of
+/// customer `only`'s services when given; the replay runs on a blocking thread.
 pub async fn month_account(
     store: &AnyStore,
     inventory: std::sync::Arc<Inventory>,
     policy: std::sync::Arc<SlaPolicy>,
     month: Month,
     now_ms: i64,
+    only: Option<&str>,
 ) -> Result<Account, StoreError> {
+    let only = match only {
+        Some(c) => Some(inventory.customer_ids.find(c).unwrap_or(NONE)),
+        None => None,
+    };
     let e = evidence(store, &inventory, &policy, month, now_ms).await?;
-    tokio::task::spawn_blocking(move || account(&inventory, &policy, month, &e, now_ms))
+    tokio::task::spawn_blocking(move || account_of(&inventory, &policy, month, &e, now_ms, only))
         .await
         .map_err(|e| StoreError::Corrupt(format!("the SLA account failed: {e}")))
 }
@@ -354,6 +361,7 @@ impl System {
             std::sync::Arc::clone(&self.sla),
             month,
             now,
+            None,
         )
         .await?;
         Ok(report(&inventory, &self.sla, &a, None))
@@ -374,6 +382,7 @@ impl System {
             std::sync::Arc::clone(&self.sla),
             month,
             now,
+            Some(customer),
         )
         .await?;
         Ok(report(&inventory, &self.sla, &a, Some(customer)))
@@ -642,6 +651,7 @@ impl System {
             std::sync::Arc::clone(&policy),
             month,
             now,
+            None,
         )
         .await?;
         let recipients = self.read(|live| live.incidents.recipients().clone()).ok();
