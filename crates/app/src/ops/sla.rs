@@ -323,10 +323,7 @@ pub async fn month_account(
     now_ms: i64,
     only: Option<&str>,
 ) -> Result<Account, StoreError> {
-    let only = match only {
-        Some(c) => Some(inventory.customer_ids.find(c).unwrap_or(NONE)),
-        None => None,
-    };
+    let only = only.map(|c| inventory.customer_ids.find(c).unwrap_or(NONE));
     let e = evidence(store, &inventory, &policy, month, now_ms).await?;
     tokio::task::spawn_blocking(move || account_of(&inventory, &policy, month, &e, now_ms, only))
         .await
