@@ -175,8 +175,16 @@ pub(super) fn page_values(
 ) -> minijinja::Value {
     let month = Month::parse(&report.month).ok();
     let (lines, totals) = summarise(report.services, LISTED);
-    let waiting: Vec<&CreditView> = credits.iter().filter(|c| waiting(c)).collect();
-    let of_month: Vec<&CreditView> = credits.iter().filter(|c| c.month == report.month).collect();
+    // A month of a large inventory can hold thousands of credits: the first ones are listed,
+    // with how many there are.
+    let waiting_count = credits.iter().filter(|c| waiting(c)).count();
+    let waiting: Vec<&CreditView> = credits.iter().filter(|c| waiting(c)).take(LISTED).collect();
+    let month_count = credits.iter().filter(|c| c.month == report.month).count();
+    let of_month: Vec<&CreditView> = credits
+        .iter()
+        .filter(|c| c.month == report.month)
+        .take(LISTED)
+        .collect();
     let outages: Vec<minijinja::Value> = outages
         .iter()
         .map(|o| {
@@ -203,7 +211,9 @@ pub(super) fn page_values(
         totals,
         listed => LISTED,
         waiting,
+        waiting_count,
         credits => of_month,
+        month_count,
         outages,
     }
 }

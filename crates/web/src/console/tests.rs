@@ -475,3 +475,31 @@ fn the_sla_page_escapes_and_shows_forms_by_role() {
         );
     }
 }
+
+#[test]
+fn the_sla_page_lists_the_first_credits_of_a_large_month_and_counts_all() {
+    let report = tocsin_app::ops::SlaReport {
+        month: "2026-10".into(),
+        time_zone: "UTC".into(),
+        final_: true,
+        services: vec![],
+    };
+    let n = super::sla::LISTED + 1;
+    let credits: Vec<_> = (0..n as i64).map(|id| credit(id, "chosen", true)).collect();
+    let values = super::sla::page_values(report, &credits, &[]);
+    let form = context! { down => "", degraded => "", start => "", end => "", note => "" };
+    let out = html(
+        "console/sla.html",
+        Role::ShiftLead,
+        context! { form, ..values },
+    );
+    assert!(
+        out.contains(&format!("The first 500 of {n} credits waiting")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("The first 500 of {n} credits of the month")),
+        "{out}"
+    );
+    assert_eq!(out.matches("/approve\"").count(), 500);
+}
