@@ -380,6 +380,71 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         "/console/maintenance/1/move",
         Staff("shift_lead"),
     ),
+    ("GET", "/api/v1/sla", "/api/v1/sla", Staff("junior")),
+    ("GET", "/api/v1/outages", "/api/v1/outages", Staff("junior")),
+    (
+        "POST",
+        "/api/v1/outages",
+        "/api/v1/outages",
+        Staff("engineer"),
+    ),
+    ("GET", "/api/v1/credits", "/api/v1/credits", Staff("junior")),
+    (
+        "POST",
+        "/api/v1/credits/{id}/approve",
+        "/api/v1/credits/1/approve",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/api/v1/credits/{id}/reject",
+        "/api/v1/credits/1/reject",
+        Staff("shift_lead"),
+    ),
+    (
+        "GET",
+        "/api/v1/account/sla",
+        "/api/v1/account/sla",
+        Customer,
+    ),
+    (
+        "GET",
+        "/api/v1/account/credits",
+        "/api/v1/account/credits",
+        Customer,
+    ),
+    (
+        "POST",
+        "/api/v1/account/credits/{id}/choice",
+        "/api/v1/account/credits/1/choice",
+        Customer,
+    ),
+    ("GET", "/console/sla", "/console/sla", Staff("junior")),
+    (
+        "POST",
+        "/console/sla/outages",
+        "/console/sla/outages",
+        Staff("engineer"),
+    ),
+    (
+        "POST",
+        "/console/credits/{id}/approve",
+        "/console/credits/1/approve",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/console/credits/{id}/reject",
+        "/console/credits/1/reject",
+        Staff("shift_lead"),
+    ),
+    ("GET", "/account/sla", "/account/sla", Customer),
+    (
+        "POST",
+        "/account/credits/{id}/choice",
+        "/account/credits/1/choice",
+        Customer,
+    ),
 ];
 
 const STAFF: [&str; 4] = ["junior", "engineer", "shift_lead", "admin"];

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use tocsin_model::inventory::Language;
 
+use super::sla_texts::{self, SlaTexts};
+
 /// Every sentence of the client area, in one language.
 #[derive(Debug, Serialize)]
 pub(crate) struct Texts {
@@ -84,6 +86,8 @@ pub(crate) struct Texts {
     pub h: &'static str,
     pub min: &'static str,
     pub s: &'static str,
+    /// The SLA page's words.
+    pub sla: &'static SlaTexts,
 }
 
 const EN: Texts = Texts {
@@ -156,6 +160,7 @@ const EN: Texts = Texts {
     h: "h",
     min: "min",
     s: "s",
+    sla: &sla_texts::EN,
 };
 
 const CS: Texts = Texts {
@@ -228,6 +233,7 @@ const CS: Texts = Texts {
     h: "h",
     min: "min",
     s: "s",
+    sla: &sla_texts::CS,
 };
 
 const PL: Texts = Texts {
@@ -300,6 +306,7 @@ const PL: Texts = Texts {
     h: "godz.",
     min: "min",
     s: "s",
+    sla: &sla_texts::PL,
 };
 
 const FR: Texts = Texts {
@@ -372,6 +379,7 @@ const FR: Texts = Texts {
     h: "h",
     min: "min",
     s: "s",
+    sla: &sla_texts::FR,
 };
 
 const RU: Texts = Texts {
@@ -444,6 +452,7 @@ const RU: Texts = Texts {
     h: "ч",
     min: "мин",
     s: "с",
+    sla: &sla_texts::RU,
 };
 
 /// The words in `language`.

@@ -1,7 +1,8 @@
 //! The client area `/account`: a customer's services with their live state, the incidents
 //! that concern them (their own services and the public updates only), their notification
-//! preferences, a private Atom feed of their incidents and maintenance windows, and a private
-//! calendar of those windows.
+//! preferences, a private Atom feed of their incidents and maintenance windows, a private
+//! calendar of those windows, and their services' monthly availability with the compensation
+//! they choose.
 //!
 //! Every page takes the [`Customer`] extractor, so an anonymous visitor is sent to the login
 //! form and staff are refused before a handler runs; the customer id comes from the session,
@@ -14,6 +15,10 @@ mod feed;
 mod i18n;
 mod pages;
 pub(crate) mod preferences;
+mod sla;
+#[cfg(test)]
+mod sla_tests;
+mod sla_texts;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -25,7 +30,7 @@ use std::sync::{Arc, OnceLock};
 use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use minijinja::Environment;
 use tocsin_model::inventory::Language;
@@ -47,6 +52,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/account/preferences",
             get(preferences::form).post(preferences::submit),
         )
+        .route("/account/sla", get(sla::page))
+        .route("/account/credits/{id}/choice", post(sla::choose))
         .route("/account/feed/{file}", get(feed::atom))
         .route("/account/maintenance/{file}", get(calendar::ics_of))
 }
@@ -68,6 +75,14 @@ fn env() -> &'static Environment<'static> {
             (
                 "account/preferences.html",
                 include_str!("../../templates/account/preferences.html"),
+            ),
+            (
+                "account/sla.html",
+                include_str!("../../templates/account/sla.html"),
+            ),
+            (
+                "account/credit_missing.html",
+                include_str!("../../templates/account/credit_missing.html"),
             ),
             (
                 "account/missing.html",

@@ -1,6 +1,7 @@
 //! The staff console at `/console`: live impact, single points of failure, incidents with
 //! public updates and internal notes, vertices marked down or up by hand, what-if before
-//! planned work, component statuses and maintenance windows, the outbox and the audit trail.
+//! planned work, component statuses and maintenance windows, SLA accounting with recorded
+//! outages and credits to decide, the outbox and the audit trail.
 //!
 //! Every page takes the [`Staff`](crate::auth::Staff) extractor; every form handler first
 //! checks the role ([`Principal::require`]) and then the form's CSRF token, and shows forms
@@ -15,6 +16,7 @@ mod incidents;
 mod logs;
 mod overview;
 mod shifts;
+mod sla;
 
 pub(crate) use shifts::AHEAD_MS as SHIFTS_AHEAD_MS;
 mod spof;
@@ -74,6 +76,10 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         )
         .route("/console/drills", get(drills::page).post(drills::plan))
         .route("/console/drills/{id}/results", post(drills::record))
+        .route("/console/sla", get(sla::page))
+        .route("/console/sla/outages", post(sla::record))
+        .route("/console/credits/{id}/approve", post(sla::approve))
+        .route("/console/credits/{id}/reject", post(sla::reject))
         .route("/console/outbox", get(logs::outbox))
         .route("/console/audit", get(logs::audit))
         .layer(Extension(Arc::new(spof::Cache::default())))
@@ -93,7 +99,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: [(&str, &str); 16] = [
     (
         "console/broadcast.html",
         include_str!("../../templates/console/broadcast.html"),
@@ -154,6 +160,10 @@ const TEMPLATES: [(&str, &str); 15] = [
         "console/drills.html",
         include_str!("../../templates/console/drills.html"),
     ),
+    (
+        "console/sla.html",
+        include_str!("../../templates/console/sla.html"),
+    ),
 ];
 
 /// What every console page shows: who is logged in, the CSRF token for its forms, which
@@ -178,6 +188,8 @@ fn frame(who: &Principal, section: &str, done: Option<&str>) -> Value {
             upgrade => may(Action::Upgrade),
             plan_drill => may(Action::PlanDrill),
             drill_result => may(Action::DrillResult),
+            record_outage => may(Action::RecordOutage),
+            decide_credit => may(Action::DecideCredit),
         },
     }
 }
@@ -222,6 +234,9 @@ fn flash(code: &str) -> Option<&'static str> {
         "upgrade.return" => "Member returned: its mark is lifted.",
         "drill" => "Drill planned.",
         "drill_result" => "Drill result recorded.",
+        "outage" => "Outage recorded: the month's account counts it.",
+        "credit.approved" => "Credit approved: it goes to billing.",
+        "credit.rejected" => "Credit rejected.",
         _ => return None,
     })
 }

@@ -326,3 +326,180 @@ fn the_upgrade_pages_escape_and_show_their_forms_to_engineers_and_up() {
         assert!(blocked.contains("Blocked:"), "{blocked}");
     }
 }
+
+fn sla_line(service: &str, down: i64, net: Option<&str>) -> tocsin_app::ops::SlaLine {
+    tocsin_app::ops::SlaLine {
+        service: service.into(),
+        customer: HOSTILE.into(),
+        plan: "vps-m".into(),
+        month_seconds: 2_592_000,
+        down_seconds: down,
+        excluded_seconds: 0,
+        availability: 100.0 - down as f64 / 25_920.0,
+        sla: 99.9,
+        credit: net.map(|n| tocsin_app::ops::CreditAmounts {
+            percent: 10.0,
+            net: n.into(),
+            vat_rate: 21.0,
+            reverse_charge: false,
+            vat: "0.25".into(),
+            gross: "1.45".into(),
+            currency: "EUR".into(),
+        }),
+        down: vec![],
+    }
+}
+
+fn credit(id: i64, status: &str, needs_approval: bool) -> tocsin_app::ops::CreditView {
+    tocsin_app::ops::CreditView {
+        id,
+        service: HOSTILE.into(),
+        customer: "acme".into(),
+        month: "2026-10".into(),
+        percent: 30.0,
+        net: "3.60".into(),
+        vat: "0.76".into(),
+        gross: "4.36".into(),
+        currency: "EUR".into(),
+        vat_rate: 21.0,
+        reverse_charge: false,
+        down_seconds: 30_000,
+        deadline: "2026-11-30T23:00:00Z".into(),
+        status: status.into(),
+        offers: vec![],
+        choice: Some("credit".into()),
+        needs_approval,
+        reason: Some(HOSTILE.into()),
+        decided_by: None,
+    }
+}
+
+#[test]
+fn the_sla_report_lists_credits_then_downtime_and_totals_everything() {
+    let lines = vec![
+        sla_line("a-up", 0, None),
+        sla_line("b-long", 9_000, None),
+        sla_line("c-credit-short", 4_000, Some("1.20")),
+        sla_line("d-short", 60, None),
+        sla_line("e-credit-long", 30_000, Some("3.60")),
+    ];
+    let (all, totals) = super::sla::summarise(lines.clone(), 10);
+    let order: Vec<&str> = all.iter().map(|l| l.service.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "e-credit-long",
+            "c-credit-short",
+            "b-long",
+            "d-short",
+            "a-up"
+        ]
+    );
+    assert_eq!(
+        (totals.services, totals.with_downtime, totals.with_credit),
+        (5, 4, 2)
+    );
+    assert_eq!(totals.net, vec![("EUR".to_owned(), "4.80".to_owned())]);
+    assert_eq!(totals.not_listed, 0);
+    assert!(all[0].breached && !all[4].breached);
+    assert_eq!(all[2].down, "2 h 30 min 00 s");
+    // Cut to three: the same first three, the totals still of all five.
+    let (first, cut) = super::sla::summarise(lines, 3);
+    let order: Vec<&str> = first.iter().map(|l| l.service.as_str()).collect();
+    assert_eq!(order, ["e-credit-long", "c-credit-short", "b-long"]);
+    assert_eq!((cut.services, cut.not_listed, cut.with_credit), (5, 2, 2));
+}
+
+#[test]
+fn the_sla_page_escapes_and_shows_forms_by_role() {
+    let report = tocsin_app::ops::SlaReport {
+        month: "2026-10".into(),
+        time_zone: "Europe/Prague".into(),
+        final_: true,
+        services: vec![
+            sla_line(HOSTILE, 30_000, Some("3.60")),
+            sla_line("vps-9", 0, None),
+        ],
+    };
+    let credits = vec![
+        credit(7, "chosen", true),
+        credit(8, "offered", true),
+        credit(9, "approved", false),
+    ];
+    let outages = vec![tocsin_store::Outage {
+        id: 3,
+        down: vec![HOSTILE.into()],
+        degraded: vec![],
+        start_ms: 1_790_000_000_000,
+        end_ms: 1_790_000_600_000,
+        note: HOSTILE.into(),
+        created_by: HOSTILE.into(),
+        created_ms: 1_790_000_700_000,
+    }];
+    for role in [Role::Junior, Role::Engineer, Role::ShiftLead, Role::Admin] {
+        let values = super::sla::page_values(report.clone(), &credits, &outages);
+        let page = context! {
+            outage_error => HOSTILE, decision_error => HOSTILE, decision_id => 7,
+            form => context! { down => HOSTILE, degraded => "", start => "", end => "", note => HOSTILE },
+            ..values
+        };
+        let out = html("console/sla.html", role, page);
+        assert!(!out.contains("<script>"), "{out}");
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert!(out.contains("class=\"final\""), "{out}");
+        assert!(out.contains("href=\"/console/sla?month=2026-09\""), "{out}");
+        assert!(out.contains("href=\"/console/sla?month=2026-11\""), "{out}");
+        assert!(out.contains("3.60 EUR"), "{out}");
+        assert!(out.contains("10 min 00 s"), "the outage's length: {out}");
+        // Only the chosen credit that needs approval waits; the others are listed.
+        assert!(out.contains("Credit 7:"), "{out}");
+        assert!(
+            !out.contains("Credit 8:") && !out.contains("Credit 9:"),
+            "{out}"
+        );
+        assert_eq!(
+            out.contains("action=\"/console/credits/7/approve\""),
+            role >= Role::ShiftLead,
+            "{role:?}"
+        );
+        assert_eq!(
+            out.contains("action=\"/console/credits/7/reject\""),
+            role >= Role::ShiftLead,
+            "{role:?}"
+        );
+        assert!(!out.contains("/console/credits/8/"), "{out}");
+        assert_eq!(
+            out.contains("action=\"/console/sla/outages\""),
+            role >= Role::Engineer,
+            "{role:?}"
+        );
+    }
+}
+
+#[test]
+fn the_sla_page_lists_the_first_credits_of_a_large_month_and_counts_all() {
+    let report = tocsin_app::ops::SlaReport {
+        month: "2026-10".into(),
+        time_zone: "UTC".into(),
+        final_: true,
+        services: vec![],
+    };
+    let n = super::sla::LISTED + 1;
+    let credits: Vec<_> = (0..n as i64).map(|id| credit(id, "chosen", true)).collect();
+    let values = super::sla::page_values(report, &credits, &[]);
+    let form = context! { down => "", degraded => "", start => "", end => "", note => "" };
+    let out = html(
+        "console/sla.html",
+        Role::ShiftLead,
+        context! { form, ..values },
+    );
+    assert!(
+        out.contains(&format!("The first 500 of {n} credits waiting")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("The first 500 of {n} credits of the month")),
+        "{out}"
+    );
+    assert_eq!(out.matches("/approve\"").count(), 500);
+}

@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::serve::{http, start};
 
 mod portal;
+mod sla;
 mod status;
 
 /// Four components in two groups; `sw-a` carries only the Cloud VPS, `vm-3` the DNS and one of
