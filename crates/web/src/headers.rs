@@ -2,19 +2,23 @@
 //! route can forget them: a content security policy, no framing, no content sniffing, a
 //! referrer policy, HSTS when the public URL is HTTPS, and `no-store` on staff and client
 //! answers. A header a handler set itself is left alone (the private feed's `no-referrer`,
-//! the public outputs' caching and validators).
+//! the public outputs' caching and validators). Also the `Date` of every answer, from the
+//! running system's clock rather than the machine's wall clock, which may read 1752.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, UNIX_EPOCH};
 
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, DATE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
+use tocsin_app::Clock;
 
 /// The pages have no script and no inline style: everything comes from this site, nothing
 /// may frame them, and forms post only here.
@@ -131,6 +135,81 @@ fn add(headers: &mut HeaderMap, private: bool, https: bool) {
     }
 }
 
+/// The first instant an IMF-fixdate cannot write (year 10000), in milliseconds.
+const DATE_END_MS: i64 = 253_402_300_800_000;
+
+/// The `Date` header for `now_ms` (an IMF-fixdate), or none when the format cannot express
+/// it (before 1970 or from year 10000): RFC 9110 wants no `Date` rather than a wrong one.
+pub(crate) fn http_date(now_ms: i64) -> Option<HeaderValue> {
+    if !(0..DATE_END_MS).contains(&now_ms) {
+        return None;
+    }
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(now_ms).ok()?);
+    HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
+}
+
+/// A service dating every answer of `S` by the running system's clock, read when the answer
+/// is ready; a `Date` the handler set is kept. Used by the accept loop, around everything.
+#[derive(Clone)]
+pub(crate) struct Dated<S> {
+    inner: S,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S> Dated<S> {
+    pub(crate) fn new(inner: S, clock: Arc<dyn Clock>) -> Self {
+        Self { inner, clock }
+    }
+}
+
+impl<S, B> tower_service::Service<Request<B>> for Dated<S>
+where
+    S: tower_service::Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Dating<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        Dating {
+            inner: self.inner.call(request),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`Dated`]'s answer, dated once it is ready.
+    pub(crate) struct Dating<F> {
+        #[pin]
+        inner: F,
+        clock: Arc<dyn Clock>,
+    }
+}
+
+impl<F, E> Future for Dating<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = std::task::ready!(this.inner.poll(cx))?;
+        let headers = response.headers_mut();
+        if !headers.contains_key(DATE) {
+            if let Some(date) = http_date(this.clock.now_ms()) {
+                headers.insert(DATE, date);
+            }
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +275,88 @@ mod tests {
         let mut h = HeaderMap::new();
         add(&mut h, false, true);
         assert!(h.get(CACHE_CONTROL).is_none(), "public answers keep theirs");
+    }
+
+    #[test]
+    fn dates_are_imf_fixdates_or_nothing() {
+        let date = |ms| http_date(ms).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            date(784_111_777_000).unwrap(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(
+            date(784_111_777_999).unwrap(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(date(0).unwrap(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            date(DATE_END_MS - 1).unwrap(),
+            "Fri, 31 Dec 9999 23:59:59 GMT"
+        );
+        // 1752-09-02 12:00 (seed 002), just before the epoch, year 10000 and the extremes.
+        for never in [-6_858_216_000_000, -1, DATE_END_MS, i64::MIN, i64::MAX] {
+            assert_eq!(date(never), None, "{never}");
+        }
+    }
+
+    /// A clock reading a fixed time.
+    struct At(i64);
+
+    impl Clock for At {
+        fn now_ms(&self) -> i64 {
+            self.0
+        }
+    }
+
+    /// A service answering at once, with the headers given.
+    #[derive(Clone)]
+    struct Answer(HeaderMap);
+
+    impl tower_service::Service<Request<()>> for Answer {
+        type Response = Response;
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<Response, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Request<()>) -> Self::Future {
+            let mut response = Response::new(axum::body::Body::empty());
+            *response.headers_mut() = self.0.clone();
+            std::future::ready(Ok(response))
+        }
+    }
+
+    /// The headers `Dated` answers with, over `inner`, at `now_ms`.
+    fn dated(inner: HeaderMap, now_ms: i64) -> HeaderMap {
+        use tower_service::Service;
+        let mut service = Dated::new(Answer(inner), Arc::new(At(now_ms)));
+        let future = std::pin::pin!(service.call(Request::new(())));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match future.poll(&mut cx) {
+            Poll::Ready(Ok(response)) => response.headers().clone(),
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => panic!("an answer ready at once is dated at once"),
+        }
+    }
+
+    #[test]
+    fn answers_are_dated_by_the_clock_given_never_by_the_wall_clock() {
+        let h = dated(HeaderMap::new(), 784_111_777_000);
+        assert_eq!(h[DATE], "Sun, 06 Nov 1994 08:49:37 GMT");
+        // Before 1970 there is no honest date to give: none, and no panic.
+        let h = dated(HeaderMap::new(), -6_858_216_000_000);
+        assert!(h.get(DATE).is_none(), "{h:?}");
+        // A handler's own date stays.
+        let mut own = HeaderMap::new();
+        own.insert(
+            DATE,
+            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+        );
+        let h = dated(own, 784_111_777_000);
+        assert_eq!(h[DATE], "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(h.get_all(DATE).iter().count(), 1);
     }
 
     /// Whether an HTML text has an event handler attribute (` onclick=`, ` onload=`…).

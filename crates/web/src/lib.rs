@@ -12,11 +12,12 @@ mod error;
 mod headers;
 mod mask;
 mod routes;
+mod serve;
 pub mod status;
 mod ui;
 pub mod wire;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -165,6 +166,7 @@ impl Bound {
             alert_tokens: self.alert_tokens,
         });
         let faces = routes::faces(Arc::clone(&app));
+        let clock = Arc::clone(&app.clock);
         // One signal stops both faces; each finishes its own requests in flight.
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let signal = async move {
@@ -174,41 +176,28 @@ impl Bound {
         let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopping.wait_for(|&s| s).await;
         };
+        serve::warm_workers().await;
         // The main face's line comes first and alone says `listening on`: scripts wait for it.
         tracing::info!(%addr, "listening on http://{addr}");
-        let everything = axum::serve(
+        let everything = serve::serve(
             self.listener,
-            faces
-                .all
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped(stopping.clone()));
+            faces.all,
+            Arc::clone(&clock),
+            stopped(stopping.clone()),
+        );
         let public_face = async {
             let Some((listener, public_addr)) = public else {
-                return Ok(());
+                return;
             };
             tracing::info!(addr = %public_addr, "public face (status page and client area only) on http://{public_addr}");
-            axum::serve(
-                listener,
-                faces
-                    .public
-                    .into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stopped(stopping))
-            .await
-            .map_err(|source| ServeError::Listen {
-                addr: public_addr,
-                source,
-            })
+            serve::serve(listener, faces.public, clock, stopped(stopping)).await;
         };
-        let ((), served, served_public) =
-            tokio::join!(signal, everything.into_future(), public_face);
+        tokio::join!(signal, everything, public_face);
         // Requests are finished; dropping the last handle lets the pipeline drain and stop.
         drop(app);
         running.stop().await;
         tracing::info!("stopped");
-        served.map_err(|source| ServeError::Listen { addr, source })?;
-        served_public
+        Ok(())
     }
 }
 

@@ -2,7 +2,8 @@
 //! a confused NTP server), run under Debian's `faketime` library: an outage keeps its true
 //! length and order, `/metrics` counts the jumps and the console shows them.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -37,11 +38,9 @@ fn libfaketime() -> Option<PathBuf> {
 /// Starts `tocsin serve` with the wall clock `libfaketime` reads from `timestamp` (re-read at
 /// every reading; the monotonic clock stays real); the log lines are kept in `log`.
 ///
-/// On one runtime worker: hyper writes each response's `Date` from a per-thread cache that
-/// `httpdate` fills with a panic when a thread first answers under a wall clock before 1970,
-/// resetting the connection (a defect of the HTTP face, outside the clock). With one worker,
-/// the thread answering under 1752 is the one that answered before the jumps, whose cache
-/// only moves forward.
+/// On eight runtime workers whatever the machine, so that most of them answer their first
+/// request only under 1752: hyper fills a per-thread date cache from the wall clock at a
+/// thread's first answer, which panics before 1970 unless the server filled it at start.
 fn serve_faked(
     config: &Path,
     lib: &Path,
@@ -54,7 +53,7 @@ fn serve_faked(
         .env("FAKETIME_TIMESTAMP_FILE", timestamp)
         .env("FAKETIME_NO_CACHE", "1")
         .env("DONT_FAKE_MONOTONIC", "1")
-        .env("TOKIO_WORKER_THREADS", "1")
+        .env("TOKIO_WORKER_THREADS", "8")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -91,6 +90,72 @@ fn real_now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
+}
+
+/// One `GET` on a connection of its own: the status line and the `Date` header, or what
+/// went wrong (a connection reset when the server panicked answering).
+fn dated_get(addr: &str, path: &str) -> Result<(String, Option<String>), String> {
+    let mut s = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("write: {e}"))?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|e| format!("read: {e}"))?;
+    let text = String::from_utf8_lossy(&raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or("");
+    let mut lines = head.lines();
+    let status = lines.next().filter(|l| !l.is_empty()).ok_or("no answer")?;
+    let date = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case("date"))
+        .map(|(_, v)| v.trim().to_owned());
+    Ok((status.to_owned(), date))
+}
+
+/// Milliseconds since the epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn imf_fixdate_ms(date: &str) -> Option<i64> {
+    let parts: Vec<&str> = date.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| x == month)? as i64 + 1;
+    let (d, y): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, mi, se] = hms.as_slice() else {
+        return None;
+    };
+    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + h) * 60 + mi) * 60_000 + se * 1000)
+}
+
+#[test]
+fn imf_fixdates_are_read() {
+    assert_eq!(
+        imf_fixdate_ms("Sun, 06 Nov 1994 08:49:37 GMT"),
+        Some(784_111_777_000)
+    );
+    assert_eq!(imf_fixdate_ms("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+    assert_eq!(
+        imf_fixdate_ms("Tue, 29 Feb 2028 23:59:59 GMT"),
+        Some(1_835_481_599_000)
+    );
+    assert_eq!(imf_fixdate_ms("Sun, 06 Nov 1994 08:49:37 CET"), None);
 }
 
 fn jumps_total(metrics: &str) -> u64 {
@@ -210,6 +275,41 @@ fn an_outage_keeps_its_true_length_when_the_wall_clock_jumps() {
     for service in incident["services"].as_array().unwrap() {
         let down = service["down_total_ms"].as_i64().unwrap();
         assert!((0..=most).contains(&down), "{service}");
+    }
+
+    // Still under 1752, the server answers on every worker: many connections at once, each
+    // dated by the running system's clock (the real time), never by the wall clock.
+    let real_asked = real_now_ms();
+    let answers: Vec<Result<(String, Option<String>), String>> = std::thread::scope(|s| {
+        let askers: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..4)
+                        .map(|_| dated_get(&addr, "/healthz"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        askers.into_iter().flat_map(|a| a.join().unwrap()).collect()
+    });
+    let real_answered = real_now_ms();
+    assert_eq!(answers.len(), 64);
+    for answer in &answers {
+        let (status, date) = answer.as_ref().unwrap_or_else(|e| {
+            let log = log.lock().unwrap();
+            let panics: Vec<_> = log.iter().filter(|l| l.contains("panicked")).collect();
+            panic!("no answer under 1752: {e}; the server's panics: {panics:#?}")
+        });
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        let date = date
+            .as_deref()
+            .unwrap_or_else(|| panic!("no Date under 1752: {status}"));
+        let at = imf_fixdate_ms(date).unwrap_or_else(|| panic!("Date {date:?}"));
+        // The format has whole seconds; our clock may differ from the real one by rounding.
+        assert!(
+            real_asked - 2_000 <= at && at <= real_answered + 2_000,
+            "Date {date} ({at}), really {real_asked}..{real_answered}"
+        );
     }
 
     let console = call("GET", "/console", "");
