@@ -15,6 +15,39 @@ use crate::serve::{
     add_account, alertmanager, api_token, example_config, http_as, json_of, Running, ADMIN,
 };
 
+/// Points `config` at a copy of the spec's example inventory where both services have plan
+/// `vps-m` (tiered), so that the SLA account lists them.
+fn with_plans(config: &Path, dir: &Path) {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../inventory/tests/fixtures/good/spec-example.yaml");
+    let text = std::fs::read_to_string(&example).unwrap().replace(
+        "    kind: vps\n    requires: [vm-2]\n",
+        "    kind: vps\n    plan: vps-m\n    requires: [vm-2]\n",
+    );
+    assert!(text.contains("plan: vps-m\n    requires: [vm-2]"));
+    let inventory = dir.join("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        format!(
+            "{text}plans:\n  - {{id: vps-m, price: \"12.00\", currency: EUR, sla: 99.9, credits: tiered}}\n\
+             credit_policies:\n  - id: tiered\n    tiers: [{{below: 99.9, percent: 10}}]\n"
+        ),
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(config).unwrap();
+    let toml: String = toml
+        .lines()
+        .map(|l| {
+            if l.starts_with("inventory = ") {
+                format!("inventory = \"{}\"\n", inventory.display())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(config, toml).unwrap();
+}
+
 /// `libfaketime` as Debian installs it (package `faketime`); `None` (skipped) when absent,
 /// which CI does not allow.
 fn libfaketime() -> Option<PathBuf> {
@@ -174,6 +207,7 @@ fn an_outage_keeps_its_true_length_when_the_wall_clock_jumps() {
     };
     let dir = tempfile::tempdir().unwrap();
     let config = example_config(dir.path(), None, "http://status.example.net");
+    with_plans(&config, dir.path());
     add_account(&config, ADMIN, "admin", None);
     let token = api_token(&config, ADMIN);
     let timestamp = dir.path().join("faketime");
@@ -276,6 +310,21 @@ fn an_outage_keeps_its_true_length_when_the_wall_clock_jumps() {
         let down = service["down_total_ms"].as_i64().unwrap();
         assert!((0..=most).contains(&down), "{service}");
     }
+    // The SLA account counts the same true length: vps-2 (on hv-08, which needs sw-a alone)
+    // was down for it, this month, in whole seconds.
+    let sla = json_of(&call("GET", "/api/v1/sla", ""));
+    let vps2 = sla["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "vps-2")
+        .unwrap_or_else(|| panic!("{sla}"));
+    let down_s = vps2["down_seconds"].as_i64().unwrap();
+    assert!(
+        least / 1000 - 1 <= down_s && down_s <= most / 1000 + 1,
+        "vps-2 down {down_s} s by the SLA, {least}..{most} ms really: {sla}"
+    );
+    assert_eq!(sla["final"], false);
 
     // Still under 1752, the server answers on every worker: many connections at once, each
     // dated by the running system's clock (the real time), never by the wall clock.
