@@ -15,8 +15,8 @@ use jiff::{Timestamp, ToSpan};
 use tocsin_model::alerts::AlertKey;
 use tocsin_model::inventory::NONE;
 use tocsin_model::sla::{
-    amounts, availability, intersect, measure_within, merge, vat_rule, Amounts, Decimal,
-    DownInterval, Spans, Timeline,
+    amounts, availability, intersect, measure_within, merge, vat_rule, Amounts, Decimal, Spans,
+    Timeline,
 };
 use tocsin_model::{Inventory, State, VertexId};
 use tocsin_store::{AlertRow, AlertStatus, Maintenance};
@@ -332,7 +332,19 @@ pub struct Line {
     pub down: Spans,
 }
 
-/// A month's account.
+/// What a month's counted downtime is for one service.
+#[derive(Debug, Clone, Default)]
+pub struct Down {
+    /// Counted downtime after exclusions, s.
+    pub down_s: i64,
+    /// Downtime left out as announced maintenance, s.
+    pub excluded_s: i64,
+    /// The counted down intervals within the month (ms), before exclusions.
+    pub spans: Spans,
+}
+
+/// A month's account: the services it covers, and the downtime of those that had any (a
+/// few percent of a million); [`Account::lines`] makes each service's line when read.
 #[derive(Debug, Clone)]
 pub struct Account {
     /// The month.
@@ -341,10 +353,62 @@ pub struct Account {
     pub start_ms: i64,
     /// End, ms.
     pub end_ms: i64,
+    /// The month's length, s.
+    pub month_s: i64,
     /// The month has ended.
     pub final_: bool,
-    /// Every service with a plan, sorted by id.
-    pub lines: Vec<Line>,
+    /// Every service with a plan (of the customer asked for), sorted by id.
+    pub services: Vec<VertexId>,
+    /// The services with counted downtime.
+    pub downs: HashMap<VertexId, Down>,
+}
+
+impl Account {
+    /// The line of service `v`.
+    pub fn line(&self, inventory: &Inventory, policy: &SlaPolicy, v: VertexId) -> Option<Line> {
+        let s = inventory.service_of(v)?;
+        if s.plan == NONE {
+            return None;
+        }
+        let plan = &inventory.plans[s.plan as usize];
+        let rule = &inventory.credit_policies[plan.policy as usize];
+        let down = self.downs.get(&v);
+        let down_s = down.map_or(0, |d| d.down_s);
+        let percent = rule.rule.percent(self.month_s, down_s);
+        let credit = if percent > Decimal::ZERO {
+            let customer = inventory.customers.get(s.customer as usize);
+            let vat = vat_rule(
+                &policy.vat,
+                policy.country,
+                customer.and_then(|c| c.country),
+                customer.is_some_and(|c| c.vat_id.is_some()),
+            );
+            amounts(plan, percent, vat)
+        } else {
+            None
+        };
+        Some(Line {
+            vertex: v,
+            plan: s.plan,
+            month_s: self.month_s,
+            down_s,
+            excluded_s: down.map_or(0, |d| d.excluded_s),
+            availability: availability(self.month_s, down_s),
+            credit,
+            down: down.map(|d| d.spans.clone()).unwrap_or_default(),
+        })
+    }
+
+    /// Every service's line, sorted by service id.
+    pub fn lines<'a>(
+        &'a self,
+        inventory: &'a Inventory,
+        policy: &'a SlaPolicy,
+    ) -> impl Iterator<Item = Line> + 'a {
+        self.services
+            .iter()
+            .filter_map(move |&v| self.line(inventory, policy, v))
+    }
 }
 
 /// A maintenance window counts as announced ahead when it was planned, and last moved, at
@@ -387,69 +451,55 @@ pub fn account_of(
     replay(inventory, &mut timeline, evidence, from, to);
     let intervals = timeline.finish(to);
     let windows = excluded_windows(inventory, &evidence.windows, policy.maintenance_notice_ms);
-    let mut lines = Vec::new();
-    let mut services: Vec<_> = inventory
+    let mut services: Vec<VertexId> = inventory
         .services
         .iter()
-        .filter(|s| s.plan != NONE)
+        .filter(counted)
+        .map(|s| s.vertex)
         .collect();
-    services.sort_unstable_by(|a, b| {
-        inventory
-            .graph
-            .name(a.vertex)
-            .cmp(inventory.graph.name(b.vertex))
-    });
-    // Intervals are sorted by vertex; look them up by vertex.
-    let mut index: HashMap<VertexId, &[DownInterval]> = HashMap::new();
-    for chunk in intervals.chunk_by(|a, b| a.vertex == b.vertex) {
-        index.insert(chunk[0].vertex, chunk);
-    }
-    let month_ms = end - start;
-    for s in services {
+    services.sort_unstable_by(|&a, &b| inventory.graph.name(a).cmp(inventory.graph.name(b)));
+    // Intervals come sorted by vertex: one chunk per service that was ever down.
+    let mut downs = HashMap::new();
+    for ivs in intervals.chunk_by(|a, b| a.vertex == b.vertex) {
+        let v = ivs[0].vertex;
+        let Some(s) = inventory.service_of(v) else {
+            continue;
+        };
         let plan = &inventory.plans[s.plan as usize];
         let rule = &inventory.credit_policies[plan.policy as usize];
-        let counted: Spans = index.get(&s.vertex).map_or_else(Vec::new, |ivs| {
-            merge(
-                ivs.iter()
-                    .filter(|i| i.cut || i.end - i.start >= rule.min_outage_ms)
-                    .map(|i| (i.start.max(start), i.end.min(end)))
-                    .collect(),
-            )
-        });
-        let down_ms = measure_within(&counted, start, end);
-        let excluded_ms = match windows.get(&s.vertex) {
+        let spans: Spans = merge(
+            ivs.iter()
+                .filter(|i| i.cut || i.end - i.start >= rule.min_outage_ms)
+                .map(|i| (i.start.max(start), i.end.min(end)))
+                .collect(),
+        );
+        let down_ms = measure_within(&spans, start, end);
+        if down_ms == 0 {
+            continue;
+        }
+        let excluded_ms = match windows.get(&v) {
             Some(w) if plan.maintenance_excluded => {
-                measure_within(&intersect(&counted, w), start, end)
+                measure_within(&intersect(&spans, w), start, end)
             }
             _ => 0,
         };
-        let month_s = seconds(month_ms);
-        let down_s = seconds(down_ms - excluded_ms);
-        let percent = rule.rule.percent(month_s, down_s);
-        let customer = inventory.customers.get(s.customer as usize);
-        let vat = vat_rule(
-            &policy.vat,
-            policy.country,
-            customer.and_then(|c| c.country),
-            customer.is_some_and(|c| c.vat_id.is_some()),
+        downs.insert(
+            v,
+            Down {
+                down_s: seconds(down_ms - excluded_ms),
+                excluded_s: seconds(excluded_ms),
+                spans,
+            },
         );
-        lines.push(Line {
-            vertex: s.vertex,
-            plan: s.plan,
-            month_s,
-            down_s,
-            excluded_s: seconds(excluded_ms),
-            availability: availability(month_s, down_s),
-            credit: amounts(plan, percent, vat),
-            down: counted,
-        });
     }
     Account {
         month,
         start_ms: start,
         end_ms: end,
+        month_s: seconds(end - start),
         final_: now_ms >= end,
-        lines,
+        services,
+        downs,
     }
 }
 

@@ -225,8 +225,7 @@ pub fn report(
 ) -> SlaReport {
     let customer_no = customer.map(|c| inventory.customer_ids.find(c).unwrap_or(NONE));
     let services = account
-        .lines
-        .iter()
+        .lines(inventory, policy)
         .filter_map(|l| {
             let s = inventory.service_of(l.vertex)?;
             if customer_no.is_some_and(|c| c != s.customer) {
@@ -258,7 +257,7 @@ pub fn report(
                     gross: a.gross.to_string(),
                     currency: plan.currency.code().to_owned(),
                 }),
-                down: l.down.clone(),
+                down: l.down,
             })
         })
         .collect();
@@ -662,7 +661,7 @@ impl System {
             .map(|c| (c.credit.service.clone(), c))
             .collect();
         let mut revise: Vec<(i64, NewCredit)> = Vec::new();
-        for line in &a.lines {
+        for line in a.lines(&inventory, &policy) {
             let Some(amounts) = line.credit else {
                 continue;
             };
@@ -730,7 +729,7 @@ impl System {
                 continue;
             }
             let notices = match (&recipients, s.customer) {
-                (Some(r), c) if c != NONE => credit_notices(&inventory, r, c, line, &credit, plan),
+                (Some(r), c) if c != NONE => credit_notices(&inventory, r, c, &line, &credit, plan),
                 _ => Vec::new(),
             };
             batch.push((credit, notices));

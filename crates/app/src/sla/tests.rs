@@ -83,9 +83,9 @@ fn october() -> Month {
     Month::parse("2026-10").unwrap()
 }
 
-fn line<'a>(inv: &Inventory, a: &'a Account, id: &str) -> &'a Line {
+fn line(inv: &Inventory, a: &Account, id: &str) -> Line {
     let v = inv.graph.find(id).unwrap();
-    a.lines.iter().find(|l| l.vertex == v).unwrap()
+    a.line(inv, &prague(), v).unwrap()
 }
 
 #[test]
@@ -145,9 +145,14 @@ fn overlapping_switch_outages_cost_the_dual_homed_only_the_overlap() {
     assert!(c.vat_rule.reverse_charge);
     assert_eq!(c.vat.to_string(), "0.00");
     // A service without a plan has no line.
-    assert!(a.lines.iter().all(|l| inv.graph.name(l.vertex) != "free-1"));
+    assert!(a
+        .lines(&inv, &p)
+        .all(|l| inv.graph.name(l.vertex) != "free-1"));
     // Sorted by service id.
-    let ids: Vec<&str> = a.lines.iter().map(|l| inv.graph.name(l.vertex)).collect();
+    let ids: Vec<&str> = a
+        .lines(&inv, &p)
+        .map(|l| inv.graph.name(l.vertex))
+        .collect();
     assert_eq!(ids, vec!["cnt-1", "db-1", "web-1", "web-2"]);
 }
 
