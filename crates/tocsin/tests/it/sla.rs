@@ -437,6 +437,41 @@ fn last_months_outages_become_credits_the_customer_chooses_and_a_lead_decides() 
     billed.sort_unstable();
     assert_eq!(billed, [w1_id.min(w2_id), w1_id.max(w2_id)]);
 
+    // The command line prints the same report, as JSON or one CSV line per service.
+    let cli = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tocsin"))
+            .args([
+                "sla",
+                "report",
+                "--config",
+                config.to_str().unwrap(),
+                "--month",
+                &month,
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(json_of(&cli("--json")), report);
+    let csv = cli("--csv");
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "month,service,customer,plan,month_seconds,down_seconds,excluded_seconds,availability,sla,percent,net,vat_rate,reverse_charge,vat,gross,currency"
+    );
+    let web1_row = rows.find(|r| r.contains(",web-1,")).unwrap();
+    assert_eq!(
+        web1_row,
+        format!("{month},web-1,acme,vps-m,{month_s},3600,0,{expected},99.9,10,1.20,21,false,0.25,1.45,EUR")
+    );
+    assert_eq!(csv.lines().count(), 6);
+
     // A restart settles the month again and makes no second credit nor a second e-mail.
     drop(server);
     let server = start(&config);
