@@ -5,7 +5,7 @@ use super::*;
 use crate::serve::{add_account, PASSWORD};
 
 /// Logs in through the form at `/login?next=…`, as a person would, and waits for `landing`.
-async fn log_in(b: &Browser, addr: &str, login: &str, next: &str, landing: &str) {
+pub(super) async fn log_in(b: &Browser, addr: &str, login: &str, next: &str, landing: &str) {
     b.goto(&format!("http://{addr}{next}")).await;
     // Not logged in: the page sends us to the form, which will bring us back.
     let url = b.client().current_url().await.unwrap();

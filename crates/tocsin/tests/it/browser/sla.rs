@@ -2,31 +2,9 @@
 //! customer chooses an offer in the client area and a shift lead approves it in the console,
 //! each through the forms a person uses.
 
+use super::portal::log_in;
 use super::*;
-use crate::serve::{add_account, PASSWORD};
-
-/// Logs in through the form `next` sends an anonymous visitor to, and waits for `landing`.
-async fn log_in(b: &Browser, addr: &str, login: &str, next: &str, landing: &str) {
-    b.goto(&format!("http://{addr}{next}")).await;
-    b.at_path("/login").await;
-    for (field, value) in [("login", login), ("password", PASSWORD)] {
-        b.client()
-            .find(Locator::Id(field))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
-    }
-    b.client()
-        .find(Locator::Css("form.login button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.at_path(landing).await;
-}
+use crate::serve::add_account;
 
 /// The month before `YYYY-MM`.
 fn month_before(month: &str) -> String {
