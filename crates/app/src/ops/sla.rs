@@ -348,19 +348,7 @@ impl System {
         month: Option<&str>,
     ) -> Result<SlaReport, Refused> {
         who.require(Action::View)?;
-        let month = self.month_or_now(month)?;
-        let inventory = self.inventory_now()?;
-        let now = self.clock.now_ms();
-        let a = month_account(
-            &self.store,
-            std::sync::Arc::clone(&inventory),
-            std::sync::Arc::clone(&self.sla),
-            month,
-            now,
-            None,
-        )
-        .await?;
-        Ok(report(&inventory, &self.sla, &a, None))
+        self.month_report(month, None).await
     }
 
     /// The same for the customer's own services — `GET /api/v1/account/sla`.
@@ -369,19 +357,28 @@ impl System {
         customer: &str,
         month: Option<&str>,
     ) -> Result<SlaReport, Refused> {
+        self.month_report(month, Some(customer)).await
+    }
+
+    /// The report of `month` (the current one by default) as of now, of `customer`'s services
+    /// only when given.
+    async fn month_report(
+        &self,
+        month: Option<&str>,
+        customer: Option<&str>,
+    ) -> Result<SlaReport, Refused> {
         let month = self.month_or_now(month)?;
         let inventory = self.inventory_now()?;
-        let now = self.clock.now_ms();
         let a = month_account(
             &self.store,
             std::sync::Arc::clone(&inventory),
             std::sync::Arc::clone(&self.sla),
             month,
-            now,
-            Some(customer),
+            self.clock.now_ms(),
+            customer,
         )
         .await?;
-        Ok(report(&inventory, &self.sla, &a, Some(customer)))
+        Ok(report(&inventory, &self.sla, &a, customer))
     }
 
     /// Records an outage monitoring missed (engineer and up); audited as `outage.record`.
