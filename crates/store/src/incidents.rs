@@ -271,8 +271,9 @@ pub trait IncidentStore {
     async fn outbox_counts(&self) -> Result<OutboxCounts>;
     /// The latest notices, newest first, with their state and last error.
     async fn notices(&self, limit: i64) -> Result<Vec<(OutboxRow, String, Option<String>)>>;
-    /// The first `limit` notices to `customer`'s contacts that the server accepted in
-    /// `[from_ms, to_ms)`, oldest first; queued, retried and failed ones are not among them.
+    /// The first `limit` e-mails to `customer`'s contacts that the server accepted in
+    /// `[from_ms, to_ms)`, oldest first; queued, retried and failed ones are not among them,
+    /// nor the customer's webhook deliveries (kinds `webhook.…`), which are no e-mails.
     async fn customer_notices(
         &self,
         customer: &str,
@@ -280,7 +281,7 @@ pub trait IncidentStore {
         to_ms: i64,
         limit: i64,
     ) -> Result<Vec<SentNotice>>;
-    /// Sent notice `id` when it went to `customer`'s contacts; another customer's, an unsent
-    /// or an unknown one is `None` alike.
+    /// Sent e-mail `id` when it went to `customer`'s contacts; another customer's, an unsent,
+    /// a webhook delivery or an unknown one is `None` alike.
     async fn customer_notice(&self, customer: &str, id: i64) -> Result<Option<SentNotice>>;
 }

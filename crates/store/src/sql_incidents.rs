@@ -460,7 +460,8 @@ macro_rules! incident_impl {
             ) -> Result<Vec<SentNotice>> {
                 let rows = sqlx::query(
                     "SELECT id, incident_id, contact, kind, language, sent_ms, message_key FROM outbox \
-                     WHERE customer = $1 AND state = 'sent' AND sent_ms >= $2 AND sent_ms < $3 \
+                     WHERE customer = $1 AND state = 'sent' AND kind NOT LIKE 'webhook.%' \
+                       AND sent_ms >= $2 AND sent_ms < $3 \
                      ORDER BY sent_ms, id LIMIT $4",
                 )
                 .bind(customer)
@@ -475,7 +476,7 @@ macro_rules! incident_impl {
             async fn customer_notice(&self, customer: &str, id: i64) -> Result<Option<SentNotice>> {
                 let row = sqlx::query(
                     "SELECT id, incident_id, contact, kind, language, sent_ms, message_key FROM outbox \
-                     WHERE id = $1 AND customer = $2 AND state = 'sent'",
+                     WHERE id = $1 AND customer = $2 AND state = 'sent' AND kind NOT LIKE 'webhook.%'",
                 )
                 .bind(id)
                 .bind(customer)

@@ -31,12 +31,13 @@ pub async fn a_customer_reads_its_own_sent_notices_by_time(s: &AnyStore) {
             notice("acme", "late@acme.test", "opened"),
             notice("acme", "never@acme.test", "opened"),
             notice("globex", "it@globex.test", "opened"),
+            notice("acme", "https://hooks.acme.test/t", "webhook.opened"),
         ],
     )
     .await
     .unwrap();
     let rows = s.claim_notices(20, 10, 60_000).await.unwrap();
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 7);
     let id_of = |contact: &str, kind: &str| {
         rows.iter()
             .find(|r| r.notice.contact == contact && r.notice.kind == kind)
@@ -52,6 +53,10 @@ pub async fn a_customer_reads_its_own_sent_notices_by_time(s: &AnyStore) {
             (id_of("ops@acme.test", "opened"), sent(Some("mail/a"))),
             (id_of("boss@acme.test", "opened"), sent(None)),
             (id_of("it@globex.test", "opened"), sent(Some("mail/g"))),
+            (
+                id_of("https://hooks.acme.test/t", "webhook.opened"),
+                sent(None),
+            ),
         ],
         1000,
     )
@@ -93,7 +98,8 @@ pub async fn a_customer_reads_its_own_sent_notices_by_time(s: &AnyStore) {
             )
         })
         .collect();
-    // From inclusive, to exclusive, oldest first; the failed one and globex's are absent.
+    // From inclusive, to exclusive, oldest first; the failed one, the webhook delivery and
+    // globex's are absent.
     assert_eq!(
         seen,
         [
@@ -133,4 +139,6 @@ pub async fn a_customer_reads_its_own_sent_notices_by_time(s: &AnyStore) {
     let failed = id_of("never@acme.test", "opened");
     assert_eq!(s.customer_notice("acme", failed).await.unwrap(), None);
     assert_eq!(s.customer_notice("acme", 999_999).await.unwrap(), None);
+    let hook = id_of("https://hooks.acme.test/t", "webhook.opened");
+    assert_eq!(s.customer_notice("acme", hook).await.unwrap(), None);
 }
