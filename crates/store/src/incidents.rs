@@ -182,6 +182,25 @@ pub enum Delivery {
     },
 }
 
+/// A notice the SMTP server accepted, as its customer may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentNotice {
+    /// Its outbox number.
+    pub id: i64,
+    /// The incident it is about (0 for a credit or maintenance notice, as queued).
+    pub incident_id: i64,
+    /// E-mail address it went to.
+    pub contact: String,
+    /// `opened`, `resolved`, `maintenance…`, `credit…`, `broadcast.N`…
+    pub kind: String,
+    /// Language code.
+    pub language: String,
+    /// When the server accepted it.
+    pub sent_ms: i64,
+    /// Archive key of the message bytes, when archived.
+    pub message_key: Option<String>,
+}
+
 /// How many notices are in each state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxCounts {
@@ -252,4 +271,17 @@ pub trait IncidentStore {
     async fn outbox_counts(&self) -> Result<OutboxCounts>;
     /// The latest notices, newest first, with their state and last error.
     async fn notices(&self, limit: i64) -> Result<Vec<(OutboxRow, String, Option<String>)>>;
+    /// The first `limit` e-mails to `customer`'s contacts that the server accepted in
+    /// `[from_ms, to_ms)`, oldest first; queued, retried and failed ones are not among them,
+    /// nor the customer's webhook deliveries (kinds `webhook.…`), which are no e-mails.
+    async fn customer_notices(
+        &self,
+        customer: &str,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<SentNotice>>;
+    /// Sent e-mail `id` when it went to `customer`'s contacts; another customer's, an unsent,
+    /// a webhook delivery or an unknown one is `None` alike.
+    async fn customer_notice(&self, customer: &str, id: i64) -> Result<Option<SentNotice>>;
 }

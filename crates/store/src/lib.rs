@@ -27,7 +27,7 @@ pub use accounts::{
 pub use drills::{Drill, DrillResult, DrillStore};
 pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
-    NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
+    NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
 pub use limits::{FailureWindow, LimitStore};
 pub use maintenance::{maintenance_kind, DueNotice, Maintenance, MaintenanceStore, WindowImpact};
@@ -303,6 +303,18 @@ impl IncidentStore for AnyStore {
     }
     async fn notices(&self, limit: i64) -> Result<Vec<(OutboxRow, String, Option<String>)>> {
         dispatch!(self, s => s.notices(limit).await)
+    }
+    async fn customer_notices(
+        &self,
+        customer: &str,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<SentNotice>> {
+        dispatch!(self, s => s.customer_notices(customer, from_ms, to_ms, limit).await)
+    }
+    async fn customer_notice(&self, customer: &str, id: i64) -> Result<Option<SentNotice>> {
+        dispatch!(self, s => s.customer_notice(customer, id).await)
     }
 }
 

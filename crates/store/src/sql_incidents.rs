@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use crate::incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
-    NewBroadcast, NewNotice, OutboxCounts, OutboxRow, BROADCAST_KIND,
+    NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
 use crate::sql::{PgStore, SqliteStore};
 use crate::{Result, StoreError};
@@ -37,6 +37,29 @@ where
             created_ms: r.try_get(7)?,
         },
         attempts: r.try_get(8)?,
+    })
+}
+
+/// A sent notice from `id, incident_id, contact, kind, language, sent_ms, message_key`.
+fn sent_from<R: Row>(r: &R) -> Result<SentNotice>
+where
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    let id: i64 = r.try_get(0)?;
+    let sent_ms: Option<i64> = r.try_get(5)?;
+    Ok(SentNotice {
+        id,
+        incident_id: r.try_get(1)?,
+        contact: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        language: r.try_get(4)?,
+        sent_ms: sent_ms
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox row {id}: sent without a time")))?,
+        message_key: r.try_get(6)?,
     })
 }
 
@@ -426,6 +449,40 @@ macro_rules! incident_impl {
                 rows.iter()
                     .map(|r| Ok((notice_from(r)?, r.try_get(9)?, r.try_get(10)?)))
                     .collect()
+            }
+
+            async fn customer_notices(
+                &self,
+                customer: &str,
+                from_ms: i64,
+                to_ms: i64,
+                limit: i64,
+            ) -> Result<Vec<SentNotice>> {
+                let rows = sqlx::query(
+                    "SELECT id, incident_id, contact, kind, language, sent_ms, message_key FROM outbox \
+                     WHERE customer = $1 AND state = 'sent' AND kind NOT LIKE 'webhook.%' \
+                       AND sent_ms >= $2 AND sent_ms < $3 \
+                     ORDER BY sent_ms, id LIMIT $4",
+                )
+                .bind(customer)
+                .bind(from_ms)
+                .bind(to_ms)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(sent_from).collect()
+            }
+
+            async fn customer_notice(&self, customer: &str, id: i64) -> Result<Option<SentNotice>> {
+                let row = sqlx::query(
+                    "SELECT id, incident_id, contact, kind, language, sent_ms, message_key FROM outbox \
+                     WHERE id = $1 AND customer = $2 AND state = 'sent' AND kind NOT LIKE 'webhook.%'",
+                )
+                .bind(id)
+                .bind(customer)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(sent_from).transpose()
             }
         }
     };

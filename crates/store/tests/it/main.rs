@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 mod accounts;
+mod customer_notices;
 mod drills;
 mod limits;
 mod log;
@@ -15,6 +16,7 @@ mod sla;
 mod upgrades;
 
 use accounts::*;
+use customer_notices::*;
 use drills::*;
 use log::*;
 
@@ -117,6 +119,7 @@ conformance!(
     expiry_answers_each_credit_once,
     only_an_offered_credit_is_revised,
     alerts_are_read_latest_before_and_between,
+    a_customer_reads_its_own_sent_notices_by_time,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

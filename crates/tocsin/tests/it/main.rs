@@ -7,6 +7,7 @@
 
 mod account;
 mod account_maintenance;
+mod account_sla_mail;
 mod alert_tokens;
 mod api;
 mod archive;

@@ -1,8 +1,8 @@
 //! The client area `/account`: a customer's services with their live state, the incidents
 //! that concern them (their own services and the public updates only), their notification
 //! preferences, a private Atom feed of their incidents and maintenance windows, a private
-//! calendar of those windows, and their services' monthly availability with the compensation
-//! they choose.
+//! calendar of those windows, their services' monthly availability with the compensation
+//! they choose, and the e-mails sent to their contacts as archived.
 //!
 //! Every page takes the [`Customer`] extractor, so an anonymous visitor is sent to the login
 //! form and staff are refused before a handler runs; the customer id comes from the session,
@@ -13,6 +13,9 @@
 mod calendar;
 mod feed;
 mod i18n;
+#[cfg(test)]
+mod mail_tests;
+mod messages;
 mod pages;
 pub(crate) mod preferences;
 mod sla;
@@ -54,6 +57,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         )
         .route("/account/sla", get(sla::page))
         .route("/account/credits/{id}/choice", post(sla::choose))
+        .route("/account/messages/{id}", get(messages::message))
         .route("/account/feed/{file}", get(feed::atom))
         .route("/account/maintenance/{file}", get(calendar::ics_of))
 }

@@ -1,7 +1,9 @@
 //! `GET /account/sla?month=YYYY-MM`: the month's availability of the customer's own services
 //! against what their plans promise, and their compensation of every month with its amounts,
 //! deadline, status and offers, the outage intervals behind it and the incidents they were
-//! told about meanwhile (linking to `/account/incidents/{id}`); `POST
+//! told about meanwhile (linking to `/account/incidents/{id}`) with the e-mails sent to the
+//! customer's contacts during them and in the hour after (linking to
+//! `/account/messages/{id}`, the archived message); `POST
 //! /account/credits/{id}/choice` chooses an offer. Another customer's credit is the same 404
 //! as one that does not exist; the operations decide it (`System::choose_credit`).
 
@@ -19,7 +21,7 @@ use tocsin_app::Refused;
 use tocsin_model::inventory::Language;
 use tocsin_model::time::{human, parse_utc, rfc3339};
 use tocsin_model::Inventory;
-use tocsin_store::{AccountStore, IncidentRow, IncidentStore, IncidentUpdate};
+use tocsin_store::{AccountStore, IncidentRow, IncidentStore, IncidentUpdate, SentNotice};
 
 use super::i18n::{duration, texts, Texts};
 use super::view::{self, IncidentView};
@@ -28,6 +30,13 @@ use crate::App;
 
 /// How many of the customer's latest incidents are looked at for the notices behind credits.
 const LOOKED_AT: i64 = 200;
+
+/// How many e-mails are looked at for each credit.
+const MAILS_LOOKED_AT: i64 = 200;
+
+/// E-mails sent this long after an outage interval ended still belong to it: the
+/// all-clear and the updates that follow the repair.
+pub(crate) const MAIL_AFTER_MS: i64 = 3_600_000;
 
 /// `?month=YYYY-MM&done=chosen`.
 #[derive(Deserialize, Default)]
@@ -80,6 +89,23 @@ pub(crate) struct IntervalView {
     pub length: String,
 }
 
+/// An e-mail sent to one of the customer's contacts.
+#[derive(Debug, Serialize, PartialEq)]
+pub(crate) struct MailView {
+    /// Its outbox number, the address of `/account/messages/{id}`.
+    pub id: i64,
+    pub to: String,
+    /// `opened`, `resolved`, `maintenance`, `credit`, `broadcast` or the stored kind.
+    pub kind: String,
+    pub kind_label: String,
+    pub language: String,
+    /// When the SMTP server accepted it.
+    pub sent: String,
+    pub sent_iso: String,
+    /// Whether the message was archived and can be read back.
+    pub archived: bool,
+}
+
 /// A credit as the customer sees it.
 #[derive(Debug, Serialize, PartialEq)]
 pub(crate) struct CreditPage {
@@ -102,6 +128,8 @@ pub(crate) struct CreditPage {
     pub offers: Vec<OfferView>,
     pub intervals: Vec<IntervalView>,
     pub incidents: Vec<IncidentView>,
+    /// E-mails sent during the intervals and in the hour after, oldest first.
+    pub mails: Vec<MailView>,
 }
 
 /// A service's display name, or its id.
@@ -180,6 +208,49 @@ pub(crate) fn incidents_during(
         .collect()
 }
 
+/// The family of an outbox kind (`maintenance.7.announced` is `maintenance`) with its label.
+fn mail_kind(t: &Texts, kind: &str) -> (String, String) {
+    let s = t.sla;
+    let (family, label) = match kind {
+        "opened" => ("opened", s.mail_opened),
+        "resolved" => ("resolved", s.mail_resolved),
+        k if k.starts_with(tocsin_app::planned::KIND_PREFIX) => ("maintenance", s.mail_maintenance),
+        k if k.starts_with(tocsin_app::ops::CREDIT_KIND_PREFIX) => ("credit", s.mail_credit),
+        k if k.starts_with(tocsin_store::BROADCAST_KIND) => ("broadcast", s.mail_broadcast),
+        other => (other, other),
+    };
+    (family.to_owned(), label.to_owned())
+}
+
+/// The e-mails among `sent` that the server accepted during one of `intervals` or within
+/// [`MAIL_AFTER_MS`] after it ended, oldest first, as the customer sees them in `t`'s language.
+pub(crate) fn mails_during(
+    sent: &[SentNotice],
+    intervals: &[(i64, i64)],
+    t: &Texts,
+) -> Vec<MailView> {
+    let widened: Vec<(i64, i64)> = intervals
+        .iter()
+        .map(|&(from, to)| (from, to.saturating_add(MAIL_AFTER_MS)))
+        .collect();
+    sent.iter()
+        .filter(|n| overlaps(&widened, n.sent_ms, n.sent_ms + 1))
+        .map(|n| {
+            let (kind, kind_label) = mail_kind(t, &n.kind);
+            MailView {
+                id: n.id,
+                to: n.contact.clone(),
+                kind,
+                kind_label,
+                language: n.language.clone(),
+                sent: human(n.sent_ms),
+                sent_iso: rfc3339(n.sent_ms),
+                archived: n.message_key.is_some(),
+            }
+        })
+        .collect()
+}
+
 /// `credit` as the customer sees it in `language`, with the counted `intervals` of its service
 /// in its month and the incidents among `rows` they were told about meanwhile.
 pub(crate) fn credit_page(
@@ -247,6 +318,7 @@ pub(crate) fn credit_page(
             language,
             now_ms,
         ),
+        mails: Vec::new(),
     }
 }
 
@@ -393,19 +465,16 @@ async fn show(
         };
         with_updates.push((row, updates));
     }
-    let credit_pages: Vec<CreditPage> = credits
-        .iter()
-        .map(|c| {
-            credit_page(
-                &inventory,
-                c,
-                &intervals_of(&months, c),
-                &with_updates,
-                l,
-                now,
-            )
-        })
-        .collect();
+    let mut credit_pages: Vec<CreditPage> = Vec::with_capacity(credits.len());
+    for c in &credits {
+        let intervals = intervals_of(&months, c);
+        let mut page = credit_page(&inventory, c, &intervals, &with_updates, l, now);
+        page.mails = match mails_of(app, &customer, &intervals, t).await {
+            Ok(m) => m,
+            Err(e) => return unavailable(e),
+        };
+        credit_pages.push(page);
+    }
     let (status, error, error_id) = match trouble.take() {
         Some(Trouble::Month(m)) => (StatusCode::BAD_REQUEST, Some(m), None),
         Some(Trouble::Choice { id, conflict: true }) => (
@@ -438,6 +507,32 @@ async fn show(
         },
         status,
     )
+}
+
+/// The e-mails sent to `customer`'s contacts during `intervals` and the hour after each,
+/// read from the outbox in one query spanning them all.
+async fn mails_of(
+    app: &App,
+    customer: &str,
+    intervals: &[(i64, i64)],
+    t: &Texts,
+) -> Result<Vec<MailView>, tocsin_store::StoreError> {
+    let (Some(from), Some(to)) = (
+        intervals.iter().map(|i| i.0).min(),
+        intervals.iter().map(|i| i.1).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let sent = app
+        .store
+        .customer_notices(
+            customer,
+            from,
+            to.saturating_add(MAIL_AFTER_MS),
+            MAILS_LOOKED_AT,
+        )
+        .await?;
+    Ok(mails_during(&sent, intervals, t))
 }
 
 /// The counted down intervals of `credit`'s service in its month.
