@@ -36,6 +36,23 @@ impl Archiver {
         format!("{prefix}/{:016x}-{n:08}", self.boot)
     }
 
+    /// The object under `key`, read off the async threads: `None` when there is none or the
+    /// server keeps no archive; an error names what failed (a damaged record never returns).
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        let Some(archive) = self.archive.clone() else {
+            return Ok(None);
+        };
+        let key = key.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let archive = archive
+                .lock()
+                .map_err(|_| "archive lock poisoned".to_owned())?;
+            archive.get(&key).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("archive task failed: {e}"))?
+    }
+
     /// Stores every (key, bytes) pair with one durability point; returns once they are on
     /// disk. Without an archive it does nothing.
     pub async fn put_all(&self, objects: Vec<(String, Vec<u8>)>) -> Result<(), String> {

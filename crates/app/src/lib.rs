@@ -142,6 +142,8 @@ pub struct System {
     pub sla: Arc<sla::SlaPolicy>,
     /// Wakes the leader's SLA timer (an outage was recorded).
     pub sla_wake: Arc<tokio::sync::Notify>,
+    /// The archive of raw alerts and sent messages, read by the faces.
+    pub archiver: Archiver,
     /// Wakes this instance's outbox workers when notices were queued.
     outbox_wake: Arc<tokio::sync::Notify>,
     reload: Option<ReloadFn>,
@@ -263,7 +265,7 @@ impl Opened {
                 wake,
                 kept: Arc::clone(&kept),
                 metrics: Arc::clone(&metrics),
-                archiver,
+                archiver: archiver.clone(),
                 secrets: webhook_secrets(Arc::clone(&live), sla.billing.clone()),
                 allow_private_webhooks,
                 broadcast_per_second,
@@ -284,6 +286,7 @@ impl Opened {
             time_zone,
             sla: Arc::new(sla),
             sla_wake: Arc::new(tokio::sync::Notify::new()),
+            archiver,
             outbox_wake,
             reload,
         });

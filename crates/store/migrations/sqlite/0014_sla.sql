@@ -53,3 +53,6 @@ CREATE INDEX credits_month ON credits (month, id);
 -- (source, fingerprint) before an instant.
 CREATE INDEX alerts_received ON alerts (received_ms);
 CREATE INDEX alerts_identity ON alerts (source, fingerprint, id);
+
+-- A customer's sent e-mails by time (the client area lists those behind each credit).
+CREATE INDEX outbox_customer_sent ON outbox (customer, sent_ms);

@@ -123,10 +123,9 @@ fn a_sent_email_is_found_for_its_own_customer_only() {
     }
 }
 
-/// What the route must do once the web face can read the archive: the archived message's
+/// An own archived e-mail is read back: the archived message's
 /// plain-text part, decoded.
 #[test]
-#[ignore = "the running system does not yet give the web face a way to read the archive"]
 fn an_own_archived_email_is_read_back_as_its_text_part() {
     let s = setup();
     for &id in &s.sent {

@@ -3,10 +3,8 @@
 //! `text/plain` when it has none. Another customer's e-mail, an unsent or an unknown one is
 //! the same 404 (the store looks it up by customer and id together).
 //!
-//! The bytes come from the small-object archive under the outbox row's `message_key`. The
-//! running system does not yet hand the web face a way to read its archive (the `Archiver`
-//! only writes), so an own, archived e-mail is answered `503` naming that, until
-//! [`read_archived`] has something to call.
+//! The bytes come from the small-object archive under the outbox row's `message_key`, read
+//! off the async threads; an archive that cannot be read is a `503` (logged).
 
 use std::sync::Arc;
 
@@ -51,7 +49,7 @@ pub(crate) async fn message(
         Ok(None) => return missing(),
         Err(e) => return unavailable(e),
     };
-    match read_archived(&app, &key) {
+    match app.archiver.get(&key).await {
         Ok(Some(bytes)) => (
             [(CONTENT_TYPE, "text/plain; charset=utf-8")],
             text_of(&bytes),
@@ -63,11 +61,6 @@ pub(crate) async fn message(
             (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response()
         }
     }
-}
-
-/// The archived bytes under `key`; `None` when the archive has no such object.
-fn read_archived(_app: &App, _key: &str) -> Result<Option<Vec<u8>>, String> {
-    Err("the archive of sent e-mails cannot be read by this server yet".to_owned())
 }
 
 /// A message's header block and body, split at the first empty line.
