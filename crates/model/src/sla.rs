@@ -138,8 +138,8 @@ pub struct VatRule {
 
 /// The VAT rule for a customer of `country` with or without a VAT id, billed by a provider of
 /// `provider`, by `table` (percent by ISO country code): the customer's country's rate; none,
-/// as a reverse charge, for a business with a VAT id in another country of the table; none for
-/// a country not in the table.
+/// as a reverse charge, for a business with a VAT id in another country of the table (the
+/// provider's in it too); none for a country not in the table, or no country at all.
 pub fn vat_rule(
     table: &[([u8; 2], Decimal)],
     provider: [u8; 2],
@@ -152,10 +152,7 @@ pub fn vat_rule(
         reverse_charge: false,
     };
     let Some(country) = country else {
-        return rate_of(provider).map_or(none, |rate| VatRule {
-            rate,
-            reverse_charge: false,
-        });
+        return none;
     };
     match rate_of(country) {
         None => none,

@@ -150,8 +150,21 @@ fn vat_by_country_with_reverse_charge_for_foreign_businesses() {
         }
     );
     assert_eq!(rule(Some(b"US"), false).rate, d("0"));
-    // A customer of no country is billed as at home.
-    assert_eq!(rule(None, false).rate, d("21"));
+    // A customer of no country is in no country of the table.
+    assert_eq!(
+        rule(None, false),
+        VatRule {
+            rate: d("0"),
+            reverse_charge: false
+        }
+    );
+    assert_eq!(
+        rule(None, true),
+        VatRule {
+            rate: d("0"),
+            reverse_charge: false
+        }
+    );
 }
 
 #[test]
