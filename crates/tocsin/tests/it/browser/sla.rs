@@ -17,7 +17,8 @@ fn month_before(month: &str) -> String {
     }
 }
 
-/// The browser tests' inventory with ACME's VPS on a plan of 99.9 %.
+/// The browser tests' inventory with ACME (in Czechia: 21 % VAT) and its VPS on a plan of
+/// 99.9 %.
 fn planned(dir: &Path) -> PathBuf {
     let config = setup(dir);
     let inventory = INVENTORY
@@ -26,7 +27,8 @@ fn planned(dir: &Path) -> PathBuf {
             "version: 1\nplans:\n  - {id: vps-m, name: VPS M, price: \"12.00\", currency: EUR, sla: 99.9, credits: tiered}\ncredit_policies:\n  - id: tiered\n    tiers:\n      - {below: 99.9, percent: 10}\n      - {below: 95.0, percent: 100}\n",
             1,
         )
-        .replacen("{id: s-web, customer: acme,", "{id: s-web, customer: acme, plan: vps-m,", 1);
+        .replacen("{id: s-web, customer: acme,", "{id: s-web, customer: acme, plan: vps-m,", 1)
+        .replacen("    name: ACME\n", "    name: ACME\n    country: CZ\n", 1);
     std::fs::write(dir.join("inventory.yaml"), inventory).unwrap();
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("{text}[sla]\nclaim_days = 60\n")).unwrap();
