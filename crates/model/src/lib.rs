@@ -2,6 +2,7 @@
 //! services, the impact engine and single points of failure. No I/O, no clock, no async.
 
 pub mod alerts;
+pub mod calendar;
 pub mod down;
 pub mod graph;
 pub mod impact;
