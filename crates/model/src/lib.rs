@@ -12,6 +12,7 @@ pub mod names;
 pub mod sla;
 pub mod spof;
 pub mod summary;
+pub mod ticket_clock;
 pub mod time;
 pub mod whatif;
 
