@@ -275,3 +275,55 @@ fn unknown_keys_and_bad_values_are_errors() {
         .to_string();
     assert!(err.contains("`soon` is not a duration"), "{err}");
 }
+
+const DESK: &str = "[desk]\naddress = \"support@example.net\"\ninbound = \"127.0.0.1:2525\"\nkey_file = \"desk.key\"\n[desk.calendars.office]\ntime_zone = \"Europe/Prague\"\nmon = [\"08:00-12:00\", \"13:00-17:00\"]\nfri = [\"08:00-12:00\"]\nholidays = [\"2026-12-24\"]\n[[desk.tiers]]\nid = \"business\"\ncalendar = \"office\"\nfirst_response = \"30m\"\nnext_response = \"4h\"\nresolution = \"2d\"\n[[desk.tiers]]\nid = \"premium\"\ncalendar = \"24x7\"\nfirst_response = \"10m\"\nnext_response = \"1h\"\nresolution = \"8h\"\n";
+
+#[test]
+fn the_desk_reads_the_specs_calendars_and_tiers() {
+    let (_d, path) = write(&format!("{BASE}{DESK}"));
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    let tiers = c.desk.tiers().unwrap();
+    let ids: Vec<&str> = tiers.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["business", "premium"]);
+    let business = &tiers[0].1;
+    // "2d" is 48 hours of counted time.
+    assert_eq!(business.resolution_ms, 48 * 3_600_000);
+    assert_eq!(business.first_response_ms, 30 * 60_000);
+    // Monday 2026-12-07 11:45 Prague + 30 min waits over lunch.
+    let monday = "2026-12-07T10:45:00Z"
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_millisecond();
+    let due = business.calendar.add(monday, 30 * 60_000);
+    assert_eq!(
+        jiff::Timestamp::from_millisecond(due).unwrap().to_string(),
+        "2026-12-07T12:15:00Z"
+    );
+    assert_eq!(
+        tiers[1].1.calendar,
+        tocsin_model::calendar::Calendar::Always
+    );
+}
+
+#[test]
+fn desk_mistakes_are_named() {
+    for (change, what) in [
+        (
+            ("calendar = \"office\"", "calendar = \"night\""),
+            "calendar `night`",
+        ),
+        (("\"13:00-17:00\"", "\"13:00-12:00\""), "13:00-12:00"),
+        (("\"2026-12-24\"", "\"2026-12-32\""), "2026-12-32"),
+        (("id = \"premium\"", "id = \"business\""), "used twice"),
+        (("support@example.net", "support"), "[desk] address"),
+        (
+            ("resolution = \"2d\"", "resolution = \"soon\""),
+            "resolution",
+        ),
+    ] {
+        let text = format!("{BASE}{}", DESK.replacen(change.0, change.1, 1));
+        let (_d, path) = write(&text);
+        let e = format!("{:#}", Config::load(&path, std::iter::empty()).unwrap_err());
+        assert!(e.contains(what), "{what}: {e}");
+    }
+}
