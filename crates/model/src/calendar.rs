@@ -211,4 +211,4 @@ impl Calendar {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

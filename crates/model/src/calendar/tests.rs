@@ -2,19 +2,19 @@ use proptest::prelude::*;
 
 use super::*;
 
-const H: i64 = 3_600_000;
-const MIN: i64 = 60_000;
+pub(crate) const H: i64 = 3_600_000;
+pub(crate) const MIN: i64 = 60_000;
 
-fn at(text: &str) -> i64 {
+pub(crate) fn at(text: &str) -> i64 {
     text.parse::<Timestamp>().unwrap().as_millisecond()
 }
 
-fn text(ms: i64) -> String {
+pub(crate) fn text(ms: i64) -> String {
     Timestamp::from_millisecond(ms).unwrap().to_string()
 }
 
 /// The spec's office: Prague, 08:00-12:00 and 13:00-17:00 on weekdays, Christmas off.
-fn office() -> Calendar {
+pub(crate) fn office() -> Calendar {
     let day: &[&str] = &["08:00-12:00", "13:00-17:00"];
     Calendar::Hours(
         Hours::parse(

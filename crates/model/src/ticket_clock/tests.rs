@@ -1,31 +1,5 @@
-use jiff::tz::TimeZone;
-use jiff::Timestamp;
-
 use super::*;
-use crate::calendar::Hours;
-
-const H: i64 = 3_600_000;
-const MIN: i64 = 60_000;
-
-fn at(text: &str) -> i64 {
-    text.parse::<Timestamp>().unwrap().as_millisecond()
-}
-
-fn text(ms: i64) -> String {
-    Timestamp::from_millisecond(ms).unwrap().to_string()
-}
-
-fn office() -> Calendar {
-    let day: &[&str] = &["08:00-12:00", "13:00-17:00"];
-    Calendar::Hours(
-        Hours::parse(
-            TimeZone::get("Europe/Prague").unwrap(),
-            [day, day, day, day, day, &[], &[]],
-            &["2026-12-24", "2026-12-25", "2026-12-26"],
-        )
-        .unwrap(),
-    )
-}
+use crate::calendar::tests::{at, office, text, H, MIN};
 
 fn targets(calendar: Calendar) -> Targets {
     Targets {
