@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use tocsin_store::{AccountStore, IncidentStore};
 
-use super::{frame, language, render, unavailable, Customer};
+use super::{language, not_found, unavailable, Customer};
 use crate::App;
 
 /// `GET /account/messages/{id}`.
@@ -30,13 +30,7 @@ pub(crate) async fn message(
 ) -> Response {
     let preferences = app.store.preferences(&customer).await.ok().flatten();
     let l = language(preferences.as_ref(), &headers);
-    let missing = || {
-        render(
-            "account/missing.html",
-            frame(l, &principal),
-            StatusCode::NOT_FOUND,
-        )
-    };
+    let missing = || not_found(l, &principal);
     let Ok(id) = id.parse::<i64>() else {
         return missing();
     };

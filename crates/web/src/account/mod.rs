@@ -136,6 +136,11 @@ fn render(name: &str, ctx: minijinja::Value, status: StatusCode) -> Response {
     crate::ui::render_with(env(), name, ctx, status)
 }
 
+/// The area's 404: what is not there, or not the customer's, in the customer's language.
+fn not_found(l: Language, who: &Principal) -> Response {
+    render("account/missing.html", frame(l, who), StatusCode::NOT_FOUND)
+}
+
 /// The database could not answer.
 fn unavailable(e: tocsin_store::StoreError) -> Response {
     tracing::warn!(error = %e, "client area: database request failed");

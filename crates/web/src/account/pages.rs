@@ -13,7 +13,8 @@ use tocsin_store::{AccountStore, IncidentStore};
 
 use super::view::{self, IncidentView, ServiceView};
 use super::{
-    calendar_path, frame, i18n, language, preferences_of, render, unavailable, windows_of, Customer,
+    calendar_path, frame, i18n, language, not_found, preferences_of, render, unavailable,
+    windows_of, Customer,
 };
 use crate::App;
 
@@ -124,13 +125,7 @@ pub(crate) async fn incident(
         Err(e) => return unavailable(e),
     };
     let l = language(preferences.as_ref(), &headers);
-    let missing = || {
-        render(
-            "account/missing.html",
-            frame(l, &principal),
-            StatusCode::NOT_FOUND,
-        )
-    };
+    let missing = || not_found(l, &principal);
     let Ok(id) = id.parse::<i64>() else {
         return missing();
     };
