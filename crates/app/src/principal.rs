@@ -125,6 +125,16 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The running system acting on its own (a timer, an automatic approval), audited under
+    /// `login`; it may do what an administrator may.
+    pub fn automatic(login: impl Into<String>) -> Principal {
+        Principal {
+            login: login.into(),
+            role: Role::Admin,
+            customer: None,
+        }
+    }
+
     /// `Ok` when this account may do `action`, else a refusal saying which role it has.
     pub fn require(&self, action: Action) -> Result<(), crate::Refused> {
         if self.role.may(action) {

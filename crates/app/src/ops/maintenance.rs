@@ -208,11 +208,7 @@ impl System {
                     ends_ms: Some(at + d.duration_ms),
                     notify: None,
                 };
-                let by = Principal {
-                    login: format!("drill:{}", d.id),
-                    role: crate::Role::Admin,
-                    customer: None,
-                };
+                let by = Principal::automatic(format!("drill:{}", d.id));
                 if let Err(e) = self.plan_window(&by, &plan, Some((d.id, at))).await {
                     tracing::warn!(drill = d.id, occurrence = at, error = %e, "an announced drill's occurrence was not planned as maintenance");
                 }
