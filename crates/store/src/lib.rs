@@ -16,6 +16,7 @@ mod sql_incidents;
 mod sql_maintenance;
 mod sql_sla;
 mod sql_upgrades;
+mod tickets;
 mod upgrades;
 
 use std::str::FromStr;
@@ -36,6 +37,10 @@ pub use sla::{
     CREDIT_EXPIRED, CREDIT_ID_PLACEHOLDER, CREDIT_OFFERED, CREDIT_REJECTED,
 };
 pub use sql::{PgStore, SqliteStore};
+pub use tickets::{
+    CannedReply, RecordedBreach, Saved, Ticket, TicketEvent, TicketFilter, TicketStore,
+    EVENT_ID_PLACEHOLDER, NOTHING_DUE, TICKET_ID_PLACEHOLDER,
+};
 pub use upgrades::{PlannedStep, UpgradeAction, UpgradePlan, UpgradeStore};
 
 /// What can go wrong with the database.
@@ -213,6 +218,7 @@ macro_rules! dispatch {
 }
 
 mod log;
+mod sql_tickets;
 pub use log::{channel, Applied, Elector, Leadership, Listener, LogStore, Picture, Wake};
 
 impl Store for AnyStore {

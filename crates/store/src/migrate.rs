@@ -83,6 +83,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_sla.sql"),
         postgres: include_str!("../migrations/postgres/0014_sla.sql"),
     },
+    Migration {
+        version: 15,
+        sqlite: include_str!("../migrations/sqlite/0015_tickets.sql"),
+        postgres: include_str!("../migrations/postgres/0015_tickets.sql"),
+    },
 ];
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod log;
 mod outbox;
 mod shifts;
 mod sla;
+mod tickets;
 mod upgrades;
 
 use accounts::*;
@@ -27,6 +28,7 @@ use outbox::*;
 use shifts::*;
 
 use sla::*;
+use tickets::*;
 
 use upgrades::*;
 
@@ -120,6 +122,11 @@ conformance!(
     only_an_offered_credit_is_revised,
     alerts_are_read_latest_before_and_between,
     a_customer_reads_its_own_sent_notices_by_time,
+    tickets_are_written_with_their_events_and_versions,
+    the_queue_puts_breaches_first_then_due_times,
+    merged_tickets_move_their_log,
+    breaches_are_recorded_once_with_their_notices,
+    canned_replies_are_listed_by_title,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {
