@@ -284,7 +284,7 @@ pub async fn breaches_are_recorded_once_with_their_notices(s: &AnyStore) {
         )])
         .await
         .unwrap();
-    assert_eq!(first, [breach.clone()]);
+    assert_eq!(first, std::slice::from_ref(&breach));
     let again = s
         .record_breaches(&[(
             RecordedBreach {
