@@ -13,6 +13,7 @@ mod archiving;
 mod batch;
 mod broadcast;
 pub mod clock;
+pub mod desk;
 mod ingest;
 mod lead;
 mod metrics;
@@ -92,6 +93,8 @@ pub struct Config {
     pub time_zone: jiff::tz::TimeZone,
     /// How months of service turn into credits (`[sla]`).
     pub sla: sla::SlaPolicy,
+    /// How the support desk runs (`[desk]`).
+    pub desk: desk::DeskPolicy,
 }
 
 /// Live state shared by the faces (read) and the ingestion task (the one writer of the
@@ -142,6 +145,8 @@ pub struct System {
     pub sla: Arc<sla::SlaPolicy>,
     /// Wakes the leader's SLA timer (an outage was recorded).
     pub sla_wake: Arc<tokio::sync::Notify>,
+    /// How the support desk runs (`[desk]`).
+    pub desk: Arc<desk::DeskPolicy>,
     /// The archive of raw alerts and sent messages, read by the faces.
     pub archiver: Archiver,
     /// Wakes this instance's outbox workers when notices were queued.
@@ -163,6 +168,7 @@ pub struct Opened {
     hold_down_ms: i64,
     time_zone: jiff::tz::TimeZone,
     sla: sla::SlaPolicy,
+    desk: desk::DeskPolicy,
 }
 
 /// The system's background tasks, to be stopped once the faces are done.
@@ -202,6 +208,7 @@ impl Opened {
             hold_down_ms,
             time_zone: config.time_zone,
             sla: config.sla,
+            desk: config.desk,
         })
     }
 
@@ -232,6 +239,7 @@ impl Opened {
             hold_down_ms,
             time_zone,
             sla,
+            desk,
         } = self;
         let live = Arc::new(Mutex::new(live));
         let wake = Arc::new(tokio::sync::Notify::new());
@@ -286,6 +294,7 @@ impl Opened {
             time_zone,
             sla: Arc::new(sla),
             sla_wake: Arc::new(tokio::sync::Notify::new()),
+            desk: Arc::new(desk),
             archiver,
             outbox_wake,
             reload,
@@ -300,6 +309,7 @@ impl Opened {
                 Arc::downgrade(&system),
                 Arc::clone(&system.sla_wake),
             )),
+            tokio::spawn(check_ticket_breaches(Arc::downgrade(&system))),
         ];
         let running = Running {
             pipeline,
@@ -521,6 +531,25 @@ async fn settle_credits(system: std::sync::Weak<System>, wake: Arc<tokio::sync::
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(error = %e, "SLA credits not settled; tried again in a minute");
             }
+        }
+    }
+}
+
+/// Every second, on the leader: support ticket targets that fell due are recorded and mailed
+/// once each.
+async fn check_ticket_breaches(system: std::sync::Weak<System>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(system) = system.upgrade() else {
+            return;
+        };
+        if !system.standing.leading() {
+            continue;
+        }
+        if let Err(e) = system.check_ticket_breaches().await {
+            tracing::error!(error = %e, "ticket breaches not checked; tried again in a second");
         }
     }
 }

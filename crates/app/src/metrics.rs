@@ -32,6 +32,8 @@ pub struct Metrics {
     pub sla_runs: AtomicU64,
     /// SLA credits offered.
     pub credits_offered: AtomicU64,
+    /// Support ticket targets recorded as missed.
+    pub ticket_breaches: AtomicU64,
     latency: [AtomicU64; BUCKETS.len() + 1],
     latency_sum_ms: AtomicU64,
 }
@@ -108,6 +110,11 @@ impl Metrics {
                 "tocsin_sla_credits_offered_total",
                 "SLA credits offered by this instance.",
                 &self.credits_offered,
+            ),
+            (
+                "tocsin_ticket_breaches_total",
+                "Support ticket targets recorded as missed by this instance.",
+                &self.ticket_breaches,
             ),
         ];
         for (name, help, value) in counters {

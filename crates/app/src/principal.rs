@@ -56,17 +56,23 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         let least = match action {
             Action::View | Action::Note | Action::WhatIf => Role::Junior,
-            Action::MarkVertex | Action::Upgrade | Action::DrillResult | Action::RecordOutage => {
-                Role::Engineer
-            }
+            Action::MarkVertex
+            | Action::Upgrade
+            | Action::DrillResult
+            | Action::RecordOutage
+            | Action::AnswerTicket => Role::Engineer,
             Action::PublicUpdate
             | Action::Broadcast
             | Action::ComponentStatus
             | Action::Maintenance
             | Action::PlanDrill
-            | Action::DecideCredit => Role::ShiftLead,
+            | Action::DecideCredit
+            | Action::AssignTicket
+            | Action::CannedReplies => Role::ShiftLead,
             Action::Reload | Action::Accounts | Action::ManageShifts => Role::Admin,
-            Action::OwnPreferences | Action::OwnCredits => return self == Role::Customer,
+            Action::OwnPreferences | Action::OwnCredits | Action::OwnTickets => {
+                return self == Role::Customer
+            }
         };
         self.is_staff() && self >= least
     }
@@ -111,6 +117,15 @@ pub enum Action {
     DecideCredit,
     /// A customer chooses the compensation of their own SLA credit.
     OwnCredits,
+    /// A customer opens, answers, closes and rates their own support tickets.
+    OwnTickets,
+    /// Answer customers on a ticket, set its status, triage and merge tickets, open one for
+    /// a customer.
+    AnswerTicket,
+    /// Assign a ticket to an engineer.
+    AssignTicket,
+    /// Write the canned replies staff reuse.
+    CannedReplies,
 }
 
 /// An authenticated account acting on the running system.
@@ -172,12 +187,15 @@ mod tests {
             ManageShifts,
             RecordOutage,
             DecideCredit,
+            AnswerTicket,
+            AssignTicket,
+            CannedReplies,
         ];
         let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
         assert_eq!(allowed(Role::Junior), 3);
-        assert_eq!(allowed(Role::Engineer), 7);
-        assert_eq!(allowed(Role::ShiftLead), 13);
-        assert_eq!(allowed(Role::Admin), 16);
+        assert_eq!(allowed(Role::Engineer), 8);
+        assert_eq!(allowed(Role::ShiftLead), 16);
+        assert_eq!(allowed(Role::Admin), 19);
         assert_eq!(allowed(Role::Customer), 0);
         assert!(!Role::Engineer.may(PublicUpdate));
         assert!(!Role::Junior.may(MarkVertex));
@@ -185,6 +203,7 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
             assert_eq!(r.may(OwnPreferences), r == Role::Customer);
             assert_eq!(r.may(OwnCredits), r == Role::Customer);
+            assert_eq!(r.may(OwnTickets), r == Role::Customer);
         }
     }
 }

@@ -161,6 +161,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 allow_private_webhooks: config.notify.allow_private_webhooks,
                 time_zone: config.sla.time_zone.clone(),
                 sla: config.sla.to_policy()?,
+                desk: tocsin_app::desk::DeskPolicy::new(
+                    config.desk.address.clone(),
+                    config.desk.tiers()?,
+                ),
             },
         }
         .bind()
@@ -226,6 +230,10 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 time_zone: jiff::tz::TimeZone::get("Europe/Prague")?,
                 ..Default::default()
             },
+            desk: tocsin_app::desk::DeskPolicy::new(
+                Some("support@demo.example".to_owned()),
+                Vec::new(),
+            ),
             },
         }
         .bind()

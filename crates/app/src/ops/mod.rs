@@ -12,6 +12,7 @@ mod maintenance;
 mod preferences;
 mod shifts;
 mod sla;
+mod tickets;
 mod upgrades;
 mod vertices;
 
@@ -27,6 +28,10 @@ pub use shifts::NewShift;
 pub use sla::{
     credit_view, evidence, month_account, report, CreditAmounts, CreditView, NewOutage, OfferValue,
     SlaLine, SlaReport, BILLING_CUSTOMER, BILLING_KIND_PREFIX, CREDIT_KIND_PREFIX,
+};
+pub use tickets::{
+    message_domain, outgoing_ticket, EventView, NewTicket, SlaView, TicketView, Triage, Upload,
+    LIST_LIMIT, TICKET_KIND_PREFIX,
 };
 pub use upgrades::{
     drain_fingerprint, NewUpgrade, NextAction, RollingUpgrade, DRAIN_SOURCE, UPGRADE_ACTIONS,
@@ -99,6 +104,11 @@ impl System {
         {
             tracing::error!(error = %e, actor = %who.login, action, target, detail, "audit entry not stored");
         }
+    }
+
+    /// Wakes this instance's outbox workers: notices were queued.
+    pub(crate) fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
     }
 
     /// The inventory the live state runs on now.

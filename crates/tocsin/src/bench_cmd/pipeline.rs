@@ -280,6 +280,7 @@ async fn run(
         allow_private_webhooks: false,
         time_zone: jiff::tz::TimeZone::UTC,
         sla: Default::default(),
+        desk: Default::default(),
     })
     .await?;
     let open_s = t.elapsed().as_secs_f64();

@@ -33,6 +33,7 @@ mod shifts;
 mod sla;
 mod staff;
 mod status;
+mod tickets;
 mod unmatched;
 mod upgrades;
 mod webhooks;

@@ -8,15 +8,20 @@ mod drills;
 mod maintenance;
 mod reads;
 mod sla;
+mod tickets;
 mod upgrades;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::ApiError;
 use crate::App;
+
+/// The largest JSON body that carries files (base64 makes 25 MiB of files ~34 MiB).
+const FILES_BODY: usize = 36 << 20;
 
 /// The staff and customer JSON API's routes (the alert endpoints are in `routes`).
 pub(crate) fn routes() -> Router<Arc<App>> {
@@ -67,6 +72,31 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/api/v1/account/sla", get(sla::account_report))
         .route("/api/v1/account/credits", get(sla::account_credits))
         .route("/api/v1/account/credits/{id}/choice", post(sla::choose))
+        .route(
+            "/api/v1/tickets",
+            get(tickets::list)
+                .post(tickets::open)
+                .layer(DefaultBodyLimit::max(FILES_BODY)),
+        )
+        .route("/api/v1/tickets/queue", get(tickets::queue))
+        .route("/api/v1/tickets/{id}", get(tickets::one))
+        .route(
+            "/api/v1/tickets/{id}/replies",
+            post(tickets::reply).layer(DefaultBodyLimit::max(FILES_BODY)),
+        )
+        .route("/api/v1/tickets/{id}/status", post(tickets::status))
+        .route("/api/v1/tickets/{id}/rating", post(tickets::rating))
+        .route("/api/v1/tickets/{id}/assign", post(tickets::assign))
+        .route("/api/v1/tickets/{id}/triage", post(tickets::triage))
+        .route("/api/v1/tickets/{id}/merge", post(tickets::merge))
+        .route(
+            "/api/v1/tickets/{id}/attachments/{*key}",
+            get(tickets::attachment),
+        )
+        .route(
+            "/api/v1/canned-replies",
+            get(tickets::canned).post(tickets::add_canned),
+        )
         .route("/api/v1/outbox", get(reads::outbox))
         .route("/api/v1/broadcasts", post(actions::broadcast))
         .route(

@@ -236,7 +236,10 @@ pub(crate) mod act {
         PlanDrill,
         DrillResult,
         RecordOutage,
-        DecideCredit
+        DecideCredit,
+        AnswerTicket,
+        AssignTicket,
+        CannedReplies
     );
 }
 
@@ -250,6 +253,18 @@ impl<A: Act> FromRequestParts<Arc<App>> for May<A> {
         let Staff(p) = Staff::from_request_parts(parts, app).await?;
         p.require(A::ACTION)?;
         Ok(May(p, std::marker::PhantomData))
+    }
+}
+
+/// Any account, staff or customer: routes both use (tickets), whose operation tells them
+/// apart and checks the role.
+pub(crate) struct Anyone(pub Principal);
+
+impl FromRequestParts<Arc<App>> for Anyone {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Refusal> {
+        Ok(Anyone(authenticate(parts, app).await?))
     }
 }
 

@@ -1,0 +1,930 @@
+//! The support desk's tickets as the faces use them (`shared/spec/desk.md`): customers open,
+//! answer, close and rate their own; staff answer (public replies mailed to the customer,
+//! threaded), write internal notes, set statuses, triage, assign, merge, and read the queue.
+//! Every change reads the ticket with its log, computes the new state and the SLA clocks,
+//! and writes them with the events and the notices in one transaction that the store refuses
+//! if the ticket changed since it was read; it is then read and decided again.
+
+use tocsin_model::inventory::{Language, NONE};
+use tocsin_model::Inventory;
+use tocsin_store::{
+    AccountStore, CannedReply, IncidentStore, RecordedBreach, Saved, Ticket, TicketEvent,
+    TicketFilter, TicketStore,
+};
+
+use super::Refused;
+use crate::desk::{standing, Attachment, DEPARTMENTS, PRIORITIES, STATUSES};
+use crate::{Action, Principal, System};
+
+mod mail;
+mod timer;
+mod view;
+
+pub use mail::{message_domain, outgoing_ticket, TicketPayload, TICKET_KIND_PREFIX};
+pub use view::{EventView, SlaView, TicketView};
+
+/// The longest subject.
+const MAX_SUBJECT: usize = 250;
+/// The longest message.
+const MAX_BODY: usize = 100_000;
+/// The most attachments on one message, and their total size.
+const MAX_ATTACHMENTS: usize = 20;
+const MAX_ATTACHMENT_BYTES: usize = 25 << 20;
+/// Tries of a change that met a concurrent one.
+const TRIES: usize = 5;
+/// Tickets listed at most per request.
+pub const LIST_LIMIT: i64 = 200;
+
+/// A file sent with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// Its name.
+    pub name: String,
+    /// Its MIME type.
+    pub content_type: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A ticket as a customer or staff asks for it.
+#[derive(Debug, Clone, Default)]
+pub struct NewTicket {
+    /// For staff opening one for a customer.
+    pub customer: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// First message.
+    pub body: String,
+    /// One of [`DEPARTMENTS`]; empty: `technical`.
+    pub department: String,
+    /// One of [`PRIORITIES`]; empty: `normal`.
+    pub priority: String,
+    /// Services it is about: the customer's own.
+    pub services: Vec<String>,
+    /// Files.
+    pub attachments: Vec<Upload>,
+}
+
+/// What staff change when triaging; `None` leaves it.
+#[derive(Debug, Clone, Default)]
+pub struct Triage {
+    /// The customer (for mail from an unknown sender).
+    pub customer: Option<String>,
+    /// Department.
+    pub department: Option<String>,
+    /// Priority.
+    pub priority: Option<String>,
+    /// Services, replacing the list.
+    pub services: Option<Vec<String>>,
+}
+
+/// A ticket read with its log and recorded breaches.
+pub(crate) struct Read {
+    pub ticket: Ticket,
+    pub events: Vec<TicketEvent>,
+    pub recorded: Vec<RecordedBreach>,
+}
+
+fn one_of(
+    field: &'static str,
+    value: &str,
+    default: &str,
+    allowed: &[&str],
+) -> Result<String, Refused> {
+    let value = if value.is_empty() { default } else { value };
+    if allowed.contains(&value) {
+        Ok(value.to_owned())
+    } else {
+        Err(Refused::invalid(
+            field,
+            format!("{field} `{value}` is not one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+fn text(field: &'static str, value: &str, max: usize) -> Result<String, Refused> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Refused::invalid(field, format!("{field} is empty")));
+    }
+    if value.len() > max {
+        return Err(Refused::invalid(
+            field,
+            format!("{field} is longer than {max} bytes"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// The customer `id` in `inventory`, or a refusal naming `field`.
+fn customer_index(inventory: &Inventory, field: &'static str, id: &str) -> Result<u32, Refused> {
+    inventory
+        .customer_ids
+        .find(id)
+        .ok_or_else(|| Refused::invalid(field, format!("{field}: no customer `{id}`")))
+}
+
+/// `services`, checked to be customer `c`'s own: a refusal names the first that is not.
+fn own_services(
+    inventory: &Inventory,
+    c: u32,
+    services: &[String],
+) -> Result<Vec<String>, Refused> {
+    let mut out: Vec<String> = Vec::with_capacity(services.len());
+    for id in services {
+        let owned = inventory
+            .graph
+            .find(id)
+            .and_then(|v| inventory.service_of(v))
+            .is_some_and(|s| s.customer == c);
+        if !owned {
+            return Err(Refused::invalid(
+                "services",
+                format!("services: `{id}` is not a service of this customer"),
+            ));
+        }
+        if !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
+}
+
+impl System {
+    /// A ticket with its log and recorded breaches, if it exists.
+    pub(crate) async fn read_ticket(&self, id: i64) -> Result<Option<Read>, Refused> {
+        let Some(ticket) = self.store.ticket(id).await? else {
+            return Ok(None);
+        };
+        let events = self.store.ticket_events(id).await?;
+        let recorded = self.store.ticket_breaches(id).await?;
+        Ok(Some(Read {
+            ticket,
+            events,
+            recorded,
+        }))
+    }
+
+    /// Ticket `id` as `who` may see it: a customer only its own (another's is not found).
+    async fn visible_ticket(&self, who: &Principal, id: i64) -> Result<Read, Refused> {
+        let not_found = || Refused::NotFound(format!("no ticket T-{id}"));
+        let read = self.read_ticket(id).await?.ok_or_else(not_found)?;
+        if who.role.is_staff() {
+            who.require(Action::View)?;
+        } else {
+            who.require(Action::OwnTickets)?;
+            if read.ticket.customer.is_none() || read.ticket.customer != who.customer {
+                return Err(not_found());
+            }
+        }
+        Ok(read)
+    }
+
+    /// Keeps `uploads` in the archive; the list the event stores.
+    async fn keep_uploads(
+        &self,
+        ticket_hint: &str,
+        uploads: Vec<Upload>,
+    ) -> Result<String, Refused> {
+        if uploads.is_empty() {
+            return Ok("[]".to_owned());
+        }
+        if uploads.len() > MAX_ATTACHMENTS {
+            return Err(Refused::invalid(
+                "attachments",
+                format!("attachments: at most {MAX_ATTACHMENTS} files"),
+            ));
+        }
+        if uploads.iter().map(|u| u.bytes.len()).sum::<usize>() > MAX_ATTACHMENT_BYTES {
+            return Err(Refused::invalid(
+                "attachments",
+                format!(
+                    "attachments: at most {} MiB in all",
+                    MAX_ATTACHMENT_BYTES >> 20
+                ),
+            ));
+        }
+        if !self.archiver.enabled() {
+            return Err(Refused::Unavailable(
+                "attachments are kept in the archive, and this server has none".to_owned(),
+            ));
+        }
+        let mut list = Vec::with_capacity(uploads.len());
+        let mut objects = Vec::with_capacity(uploads.len());
+        for u in uploads {
+            let key = self.archiver.key(&format!("desk/{ticket_hint}"));
+            list.push(Attachment {
+                name: u
+                    .name
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect(),
+                content_type: u.content_type,
+                size: u.bytes.len() as u64,
+                key: key.clone(),
+            });
+            objects.push((key, u.bytes));
+        }
+        self.archiver
+            .put_all(objects)
+            .await
+            .map_err(Refused::Unavailable)?;
+        serde_json::to_string(&list).map_err(|e| Refused::Unavailable(e.to_string()))
+    }
+
+    /// The open incidents in which one of `services` is down now.
+    async fn incidents_of(&self, services: &[String]) -> Result<Vec<i64>, Refused> {
+        if services.is_empty() {
+            return Ok(Vec::new());
+        }
+        let open = self.store.open_incidents().await?;
+        Ok(open
+            .into_iter()
+            .filter(|i| {
+                i.services
+                    .iter()
+                    .any(|s| s.down_since_ms.is_some() && services.contains(&s.service))
+            })
+            .map(|i| i.id)
+            .collect())
+    }
+
+    /// Opens a ticket — `POST /api/v1/tickets`: a customer's own, or staff's for `customer`.
+    pub async fn open_ticket(
+        &self,
+        who: &Principal,
+        new: NewTicket,
+    ) -> Result<TicketView, Refused> {
+        let customer = if who.role.is_staff() {
+            who.require(Action::AnswerTicket)?;
+            new.customer
+                .clone()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    Refused::invalid("customer", "customer is required when staff open a ticket")
+                })?
+        } else {
+            who.require(Action::OwnTickets)?;
+            who.customer
+                .clone()
+                .ok_or_else(|| Refused::Forbidden("this account has no customer".to_owned()))?
+        };
+        let subject = text("subject", &new.subject, MAX_SUBJECT)?;
+        let body = text("body", &new.body, MAX_BODY)?;
+        let department = one_of("department", &new.department, "technical", &DEPARTMENTS)?;
+        let priority = one_of("priority", &new.priority, "normal", &PRIORITIES)?;
+        let inventory = self.inventory()?;
+        let c = customer_index(&inventory, "customer", &customer)?;
+        let services = own_services(&inventory, c, &new.services)?;
+        let incidents = self.incidents_of(&services).await?;
+        let attachments = self.keep_uploads("new", new.attachments).await?;
+        let (tier, language) = self.tier_and_language(&inventory, c);
+        let now = self.clock.now_ms();
+        let ticket = Ticket {
+            id: 0,
+            customer: Some(customer.clone()),
+            requester: None,
+            subject,
+            department,
+            priority,
+            status: "open".to_owned(),
+            tier,
+            language,
+            services,
+            incidents,
+            assignee: None,
+            merged_into: None,
+            due_ms: 0,
+            breached: false,
+            rating: None,
+            rating_comment: None,
+            rated_ms: None,
+            created_ms: now,
+            updated_ms: now,
+            version: 0,
+        };
+        let created = TicketEvent {
+            id: 0,
+            ticket: 0,
+            kind: "created".to_owned(),
+            author: who.login.clone(),
+            body,
+            public: true,
+            status: Some("open".to_owned()),
+            message_id: None,
+            attachments,
+            at_ms: now,
+        };
+        let notices = self.received_notices(&inventory, &ticket, &created, None);
+        let id = self.create(ticket, created, notices).await?;
+        self.audit(who, "ticket.open", &format!("T-{id}"), &customer)
+            .await;
+        self.ticket_view(who, id).await
+    }
+
+    /// The tier and mail language of customer `c`.
+    fn tier_and_language(&self, inventory: &Inventory, c: u32) -> (String, String) {
+        let customer = inventory.customers.get(c as usize);
+        let tier = self
+            .desk
+            .tier_of(customer.and_then(|c| c.tier.as_deref()))
+            .to_owned();
+        let language = customer
+            .and_then(|c| c.contacts.first())
+            .map_or(Language::default(), |c| c.language)
+            .code()
+            .to_owned();
+        (tier, language)
+    }
+
+    /// Stores a new ticket with its first event; its id.
+    pub(crate) async fn create(
+        &self,
+        mut ticket: Ticket,
+        created: TicketEvent,
+        notices: Vec<tocsin_store::NewNotice>,
+    ) -> Result<i64, Refused> {
+        let s = standing(
+            self.desk.targets(&ticket.tier),
+            std::slice::from_ref(&created),
+            &[],
+            created.at_ms,
+        );
+        ticket.due_ms = s.due_ms;
+        ticket.breached = s.breached;
+        match self
+            .store
+            .save_ticket(&ticket, &[created], &notices)
+            .await?
+        {
+            Saved::Done { ticket, .. } => {
+                self.wake_outbox();
+                Ok(ticket)
+            }
+            Saved::Duplicate(id) => Ok(id),
+            Saved::Conflict => Err(Refused::Unavailable("the ticket was not stored".to_owned())),
+        }
+    }
+
+    /// Ticket `id` with its log (a customer's without internal notes) — `GET /api/v1/tickets/{id}`.
+    pub async fn ticket_view(&self, who: &Principal, id: i64) -> Result<TicketView, Refused> {
+        let read = self.visible_ticket(who, id).await?;
+        let now = self.clock.now_ms();
+        Ok(view::ticket_view(
+            &read,
+            &self.desk,
+            who.role.is_staff(),
+            true,
+            now,
+        ))
+    }
+
+    /// Tickets, newest first: staff filter by status and customer, a customer gets its own —
+    /// `GET /api/v1/tickets`.
+    pub async fn tickets(
+        &self,
+        who: &Principal,
+        status: Option<&str>,
+        customer: Option<&str>,
+        before: Option<i64>,
+    ) -> Result<Vec<TicketView>, Refused> {
+        let customer = if who.role.is_staff() {
+            who.require(Action::View)?;
+            customer.filter(|c| !c.is_empty()).map(str::to_owned)
+        } else {
+            who.require(Action::OwnTickets)?;
+            Some(who.customer.clone().unwrap_or_default())
+        };
+        if let Some(s) = status.filter(|s| !s.is_empty()) {
+            one_of("status", s, "", &STATUSES)?;
+        }
+        let filter = TicketFilter {
+            status: status.filter(|s| !s.is_empty()).map(str::to_owned),
+            customer,
+            before,
+            limit: LIST_LIMIT,
+        };
+        let tickets = self.store.tickets(&filter).await?;
+        self.views_without_events(who, tickets).await
+    }
+
+    async fn views_without_events(
+        &self,
+        who: &Principal,
+        tickets: Vec<Ticket>,
+    ) -> Result<Vec<TicketView>, Refused> {
+        let now = self.clock.now_ms();
+        let mut out = Vec::with_capacity(tickets.len());
+        for ticket in tickets {
+            let events = self.store.ticket_events(ticket.id).await?;
+            let read = Read {
+                ticket,
+                events,
+                recorded: Vec::new(),
+            };
+            out.push(view::ticket_view(
+                &read,
+                &self.desk,
+                who.role.is_staff(),
+                false,
+                now,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The staff queue: active tickets of `tier` (or all), missed targets first, then by due
+    /// time, with the counts of all active and breached ones.
+    pub async fn ticket_queue(
+        &self,
+        who: &Principal,
+        tier: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<Ticket>, i64, i64), Refused> {
+        who.require(Action::View)?;
+        let tier = tier.filter(|t| !t.is_empty());
+        let list = self.store.ticket_queue(tier, limit.clamp(1, 1000)).await?;
+        let (active, breached) = self.store.ticket_counts().await?;
+        Ok((list, active, breached))
+    }
+
+    /// Applies `change` to ticket `id` as read, with the events it returns, and writes it;
+    /// read and decided again when another change came between. The change answers the
+    /// events to add and the notices to queue.
+    pub(crate) async fn change_ticket<F>(
+        &self,
+        who: &Principal,
+        id: i64,
+        mut change: F,
+    ) -> Result<Ticket, Refused>
+    where
+        F: FnMut(
+            &mut Read,
+            i64,
+        ) -> Result<(Vec<TicketEvent>, Vec<tocsin_store::NewNotice>), Refused>,
+    {
+        for _ in 0..TRIES {
+            let mut read = self.visible_ticket(who, id).await?;
+            let now = self.clock.now_ms();
+            let (events, notices) = change(&mut read, now)?;
+            let mut log = read.events.clone();
+            log.extend(events.iter().cloned());
+            let s = standing(
+                self.desk.targets(&read.ticket.tier),
+                &log,
+                &read.recorded,
+                now,
+            );
+            read.ticket.due_ms = s.due_ms;
+            read.ticket.breached = s.breached;
+            read.ticket.updated_ms = now;
+            match self
+                .store
+                .save_ticket(&read.ticket, &events, &notices)
+                .await?
+            {
+                Saved::Done { .. } => {
+                    if !notices.is_empty() {
+                        self.wake_outbox();
+                    }
+                    return Ok(read.ticket);
+                }
+                Saved::Duplicate(_) => return Ok(read.ticket),
+                Saved::Conflict => continue,
+            }
+        }
+        Err(Refused::Conflict(format!(
+            "ticket T-{id} kept changing; try again"
+        )))
+    }
+
+    /// A reply — `POST /api/v1/tickets/{id}/replies`: a customer's is public and reopens a
+    /// waiting or resolved ticket; staff's is public (mailed to the customer, the first or
+    /// next response) or an internal note.
+    pub async fn reply_ticket(
+        &self,
+        who: &Principal,
+        id: i64,
+        body: &str,
+        public: bool,
+        uploads: Vec<Upload>,
+    ) -> Result<TicketView, Refused> {
+        let body = text("body", body, MAX_BODY)?;
+        let staff = who.role.is_staff();
+        let kind = match (staff, public) {
+            (false, _) => "customer",
+            (true, true) => {
+                who.require(Action::AnswerTicket)?;
+                "reply"
+            }
+            (true, false) => {
+                who.require(Action::Note)?;
+                "note"
+            }
+        };
+        // Checked before the files are kept.
+        let _ = self.visible_ticket(who, id).await?;
+        let attachments = self.keep_uploads(&format!("T-{id}"), uploads).await?;
+        let inventory = self.inventory()?;
+        let domain = message_domain(&self.desk);
+        self.change_ticket(who, id, |read, now| {
+            let t = &mut read.ticket;
+            if kind == "customer" {
+                if t.status == "closed" || t.merged_into.is_some() {
+                    return Err(Refused::Conflict(format!(
+                        "ticket T-{id} is closed: open a new one"
+                    )));
+                }
+                if t.status != "open" {
+                    t.status = "open".to_owned();
+                }
+            }
+            let event = TicketEvent {
+                id: 0,
+                ticket: id,
+                kind: kind.to_owned(),
+                author: who.login.clone(),
+                body: body.clone(),
+                public: kind != "note",
+                status: Some(t.status.clone()),
+                message_id: None,
+                attachments: attachments.clone(),
+                at_ms: now,
+            };
+            let notices = if kind == "reply" {
+                mail::reply_notices(&inventory, &self.desk, &domain, read, &event, now)
+            } else {
+                Vec::new()
+            };
+            Ok((vec![event], notices))
+        })
+        .await?;
+        let action = match kind {
+            "customer" => "ticket.customer_reply",
+            "reply" => "ticket.reply",
+            _ => "ticket.note",
+        };
+        self.audit(who, action, &format!("T-{id}"), "").await;
+        self.ticket_view(who, id).await
+    }
+
+    /// Sets the status — `POST /api/v1/tickets/{id}/status`. Staff set any; a customer may
+    /// only resolve or close its own.
+    pub async fn set_ticket_status(
+        &self,
+        who: &Principal,
+        id: i64,
+        status: &str,
+    ) -> Result<TicketView, Refused> {
+        let status = one_of("status", status, "", &STATUSES)?;
+        if who.role.is_staff() {
+            who.require(Action::AnswerTicket)?;
+        } else if status != "resolved" && status != "closed" {
+            return Err(Refused::invalid(
+                "status",
+                "status: a customer may only resolve or close a ticket",
+            ));
+        }
+        self.change_ticket(who, id, |read, now| {
+            if read.ticket.merged_into.is_some() {
+                return Err(Refused::Conflict(format!(
+                    "ticket T-{id} was merged into another"
+                )));
+            }
+            read.ticket.status = status.clone();
+            let event = TicketEvent {
+                id: 0,
+                ticket: id,
+                kind: "status".to_owned(),
+                author: who.login.clone(),
+                body: String::new(),
+                public: true,
+                status: Some(status.clone()),
+                message_id: None,
+                attachments: "[]".to_owned(),
+                at_ms: now,
+            };
+            Ok((vec![event], Vec::new()))
+        })
+        .await?;
+        self.audit(who, "ticket.status", &format!("T-{id}"), &status)
+            .await;
+        self.ticket_view(who, id).await
+    }
+
+    /// The customer's satisfaction, once the ticket is resolved — `POST …/rating`.
+    pub async fn rate_ticket(
+        &self,
+        who: &Principal,
+        id: i64,
+        score: i64,
+        comment: &str,
+    ) -> Result<TicketView, Refused> {
+        who.require(Action::OwnTickets)?;
+        if !(1..=5).contains(&score) {
+            return Err(Refused::invalid("score", "score must be 1 to 5"));
+        }
+        let comment = comment.trim();
+        if comment.len() > 5_000 {
+            return Err(Refused::invalid(
+                "comment",
+                "comment is longer than 5000 bytes",
+            ));
+        }
+        self.change_ticket(who, id, |read, now| {
+            let t = &mut read.ticket;
+            if t.status != "resolved" && t.status != "closed" {
+                return Err(Refused::Conflict(format!(
+                    "ticket T-{id} is not resolved yet"
+                )));
+            }
+            if t.rating.is_some() {
+                return Err(Refused::Conflict(format!("ticket T-{id} is rated already")));
+            }
+            t.rating = Some(score);
+            t.rating_comment = (!comment.is_empty()).then(|| comment.to_owned());
+            t.rated_ms = Some(now);
+            let event = TicketEvent {
+                id: 0,
+                ticket: id,
+                kind: "rating".to_owned(),
+                author: who.login.clone(),
+                body: format!("{score}/5 {comment}").trim().to_owned(),
+                public: true,
+                status: Some(t.status.clone()),
+                message_id: None,
+                attachments: "[]".to_owned(),
+                at_ms: now,
+            };
+            Ok((vec![event], Vec::new()))
+        })
+        .await?;
+        self.audit(who, "ticket.rating", &format!("T-{id}"), &score.to_string())
+            .await;
+        self.ticket_view(who, id).await
+    }
+
+    /// Assigns the ticket to a staff account — `POST /api/v1/tickets/{id}/assign`.
+    pub async fn assign_ticket(
+        &self,
+        who: &Principal,
+        id: i64,
+        login: &str,
+    ) -> Result<TicketView, Refused> {
+        who.require(Action::AssignTicket)?;
+        let account = self
+            .store
+            .account_by_login(login.trim())
+            .await?
+            .filter(|a| a.role != "customer" && !a.disabled)
+            .ok_or_else(|| {
+                Refused::invalid("login", format!("login: no staff account `{login}`"))
+            })?;
+        self.change_ticket(who, id, |read, now| {
+            read.ticket.assignee = Some(account.login.clone());
+            let event = TicketEvent {
+                id: 0,
+                ticket: id,
+                kind: "assign".to_owned(),
+                author: who.login.clone(),
+                body: account.login.clone(),
+                public: false,
+                status: Some(read.ticket.status.clone()),
+                message_id: None,
+                attachments: "[]".to_owned(),
+                at_ms: now,
+            };
+            Ok((vec![event], Vec::new()))
+        })
+        .await?;
+        self.audit(who, "ticket.assign", &format!("T-{id}"), &account.login)
+            .await;
+        self.ticket_view(who, id).await
+    }
+
+    /// Sets the customer, department, priority or services — `POST …/triage`. Setting the
+    /// customer of mail from an unknown sender makes the ticket theirs (their tier applies;
+    /// the clocks are recomputed from the log, so nothing used is lost).
+    pub async fn triage_ticket(
+        &self,
+        who: &Principal,
+        id: i64,
+        triage: Triage,
+    ) -> Result<TicketView, Refused> {
+        who.require(Action::AnswerTicket)?;
+        let inventory = self.inventory()?;
+        let department = match &triage.department {
+            Some(d) => Some(one_of("department", d, "", &DEPARTMENTS)?),
+            None => None,
+        };
+        let priority = match &triage.priority {
+            Some(p) => Some(one_of("priority", p, "", &PRIORITIES)?),
+            None => None,
+        };
+        let new_customer = match triage.customer.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some((c.to_owned(), customer_index(&inventory, "customer", c)?)),
+            None => None,
+        };
+        let linked = match &triage.services {
+            Some(list) => Some(self.incidents_of(list).await?),
+            None => None,
+        };
+        let mut what = Vec::new();
+        self.change_ticket(who, id, |read, now| {
+            let t = &mut read.ticket;
+            what.clear();
+            if let Some((id, c)) = &new_customer {
+                let (tier, language) = self.tier_and_language(&inventory, *c);
+                t.customer = Some(id.clone());
+                t.tier = tier;
+                t.language = language;
+                what.push(format!("customer {id}"));
+            }
+            let c = t
+                .customer
+                .as_deref()
+                .and_then(|c| inventory.customer_ids.find(c))
+                .unwrap_or(NONE);
+            if let Some(list) = &triage.services {
+                t.services = own_services(&inventory, c, list)?;
+                t.incidents = linked.clone().unwrap_or_default();
+                what.push(format!("services {}", t.services.join(" ")));
+            }
+            if let Some(d) = &department {
+                t.department = d.clone();
+                what.push(format!("department {d}"));
+            }
+            if let Some(p) = &priority {
+                t.priority = p.clone();
+                what.push(format!("priority {p}"));
+            }
+            let event = TicketEvent {
+                id: 0,
+                ticket: id,
+                kind: "triage".to_owned(),
+                author: who.login.clone(),
+                body: what.join(", "),
+                public: false,
+                status: Some(t.status.clone()),
+                message_id: None,
+                attachments: "[]".to_owned(),
+                at_ms: now,
+            };
+            Ok((vec![event], Vec::new()))
+        })
+        .await?;
+        self.audit(who, "ticket.triage", &format!("T-{id}"), &what.join(", "))
+            .await;
+        self.ticket_view(who, id).await
+    }
+
+    /// Merges ticket `id` into `into` — `POST /api/v1/tickets/{id}/merge`: its messages move
+    /// there, it is closed and points to `into`.
+    pub async fn merge_ticket(
+        &self,
+        who: &Principal,
+        id: i64,
+        into: i64,
+    ) -> Result<TicketView, Refused> {
+        who.require(Action::AnswerTicket)?;
+        if id == into {
+            return Err(Refused::invalid(
+                "into",
+                "into: a ticket cannot be merged into itself",
+            ));
+        }
+        for _ in 0..TRIES {
+            let from = self.visible_ticket(who, id).await?;
+            let target = self
+                .read_ticket(into)
+                .await?
+                .ok_or_else(|| Refused::invalid("into", format!("into: no ticket T-{into}")))?;
+            if !from.ticket.active() || !target.ticket.active() {
+                return Err(Refused::Conflict("only open tickets are merged".to_owned()));
+            }
+            if from.ticket.customer.is_some() && from.ticket.customer != target.ticket.customer {
+                return Err(Refused::invalid(
+                    "into",
+                    format!("into: T-{into} is another customer's"),
+                ));
+            }
+            let now = self.clock.now_ms();
+            let mut merged = from.ticket.clone();
+            merged.merged_into = Some(into);
+            merged.status = "closed".to_owned();
+            merged.due_ms = tocsin_store::NOTHING_DUE;
+            merged.breached = false;
+            merged.updated_ms = now;
+            let mut kept = target.ticket.clone();
+            for s in &from.ticket.services {
+                if !kept.services.contains(s) {
+                    kept.services.push(s.clone());
+                }
+            }
+            let event = TicketEvent {
+                id: 0,
+                ticket: into,
+                kind: "merge".to_owned(),
+                author: who.login.clone(),
+                body: format!("T-{id}"),
+                public: false,
+                status: Some(kept.status.clone()),
+                message_id: None,
+                attachments: "[]".to_owned(),
+                at_ms: now,
+            };
+            let mut log: Vec<TicketEvent> =
+                target.events.iter().chain(&from.events).cloned().collect();
+            log.sort_by_key(|e| (e.at_ms, e.id));
+            log.push(event.clone());
+            let s = standing(self.desk.targets(&kept.tier), &log, &target.recorded, now);
+            kept.due_ms = s.due_ms;
+            kept.breached = s.breached;
+            kept.updated_ms = now;
+            match self.store.merge_tickets(&kept, &merged, &[event]).await? {
+                Saved::Conflict => continue,
+                _ => {
+                    self.audit(
+                        who,
+                        "ticket.merge",
+                        &format!("T-{id}"),
+                        &format!("T-{into}"),
+                    )
+                    .await;
+                    return self.ticket_view(who, into).await;
+                }
+            }
+        }
+        Err(Refused::Conflict(format!(
+            "ticket T-{id} kept changing; try again"
+        )))
+    }
+
+    /// Canned replies, by title.
+    pub async fn canned_replies(&self, who: &Principal) -> Result<Vec<CannedReply>, Refused> {
+        who.require(Action::View)?;
+        Ok(self.store.canned_replies().await?)
+    }
+
+    /// Stores a canned reply — `POST /api/v1/canned-replies`.
+    pub async fn add_canned_reply(
+        &self,
+        who: &Principal,
+        title: &str,
+        body: &str,
+        language: &str,
+    ) -> Result<i64, Refused> {
+        who.require(Action::CannedReplies)?;
+        let title = text("title", title, 200)?;
+        let body = text("body", body, MAX_BODY)?;
+        let language = Language::from_code(language.trim()).ok_or_else(|| {
+            Refused::invalid(
+                "language",
+                format!("language `{language}` is not one of en, cs, pl, fr, ru"),
+            )
+        })?;
+        let id = self
+            .store
+            .add_canned_reply(&CannedReply {
+                id: 0,
+                title: title.clone(),
+                body,
+                language: language.code().to_owned(),
+                created_by: who.login.clone(),
+                created_ms: self.clock.now_ms(),
+            })
+            .await?;
+        self.audit(who, "canned_reply.add", &id.to_string(), &title)
+            .await;
+        Ok(id)
+    }
+
+    /// An attachment of ticket `id` (`key` as the ticket lists it), for whoever may see the
+    /// ticket and the message it came with.
+    pub async fn ticket_attachment(
+        &self,
+        who: &Principal,
+        id: i64,
+        key: &str,
+    ) -> Result<(Attachment, Vec<u8>), Refused> {
+        let read = self.visible_ticket(who, id).await?;
+        let staff = who.role.is_staff();
+        let found = read
+            .events
+            .iter()
+            .filter(|e| staff || e.public)
+            .flat_map(|e| crate::desk::attachments_of(&e.attachments))
+            .find(|a| a.key == key)
+            .ok_or_else(|| Refused::NotFound(format!("no attachment `{key}` on T-{id}")))?;
+        let bytes = self
+            .archiver
+            .get(&found.key)
+            .await
+            .map_err(Refused::Unavailable)?
+            .ok_or_else(|| {
+                Refused::NotFound(format!("attachment `{key}` is not in the archive"))
+            })?;
+        Ok((found, bytes))
+    }
+}
