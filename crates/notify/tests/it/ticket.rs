@@ -268,6 +268,25 @@ fn long_threads_fold_and_keep_the_first_and_latest_references() {
 }
 
 #[test]
+fn references_name_each_message_once_and_end_with_the_parent() {
+    let mut n = ticket_notice(NoticeKind::TicketReply, Language::En);
+    {
+        let t = n.ticket.as_mut().unwrap();
+        t.references = ["root@x", "parent@x", "other@x", "root@x"]
+            .map(str::to_owned)
+            .to_vec();
+        t.in_reply_to = Some("parent@x".to_owned());
+    }
+    let bytes = compose(&n, &sender()).unwrap();
+    let m = parse(&bytes);
+    assert_eq!(ids(m.references()), ["root@x", "other@x", "parent@x"]);
+    // With no thread given, the parent alone is the thread.
+    n.ticket.as_mut().unwrap().references.clear();
+    let bytes = compose(&n, &sender()).unwrap();
+    assert_eq!(ids(parse(&bytes).references()), ["parent@x"]);
+}
+
+#[test]
 fn a_first_message_without_a_thread_has_no_thread_headers() {
     let mut n = ticket_notice(NoticeKind::TicketReceived, Language::Cs);
     {
