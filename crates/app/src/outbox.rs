@@ -151,6 +151,7 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
             previous: w.previous,
         }),
         credit,
+        ticket: None,
     })
 }
 

@@ -49,6 +49,7 @@ fn notices(count: u64) -> Vec<Notice> {
                 at_risk: 0,
                 window: None,
                 credit: None,
+                ticket: None,
             }
         })
         .collect()

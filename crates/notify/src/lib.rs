@@ -12,12 +12,13 @@ mod message;
 mod notice;
 mod render;
 mod smtp;
+mod ticket;
 mod time;
 
 pub use message::{compose, envelope, Composer};
 pub use notice::{
     CreditLines, Envelope, Notice, NoticeKind, OfferKind, OfferLine, Sender, ServiceLine,
-    WindowTimes,
+    TicketLines, WindowTimes,
 };
 pub use render::Rendered;
 pub use smtp::{tls_config, Mailer, Outcome, Secret, SmtpConfig, Tls};
@@ -64,6 +65,17 @@ pub enum NotifyError {
         kind: &'static str,
         /// What it lacks.
         missing: &'static str,
+    },
+    /// A field of a notice that cannot be used as given, e.g. a `Message-ID` with a space in it
+    /// or an SLA target the desk does not know.
+    #[error("invalid {field} {value:?}: {detail}")]
+    Invalid {
+        /// Which field: `ticket.message_id`, `ticket.references`, `ticket.target`…
+        field: &'static str,
+        /// The value as given.
+        value: String,
+        /// Why it was refused.
+        detail: &'static str,
     },
     /// An SMTP configuration that cannot be used (e.g. a bad TLS host name).
     #[error("SMTP configuration: {0}")]

@@ -17,7 +17,26 @@ const SOURCES: [(Language, &str); 5] = [
 ];
 
 /// Every message a notice uses; each locale must define all of them.
-pub(crate) const MESSAGE_IDS: [&str; 55] = [
+pub(crate) const MESSAGE_IDS: [&str; 74] = [
+    "ticket-untitled",
+    "ticket-received-intro",
+    "ticket-received-quote",
+    "ticket-received-reply",
+    "ticket-received-next",
+    "ticket-received-footer",
+    "ticket-reply-sign-off",
+    "ticket-reply-team",
+    "ticket-reply-next",
+    "ticket-reply-footer",
+    "subject-ticket-breach",
+    "ticket-target",
+    "ticket-breach-intro",
+    "ticket-breach-target",
+    "ticket-breach-due",
+    "ticket-breach-customer",
+    "ticket-breach-no-customer",
+    "ticket-breach-next",
+    "ticket-breach-footer",
     "subject-credit-offered",
     "credit-offered-intro",
     "credit-amounts",

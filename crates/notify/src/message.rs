@@ -1,4 +1,5 @@
-//! Wrapping a rendered notice into an RFC 5322 multipart message with Tocsin's headers.
+//! Wrapping a rendered notice into an RFC 5322 multipart message with Tocsin's headers, and a
+//! ticket's e-mail into its thread.
 
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -10,6 +11,7 @@ use minijinja::Environment;
 use crate::locale::Locales;
 use crate::notice::{ascii_domain, Envelope, Notice, NoticeKind, Sender};
 use crate::render::{render, templates, Rendered};
+use crate::ticket::thread;
 use crate::time::rfc5322;
 use crate::NotifyError;
 
@@ -39,37 +41,77 @@ impl Composer {
         let rendered = self.render(notice)?;
         let from = mailbox("from", &sender.from)?;
         let to = mailbox("to", &notice.to)?;
-        if !valid_list_id(&sender.list_id) {
-            return Err(NotifyError::ListId(sender.list_id.clone()));
-        }
-        let date = rfc5322(notice.date).ok_or(NotifyError::Date(notice.date))?;
-        // A credit notice carries the credit's number where others carry the incident's.
-        let about = match notice.kind {
-            NoticeKind::CreditOffered => "credit",
-            _ => "incident",
+        // Ticket mail is a conversation with one person, not list traffic: no List-Id.
+        let thread = if notice.kind.is_ticket() {
+            Some(thread(notice)?)
+        } else {
+            if !valid_list_id(&sender.list_id) {
+                return Err(NotifyError::ListId(sender.list_id.clone()));
+            }
+            None
         };
-        let message_id = format!(
-            "<{about}-{}.{}.{}@{}>",
-            notice.incident_id,
-            notice.kind.as_str(),
-            notice.outbox_id,
-            from.email.domain()
-        );
+        let date = rfc5322(notice.date).ok_or(NotifyError::Date(notice.date))?;
+        let message_id = match &thread {
+            Some(t) => format!("<{}>", t.message_id),
+            None => {
+                // A credit notice carries the credit's number where others carry the incident's.
+                let about = match notice.kind {
+                    NoticeKind::CreditOffered => "credit",
+                    _ => "incident",
+                };
+                format!(
+                    "<{about}-{}.{}.{}@{}>",
+                    notice.incident_id,
+                    notice.kind.as_str(),
+                    notice.outbox_id,
+                    from.email.domain()
+                )
+            }
+        };
 
         let mut headers = Headers::new();
-        headers.set(header::From::from(Mailboxes::from(from)));
+        headers.set(header::From::from(Mailboxes::from(from.clone())));
+        if thread.is_some() {
+            // Answers go to the desk, which files them on the ticket, even where a relay
+            // rewrites the sender.
+            headers.set(header::ReplyTo::from(Mailboxes::from(from)));
+        }
         headers.set(header::To::from(Mailboxes::from(to)));
         headers.set(header::Subject::from(rendered.subject.clone()));
         raw(&mut headers, "Date", date);
         raw(&mut headers, "Message-ID", message_id.clone());
-        raw(&mut headers, "Auto-Submitted", "auto-generated".to_owned());
-        // Asks Exchange and Outlook not to answer with out-of-office replies.
+        if let Some(t) = &thread {
+            if let Some(parent) = &t.in_reply_to {
+                raw(&mut headers, "In-Reply-To", format!("<{parent}>"));
+            }
+            if !t.references.is_empty() {
+                // Written as one line of ids separated by spaces; lettre folds it at the
+                // spaces, never inside an id.
+                let ids: Vec<String> = t.references.iter().map(|id| format!("<{id}>")).collect();
+                raw(&mut headers, "References", ids.join(" "));
+            }
+        }
+        // RFC 3834: an acknowledgement answers the customer's message, notices are generated;
+        // a staff reply is a person writing and says nothing.
+        let auto_submitted = match notice.kind {
+            NoticeKind::TicketReply => None,
+            NoticeKind::TicketReceived => Some("auto-replied"),
+            _ => Some("auto-generated"),
+        };
+        if let Some(value) = auto_submitted {
+            raw(&mut headers, "Auto-Submitted", value.to_owned());
+        }
+        // Asks Exchange and Outlook not to answer with out-of-office replies. Also on a staff
+        // reply: an absent customer's auto-reply would otherwise come back to the desk as the
+        // customer's answer and reopen the ticket.
         raw(
             &mut headers,
             "X-Auto-Response-Suppress",
             "OOF, AutoReply".to_owned(),
         );
-        raw(&mut headers, "List-Id", format!("<{}>", sender.list_id));
+        if thread.is_none() {
+            raw(&mut headers, "List-Id", format!("<{}>", sender.list_id));
+        }
         raw(
             &mut headers,
             "Content-Language",

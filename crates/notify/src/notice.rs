@@ -1,4 +1,5 @@
-//! The notice a contact receives about an incident, as the outbox hands it over.
+//! The notice a contact receives about an incident, a credit or a ticket, as the outbox hands
+//! it over.
 
 use tocsin_model::inventory::Language;
 
@@ -29,6 +30,14 @@ pub enum NoticeKind {
     /// A final month's SLA credit for one service (`credit` says what it is and what the
     /// customer may choose); `incident_id` is the credit's number.
     CreditOffered,
+    /// To a customer: their ticket was opened (`ticket` says which; an RFC 3834
+    /// auto-reply).
+    TicketReceived,
+    /// To a customer: a staff member's public reply on their ticket, written by a human.
+    TicketReply,
+    /// To staff (the shift lead on duty, the ticket's assignee): a ticket missed an SLA
+    /// target.
+    TicketBreach,
 }
 
 impl NoticeKind {
@@ -45,7 +54,18 @@ impl NoticeKind {
             NoticeKind::MaintenanceMoved => "maintenance-moved",
             NoticeKind::MaintenanceCancelled => "maintenance-cancelled",
             NoticeKind::CreditOffered => "credit-offered",
+            NoticeKind::TicketReceived => "ticket-received",
+            NoticeKind::TicketReply => "ticket-reply",
+            NoticeKind::TicketBreach => "ticket-breach",
         }
+    }
+
+    /// Whether it is about a support desk ticket (and so needs [`Notice::ticket`]).
+    pub fn is_ticket(self) -> bool {
+        matches!(
+            self,
+            NoticeKind::TicketReceived | NoticeKind::TicketReply | NoticeKind::TicketBreach
+        )
     }
 
     /// Whether it is about planned maintenance.
@@ -163,6 +183,36 @@ impl OfferKind {
     }
 }
 
+/// What a support desk notice says about its ticket, and where its message sits in the
+/// ticket's e-mail thread. Message ids are given without their angle brackets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketLines {
+    /// The ticket's number; the subject carries it as `[#T-{ticket_id}]`.
+    pub ticket_id: u64,
+    /// The ticket's subject (untrusted).
+    pub subject: String,
+    /// `TicketReply`: the staff's reply text; `TicketReceived`: the customer's first message,
+    /// quoted back; `TicketBreach`: empty. Untrusted; paragraphs split on blank lines.
+    pub body: String,
+    /// `TicketReply`: the staff member's display name (the reply is signed with it);
+    /// otherwise empty.
+    pub author: String,
+    /// This message's `Message-ID`, chosen by the caller, e.g. `t42.7@desk.example.net`.
+    pub message_id: String,
+    /// The ticket's previous message, which this one answers.
+    pub in_reply_to: Option<String>,
+    /// The thread so far, oldest first.
+    pub references: Vec<String>,
+    /// Where to read the ticket: the client area for customers, the console for staff.
+    pub url: String,
+    /// `TicketBreach`: the target missed, `first_response`, `next_response` or `resolution`.
+    pub target: Option<String>,
+    /// `TicketBreach`: when the target was due, unix seconds UTC.
+    pub due: Option<i64>,
+    /// `TicketBreach`: the customer's name or id; empty when the ticket has none yet.
+    pub customer: String,
+}
+
 /// Everything needed to write one e-mail to one contact about one incident event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -195,6 +245,8 @@ pub struct Notice {
     pub window: Option<WindowTimes>,
     /// The credit offered (credit notices only; required there).
     pub credit: Option<CreditLines>,
+    /// The ticket (ticket notices only; required there).
+    pub ticket: Option<TicketLines>,
 }
 
 /// Who the notices come from.

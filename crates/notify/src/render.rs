@@ -56,6 +56,8 @@ pub(crate) fn templates() -> Result<Environment<'static>, NotifyError> {
     for (name, source) in [
         ("notice.txt", include_str!("../templates/notice.txt")),
         ("notice.html", include_str!("../templates/notice.html")),
+        ("ticket.txt", include_str!("../templates/ticket.txt")),
+        ("ticket.html", include_str!("../templates/ticket.html")),
     ] {
         env.add_template(name, source)
             .map_err(|e| NotifyError::Template {
@@ -86,10 +88,10 @@ pub(crate) fn clean(s: &str) -> String {
 
 /// Longest subject, in characters. Mail clients show far less, and a long unbroken title
 /// could not be folded into the 998-octet lines RFC 5322 allows.
-const MAX_SUBJECT: usize = 200;
+pub(crate) const MAX_SUBJECT: usize = 200;
 
 /// `s` cut to `max` characters, the cut marked with an ellipsis.
-fn shorten(s: &str, max: usize) -> String {
+pub(crate) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_owned();
     }
@@ -107,80 +109,81 @@ fn paragraphs(body: &str) -> Vec<String> {
         .collect()
 }
 
-/// Message ids of the subject, introduction, closing line and footer of a notice.
-fn texts(
-    kind: NoticeKind,
-    untitled: bool,
-) -> (&'static str, &'static str, &'static str, &'static str) {
-    match (kind, untitled) {
-        (NoticeKind::Opened, false) => ("subject-opened", "opened-intro", "opened-next", "footer"),
-        (NoticeKind::Opened, true) => (
+/// Message ids of the subject, introduction, closing line and footer of a notice; `None` for
+/// the ticket kinds, which have a frame of their own (`ticket.rs`).
+fn texts(kind: NoticeKind, untitled: bool) -> Option<[&'static str; 4]> {
+    Some(match (kind, untitled) {
+        (NoticeKind::Opened, false) => ["subject-opened", "opened-intro", "opened-next", "footer"],
+        (NoticeKind::Opened, true) => [
             "subject-opened-untitled",
             "opened-intro",
             "opened-next",
             "footer",
-        ),
-        (NoticeKind::Resolved, false) => (
+        ],
+        (NoticeKind::Resolved, false) => [
             "subject-resolved",
             "resolved-intro",
             "resolved-next",
             "footer",
-        ),
-        (NoticeKind::Resolved, true) => (
+        ],
+        (NoticeKind::Resolved, true) => [
             "subject-resolved-untitled",
             "resolved-intro",
             "resolved-next",
             "footer",
-        ),
-        (NoticeKind::Broadcast, _) => (
+        ],
+        (NoticeKind::Broadcast, _) => [
             "subject-broadcast",
             "broadcast-intro",
             "broadcast-next",
             "broadcast-footer",
-        ),
-        (NoticeKind::Degraded, _) => (
+        ],
+        (NoticeKind::Degraded, _) => [
             "subject-degraded",
             "degraded-intro",
             "degraded-next",
             "degraded-footer",
-        ),
-        (NoticeKind::LeadOpened, _) => (
+        ],
+        (NoticeKind::LeadOpened, _) => [
             "subject-lead-opened",
             "lead-opened-intro",
             "lead-opened-next",
             "lead-opened-footer",
-        ),
-        (NoticeKind::MaintenanceAnnounced, _) => (
+        ],
+        (NoticeKind::MaintenanceAnnounced, _) => [
             "subject-maintenance-announced",
             "maintenance-announced-intro",
             "maintenance-next",
             "maintenance-footer",
-        ),
-        (NoticeKind::MaintenanceReminder, _) => (
+        ],
+        (NoticeKind::MaintenanceReminder, _) => [
             "subject-maintenance-reminder",
             "maintenance-reminder-intro",
             "maintenance-next",
             "maintenance-footer",
-        ),
-        (NoticeKind::MaintenanceMoved, _) => (
+        ],
+        (NoticeKind::MaintenanceMoved, _) => [
             "subject-maintenance-moved",
             "maintenance-moved-intro",
             "maintenance-next",
             "maintenance-footer",
-        ),
-        (NoticeKind::MaintenanceCancelled, _) => (
+        ],
+        (NoticeKind::MaintenanceCancelled, _) => [
             "subject-maintenance-cancelled",
             "maintenance-cancelled-intro",
             "maintenance-next",
             "maintenance-footer",
-        ),
-        (NoticeKind::CreditOffered, _) => (
+        ],
+        (NoticeKind::CreditOffered, _) => [
             "subject-credit-offered",
             "credit-offered-intro",
             "credit-offered-next",
             "credit-offered-footer",
-        ),
-    }
+        ],
+        (NoticeKind::TicketReceived | NoticeKind::TicketReply | NoticeKind::TicketBreach, _) => {
+            return None
+        }
+    })
 }
 
 /// Renders `notice` in its language.
@@ -191,6 +194,10 @@ pub(crate) fn render(
 ) -> Result<Rendered, NotifyError> {
     let lang = notice.language;
     let title = clean(&notice.incident_title);
+    let Some([subject_id, intro_id, next_id, footer_id]) = texts(notice.kind, title.is_empty())
+    else {
+        return crate::ticket::render(locales, env, notice);
+    };
     let customer = clean(&notice.customer_name);
     let incident = notice.incident_id.to_string();
     let count = i64::try_from(notice.services.len()).unwrap_or(i64::MAX);
@@ -213,7 +220,6 @@ pub(crate) fn render(
     let credit = credit_words(locales, notice, &mut args)?;
     let t = |id: &str| locales.text(lang, id, &args);
 
-    let (subject_id, intro_id, next_id, footer_id) = texts(notice.kind, title.is_empty());
     let subject = shorten(&clean(&t(subject_id)?), MAX_SUBJECT);
 
     let mut services = Vec::with_capacity(notice.services.len());
@@ -304,10 +310,11 @@ pub(crate) fn render(
     })
 }
 
-fn render_one(
+/// Renders the template `name` with `view`.
+pub(crate) fn render_one(
     env: &Environment<'static>,
     name: &'static str,
-    view: &View<'_>,
+    view: &impl Serialize,
 ) -> Result<String, NotifyError> {
     let template = env.get_template(name).map_err(|e| NotifyError::Template {
         name,

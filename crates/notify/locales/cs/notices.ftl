@@ -128,3 +128,29 @@ month-year = { $m ->
     [11] listopad
    *[12] prosinec
     } { $year }
+
+# The support desk ($ticket: the ticket's number; $subject: its subject; $target: the SLA target
+# missed, in words; $due: a UTC timestamp; $customer: the customer's name or id).
+ticket-untitled = (bez předmětu)
+ticket-received-intro = děkujeme, že jste se na nás obrátili. Váš požadavek jsme přijali a evidujeme ho pod číslem T-{ $ticket }: „{ $subject }“. Odpovíme vám co nejdříve.
+ticket-received-quote = Vaše zpráva:
+ticket-received-reply = Pokud chcete něco doplnit, stačí odpovědět na tento e-mail a vaše odpověď se připojí k požadavku. Ponechte prosím v předmětu označení [#T-{ $ticket }].
+ticket-received-next = Průběh požadavku můžete sledovat ve své zákaznické sekci:
+ticket-received-footer = Toto je automatické potvrzení od zákaznické podpory vašeho poskytovatele.
+ticket-reply-sign-off = S pozdravem
+ticket-reply-team = Tým zákaznické podpory
+ticket-reply-next = Požadavek T-{ $ticket } i celou dosavadní komunikaci najdete ve své zákaznické sekci:
+ticket-reply-footer = Odpovědět můžete přímo na tento e-mail; ponechte prosím v předmětu označení [#T-{ $ticket }].
+subject-ticket-breach = Nedodržen cíl SLA: { $target }
+ticket-target = { $target ->
+    [first_response] první odpověď
+    [next_response] další odpověď
+   *[resolution] vyřešení
+    }
+ticket-breach-intro = u požadavku T-{ $ticket } („{ $subject }“) nebyl dodržen cíl SLA.
+ticket-breach-target = Cíl: { $target }
+ticket-breach-due = Termín: { $due }
+ticket-breach-customer = Zákazník: { $customer }
+ticket-breach-no-customer = Zákazník: zatím nepřiřazen
+ticket-breach-next = Požadavek v konzoli:
+ticket-breach-footer = Posláno systémem Tocsin vedoucímu směny ve službě a řešiteli požadavku.

@@ -122,3 +122,30 @@ month-year = { $m ->
     [11] November
    *[12] December
     } { $year }
+
+# The support desk ($ticket: the ticket's number; $subject: its subject; $target: the SLA target
+# missed, in words; $due: a UTC timestamp; $customer: the customer's name or id). The subject's
+# tag [#T-…] and "Re:" are written by the code, the same in every language.
+ticket-untitled = (no subject)
+ticket-received-intro = Thank you for contacting us. We have received your request and opened ticket T-{ $ticket } for it: “{ $subject }”. We will answer as soon as we can.
+ticket-received-quote = Your message:
+ticket-received-reply = If you would like to add anything, simply reply to this e-mail and your reply will be added to the ticket. Please keep [#T-{ $ticket }] in the subject.
+ticket-received-next = You can follow the ticket in your client area:
+ticket-received-footer = This is an automatic confirmation from your provider's support desk.
+ticket-reply-sign-off = Kind regards,
+ticket-reply-team = The support team
+ticket-reply-next = Ticket T-{ $ticket } and the whole conversation are in your client area:
+ticket-reply-footer = To answer, simply reply to this e-mail, keeping [#T-{ $ticket }] in the subject.
+subject-ticket-breach = SLA target missed: { $target }
+ticket-target = { $target ->
+    [first_response] first response
+    [next_response] next response
+   *[resolution] resolution
+    }
+ticket-breach-intro = Ticket T-{ $ticket } (“{ $subject }”) has missed an SLA target.
+ticket-breach-target = Target: { $target }
+ticket-breach-due = Due: { $due }
+ticket-breach-customer = Customer: { $customer }
+ticket-breach-no-customer = Customer: not assigned yet
+ticket-breach-next = Open the ticket in the console:
+ticket-breach-footer = Sent by Tocsin to the shift lead on duty and to the ticket's assignee.

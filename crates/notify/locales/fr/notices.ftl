@@ -113,3 +113,29 @@ month-year = { $m ->
     [11] novembre
    *[12] décembre
     } { $year }
+
+# The support desk ($ticket: the ticket's number; $subject: its subject; $target: the SLA target
+# missed, in words; $due: a UTC timestamp; $customer: the customer's name or id).
+ticket-untitled = (sans objet)
+ticket-received-intro = Merci de nous avoir contactés. Nous avons bien reçu votre demande et l’avons enregistrée sous le numéro de ticket T-{ $ticket } : « { $subject } ». Nous vous répondrons dans les meilleurs délais.
+ticket-received-quote = Votre message :
+ticket-received-reply = Pour apporter une précision, il vous suffit de répondre à cet e-mail : votre réponse sera ajoutée au ticket. Merci de conserver [#T-{ $ticket }] dans l’objet.
+ticket-received-next = Vous pouvez suivre le ticket dans votre espace client :
+ticket-received-footer = Ceci est un accusé de réception automatique du support de votre fournisseur.
+ticket-reply-sign-off = Cordialement,
+ticket-reply-team = L’équipe support
+ticket-reply-next = Le ticket T-{ $ticket } et l’ensemble de nos échanges se trouvent dans votre espace client :
+ticket-reply-footer = Vous pouvez nous répondre directement par retour d’e-mail, en conservant [#T-{ $ticket }] dans l’objet.
+subject-ticket-breach = Objectif SLA non respecté : { $target }
+ticket-target = { $target ->
+    [first_response] première réponse
+    [next_response] réponse suivante
+   *[resolution] résolution
+    }
+ticket-breach-intro = Le ticket T-{ $ticket } (« { $subject } ») n’a pas respecté un objectif SLA.
+ticket-breach-target = Objectif : { $target }
+ticket-breach-due = Échéance : { $due }
+ticket-breach-customer = Client : { $customer }
+ticket-breach-no-customer = Client : pas encore attribué
+ticket-breach-next = Ouvrir le ticket dans la console :
+ticket-breach-footer = Envoyé par Tocsin au chef d’équipe de permanence et à la personne chargée du ticket.

@@ -124,3 +124,29 @@ month-year = { $m ->
     [11] listopad
    *[12] grudzień
     } { $year }
+
+# The support desk ($ticket: the ticket's number; $subject: its subject; $target: the SLA target
+# missed, in words; $due: a UTC timestamp; $customer: the customer's name or id).
+ticket-untitled = (bez tematu)
+ticket-received-intro = Dziękujemy za kontakt. Otrzymaliśmy Państwa zgłoszenie i zarejestrowaliśmy je pod numerem T-{ $ticket }: „{ $subject }”. Odpowiemy najszybciej, jak to możliwe.
+ticket-received-quote = Państwa wiadomość:
+ticket-received-reply = Jeśli chcą Państwo coś dodać, wystarczy odpowiedzieć na tę wiadomość, a odpowiedź zostanie dołączona do zgłoszenia. Prosimy zachować w temacie oznaczenie [#T-{ $ticket }].
+ticket-received-next = Przebieg zgłoszenia mogą Państwo śledzić w panelu klienta:
+ticket-received-footer = To jest automatyczne potwierdzenie od działu wsparcia Państwa dostawcy.
+ticket-reply-sign-off = Z poważaniem
+ticket-reply-team = Dział wsparcia
+ticket-reply-next = Zgłoszenie T-{ $ticket } wraz z całą korespondencją znajdą Państwo w panelu klienta:
+ticket-reply-footer = Aby odpowiedzieć, wystarczy odpisać na tę wiadomość, zachowując w temacie oznaczenie [#T-{ $ticket }].
+subject-ticket-breach = Niedotrzymany cel SLA: { $target }
+ticket-target = { $target ->
+    [first_response] pierwsza odpowiedź
+    [next_response] kolejna odpowiedź
+   *[resolution] rozwiązanie
+    }
+ticket-breach-intro = W zgłoszeniu T-{ $ticket } („{ $subject }”) nie dotrzymano celu SLA.
+ticket-breach-target = Cel: { $target }
+ticket-breach-due = Termin: { $due }
+ticket-breach-customer = Klient: { $customer }
+ticket-breach-no-customer = Klient: jeszcze nieprzypisany
+ticket-breach-next = Zgłoszenie w konsoli:
+ticket-breach-footer = Wysłane przez Tocsin do kierownika dyżurnej zmiany i osoby przypisanej do zgłoszenia.

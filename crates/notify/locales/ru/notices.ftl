@@ -124,3 +124,29 @@ month-year = { $m ->
     [11] ноябрь
    *[12] декабрь
     } { $year }
+
+# The support desk ($ticket: the ticket's number; $subject: its subject; $target: the SLA target
+# missed, in words; $due: a UTC timestamp; $customer: the customer's name or id).
+ticket-untitled = (без темы)
+ticket-received-intro = Спасибо за обращение. Мы получили ваш запрос и зарегистрировали его под номером T-{ $ticket }: «{ $subject }». Мы ответим вам в ближайшее время.
+ticket-received-quote = Ваше сообщение:
+ticket-received-reply = Если вы хотите что-то добавить, просто ответьте на это письмо — ваш ответ будет добавлен к обращению. Пожалуйста, сохраните в теме письма метку [#T-{ $ticket }].
+ticket-received-next = Следить за ходом обращения можно в личном кабинете:
+ticket-received-footer = Это автоматическое подтверждение от службы поддержки вашего провайдера.
+ticket-reply-sign-off = С уважением,
+ticket-reply-team = Служба поддержки
+ticket-reply-next = Обращение T-{ $ticket } и вся переписка по нему — в личном кабинете:
+ticket-reply-footer = Ответить можно прямо на это письмо; пожалуйста, сохраните в теме метку [#T-{ $ticket }].
+subject-ticket-breach = Нарушен целевой срок SLA: { $target }
+ticket-target = { $target ->
+    [first_response] первый ответ
+    [next_response] следующий ответ
+   *[resolution] решение
+    }
+ticket-breach-intro = По обращению T-{ $ticket } («{ $subject }») нарушен целевой срок SLA.
+ticket-breach-target = Показатель: { $target }
+ticket-breach-due = Крайний срок: { $due }
+ticket-breach-customer = Клиент: { $customer }
+ticket-breach-no-customer = Клиент: пока не назначен
+ticket-breach-next = Обращение в консоли:
+ticket-breach-footer = Отправлено системой Tocsin старшему дежурной смены и исполнителю обращения.

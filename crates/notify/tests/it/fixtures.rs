@@ -43,5 +43,6 @@ pub fn notice(kind: NoticeKind, language: Language) -> Notice {
         at_risk: 0,
         window: None,
         credit: None,
+        ticket: None,
     }
 }

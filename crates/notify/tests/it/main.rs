@@ -7,6 +7,7 @@ mod credit;
 mod fixtures;
 mod peer;
 mod smtp;
+mod ticket;
 mod tls;
 
 /// The server shares one composer and one mailer among its workers.
