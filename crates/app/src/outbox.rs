@@ -75,6 +75,9 @@ fn backoff_ms(attempts: i64) -> i64 {
 }
 
 fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
+    if row.notice.kind.starts_with(crate::ops::TICKET_KIND_PREFIX) {
+        return crate::ops::ticket_notice(row, public_url);
+    }
     let payload: Payload = serde_json::from_str(&row.notice.payload)
         .map_err(|e| format!("outbox row {}: unreadable payload: {e}", row.id))?;
     let kind = match row.notice.kind.as_str() {
@@ -362,11 +365,11 @@ async fn deliver(
     let mut batch: Vec<(u64, Envelope, Vec<u8>)> = Vec::with_capacity(rows.len());
     for row in rows {
         let composed = notice_of(row, &delivering.public_url).and_then(|notice| {
+            let sender = crate::ops::desk_sender(row, &delivering.sender);
             let message = composer
-                .compose(&notice, &delivering.sender)
+                .compose(&notice, &sender)
                 .map_err(|e| e.to_string())?;
-            let envelope =
-                tocsin_notify::envelope(&notice, &delivering.sender).map_err(|e| e.to_string())?;
+            let envelope = tocsin_notify::envelope(&notice, &sender).map_err(|e| e.to_string())?;
             Ok((envelope, message))
         });
         match composed {

@@ -20,7 +20,7 @@ mod mail;
 mod timer;
 mod view;
 
-pub use mail::{message_domain, outgoing_ticket, TicketPayload, TICKET_KIND_PREFIX};
+pub use mail::{desk_sender, message_domain, outgoing_ticket, ticket_notice, TICKET_KIND_PREFIX};
 pub use view::{EventView, SlaView, TicketView};
 
 /// The longest subject.

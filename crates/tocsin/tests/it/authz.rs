@@ -19,6 +19,8 @@ enum Policy {
     Staff(&'static str),
     /// Customers, each only their own data.
     Customer,
+    /// Customers (each their own) and staff from this role up.
+    Account(&'static str),
     /// Only this customer: the data of one customer, which any other is refused with `404`
     /// (the same answer as for something that does not exist).
     CustomerOnly(&'static str),
@@ -440,6 +442,84 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
     ),
     ("GET", "/account/sla", "/account/sla", Customer),
     (
+        "GET",
+        "/api/v1/tickets",
+        "/api/v1/tickets",
+        Account("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/tickets",
+        "/api/v1/tickets",
+        Account("engineer"),
+    ),
+    (
+        "GET",
+        "/api/v1/tickets/queue",
+        "/api/v1/tickets/queue",
+        Staff("junior"),
+    ),
+    (
+        "GET",
+        "/api/v1/tickets/{id}",
+        "/api/v1/tickets/1",
+        Account("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/{id}/replies",
+        "/api/v1/tickets/1/replies",
+        Account("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/{id}/status",
+        "/api/v1/tickets/1/status",
+        Account("engineer"),
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/{id}/rating",
+        "/api/v1/tickets/1/rating",
+        Customer,
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/{id}/assign",
+        "/api/v1/tickets/1/assign",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/{id}/triage",
+        "/api/v1/tickets/1/triage",
+        Staff("engineer"),
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/{id}/merge",
+        "/api/v1/tickets/1/merge",
+        Staff("engineer"),
+    ),
+    (
+        "GET",
+        "/api/v1/tickets/{id}/attachments/{*key}",
+        "/api/v1/tickets/1/attachments/desk/x",
+        Account("junior"),
+    ),
+    (
+        "GET",
+        "/api/v1/canned-replies",
+        "/api/v1/canned-replies",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/canned-replies",
+        "/api/v1/canned-replies",
+        Staff("shift_lead"),
+    ),
+    (
         "POST",
         "/account/credits/{id}/choice",
         "/account/credits/1/choice",
@@ -468,6 +548,9 @@ fn allowed(policy: Policy, who: Option<&str>) -> bool {
         (Public | Alerts, _) => true,
         (Staff(least), Some(role)) => rank(role).is_some_and(|r| Some(r) >= rank(least)),
         (Customer, Some(who)) => who.starts_with("customer"),
+        (Account(least), Some(who)) => {
+            who.starts_with("customer") || rank(who).is_some_and(|r| Some(r) >= rank(least))
+        }
         (CustomerOnly(c), Some(who)) => who == format!("customer {c}"),
         _ => false,
     }
@@ -639,6 +722,14 @@ fn the_openapi_document_lists_every_json_route_with_who_may_use_it() {
                 if !secured || !declared.starts_with(least) {
                     wrong.push(format!(
                         "{method} {route}: documented as `{declared}`, secured {secured}; the table says {least}"
+                    ));
+                }
+            }
+            Account(least) => {
+                let declared = op["x-tocsin-least-role"].as_str().unwrap_or("");
+                if !secured || declared != format!("{least} or customer") {
+                    wrong.push(format!(
+                        "{method} {route}: documented as `{declared}`, secured {secured}; the table says {least} or customer"
                     ));
                 }
             }

@@ -13,11 +13,20 @@ use serde::Deserialize;
 use serde_json::json;
 use tocsin_app::ops::{NewTicket, Triage, Upload};
 
-use crate::auth::{act, csrf_header, Anyone, May, Staff};
+use crate::auth::{act, csrf_header, Action, Anyone, Customer, May, Staff};
 use crate::error::ApiError;
 use crate::{wire, App};
 
 type Answer = Result<axum::response::Response, ApiError>;
+
+/// Staff must be allowed `action` before their request's body is read; customers are checked
+/// by the operation (their own tickets).
+fn staff_may(who: &crate::auth::Principal, action: Action) -> Result<(), ApiError> {
+    if who.role.is_staff() {
+        who.require(action)?;
+    }
+    Ok(())
+}
 
 /// A file in a JSON body.
 #[derive(Deserialize)]
@@ -79,6 +88,7 @@ pub(super) async fn open(
     body: Bytes,
 ) -> Answer {
     who.check_csrf(csrf_header(&headers))?;
+    staff_may(&who, Action::AnswerTicket)?;
     let b: OpenBody = wire::parse(&body).map_err(ApiError::bad_request)?;
     let attachments = uploads(b.attachments)?;
     let t = app
@@ -174,6 +184,7 @@ pub(super) async fn status(
     body: Bytes,
 ) -> Answer {
     who.check_csrf(csrf_header(&headers))?;
+    staff_may(&who, Action::AnswerTicket)?;
     let b: StatusBody = wire::parse(&body).map_err(ApiError::bad_request)?;
     Ok(Json(app.set_ticket_status(&who, id, &b.status).await?).into_response())
 }
@@ -189,7 +200,7 @@ struct RatingBody {
 
 pub(super) async fn rating(
     Ext(app): Ext<Arc<App>>,
-    Anyone(who): Anyone,
+    Customer { principal: who, .. }: Customer,
     headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,

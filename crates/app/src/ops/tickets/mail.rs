@@ -5,7 +5,9 @@
 //! own ids, stored with the event.
 
 use serde::{Deserialize, Serialize};
+use tocsin_model::inventory::Language;
 use tocsin_model::Inventory;
+use tocsin_notify::{Notice, NoticeKind, Sender, TicketLines};
 use tocsin_store::{NewNotice, Ticket, TicketEvent, EVENT_ID_PLACEHOLDER, TICKET_ID_PLACEHOLDER};
 
 use super::Read;
@@ -253,6 +255,67 @@ pub(super) fn breach_notices(
             )
         })
         .collect()
+}
+
+/// The e-mail of a desk notice queued in the outbox.
+pub fn ticket_notice(row: &tocsin_store::OutboxRow, public_url: &str) -> Result<Notice, String> {
+    let kind = row.notice.kind.as_str();
+    let p: TicketPayload = serde_json::from_str(&row.notice.payload)
+        .map_err(|e| format!("outbox row {}: unreadable payload: {e}", row.id))?;
+    let what = kind.strip_prefix(TICKET_KIND_PREFIX).unwrap_or("");
+    let kind = match what.split('.').next() {
+        Some("received") => NoticeKind::TicketReceived,
+        Some("reply") => NoticeKind::TicketReply,
+        Some("breach") => NoticeKind::TicketBreach,
+        _ => return Err(format!("outbox row {}: unknown kind `{kind}`", row.id)),
+    };
+    let ticket_id = p
+        .ticket_id
+        .parse()
+        .map_err(|_| format!("outbox row {}: ticket id `{}`", row.id, p.ticket_id))?;
+    Ok(Notice {
+        kind,
+        incident_id: ticket_id,
+        incident_title: p.subject.clone(),
+        customer_name: p.customer.clone(),
+        to: row.notice.contact.clone(),
+        language: Language::from_code(&row.notice.language).unwrap_or_default(),
+        services: Vec::new(),
+        public_url: public_url.to_owned(),
+        date: row.notice.created_ms.div_euclid(1000),
+        outbox_id: row.id.max(0) as u64,
+        body: String::new(),
+        at_risk: 0,
+        window: None,
+        credit: None,
+        ticket: Some(TicketLines {
+            ticket_id,
+            subject: p.subject,
+            body: p.body,
+            author: p.author,
+            message_id: p.message_id,
+            in_reply_to: p.in_reply_to,
+            references: p.references,
+            url: format!("{}{}", public_url.trim_end_matches('/'), p.path),
+            target: p.target,
+            due: p.due_ms.map(|ms| ms.div_euclid(1000)),
+            customer: p.customer,
+        }),
+    })
+}
+
+/// Who a notice comes from: the desk's address for desk notices that name one, else `sender`.
+pub fn desk_sender(row: &tocsin_store::OutboxRow, sender: &Sender) -> Sender {
+    if !row.notice.kind.starts_with(TICKET_KIND_PREFIX) {
+        return sender.clone();
+    }
+    match serde_json::from_str::<TicketPayload>(&row.notice.payload) {
+        Ok(p) if !p.from.is_empty() => Sender {
+            from: p.from,
+            list_id: sender.list_id.clone(),
+        },
+        _ => sender.clone(),
+    }
 }
 
 #[cfg(test)]
