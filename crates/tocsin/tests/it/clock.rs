@@ -50,7 +50,7 @@ fn with_plans(config: &Path, dir: &Path) {
 
 /// `libfaketime` as Debian installs it (package `faketime`); `None` (skipped) when absent,
 /// which CI does not allow.
-fn libfaketime() -> Option<PathBuf> {
+pub(crate) fn libfaketime() -> Option<PathBuf> {
     let found = std::fs::read_dir("/usr/lib")
         .into_iter()
         .flatten()
@@ -74,7 +74,7 @@ fn libfaketime() -> Option<PathBuf> {
 /// On eight runtime workers whatever the machine, so that most of them answer their first
 /// request only under 1752: hyper fills a per-thread date cache from the wall clock at a
 /// thread's first answer, which panics before 1970 unless the server filled it at start.
-fn serve_faked(
+pub(crate) fn serve_faked(
     config: &Path,
     lib: &Path,
     timestamp: &Path,
@@ -85,6 +85,8 @@ fn serve_faked(
         .env("LD_PRELOAD", lib)
         .env("FAKETIME_TIMESTAMP_FILE", timestamp)
         .env("FAKETIME_NO_CACHE", "1")
+        // Start-at times (`@2026-12-23 15:50:00`) are read in UTC.
+        .env("TZ", "UTC")
         .env("DONT_FAKE_MONOTONIC", "1")
         .env("TOKIO_WORKER_THREADS", "8")
         .stdout(Stdio::null())
@@ -111,7 +113,7 @@ fn serve_faked(
 
 /// Sets the faked wall clock: `spec` is libfaketime's (`+0`, `-1h`, `@1752-09-02 12:00:00`),
 /// written beside and renamed, so the server never reads a half-written file.
-fn set_clock(timestamp: &Path, spec: &str) {
+pub(crate) fn set_clock(timestamp: &Path, spec: &str) {
     let next = timestamp.with_extension("next");
     std::fs::write(&next, format!("{spec}\n")).unwrap();
     std::fs::rename(&next, timestamp).unwrap();
@@ -191,7 +193,7 @@ fn imf_fixdates_are_read() {
     assert_eq!(imf_fixdate_ms("Sun, 06 Nov 1994 08:49:37 CET"), None);
 }
 
-fn jumps_total(metrics: &str) -> u64 {
+pub(crate) fn jumps_total(metrics: &str) -> u64 {
     metrics
         .lines()
         .find_map(|l| l.strip_prefix("tocsin_clock_jumps_total "))
