@@ -1,0 +1,3 @@
+//! Tests of the inbound listener: messages read, and real SMTP conversations.
+
+mod parsing;
