@@ -2,13 +2,18 @@
 //! the sender, the decoded subject and text (every charset it knows, the cs/pl/ru single-byte
 //! ones among them), the attachments, and whether it was sent by a machine.
 
-use mail_parser::{HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use super::{InboundAttachment, InboundMail};
 
 /// Reads `raw` (the message as received) with its envelope. A message that cannot be read
 /// as MIME still gives an `InboundMail`, with what could be read (at worst its raw bytes).
 pub fn parse(raw: &[u8], envelope_from: &str, recipients: &[String]) -> InboundMail {
+    read(raw.to_vec(), envelope_from, recipients)
+}
+
+/// [`parse`], keeping the bytes it is given rather than a copy (the listener's DATA block).
+pub(crate) fn read(raw: Vec<u8>, envelope_from: &str, recipients: &[String]) -> InboundMail {
     let mut mail = InboundMail {
         message_id: None,
         in_reply_to: Vec::new(),
@@ -21,11 +26,17 @@ pub fn parse(raw: &[u8], envelope_from: &str, recipients: &[String]) -> InboundM
         automatic: false,
         envelope_from: envelope_from.to_owned(),
         recipients: recipients.to_vec(),
-        raw: raw.to_vec(),
+        raw: Vec::new(),
     };
-    let Some(message) = MessageParser::default().parse(raw) else {
-        return mail;
-    };
+    if let Some(message) = MessageParser::default().parse(&raw[..]) {
+        fill(&mut mail, &message);
+    }
+    mail.raw = raw;
+    mail
+}
+
+/// Everything but the envelope and the raw bytes, from the parsed message.
+fn fill(mail: &mut InboundMail, message: &Message<'_>) {
     mail.message_id = message
         .message_id()
         .map(str::trim)
@@ -56,14 +67,12 @@ pub fn parse(raw: &[u8], envelope_from: &str, recipients: &[String]) -> InboundM
     let auto_submitted = message
         .header("Auto-Submitted")
         .and_then(HeaderValue::as_text)
-        .map(|v| keyword(v) != "no")
-        .unwrap_or(false);
+        .is_some_and(|v| keyword(v) != "no");
     let precedence = message
         .header("Precedence")
         .and_then(HeaderValue::as_text)
         .is_some_and(|v| ["bulk", "junk", "list"].contains(&keyword(v).as_str()));
     mail.automatic = auto_submitted || precedence;
-    mail
 }
 
 /// The first word of a header value, lowercased: `auto-replied; owner=…` is `auto-replied`.

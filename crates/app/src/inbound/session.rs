@@ -253,7 +253,7 @@ async fn farewell<S: AsyncRead + AsyncWrite + Unpin>(
 /// Parses the message (on a blocking thread: a large one takes a while) and hands it over.
 async fn deliver<D: MailDrop>(shared: &Shared<D>, raw: Vec<u8>, t: Transaction) -> (u16, String) {
     let parsed =
-        tokio::task::spawn_blocking(move || super::parse(&raw, &t.from, &t.recipients)).await;
+        tokio::task::spawn_blocking(move || super::parse::read(raw, &t.from, &t.recipients)).await;
     let mail = match parsed {
         Ok(mail) => mail,
         Err(e) => {

@@ -196,37 +196,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             }
         };
         loop {
-            let crlf = self.input.windows(2).position(|w| w == b"\r\n");
-            match crlf {
-                Some(i) => {
-                    let line: Vec<u8> = self.input.drain(..i + 2).collect();
-                    if at_line_start && line == b".\r\n" {
-                        return Ok(if too_large {
-                            Block::TooLarge
-                        } else {
-                            Block::Message(message)
-                        });
-                    }
-                    let unstuffed = match line.first() {
-                        Some(b'.') if at_line_start => &line[1..],
-                        _ => &line[..],
-                    };
-                    keep(&mut message, unstuffed, &mut too_large);
-                    at_line_start = true;
+            // Lines are taken by position and the buffer shifted once per read, not once
+            // per line, so a message of many short lines costs no more than one long one.
+            let mut pos = 0;
+            while let Some(i) = self.input[pos..].windows(2).position(|w| w == b"\r\n") {
+                let line = &self.input[pos..pos + i + 2];
+                pos += i + 2;
+                if at_line_start && line == b".\r\n" {
+                    self.input.drain(..pos);
+                    return Ok(if too_large {
+                        Block::TooLarge
+                    } else {
+                        Block::Message(message)
+                    });
                 }
-                // A long line is taken in pieces, so that it never has to fit in memory
-                // whole; the last byte stays, as it may be the `\r` of a CRLF.
-                None if self.input.len() > CHUNK => {
-                    let piece: Vec<u8> = self.input.drain(..self.input.len() - 1).collect();
-                    let unstuffed = match piece.first() {
-                        Some(b'.') if at_line_start => &piece[1..],
-                        _ => &piece[..],
-                    };
-                    keep(&mut message, unstuffed, &mut too_large);
-                    at_line_start = false;
-                }
-                None => self.fill().await?,
+                let unstuffed = match line.first() {
+                    Some(b'.') if at_line_start => &line[1..],
+                    _ => line,
+                };
+                keep(&mut message, unstuffed, &mut too_large);
+                at_line_start = true;
             }
+            // A long line is taken in pieces, so that it never has to fit in memory whole;
+            // the last byte stays, as it may be the `\r` of a CRLF.
+            if self.input.len() - pos > CHUNK {
+                let piece = &self.input[pos..self.input.len() - 1];
+                pos = self.input.len() - 1;
+                let unstuffed = match piece.first() {
+                    Some(b'.') if at_line_start => &piece[1..],
+                    _ => piece,
+                };
+                keep(&mut message, unstuffed, &mut too_large);
+                at_line_start = false;
+            }
+            self.input.drain(..pos);
+            self.fill().await?;
         }
     }
 }
@@ -260,6 +264,54 @@ mod tests {
         );
         assert_eq!(w.line(100).await, Ok(Line::Complete(b"NOOP".to_vec())));
         assert_eq!(w.line(100).await, Err(Cut::Closed));
+    }
+
+    /// What a client puts on the wire for `message`: a dot doubled at each line start, the
+    /// terminator after.
+    fn stuffed(message: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, &b) in message.iter().enumerate() {
+            if b == b'.' && (i == 0 || message[..i].ends_with(b"\r\n")) {
+                out.push(b'.');
+            }
+            out.push(b);
+        }
+        out.extend_from_slice(b".\r\n");
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_message_comes_back_through_stuffing_and_small_reads(
+            mut message in proptest::collection::vec(
+                proptest::sample::select(vec![b'.', b'\r', b'\n', b'a', 0xc5]),
+                0..600,
+            ),
+            pipe in 1usize..40,
+        ) {
+            message.extend_from_slice(b"\r\n");
+            let wire = stuffed(&message);
+            let got = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    // A pipe this narrow splits the input at every possible place.
+                    let (mut client, server) = tokio::io::duplex(pipe);
+                    let (_stop_tx, stop) = watch::channel(false);
+                    let writer = tokio::spawn(async move {
+                        client.write_all(&wire).await.unwrap();
+                        client.write_all(b"QUIT\r\n").await.unwrap();
+                    });
+                    let mut w = Wire::new(server, Duration::from_secs(5), stop);
+                    let block = w.block(10_000).await;
+                    let next = w.line(100).await;
+                    writer.await.unwrap();
+                    (block, next)
+                });
+            proptest::prop_assert_eq!(got.0, Ok(Block::Message(message)));
+            proptest::prop_assert_eq!(got.1, Ok(Line::Complete(b"QUIT".to_vec())));
+        }
     }
 
     #[tokio::test]
