@@ -109,6 +109,7 @@ where
     D: MailDrop,
 {
     let host = shared.config.hostname.as_str();
+    let offers_tls = shared.acceptor.is_some() && !secure;
     let mut session = Session::default();
     loop {
         let parsed = match wire.line(shared.limits.max_line).await {
@@ -130,9 +131,8 @@ where
                 session.greeted = true;
                 session.mail = None;
                 let size = format!("SIZE {}", shared.config.max_size);
-                let mut lines = vec![host, "PIPELINING", &size, "8BITMIME"];
-                lines.push("ENHANCEDSTATUSCODES");
-                if shared.acceptor.is_some() && !secure {
+                let mut lines = vec![host, "PIPELINING", &size, "8BITMIME", "ENHANCEDSTATUSCODES"];
+                if offers_tls {
                     lines.push("STARTTLS");
                 }
                 wire.reply(250, &lines);
@@ -191,10 +191,13 @@ where
                 (250, "2.0.0 Ok".to_owned())
             }
             Ok(Command::Noop) => (250, "2.0.0 Ok".to_owned()),
-            Ok(Command::Help) => (
-                214,
-                "2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT STARTTLS".to_owned(),
-            ),
+            Ok(Command::Help) => {
+                let tls = if offers_tls { " STARTTLS" } else { "" };
+                (
+                    214,
+                    format!("2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT{tls}"),
+                )
+            }
             Ok(Command::NotOffered(verb)) => {
                 (502, format!("5.5.1 Error: {verb} is not offered here"))
             }
