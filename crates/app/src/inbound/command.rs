@@ -105,6 +105,8 @@ pub(crate) fn parse(line: &[u8]) -> Result<Command, Malformed> {
                     },
                     "BODY"
                         if ["7BIT", "8BITMIME"].contains(&value.to_ascii_uppercase().as_str()) => {}
+                    // RFC 6531: addresses and headers in UTF-8, which we read as they are.
+                    "SMTPUTF8" if value.is_empty() && !param.contains('=') => {}
                     _ => {
                         return Err(malformed(
                             555,
@@ -226,6 +228,10 @@ mod tests {
             Ok(mail("a@b.cz", Some(1200)))
         );
         assert_eq!(parse(b"MAIL FROM:<>"), Ok(mail("", None)));
+        assert_eq!(
+            parse("MAIL FROM:<jiří@příklad.cz> SMTPUTF8".as_bytes()),
+            Ok(mail("jiří@příklad.cz", None))
+        );
         assert_eq!(parse(b"MAIL FROM:a@b.cz"), Ok(mail("a@b.cz", None)));
         assert_eq!(
             parse(b"MAIL FROM:<@relay.example,@x.example:a@b.cz>"),
@@ -245,7 +251,8 @@ mod tests {
     fn malformed_commands_get_the_reply_they_deserve() {
         let code = |line: &[u8]| parse(line).map(|_| 0).unwrap_or_else(|m| m.code);
         assert_eq!(code(b"MAIL FROM:<a@b.cz> SIZE=lots"), 501);
-        assert_eq!(code(b"MAIL FROM:<a@b.cz> SMTPUTF8"), 555);
+        assert_eq!(code(b"MAIL FROM:<a@b.cz> SMTPUTF8=yes"), 555);
+        assert_eq!(code(b"MAIL FROM:<a@b.cz> REQUIRETLS"), 555);
         assert_eq!(code(b"MAIL FROM:<a@b.cz> BODY=BINARYMIME"), 555);
         assert_eq!(code(b"MAIL FROM:<a@b.cz"), 501);
         assert_eq!(code(b"MAIL FROM:<a@b.cz>SIZE=1"), 501);

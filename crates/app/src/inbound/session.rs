@@ -131,7 +131,14 @@ where
                 session.greeted = true;
                 session.mail = None;
                 let size = format!("SIZE {}", shared.config.max_size);
-                let mut lines = vec![host, "PIPELINING", &size, "8BITMIME", "ENHANCEDSTATUSCODES"];
+                let mut lines = vec![
+                    host,
+                    "PIPELINING",
+                    &size,
+                    "8BITMIME",
+                    "ENHANCEDSTATUSCODES",
+                    "SMTPUTF8",
+                ];
                 if offers_tls {
                     lines.push("STARTTLS");
                 }

@@ -101,7 +101,8 @@ out["body"] = body
             "PIPELINING",
             &format!("SIZE {MAX_SIZE}"),
             "8BITMIME",
-            "ENHANCEDSTATUSCODES"
+            "ENHANCEDSTATUSCODES",
+            "SMTPUTF8"
         ]
     );
     assert_eq!(out["refused"], serde_json::json!({}));
@@ -265,5 +266,29 @@ s.quit()
     assert_eq!(out["code"], 250);
     // Each time, the drop had the message: it decided, the listener only answered.
     assert_eq!(listener.delivered().len(), 3);
+    listener.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internationalised_address_arrives_with_smtputf8() {
+    let Some(python) = python().await else {
+        return;
+    };
+    let mut listener = Listener::plain().await;
+    let script = r#"
+raw = "From: Jiří Dvořák <Jiří@Příklad.cz>\r\nSubject: Účet\r\n\r\nDobrý den\r\n".encode()
+s = smtplib.SMTP("127.0.0.1", PORT, timeout=10)
+s.ehlo("client.example.cz")
+out["refused"] = s.sendmail("jiří@příklad.cz", ["support@example.net"], raw, mail_options=["SMTPUTF8"])
+s.quit()
+"#;
+    let out = run(python, script, listener.port, &[]).await;
+    assert_eq!(out["refused"], serde_json::json!({}));
+    let mails = listener.delivered();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].envelope_from, "jiří@příklad.cz");
+    assert_eq!(mails[0].from.as_deref(), Some("jiří@příklad.cz"));
+    assert_eq!(mails[0].from_name.as_deref(), Some("Jiří Dvořák"));
+    assert_eq!(mails[0].subject, "Účet");
     listener.stop().await;
 }
