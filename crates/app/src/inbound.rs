@@ -3,11 +3,11 @@
 //! each message into an [`InboundMail`] that a [`MailDrop`] turns into tickets.
 //!
 //! The listener speaks RFC 5321 with PIPELINING, SIZE, 8BITMIME, ENHANCEDSTATUSCODES,
-//! SMTPUTF8 and,
-//! when a certificate is configured, STARTTLS. It takes mail for the desk's address only,
-//! bounds line lengths, message size, idle time and connections, and answers every message
-//! with the drop's verdict: 250 accepted, 451 try again, 554 refused. It never decides what a
-//! message means for the desk (threading, customers, automatic replies): the drop does.
+//! SMTPUTF8 and, when a certificate is configured, STARTTLS. It takes mail for the desk's
+//! address only, bounds line lengths, message size, idle time and connections, and answers
+//! every message with the drop's verdict: 250 accepted, 451 try again, 554 refused. It never
+//! decides what a message means for the desk (threading, customers, automatic replies): the
+//! drop does.
 
 mod command;
 mod parse;
