@@ -289,6 +289,18 @@ impl Config {
         if let Err(e) = config.desk.tiers() {
             bail!("{}: {e}", path.display());
         }
+        for file in [
+            &mut config.desk.inbound_certificate,
+            &mut config.desk.inbound_key,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *file = base.join(&*file);
+        }
+        if let Err(e) = config.desk.inbound_listener() {
+            bail!("{}: {e:#}", path.display());
+        }
         Ok(config)
     }
 }

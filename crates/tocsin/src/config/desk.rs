@@ -1,16 +1,19 @@
 //! `[desk]`: the support desk's address, calendars and tiers (`shared/spec/desk.md`).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use serde::Deserialize;
+use tocsin_app::inbound::{rustls, InboundConfig};
 
 use super::{duration, zone};
 
-/// `[desk]`. The address, the inbound listener and the key are accepted and checked for
-/// form now; the desk's mail and credentials (later parts of issue 13) use them.
+/// `[desk]`. The address, the inbound listener (with its certificate) and the key are
+/// accepted and checked at load; the desk's tickets and credentials (later parts of issue
+/// 13) use them.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
@@ -21,6 +24,18 @@ pub struct Desk {
     /// The SMTP listener the provider's MTA relays support mail to.
     #[serde(default)]
     pub inbound: Option<SocketAddr>,
+    /// PEM certificate chain the inbound listener offers STARTTLS with (with `inbound_key`).
+    #[serde(default)]
+    pub inbound_certificate: Option<PathBuf>,
+    /// PEM private key of `inbound_certificate`.
+    #[serde(default)]
+    pub inbound_key: Option<PathBuf>,
+    /// The name the inbound listener greets with; the domain of `address` when not set.
+    #[serde(default)]
+    pub inbound_hostname: Option<String>,
+    /// The largest message the inbound listener takes, in bytes (25 MiB when not set).
+    #[serde(default)]
+    pub inbound_max_size: Option<usize>,
     /// The key for credentials at rest.
     #[serde(default)]
     pub key_file: Option<PathBuf>,
@@ -138,4 +153,91 @@ impl Desk {
         }
         Ok(out)
     }
+}
+
+/// The inbound listener's largest message unless `[desk] inbound_max_size` says otherwise.
+pub const DEFAULT_INBOUND_MAX_SIZE: usize = 25 * 1024 * 1024;
+
+impl Desk {
+    /// Where the inbound SMTP listener listens and how it is set up, when `[desk] inbound`
+    /// is set; reads and checks the certificate and key. Errors name the key at fault.
+    pub fn inbound_listener(&self) -> anyhow::Result<Option<(SocketAddr, InboundConfig)>> {
+        let tls = self.inbound_tls()?;
+        let Some(at) = self.inbound else {
+            if tls.is_some() {
+                bail!("[desk] inbound_certificate is set but [desk] inbound is not");
+            }
+            return Ok(None);
+        };
+        let Some(address) = &self.address else {
+            bail!("[desk] inbound needs [desk] address: the listener takes mail for it only");
+        };
+        let hostname = match &self.inbound_hostname {
+            Some(h)
+                if h.is_empty() || h.contains(|c: char| c.is_whitespace() || c.is_control()) =>
+            {
+                bail!("[desk] inbound_hostname: `{h}` is not a host name");
+            }
+            Some(h) => h.clone(),
+            None => address
+                .rsplit_once('@')
+                .map(|(_, domain)| domain.to_owned())
+                .unwrap_or_else(|| address.clone()),
+        };
+        let max_size = self.inbound_max_size.unwrap_or(DEFAULT_INBOUND_MAX_SIZE);
+        if max_size < 1024 {
+            bail!("[desk] inbound_max_size: {max_size} bytes is too small for any message");
+        }
+        let config = InboundConfig {
+            address: address.clone(),
+            hostname,
+            max_size,
+            tls,
+        };
+        Ok(Some((at, config)))
+    }
+
+    /// The TLS configuration of STARTTLS from `inbound_certificate` and `inbound_key`
+    /// (both or neither).
+    pub fn inbound_tls(&self) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+        match (&self.inbound_certificate, &self.inbound_key) {
+            (None, None) => Ok(None),
+            (Some(_), None) => bail!("[desk] inbound_certificate is set without inbound_key"),
+            (None, Some(_)) => bail!("[desk] inbound_key is set without inbound_certificate"),
+            (Some(cert), Some(key)) => server_config(cert, key).map(Some),
+        }
+    }
+}
+
+/// A rustls server configuration (ring, TLS 1.2 and 1.3) serving the chain in `cert` with
+/// the key in `key`, both PEM.
+fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let what = |key_name: &str, path: &Path| format!("[desk] {key_name} `{}`", path.display());
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", what("inbound_certificate", cert)))?;
+    if chain.is_empty() {
+        bail!(
+            "{}: no certificate in it",
+            what("inbound_certificate", cert)
+        );
+    }
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", what("inbound_key", key)))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(chain, private)
+        .with_context(|| {
+            format!(
+                "{} and inbound_key `{}` do not make a TLS identity",
+                what("inbound_certificate", cert),
+                key.display()
+            )
+        })?;
+    Ok(Arc::new(config))
 }

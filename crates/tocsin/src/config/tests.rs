@@ -327,3 +327,152 @@ fn desk_mistakes_are_named() {
         assert!(e.contains(what), "{what}: {e}");
     }
 }
+
+/// Writes a self-signed certificate and its key (`NAME.pem`, `NAME.key`) into `dir` with the
+/// openssl tool; false (after saying so) when there is none outside CI.
+fn openssl_pair(dir: &Path, name: &str) -> bool {
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=desk.example.net"])
+        .arg("-keyout")
+        .arg(dir.join(format!("{name}.key")))
+        .arg("-out")
+        .arg(dir.join(format!("{name}.pem")))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the openssl tool is missing"
+        );
+        eprintln!("SKIPPED: no openssl tool to make a test certificate");
+    }
+    made
+}
+
+fn desk_with(keys: &str) -> String {
+    format!(
+        "{BASE}{}",
+        DESK.replacen(
+            "key_file = \"desk.key\"\n",
+            &format!("key_file = \"desk.key\"\n{keys}"),
+            1
+        )
+    )
+}
+
+#[test]
+fn the_inbound_listener_greets_as_the_desks_domain_without_tls_by_default() {
+    let (_d, path) = write(&desk_with(""));
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    let (at, inbound) = c.desk.inbound_listener().unwrap().unwrap();
+    assert_eq!(at, "127.0.0.1:2525".parse().unwrap());
+    assert_eq!(inbound.address, "support@example.net");
+    assert_eq!(inbound.hostname, "example.net");
+    assert_eq!(inbound.max_size, desk::DEFAULT_INBOUND_MAX_SIZE);
+    assert!(inbound.tls.is_none());
+    let (_d, path) = write(&desk_with(
+        "inbound_hostname = \"mx1.example.net\"\ninbound_max_size = 1048576\n",
+    ));
+    let (_, inbound) = Config::load(&path, std::iter::empty())
+        .unwrap()
+        .desk
+        .inbound_listener()
+        .unwrap()
+        .unwrap();
+    assert_eq!(inbound.hostname, "mx1.example.net");
+    assert_eq!(inbound.max_size, 1_048_576);
+}
+
+#[test]
+fn the_inbound_certificate_and_key_beside_the_file_make_starttls() {
+    let (dir, path) = write(&desk_with(
+        "inbound_certificate = \"tls/desk.pem\"\ninbound_key = \"tls/desk.key\"\n",
+    ));
+    std::fs::create_dir(dir.path().join("tls")).unwrap();
+    if !openssl_pair(&dir.path().join("tls"), "desk") {
+        return;
+    }
+    let c = Config::load(&path, std::iter::empty()).unwrap();
+    assert_eq!(
+        c.desk.inbound_certificate.as_deref(),
+        Some(dir.path().join("tls/desk.pem").as_path())
+    );
+    let (_, inbound) = c.desk.inbound_listener().unwrap().unwrap();
+    assert!(inbound.tls.is_some());
+}
+
+#[test]
+fn inbound_certificate_mistakes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    if !openssl_pair(dir.path(), "one") || !openssl_pair(dir.path(), "two") {
+        return;
+    }
+    std::fs::write(dir.path().join("junk.pem"), "not a certificate\n").unwrap();
+    let at = |f: &str| dir.path().join(f).display().to_string();
+    for (keys, what) in [
+        (
+            format!("inbound_certificate = \"{}\"\n", at("one.pem")),
+            "[desk] inbound_certificate is set without inbound_key".to_owned(),
+        ),
+        (
+            format!("inbound_key = \"{}\"\n", at("one.key")),
+            "[desk] inbound_key is set without inbound_certificate".to_owned(),
+        ),
+        (
+            format!(
+                "inbound_certificate = \"{}\"\ninbound_key = \"{}\"\n",
+                at("junk.pem"),
+                at("one.key")
+            ),
+            format!(
+                "[desk] inbound_certificate `{}`: no certificate",
+                at("junk.pem")
+            ),
+        ),
+        (
+            format!(
+                "inbound_certificate = \"{}\"\ninbound_key = \"{}\"\n",
+                at("one.pem"),
+                at("one.pem")
+            ),
+            format!("[desk] inbound_key `{}`", at("one.pem")),
+        ),
+        (
+            format!(
+                "inbound_certificate = \"{}\"\ninbound_key = \"{}\"\n",
+                at("one.pem"),
+                at("two.key")
+            ),
+            "do not make a TLS identity".to_owned(),
+        ),
+        (
+            format!(
+                "inbound_certificate = \"{}\"\ninbound_key = \"{}\"\n",
+                at("one.pem"),
+                at("missing.key")
+            ),
+            format!("[desk] inbound_key `{}`", at("missing.key")),
+        ),
+        (
+            "inbound_max_size = 10\n".to_owned(),
+            "[desk] inbound_max_size".to_owned(),
+        ),
+    ] {
+        let (_d, path) = write(&desk_with(&keys));
+        let e = format!("{:#}", Config::load(&path, std::iter::empty()).unwrap_err());
+        assert!(e.contains(&what), "{what}: {e}");
+    }
+    // A certificate with no listener to use it is a mistake too.
+    let text = format!(
+        "{BASE}[desk]\naddress = \"support@example.net\"\ninbound_certificate = \"{}\"\ninbound_key = \"{}\"\n",
+        at("one.pem"),
+        at("one.key")
+    );
+    let (_d, path) = write(&text);
+    let e = format!("{:#}", Config::load(&path, std::iter::empty()).unwrap_err());
+    assert!(e.contains("[desk] inbound is not"), "{e}");
+}
