@@ -96,6 +96,8 @@ pub struct Config {
     pub sla: sla::SlaPolicy,
     /// How the support desk runs (`[desk]`).
     pub desk: desk::DeskPolicy,
+    /// The desk's SMTP listener, bound, and how it presents itself (`[desk] inbound`).
+    pub inbound: Option<(std::net::TcpListener, inbound::InboundConfig)>,
 }
 
 /// Live state shared by the faces (read) and the ingestion task (the one writer of the
@@ -170,6 +172,7 @@ pub struct Opened {
     time_zone: jiff::tz::TimeZone,
     sla: sla::SlaPolicy,
     desk: desk::DeskPolicy,
+    inbound: Option<(std::net::TcpListener, inbound::InboundConfig)>,
 }
 
 /// The system's background tasks, to be stopped once the faces are done.
@@ -210,6 +213,7 @@ impl Opened {
             time_zone: config.time_zone,
             sla: config.sla,
             desk: config.desk,
+            inbound: config.inbound,
         })
     }
 
@@ -241,6 +245,7 @@ impl Opened {
             time_zone,
             sla,
             desk,
+            inbound,
         } = self;
         let live = Arc::new(Mutex::new(live));
         let wake = Arc::new(tokio::sync::Notify::new());
@@ -266,6 +271,7 @@ impl Opened {
         let outbox_wake = Arc::clone(&wake);
         let demo = matches!(delivering.transport, Transport::Keep);
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let inbound_stop = stopped.clone();
         let worker = tokio::spawn(outbox::work(
             outbox::Worker {
                 store: Arc::clone(&store),
@@ -300,7 +306,7 @@ impl Opened {
             outbox_wake,
             reload,
         });
-        let timers = vec![
+        let mut timers = vec![
             election,
             listener,
             tokio::spawn(reload_on_sighup(Arc::downgrade(&system))),
@@ -312,6 +318,24 @@ impl Opened {
             )),
             tokio::spawn(check_ticket_breaches(Arc::downgrade(&system))),
         ];
+        if let Some((listener, config)) = inbound {
+            let drop = Arc::new(ops::DeskDrop(Arc::downgrade(&system)));
+            timers.push(tokio::spawn(async move {
+                let listener = match listener
+                    .set_nonblocking(true)
+                    .and_then(|()| tokio::net::TcpListener::from_std(listener))
+                {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the desk's SMTP listener could not start");
+                        return;
+                    }
+                };
+                if let Err(e) = inbound::serve(listener, config, drop, inbound_stop).await {
+                    tracing::error!(error = %e, "the desk's SMTP listener failed");
+                }
+            }));
+        }
         let running = Running {
             pipeline,
             applier,

@@ -165,6 +165,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     config.desk.address.clone(),
                     config.desk.tiers()?,
                 ),
+                inbound: inbound_listener(&config.desk)?,
             },
         }
         .bind()
@@ -234,6 +235,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 Some("support@demo.example".to_owned()),
                 Vec::new(),
             ),
+            inbound: None,
             },
         }
         .bind()
@@ -431,4 +433,20 @@ fn role_of(who: &str) -> &'static str {
         "engineer" => "engineer",
         _ => "junior",
     }
+}
+
+/// The desk's SMTP listener bound now, so that a taken port stops the start (`[desk] inbound`).
+fn inbound_listener(
+    desk: &crate::config::Desk,
+) -> anyhow::Result<Option<(std::net::TcpListener, tocsin_app::inbound::InboundConfig)>> {
+    let Some((at, config)) = desk.inbound_listener()? else {
+        return Ok(None);
+    };
+    let listener = std::net::TcpListener::bind(at)
+        .map_err(|e| anyhow::anyhow!("[desk] inbound: cannot listen on {at}: {e}"))?;
+    tracing::info!(
+        "desk inbound SMTP listening on {}",
+        listener.local_addr().map_or(at, |a| a)
+    );
+    Ok(Some((listener, config)))
 }

@@ -16,10 +16,12 @@ use super::Refused;
 use crate::desk::{standing, Attachment, DEPARTMENTS, PRIORITIES, STATUSES};
 use crate::{Action, Principal, System};
 
+mod inbound;
 mod mail;
 mod timer;
 mod view;
 
+pub use inbound::{DeskDrop, Received};
 pub use mail::{desk_sender, message_domain, outgoing_ticket, ticket_notice, TICKET_KIND_PREFIX};
 pub use view::{EventView, SlaView, TicketView};
 

@@ -281,6 +281,7 @@ async fn run(
         time_zone: jiff::tz::TimeZone::UTC,
         sla: Default::default(),
         desk: Default::default(),
+        inbound: None,
     })
     .await?;
     let open_s = t.elapsed().as_secs_f64();

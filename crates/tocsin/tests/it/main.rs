@@ -19,6 +19,7 @@ mod console;
 mod console_maintenance;
 mod crash;
 mod desk_clock;
+mod desk_mail;
 mod drills;
 mod ha;
 mod headers;
