@@ -216,6 +216,25 @@ macro_rules! tickets_impl {
                 Ok(Saved::Done { ticket: id, events })
             }
 
+            async fn import_tickets(&self, tickets: &[(Ticket, Vec<TicketEvent>)]) -> Result<Vec<i64>> {
+                let mut tx = self.pool.begin().await?;
+                let mut ids = Vec::with_capacity(tickets.len());
+                for (t, events) in tickets {
+                    let fresh = Ticket { id: 0, version: 0, ..t.clone() };
+                    let Some(id) = Self::write_ticket(&mut tx, &fresh).await? else {
+                        return Err(StoreError::Corrupt("an imported ticket was not stored".to_owned()));
+                    };
+                    if let Err(held) = Self::append_events(&mut tx, id, events).await? {
+                        return Err(StoreError::Corrupt(format!(
+                            "an imported message is on ticket {held} already"
+                        )));
+                    }
+                    ids.push(id);
+                }
+                tx.commit().await?;
+                Ok(ids)
+            }
+
             async fn merge_tickets(
                 &self,
                 into: &Ticket,
@@ -446,6 +465,9 @@ impl TicketStore for AnyStore {
         notices: &[NewNotice],
     ) -> Result<Saved> {
         dispatch!(self, s => s.save_ticket(ticket, events, notices).await)
+    }
+    async fn import_tickets(&self, tickets: &[(Ticket, Vec<TicketEvent>)]) -> Result<Vec<i64>> {
+        dispatch!(self, s => s.import_tickets(tickets).await)
     }
     async fn merge_tickets(
         &self,

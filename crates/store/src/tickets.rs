@@ -169,6 +169,9 @@ pub trait TicketStore {
         events: &[TicketEvent],
         notices: &[NewNotice],
     ) -> Result<Saved>;
+    /// Stores tickets made elsewhere (an import from another desk) with their logs, in one
+    /// transaction, without notices; `id` and `version` are not read. Answers their ids.
+    async fn import_tickets(&self, tickets: &[(Ticket, Vec<TicketEvent>)]) -> Result<Vec<i64>>;
     /// Merges ticket `from` into `into`: moves `from`'s events to `into`, writes both rows
     /// (each refused unless its version is as read, `from` marked `merged_into`) and appends
     /// `events` to `into`.

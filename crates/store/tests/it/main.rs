@@ -127,6 +127,7 @@ conformance!(
     merged_tickets_move_their_log,
     breaches_are_recorded_once_with_their_notices,
     canned_replies_are_listed_by_title,
+    imported_tickets_keep_their_logs,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

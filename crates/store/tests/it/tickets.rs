@@ -335,3 +335,57 @@ pub async fn canned_replies_are_listed_by_title(s: &AnyStore) {
         .collect();
     assert_eq!(titles, ["Backup", "Reboot"]);
 }
+
+pub async fn imported_tickets_keep_their_logs(s: &AnyStore) {
+    let a = Ticket {
+        id: 99,
+        version: 7,
+        ..ticket("acme", "business", 5_000)
+    };
+    let b = ticket("beta", "basic", 6_000);
+    let ids = s
+        .import_tickets(&[
+            (
+                a.clone(),
+                vec![event("created", "one", Some("imp-1@x"), 1_000)],
+            ),
+            (
+                b,
+                vec![
+                    event("created", "two", None, 1_000),
+                    event("reply", "ok", None, 2_000),
+                ],
+            ),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let stored = s.ticket(ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        stored,
+        Ticket {
+            id: ids[0],
+            version: 1,
+            ..a
+        }
+    );
+    assert_eq!(s.ticket_events(ids[1]).await.unwrap().len(), 2);
+    // A message stored already refuses the whole import.
+    let again = s
+        .import_tickets(&[(
+            ticket("acme", "basic", 1),
+            vec![event("created", "x", Some("imp-1@x"), 1)],
+        )])
+        .await;
+    assert!(again.is_err());
+    assert_eq!(
+        s.tickets(&TicketFilter {
+            limit: 10,
+            ..TicketFilter::default()
+        })
+        .await
+        .unwrap()
+        .len(),
+        2
+    );
+}
