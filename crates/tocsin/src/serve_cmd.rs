@@ -204,6 +204,15 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let store = AnyStore::connect(&database).await?;
         store.migrate().await?;
         let accounts = demo_accounts(&store, showcase.as_deref()).await?;
+        // The desk's SMTP listener on a free port: mail to support@demo.example opens tickets.
+        let inbound = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let inbound_port = inbound.local_addr()?.port();
+        let contact = showcase
+            .as_deref()
+            .and_then(|c| inventory.customer_ids.find(c))
+            .and_then(|c| inventory.customers.get(c as usize))
+            .and_then(|c| c.contacts.first())
+            .map_or_else(|| "someone@example.com".to_owned(), |k| k.email.to_string());
         let bound = Server {
             listen: args.listen,
             listen_public: None,
@@ -235,7 +244,15 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 Some("support@demo.example".to_owned()),
                 Vec::new(),
             ),
-            inbound: None,
+            inbound: Some((
+                inbound,
+                tocsin_app::inbound::InboundConfig {
+                    address: "support@demo.example".to_owned(),
+                    hostname: "demo.example".to_owned(),
+                    max_size: 25 << 20,
+                    tls: None,
+                },
+            )),
             },
         }
         .bind()
@@ -287,6 +304,19 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("  curl -s -X POST {url}/api/v1/outages -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"down\":[\"{DEMO_LEAF}\"],\"start\":\"{from}\",\"end\":\"{to}\",\"note\":\"monitoring missed it\"}}'", accounts.token);
         println!("  curl -s '{url}/api/v1/sla?month={month}' -H 'authorization: Bearer {}'", accounts.token);
         println!("  curl -s '{url}/api/v1/credits' -H 'authorization: Bearer {}'", accounts.token);
+        println!();
+        println!("Support desk (shared/spec/desk.md). The customer opens a ticket about a service (its first");
+        println!("response is due in an hour of the default 24x7 tier; missed, the lead on duty and the assignee");
+        println!("are mailed); the acknowledgement, then staff's public reply, threaded, appear in /demo/outbox;");
+        println!("the queue is at {url}/console/tickets and the customer's tickets at {url}/account/tickets:");
+        if let Some(t) = &accounts.customer_token {
+            println!("  curl -s -X POST {url}/api/v1/tickets -H 'authorization: Bearer {t}' -H 'content-type: application/json' -d '{{\"subject\":\"Web is slow\",\"body\":\"Since 9:00 our shop answers slowly.\",\"priority\":\"high\"}}'");
+        }
+        println!("  curl -s -X POST {url}/api/v1/tickets/1/replies -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"body\":\"We are looking at it.\",\"public\":true}}'", accounts.token);
+        println!("  curl -s {url}/api/v1/tickets/queue -H 'authorization: Bearer {}'", accounts.token);
+        println!("Mail to the desk over SMTP opens a ticket (the sender is that customer's contact) or, answering");
+        println!("the acknowledgement, is added to it (swaks is in Debian's package swaks):");
+        println!("  swaks --server 127.0.0.1:{inbound_port} --from {contact} --to support@demo.example --header 'Subject: Mail is down' --body 'No mail since 8:00.'");
         println!();
         println!("This instance's role and how far it applied the alert log (on PostgreSQL, several");
         println!("instances share the work and one leads: README, \"Several instances\"):");
@@ -346,6 +376,8 @@ fn demo_customer(inventory: &tocsin_model::Inventory, vertex: &str) -> Option<St
 struct DemoAccounts {
     password: String,
     token: String,
+    /// The customer's API token, when there is a customer.
+    customer_token: Option<String>,
     logins: Vec<(String, String)>,
 }
 
@@ -419,9 +451,23 @@ async fn demo_accounts(store: &AnyStore, customer: Option<&str>) -> anyhow::Resu
             .create_token(&secrets::token_hash(&token), admin.id, "demo", now)
             .await?;
     }
+    let mut customer_token = None;
+    if let Some(c) = customer {
+        if let Some(account) = store
+            .account_by_login(&format!("{c}@customer.example"))
+            .await?
+        {
+            let t = secrets::random_token()?;
+            store
+                .create_token(&secrets::token_hash(&t), account.id, "demo", now)
+                .await?;
+            customer_token = Some(t);
+        }
+    }
     Ok(DemoAccounts {
         password,
         token,
+        customer_token,
         logins,
     })
 }
