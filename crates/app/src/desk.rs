@@ -124,12 +124,8 @@ pub fn standing(
     now: i64,
 ) -> Standing {
     let c = clocks(targets, &clock_log(events), now);
-    let done = events
-        .iter()
-        .rev()
-        .find_map(|e| (e.kind == "status").then_some(e.status.as_deref()))
-        .flatten()
-        .is_some_and(|s| s == "resolved" || s == "closed");
+    // Resolved or closed, unless a customer's message reopened it since.
+    let done = c.resolved_at.is_some();
     let mut due = Vec::new();
     if c.first_response_at.is_none() && !done {
         due.push(("first_response", c.first_response_due));
@@ -137,7 +133,7 @@ pub fn standing(
     if let Some(at) = c.next_response_due.filter(|_| !done) {
         due.push(("next_response", at));
     }
-    if !c.paused && c.resolved_at.is_none() && !done {
+    if !c.paused && !done {
         due.push(("resolution", c.resolution_due));
     }
     let due_ms = due
