@@ -162,3 +162,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_month_ends_at_the_zones_midnight_not_utcs() {
+    // zammad#5865 counted by UTC months. Monday 2026-11-30 16:50 in Prague (15:50Z) + 30 min:
+    // 10 min in November, 20 on Tuesday 1 December from 08:00 CET (07:00Z).
+    let c = office();
+    assert_eq!(
+        text(c.add(at("2026-11-30T15:50:00Z"), 30 * MIN)),
+        "2026-12-01T07:20:00Z"
+    );
+    // 2026-11-30 23:30Z is already 1 December in Prague: November's working time ends at
+    // its own midnight, so the hour before UTC's midnight counts nothing.
+    assert_eq!(
+        c.counted(at("2026-11-30T23:00:00Z"), at("2026-12-01T00:00:00Z")),
+        0
+    );
+    // November in Prague: 21 working days of 8 hours, whatever UTC's month says.
+    assert_eq!(
+        c.counted(at("2026-10-31T23:00:00Z"), at("2026-11-30T23:00:00Z")),
+        21 * 8 * H
+    );
+}
