@@ -18,6 +18,7 @@ mod clock;
 mod console;
 mod console_maintenance;
 mod crash;
+mod desk_pages;
 mod drills;
 mod ha;
 mod headers;
