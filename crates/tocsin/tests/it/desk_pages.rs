@@ -35,7 +35,7 @@ pub(crate) const ACME: &str = "ops@acme.example";
 pub(crate) const BETA: &str = "it@beta.example";
 pub(crate) const JUNIOR: &str = "junior@provider.test";
 const ENGINEER: &str = "engineer@provider.test";
-const LEAD: &str = "lead@provider.test";
+pub(crate) const LEAD: &str = "lead@provider.test";
 
 /// A server with `[desk]` (ACME's `business` tier answers first within `first`, 24x7), an
 /// archive for attachments, a real SMTP server, two customers and three staff roles.
@@ -281,6 +281,18 @@ fn a_customer_opens_a_ticket_with_a_file_staff_answer_from_a_canned_reply_and_it
         "{shown}"
     );
     assert!(shown.contains("<script src=\"/assets/canned.js\""));
+    // Staff download the file through the API's address, with their session.
+    let api_file = format!("/api/v1/tickets/{id}/attachments/{}", unescaped(key));
+    assert!(shown.contains(&format!("href=\"/api/v1/tickets/{id}/attachments/{key}\"")));
+    let file = engineer.get(&api_file);
+    assert_eq!((file.status, file.body.as_str()), (200, "trace-bytes-0042"));
+    let script = exchange(addr, "GET", "/assets/canned.js", "", "");
+    assert_eq!(script.status, 200);
+    assert!(script
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script.body.contains("cannedFor"));
     let no_kind = engineer.post_form(&ticket, &format!("{ticket}/replies"), &[("body", "x")]);
     assert_eq!(no_kind.status, 400);
     assert!(no_kind.body.contains("kind: choose"));

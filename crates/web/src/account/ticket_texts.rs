@@ -341,3 +341,40 @@ pub(crate) const RU: TicketTexts = TicketTexts {
     resolved: "Решено",
     closed: "Закрыто",
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every language fills every sentence, keeps the placeholders English has, and is
+    /// written in its own words rather than copied from English.
+    #[test]
+    fn every_language_says_everything_in_its_own_words() {
+        let words = |t: &TicketTexts| -> serde_json::Map<String, serde_json::Value> {
+            match serde_json::to_value(t) {
+                Ok(serde_json::Value::Object(m)) => m,
+                other => panic!("not an object: {other:?}"),
+            }
+        };
+        let en = words(&EN);
+        for (code, t) in [("cs", &CS), ("pl", &PL), ("fr", &FR), ("ru", &RU)] {
+            let other = words(t);
+            let mut same = Vec::new();
+            for (key, english) in &en {
+                let english = english.as_str().unwrap_or_default();
+                let said = other[key].as_str().unwrap_or_default();
+                assert!(!said.trim().is_empty(), "{code}: {key} is empty");
+                assert_eq!(
+                    english.contains("{}"),
+                    said.contains("{}"),
+                    "{code}: {key} placeholder"
+                );
+                if said == english {
+                    same.push(key.as_str());
+                }
+            }
+            // A word or two may be the same (`Status` in Polish); a copied table is not.
+            assert!(same.len() <= 2, "{code}: copied from English: {same:?}");
+        }
+    }
+}

@@ -1,11 +1,12 @@
 //! The support desk in the browser: a junior's queue shows the ticket whose first response
-//! was missed first and visibly marked, although another is due sooner, and the customer's
-//! own ticket page renders; neither page logs an error to the browser's console (a script
-//! or style the pages' policy refuses would).
+//! was missed first and visibly marked, although another is due sooner; on the ticket's page
+//! picking a canned reply fills the reply's text; the customer's own ticket page renders; no
+//! page logs an error to the browser's console (a script or style the pages' policy refuses
+//! would).
 
 use super::portal::log_in;
 use super::*;
-use crate::desk_pages::{desk_config, ACME, BETA, JUNIOR};
+use crate::desk_pages::{desk_config, ACME, BETA, JUNIOR, LEAD};
 use crate::mail::Keeper;
 use crate::serve::{api_token, http_as, json_of};
 
@@ -69,10 +70,21 @@ fn browser_the_queue_shows_a_breached_ticket_first_and_the_customer_reads_their_
         // ACME's first response is due after 2 s, Beta's after 8 h.
         let config = desk_config(dir.path(), &keeper, "2s");
         let (acme, beta) = (api_token(&config, ACME), api_token(&config, BETA));
+        let lead = api_token(&config, LEAD);
         let server = start(&config);
         let addr = server.addr.as_str();
         let late = open(addr, &acme, "Checkout is down");
         let calm = open(addr, &beta, "Invoice question");
+        let canned = serde_json::json!({"title": "Restarted", "language": "en",
+            "body": "We restarted the <checkout> service.\nPlease try again."});
+        let (status, reply) = http_as(
+            addr,
+            "POST",
+            "/api/v1/canned-replies",
+            &canned.to_string(),
+            Some(&lead),
+        );
+        assert_eq!(status, 201, "{reply}");
         crate::serve::wait_for(addr, "/api/v1/tickets/queue", "a breach", PAGE_WAIT, |q| {
             json_of(q)["breached"] == 1
         });
@@ -111,11 +123,18 @@ fn browser_the_queue_shows_a_breached_ticket_first_and_the_customer_reads_their_
         b.screenshot("queue").await;
         assert_eq!(console_errors(&b).await, Vec::<String>::new());
 
-        // The ticket's page with its canned-reply script loads cleanly too.
+        // The ticket's page loads cleanly too, and picking a canned reply fills the text.
         b.goto(&format!("http://{addr}/console/tickets/{late}"))
             .await;
         let text = b.text().await;
         assert!(text.contains("first_response: due"), "{text}");
+        let picker = b.client().find(Locator::Id("canned")).await.unwrap();
+        picker.select_by_value("1").await.unwrap();
+        let reply = b.client().find(Locator::Id("reply-body")).await.unwrap();
+        assert_eq!(
+            reply.prop("value").await.unwrap().unwrap_or_default(),
+            "We restarted the <checkout> service.\nPlease try again."
+        );
         assert_eq!(console_errors(&b).await, Vec::<String>::new());
 
         // Log out, and in as the customer.
@@ -134,10 +153,14 @@ fn browser_the_queue_shows_a_breached_ticket_first_and_the_customer_reads_their_
             text.contains(&format!("T-{late}: Checkout is down")),
             "{text}"
         );
-        assert!(
-            text.contains("Please have a look.") && text.contains("Open"),
-            "{text}"
-        );
+        assert!(text.contains("Please have a look."), "{text}");
+        let status = b
+            .client()
+            .find(Locator::Css("#fields td[data-status]"))
+            .await
+            .unwrap();
+        assert_eq!(status.attr("data-status").await.unwrap().unwrap(), "open");
+        assert_eq!(status.text().await.unwrap(), "Open");
         assert!(!text.contains("Invoice question"));
         b.screenshot("customer-ticket").await;
         assert_eq!(console_errors(&b).await, Vec::<String>::new());
