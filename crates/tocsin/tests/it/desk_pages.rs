@@ -3,7 +3,8 @@
 //! console's queue and answer it with a canned reply, and a junior adds an internal note; the
 //! customer reads the answer (never the note), closes and rates the ticket. Roles hold per
 //! form (a junior is refused the assign form), refused forms name their field, another
-//! customer's ticket is the area's 404, and every change is in the audit trail.
+//! customer's ticket is the area's 404, files past the limits are refused on the form, and
+//! every change is in the audit trail.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -175,6 +176,29 @@ fn a_customer_opens_a_ticket_with_a_file_staff_answer_from_a_canned_reply_and_it
         &multipart(&[("subject", "x"), ("body", "y")], &[]).1,
     );
     assert_eq!(no_token.status, 403, "{}", no_token.body);
+    // Files over the operation's 25 MiB are refused naming the field, within the form's limit.
+    let big = "x".repeat((25 << 20) + (512 << 10));
+    let heavy = send_ticket(
+        &acme,
+        &[("subject", "Logs"), ("body", "Attached.")],
+        &[("files", "big.log", &big)],
+    );
+    assert_eq!(heavy.status, 400, "{:.300}", heavy.body);
+    assert!(heavy.body.contains("“Attachments”") && heavy.body.contains("at most 25 MiB"));
+    // Past the form's own limit the body is not read to its end: the page says the files are
+    // too large.
+    let huge = "x".repeat(27 << 20);
+    let refused = send_ticket(
+        &acme,
+        &[("subject", "Logs"), ("body", "Attached.")],
+        &[("files", "huge.log", &huge)],
+    );
+    assert_eq!(refused.status, 413, "{:.300}", refused.body);
+    assert!(
+        refused.body.contains("The attachments are too large"),
+        "{:.600}",
+        refused.body
+    );
     assert!(acme
         .get("/account/tickets")
         .body
@@ -505,6 +529,25 @@ fn staff_open_a_ticket_for_a_customer_and_the_queue_filters_by_tier() {
         missing.body
     );
     assert!(missing.body.contains("id=\"open-error\"") && missing.body.contains("Called about it"));
+    let unknown = engineer.post_form(
+        "/console/tickets",
+        "/console/tickets",
+        &[
+            ("customer", "gamma"),
+            ("subject", "Invoice"),
+            ("body", "Called"),
+        ],
+    );
+    assert_eq!(unknown.status, 400);
+    assert!(
+        unknown.body.contains("customer: no customer `gamma`"),
+        "{}",
+        unknown.body
+    );
+    assert!(
+        unknown.body.contains("value=\"gamma\""),
+        "the typed id is kept"
+    );
     for (customer, subject) in [("beta", "Invoice question"), ("acme", "Backup restore")] {
         let opened = engineer.post_form(
             "/console/tickets",

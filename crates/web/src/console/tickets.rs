@@ -74,10 +74,18 @@ pub(super) fn row(t: &Ticket) -> Value {
     }
 }
 
-/// The customers of the inventory, `(id, name)`, for the forms that name one.
+/// Inventories with more customers than this get no list to pick from: the forms take the
+/// customer's id typed.
+const PICKED_CUSTOMERS: usize = 500;
+
+/// The customers of the inventory, `(id, name)`, offered to the forms that name one; none when
+/// there are too many to send with every page.
 pub(super) fn customers(app: &App) -> Vec<(String, String)> {
     app.inventory()
         .map(|inventory| {
+            if inventory.customers.len() > PICKED_CUSTOMERS {
+                return Vec::new();
+            }
             inventory
                 .customers
                 .iter()
