@@ -143,6 +143,21 @@ fn a_customer_opens_a_ticket_with_a_file_staff_answer_from_a_canned_reply_and_it
         .get("/account")
         .body
         .contains("href=\"/account/tickets\""));
+    // In the browser's language when the customer chose none.
+    let czech = exchange(
+        addr,
+        "GET",
+        "/account/tickets/new",
+        &format!("Cookie: {}\r\nAccept-Language: cs\r\n", acme.cookie),
+        "",
+    );
+    assert!(
+        czech.body.contains("<h1>Nový požadavek</h1>"),
+        "{}",
+        czech.body
+    );
+    assert!(czech.body.contains("data-help-suggest=\"cs\""));
+    assert!(czech.body.contains(">Technická podpora</option>"));
 
     // Refused forms name the field, keep what was typed and store nothing.
     let empty = send_ticket(

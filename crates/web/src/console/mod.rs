@@ -107,6 +107,10 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = crate::ui::environment();
+        // Times the operations answer in RFC 3339 (the ticket's view) shown like the others.
+        env.add_filter("when", |rfc3339: String| {
+            tocsin_model::time::parse_utc(&rfc3339).map_or(rfc3339, when)
+        });
         for (name, text) in TEMPLATES {
             if let Err(e) = env.add_template(name, text) {
                 tracing::error!(template = name, error = %e, "a console template does not compile");

@@ -135,6 +135,7 @@ fn browser_the_queue_shows_a_breached_ticket_first_and_the_customer_reads_their_
             reply.prop("value").await.unwrap().unwrap_or_default(),
             "We restarted the <checkout> service.\nPlease try again."
         );
+        b.screenshot("ticket").await;
         assert_eq!(console_errors(&b).await, Vec::<String>::new());
 
         // Log out, and in as the customer.
