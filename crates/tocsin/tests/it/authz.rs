@@ -525,6 +525,107 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         "/account/credits/1/choice",
         Customer,
     ),
+    (
+        "GET",
+        "/console/tickets",
+        "/console/tickets",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/tickets",
+        "/console/tickets",
+        Staff("engineer"),
+    ),
+    (
+        "GET",
+        "/console/tickets/{id}",
+        "/console/tickets/1",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/tickets/{id}/replies",
+        "/console/tickets/1/replies",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/tickets/{id}/status",
+        "/console/tickets/1/status",
+        Staff("engineer"),
+    ),
+    (
+        "POST",
+        "/console/tickets/{id}/assign",
+        "/console/tickets/1/assign",
+        Staff("shift_lead"),
+    ),
+    (
+        "POST",
+        "/console/tickets/{id}/triage",
+        "/console/tickets/1/triage",
+        Staff("engineer"),
+    ),
+    (
+        "POST",
+        "/console/tickets/{id}/merge",
+        "/console/tickets/1/merge",
+        Staff("engineer"),
+    ),
+    (
+        "GET",
+        "/console/canned-replies",
+        "/console/canned-replies",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/canned-replies",
+        "/console/canned-replies",
+        Staff("shift_lead"),
+    ),
+    ("GET", "/assets/canned.js", "/assets/canned.js", Public),
+    ("GET", "/account/tickets", "/account/tickets", Customer),
+    ("POST", "/account/tickets", "/account/tickets", Customer),
+    (
+        "GET",
+        "/account/tickets/new",
+        "/account/tickets/new",
+        Customer,
+    ),
+    // Ticket 1 does not exist: customers get the area's 404, the answer for another
+    // customer's ticket too (`desk_pages` checks that one).
+    (
+        "GET",
+        "/account/tickets/{id}",
+        "/account/tickets/1",
+        Customer,
+    ),
+    (
+        "POST",
+        "/account/tickets/{id}/replies",
+        "/account/tickets/1/replies",
+        Customer,
+    ),
+    (
+        "POST",
+        "/account/tickets/{id}/status",
+        "/account/tickets/1/status",
+        Customer,
+    ),
+    (
+        "POST",
+        "/account/tickets/{id}/rating",
+        "/account/tickets/1/rating",
+        Customer,
+    ),
+    (
+        "GET",
+        "/account/tickets/{id}/attachments/{*key}",
+        "/account/tickets/1/attachments/desk/x",
+        Customer,
+    ),
     // Another customer's e-mail is the 404 of one that does not exist; which customer's row
     // 1 is, and whether it was sent yet, depends on the notice worker, so the table only
     // demands a customer here and `account_sla_mail` checks the 404s.

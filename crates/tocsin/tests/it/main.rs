@@ -20,6 +20,7 @@ mod console_maintenance;
 mod crash;
 mod desk_clock;
 mod desk_mail;
+mod desk_pages;
 mod drills;
 mod ha;
 mod headers;

@@ -4,6 +4,7 @@ use serde::Serialize;
 use tocsin_model::inventory::Language;
 
 use super::sla_texts::{self, SlaTexts};
+use super::ticket_texts::{self, TicketTexts};
 
 /// Every sentence of the client area, in one language.
 #[derive(Debug, Serialize)]
@@ -88,6 +89,8 @@ pub(crate) struct Texts {
     pub s: &'static str,
     /// The SLA page's words.
     pub sla: &'static SlaTexts,
+    /// The support tickets' words.
+    pub desk: &'static TicketTexts,
 }
 
 const EN: Texts = Texts {
@@ -161,6 +164,7 @@ const EN: Texts = Texts {
     min: "min",
     s: "s",
     sla: &sla_texts::EN,
+    desk: &ticket_texts::EN,
 };
 
 const CS: Texts = Texts {
@@ -234,6 +238,7 @@ const CS: Texts = Texts {
     min: "min",
     s: "s",
     sla: &sla_texts::CS,
+    desk: &ticket_texts::CS,
 };
 
 const PL: Texts = Texts {
@@ -307,6 +312,7 @@ const PL: Texts = Texts {
     min: "min",
     s: "s",
     sla: &sla_texts::PL,
+    desk: &ticket_texts::PL,
 };
 
 const FR: Texts = Texts {
@@ -380,6 +386,7 @@ const FR: Texts = Texts {
     min: "min",
     s: "s",
     sla: &sla_texts::FR,
+    desk: &ticket_texts::FR,
 };
 
 const RU: Texts = Texts {
@@ -453,6 +460,7 @@ const RU: Texts = Texts {
     min: "мин",
     s: "с",
     sla: &sla_texts::RU,
+    desk: &ticket_texts::RU,
 };
 
 /// The words in `language`.

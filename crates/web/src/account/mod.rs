@@ -2,7 +2,7 @@
 //! that concern them (their own services and the public updates only), their notification
 //! preferences, a private Atom feed of their incidents and maintenance windows, a private
 //! calendar of those windows, their services' monthly availability with the compensation
-//! they choose, and the e-mails sent to their contacts as archived.
+//! they choose, the e-mails sent to their contacts as archived, and their support tickets.
 //!
 //! Every page takes the [`Customer`] extractor, so an anonymous visitor is sent to the login
 //! form and staff are refused before a handler runs; the customer id comes from the session,
@@ -24,12 +24,15 @@ mod sla_tests;
 mod sla_texts;
 #[cfg(test)]
 mod tests;
+mod ticket_texts;
+mod tickets;
 mod view;
 #[cfg(test)]
 mod window_tests;
 
 use std::sync::{Arc, OnceLock};
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -56,6 +59,21 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             get(preferences::form).post(preferences::submit),
         )
         .route("/account/sla", get(sla::page))
+        .route(
+            "/account/tickets",
+            get(tickets::list)
+                .post(tickets::create)
+                .layer(DefaultBodyLimit::max(tickets::FORM_LIMIT)),
+        )
+        .route("/account/tickets/new", get(tickets::new))
+        .route("/account/tickets/{id}", get(tickets::detail))
+        .route("/account/tickets/{id}/replies", post(tickets::reply))
+        .route("/account/tickets/{id}/status", post(tickets::status))
+        .route("/account/tickets/{id}/rating", post(tickets::rating))
+        .route(
+            "/account/tickets/{id}/attachments/{*key}",
+            get(tickets::attachment),
+        )
         .route("/account/credits/{id}/choice", post(sla::choose))
         .route("/account/messages/{id}", get(messages::message))
         .route("/account/feed/{file}", get(feed::atom))
@@ -87,6 +105,18 @@ fn env() -> &'static Environment<'static> {
             (
                 "account/credit_missing.html",
                 include_str!("../../templates/account/credit_missing.html"),
+            ),
+            (
+                "account/tickets.html",
+                include_str!("../../templates/account/tickets.html"),
+            ),
+            (
+                "account/ticket.html",
+                include_str!("../../templates/account/ticket.html"),
+            ),
+            (
+                "account/ticket_new.html",
+                include_str!("../../templates/account/ticket_new.html"),
             ),
             (
                 "account/missing.html",

@@ -1,13 +1,15 @@
 //! The staff console at `/console`: live impact, single points of failure, incidents with
 //! public updates and internal notes, vertices marked down or up by hand, what-if before
 //! planned work, component statuses and maintenance windows, SLA accounting with recorded
-//! outages and credits to decide, the outbox and the audit trail.
+//! outages and credits to decide, the support desk's queue and tickets with canned replies,
+//! the outbox and the audit trail.
 //!
 //! Every page takes the [`Staff`](crate::auth::Staff) extractor; every form handler first
 //! checks the role ([`Principal::require`]) and then the form's CSRF token, and shows forms
 //! only to roles that may use them. Bad input renders the form again with an error naming the
 //! field and stores nothing; a change done redirects (303) to its page with a fixed message.
-//! Pages are minijinja templates (`templates/console/`), auto-escaped, with no JavaScript.
+//! Pages are minijinja templates (`templates/console/`), auto-escaped; the only script is the
+//! ticket page's canned-reply picker (`/assets/canned.js`), which the forms do not need.
 
 mod broadcast;
 mod components;
@@ -20,11 +22,14 @@ mod sla;
 
 pub(crate) use shifts::AHEAD_MS as SHIFTS_AHEAD_MS;
 mod spof;
+mod ticket;
+mod tickets;
 mod upgrades;
 mod vertices;
 
 use std::sync::{Arc, OnceLock};
 
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -80,6 +85,18 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/console/sla/outages", post(sla::record))
         .route("/console/credits/{id}/approve", post(sla::approve))
         .route("/console/credits/{id}/reject", post(sla::reject))
+        .route("/console/tickets", get(tickets::queue).post(tickets::open))
+        .route("/console/tickets/{id}", get(ticket::detail))
+        .route("/console/tickets/{id}/replies", post(ticket::reply))
+        .route("/console/tickets/{id}/status", post(ticket::status))
+        .route("/console/tickets/{id}/assign", post(ticket::assign))
+        .route("/console/tickets/{id}/triage", post(ticket::triage))
+        .route("/console/tickets/{id}/merge", post(ticket::merge))
+        .route(
+            "/console/canned-replies",
+            get(tickets::canned).post(tickets::add_canned),
+        )
+        .route("/assets/canned.js", get(canned_js))
         .route("/console/outbox", get(logs::outbox))
         .route("/console/audit", get(logs::audit))
         .layer(Extension(Arc::new(spof::Cache::default())))
@@ -90,6 +107,10 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = crate::ui::environment();
+        // Times the operations answer in RFC 3339 (the ticket's view) shown like the others.
+        env.add_filter("when", |rfc3339: String| {
+            tocsin_model::time::parse_utc(&rfc3339).map_or(rfc3339, when)
+        });
         for (name, text) in TEMPLATES {
             if let Err(e) = env.add_template(name, text) {
                 tracing::error!(template = name, error = %e, "a console template does not compile");
@@ -99,7 +120,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 19] = [
     (
         "console/broadcast.html",
         include_str!("../../templates/console/broadcast.html"),
@@ -164,7 +185,34 @@ const TEMPLATES: [(&str, &str); 16] = [
         "console/sla.html",
         include_str!("../../templates/console/sla.html"),
     ),
+    (
+        "console/tickets.html",
+        include_str!("../../templates/console/tickets.html"),
+    ),
+    (
+        "console/ticket.html",
+        include_str!("../../templates/console/ticket.html"),
+    ),
+    (
+        "console/canned.html",
+        include_str!("../../templates/console/canned.html"),
+    ),
 ];
+
+/// The canned-reply picker of a ticket's page: the one script of the console, served from
+/// here because the pages' policy allows no inline script.
+const CANNED_JS: &str = include_str!("../../templates/console/canned.js");
+
+/// `GET /assets/canned.js`.
+async fn canned_js() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CANNED_JS,
+    )
+}
 
 /// What every console page shows: who is logged in, the CSRF token for its forms, which
 /// section it is, which actions the role may take, and a message after a change.
@@ -190,6 +238,9 @@ fn frame(who: &Principal, section: &str, done: Option<&str>) -> Value {
             drill_result => may(Action::DrillResult),
             record_outage => may(Action::RecordOutage),
             decide_credit => may(Action::DecideCredit),
+            answer_ticket => may(Action::AnswerTicket),
+            assign_ticket => may(Action::AssignTicket),
+            canned_replies => may(Action::CannedReplies),
         },
     }
 }
@@ -237,6 +288,13 @@ fn flash(code: &str) -> Option<&'static str> {
         "outage" => "Outage recorded: the month's account counts it.",
         "credit.approved" => "Credit approved: it goes to billing.",
         "credit.rejected" => "Credit rejected.",
+        "ticket.open" => "Ticket opened: the customer's contacts are told.",
+        "ticket.reply" => "Reply sent to the customer.",
+        "ticket.status" => "Status set.",
+        "ticket.assign" => "Ticket assigned.",
+        "ticket.triage" => "Ticket triaged.",
+        "ticket.merge" => "Ticket merged into this one.",
+        "canned" => "Canned reply saved.",
         _ => return None,
     })
 }

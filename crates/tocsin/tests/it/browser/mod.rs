@@ -18,6 +18,7 @@ use serde_json::json;
 
 use crate::serve::{http, start};
 
+mod desk;
 mod portal;
 mod sla;
 mod status;
@@ -301,6 +302,8 @@ async fn launch(name: &'static str, chromium: &Path, chromedriver: &Path) -> Bro
     let capabilities = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {"binary": chromium, "args": args},
+        // The console's messages, read back by tests that demand a page without errors.
+        "goog:loggingPrefs": {"browser": "ALL"},
     });
     let serde_json::Value::Object(capabilities) = capabilities else {
         unreachable!()
