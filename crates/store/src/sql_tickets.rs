@@ -310,7 +310,7 @@ macro_rules! tickets_impl {
                 // its index in order and stops after `limit` rows.
                 let rows = match tier {
                     Some(tier) => sqlx::query(concat!(
-                        "SELECT ", ticket_columns!(), " FROM tickets WHERE active AND tier = $1 \
+                        "SELECT ", ticket_columns!(), " FROM tickets WHERE active = TRUE AND tier = $1 \
                          ORDER BY breached DESC, due_ms, id LIMIT $2"
                     ))
                     .bind(tier)
@@ -318,7 +318,7 @@ macro_rules! tickets_impl {
                     .fetch_all(&self.pool)
                     .await?,
                     None => sqlx::query(concat!(
-                        "SELECT ", ticket_columns!(), " FROM tickets WHERE active \
+                        "SELECT ", ticket_columns!(), " FROM tickets WHERE active = TRUE \
                          ORDER BY breached DESC, due_ms, id LIMIT $1"
                     ))
                     .bind(limit)
@@ -330,8 +330,8 @@ macro_rules! tickets_impl {
 
             async fn ticket_counts(&self) -> Result<(i64, i64)> {
                 let row = sqlx::query(
-                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN breached THEN 1 ELSE 0 END), 0) \
-                     FROM tickets WHERE active",
+                    "SELECT (SELECT COUNT(*) FROM tickets WHERE active = TRUE), \
+                     (SELECT COUNT(*) FROM tickets WHERE active = TRUE AND breached = TRUE)",
                 )
                 .fetch_one(&self.pool)
                 .await?;
@@ -357,7 +357,7 @@ macro_rules! tickets_impl {
 
             async fn tickets_due(&self, at_ms: i64, limit: i64) -> Result<Vec<Ticket>> {
                 let rows = sqlx::query(concat!(
-                    "SELECT ", ticket_columns!(), " FROM tickets WHERE active AND due_ms <= $1 \
+                    "SELECT ", ticket_columns!(), " FROM tickets WHERE active = TRUE AND due_ms <= $1 \
                      ORDER BY due_ms, id LIMIT $2"
                 ))
                 .bind(at_ms)

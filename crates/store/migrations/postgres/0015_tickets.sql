@@ -4,6 +4,7 @@
 -- order and the breach timer's cue; 9223372036854775807 when none runs); breached says some
 -- target was missed. active is 1 while the ticket is neither resolved, closed nor merged.
 -- version grows with every write: a change computed from an older read is refused.
+-- Queries say `active = TRUE` (not `active`), which SQLite can search its indexes by.
 CREATE TABLE tickets (
     id             BIGSERIAL PRIMARY KEY,
     customer       TEXT,
@@ -30,6 +31,7 @@ CREATE TABLE tickets (
 );
 CREATE INDEX tickets_queue ON tickets (active, breached DESC, due_ms, id);
 CREATE INDEX tickets_tier_queue ON tickets (active, tier, breached DESC, due_ms, id);
+CREATE INDEX tickets_due ON tickets (active, due_ms, id);
 CREATE INDEX tickets_customer ON tickets (customer, id);
 CREATE INDEX tickets_status ON tickets (status, id);
 
