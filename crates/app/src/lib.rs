@@ -316,25 +316,15 @@ impl Opened {
                 Arc::downgrade(&system),
                 Arc::clone(&system.sla_wake),
             )),
-            tokio::spawn(check_ticket_breaches(Arc::downgrade(&system))),
+            tokio::spawn(ops::breach_timer(Arc::downgrade(&system))),
         ];
         if let Some((listener, config)) = inbound {
-            let drop = Arc::new(ops::DeskDrop(Arc::downgrade(&system)));
-            timers.push(tokio::spawn(async move {
-                let listener = match listener
-                    .set_nonblocking(true)
-                    .and_then(|()| tokio::net::TcpListener::from_std(listener))
-                {
-                    Ok(l) => l,
-                    Err(e) => {
-                        tracing::error!(error = %e, "the desk's SMTP listener could not start");
-                        return;
-                    }
-                };
-                if let Err(e) = inbound::serve(listener, config, drop, inbound_stop).await {
-                    tracing::error!(error = %e, "the desk's SMTP listener failed");
-                }
-            }));
+            timers.push(ops::spawn_inbound(
+                Arc::downgrade(&system),
+                listener,
+                config,
+                inbound_stop,
+            ));
         }
         let running = Running {
             pipeline,
@@ -556,25 +546,6 @@ async fn settle_credits(system: std::sync::Weak<System>, wake: Arc<tokio::sync::
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(error = %e, "SLA credits not settled; tried again in a minute");
             }
-        }
-    }
-}
-
-/// Every second, on the leader: support ticket targets that fell due are recorded and mailed
-/// once each.
-async fn check_ticket_breaches(system: std::sync::Weak<System>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(system) = system.upgrade() else {
-            return;
-        };
-        if !system.standing.leading() {
-            continue;
-        }
-        if let Err(e) = system.check_ticket_breaches().await {
-            tracing::error!(error = %e, "ticket breaches not checked; tried again in a second");
         }
     }
 }

@@ -16,6 +16,32 @@ use super::{text, Upload, MAX_SUBJECT};
 use crate::inbound::{InboundMail, MailDrop, Verdict};
 use crate::{Principal, Refused, System};
 
+/// Serves the desk's SMTP listener on `listener` with the running system as its drop, until
+/// `stop` turns true.
+pub fn spawn_inbound(
+    system: Weak<System>,
+    listener: std::net::TcpListener,
+    config: crate::inbound::InboundConfig,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let drop = std::sync::Arc::new(DeskDrop(system));
+    tokio::spawn(async move {
+        let listener = match listener
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpListener::from_std(listener))
+        {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "the desk's SMTP listener could not start");
+                return;
+            }
+        };
+        if let Err(e) = crate::inbound::serve(listener, config, drop, stop).await {
+            tracing::error!(error = %e, "the desk's SMTP listener failed");
+        }
+    })
+}
+
 /// The running system as the SMTP listener's drop.
 pub struct DeskDrop(pub Weak<System>);
 

@@ -90,3 +90,22 @@ impl System {
         Ok(recorded_now)
     }
 }
+
+/// Every second, on the leader: support ticket targets that fell due are recorded and mailed
+/// once each.
+pub async fn breach_timer(system: std::sync::Weak<System>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(system) = system.upgrade() else {
+            return;
+        };
+        if !system.standing.leading() {
+            continue;
+        }
+        if let Err(e) = system.check_ticket_breaches().await {
+            tracing::error!(error = %e, "ticket breaches not checked; tried again in a second");
+        }
+    }
+}
