@@ -13,6 +13,7 @@ mod archiving;
 mod batch;
 mod broadcast;
 pub mod clock;
+pub mod help;
 mod ingest;
 mod lead;
 mod metrics;

@@ -56,9 +56,11 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         let least = match action {
             Action::View | Action::Note | Action::WhatIf => Role::Junior,
-            Action::MarkVertex | Action::Upgrade | Action::DrillResult | Action::RecordOutage => {
-                Role::Engineer
-            }
+            Action::MarkVertex
+            | Action::Upgrade
+            | Action::DrillResult
+            | Action::RecordOutage
+            | Action::WriteHelp => Role::Engineer,
             Action::PublicUpdate
             | Action::Broadcast
             | Action::ComponentStatus
@@ -111,6 +113,8 @@ pub enum Action {
     DecideCredit,
     /// A customer chooses the compensation of their own SLA credit.
     OwnCredits,
+    /// Write and change help centre articles.
+    WriteHelp,
 }
 
 /// An authenticated account acting on the running system.
@@ -172,15 +176,17 @@ mod tests {
             ManageShifts,
             RecordOutage,
             DecideCredit,
+            WriteHelp,
         ];
         let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
         assert_eq!(allowed(Role::Junior), 3);
-        assert_eq!(allowed(Role::Engineer), 7);
-        assert_eq!(allowed(Role::ShiftLead), 13);
-        assert_eq!(allowed(Role::Admin), 16);
+        assert_eq!(allowed(Role::Engineer), 8);
+        assert_eq!(allowed(Role::ShiftLead), 14);
+        assert_eq!(allowed(Role::Admin), 17);
         assert_eq!(allowed(Role::Customer), 0);
         assert!(!Role::Engineer.may(PublicUpdate));
         assert!(!Role::Junior.may(MarkVertex));
+        assert!(!Role::Junior.may(WriteHelp) && Role::Engineer.may(WriteHelp));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
             assert_eq!(r.may(OwnPreferences), r == Role::Customer);

@@ -83,6 +83,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_sla.sql"),
         postgres: include_str!("../migrations/postgres/0014_sla.sql"),
     },
+    Migration {
+        version: 16,
+        sqlite: include_str!("../migrations/sqlite/0016_help.sql"),
+        postgres: include_str!("../migrations/postgres/0016_help.sql"),
+    },
 ];
 
 #[cfg(test)]
