@@ -445,6 +445,64 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         "/account/credits/1/choice",
         Customer,
     ),
+    ("GET", "/help", "/help", Public),
+    ("GET", "/help/{slug}", "/help/restart", Public),
+    (
+        "POST",
+        "/help/{slug}/{language}/vote",
+        "/help/restart/en/vote",
+        Public,
+    ),
+    (
+        "GET",
+        "/assets/help-suggest.js",
+        "/assets/help-suggest.js",
+        Public,
+    ),
+    (
+        "GET",
+        "/api/v1/help/search",
+        "/api/v1/help/search?q=restart&lang=en",
+        Public,
+    ),
+    (
+        "POST",
+        "/api/v1/help/articles/{slug}/{language}/vote",
+        "/api/v1/help/articles/restart/en/vote",
+        Public,
+    ),
+    (
+        "GET",
+        "/api/v1/help/articles",
+        "/api/v1/help/articles",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/help/articles",
+        "/api/v1/help/articles",
+        Staff("engineer"),
+    ),
+    (
+        "PUT",
+        "/api/v1/help/articles/{slug}/{language}",
+        "/api/v1/help/articles/restart/en",
+        Staff("engineer"),
+    ),
+    ("GET", "/console/help", "/console/help", Staff("junior")),
+    ("POST", "/console/help", "/console/help", Staff("engineer")),
+    (
+        "GET",
+        "/console/help/{slug}/{language}",
+        "/console/help/restart/en",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/help/{slug}/{language}",
+        "/console/help/restart/en",
+        Staff("engineer"),
+    ),
     // Another customer's e-mail is the 404 of one that does not exist; which customer's row
     // 1 is, and whether it was sent yet, depends on the notice worker, so the table only
     // demands a customer here and `account_sla_mail` checks the 404s.

@@ -21,6 +21,7 @@ mod crash;
 mod drills;
 mod ha;
 mod headers;
+mod help;
 mod inventory;
 mod login;
 mod mail;

@@ -236,7 +236,8 @@ pub(crate) mod act {
         PlanDrill,
         DrillResult,
         RecordOutage,
-        DecideCredit
+        DecideCredit,
+        WriteHelp
     );
 }
 
