@@ -2,7 +2,8 @@
 //! scenarios and single points of failure on a generated inventory, and prints JSON.
 //! `tocsin bench maintenance` (`maintenance.rs`): the what-if of maintenance windows and
 //! whether planning them stalls the running pipeline. `tocsin bench sla` (`sla.rs`): the
-//! month's SLA report with observation changes in the month.
+//! month's SLA report with observation changes in the month. `tocsin bench help-search` (`help.rs`):
+//! the help centre's search over 10,000 articles in five languages.
 
 // This module measures wall time on purpose; the domain crates never read the clock.
 #![allow(clippy::disallowed_methods)]
@@ -21,6 +22,7 @@ use tocsin_model::summary::Summary;
 
 use crate::report::SummaryOut;
 
+mod help;
 mod maintenance;
 mod pipeline;
 mod sla;
@@ -40,6 +42,8 @@ enum Bench {
     Maintenance(maintenance::MaintenanceBench),
     /// The month's SLA report on a generated provider with observation changes in the month.
     Sla(sla::SlaBench),
+    /// The help centre's search over generated articles in five languages (`help` is clap's).
+    HelpSearch(help::HelpBench),
 }
 
 #[derive(Args)]
@@ -64,6 +68,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Bench::Inventory(b) => inventory(b),
         Bench::Maintenance(b) => maintenance::run(b),
         Bench::Sla(b) => sla::run(b),
+        Bench::HelpSearch(b) => help::run(b),
     }
 }
 

@@ -112,6 +112,41 @@ fn checked_slug(slug: &str) -> Result<&str, Refused> {
     }
 }
 
+/// The article `draft` makes, written by `login` at `now_ms`: checked (a refusal names the
+/// field) and stemmed for search, as it is stored.
+pub fn article_of(draft: &ArticleDraft, login: &str, now_ms: i64) -> Result<HelpArticle, Refused> {
+    let slug = checked_slug(&draft.slug)?;
+    let lang = language("language", &draft.language)?;
+    let title = draft.title.trim();
+    if title.is_empty() || title.chars().count() > MAX_TITLE {
+        return Err(Refused::invalid(
+            "title",
+            format!("title: say what the article answers, in at most {MAX_TITLE} characters"),
+        ));
+    }
+    if draft.body.trim().is_empty() || draft.body.len() > MAX_BODY {
+        return Err(Refused::invalid(
+            "body",
+            format!("body: the article in Markdown, not empty, at most {MAX_BODY} bytes"),
+        ));
+    }
+    let plain = help::plain_text(&draft.body);
+    Ok(HelpArticle {
+        id: 0,
+        slug: slug.to_owned(),
+        language: lang.code().to_owned(),
+        title: title.to_owned(),
+        body: draft.body.clone(),
+        title_terms: help::index_text(lang, title),
+        search_text: help::index_text(lang, &format!("{title}\n{plain}")),
+        plain,
+        created_by: login.to_owned(),
+        created_ms: now_ms,
+        updated_by: login.to_owned(),
+        updated_ms: now_ms,
+    })
+}
+
 impl System {
     /// Writes an article (engineers and up): a new one when `create`, else the existing one
     /// of its slug and language is replaced. Audited.
@@ -122,37 +157,8 @@ impl System {
         create: bool,
     ) -> Result<HelpArticle, Refused> {
         who.require(Action::WriteHelp)?;
-        let slug = checked_slug(&draft.slug)?;
-        let lang = language("language", &draft.language)?;
-        let title = draft.title.trim();
-        if title.is_empty() || title.chars().count() > MAX_TITLE {
-            return Err(Refused::invalid(
-                "title",
-                format!("title: say what the article answers, in at most {MAX_TITLE} characters"),
-            ));
-        }
-        if draft.body.trim().is_empty() || draft.body.len() > MAX_BODY {
-            return Err(Refused::invalid(
-                "body",
-                format!("body: the article in Markdown, not empty, at most {MAX_BODY} bytes"),
-            ));
-        }
-        let plain = help::plain_text(&draft.body);
-        let now = self.clock.now_ms();
-        let mut article = HelpArticle {
-            id: 0,
-            slug: slug.to_owned(),
-            language: lang.code().to_owned(),
-            title: title.to_owned(),
-            body: draft.body.clone(),
-            title_terms: help::index_text(lang, title),
-            search_text: help::index_text(lang, &format!("{title}\n{plain}")),
-            plain,
-            created_by: who.login.clone(),
-            created_ms: now,
-            updated_by: who.login.clone(),
-            updated_ms: now,
-        };
+        let mut article = article_of(&draft, &who.login, self.clock.now_ms())?;
+        let (slug, lang) = (article.slug.clone(), article.language.clone());
         let target = format!("help:{}/{}", article.slug, article.language);
         if create {
             match self.store.add_help_article(&article).await? {
@@ -175,7 +181,7 @@ impl System {
             }
             self.audit(who, "help.update", &target, &article.title)
                 .await;
-            if let Some(stored) = self.store.help_article(slug, lang.code()).await? {
+            if let Some(stored) = self.store.help_article(&slug, &lang).await? {
                 article = stored;
             }
         }
@@ -217,54 +223,7 @@ impl System {
         language: Option<Language>,
         limit: Option<usize>,
     ) -> Result<Vec<FoundArticle>, Refused> {
-        if text.chars().count() > MAX_QUERY {
-            return Err(Refused::invalid(
-                "q",
-                format!("q: at most {MAX_QUERY} characters"),
-            ));
-        }
-        let limit = limit.unwrap_or(DEFAULT_FOUND).clamp(1, MAX_FOUND);
-        let languages: Vec<Language> = match language {
-            Some(l) => vec![l],
-            None => Language::ALL.to_vec(),
-        };
-        let mut per_language = Vec::with_capacity(languages.len());
-        for lang in languages {
-            let query = help::query(lang, text);
-            let hits = self
-                .store
-                .search_help(&HelpSearch {
-                    language: lang.code(),
-                    terms: &query.terms,
-                    prefix: query.prefix.as_deref(),
-                    limit: limit as i64,
-                })
-                .await?;
-            let found: Vec<FoundArticle> = hits
-                .into_iter()
-                .map(|h| FoundArticle {
-                    snippet: help::snippet(lang, &h.plain, &query),
-                    slug: h.slug,
-                    title: h.title,
-                    language: h.language,
-                })
-                .collect();
-            per_language.push(found.into_iter());
-        }
-        // Ranks of different languages do not compare: take each one's best in turn.
-        let mut out = Vec::with_capacity(limit);
-        while out.len() < limit {
-            let before = out.len();
-            for found in per_language.iter_mut() {
-                if out.len() < limit {
-                    out.extend(found.next());
-                }
-            }
-            if out.len() == before {
-                break;
-            }
-        }
-        Ok(out)
+        search(&*self.store, text, language, limit).await
     }
 
     /// Records whether article `slug` in `language` helped `voter` (public). The voter's
@@ -293,6 +252,63 @@ impl System {
             .await?;
         Ok(())
     }
+}
+
+/// The search behind [`System::search_help`], on any store: the query stemmed as the
+/// articles were, the store's matches, a snippet for each.
+pub async fn search(
+    store: &impl HelpStore,
+    text: &str,
+    language: Option<Language>,
+    limit: Option<usize>,
+) -> Result<Vec<FoundArticle>, Refused> {
+    if text.chars().count() > MAX_QUERY {
+        return Err(Refused::invalid(
+            "q",
+            format!("q: at most {MAX_QUERY} characters"),
+        ));
+    }
+    let limit = limit.unwrap_or(DEFAULT_FOUND).clamp(1, MAX_FOUND);
+    let languages: Vec<Language> = match language {
+        Some(l) => vec![l],
+        None => Language::ALL.to_vec(),
+    };
+    let mut per_language = Vec::with_capacity(languages.len());
+    for lang in languages {
+        let query = help::query(lang, text);
+        let hits = store
+            .search_help(&HelpSearch {
+                language: lang.code(),
+                terms: &query.terms,
+                prefix: query.prefix.as_deref(),
+                limit: limit as i64,
+            })
+            .await?;
+        let found: Vec<FoundArticle> = hits
+            .into_iter()
+            .map(|h| FoundArticle {
+                snippet: help::snippet(lang, &h.plain, &query),
+                slug: h.slug,
+                title: h.title,
+                language: h.language,
+            })
+            .collect();
+        per_language.push(found.into_iter());
+    }
+    // Ranks of different languages do not compare: take each one's best in turn.
+    let mut out = Vec::with_capacity(limit);
+    while out.len() < limit {
+        let before = out.len();
+        for found in per_language.iter_mut() {
+            if out.len() < limit {
+                out.extend(found.next());
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// 32 random bytes from the operating system, as hex.

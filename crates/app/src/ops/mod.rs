@@ -22,7 +22,10 @@ pub use components::MANUAL_STATUSES;
 pub use drills::{
     duration_text, DrillView, DrillWhatIf, NewDrill, NewDrillResult, PlannedDrill, OUTCOMES,
 };
-pub use help::{language, ArticleDraft, FoundArticle, Voter, DEFAULT_FOUND, MAX_FOUND};
+pub use help::{
+    article_of, language, search as search_help_articles, ArticleDraft, FoundArticle, Voter,
+    DEFAULT_FOUND, MAX_FOUND,
+};
 pub use incidents::{NewUpdate, STATUSES};
 pub use maintenance::{window_status, MaintenancePlan, ANNOUNCE_DRILLS_AHEAD_MS, DEFAULT_NOTIFY};
 pub use shifts::NewShift;
