@@ -18,6 +18,7 @@ use serde_json::json;
 
 use crate::serve::{http, start};
 
+mod help;
 mod portal;
 mod sla;
 mod status;
