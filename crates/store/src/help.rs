@@ -98,8 +98,8 @@ pub trait HelpStore {
     /// The articles of `language` (of all languages when `None`), by language and slug, with
     /// their votes counted.
     async fn help_articles(&self, language: Option<&str>) -> Result<Vec<HelpListing>>;
-    /// The articles a search finds, best first (title matches above body matches, then by
-    /// slug); none when it has neither terms nor a prefix.
+    /// The articles a search finds, best first (title matches above body matches, equal
+    /// ones in the order they were written); none when it has neither terms nor a prefix.
     async fn search_help(&self, search: &HelpSearch<'_>) -> Result<Vec<HelpHit>>;
     /// Records `voter`'s answer on article `article`, replacing their earlier one.
     async fn vote_help(&self, article: i64, voter: &str, helpful: bool, at_ms: i64) -> Result<()>;

@@ -230,12 +230,14 @@ help_impl!(SqliteStore, {
             return Ok(Vec::new());
         };
         // bm25 is lower for better matches; the language column weighs nothing, a title
-        // match four times a body match.
+        // match four times a body match. Ranked and cut inside FTS5 (its `rank` column,
+        // which it sorts itself) before the articles are joined: a broad query matches most
+        // of a language's articles, and joining them all first costs more than the search.
         let rows = sqlx::query(
-            "SELECT a.slug, a.language, a.title, a.plain FROM help_fts \
-             JOIN help_articles a ON a.id = help_fts.rowid \
-             WHERE help_fts MATCH $1 \
-             ORDER BY bm25(help_fts, 0.0, 4.0, 1.0), a.slug LIMIT $2",
+            "SELECT a.slug, a.language, a.title, a.plain FROM \
+             (SELECT rowid, rank FROM help_fts WHERE help_fts MATCH $1 \
+              AND rank MATCH 'bm25(0.0, 4.0, 1.0)' ORDER BY rank, rowid LIMIT $2) AS f \
+             JOIN help_articles a ON a.id = f.rowid ORDER BY f.rank, f.rowid",
         )
         .bind(query)
         .bind(s.limit)
@@ -254,7 +256,7 @@ help_impl!(PgStore, {
         let rows = sqlx::query(
             "SELECT slug, language, title, plain FROM help_articles \
              WHERE language = $1 AND search @@ to_tsquery('simple', $2) \
-             ORDER BY ts_rank(search, to_tsquery('simple', $2)) DESC, slug LIMIT $3",
+             ORDER BY ts_rank(search, to_tsquery('simple', $2)) DESC, id LIMIT $3",
         )
         .bind(s.language)
         .bind(query)

@@ -2,8 +2,8 @@
 //! scenarios and single points of failure on a generated inventory, and prints JSON.
 //! `tocsin bench maintenance` (`maintenance.rs`): the what-if of maintenance windows and
 //! whether planning them stalls the running pipeline. `tocsin bench sla` (`sla.rs`): the
-//! month's SLA report with observation changes in the month. `tocsin bench help-search` (`help.rs`):
-//! the help centre's search over 10,000 articles in five languages.
+//! month's SLA report with observation changes in the month. `tocsin bench help-search`
+//! (`help.rs`): the help centre's search over 10,000 articles in five languages.
 
 // This module measures wall time on purpose; the domain crates never read the clock.
 #![allow(clippy::disallowed_methods)]

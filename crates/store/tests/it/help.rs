@@ -261,7 +261,7 @@ pub async fn search_returns_at_most_its_limit(s: &AnyStore) {
         })
         .await
         .unwrap();
-    // Equal ranks come by slug.
+    // Equal ranks come in the order written.
     let slugs: Vec<&str> = hits.iter().map(|h| h.slug.as_str()).collect();
     assert_eq!(slugs, ["a00", "a01", "a02", "a03", "a04", "a05", "a06"]);
 }

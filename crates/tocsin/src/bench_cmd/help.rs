@@ -1,10 +1,11 @@
-//! `tocsin bench help-search`: the help centre's search over `--articles` generated articles in the
-//! five languages (hosting vocabulary in several word forms, common words between), written
-//! through the same checks and stemming as the API, then `--queries` searches as customers
-//! type them (whole words in other forms, the last word often cut short), each timed through
-//! the server's own search (stemming, the database, snippets). On SQLite, and on PostgreSQL
-//! too when `TOCSIN_TEST_POSTGRES` names a server. Prints JSON with p50/p99 against the goal
-//! (20 ms at the 99th percentile).
+//! `tocsin bench help-search`: the help centre's search over `--articles` generated articles
+//! in the five languages (hosting vocabulary in several word forms, each article about a few
+//! topics and mentioning others now and then, common words between), written through the same
+//! checks and stemming as the API, then `--queries` searches as customers type them (whole
+//! words in other forms, the last word often cut short), each timed through the server's own
+//! search (stemming, the database, snippets). On SQLite, and on PostgreSQL too when
+//! `TOCSIN_TEST_POSTGRES` names a server. Prints JSON with p50/p99 against the goal (20 ms at
+//! the 99th percentile).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -221,37 +222,52 @@ impl Draw {
         &from[self.0.usize(..from.len())]
     }
 
-    /// `least` to `least + spread - 1` words of `v`: trade words in random forms, about one
-    /// common word in three.
-    fn words(&mut self, v: &Vocabulary, least: usize, spread: usize) -> Vec<&'static str> {
+    /// `least` to `least + spread - 1` words of `v`: about one common word in three, the
+    /// others trade words in random forms, 24 in 25 from `topic` (indexes into
+    /// `v.words`) when it names any, else from every family.
+    fn words(
+        &mut self,
+        v: &Vocabulary,
+        topic: &[usize],
+        least: usize,
+        spread: usize,
+    ) -> Vec<&'static str> {
         let n = least + self.0.usize(..spread.max(1));
         (0..n)
             .map(|_| {
                 if self.0.u8(..3) == 0 {
-                    *self.pick(v.common)
-                } else {
-                    let forms = *self.pick(v.words);
-                    *self.pick(forms)
+                    return *self.pick(v.common);
                 }
+                let family = if !topic.is_empty() && self.0.u8(..25) != 0 {
+                    *self.pick(topic)
+                } else {
+                    self.0.usize(..v.words.len())
+                };
+                *self.pick(v.words[family])
             })
             .collect()
     }
 }
 
 fn article(draw: &mut Draw, v: &Vocabulary, i: usize) -> ArticleDraft {
-    let title = draw.words(v, 3, 4).join(" ");
+    // An article is about something: two to four families of words make most of its text,
+    // as "restarting a server" or "invoices and payments" do.
+    let topic: Vec<usize> = (0..2 + draw.0.usize(..3))
+        .map(|_| draw.0.usize(..v.words.len()))
+        .collect();
+    let title = draw.words(v, &topic, 3, 4).join(" ");
     let mut body = String::new();
     for _ in 0..(2 + draw.0.usize(..4)) {
-        let heading = draw.words(v, 2, 2).join(" ");
+        let heading = draw.words(v, &topic, 2, 2).join(" ");
         body.push_str(&format!("## {heading}\n\n"));
         for _ in 0..(2 + draw.0.usize(..3)) {
-            let sentence = draw.words(v, 8, 12).join(" ");
+            let sentence = draw.words(v, &topic, 8, 12).join(" ");
             body.push_str(&format!("{sentence}. "));
         }
         body.push_str(&format!(
             "\n\n- **{}**\n- `{}`\n\n",
-            draw.words(v, 3, 1).join(" "),
-            draw.words(v, 2, 1).join(" ")
+            draw.words(v, &topic, 3, 1).join(" "),
+            draw.words(v, &topic, 2, 1).join(" ")
         ));
     }
     ArticleDraft {
@@ -264,7 +280,7 @@ fn article(draw: &mut Draw, v: &Vocabulary, i: usize) -> ArticleDraft {
 
 /// A query as a customer types it: one to three words, the last one often cut short.
 fn query(draw: &mut Draw, v: &Vocabulary) -> String {
-    let mut words = draw.words(v, 1, 3);
+    let mut words = draw.words(v, &[], 1, 3);
     let mut text = words.join(" ");
     if draw.0.bool() {
         if let Some(last) = words.pop() {
