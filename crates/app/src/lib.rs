@@ -14,6 +14,7 @@ mod batch;
 mod broadcast;
 pub mod clock;
 pub mod desk;
+pub mod help;
 pub mod inbound;
 mod ingest;
 mod lead;

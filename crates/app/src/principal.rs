@@ -60,7 +60,8 @@ impl Role {
             | Action::Upgrade
             | Action::DrillResult
             | Action::RecordOutage
-            | Action::AnswerTicket => Role::Engineer,
+            | Action::AnswerTicket
+            | Action::WriteHelp => Role::Engineer,
             Action::PublicUpdate
             | Action::Broadcast
             | Action::ComponentStatus
@@ -126,6 +127,8 @@ pub enum Action {
     AssignTicket,
     /// Write the canned replies staff reuse.
     CannedReplies,
+    /// Write and change help centre articles.
+    WriteHelp,
 }
 
 /// An authenticated account acting on the running system.
@@ -190,15 +193,17 @@ mod tests {
             AnswerTicket,
             AssignTicket,
             CannedReplies,
+            WriteHelp,
         ];
         let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
         assert_eq!(allowed(Role::Junior), 3);
-        assert_eq!(allowed(Role::Engineer), 8);
-        assert_eq!(allowed(Role::ShiftLead), 16);
-        assert_eq!(allowed(Role::Admin), 19);
+        assert_eq!(allowed(Role::Engineer), 9);
+        assert_eq!(allowed(Role::ShiftLead), 17);
+        assert_eq!(allowed(Role::Admin), 20);
         assert_eq!(allowed(Role::Customer), 0);
         assert!(!Role::Engineer.may(PublicUpdate));
         assert!(!Role::Junior.may(MarkVertex));
+        assert!(!Role::Junior.may(WriteHelp) && Role::Engineer.may(WriteHelp));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
             assert_eq!(r.may(OwnPreferences), r == Role::Customer);

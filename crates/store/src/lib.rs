@@ -4,6 +4,7 @@
 
 mod accounts;
 mod drills;
+mod help;
 mod incidents;
 mod limits;
 mod maintenance;
@@ -26,6 +27,7 @@ pub use accounts::{
     Shift, ShiftOverlap,
 };
 pub use drills::{Drill, DrillResult, DrillStore};
+pub use help::{HelpArticle, HelpHit, HelpListing, HelpSearch, HelpStore};
 pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
     NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
@@ -218,6 +220,7 @@ macro_rules! dispatch {
 }
 
 mod log;
+mod sql_help;
 mod sql_tickets;
 pub use log::{channel, Applied, Elector, Leadership, Listener, LogStore, Picture, Wake};
 

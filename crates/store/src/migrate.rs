@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_tickets.sql"),
         postgres: include_str!("../migrations/postgres/0015_tickets.sql"),
     },
+    Migration {
+        version: 16,
+        sqlite: include_str!("../migrations/sqlite/0016_help.sql"),
+        postgres: include_str!("../migrations/postgres/0016_help.sql"),
+    },
 ];
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! whether planning them stalls the running pipeline. `tocsin bench sla` (`sla.rs`): the
 //! month's SLA report with observation changes in the month. `tocsin bench desk` (`desk.rs`):
 //! tickets opened and answered per second, and the staff queue over 100,000 tickets.
+//! `tocsin bench help-search` (`help.rs`): the help centre's search over 10,000 articles in
+//! five languages.
 
 // This module measures wall time on purpose; the domain crates never read the clock.
 #![allow(clippy::disallowed_methods)]
@@ -23,6 +25,7 @@ use tocsin_model::summary::Summary;
 use crate::report::SummaryOut;
 
 mod desk;
+mod help;
 mod maintenance;
 mod pipeline;
 mod sla;
@@ -44,6 +47,8 @@ enum Bench {
     Sla(sla::SlaBench),
     /// Support desk throughput (tickets opened, answered) and the staff queue over many tickets.
     Desk(desk::DeskBench),
+    /// The help centre's search over generated articles in five languages (`help` is clap's).
+    HelpSearch(help::HelpBench),
 }
 
 #[derive(Args)]
@@ -69,6 +74,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Bench::Maintenance(b) => maintenance::run(b),
         Bench::Sla(b) => sla::run(b),
         Bench::Desk(b) => desk::run(b),
+        Bench::HelpSearch(b) => help::run(b),
     }
 }
 

@@ -430,5 +430,9 @@ mod tests {
         assert!(seen > 10, "templates not found");
         assert!(has_event_handler("<body onload=\"x()\">"));
         assert!(!has_event_handler("<p>one=two on the page</p>"));
+        let external = "<p><script src=\"/assets/a.js\" defer></script></p>";
+        assert_eq!(without_asset_scripts(external), "<p></p>");
+        let inline = "<script src=\"/assets/a.js\">alert(1)</script>";
+        assert!(without_asset_scripts(inline).contains("<script"));
     }
 }

@@ -10,6 +10,7 @@ pub mod auth;
 mod console;
 mod error;
 mod headers;
+mod help;
 mod mask;
 mod routes;
 mod serve;

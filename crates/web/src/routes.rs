@@ -31,6 +31,7 @@ pub(crate) fn faces(app: Arc<App>) -> Faces {
         .clone()
         .merge(alerts(&app))
         .merge(crate::api::routes())
+        .merge(crate::help::staff_routes())
         .merge(crate::console::routes().layer(from_fn(crate::ui::html_errors)));
     Faces {
         all: finish(all, &app),
@@ -44,6 +45,7 @@ fn public(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/healthz", get(healthz))
         .merge(crate::status::routes(app))
         .merge(crate::auth::routes())
+        .merge(crate::help::public_routes())
         .merge(crate::account::routes().layer(from_fn(crate::ui::html_errors)))
 }
 

@@ -7,6 +7,7 @@
 mod broadcast;
 mod components;
 mod drills;
+mod help;
 mod incidents;
 mod maintenance;
 mod preferences;
@@ -21,6 +22,10 @@ pub use broadcast::{Broadcast, Queued};
 pub use components::MANUAL_STATUSES;
 pub use drills::{
     duration_text, DrillView, DrillWhatIf, NewDrill, NewDrillResult, PlannedDrill, OUTCOMES,
+};
+pub use help::{
+    article_of, language, search as search_help_articles, ArticleDraft, FoundArticle, Voter,
+    DEFAULT_FOUND, MAX_FOUND,
 };
 pub use incidents::{NewUpdate, STATUSES};
 pub use maintenance::{window_status, MaintenancePlan, ANNOUNCE_DRILLS_AHEAD_MS, DEFAULT_NOTIFY};

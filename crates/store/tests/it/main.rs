@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 mod accounts;
 mod customer_notices;
 mod drills;
+mod help;
 mod limits;
 mod log;
 mod outbox;
@@ -19,6 +20,7 @@ mod upgrades;
 use accounts::*;
 use customer_notices::*;
 use drills::*;
+use help::*;
 use log::*;
 
 use limits::*;
@@ -128,6 +130,13 @@ conformance!(
     breaches_are_recorded_once_with_their_notices,
     canned_replies_are_listed_by_title,
     imported_tickets_keep_their_logs,
+    help_articles_are_one_per_slug_and_language,
+    an_updated_article_is_found_by_its_new_words_only,
+    search_finds_word_forms_of_each_language_best_first,
+    search_keeps_to_its_language,
+    search_returns_at_most_its_limit,
+    votes_count_once_per_voter_and_article,
+    the_vote_key_is_drawn_once,
 );
 
 fn alert(fp: &str, status: AlertStatus, vertices: &[&str], ms: i64) -> NewAlert {

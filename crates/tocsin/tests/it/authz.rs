@@ -635,6 +635,64 @@ const ROUTES: &[(&str, &str, &str, Policy)] = &[
         "/account/messages/1",
         Customer,
     ),
+    ("GET", "/help", "/help", Public),
+    ("GET", "/help/{slug}", "/help/restart", Public),
+    (
+        "POST",
+        "/help/{slug}/{language}/vote",
+        "/help/restart/en/vote",
+        Public,
+    ),
+    (
+        "GET",
+        "/assets/help-suggest.js",
+        "/assets/help-suggest.js",
+        Public,
+    ),
+    (
+        "GET",
+        "/api/v1/help/search",
+        "/api/v1/help/search?q=restart&lang=en",
+        Public,
+    ),
+    (
+        "POST",
+        "/api/v1/help/articles/{slug}/{language}/vote",
+        "/api/v1/help/articles/restart/en/vote",
+        Public,
+    ),
+    (
+        "GET",
+        "/api/v1/help/articles",
+        "/api/v1/help/articles",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/api/v1/help/articles",
+        "/api/v1/help/articles",
+        Staff("engineer"),
+    ),
+    (
+        "PUT",
+        "/api/v1/help/articles/{slug}/{language}",
+        "/api/v1/help/articles/restart/en",
+        Staff("engineer"),
+    ),
+    ("GET", "/console/help", "/console/help", Staff("junior")),
+    ("POST", "/console/help", "/console/help", Staff("engineer")),
+    (
+        "GET",
+        "/console/help/{slug}/{language}",
+        "/console/help/restart/en",
+        Staff("junior"),
+    ),
+    (
+        "POST",
+        "/console/help/{slug}/{language}",
+        "/console/help/restart/en",
+        Staff("engineer"),
+    ),
 ];
 
 const STAFF: [&str; 4] = ["junior", "engineer", "shift_lead", "admin"];

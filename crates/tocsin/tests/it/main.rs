@@ -24,6 +24,7 @@ mod desk_pages;
 mod drills;
 mod ha;
 mod headers;
+mod help;
 mod inventory;
 mod login;
 mod mail;

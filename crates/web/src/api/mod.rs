@@ -5,6 +5,7 @@
 
 mod actions;
 mod drills;
+pub(crate) mod help;
 mod maintenance;
 mod reads;
 mod sla;

@@ -239,7 +239,8 @@ pub(crate) mod act {
         DecideCredit,
         AnswerTicket,
         AssignTicket,
-        CannedReplies
+        CannedReplies,
+        WriteHelp
     );
 }
 

@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::serve::{http, start};
 
 mod desk;
+mod help;
 mod portal;
 mod sla;
 mod status;
