@@ -328,11 +328,12 @@ macro_rules! tickets_impl {
                 rows.iter().map(|r| Ok(ticket_from!(r))).collect()
             }
 
-            async fn ticket_counts(&self) -> Result<(i64, i64)> {
+            async fn ticket_counts(&self, cap: i64) -> Result<(i64, i64)> {
                 let row = sqlx::query(
-                    "SELECT (SELECT COUNT(*) FROM tickets WHERE active = TRUE), \
-                     (SELECT COUNT(*) FROM tickets WHERE active = TRUE AND breached = TRUE)",
+                    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE active = TRUE LIMIT $1) a), \
+                     (SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE active = TRUE AND breached = TRUE LIMIT $1) b)",
                 )
+                .bind(cap)
                 .fetch_one(&self.pool)
                 .await?;
                 Ok((row.try_get(0)?, row.try_get(1)?))
@@ -489,8 +490,8 @@ impl TicketStore for AnyStore {
     async fn ticket_queue(&self, tier: Option<&str>, limit: i64) -> Result<Vec<Ticket>> {
         dispatch!(self, s => s.ticket_queue(tier, limit).await)
     }
-    async fn ticket_counts(&self) -> Result<(i64, i64)> {
-        dispatch!(self, s => s.ticket_counts().await)
+    async fn ticket_counts(&self, cap: i64) -> Result<(i64, i64)> {
+        dispatch!(self, s => s.ticket_counts(cap).await)
     }
     async fn ticket_by_message(&self, message_ids: &[String]) -> Result<Option<i64>> {
         dispatch!(self, s => s.ticket_by_message(message_ids).await)

@@ -190,8 +190,9 @@ pub trait TicketStore {
     /// The staff queue: active tickets (of `tier`, or all), missed targets first, then by due
     /// time, at most `limit`.
     async fn ticket_queue(&self, tier: Option<&str>, limit: i64) -> Result<Vec<Ticket>>;
-    /// How many active tickets there are, in all and with a missed target.
-    async fn ticket_counts(&self) -> Result<(i64, i64)>;
+    /// How many active tickets there are, in all and with a missed target, each counted up
+    /// to `cap` at most (an exact count of every active ticket reads them all).
+    async fn ticket_counts(&self, cap: i64) -> Result<(i64, i64)>;
     /// The ticket holding a message with one of these `Message-ID`s, the latest if several.
     async fn ticket_by_message(&self, message_ids: &[String]) -> Result<Option<i64>>;
     /// Active tickets whose `due_ms` is at or before `at_ms`, earliest first, at most `limit`.

@@ -36,8 +36,8 @@ pub use sla::{
 };
 pub use tickets::{
     breach_timer, desk_sender, message_domain, outgoing_ticket, spawn_inbound, ticket_notice,
-    DeskDrop, EventView, NewTicket, Received, SlaView, TicketView, Triage, Upload, LIST_LIMIT,
-    TICKET_KIND_PREFIX,
+    DeskDrop, EventView, NewTicket, Received, SlaView, TicketView, Triage, Upload, COUNT_CAP,
+    LIST_LIMIT, TICKET_KIND_PREFIX,
 };
 pub use upgrades::{
     drain_fingerprint, NewUpgrade, NextAction, RollingUpgrade, DRAIN_SOURCE, UPGRADE_ACTIONS,

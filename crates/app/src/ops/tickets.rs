@@ -36,6 +36,8 @@ const MAX_ATTACHMENTS: usize = 20;
 const MAX_ATTACHMENT_BYTES: usize = 25 << 20;
 /// Tries of a change that met a concurrent one.
 const TRIES: usize = 5;
+/// The queue's counts stop here ("1000+"): counting every active ticket reads them all.
+pub const COUNT_CAP: i64 = 1000;
 /// Tickets listed at most per request.
 pub const LIST_LIMIT: i64 = 200;
 

@@ -178,7 +178,8 @@ pub async fn the_queue_puts_breaches_first_then_due_times(s: &AnyStore) {
         ids(s.ticket_queue(Some("business"), 10).await.unwrap()),
         [c, a, d]
     );
-    assert_eq!(s.ticket_counts().await.unwrap(), (4, 1));
+    assert_eq!(s.ticket_counts(100).await.unwrap(), (4, 1));
+    assert_eq!(s.ticket_counts(3).await.unwrap(), (3, 1));
     assert_eq!(ids(s.tickets_due(9_000, 10).await.unwrap()), [b, a]);
 
     let all = ids(s

@@ -317,7 +317,13 @@ pub(super) async fn queue(
             })
         })
         .collect();
-    Ok(Json(json!({ "active": active, "breached": breached, "tickets": list })).into_response())
+    Ok(Json(json!({
+        "active": active,
+        "breached": breached,
+        "counts_capped_at": tocsin_app::ops::COUNT_CAP,
+        "tickets": list,
+    }))
+    .into_response())
 }
 
 /// `GET /api/v1/tickets/{id}/attachments/{key}`: the file, for whoever sees its message.

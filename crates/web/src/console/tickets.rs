@@ -123,6 +123,7 @@ async fn show_queue(
             tickets,
             active,
             breached,
+            cap => tocsin_app::ops::COUNT_CAP,
             tiers,
             tier,
             customers => customers(app),

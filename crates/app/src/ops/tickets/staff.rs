@@ -9,7 +9,7 @@ use crate::{Action, Principal, Refused, System};
 
 impl System {
     /// The staff queue: active tickets of `tier` (or all), missed targets first, then by due
-    /// time, with the counts of all active and breached ones.
+    /// time, with the counts of all active and breached ones (up to [`super::COUNT_CAP`]).
     pub async fn ticket_queue(
         &self,
         who: &Principal,
@@ -19,7 +19,7 @@ impl System {
         who.require(Action::View)?;
         let tier = tier.filter(|t| !t.is_empty());
         let list = self.store.ticket_queue(tier, limit.clamp(1, 1000)).await?;
-        let (active, breached) = self.store.ticket_counts().await?;
+        let (active, breached) = self.store.ticket_counts(super::COUNT_CAP).await?;
         Ok((list, active, breached))
     }
 
