@@ -13,5 +13,5 @@ pub mod stem;
 mod stop;
 pub mod text;
 
-pub use stem::{index_text, query, terms, Language, Query};
+pub use stem::{index_text, parse_language, query, terms, Language, Query};
 pub use text::{plain_text, snippet};

@@ -8,56 +8,23 @@ use std::borrow::Cow;
 use tantivy_stemmers::algorithms;
 use unicode_normalization::UnicodeNormalization;
 
-/// The languages of the help centre.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Language {
-    /// Czech (Dolamic's light stemmer: case endings).
-    Cs,
-    /// English (Porter 2).
-    En,
-    /// Polish (Yarovoy's suffix stripper).
-    Pl,
-    /// French (Snowball).
-    Fr,
-    /// Russian (Snowball).
-    Ru,
+pub use tocsin_model::inventory::Language;
+
+/// The language of an ISO 639-1 code (any case), if the help centre has it (it has every
+/// language notices are written in).
+pub fn parse_language(code: &str) -> Option<Language> {
+    Language::from_code(&code.trim().to_ascii_lowercase())
 }
 
-impl Language {
-    /// Every language, in the order lists show them.
-    pub const ALL: [Language; 5] = [
-        Language::Cs,
-        Language::En,
-        Language::Pl,
-        Language::Fr,
-        Language::Ru,
-    ];
-
-    /// The ISO 639-1 code: `cs`, `en`, `pl`, `fr`, `ru`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::Cs => "cs",
-            Language::En => "en",
-            Language::Pl => "pl",
-            Language::Fr => "fr",
-            Language::Ru => "ru",
-        }
-    }
-
-    /// The language of an ISO 639-1 code (any case), if the help centre has it.
-    pub fn parse(code: &str) -> Option<Language> {
-        let code = code.trim().to_ascii_lowercase();
-        Language::ALL.into_iter().find(|l| l.code() == code)
-    }
-
-    fn stemmer(self) -> algorithms::Algorithm {
-        match self {
-            Language::Cs => algorithms::czech_dolamic_light,
-            Language::En => algorithms::english_porter_2,
-            Language::Pl => algorithms::polish_yarovoy,
-            Language::Fr => algorithms::french,
-            Language::Ru => algorithms::russian,
-        }
+/// The stemmer of `language`: Dolamic's light one for Czech (case endings), Porter 2 for
+/// English, Yarovoy's suffix stripper for Polish, Snowball's for French and Russian.
+fn stemmer(language: Language) -> algorithms::Algorithm {
+    match language {
+        Language::Cs => algorithms::czech_dolamic_light,
+        Language::En => algorithms::english_porter_2,
+        Language::Pl => algorithms::polish_yarovoy,
+        Language::Fr => algorithms::french,
+        Language::Ru => algorithms::russian,
     }
 }
 
@@ -93,7 +60,7 @@ fn term(language: Language, word: &str, keep_common: bool) -> Option<String> {
         // the ending goes first, as it does for the other cases.
         lower.truncate(lower.len() - 2);
     }
-    let stem: Cow<'_, str> = (language.stemmer())(&lower);
+    let stem: Cow<'_, str> = (stemmer(language))(&lower);
     let folded = fold(&stem);
     (!folded.is_empty()).then_some(folded)
 }
@@ -304,9 +271,9 @@ mod tests {
     #[test]
     fn codes_parse_back() {
         for l in Language::ALL {
-            assert_eq!(Language::parse(l.code()), Some(l));
+            assert_eq!(parse_language(l.code()), Some(l));
         }
-        assert_eq!(Language::parse("EN"), Some(Language::En));
-        assert_eq!(Language::parse("de"), None);
+        assert_eq!(parse_language("EN"), Some(Language::En));
+        assert_eq!(parse_language("de"), None);
     }
 }

@@ -83,7 +83,7 @@ pub struct FoundArticle {
 
 /// The language of `code`, or a refusal naming the field.
 pub fn language(field: &'static str, code: &str) -> Result<Language, Refused> {
-    Language::parse(code).ok_or_else(|| {
+    crate::help::parse_language(code).ok_or_else(|| {
         Refused::invalid(
             field,
             format!("{field}: one of cs, en, pl, fr, ru (not `{}`)", code.trim()),

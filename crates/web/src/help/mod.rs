@@ -68,14 +68,16 @@ pub(crate) fn preferred(lang: Option<&str>, headers: &HeaderMap) -> Vec<Language
             }
         }
     };
-    push(lang.and_then(Language::parse));
+    push(lang.and_then(tocsin_app::help::parse_language));
     let accept = headers
         .get(ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     for tag in accept.split(',') {
         let tag = tag.split(';').next().unwrap_or("").trim();
-        push(Language::parse(tag.split('-').next().unwrap_or("")));
+        push(tocsin_app::help::parse_language(
+            tag.split('-').next().unwrap_or(""),
+        ));
     }
     push(Some(Language::En));
     out

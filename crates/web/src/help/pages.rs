@@ -104,7 +104,7 @@ pub(crate) async fn article(
             StatusCode::NOT_FOUND,
         ));
     };
-    let lang = Language::parse(&a.language).unwrap_or(Language::En);
+    let lang = tocsin_app::help::parse_language(&a.language).unwrap_or(Language::En);
     let t = texts(lang);
     let others: Vec<&str> = translations
         .iter()
