@@ -102,6 +102,39 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.get(i).copied().unwrap_or(0.0)
 }
 
+/// The running system as the benches run it in-process: notices kept rather than mailed, no
+/// archive, no reload, nobody told of the bench's own alerts for an hour.
+fn in_process(
+    inventory: Arc<tocsin_model::Inventory>,
+    store: tocsin_store::AnyStore,
+    desk: tocsin_app::desk::DeskPolicy,
+) -> tocsin_app::Config {
+    use tocsin_app::Clock;
+    tocsin_app::Config {
+        inventory,
+        store,
+        clock: Arc::new(crate::edge::SystemClock),
+        hold_down: std::time::Duration::from_secs(3600),
+        delivering: tocsin_app::Delivering {
+            transport: tocsin_app::Transport::Keep,
+            sender: tocsin_notify::Sender {
+                from: "Bench <status@bench.invalid>".to_owned(),
+                list_id: "bench.invalid".to_owned(),
+            },
+            public_url: "http://bench.invalid".to_owned(),
+        },
+        reload: None,
+        archiver: tocsin_app::Archiver::new(None, crate::edge::SystemClock.now_ms() as u64),
+        broadcast_per_second: 50,
+        staff: Vec::new(),
+        allow_private_webhooks: false,
+        time_zone: jiff::tz::TimeZone::UTC,
+        sla: Default::default(),
+        desk,
+        inbound: None,
+    }
+}
+
 /// Writes a generated provider of `customers` customers to `path`.
 fn write_generated(path: &std::path::Path, customers: usize, seed: u64) -> anyhow::Result<()> {
     let file =

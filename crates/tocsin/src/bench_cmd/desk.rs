@@ -14,7 +14,7 @@ use anyhow::Context;
 use clap::Args;
 use tocsin_app::desk::DeskPolicy;
 use tocsin_app::ops::NewTicket;
-use tocsin_app::{Archiver, Clock, Delivering, Opened, Principal, Role, System, Transport};
+use tocsin_app::{Clock, Opened, Principal, Role, System};
 use tocsin_model::calendar::{Calendar, Hours};
 use tocsin_model::ticket_clock::Targets;
 use tocsin_model::Inventory;
@@ -155,30 +155,7 @@ async fn measure(
     b: &DeskBench,
 ) -> anyhow::Result<serde_json::Value> {
     let store = AnyStore::connect(database).await?;
-    let opened = Opened::open(tocsin_app::Config {
-        inventory: Arc::clone(&inventory),
-        store,
-        clock: Arc::new(SystemClock),
-        hold_down: Duration::from_secs(3600),
-        delivering: Delivering {
-            transport: Transport::Keep,
-            sender: tocsin_notify::Sender {
-                from: "Bench <status@bench.invalid>".to_owned(),
-                list_id: "bench.invalid".to_owned(),
-            },
-            public_url: "http://bench.invalid".to_owned(),
-        },
-        reload: None,
-        archiver: Archiver::new(None, SystemClock.now_ms() as u64),
-        broadcast_per_second: 50,
-        staff: Vec::new(),
-        allow_private_webhooks: false,
-        time_zone: jiff::tz::TimeZone::UTC,
-        sla: Default::default(),
-        desk: policy()?,
-        inbound: None,
-    })
-    .await?;
+    let opened = Opened::open(super::in_process(Arc::clone(&inventory), store, policy()?)).await?;
     let (system, running) = opened.start();
     let customers: Arc<Vec<String>> = Arc::new(
         (0..inventory.customers.len())

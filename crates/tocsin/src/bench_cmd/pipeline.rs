@@ -14,15 +14,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tocsin_app::ops::MaintenancePlan;
-use tocsin_app::{
-    Archiver, Clock, Delivering, Incoming, Opened, Principal, Role, System, Target, Transport,
-};
+use tocsin_app::{Incoming, Opened, Principal, Role, System, Target};
 use tocsin_model::{Inventory, State};
 use tocsin_store::{AlertStatus, AnyStore, MaintenanceStore};
 
 use super::maintenance::{MaintenanceBench, Scenario};
 use super::{median, percentile};
-use crate::edge::{runtime, SystemClock};
+use crate::edge::runtime;
 
 /// One timed event: when it started and ended, in seconds since the bench's start.
 type Sample = (f64, f64);
@@ -259,30 +257,11 @@ async fn run(
     let database = format!("sqlite://{}", dir.join("tocsin.db").display());
     let store = AnyStore::connect(&database).await?;
     let t = Instant::now();
-    let opened = Opened::open(tocsin_app::Config {
-        inventory: Arc::clone(&inventory),
+    let opened = Opened::open(super::in_process(
+        Arc::clone(&inventory),
         store,
-        clock: Arc::new(SystemClock),
-        // Nobody is mailed about the bench's own alerts; maintenance notices are kept.
-        hold_down: Duration::from_secs(3600),
-        delivering: Delivering {
-            transport: Transport::Keep,
-            sender: tocsin_notify::Sender {
-                from: "Bench <status@bench.invalid>".to_owned(),
-                list_id: "bench.invalid".to_owned(),
-            },
-            public_url: "http://bench.invalid".to_owned(),
-        },
-        reload: None,
-        archiver: Archiver::new(None, SystemClock.now_ms() as u64),
-        broadcast_per_second: 50,
-        staff: Vec::new(),
-        allow_private_webhooks: false,
-        time_zone: jiff::tz::TimeZone::UTC,
-        sla: Default::default(),
-        desk: Default::default(),
-        inbound: None,
-    })
+        Default::default(),
+    ))
     .await?;
     let open_s = t.elapsed().as_secs_f64();
     let (system, running) = opened.start();
