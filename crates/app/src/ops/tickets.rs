@@ -156,6 +156,58 @@ fn own_services(
     Ok(out)
 }
 
+/// A ticket opened `now` in `tier`, open, technical, of normal priority, about nothing yet.
+pub(super) fn new_ticket(subject: String, tier: String, language: String, now: i64) -> Ticket {
+    Ticket {
+        id: 0,
+        customer: None,
+        requester: None,
+        subject,
+        department: "technical".to_owned(),
+        priority: "normal".to_owned(),
+        status: "open".to_owned(),
+        tier,
+        language,
+        services: Vec::new(),
+        incidents: Vec::new(),
+        assignee: None,
+        merged_into: None,
+        due_ms: 0,
+        breached: false,
+        rating: None,
+        rating_comment: None,
+        rated_ms: None,
+        created_ms: now,
+        updated_ms: now,
+        version: 0,
+    }
+}
+
+/// An event of ticket `ticket` by `author` at `at_ms`, with the status the ticket has after
+/// it, without a message id or files.
+pub(super) fn event(
+    ticket: i64,
+    kind: &str,
+    author: &str,
+    body: String,
+    public: bool,
+    status: &str,
+    at_ms: i64,
+) -> TicketEvent {
+    TicketEvent {
+        id: 0,
+        ticket,
+        kind: kind.to_owned(),
+        author: author.to_owned(),
+        body,
+        public,
+        status: Some(status.to_owned()),
+        message_id: None,
+        attachments: "[]".to_owned(),
+        at_ms,
+    }
+}
+
 impl System {
     /// A ticket with its log and recorded breaches, if it exists.
     pub(crate) async fn read_ticket(&self, id: i64) -> Result<Option<Read>, Refused> {
@@ -235,39 +287,16 @@ impl System {
         let (tier, language) = self.tier_and_language(&inventory, c);
         let now = self.clock.now_ms();
         let ticket = Ticket {
-            id: 0,
             customer: Some(customer.clone()),
-            requester: None,
-            subject,
             department,
             priority,
-            status: "open".to_owned(),
-            tier,
-            language,
             services,
             incidents,
-            assignee: None,
-            merged_into: None,
-            due_ms: 0,
-            breached: false,
-            rating: None,
-            rating_comment: None,
-            rated_ms: None,
-            created_ms: now,
-            updated_ms: now,
-            version: 0,
+            ..new_ticket(subject, tier, language, now)
         };
         let created = TicketEvent {
-            id: 0,
-            ticket: 0,
-            kind: "created".to_owned(),
-            author: who.login.clone(),
-            body,
-            public: true,
-            status: Some("open".to_owned()),
-            message_id: None,
             attachments,
-            at_ms: now,
+            ..event(0, "created", &who.login, body, true, "open", now)
         };
         let notices = self.received_notices(&inventory, &ticket, &created, None);
         let id = self.create(ticket, created, notices).await?;
@@ -479,16 +508,16 @@ impl System {
                 }
             }
             let event = TicketEvent {
-                id: 0,
-                ticket: id,
-                kind: kind.to_owned(),
-                author: who.login.clone(),
-                body: body.clone(),
-                public: kind != "note",
-                status: Some(t.status.clone()),
-                message_id: None,
                 attachments: attachments.clone(),
-                at_ms: now,
+                ..event(
+                    id,
+                    kind,
+                    &who.login,
+                    body.clone(),
+                    kind != "note",
+                    &t.status,
+                    now,
+                )
             };
             let notices = if kind == "reply" {
                 mail::reply_notices(&inventory, &self.desk, &domain, read, &event, now)
@@ -531,18 +560,7 @@ impl System {
                 )));
             }
             read.ticket.status = status.clone();
-            let event = TicketEvent {
-                id: 0,
-                ticket: id,
-                kind: "status".to_owned(),
-                author: who.login.clone(),
-                body: String::new(),
-                public: true,
-                status: Some(status.clone()),
-                message_id: None,
-                attachments: "[]".to_owned(),
-                at_ms: now,
-            };
+            let event = event(id, "status", &who.login, String::new(), true, &status, now);
             Ok((vec![event], Vec::new()))
         })
         .await?;
@@ -583,18 +601,15 @@ impl System {
             t.rating = Some(score);
             t.rating_comment = (!comment.is_empty()).then(|| comment.to_owned());
             t.rated_ms = Some(now);
-            let event = TicketEvent {
-                id: 0,
-                ticket: id,
-                kind: "rating".to_owned(),
-                author: who.login.clone(),
-                body: format!("{score}/5 {comment}").trim().to_owned(),
-                public: true,
-                status: Some(t.status.clone()),
-                message_id: None,
-                attachments: "[]".to_owned(),
-                at_ms: now,
-            };
+            let event = event(
+                id,
+                "rating",
+                &who.login,
+                format!("{score}/5 {comment}").trim().to_owned(),
+                true,
+                &t.status,
+                now,
+            );
             Ok((vec![event], Vec::new()))
         })
         .await?;

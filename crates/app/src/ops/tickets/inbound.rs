@@ -12,7 +12,7 @@ use tocsin_model::Inventory;
 use tocsin_store::{Ticket, TicketEvent, TicketStore};
 
 use super::mail::{message_domain, outgoing_ticket};
-use super::{text, Upload, MAX_SUBJECT};
+use super::{event, new_ticket, text, Upload, MAX_SUBJECT};
 use crate::inbound::{InboundMail, MailDrop, Verdict};
 use crate::{Principal, Refused, System};
 
@@ -234,16 +234,9 @@ impl System {
                 read.ticket.status = "open".to_owned();
             }
             let event = TicketEvent {
-                id: 0,
-                ticket: id,
-                kind: "customer".to_owned(),
-                author: from.to_owned(),
-                body: body.clone(),
-                public: true,
-                status: Some("open".to_owned()),
                 message_id: mail.message_id.clone(),
                 attachments: attachments.clone(),
-                at_ms: now,
+                ..event(id, "customer", from, body.clone(), true, "open", now)
             };
             Ok((vec![event], Vec::new()))
         })
@@ -289,39 +282,14 @@ impl System {
         };
         let now = self.clock.now_ms();
         let ticket = Ticket {
-            id: 0,
             customer: customer.clone(),
             requester: Some(from.to_owned()),
-            subject,
-            department: "technical".to_owned(),
-            priority: "normal".to_owned(),
-            status: "open".to_owned(),
-            tier,
-            language: language.clone(),
-            services: Vec::new(),
-            incidents: Vec::new(),
-            assignee: None,
-            merged_into: None,
-            due_ms: 0,
-            breached: false,
-            rating: None,
-            rating_comment: None,
-            rated_ms: None,
-            created_ms: now,
-            updated_ms: now,
-            version: 0,
+            ..new_ticket(subject, tier, language.clone(), now)
         };
         let created = TicketEvent {
-            id: 0,
-            ticket: 0,
-            kind: "created".to_owned(),
-            author: from.to_owned(),
-            body,
-            public: true,
-            status: Some("open".to_owned()),
             message_id: mail.message_id.clone(),
             attachments,
-            at_ms: now,
+            ..event(0, "created", from, body, true, "open", now)
         };
         // The acknowledgement goes to the sender only, whoever else the customer has.
         let notices = self.received_notices(

@@ -3,7 +3,9 @@
 use tocsin_model::inventory::{Language, NONE};
 use tocsin_store::{AccountStore, CannedReply, Saved, Ticket, TicketEvent, TicketStore};
 
-use super::{customer_index, one_of, own_services, text, TicketView, Triage, MAX_BODY, TRIES};
+use super::{
+    customer_index, event, one_of, own_services, text, TicketView, Triage, MAX_BODY, TRIES,
+};
 use crate::desk::{standing, DEPARTMENTS, PRIORITIES};
 use crate::{Action, Principal, Refused, System};
 
@@ -41,18 +43,15 @@ impl System {
             })?;
         self.change_ticket(who, id, |read, now| {
             read.ticket.assignee = Some(account.login.clone());
-            let event = TicketEvent {
-                id: 0,
-                ticket: id,
-                kind: "assign".to_owned(),
-                author: who.login.clone(),
-                body: account.login.clone(),
-                public: false,
-                status: Some(read.ticket.status.clone()),
-                message_id: None,
-                attachments: "[]".to_owned(),
-                at_ms: now,
-            };
+            let event = event(
+                id,
+                "assign",
+                &who.login,
+                account.login.clone(),
+                false,
+                &read.ticket.status,
+                now,
+            );
             Ok((vec![event], Vec::new()))
         })
         .await?;
@@ -117,18 +116,15 @@ impl System {
                 t.priority = p.clone();
                 what.push(format!("priority {p}"));
             }
-            let event = TicketEvent {
-                id: 0,
-                ticket: id,
-                kind: "triage".to_owned(),
-                author: who.login.clone(),
-                body: what.join(", "),
-                public: false,
-                status: Some(t.status.clone()),
-                message_id: None,
-                attachments: "[]".to_owned(),
-                at_ms: now,
-            };
+            let event = event(
+                id,
+                "triage",
+                &who.login,
+                what.join(", "),
+                false,
+                &t.status,
+                now,
+            );
             Ok((vec![event], Vec::new()))
         })
         .await?;
@@ -180,18 +176,15 @@ impl System {
                     kept.services.push(s.clone());
                 }
             }
-            let event = TicketEvent {
-                id: 0,
-                ticket: into,
-                kind: "merge".to_owned(),
-                author: who.login.clone(),
-                body: format!("T-{id}"),
-                public: false,
-                status: Some(kept.status.clone()),
-                message_id: None,
-                attachments: "[]".to_owned(),
-                at_ms: now,
-            };
+            let event = event(
+                into,
+                "merge",
+                &who.login,
+                format!("T-{id}"),
+                false,
+                &kept.status,
+                now,
+            );
             let mut log: Vec<TicketEvent> =
                 target.events.iter().chain(&from.events).cloned().collect();
             log.sort_by_key(|e| (e.at_ms, e.id));
