@@ -1,10 +1,10 @@
-//! `tocsin bench desk`: the support desk's throughput and its staff queue, on the real running
-//! system in-process (a fresh database, a generated provider, e-mails kept rather than
-//! mailed). Customers open tickets from `--concurrency` tasks (each one a durable
-//! transaction with its acknowledgement queued), staff answer them in public (mailed,
-//! threaded); then `--tickets` more are imported and the staff queue (`System::ticket_queue`:
-//! the page's two reads, every tier and each tier alone) is timed over `--rounds`. Prints JSON
-//! with the goal (queue p99 ≤ 100 ms).
+//! `tocsin bench desk`: the support desk's throughput and its staff queue, on the real server
+//! in-process (HTTP on a local port, a fresh database, a generated provider, e-mails kept
+//! rather than mailed). Customers open tickets through the API from `--concurrency` tasks
+//! (each a durable transaction with its acknowledgement queued), staff answer them in public
+//! (mailed, threaded); then `--tickets` more are imported and the console's queue page and
+//! the queue API (every tier and one) are timed over `--rounds`, each request on a connection
+//! of its own. Prints JSON with the goal (queue page p99 ≤ 100 ms).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,12 +13,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use tocsin_app::desk::DeskPolicy;
-use tocsin_app::ops::NewTicket;
-use tocsin_app::{Clock, Opened, Principal, Role, System};
+use tocsin_app::Clock;
 use tocsin_model::calendar::{Calendar, Hours};
 use tocsin_model::ticket_clock::Targets;
 use tocsin_model::Inventory;
-use tocsin_store::{AnyStore, Ticket, TicketEvent, TicketStore};
+use tocsin_store::{AnyStore, Store, Ticket, TicketEvent, TicketStore};
 
 use super::{percentile, write_generated};
 use crate::edge::{runtime, SystemClock};
@@ -149,114 +148,187 @@ where
     Ok((all, start.elapsed()))
 }
 
+/// One HTTP/1.1 exchange on a connection of its own: the status and the body.
+async fn request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> anyhow::Result<(u16, Vec<u8>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.set_nodelay(true)?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await?;
+    s.write_all(body.as_bytes()).await?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("an answer without headers")?;
+    let status = std::str::from_utf8(&raw[..split])?
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .context("an answer without a status")?;
+    Ok((status, raw[split + 4..].to_vec()))
+}
+
+/// `request`, demanding `want`.
+async fn expect(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+    want: u16,
+) -> anyhow::Result<Vec<u8>> {
+    let (status, answer) = request(addr, method, path, token, body).await?;
+    anyhow::ensure!(
+        status == want,
+        "{method} {path}: {status} {}",
+        String::from_utf8_lossy(&answer)
+    );
+    Ok(answer)
+}
+
+/// An account of `role` (for `customer`) with an API token; the token.
+async fn account(
+    store: &AnyStore,
+    login: &str,
+    role: &str,
+    customer: Option<&str>,
+) -> anyhow::Result<String> {
+    use tocsin_store::{AccountStore, NewAccount};
+    use tocsin_web::auth::secrets;
+    let now = SystemClock.now_ms();
+    let id = store
+        .create_account(&NewAccount {
+            login,
+            role,
+            customer,
+            password_hash: "!",
+            email: None,
+            created_ms: now,
+        })
+        .await?
+        .context("a bench account exists already")?;
+    let token = secrets::random_token()?;
+    store
+        .create_token(&secrets::token_hash(&token), id, "bench", now)
+        .await?;
+    Ok(token)
+}
+
 async fn measure(
     inventory: Arc<Inventory>,
     database: &str,
     b: &DeskBench,
 ) -> anyhow::Result<serde_json::Value> {
     let store = AnyStore::connect(database).await?;
-    let opened = Opened::open(super::in_process(Arc::clone(&inventory), store, policy()?)).await?;
-    let (system, running) = opened.start();
-    let customers: Arc<Vec<String>> = Arc::new(
-        (0..inventory.customers.len())
-            .map(|c| inventory.customer_id(c as u32).to_owned())
-            .collect(),
-    );
+    store.migrate().await?;
+    let concurrency = b.concurrency.max(1);
+    let customers: Vec<String> = (0..inventory.customers.len().min(concurrency))
+        .map(|c| inventory.customer_id(c as u32).to_owned())
+        .collect();
     anyhow::ensure!(
         !customers.is_empty(),
         "the generated provider has no customers"
     );
+    let mut customer_tokens = Vec::new();
+    for c in &customers {
+        customer_tokens.push(account(&store, &format!("bench@{c}"), "customer", Some(c)).await?);
+    }
+    let customer_tokens = Arc::new(customer_tokens);
+    let staff = Arc::new(account(&store, "engineer@bench.invalid", "engineer", None).await?);
+    let bound = tocsin_web::Server {
+        listen: "127.0.0.1:0".parse()?,
+        listen_public: None,
+        system: super::in_process(Arc::clone(&inventory), store, policy()?),
+    }
+    .bind()
+    .await?;
+    let addr = bound.addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(bound.serve(async move {
+        let _ = stopped.await;
+    }));
 
-    // Customers open tickets.
+    // Customers open tickets, each a request to the API.
     let ids = Arc::new(std::sync::Mutex::new(Vec::with_capacity(b.creates)));
     let (open_ms, open_wall) = {
-        let (system, customers, ids) = (
-            Arc::clone(&system),
-            Arc::clone(&customers),
-            Arc::clone(&ids),
-        );
-        timed(b.creates, b.concurrency, move |i| {
-            let (system, customers, ids) = (
-                Arc::clone(&system),
-                Arc::clone(&customers),
-                Arc::clone(&ids),
-            );
+        let (tokens, ids) = (Arc::clone(&customer_tokens), Arc::clone(&ids));
+        timed(b.creates, concurrency, move |i| {
+            let (tokens, ids) = (Arc::clone(&tokens), Arc::clone(&ids));
             async move {
-                let customer = &customers[i % customers.len()];
-                let who = Principal {
-                    login: format!("bench@{customer}"),
-                    role: Role::Customer,
-                    customer: Some(customer.clone()),
-                };
-                let t = system
-                    .open_ticket(
-                        &who,
-                        NewTicket {
-                            subject: format!("Server {i} does not answer"),
-                            body: "Since this morning the server answers no ping.".to_owned(),
-                            ..NewTicket::default()
-                        },
-                    )
-                    .await
-                    .map_err(|e| anyhow::anyhow!("open: {e}"))?;
+                let body = serde_json::json!({
+                    "subject": format!("Server {i} does not answer"),
+                    "body": "Since this morning the server answers no ping.",
+                })
+                .to_string();
+                let token = &tokens[i % tokens.len()];
+                let answer = expect(addr, "POST", "/api/v1/tickets", token, &body, 201).await?;
+                let t: serde_json::Value = serde_json::from_slice(&answer)?;
+                let id = t["id"].as_i64().context("a ticket without an id")?;
                 ids.lock()
                     .map_err(|_| anyhow::anyhow!("poisoned"))?
-                    .push(t.id);
+                    .push(id);
                 Ok(())
             }
         })
         .await?
     };
     let ids: Arc<Vec<i64>> = Arc::new(ids.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone());
+    anyhow::ensure!(!ids.is_empty(), "no ticket was opened");
 
     // Staff answer them in public.
     let (reply_ms, reply_wall) = {
-        let (system, ids) = (Arc::clone(&system), Arc::clone(&ids));
-        timed(b.replies, b.concurrency, move |i| {
-            let (system, ids) = (Arc::clone(&system), Arc::clone(&ids));
+        let (staff, ids) = (Arc::clone(&staff), Arc::clone(&ids));
+        timed(b.replies, concurrency, move |i| {
+            let (staff, ids) = (Arc::clone(&staff), Arc::clone(&ids));
             async move {
-                let who = Principal {
-                    login: "engineer@bench.invalid".to_owned(),
-                    role: Role::Engineer,
-                    customer: None,
-                };
-                system
-                    .reply_ticket(
-                        &who,
-                        ids[i % ids.len()],
-                        "We are on it; the host is being restarted.",
-                        true,
-                        Vec::new(),
-                    )
-                    .await
-                    .map_err(|e| anyhow::anyhow!("reply: {e}"))?;
+                let path = format!("/api/v1/tickets/{}/replies", ids[i % ids.len()]);
+                let body =
+                    r#"{"body": "We are on it; the host is being restarted.", "public": true}"#;
+                expect(addr, "POST", &path, &staff, body, 201).await?;
                 Ok(())
             }
         })
         .await?
     };
 
-    // The queue over `tickets` tickets.
-    let imported = import(&system, &customers, b.tickets).await?;
-    let staff = Principal::automatic("bench-queue");
+    // The queue over `tickets` tickets: the console's page and the API, every tier and each.
+    let importer = AnyStore::connect(database).await?;
+    let imported = import(&importer, &customers, b.tickets).await?;
     let mut queue = serde_json::Map::new();
-    for tier in [None, Some("business"), Some("standard")] {
+    for (name, path) in [
+        ("page_all", "/console/tickets"),
+        ("page_business", "/console/tickets?tier=business"),
+        ("api_all", "/api/v1/tickets/queue?limit=100"),
+        (
+            "api_standard",
+            "/api/v1/tickets/queue?tier=standard&limit=100",
+        ),
+    ] {
         let mut ms = Vec::with_capacity(b.rounds);
-        let mut shown = 0;
+        let mut bytes = 0;
         for _ in 0..b.rounds {
             let at = Instant::now();
-            let (list, _, _) = system
-                .ticket_queue(&staff, tier, 100)
-                .await
-                .map_err(|e| anyhow::anyhow!("queue: {e}"))?;
+            bytes = expect(addr, "GET", path, &staff, "", 200).await?.len();
             ms.push(at.elapsed().as_secs_f64() * 1000.0);
-            shown = list.len();
         }
         let p99 = percentile(&mut ms, 0.99);
         queue.insert(
-            tier.unwrap_or("all").to_owned(),
+            name.to_owned(),
             serde_json::json!({
-                "rows": shown,
+                "path": path,
+                "bytes": bytes,
                 "p50_ms": percentile(&mut ms, 0.50),
                 "p99_ms": p99,
                 "goal_ms": 100,
@@ -264,22 +336,22 @@ async fn measure(
             }),
         );
     }
-    drop(system);
-    running.stop().await;
+    let _ = stop.send(());
+    server.await??;
     Ok(serde_json::json!({
         "bench": "desk",
         "database": if database.starts_with("sqlite") { "sqlite" } else { "postgres" },
-        "concurrency": b.concurrency,
-        "open_ticket": summary(open_ms, open_wall),
-        "staff_reply": summary(reply_ms, reply_wall),
-        "tickets_in_queue_database": imported + ids.len(),
+        "concurrency": concurrency,
+        "open_ticket_http": summary(open_ms, open_wall),
+        "staff_reply_http": summary(reply_ms, reply_wall),
+        "tickets_in_database": imported + ids.len(),
         "queue_100_rows": queue,
     }))
 }
 
 /// Imports `n` open tickets of every kind the queue sorts: both tiers, due times over two
 /// weeks, about one in twenty with a missed target, some resolved.
-async fn import(system: &System, customers: &[String], n: usize) -> anyhow::Result<usize> {
+async fn import(store: &AnyStore, customers: &[String], n: usize) -> anyhow::Result<usize> {
     let now = SystemClock.now_ms();
     let mut done = 0;
     while done < n {
@@ -329,7 +401,7 @@ async fn import(system: &System, customers: &[String], n: usize) -> anyhow::Resu
                 (ticket, vec![event])
             })
             .collect();
-        done += system.store.import_tickets(&batch).await?.len();
+        done += store.import_tickets(&batch).await?.len();
     }
     Ok(done)
 }
