@@ -38,6 +38,7 @@ mod sla;
 mod staff;
 mod status;
 mod tickets;
+mod tickets_staff;
 mod unmatched;
 mod upgrades;
 mod webhooks;

@@ -3,9 +3,9 @@
 //! acknowledgement; staff answer in public (mailed, threaded under it) and in private (never
 //! shown to the customer); waiting pauses the resolution clock and the customer's reply
 //! reopens; a ticket about a service that is down is linked to its incident; another
-//! customer's ticket is a 404; rating once resolved; assignment, triage, merge and canned
-//! replies; a first response missed is recorded once and mailed to the shift lead on duty
-//! and the assignee.
+//! customer's ticket is a 404; rating once resolved; a first response missed is recorded once
+//! and mailed to the shift lead on duty and the assignee. Staff's assignment, triage, merge
+//! and canned replies are in `tickets_staff.rs`.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,11 +15,10 @@ use serde_json::{json, Value};
 
 use crate::mail::{smtp_config, Keeper};
 use crate::serve::{
-    add_account, alertmanager, api_token, error_of, http, http_as, json_of, start, wait_for,
-    PASSWORD,
+    add_account, alertmanager, api_token, http, http_as, json_of, start, wait_for, PASSWORD,
 };
 
-const INVENTORY: &str = r#"version: 1
+pub(crate) const INVENTORY: &str = r#"version: 1
 nodes:
   - {id: sw-a, kind: switch, labels: {instance: "sw-a:9100"}}
   - {id: hv-1, kind: hypervisor, requires: [sw-a]}
@@ -38,11 +37,11 @@ services:
   - {id: vps-3, customer: beta, name: beta-shop, requires: [hv-2]}
 "#;
 
-const ACME: &str = "ops@acme.example";
-const BETA: &str = "it@beta.example";
-const ENGINEER: &str = "engineer@provider.test";
-const LEAD: &str = "lead@provider.test";
-const JUNIOR: &str = "junior@provider.test";
+pub(crate) const ACME: &str = "ops@acme.example";
+pub(crate) const BETA: &str = "it@beta.example";
+pub(crate) const ENGINEER: &str = "engineer@provider.test";
+pub(crate) const LEAD: &str = "lead@provider.test";
+pub(crate) const JUNIOR: &str = "junior@provider.test";
 
 /// `[desk]` with a `business` tier whose first response is due after `first` (24x7) and a
 /// `basic` one, the default.
@@ -68,18 +67,18 @@ fn users_add(config: &Path, login: &str, role: &str, email: &str) {
     );
 }
 
-struct Desk {
-    _dir: tempfile::TempDir,
-    keeper: Keeper,
-    server: crate::serve::Running,
-    acme: String,
-    beta: String,
-    engineer: String,
-    lead: String,
-    junior: String,
+pub(crate) struct Desk {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) keeper: Keeper,
+    pub(crate) server: crate::serve::Running,
+    pub(crate) acme: String,
+    pub(crate) beta: String,
+    pub(crate) engineer: String,
+    pub(crate) lead: String,
+    pub(crate) junior: String,
 }
 
-fn desk_server(first: &str) -> Desk {
+pub(crate) fn desk_server(first: &str) -> Desk {
     let dir = tempfile::tempdir().unwrap();
     let keeper = Keeper::start(&dir.path().join("mail"), None);
     let config = smtp_config(
@@ -113,7 +112,7 @@ fn desk_server(first: &str) -> Desk {
     }
 }
 
-fn call(addr: &str, token: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+pub(crate) fn call(addr: &str, token: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
     let body = if body.is_null() {
         String::new()
     } else {
@@ -128,7 +127,7 @@ fn call(addr: &str, token: &str, method: &str, path: &str, body: Value) -> (u16,
     (status, value)
 }
 
-fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
     message.lines().find_map(|l| {
         let (n, v) = l.split_once(':')?;
         n.eq_ignore_ascii_case(name).then(|| v.trim())
@@ -396,157 +395,6 @@ fn a_ticket_about_a_service_that_is_down_is_linked_to_its_incident() {
     );
     assert_eq!(status, 201, "{t}");
     assert_eq!(t["incidents"], json!([incident]));
-}
-
-#[test]
-fn staff_assign_triage_merge_and_keep_canned_replies() {
-    let d = desk_server("30m");
-    let addr = &d.server.addr;
-    let open = |subject: &str| {
-        let (status, t) = call(
-            addr,
-            &d.acme,
-            "POST",
-            "/api/v1/tickets",
-            json!({"subject": subject, "body": "help"}),
-        );
-        assert_eq!(status, 201, "{t}");
-        t["id"].as_i64().unwrap()
-    };
-    let a = open("Mail bounces");
-    let b = open("Mail bounces again");
-
-    // Assignment: shift leads only, to a staff account.
-    let assign = |token: &str, login: &str| {
-        call(
-            addr,
-            token,
-            "POST",
-            &format!("/api/v1/tickets/{a}/assign"),
-            json!({"login": login}),
-        )
-    };
-    assert_eq!(assign(&d.engineer, ENGINEER).0, 403);
-    let (status, body) = assign(&d.lead, ACME);
-    assert_eq!(status, 400, "{body}");
-    assert!(error_of(&body.to_string()).starts_with("login"), "{body}");
-    let (status, t) = assign(&d.lead, ENGINEER);
-    assert_eq!(status, 200, "{t}");
-    assert_eq!(t["assignee"], ENGINEER);
-    let (_, own) = call(
-        addr,
-        &d.acme,
-        "GET",
-        &format!("/api/v1/tickets/{a}"),
-        Value::Null,
-    );
-    assert!(own.get("assignee").is_none(), "{own}");
-
-    // Triage: department, priority and the customer's own services.
-    let (status, t) = call(
-        addr,
-        &d.engineer,
-        "POST",
-        &format!("/api/v1/tickets/{a}/triage"),
-        json!({"department": "billing", "priority": "urgent", "services": ["vps-1"]}),
-    );
-    assert_eq!(status, 200, "{t}");
-    assert_eq!(
-        (t["department"].as_str(), t["priority"].as_str()),
-        (Some("billing"), Some("urgent"))
-    );
-    let (status, body) = call(
-        addr,
-        &d.engineer,
-        "POST",
-        &format!("/api/v1/tickets/{a}/triage"),
-        json!({"services": ["vps-3"]}),
-    );
-    assert_eq!(status, 400, "{body}");
-
-    // Merge: b's messages move to a, b is closed and points to it.
-    let (status, t) = call(
-        addr,
-        &d.engineer,
-        "POST",
-        &format!("/api/v1/tickets/{b}/merge"),
-        json!({"into": a}),
-    );
-    assert_eq!(status, 200, "{t}");
-    let bodies: Vec<&str> = t["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "created")
-        .map(|e| e["body"].as_str().unwrap())
-        .collect();
-    assert_eq!(bodies.len(), 2, "{t}");
-    let (_, merged) = call(
-        addr,
-        &d.engineer,
-        "GET",
-        &format!("/api/v1/tickets/{b}"),
-        Value::Null,
-    );
-    assert_eq!(
-        (merged["status"].as_str(), merged["merged_into"].as_i64()),
-        (Some("closed"), Some(a))
-    );
-    assert_eq!(
-        call(
-            addr,
-            &d.engineer,
-            "POST",
-            &format!("/api/v1/tickets/{b}/merge"),
-            json!({"into": a})
-        )
-        .0,
-        409
-    );
-
-    // Canned replies: shift leads write them, staff read them.
-    assert_eq!(
-        call(
-            addr,
-            &d.engineer,
-            "POST",
-            "/api/v1/canned-replies",
-            json!({"title": "Reboot", "body": "Please reboot."})
-        )
-        .0,
-        403
-    );
-    let (status, _) = call(
-        addr,
-        &d.lead,
-        "POST",
-        "/api/v1/canned-replies",
-        json!({"title": "Reboot", "body": "Please reboot.", "language": "en"}),
-    );
-    assert_eq!(status, 201);
-    let (_, list) = call(
-        addr,
-        &d.junior,
-        "GET",
-        "/api/v1/canned-replies",
-        Value::Null,
-    );
-    assert_eq!(list["canned_replies"][0]["title"], "Reboot");
-
-    // The queue: active tickets only.
-    let (status, q) = call(addr, &d.junior, "GET", "/api/v1/tickets/queue", Value::Null);
-    assert_eq!(status, 200, "{q}");
-    let ids: Vec<i64> = q["tickets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ids, [a]);
-    assert_eq!(
-        call(addr, &d.acme, "GET", "/api/v1/tickets/queue", Value::Null).0,
-        403
-    );
 }
 
 #[test]
