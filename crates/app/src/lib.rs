@@ -31,6 +31,7 @@ pub mod sla;
 mod staff;
 #[cfg(test)]
 mod testing;
+pub mod vault;
 mod webhooks;
 
 use std::sync::{Arc, Mutex};
@@ -99,6 +100,8 @@ pub struct Config {
     pub desk: desk::DeskPolicy,
     /// The desk's SMTP listener, bound, and how it presents itself (`[desk] inbound`).
     pub inbound: Option<(std::net::TcpListener, inbound::InboundConfig)>,
+    /// The keys that seal secrets at rest (`[desk] key_file`).
+    pub vault: Option<Arc<vault::Keyring>>,
 }
 
 /// Live state shared by the faces (read) and the ingestion task (the one writer of the
@@ -151,6 +154,8 @@ pub struct System {
     pub sla_wake: Arc<tokio::sync::Notify>,
     /// How the support desk runs (`[desk]`).
     pub desk: Arc<desk::DeskPolicy>,
+    /// The keys that seal secrets at rest, when `[desk] key_file` is set.
+    pub vault: Option<Arc<vault::Keyring>>,
     /// The archive of raw alerts and sent messages, read by the faces.
     pub archiver: Archiver,
     /// Wakes this instance's outbox workers when notices were queued.
@@ -174,6 +179,7 @@ pub struct Opened {
     sla: sla::SlaPolicy,
     desk: desk::DeskPolicy,
     inbound: Option<(std::net::TcpListener, inbound::InboundConfig)>,
+    vault: Option<Arc<vault::Keyring>>,
 }
 
 /// The system's background tasks, to be stopped once the faces are done.
@@ -215,6 +221,7 @@ impl Opened {
             sla: config.sla,
             desk: config.desk,
             inbound: config.inbound,
+            vault: config.vault,
         })
     }
 
@@ -247,6 +254,7 @@ impl Opened {
             sla,
             desk,
             inbound,
+            vault,
         } = self;
         let live = Arc::new(Mutex::new(live));
         let wake = Arc::new(tokio::sync::Notify::new());
@@ -303,6 +311,7 @@ impl Opened {
             sla: Arc::new(sla),
             sla_wake: Arc::new(tokio::sync::Notify::new()),
             desk: Arc::new(desk),
+            vault,
             archiver,
             outbox_wake,
             reload,

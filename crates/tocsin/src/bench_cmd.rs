@@ -132,6 +132,7 @@ fn in_process(
         sla: Default::default(),
         desk,
         inbound: None,
+        vault: None,
     }
 }
 

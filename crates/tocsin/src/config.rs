@@ -292,6 +292,7 @@ impl Config {
         for file in [
             &mut config.desk.inbound_certificate,
             &mut config.desk.inbound_key,
+            &mut config.desk.key_file,
         ]
         .into_iter()
         .flatten()

@@ -6,6 +6,7 @@ mod config;
 mod edge;
 mod generate_cmd;
 mod inventory_cmd;
+mod keyfile;
 mod report;
 mod runbooks_cmd;
 mod serve_cmd;

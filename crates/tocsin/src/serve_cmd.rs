@@ -166,6 +166,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     config.desk.tiers()?,
                 ),
                 inbound: inbound_listener(&config.desk)?,
+                vault: match &config.desk.key_file {
+                    Some(path) => Some(Arc::new(crate::keyfile::load_or_create(path)?)),
+                    None => None,
+                },
             },
         }
         .bind()
@@ -244,6 +248,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 Some("support@demo.example".to_owned()),
                 Vec::new(),
             ),
+            vault: Some(Arc::new(crate::keyfile::load_or_create(&dir.join("desk.key"))?)),
             inbound: Some((
                 inbound,
                 tocsin_app::inbound::InboundConfig {

@@ -11,9 +11,8 @@ use tocsin_app::inbound::{rustls, InboundConfig};
 
 use super::{duration, zone};
 
-/// `[desk]`. The address, the inbound listener (with its certificate) and the key are
-/// accepted and checked at load; the desk's tickets and credentials (later parts of issue
-/// 13) use them.
+/// `[desk]`: the address, the inbound listener (with its certificate), the key file of the
+/// secrets sealed at rest, calendars and tiers, checked at load.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]

@@ -41,4 +41,5 @@ mod tickets;
 mod tickets_staff;
 mod unmatched;
 mod upgrades;
+mod vault;
 mod webhooks;
