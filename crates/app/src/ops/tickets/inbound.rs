@@ -52,7 +52,9 @@ impl MailDrop for DeskDrop {
         };
         match system.receive_mail(mail).await {
             Ok(_) => Verdict::Accepted,
-            Err(Refused::Unavailable(why)) => Verdict::Retry(why),
+            // The database, the archive, or a ticket changing under concurrent writes: the
+            // MTA tries again later.
+            Err(Refused::Unavailable(why) | Refused::Conflict(why)) => Verdict::Retry(why),
             Err(e) => Verdict::Rejected(e.to_string()),
         }
     }
