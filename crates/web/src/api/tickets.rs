@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as Ext};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use base64::Engine;
@@ -333,34 +333,7 @@ pub(super) async fn attachment(
     Path((id, key)): Path<(i64, String)>,
 ) -> Answer {
     let (a, bytes) = app.ticket_attachment(&who, id, &key).await?;
-    download(&a.name, bytes)
-}
-
-/// A file as a download: never rendered by the browser, whatever its type.
-pub(crate) fn download(name: &str, bytes: Vec<u8>) -> Answer {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\""))
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/octet-stream"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::headers::download(&a.name, bytes))
 }
 
 /// `GET /api/v1/canned-replies` (staff).
