@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, State as Ext};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use minijinja::{context, Value};
@@ -399,11 +399,26 @@ pub(crate) async fn detail(
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Response {
-    let l = page_language(&app, &who.customer, &headers).await;
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found(l, &who.principal);
+    let (l, id) = match language_and_id(&app, &who, &headers, &id).await {
+        Ok(found) => found,
+        Err(missing) => return missing,
     };
     show(&app, &who, l, id, None, q.done.as_deref()).await
+}
+
+/// The page's language, and the ticket number in the path; a number that is not one is the
+/// area's not-found page, as a ticket that is not the customer's.
+async fn language_and_id(
+    app: &App,
+    who: &Customer,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(Language, i64), Response> {
+    let l = page_language(app, &who.customer, headers).await;
+    match id.parse::<i64>() {
+        Ok(id) => Ok((l, id)),
+        Err(_) => Err(not_found(l, &who.principal)),
+    }
 }
 
 /// After a form: back to the ticket with its message, the page again with the error beside
@@ -450,9 +465,9 @@ pub(crate) async fn reply(
     if let Err(r) = who.principal.check_csrf(form.csrf.as_deref()) {
         return r.into_response();
     }
-    let l = page_language(&app, &who.customer, &headers).await;
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found(l, &who.principal);
+    let (l, id) = match language_and_id(&app, &who, &headers, &id).await {
+        Ok(found) => found,
+        Err(missing) => return missing,
     };
     let result = app
         .reply_ticket(&who.principal, id, &form.body, true, Vec::new())
@@ -480,9 +495,9 @@ pub(crate) async fn status(
     if let Err(r) = who.principal.check_csrf(form.csrf.as_deref()) {
         return r.into_response();
     }
-    let l = page_language(&app, &who.customer, &headers).await;
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found(l, &who.principal);
+    let (l, id) = match language_and_id(&app, &who, &headers, &id).await {
+        Ok(found) => found,
+        Err(missing) => return missing,
     };
     let result = app
         .set_ticket_status(&who.principal, id, &form.status)
@@ -512,9 +527,9 @@ pub(crate) async fn rating(
     if let Err(r) = who.principal.check_csrf(form.csrf.as_deref()) {
         return r.into_response();
     }
-    let l = page_language(&app, &who.customer, &headers).await;
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found(l, &who.principal);
+    let (l, id) = match language_and_id(&app, &who, &headers, &id).await {
+        Ok(found) => found,
+        Err(missing) => return missing,
     };
     // A score that is not a number is refused by the operation like one out of range.
     let score = form.score.trim().parse::<i64>().unwrap_or(0);
@@ -532,41 +547,13 @@ pub(crate) async fn attachment(
     headers: HeaderMap,
     Path((id, key)): Path<(String, String)>,
 ) -> Response {
-    let l = page_language(&app, &who.customer, &headers).await;
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found(l, &who.principal);
+    let (l, id) = match language_and_id(&app, &who, &headers, &id).await {
+        Ok(found) => found,
+        Err(missing) => return missing,
     };
     match app.ticket_attachment(&who.principal, id, &key).await {
-        Ok((a, bytes)) => download(&a.name, bytes),
+        Ok((a, bytes)) => crate::headers::download(&a.name, bytes),
         Err(Refused::NotFound(_)) => not_found(l, &who.principal),
         Err(other) => Refusal::from(other).into_response(),
     }
-}
-
-/// A file as a download, never shown by the browser whatever its type; its name is kept to
-/// letters, digits and `.-_` so that it cannot break the header.
-fn download(name: &str, bytes: Vec<u8>) -> Response {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/octet-stream"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response()
 }
