@@ -50,11 +50,7 @@ pub(crate) fn desk_config(dir: &Path, keeper: &Keeper, first: &str) -> PathBuf {
         "",
     );
     let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "[desk]\naddress = \"support@example.net\"\n\
-         [[desk.tiers]]\nid = \"basic\"\ncalendar = \"24x7\"\nfirst_response = \"8h\"\nnext_response = \"8h\"\nresolution = \"5d\"\n\
-         [[desk.tiers]]\nid = \"business\"\ncalendar = \"24x7\"\nfirst_response = \"{first}\"\nnext_response = \"4h\"\nresolution = \"2d\"\n"
-    ));
+    text.push_str(&crate::tickets::desk(first));
     std::fs::write(&config, text).unwrap();
     add_account(&config, ACME, "customer", Some("acme"));
     add_account(&config, BETA, "customer", Some("beta"));

@@ -45,7 +45,7 @@ pub(crate) const JUNIOR: &str = "junior@provider.test";
 
 /// `[desk]` with a `business` tier whose first response is due after `first` (24x7) and a
 /// `basic` one, the default.
-fn desk(first: &str) -> String {
+pub(crate) fn desk(first: &str) -> String {
     format!(
         "[desk]\naddress = \"support@example.net\"\n\
          [[desk.tiers]]\nid = \"basic\"\ncalendar = \"24x7\"\nfirst_response = \"8h\"\nnext_response = \"8h\"\nresolution = \"5d\"\n\
