@@ -41,18 +41,29 @@ fn clean(term: &str) -> String {
     term.chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
-/// The FTS5 query: the language's articles with any term in the title or the text.
-fn fts5_query(s: &HelpSearch<'_>) -> Option<String> {
-    let mut alternatives: Vec<String> = s
+/// The search's cleaned terms written with `term`, then its cleaned prefix written with
+/// `prefix`; empty ones left out. The two databases' query languages differ only there.
+fn alternatives(
+    s: &HelpSearch<'_>,
+    term: impl Fn(&str) -> String,
+    prefix: impl Fn(&str) -> String,
+) -> Vec<String> {
+    let mut out: Vec<String> = s
         .terms
         .iter()
         .map(|t| clean(t))
         .filter(|t| !t.is_empty())
-        .map(|t| format!("\"{t}\""))
+        .map(|t| term(&t))
         .collect();
     if let Some(p) = s.prefix.map(clean).filter(|p| !p.is_empty()) {
-        alternatives.push(format!("\"{p}\"*"));
+        out.push(prefix(&p));
     }
+    out
+}
+
+/// The FTS5 query: the language's articles with any term in the title or the text.
+fn fts5_query(s: &HelpSearch<'_>) -> Option<String> {
+    let alternatives = alternatives(s, |t| format!("\"{t}\""), |p| format!("\"{p}\"*"));
     let language = clean(s.language);
     if alternatives.is_empty() || language.is_empty() {
         return None;
@@ -65,16 +76,7 @@ fn fts5_query(s: &HelpSearch<'_>) -> Option<String> {
 
 /// The `tsquery` text: any term, or the prefix.
 fn ts_query(s: &HelpSearch<'_>) -> Option<String> {
-    let mut alternatives: Vec<String> = s
-        .terms
-        .iter()
-        .map(|t| clean(t))
-        .filter(|t| !t.is_empty())
-        .map(|t| format!("'{t}'"))
-        .collect();
-    if let Some(p) = s.prefix.map(clean).filter(|p| !p.is_empty()) {
-        alternatives.push(format!("'{p}':*"));
-    }
+    let alternatives = alternatives(s, |t| format!("'{t}'"), |p| format!("'{p}':*"));
     (!alternatives.is_empty()).then(|| alternatives.join(" | "))
 }
 
