@@ -74,7 +74,9 @@ fn backoff_ms(attempts: i64) -> i64 {
     (1000i64 << exp).min(30_000)
 }
 
-fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
+/// The notice of an outbox row, and the `From:` it goes out with when not the notices'
+/// sender's (desk mail from the desk's address).
+fn notice_of(row: &OutboxRow, public_url: &str) -> Result<(Notice, Option<String>), String> {
     if row.notice.kind.starts_with(crate::ops::TICKET_KIND_PREFIX) {
         return crate::ops::ticket_notice(row, public_url);
     }
@@ -126,7 +128,7 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
             .unwrap_or(0),
         _ => row.notice.incident_id.max(0) as u64,
     };
-    Ok(Notice {
+    let notice = Notice {
         kind,
         incident_id,
         incident_title: payload.title,
@@ -155,7 +157,8 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<Notice, String> {
         }),
         credit,
         ticket: None,
-    })
+    };
+    Ok((notice, None))
 }
 
 /// What the outbox worker works with.
@@ -364,8 +367,14 @@ async fn deliver(
     let mut accepted = Vec::new();
     let mut batch: Vec<(u64, Envelope, Vec<u8>)> = Vec::with_capacity(rows.len());
     for row in rows {
-        let composed = notice_of(row, &delivering.public_url).and_then(|notice| {
-            let sender = crate::ops::desk_sender(row, &delivering.sender);
+        let composed = notice_of(row, &delivering.public_url).and_then(|(notice, from)| {
+            let sender = match from {
+                Some(from) => Sender {
+                    from,
+                    list_id: delivering.sender.list_id.clone(),
+                },
+                None => delivering.sender.clone(),
+            };
             let message = composer
                 .compose(&notice, &sender)
                 .map_err(|e| e.to_string())?;

@@ -35,9 +35,9 @@ pub use sla::{
     SlaLine, SlaReport, BILLING_CUSTOMER, BILLING_KIND_PREFIX, CREDIT_KIND_PREFIX,
 };
 pub use tickets::{
-    breach_timer, desk_sender, message_domain, outgoing_ticket, spawn_inbound, ticket_notice,
-    DeskDrop, EventView, NewTicket, Received, SlaView, TicketView, Triage, Upload, COUNT_CAP,
-    LIST_LIMIT, TICKET_KIND_PREFIX,
+    breach_timer, message_domain, outgoing_ticket, spawn_inbound, ticket_notice, DeskDrop,
+    EventView, NewTicket, Received, SlaView, TicketView, Triage, Upload, COUNT_CAP, LIST_LIMIT,
+    TICKET_KIND_PREFIX,
 };
 pub use upgrades::{
     drain_fingerprint, NewUpgrade, NextAction, RollingUpgrade, DRAIN_SOURCE, UPGRADE_ACTIONS,

@@ -25,7 +25,7 @@ mod view;
 
 use fields::{customer_index, event, new_ticket, one_of, own_services, text};
 pub use inbound::{spawn_inbound, DeskDrop, Received};
-pub use mail::{desk_sender, message_domain, outgoing_ticket, ticket_notice, TICKET_KIND_PREFIX};
+pub use mail::{message_domain, outgoing_ticket, ticket_notice, TICKET_KIND_PREFIX};
 pub use timer::breach_timer;
 pub use view::{EventView, SlaView, TicketView};
 

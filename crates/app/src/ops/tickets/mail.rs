@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use tocsin_model::inventory::Language;
 use tocsin_model::Inventory;
-use tocsin_notify::{Notice, NoticeKind, Sender, TicketLines};
+use tocsin_notify::{Notice, NoticeKind, TicketLines};
 use tocsin_store::{NewNotice, Ticket, TicketEvent, EVENT_ID_PLACEHOLDER, TICKET_ID_PLACEHOLDER};
 
 use super::Read;
@@ -257,8 +257,12 @@ pub(super) fn breach_notices(
         .collect()
 }
 
-/// The e-mail of a desk notice queued in the outbox.
-pub fn ticket_notice(row: &tocsin_store::OutboxRow, public_url: &str) -> Result<Notice, String> {
+/// The e-mail of a desk notice queued in the outbox, and the `From:` it goes out with when
+/// the desk has an address of its own.
+pub fn ticket_notice(
+    row: &tocsin_store::OutboxRow,
+    public_url: &str,
+) -> Result<(Notice, Option<String>), String> {
     let kind = row.notice.kind.as_str();
     let p: TicketPayload = serde_json::from_str(&row.notice.payload)
         .map_err(|e| format!("outbox row {}: unreadable payload: {e}", row.id))?;
@@ -273,7 +277,8 @@ pub fn ticket_notice(row: &tocsin_store::OutboxRow, public_url: &str) -> Result<
         .ticket_id
         .parse()
         .map_err(|_| format!("outbox row {}: ticket id `{}`", row.id, p.ticket_id))?;
-    Ok(Notice {
+    let from = Some(p.from).filter(|f| !f.is_empty());
+    let notice = Notice {
         kind,
         incident_id: ticket_id,
         incident_title: p.subject.clone(),
@@ -301,21 +306,8 @@ pub fn ticket_notice(row: &tocsin_store::OutboxRow, public_url: &str) -> Result<
             due: p.due_ms.map(|ms| ms.div_euclid(1000)),
             customer: p.customer,
         }),
-    })
-}
-
-/// Who a notice comes from: the desk's address for desk notices that name one, else `sender`.
-pub fn desk_sender(row: &tocsin_store::OutboxRow, sender: &Sender) -> Sender {
-    if !row.notice.kind.starts_with(TICKET_KIND_PREFIX) {
-        return sender.clone();
-    }
-    match serde_json::from_str::<TicketPayload>(&row.notice.payload) {
-        Ok(p) if !p.from.is_empty() => Sender {
-            from: p.from,
-            list_id: sender.list_id.clone(),
-        },
-        _ => sender.clone(),
-    }
+    };
+    Ok((notice, from))
 }
 
 #[cfg(test)]
