@@ -7,6 +7,7 @@
 //! database: the outbox that calls them owns time, retries and records.
 
 mod credit;
+mod envelope;
 mod locale;
 mod message;
 mod notice;

@@ -17,7 +17,14 @@ const SOURCES: [(Language, &str); 5] = [
 ];
 
 /// Every message a notice uses; each locale must define all of them.
-pub(crate) const MESSAGE_IDS: [&str; 74] = [
+pub(crate) const MESSAGE_IDS: [&str; 81] = [
+    "envelope-untitled",
+    "subject-envelope-opened",
+    "envelope-opened-intro",
+    "envelope-opened-reason",
+    "envelope-opened-no-reason",
+    "envelope-opened-next",
+    "envelope-opened-footer",
     "ticket-untitled",
     "ticket-received-intro",
     "ticket-received-quote",

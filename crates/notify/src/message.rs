@@ -54,9 +54,11 @@ impl Composer {
         let message_id = match &thread {
             Some(t) => format!("<{}>", t.message_id),
             None => {
-                // A credit notice carries the credit's number where others carry the incident's.
+                // A credit notice carries the credit's number where others carry the incident's,
+                // and so does an envelope warning the envelope's.
                 let about = match notice.kind {
                     NoticeKind::CreditOffered => "credit",
+                    NoticeKind::EnvelopeOpened => "envelope",
                     _ => "incident",
                 };
                 format!(

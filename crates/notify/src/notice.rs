@@ -38,6 +38,18 @@ pub enum NoticeKind {
     /// To staff (the shift lead on duty, the ticket's assignee): a ticket missed an SLA
     /// target.
     TicketBreach,
+    /// To every admin, at once: a staff member opened a sealed envelope (a secret an admin
+    /// stored). The notice never carries the secret; its fields mean:
+    /// - `incident_id`: the envelope's number;
+    /// - `incident_title`: the envelope's name (untrusted);
+    /// - `customer_name`: the login of the staff member who opened it (untrusted; required);
+    /// - `body`: the reason they gave (untrusted, paragraphs split on blank lines);
+    /// - `date`: when it was opened, unix seconds UTC;
+    /// - `public_url`: the console's base URL (required); the mail links to
+    ///   `{public_url}/console/envelopes`.
+    ///
+    /// `services`, `at_risk`, `window`, `credit` and `ticket` are not read: leave them empty.
+    EnvelopeOpened,
 }
 
 impl NoticeKind {
@@ -57,6 +69,7 @@ impl NoticeKind {
             NoticeKind::TicketReceived => "ticket-received",
             NoticeKind::TicketReply => "ticket-reply",
             NoticeKind::TicketBreach => "ticket-breach",
+            NoticeKind::EnvelopeOpened => "envelope-opened",
         }
     }
 
@@ -218,11 +231,14 @@ pub struct TicketLines {
 pub struct Notice {
     /// Opened or resolved.
     pub kind: NoticeKind,
-    /// The incident's number; a credit's number for credit notices.
+    /// The incident's number; a credit's number for credit notices, an envelope's for
+    /// [`NoticeKind::EnvelopeOpened`].
     pub incident_id: u64,
-    /// The incident's public title; may be empty.
+    /// The incident's public title; may be empty. An envelope's name for
+    /// [`NoticeKind::EnvelopeOpened`].
     pub incident_title: String,
-    /// The customer's display name (untrusted).
+    /// The customer's display name (untrusted). The opener's login for
+    /// [`NoticeKind::EnvelopeOpened`].
     pub customer_name: String,
     /// The contact's e-mail address.
     pub to: String,
@@ -230,14 +246,16 @@ pub struct Notice {
     pub language: Language,
     /// This customer's affected services only.
     pub services: Vec<ServiceLine>,
-    /// The public status page, linked from the message.
+    /// The public status page, linked from the message; the console's base URL for
+    /// [`NoticeKind::EnvelopeOpened`].
     pub public_url: String,
-    /// The message's date, unix seconds UTC; also "now" for services still down.
+    /// The message's date, unix seconds UTC; also "now" for services still down, and when
+    /// the envelope was opened for [`NoticeKind::EnvelopeOpened`].
     pub date: i64,
     /// The outbox row; makes the `Message-ID` unique and the same across retries.
     pub outbox_id: u64,
-    /// The staff's text of a broadcast (untrusted, paragraphs split on blank lines); empty
-    /// for other kinds.
+    /// The staff's text of a broadcast, or the reason given for opening an envelope
+    /// (untrusted, paragraphs split on blank lines); empty for other kinds.
     pub body: String,
     /// Customers whose services lost redundancy (degraded notices); 0 for other kinds.
     pub at_risk: u64,

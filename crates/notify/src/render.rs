@@ -110,7 +110,8 @@ fn paragraphs(body: &str) -> Vec<String> {
 }
 
 /// Message ids of the subject, introduction, closing line and footer of a notice; `None` for
-/// the ticket kinds, which have a frame of their own (`ticket.rs`).
+/// the ticket kinds and the envelope warning, which have a frame of their own (`ticket.rs`,
+/// `envelope.rs`).
 fn texts(kind: NoticeKind, untitled: bool) -> Option<[&'static str; 4]> {
     Some(match (kind, untitled) {
         (NoticeKind::Opened, false) => ["subject-opened", "opened-intro", "opened-next", "footer"],
@@ -180,9 +181,13 @@ fn texts(kind: NoticeKind, untitled: bool) -> Option<[&'static str; 4]> {
             "credit-offered-next",
             "credit-offered-footer",
         ],
-        (NoticeKind::TicketReceived | NoticeKind::TicketReply | NoticeKind::TicketBreach, _) => {
-            return None
-        }
+        (
+            NoticeKind::TicketReceived
+            | NoticeKind::TicketReply
+            | NoticeKind::TicketBreach
+            | NoticeKind::EnvelopeOpened,
+            _,
+        ) => return None,
     })
 }
 
@@ -196,7 +201,10 @@ pub(crate) fn render(
     let title = clean(&notice.incident_title);
     let Some([subject_id, intro_id, next_id, footer_id]) = texts(notice.kind, title.is_empty())
     else {
-        return crate::ticket::render(locales, env, notice);
+        return match notice.kind {
+            NoticeKind::EnvelopeOpened => crate::envelope::render(locales, env, notice),
+            _ => crate::ticket::render(locales, env, notice),
+        };
     };
     let customer = clean(&notice.customer_name);
     let incident = notice.incident_id.to_string();

@@ -26,28 +26,30 @@ const MAX_REFERENCES: usize = 20;
 /// the 998 octets of a line.
 const MAX_ID: usize = 250;
 
-/// What the ticket templates see: every sentence already in the recipient's language.
+/// What the ticket templates see: every sentence already in the recipient's language. The
+/// envelope warning (`envelope.rs`) is written in the same frame.
 #[derive(Serialize)]
-struct View<'a> {
-    lang: &'static str,
-    subject: &'a str,
-    greeting: Option<String>,
-    intro: Vec<String>,
-    /// The customer's message quoted back, in paragraphs of lines.
-    quote_label: Option<String>,
-    quote: Vec<Vec<String>>,
+pub(crate) struct View<'a> {
+    pub(crate) lang: &'static str,
+    pub(crate) subject: &'a str,
+    pub(crate) greeting: Option<String>,
+    pub(crate) intro: Vec<String>,
+    /// A message quoted back, in paragraphs of lines: the customer's first message, or the
+    /// reason given for opening an envelope.
+    pub(crate) quote_label: Option<String>,
+    pub(crate) quote: Vec<Vec<String>>,
     /// The staff's reply, in paragraphs of lines.
-    letter: Vec<Vec<String>>,
+    pub(crate) letter: Vec<Vec<String>>,
     /// One fact a line (the breach's target, due time, customer).
-    facts: Vec<String>,
-    closing: Vec<String>,
-    sign_off: Option<String>,
-    signature: Option<String>,
-    next: String,
-    url: String,
+    pub(crate) facts: Vec<String>,
+    pub(crate) closing: Vec<String>,
+    pub(crate) sign_off: Option<String>,
+    pub(crate) signature: Option<String>,
+    pub(crate) next: String,
+    pub(crate) url: String,
     /// A human's reply keeps the link under the signature separator, out of the letter.
-    link_in_footer: bool,
-    footer: String,
+    pub(crate) link_in_footer: bool,
+    pub(crate) footer: String,
 }
 
 /// The ticket of a ticket notice, or `Incomplete` when the caller left it out.
@@ -184,7 +186,7 @@ pub(crate) fn render(
 
 /// Untrusted text as a letter: paragraphs split on blank lines, each a list of lines cleaned
 /// of control characters, `max` characters in all (the cut marked with `[…]`).
-fn letter(body: &str, max: usize) -> Vec<Vec<String>> {
+pub(crate) fn letter(body: &str, max: usize) -> Vec<Vec<String>> {
     let body = body.replace("\r\n", "\n").replace('\r', "\n");
     let mut paragraphs: Vec<Vec<String>> = Vec::new();
     let mut current: Vec<String> = Vec::new();

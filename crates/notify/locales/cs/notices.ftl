@@ -154,3 +154,13 @@ ticket-breach-customer = Zákazník: { $customer }
 ticket-breach-no-customer = Zákazník: zatím nepřiřazen
 ticket-breach-next = Požadavek v konzoli:
 ticket-breach-footer = Posláno systémem Tocsin vedoucímu směny ve službě a řešiteli požadavku.
+
+# To every admin when a staff member opens a sealed envelope ($envelope: its number; $name: its
+# name; $opener: the login of who opened it; $when: a UTC timestamp). The secret is never here.
+envelope-untitled = (bez názvu)
+subject-envelope-opened = Zapečetěnou obálku #{ $envelope } „{ $name }“ otevřel uživatel { $opener }
+envelope-opened-intro = Zapečetěnou obálku #{ $envelope } „{ $name }“ otevřel uživatel { $opener }. Čas otevření: { $when }.
+envelope-opened-reason = Uvedený důvod:
+envelope-opened-no-reason = Žádný důvod nebyl uveden.
+envelope-opened-next = Obálky a jejich otevření najdete v konzoli:
+envelope-opened-footer = Posláno systémem Tocsin všem administrátorům; samotné tajemství se e-mailem nikdy neposílá. Pokud jste toto otevření nečekali, tajemství ihned změňte: kdo obálku otevřel, tajemství zná.

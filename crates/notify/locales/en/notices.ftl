@@ -149,3 +149,13 @@ ticket-breach-customer = Customer: { $customer }
 ticket-breach-no-customer = Customer: not assigned yet
 ticket-breach-next = Open the ticket in the console:
 ticket-breach-footer = Sent by Tocsin to the shift lead on duty and to the ticket's assignee.
+
+# To every admin when a staff member opens a sealed envelope ($envelope: its number; $name: its
+# name; $opener: the login of who opened it; $when: a UTC timestamp). The secret is never here.
+envelope-untitled = (no name)
+subject-envelope-opened = Sealed envelope #{ $envelope } “{ $name }” opened by { $opener }
+envelope-opened-intro = Staff member { $opener } opened sealed envelope #{ $envelope } “{ $name }” at { $when }.
+envelope-opened-reason = Reason given:
+envelope-opened-no-reason = No reason was given.
+envelope-opened-next = The envelopes and their openings are in the console:
+envelope-opened-footer = Sent by Tocsin to every admin; the secret itself is never e-mailed. If you did not expect this opening, change the secret at once: whoever opened the envelope knows it.

@@ -139,3 +139,13 @@ ticket-breach-customer = Client : { $customer }
 ticket-breach-no-customer = Client : pas encore attribué
 ticket-breach-next = Ouvrir le ticket dans la console :
 ticket-breach-footer = Envoyé par Tocsin au chef d’équipe de permanence et à la personne chargée du ticket.
+
+# To every admin when a staff member opens a sealed envelope ($envelope: its number; $name: its
+# name; $opener: the login of who opened it; $when: a UTC timestamp). The secret is never here.
+envelope-untitled = (sans nom)
+subject-envelope-opened = Enveloppe scellée #{ $envelope } « { $name } » ouverte par { $opener }
+envelope-opened-intro = L’enveloppe scellée #{ $envelope } « { $name } » a été ouverte par { $opener }. Heure de l’ouverture : { $when }.
+envelope-opened-reason = Motif indiqué :
+envelope-opened-no-reason = Aucun motif n’a été indiqué.
+envelope-opened-next = Les enveloppes et leurs ouvertures dans la console :
+envelope-opened-footer = Envoyé par Tocsin à tous les administrateurs ; le secret lui-même n’est jamais envoyé par e-mail. Si cette ouverture n’était pas prévue, changez le secret sans attendre : la personne qui a ouvert l’enveloppe le connaît.

@@ -150,3 +150,13 @@ ticket-breach-customer = Klient: { $customer }
 ticket-breach-no-customer = Klient: jeszcze nieprzypisany
 ticket-breach-next = Zgłoszenie w konsoli:
 ticket-breach-footer = Wysłane przez Tocsin do kierownika dyżurnej zmiany i osoby przypisanej do zgłoszenia.
+
+# To every admin when a staff member opens a sealed envelope ($envelope: its number; $name: its
+# name; $opener: the login of who opened it; $when: a UTC timestamp). The secret is never here.
+envelope-untitled = (bez nazwy)
+subject-envelope-opened = Zapieczętowana koperta #{ $envelope } „{ $name }” otwarta przez użytkownika { $opener }
+envelope-opened-intro = Zapieczętowana koperta #{ $envelope } „{ $name }” została otwarta przez użytkownika { $opener }. Czas otwarcia: { $when }.
+envelope-opened-reason = Podany powód:
+envelope-opened-no-reason = Nie podano powodu.
+envelope-opened-next = Koperty i historia ich otwarć w konsoli:
+envelope-opened-footer = Wysłane przez Tocsin do wszystkich administratorów; sam sekret nigdy nie jest wysyłany e-mailem. Jeśli to otwarcie nie było oczekiwane, natychmiast zmień sekret: osoba, która otworzyła kopertę, go zna.

@@ -150,3 +150,13 @@ ticket-breach-customer = Клиент: { $customer }
 ticket-breach-no-customer = Клиент: пока не назначен
 ticket-breach-next = Обращение в консоли:
 ticket-breach-footer = Отправлено системой Tocsin старшему дежурной смены и исполнителю обращения.
+
+# To every admin when a staff member opens a sealed envelope ($envelope: its number; $name: its
+# name; $opener: the login of who opened it; $when: a UTC timestamp). The secret is never here.
+envelope-untitled = (без названия)
+subject-envelope-opened = Запечатанный конверт #{ $envelope } «{ $name }» вскрыт пользователем { $opener }
+envelope-opened-intro = Запечатанный конверт #{ $envelope } «{ $name }» вскрыт пользователем { $opener }. Время вскрытия: { $when }.
+envelope-opened-reason = Указанная причина:
+envelope-opened-no-reason = Причина не указана.
+envelope-opened-next = Конверты и история их вскрытий в консоли:
+envelope-opened-footer = Отправлено системой Tocsin всем администраторам; сам секрет по почте никогда не пересылается. Если это вскрытие не ожидалось, немедленно смените секрет: тот, кто вскрыл конверт, его знает.

@@ -4,6 +4,7 @@
 
 mod compose;
 mod credit;
+mod envelope;
 mod fixtures;
 mod peer;
 mod smtp;
