@@ -3,10 +3,12 @@
 //! the leader's breach timer keep of the clocks in the ticket row (the earliest due time of
 //! a target neither met nor recorded as missed, and whether a target is missed now).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use tocsin_model::calendar::Calendar;
 use tocsin_model::ticket_clock::{clocks, Clocks, Event, Status, Targets};
-use tocsin_store::{RecordedBreach, TicketEvent, NOTHING_DUE};
+use tocsin_store::{RecordedBreach, Ticket, TicketEvent, NOTHING_DUE};
 
 /// Departments a ticket goes to.
 pub const DEPARTMENTS: [&str; 4] = ["technical", "billing", "sales", "abuse"];
@@ -28,7 +30,19 @@ pub struct DeskPolicy {
     pub address: Option<String>,
     /// Tiers by id with their targets; the first is a customer's without a tier. Never empty.
     tiers: Vec<(String, Targets)>,
+    /// Hardware replacement targets of tiers that name one, counted time in ms.
+    replacements: Vec<(String, i64)>,
 }
+
+/// An OS intervention's first response target (seed 003: within 10 minutes).
+pub const INTERVENTION_FIRST_RESPONSE_MS: i64 = 10 * 60_000;
+/// How long a standard intervention takes (seed 003: 15–60 minutes); the upper bound is its
+/// resolution target.
+pub const STANDARD_INTERVENTION_MS: (i64, i64) = (15 * 60_000, 60 * 60_000);
+/// How long a complex intervention takes (seed 003: 1–4 hours).
+pub const COMPLEX_INTERVENTION_MS: (i64, i64) = (3_600_000, 4 * 3_600_000);
+/// A hardware replacement's target when the tier names none.
+pub const DEFAULT_REPLACEMENT_MS: i64 = 4 * 3_600_000;
 
 impl Default for DeskPolicy {
     /// One tier, `standard`, around the clock: first response 1 h, next 4 h, resolution 3 d.
@@ -45,6 +59,7 @@ impl Default for DeskPolicy {
                     resolution_ms: 72 * HOUR,
                 },
             )],
+            replacements: Vec::new(),
         }
     }
 }
@@ -58,7 +73,49 @@ impl DeskPolicy {
                 ..DeskPolicy::default()
             }
         } else {
-            DeskPolicy { address, tiers }
+            DeskPolicy {
+                address,
+                tiers,
+                replacements: Vec::new(),
+            }
+        }
+    }
+
+    /// The policy with hardware replacement targets for the tiers named (`[[desk.tiers]]
+    /// replacement`).
+    pub fn with_replacements(mut self, replacements: Vec<(String, i64)>) -> DeskPolicy {
+        self.replacements = replacements;
+        self
+    }
+
+    /// The hardware replacement target of tier `id`.
+    pub fn replacement_ms(&self, id: &str) -> i64 {
+        self.replacements
+            .iter()
+            .find(|(t, _)| t == id)
+            .map_or(DEFAULT_REPLACEMENT_MS, |(_, ms)| *ms)
+    }
+
+    /// The targets of `ticket`: its tier's, except that an OS intervention answers within
+    /// 10 minutes and is done within the hour (4 hours when `complex`), and a hardware
+    /// ticket's resolution is the tier's replacement target. Counted in the tier's calendar.
+    pub fn ticket_targets(&self, ticket: &Ticket, complex: bool) -> Cow<'_, Targets> {
+        let tier = self.targets(&ticket.tier);
+        match ticket.kind.as_str() {
+            "intervention" => Cow::Owned(Targets {
+                first_response_ms: INTERVENTION_FIRST_RESPONSE_MS,
+                resolution_ms: if complex {
+                    COMPLEX_INTERVENTION_MS.1
+                } else {
+                    STANDARD_INTERVENTION_MS.1
+                },
+                ..tier.clone()
+            }),
+            "hardware" => Cow::Owned(Targets {
+                resolution_ms: self.replacement_ms(&ticket.tier),
+                ..tier.clone()
+            }),
+            _ => Cow::Borrowed(tier),
         }
     }
 
@@ -95,7 +152,7 @@ pub fn clock_log(events: &[TicketEvent]) -> Vec<(i64, Event)> {
             let event = match e.kind.as_str() {
                 "created" => Event::Created,
                 "customer" => Event::Customer,
-                "reply" => Event::StaffReply,
+                "reply" | "summary" => Event::StaffReply,
                 "note" => Event::Note,
                 "status" => Event::Status(Status::parse(e.status.as_deref()?)?),
                 _ => return None,

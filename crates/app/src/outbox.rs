@@ -80,6 +80,13 @@ fn notice_of(row: &OutboxRow, public_url: &str) -> Result<(Notice, Option<String
     if row.notice.kind.starts_with(crate::ops::TICKET_KIND_PREFIX) {
         return crate::ops::ticket_notice(row, public_url);
     }
+    if row
+        .notice
+        .kind
+        .starts_with(crate::ops::ENVELOPE_KIND_PREFIX)
+    {
+        return crate::ops::envelope_notice(row, public_url).map(|n| (n, None));
+    }
     let payload: Payload = serde_json::from_str(&row.notice.payload)
         .map_err(|e| format!("outbox row {}: unreadable payload: {e}", row.id))?;
     let kind = match row.notice.kind.as_str() {

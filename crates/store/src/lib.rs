@@ -6,6 +6,7 @@ mod accounts;
 mod drills;
 mod help;
 mod incidents;
+mod interventions;
 mod limits;
 mod maintenance;
 mod migrate;
@@ -32,6 +33,7 @@ pub use incidents::{
     Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
     NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
+pub use interventions::{Envelope, EnvelopeOpening, Intervention, InterventionStore};
 pub use limits::{FailureWindow, LimitStore};
 pub use maintenance::{maintenance_kind, DueNotice, Maintenance, MaintenanceStore, WindowImpact};
 pub use sla::{
@@ -221,6 +223,7 @@ macro_rules! dispatch {
 
 mod log;
 mod sql_help;
+mod sql_interventions;
 mod sql_tickets;
 pub use log::{channel, Applied, Elector, Leadership, Listener, LogStore, Picture, Wake};
 

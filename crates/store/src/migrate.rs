@@ -93,6 +93,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_help.sql"),
         postgres: include_str!("../migrations/postgres/0016_help.sql"),
     },
+    Migration {
+        version: 17,
+        sqlite: include_str!("../migrations/sqlite/0017_interventions.sql"),
+        postgres: include_str!("../migrations/postgres/0017_interventions.sql"),
+    },
 ];
 
 #[cfg(test)]

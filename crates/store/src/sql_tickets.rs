@@ -17,7 +17,7 @@ macro_rules! ticket_columns {
     () => {
         "id, customer, requester, subject, department, priority, status, tier, language, \
          services, incidents, assignee, merged_into, due_ms, breached, rating, rating_comment, \
-         rated_ms, created_ms, updated_ms, version"
+         rated_ms, created_ms, updated_ms, version, kind"
     };
 }
 
@@ -48,6 +48,7 @@ macro_rules! ticket_from {
             created_ms: $r.try_get(18)?,
             updated_ms: $r.try_get(19)?,
             version: $r.try_get(20)?,
+            kind: $r.try_get(21)?,
         }
     };
 }
@@ -84,7 +85,7 @@ fn ids_json(ids: &[i64]) -> String {
 }
 
 /// A ticket notice with the ids it waited for in place of the placeholders.
-fn with_ids(notice: &NewNotice, ticket: i64, event: i64) -> NewNotice {
+pub(crate) fn with_ids(notice: &NewNotice, ticket: i64, event: i64) -> NewNotice {
     let fill = |text: &str| {
         text.replace(TICKET_ID_PLACEHOLDER, &ticket.to_string())
             .replace(EVENT_ID_PLACEHOLDER, &event.to_string())
@@ -100,7 +101,7 @@ macro_rules! tickets_impl {
     ($store:ty, $db:ty) => {
         impl $store {
             /// Inserts `t` (id 0) or updates it if still at its version; its id, or `None`.
-            async fn write_ticket(
+            pub(crate) async fn write_ticket(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 t: &Ticket,
             ) -> Result<Option<i64>> {
@@ -110,9 +111,9 @@ macro_rules! tickets_impl {
                     sqlx::query(
                         "INSERT INTO tickets (customer, requester, subject, department, priority, status, \
                          tier, language, services, incidents, assignee, merged_into, active, due_ms, \
-                         breached, rating, rating_comment, rated_ms, created_ms, updated_ms, version) \
+                         breached, rating, rating_comment, rated_ms, created_ms, updated_ms, kind, version) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                         $17, $18, $19, $20, 1) RETURNING id",
+                         $17, $18, $19, $20, $21, 1) RETURNING id",
                     )
                 } else {
                     sqlx::query(
@@ -120,8 +121,8 @@ macro_rules! tickets_impl {
                          priority = $5, status = $6, tier = $7, language = $8, services = $9, \
                          incidents = $10, assignee = $11, merged_into = $12, active = $13, due_ms = $14, \
                          breached = $15, rating = $16, rating_comment = $17, rated_ms = $18, \
-                         created_ms = $19, updated_ms = $20, version = version + 1 \
-                         WHERE id = $21 AND version = $22 RETURNING id",
+                         created_ms = $19, updated_ms = $20, kind = $21, version = version + 1 \
+                         WHERE id = $22 AND version = $23 RETURNING id",
                     )
                 }
                 .bind(&t.customer)
@@ -143,7 +144,8 @@ macro_rules! tickets_impl {
                 .bind(&t.rating_comment)
                 .bind(t.rated_ms)
                 .bind(t.created_ms)
-                .bind(t.updated_ms);
+                .bind(t.updated_ms)
+                .bind(&t.kind);
                 let query = if t.id == 0 { query } else { query.bind(t.id).bind(t.version) };
                 let row = query.fetch_optional(&mut **tx).await?;
                 Ok(match row {
@@ -154,7 +156,7 @@ macro_rules! tickets_impl {
 
             /// Appends `events` to ticket `id`; their ids, or the ticket already holding one
             /// of their messages.
-            async fn append_events(
+            pub(crate) async fn append_events(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 id: i64,
                 events: &[TicketEvent],

@@ -20,6 +20,9 @@ pub const NOTHING_DUE: i64 = i64::MAX;
 pub struct Ticket {
     /// Its number (0 before it is stored).
     pub id: i64,
+    /// `ticket`, `intervention` (work on the customer's server under their authorisation)
+    /// or `hardware` (a hardware fault, with the tier's replacement target).
+    pub kind: String,
     /// The customer's id; `None` for mail from an unknown sender, until staff assign one.
     pub customer: Option<String>,
     /// The address mail came from, for a ticket opened by e-mail.

@@ -46,6 +46,14 @@ impl ApiError {
         }
     }
 
+    /// It was there and is destroyed for good: `410`.
+    pub fn gone(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::GONE,
+            message: message.into(),
+        }
+    }
+
     /// The server could not do it now: `503`.
     pub fn unavailable(message: impl Into<String>) -> Self {
         ApiError {
@@ -69,6 +77,7 @@ impl From<Refusal> for ApiError {
             Refusal::BadRequest(message) => ApiError::bad_request(message),
             Refusal::NotFound(message) => ApiError::not_found(message),
             Refusal::Conflict(message) => ApiError::conflict(message),
+            Refusal::Gone(message) => ApiError::gone(message),
         }
     }
 }
@@ -104,6 +113,8 @@ pub(crate) enum Refusal {
     NotFound(String),
     /// It contradicts something already there: `409`.
     Conflict(String),
+    /// It was there and is destroyed for good: `410`.
+    Gone(String),
 }
 
 impl From<tocsin_app::Refused> for Refusal {
@@ -115,6 +126,7 @@ impl From<tocsin_app::Refused> for Refusal {
             Refused::NotFound(m) => Refusal::NotFound(m),
             Refused::Unavailable(m) => Refusal::Unavailable(m),
             Refused::Conflict(m) => Refusal::Conflict(m),
+            Refused::Gone(m) => Refusal::Gone(m),
         }
     }
 }

@@ -7,6 +7,7 @@
 mod broadcast;
 mod components;
 mod drills;
+mod envelopes;
 mod help;
 mod incidents;
 mod maintenance;
@@ -23,6 +24,7 @@ pub use components::MANUAL_STATUSES;
 pub use drills::{
     duration_text, DrillView, DrillWhatIf, NewDrill, NewDrillResult, PlannedDrill, OUTCOMES,
 };
+pub use envelopes::{envelope_notice, EnvelopeView, OpeningView, ENVELOPE_KIND_PREFIX};
 pub use help::{
     article_of, language, search as search_help_articles, ArticleDraft, FoundArticle, Voter,
     DEFAULT_FOUND, MAX_FOUND,
@@ -35,9 +37,10 @@ pub use sla::{
     SlaLine, SlaReport, BILLING_CUSTOMER, BILLING_KIND_PREFIX, CREDIT_KIND_PREFIX,
 };
 pub use tickets::{
-    breach_timer, message_domain, outgoing_ticket, spawn_inbound, ticket_notice, DeskDrop,
-    EventView, NewTicket, Received, SlaView, TicketView, Triage, Upload, COUNT_CAP, LIST_LIMIT,
-    TICKET_KIND_PREFIX,
+    breach_timer, message_domain, outgoing_ticket, reveal_refusal, spawn_inbound, ticket_notice,
+    Authorisation, Credentials, DeskDrop, EventView, InterventionTargets, InterventionView,
+    NewIntervention, NewTicket, Received, SlaView, TicketView, Triage, Upload, ACCESS_METHODS,
+    COMPLEXITIES, COUNT_CAP, LIST_LIMIT, TICKET_KIND_PREFIX,
 };
 pub use upgrades::{
     drain_fingerprint, NewUpgrade, NextAction, RollingUpgrade, DRAIN_SOURCE, UPGRADE_ACTIONS,
@@ -77,6 +80,9 @@ pub enum Refused {
     /// The system could not do it now (database, shutting down).
     #[error("{0}")]
     Unavailable(String),
+    /// It was there and is destroyed for good (credentials purged at close).
+    #[error("{0}")]
+    Gone(String),
 }
 
 impl Refused {

@@ -5,29 +5,40 @@
 //! and writes them with the events and the notices in one transaction that the store refuses
 //! if the ticket changed since it was read; it is then read and decided again.
 
+use std::borrow::Cow;
 use tocsin_model::inventory::Language;
 use tocsin_model::Inventory;
+
+use tocsin_model::ticket_clock::Targets;
 use tocsin_store::{
-    IncidentStore, RecordedBreach, Saved, Ticket, TicketEvent, TicketFilter, TicketStore,
+    IncidentStore, Intervention, InterventionStore, RecordedBreach, Saved, Ticket, TicketEvent,
+    TicketFilter, TicketStore,
 };
 
 use super::Refused;
-use crate::desk::{standing, DEPARTMENTS, PRIORITIES, STATUSES};
+use crate::desk::{standing, DeskPolicy, DEPARTMENTS, PRIORITIES, STATUSES};
 use crate::{Action, Principal, System};
 
+pub(super) mod credentials;
 mod fields;
 mod files;
+mod hardware;
 mod inbound;
+mod intervention;
 mod mail;
 mod staff;
 mod timer;
 mod view;
 
+pub use credentials::Credentials;
 use fields::{customer_index, event, new_ticket, one_of, own_services, text};
 pub use inbound::{spawn_inbound, DeskDrop, Received};
+pub use intervention::{
+    reveal_refusal, Authorisation, NewIntervention, ACCESS_METHODS, COMPLEXITIES,
+};
 pub use mail::{message_domain, outgoing_ticket, ticket_notice, TICKET_KIND_PREFIX};
 pub use timer::breach_timer;
-pub use view::{EventView, SlaView, TicketView};
+pub use view::{EventView, InterventionTargets, InterventionView, SlaView, TicketView};
 
 /// The longest subject.
 const MAX_SUBJECT: usize = 250;
@@ -86,11 +97,23 @@ pub struct Triage {
     pub services: Option<Vec<String>>,
 }
 
-/// A ticket read with its log and recorded breaches.
+/// A ticket read with its log and recorded breaches, and its intervention if it is one.
 pub(crate) struct Read {
     pub ticket: Ticket,
     pub events: Vec<TicketEvent>,
     pub recorded: Vec<RecordedBreach>,
+    pub intervention: Option<Intervention>,
+}
+
+impl Read {
+    /// The targets its clocks run against.
+    pub(crate) fn targets<'a>(&self, desk: &'a DeskPolicy) -> Cow<'a, Targets> {
+        let complex = self
+            .intervention
+            .as_ref()
+            .is_some_and(|i| i.complexity == "complex");
+        desk.ticket_targets(&self.ticket, complex)
+    }
 }
 
 impl System {
@@ -101,10 +124,16 @@ impl System {
         };
         let events = self.store.ticket_events(id).await?;
         let recorded = self.store.ticket_breaches(id).await?;
+        let intervention = if ticket.kind == "intervention" {
+            self.store.intervention(id).await?
+        } else {
+            None
+        };
         Ok(Some(Read {
             ticket,
             events,
             recorded,
+            intervention,
         }))
     }
 
@@ -213,7 +242,7 @@ impl System {
         notices: Vec<tocsin_store::NewNotice>,
     ) -> Result<i64, Refused> {
         let s = standing(
-            self.desk.targets(&ticket.tier),
+            &self.desk.ticket_targets(&ticket, false),
             std::slice::from_ref(&created),
             &[],
             created.at_ms,
@@ -289,6 +318,7 @@ impl System {
                 ticket,
                 events,
                 recorded: Vec::new(),
+                intervention: None,
             };
             out.push(view::ticket_view(
                 &read,
@@ -322,20 +352,23 @@ impl System {
             let (events, notices) = change(&mut read, now)?;
             let mut log = read.events.clone();
             log.extend(events.iter().cloned());
-            let s = standing(
-                self.desk.targets(&read.ticket.tier),
-                &log,
-                &read.recorded,
-                now,
-            );
+            let s = standing(&read.targets(&self.desk), &log, &read.recorded, now);
             read.ticket.due_ms = s.due_ms;
             read.ticket.breached = s.breached;
             read.ticket.updated_ms = now;
-            match self
-                .store
-                .save_ticket(&read.ticket, &events, &notices)
-                .await?
-            {
+            let saved = match &read.intervention {
+                Some(i) => {
+                    self.store
+                        .save_intervention(&read.ticket, i, &events, &notices)
+                        .await?
+                }
+                None => {
+                    self.store
+                        .save_ticket(&read.ticket, &events, &notices)
+                        .await?
+                }
+            };
+            match saved {
                 Saved::Done { .. } => {
                     if !notices.is_empty() {
                         self.wake_outbox();
@@ -423,11 +456,14 @@ impl System {
 
     /// Sets the status — `POST /api/v1/tickets/{id}/status`. Staff set any; a customer may
     /// only resolve or close its own.
+    /// An OS intervention closed or resolved by staff needs a `summary`, mailed to the
+    /// customer; its credentials are destroyed then.
     pub async fn set_ticket_status(
         &self,
         who: &Principal,
         id: i64,
         status: &str,
+        summary: Option<&str>,
     ) -> Result<TicketView, Refused> {
         let status = one_of("status", status, "", &STATUSES)?;
         if who.role.is_staff() {
@@ -437,6 +473,13 @@ impl System {
                 "status",
                 "status: a customer may only resolve or close a ticket",
             ));
+        }
+        let ending = status == "resolved" || status == "closed";
+        if ending && self.visible_ticket(who, id).await?.intervention.is_some() {
+            self.close_intervention(who, id, &status, summary).await?;
+            self.audit(who, "ticket.status", &format!("T-{id}"), &status)
+                .await;
+            return self.ticket_view(who, id).await;
         }
         self.change_ticket(who, id, |read, now| {
             if read.ticket.merged_into.is_some() {

@@ -9,6 +9,7 @@ mod accounts;
 mod customer_notices;
 mod drills;
 mod help;
+mod interventions;
 mod limits;
 mod log;
 mod outbox;
@@ -21,6 +22,7 @@ use accounts::*;
 use customer_notices::*;
 use drills::*;
 use help::*;
+use interventions::*;
 use log::*;
 
 use limits::*;
@@ -130,6 +132,9 @@ conformance!(
     breaches_are_recorded_once_with_their_notices,
     canned_replies_are_listed_by_title,
     imported_tickets_keep_their_logs,
+    interventions_change_with_their_ticket_only,
+    expired_interventions_are_those_still_holding_credentials,
+    envelopes_keep_their_names_and_every_opening,
     help_articles_are_one_per_slug_and_language,
     an_updated_article_is_found_by_its_new_words_only,
     search_finds_word_forms_of_each_language_best_first,

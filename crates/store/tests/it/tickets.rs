@@ -7,9 +7,10 @@ use tocsin_store::{
     TicketFilter, TicketStore, EVENT_ID_PLACEHOLDER, NOTHING_DUE, TICKET_ID_PLACEHOLDER,
 };
 
-fn ticket(customer: &str, tier: &str, due_ms: i64) -> Ticket {
+pub(crate) fn ticket(customer: &str, tier: &str, due_ms: i64) -> Ticket {
     Ticket {
         id: 0,
+        kind: "ticket".into(),
         customer: Some(customer.into()),
         requester: None,
         subject: "Server \"web-1\" <down>".into(),
@@ -33,7 +34,7 @@ fn ticket(customer: &str, tier: &str, due_ms: i64) -> Ticket {
     }
 }
 
-fn event(kind: &str, body: &str, message_id: Option<&str>, at_ms: i64) -> TicketEvent {
+pub(crate) fn event(kind: &str, body: &str, message_id: Option<&str>, at_ms: i64) -> TicketEvent {
     TicketEvent {
         id: 0,
         ticket: 0,

@@ -365,6 +365,7 @@ async fn import(store: &AnyStore, customers: &[String], n: usize) -> anyhow::Res
                 };
                 let ticket = Ticket {
                     id: 0,
+                    kind: "ticket".to_owned(),
                     customer: Some(customers[i % customers.len()].clone()),
                     requester: None,
                     subject: format!("Imported ticket {i}"),

@@ -500,7 +500,7 @@ pub(crate) async fn status(
         Err(missing) => return missing,
     };
     let result = app
-        .set_ticket_status(&who.principal, id, &form.status)
+        .set_ticket_status(&who.principal, id, &form.status, None)
         .await;
     after(&app, &who, l, id, result, "status", "closed").await
 }

@@ -6,6 +6,7 @@
 mod actions;
 mod drills;
 pub(crate) mod help;
+mod interventions;
 mod maintenance;
 mod reads;
 mod sla;
@@ -15,7 +16,7 @@ mod upgrades;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
@@ -90,6 +91,32 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/api/v1/tickets/{id}/assign", post(tickets::assign))
         .route("/api/v1/tickets/{id}/triage", post(tickets::triage))
         .route("/api/v1/tickets/{id}/merge", post(tickets::merge))
+        .route(
+            "/api/v1/tickets/{id}/credentials/reveal",
+            post(interventions::reveal),
+        )
+        .route(
+            "/api/v1/tickets/{id}/authorisation",
+            delete(interventions::revoke),
+        )
+        .route("/api/v1/tickets/{id}/work", post(interventions::work))
+        .route(
+            "/api/v1/tickets/{id}/new-credentials",
+            get(interventions::read_credentials).post(interventions::give_credentials),
+        )
+        .route(
+            "/api/v1/tickets/{id}/hardware",
+            post(interventions::hardware),
+        )
+        .route(
+            "/api/v1/envelopes",
+            get(interventions::envelopes).post(interventions::seal),
+        )
+        .route(
+            "/api/v1/envelopes/{id}/open",
+            post(interventions::open_envelope),
+        )
+        .route("/api/v1/envelopes/{id}/reseal", post(interventions::reseal))
         .route(
             "/api/v1/tickets/{id}/attachments/{*key}",
             get(tickets::attachment),

@@ -67,7 +67,12 @@ fn uploads(files: Vec<FileBody>) -> Result<Vec<Upload>, ApiError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OpenBody {
+    /// `ticket` (when absent) or `intervention`.
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
     subject: String,
+    #[serde(default)]
     body: String,
     #[serde(default)]
     department: String,
@@ -79,6 +84,15 @@ struct OpenBody {
     customer: Option<String>,
     #[serde(default)]
     attachments: Vec<FileBody>,
+    /// An intervention's service, work, credentials and authorisation.
+    #[serde(default)]
+    server: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    credentials: Option<tocsin_app::ops::Credentials>,
+    #[serde(default)]
+    authorisation: Option<super::interventions::AuthorisationBody>,
 }
 
 pub(super) async fn open(
@@ -91,20 +105,33 @@ pub(super) async fn open(
     staff_may(&who, Action::AnswerTicket)?;
     let b: OpenBody = wire::parse(&body).map_err(ApiError::bad_request)?;
     let attachments = uploads(b.attachments)?;
-    let t = app
-        .open_ticket(
-            &who,
-            NewTicket {
-                customer: b.customer,
-                subject: b.subject,
-                body: b.body,
-                department: b.department,
-                priority: b.priority,
-                services: b.services,
-                attachments,
-            },
-        )
-        .await?;
+    let new = NewTicket {
+        customer: b.customer,
+        subject: b.subject,
+        body: b.body,
+        department: b.department,
+        priority: b.priority,
+        services: b.services,
+        attachments,
+    };
+    match b.kind.as_deref().unwrap_or("ticket") {
+        "ticket" => {}
+        "intervention" => {
+            let parts = super::interventions::InterventionParts {
+                server: b.server,
+                action: b.action,
+                credentials: b.credentials,
+                authorisation: b.authorisation,
+            };
+            return super::interventions::open(&app, &who, new, parts).await;
+        }
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "kind `{other}` is not one of ticket, intervention"
+            )))
+        }
+    }
+    let t = app.open_ticket(&who, new).await?;
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
 
@@ -174,6 +201,9 @@ pub(super) async fn reply(
 #[serde(deny_unknown_fields)]
 struct StatusBody {
     status: String,
+    /// What was done: required to close an intervention, sent to the customer.
+    #[serde(default)]
+    summary: Option<String>,
 }
 
 pub(super) async fn status(
@@ -186,7 +216,11 @@ pub(super) async fn status(
     who.check_csrf(csrf_header(&headers))?;
     staff_may(&who, Action::AnswerTicket)?;
     let b: StatusBody = wire::parse(&body).map_err(ApiError::bad_request)?;
-    Ok(Json(app.set_ticket_status(&who, id, &b.status).await?).into_response())
+    Ok(Json(
+        app.set_ticket_status(&who, id, &b.status, b.summary.as_deref())
+            .await?,
+    )
+    .into_response())
 }
 
 /// `POST /api/v1/tickets/{id}/rating` (customer).

@@ -240,7 +240,10 @@ pub(crate) mod act {
         AnswerTicket,
         AssignTicket,
         CannedReplies,
-        WriteHelp
+        WriteHelp,
+        Intervene,
+        SealEnvelope,
+        OpenEnvelope
     );
 }
 

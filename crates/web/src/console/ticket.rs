@@ -207,6 +207,9 @@ pub(super) struct StatusForm {
     csrf: Option<String>,
     #[serde(default)]
     status: String,
+    /// What was done: required to close an intervention.
+    #[serde(default)]
+    summary: String,
 }
 
 /// `POST /console/tickets/{id}/status` (engineers).
@@ -217,7 +220,9 @@ pub(super) async fn status(
     Form(form): Form<StatusForm>,
 ) -> Page {
     who.check_csrf(form.csrf.as_deref())?;
-    let result = app.set_ticket_status(&who, id, &form.status).await;
+    let result = app
+        .set_ticket_status(&who, id, &form.status, Some(form.summary.as_str()))
+        .await;
     answer(
         &app,
         &who,

@@ -79,6 +79,7 @@ pub(super) fn own_services(
 pub(super) fn new_ticket(subject: String, tier: String, language: String, now: i64) -> Ticket {
     Ticket {
         id: 0,
+        kind: "ticket".to_owned(),
         customer: None,
         requester: None,
         subject,

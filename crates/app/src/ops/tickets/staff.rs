@@ -157,6 +157,12 @@ impl System {
             if !from.ticket.active() || !target.ticket.active() {
                 return Err(Refused::Conflict("only open tickets are merged".to_owned()));
             }
+            if from.ticket.kind != "ticket" || target.ticket.kind != "ticket" {
+                // An intervention's authorisation and credentials belong to its own ticket.
+                return Err(Refused::Conflict(
+                    "interventions and hardware tickets are not merged".to_owned(),
+                ));
+            }
             if from.ticket.customer.is_some() && from.ticket.customer != target.ticket.customer {
                 return Err(Refused::invalid(
                     "into",
@@ -189,7 +195,12 @@ impl System {
                 target.events.iter().chain(&from.events).cloned().collect();
             log.sort_by_key(|e| (e.at_ms, e.id));
             log.push(event.clone());
-            let s = standing(self.desk.targets(&kept.tier), &log, &target.recorded, now);
+            let s = standing(
+                &self.desk.ticket_targets(&kept, false),
+                &log,
+                &target.recorded,
+                now,
+            );
             kept.due_ms = s.due_ms;
             kept.breached = s.breached;
             kept.updated_ms = now;

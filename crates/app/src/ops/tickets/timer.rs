@@ -26,7 +26,7 @@ impl System {
             let Some(read) = self.read_ticket(ticket.id).await? else {
                 continue;
             };
-            let targets = self.desk.targets(&read.ticket.tier);
+            let targets = &*read.targets(&self.desk);
             let s = standing(targets, &read.events, &read.recorded, now);
             let mut to: Vec<String> = lead.iter().cloned().collect();
             if let Some(login) = &read.ticket.assignee {
@@ -92,7 +92,7 @@ impl System {
 }
 
 /// Every second, on the leader: support ticket targets that fell due are recorded and mailed
-/// once each.
+/// once each, and the credentials of interventions whose authorisation ran out destroyed.
 pub async fn breach_timer(system: std::sync::Weak<System>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -106,6 +106,9 @@ pub async fn breach_timer(system: std::sync::Weak<System>) {
         }
         if let Err(e) = system.check_ticket_breaches().await {
             tracing::error!(error = %e, "ticket breaches not checked; tried again in a second");
+        }
+        if let Err(e) = system.purge_expired_credentials().await {
+            tracing::error!(error = %e, "expired credentials not destroyed; tried again in a second");
         }
     }
 }

@@ -6,13 +6,20 @@ use tocsin_model::ticket_clock::Breach;
 use tocsin_model::time::rfc3339;
 
 use super::Read;
-use crate::desk::{attachments_of, standing, DeskPolicy};
+use tocsin_store::Intervention;
+
+use crate::desk::{
+    attachments_of, standing, DeskPolicy, COMPLEX_INTERVENTION_MS, INTERVENTION_FIRST_RESPONSE_MS,
+    STANDARD_INTERVENTION_MS,
+};
 
 /// A ticket.
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketView {
     /// Number.
     pub id: i64,
+    /// `ticket`, `intervention` or `hardware`.
+    pub kind: String,
     /// Customer id; `null` for mail from an unknown sender.
     pub customer: Option<String>,
     /// The address mail came from (staff only).
@@ -51,6 +58,111 @@ pub struct TicketView {
     pub events: Option<Vec<EventView>>,
     /// The SLA clocks.
     pub sla: SlaView,
+    /// An OS intervention's authorisation and what became of its credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervention: Option<InterventionView>,
+}
+
+/// An OS intervention as its ticket shows it; never a secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterventionView {
+    /// The customer's service worked on.
+    pub server: String,
+    /// The work asked for.
+    pub action: String,
+    /// `standard` or `complex`.
+    pub complexity: String,
+    /// What the customer allows.
+    pub scope: String,
+    /// When the authorisation runs out.
+    pub expires: String,
+    /// Backups confirmed by the customer.
+    pub backups_confirmed: bool,
+    /// Interruptions accepted by the customer.
+    pub interruption_accepted: bool,
+    /// The customer account that authorised it.
+    pub authorised_by: String,
+    /// When.
+    pub authorised: String,
+    /// When it was revoked.
+    pub revoked: Option<String>,
+    /// Not revoked, not expired, the ticket not closed.
+    pub authorisation_holds: bool,
+    /// `sealed` while held, `destroyed` after.
+    pub credentials: String,
+    /// When they were destroyed.
+    pub credentials_destroyed: Option<String>,
+    /// `none`, `waiting` (to be read once in the client area) or `read`.
+    pub new_credentials: String,
+    /// What was done, as sent to the customer at close.
+    pub summary: Option<String>,
+    /// The targets of seed 003, as shown: first response and the work itself.
+    pub targets: InterventionTargets,
+}
+
+/// The targets an intervention is held to.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterventionTargets {
+    /// `10 min`.
+    pub first_response: String,
+    /// `15–60 min` (standard) or `1–4 h` (complex).
+    pub intervention: String,
+}
+
+fn minutes(ms: i64) -> String {
+    if ms % 3_600_000 == 0 {
+        format!("{} h", ms / 3_600_000)
+    } else {
+        format!("{} min", ms / 60_000)
+    }
+}
+
+fn intervention_view(i: &Intervention, t: &tocsin_store::Ticket, now: i64) -> InterventionView {
+    let (low, high) = if i.complexity == "complex" {
+        COMPLEX_INTERVENTION_MS
+    } else {
+        STANDARD_INTERVENTION_MS
+    };
+    let range = if low % 3_600_000 == 0 && high % 3_600_000 == 0 {
+        format!("{}–{} h", low / 3_600_000, high / 3_600_000)
+    } else {
+        format!("{}–{} min", low / 60_000, high / 60_000)
+    };
+    let closed = matches!(t.status.as_str(), "resolved" | "closed");
+    InterventionView {
+        server: i.server.clone(),
+        action: i.action.clone(),
+        complexity: i.complexity.clone(),
+        scope: i.scope.clone(),
+        expires: rfc3339(i.expires_ms),
+        backups_confirmed: i.backups_confirmed,
+        interruption_accepted: i.interruption_accepted,
+        authorised_by: i.authorised_by.clone(),
+        authorised: rfc3339(i.authorised_ms),
+        revoked: i.revoked_ms.map(rfc3339),
+        authorisation_holds: !closed
+            && i.revoked_ms.is_none()
+            && now < i.expires_ms
+            && i.credentials.is_some(),
+        credentials: if i.credentials.is_some() {
+            "sealed"
+        } else {
+            "destroyed"
+        }
+        .to_owned(),
+        credentials_destroyed: i.purged_ms.map(rfc3339),
+        new_credentials: match (&i.new_credentials, i.new_credentials_read_ms) {
+            (Some(_), _) => "waiting",
+            (None, Some(_)) => "read",
+            (None, None) => "none",
+        }
+        .to_owned(),
+        summary: i.summary.clone(),
+        targets: InterventionTargets {
+            first_response: minutes(INTERVENTION_FIRST_RESPONSE_MS),
+            intervention: range,
+        },
+    }
 }
 
 /// One entry of the log.
@@ -133,7 +245,7 @@ pub(super) fn ticket_view(
     now: i64,
 ) -> TicketView {
     let t = &read.ticket;
-    let s = standing(desk.targets(&t.tier), &read.events, &read.recorded, now);
+    let s = standing(&read.targets(desk), &read.events, &read.recorded, now);
     let c = &s.clocks;
     let events = with_events.then(|| {
         read.events
@@ -162,6 +274,7 @@ pub(super) fn ticket_view(
     });
     TicketView {
         id: t.id,
+        kind: t.kind.clone(),
         customer: t.customer.clone(),
         requester: t.requester.clone().filter(|_| staff),
         subject: t.subject.clone(),
@@ -186,5 +299,9 @@ pub(super) fn ticket_view(
             paused: c.paused,
             breaches: c.breaches.iter().map(breach_view).collect(),
         },
+        intervention: read
+            .intervention
+            .as_ref()
+            .map(|i| intervention_view(i, t, now)),
     }
 }
