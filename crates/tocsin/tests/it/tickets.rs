@@ -47,7 +47,7 @@ pub(crate) const JUNIOR: &str = "junior@provider.test";
 /// `basic` one, the default.
 pub(crate) fn desk(first: &str) -> String {
     format!(
-        "[desk]\naddress = \"support@example.net\"\n\
+        "[desk]\naddress = \"support@example.net\"\nkey_file = \"desk.key\"\n\
          [[desk.tiers]]\nid = \"basic\"\ncalendar = \"24x7\"\nfirst_response = \"8h\"\nnext_response = \"8h\"\nresolution = \"5d\"\n\
          [[desk.tiers]]\nid = \"business\"\ncalendar = \"24x7\"\nfirst_response = \"{first}\"\nnext_response = \"4h\"\nresolution = \"2d\"\n"
     )
@@ -69,6 +69,8 @@ fn users_add(config: &Path, login: &str, role: &str, email: &str) {
 
 pub(crate) struct Desk {
     pub(crate) _dir: tempfile::TempDir,
+    /// The configuration file, to add accounts with.
+    pub(crate) config: std::path::PathBuf,
     pub(crate) keeper: Keeper,
     pub(crate) server: crate::serve::Running,
     pub(crate) acme: String,
@@ -102,6 +104,7 @@ pub(crate) fn desk_server(first: &str) -> Desk {
     let [acme, beta, engineer, lead, junior] = tokens;
     Desk {
         _dir: dir,
+        config,
         keeper,
         server,
         acme,
