@@ -161,10 +161,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 allow_private_webhooks: config.notify.allow_private_webhooks,
                 time_zone: config.sla.time_zone.clone(),
                 sla: config.sla.to_policy()?,
-                desk: tocsin_app::desk::DeskPolicy::new(
-                    config.desk.address.clone(),
-                    config.desk.tiers()?,
-                ),
+                desk: config.desk.policy()?,
                 inbound: inbound_listener(&config.desk)?,
                 vault: match &config.desk.key_file {
                     Some(path) => Some(Arc::new(crate::keyfile::load_or_create(path)?)),

@@ -87,9 +87,30 @@ pub struct TierConfig {
     pub next_response: Duration,
     #[serde(deserialize_with = "duration")]
     pub resolution: Duration,
+    /// A hardware fault's replacement, in counted time (4 h when not set).
+    #[serde(default, deserialize_with = "some_duration")]
+    pub replacement: Option<Duration>,
+}
+
+fn some_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
 }
 
 impl Desk {
+    /// The desk's policy: address, tiers with their targets and replacement targets.
+    pub fn policy(&self) -> anyhow::Result<tocsin_app::desk::DeskPolicy> {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let replacements = self
+            .tiers
+            .iter()
+            .filter_map(|t| t.replacement.map(|r| (t.id.clone(), ms(r))))
+            .collect();
+        Ok(
+            tocsin_app::desk::DeskPolicy::new(self.address.clone(), self.tiers()?)
+                .with_replacements(replacements),
+        )
+    }
+
     /// Every tier with its calendar and targets, in order (the first is the default), checked.
     pub fn tiers(&self) -> anyhow::Result<Vec<(String, tocsin_model::ticket_clock::Targets)>> {
         use tocsin_model::calendar::{Calendar, Hours};

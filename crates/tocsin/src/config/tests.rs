@@ -276,7 +276,7 @@ fn unknown_keys_and_bad_values_are_errors() {
     assert!(err.contains("`soon` is not a duration"), "{err}");
 }
 
-const DESK: &str = "[desk]\naddress = \"support@example.net\"\ninbound = \"127.0.0.1:2525\"\nkey_file = \"desk.key\"\n[desk.calendars.office]\ntime_zone = \"Europe/Prague\"\nmon = [\"08:00-12:00\", \"13:00-17:00\"]\nfri = [\"08:00-12:00\"]\nholidays = [\"2026-12-24\"]\n[[desk.tiers]]\nid = \"business\"\ncalendar = \"office\"\nfirst_response = \"30m\"\nnext_response = \"4h\"\nresolution = \"2d\"\n[[desk.tiers]]\nid = \"premium\"\ncalendar = \"24x7\"\nfirst_response = \"10m\"\nnext_response = \"1h\"\nresolution = \"8h\"\n";
+const DESK: &str = "[desk]\naddress = \"support@example.net\"\ninbound = \"127.0.0.1:2525\"\nkey_file = \"desk.key\"\n[desk.calendars.office]\ntime_zone = \"Europe/Prague\"\nmon = [\"08:00-12:00\", \"13:00-17:00\"]\nfri = [\"08:00-12:00\"]\nholidays = [\"2026-12-24\"]\n[[desk.tiers]]\nid = \"business\"\ncalendar = \"office\"\nfirst_response = \"30m\"\nnext_response = \"4h\"\nresolution = \"2d\"\n[[desk.tiers]]\nid = \"premium\"\ncalendar = \"24x7\"\nfirst_response = \"10m\"\nnext_response = \"1h\"\nresolution = \"8h\"\nreplacement = \"2h\"\n";
 
 #[test]
 fn the_desk_reads_the_specs_calendars_and_tiers() {
@@ -303,6 +303,10 @@ fn the_desk_reads_the_specs_calendars_and_tiers() {
         tiers[1].1.calendar,
         tocsin_model::calendar::Calendar::Always
     );
+    // A hardware replacement target where the tier names one, 4 h where it does not.
+    let policy = c.desk.policy().unwrap();
+    assert_eq!(policy.replacement_ms("premium"), 2 * 3_600_000);
+    assert_eq!(policy.replacement_ms("business"), 4 * 3_600_000);
 }
 
 #[test]

@@ -53,7 +53,7 @@ pub(crate) fn desk(first: &str) -> String {
     )
 }
 
-fn users_add(config: &Path, login: &str, role: &str, email: &str) {
+pub(crate) fn users_add(config: &Path, login: &str, role: &str, email: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_tocsin"))
         .args(["users", "--config", config.to_str().unwrap(), "add", login])
         .args(["--role", role, "--email", email])
