@@ -32,6 +32,7 @@ mod mail;
 mod maintenance;
 mod private_hooks;
 mod runbooks;
+mod secrets_at_rest;
 mod serve;
 mod session;
 mod shifts;
