@@ -214,6 +214,13 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .and_then(|c| inventory.customers.get(c as usize))
             .and_then(|c| c.contacts.first())
             .map_or_else(|| "someone@example.com".to_owned(), |k| k.email.to_string());
+        // One of the showcase customer's services, for an OS intervention on it.
+        let server = showcase
+            .as_deref()
+            .and_then(|c| inventory.customer_ids.find(c))
+            .and_then(|c| inventory.services.iter().find(|s| s.customer == c))
+            .map_or_else(|| "vps".to_owned(), |s| inventory.graph.name(s.vertex).to_owned());
+        let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(8);
         let bound = Server {
             listen: args.listen,
             listen_public: None,
@@ -319,6 +326,20 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("Mail to the desk over SMTP opens a ticket (the sender is that customer's contact) or, answering");
         println!("the acknowledgement, is added to it (swaks is in Debian's package swaks):");
         println!("  swaks --server 127.0.0.1:{inbound_port} --from {contact} --to support@demo.example --header 'Subject: Mail is down' --body 'No mail since 8:00.'");
+        println!("An OS intervention (seed 003): the customer authorises work on {server} and hands over");
+        println!("credentials, sealed at once under the demo's key file; assigned (here to the admin), only the");
+        println!("assignee sees them, and every look is on the customer's timeline. Closing needs a summary,");
+        println!("mailed to the customer; the credentials are destroyed then (410). Replace N by the id answered:");
+        if let Some(t) = &accounts.customer_token {
+            println!("  curl -s -X POST {url}/api/v1/tickets -H 'authorization: Bearer {t}' -H 'content-type: application/json' -d '{{\"kind\":\"intervention\",\"server\":\"{server}\",\"action\":\"Reset the firewall: SSH does not answer\",\"credentials\":{{\"username\":\"root\",\"password\":\"demo-secret\"}},\"authorisation\":{{\"scope\":\"iptables only\",\"expires\":\"{expires}\",\"backups_confirmed\":true,\"interruption_accepted\":true}}}}'");
+        }
+        println!("  curl -s -X POST {url}/api/v1/tickets/N/assign -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"login\":\"admin@demo.example\"}}'", accounts.token);
+        println!("  curl -s -X POST {url}/api/v1/tickets/N/credentials/reveal -H 'authorization: Bearer {}'", accounts.token);
+        println!("  curl -s -X POST {url}/api/v1/tickets/N/status -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"status\":\"resolved\",\"summary\":\"Flushed the INPUT chain; SSH answers.\"}}'", accounts.token);
+        println!("A sealed envelope (seed 001): the admin seals the social networks' passwords; any staff member");
+        println!("may open it with a reason, and every admin is mailed at once (/demo/outbox, {url}/console/envelopes):");
+        println!("  curl -s -X POST {url}/api/v1/envelopes -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"name\":\"Social networks\",\"secret\":\"twitter: demo-password\"}}'", accounts.token);
+        println!("  curl -s -X POST {url}/api/v1/envelopes/1/open -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"reason\":\"our own network is down\"}}'", accounts.token);
         println!();
         println!("This instance's role and how far it applied the alert log (on PostgreSQL, several");
         println!("instances share the work and one leads: README, \"Several instances\"):");
@@ -429,7 +450,8 @@ async fn demo_accounts(store: &AnyStore, customer: Option<&str>) -> anyhow::Resu
                 password_hash: &hash,
                 // The shift lead is on duty for the demo's first 12 hours, and mailed when an
                 // incident opens.
-                email: (*role == "shift_lead").then_some(login.as_str()),
+                // The admin is mailed when a sealed envelope is opened.
+                email: matches!(*role, "shift_lead" | "admin").then_some(login.as_str()),
                 created_ms: now,
             })
             .await?;

@@ -19,6 +19,7 @@ use super::Refused;
 use crate::desk::{standing, DeskPolicy, DEPARTMENTS, PRIORITIES, STATUSES};
 use crate::{Action, Principal, System};
 
+mod closing;
 pub(super) mod credentials;
 mod fields;
 mod files;
@@ -26,6 +27,7 @@ mod hardware;
 mod inbound;
 mod intervention;
 mod mail;
+mod new_credentials;
 mod staff;
 mod timer;
 mod view;

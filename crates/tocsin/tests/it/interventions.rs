@@ -171,6 +171,16 @@ fn an_intervention_is_authorised_worked_closed_and_its_credentials_destroyed() {
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["intervention"]["credentials"], "destroyed");
     assert_eq!(reveal(&d, &d.engineer, id).0, 410);
+    // Resolved with its summary, it is closed later without another.
+    let (status, t) = call(
+        addr,
+        &d.engineer,
+        "POST",
+        &format!("/api/v1/tickets/{id}/status"),
+        json!({"status": "closed"}),
+    );
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(kinds(&t).iter().filter(|k| *k == "summary").count(), 1);
 
     // The customer's timeline shows the authorisation, both reveal attempts, the work and the
     // summary, never an internal assignment or a secret.

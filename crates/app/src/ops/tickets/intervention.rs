@@ -11,9 +11,10 @@ use jiff::Timestamp;
 use tocsin_model::time::rfc3339;
 use tocsin_store::{Intervention, InterventionStore, Saved, Ticket, TicketEvent};
 
+use super::closing::destroy;
 use super::credentials::{bound_to, keyring, seal_ref, Credentials};
 use super::fields::{customer_index, event, new_ticket, one_of, own_services, text};
-use super::{mail, message_domain, NewTicket, Read, TicketView, MAX_BODY, MAX_SUBJECT};
+use super::{NewTicket, Read, TicketView, MAX_BODY, MAX_SUBJECT};
 use crate::desk::PRIORITIES;
 use crate::{Action, Principal, Refused, System};
 
@@ -24,8 +25,8 @@ pub const COMPLEXITIES: [&str; 2] = ["standard", "complex"];
 /// The longest an authorisation may run.
 const MAX_AUTHORISATION_MS: i64 = 30 * 24 * 3_600_000;
 /// The longest text of an action, scope, work entry or summary.
-const MAX_TEXT: usize = 20_000;
-const TABLE: &str = "interventions";
+pub(super) const MAX_TEXT: usize = 20_000;
+pub(super) const TABLE: &str = "interventions";
 
 /// The customer's authorisation as asked for.
 #[derive(Debug, Clone, Default)]
@@ -246,7 +247,11 @@ impl System {
     }
 
     /// The intervention of a ticket `who` may see.
-    async fn visible_intervention(&self, who: &Principal, id: i64) -> Result<Read, Refused> {
+    pub(super) async fn visible_intervention(
+        &self,
+        who: &Principal,
+        id: i64,
+    ) -> Result<Read, Refused> {
         let read = self.visible_ticket(who, id).await?;
         if read.intervention.is_none() {
             return Err(Refused::NotFound(format!(
@@ -412,227 +417,6 @@ impl System {
         self.audit(who, "intervention.work", &format!("T-{id}"), &access)
             .await;
         self.ticket_view(who, id).await
-    }
-
-    /// Gives the customer new credentials the engineer set, sealed until read once in the
-    /// client area — `POST /api/v1/tickets/{id}/new-credentials`.
-    pub async fn give_new_credentials(
-        &self,
-        who: &Principal,
-        id: i64,
-        credentials: Credentials,
-    ) -> Result<TicketView, Refused> {
-        who.require(Action::Intervene)?;
-        credentials.check("credentials")?;
-        let ring = keyring(self.vault.as_ref())?;
-        let read = self.visible_intervention(who, id).await?;
-        let Some(reference) = read.intervention.map(|i| i.seal_ref) else {
-            return Err(Refused::NotFound(format!(
-                "T-{id} is not an OS intervention"
-            )));
-        };
-        let sealed = credentials.seal(ring, &bound_to(TABLE, &reference, "new_credentials"))?;
-        drop(credentials);
-        self.change_ticket(who, id, |read, now| {
-            if read.ticket.assignee.as_deref() != Some(who.login.as_str()) {
-                return Err(Refused::Forbidden(format!(
-                    "only the engineer assigned to T-{id} gives its new credentials"
-                )));
-            }
-            if read.ticket.status == "closed" {
-                return Err(Refused::Conflict(format!("T-{id} is closed")));
-            }
-            let Some(i) = read.intervention.as_mut() else {
-                return Err(Refused::NotFound(format!(
-                    "T-{id} is not an OS intervention"
-                )));
-            };
-            i.new_credentials = Some(sealed.clone());
-            i.new_credentials_ms = Some(now);
-            i.new_credentials_read_ms = None;
-            let e = event(
-                id,
-                "new_credentials",
-                &who.login,
-                "New credentials are waiting in the client area, to be read once.".to_owned(),
-                true,
-                &read.ticket.status,
-                now,
-            );
-            Ok((vec![e], Vec::new()))
-        })
-        .await?;
-        self.audit(who, "intervention.new_credentials", &format!("T-{id}"), "")
-            .await;
-        self.ticket_view(who, id).await
-    }
-
-    /// The new credentials, once, to the customer — `GET /api/v1/tickets/{id}/new-credentials`;
-    /// destroyed as they are read (`410` after).
-    pub async fn read_new_credentials(
-        &self,
-        who: &Principal,
-        id: i64,
-    ) -> Result<Credentials, Refused> {
-        if who.role.is_staff() {
-            return Err(Refused::Forbidden(
-                "new credentials are for the customer's own account only".to_owned(),
-            ));
-        }
-        let read = self.visible_intervention(who, id).await?;
-        let i = read.intervention.as_ref();
-        let Some((sealed, reference)) =
-            i.and_then(|i| i.new_credentials.clone().zip(Some(i.seal_ref.clone())))
-        else {
-            return Err(match i.and_then(|i| i.new_credentials_read_ms) {
-                Some(at) => Refused::Gone(format!(
-                    "the new credentials of T-{id} were read at {} and destroyed",
-                    rfc3339(at)
-                )),
-                None => Refused::NotFound(format!("T-{id} has no new credentials")),
-            });
-        };
-        let credentials = Credentials::open(
-            keyring(self.vault.as_ref())?,
-            &sealed,
-            &bound_to(TABLE, &reference, "new_credentials"),
-        )?;
-        self.change_ticket(who, id, |read, now| {
-            let Some(i) = read.intervention.as_mut() else {
-                return Err(Refused::NotFound(format!(
-                    "T-{id} is not an OS intervention"
-                )));
-            };
-            if i.new_credentials.as_ref() != Some(&sealed) {
-                return Err(Refused::Gone(format!(
-                    "the new credentials of T-{id} were read already"
-                )));
-            }
-            i.new_credentials = None;
-            i.new_credentials_read_ms = Some(now);
-            let e = event(
-                id,
-                "new_credentials_read",
-                &who.login,
-                "The new credentials were read in the client area and destroyed.".to_owned(),
-                true,
-                &read.ticket.status,
-                now,
-            );
-            Ok((vec![e], Vec::new()))
-        })
-        .await?;
-        self.audit(
-            who,
-            "intervention.new_credentials_read",
-            &format!("T-{id}"),
-            "",
-        )
-        .await;
-        Ok(credentials)
-    }
-
-    /// Closes or resolves an intervention: staff must give a `summary`, which is mailed to
-    /// the customer; the credentials are destroyed in the same write.
-    pub(super) async fn close_intervention(
-        &self,
-        who: &Principal,
-        id: i64,
-        status: &str,
-        summary: Option<&str>,
-    ) -> Result<(), Refused> {
-        let summary = match summary.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => Some(text("summary", s, MAX_TEXT)?),
-            None if who.role.is_staff() => return Err(Refused::invalid(
-                "summary",
-                "summary is required to close an intervention: what was done, sent to the customer",
-            )),
-            None => None,
-        };
-        let inventory = self.inventory()?;
-        let domain = message_domain(&self.desk);
-        self.change_ticket(who, id, |read, now| {
-            read.ticket.status = status.to_owned();
-            let mut events = Vec::new();
-            let mut notices = Vec::new();
-            if let Some(s) = &summary {
-                let e = event(id, "summary", &who.login, s.clone(), true, status, now);
-                notices = mail::reply_notices(&inventory, &self.desk, &domain, read, &e, now);
-                events.push(e);
-            }
-            let Some(i) = read.intervention.as_mut() else {
-                return Err(Refused::NotFound(format!(
-                    "T-{id} is not an OS intervention"
-                )));
-            };
-            i.summary = summary.clone().or(i.summary.take());
-            let held = i.credentials.is_some();
-            destroy(i, now);
-            events.push(event(
-                id,
-                "status",
-                &who.login,
-                String::new(),
-                true,
-                status,
-                now,
-            ));
-            if held {
-                events.push(event(
-                    id,
-                    "purge",
-                    "tocsin",
-                    "The credentials were destroyed at close.".to_owned(),
-                    true,
-                    status,
-                    now,
-                ));
-            }
-            Ok((events, notices))
-        })
-        .await?;
-        Ok(())
-    }
-
-    /// Destroys the credentials of interventions whose authorisation ran out; answers how
-    /// many. Run on the leader.
-    pub async fn purge_expired_credentials(&self) -> Result<usize, Refused> {
-        let now = self.clock.now_ms();
-        let due = self.store.interventions_expired(now, 200).await?;
-        let system = Principal::automatic("tocsin");
-        for &id in &due {
-            self.change_ticket(&system, id, |read, now| {
-                let status = read.ticket.status.clone();
-                let Some(i) = read.intervention.as_mut() else {
-                    return Ok((Vec::new(), Vec::new()));
-                };
-                if i.credentials.is_none() || i.expires_ms > now {
-                    return Ok((Vec::new(), Vec::new()));
-                }
-                destroy(i, now);
-                let e = event(
-                    id,
-                    "purge",
-                    "tocsin",
-                    "The authorisation expired; the credentials were destroyed.".to_owned(),
-                    true,
-                    &status,
-                    now,
-                );
-                Ok((vec![e], Vec::new()))
-            })
-            .await?;
-            self.audit(&system, "intervention.expired", &format!("T-{id}"), "")
-                .await;
-        }
-        Ok(due.len())
-    }
-}
-
-/// Forgets the sealed credentials.
-fn destroy(i: &mut Intervention, now: i64) {
-    if i.credentials.take().is_some() {
-        i.purged_ms = Some(now);
     }
 }
 
