@@ -45,12 +45,17 @@ fn serve(config: &Path, log: &Path) -> Server {
         .stderr(File::create(log).unwrap())
         .spawn()
         .unwrap();
+    // Made now so that a failure below still stops the server.
+    let mut server = Server {
+        child,
+        addr: String::new(),
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         if let Some(rest) = text.split("listening on http://").nth(1) {
-            let addr = rest.split_whitespace().next().unwrap().to_owned();
-            return Server { child, addr };
+            server.addr = rest.split_whitespace().next().unwrap().to_owned();
+            return server;
         }
         assert!(Instant::now() < deadline, "no listening line in {text}");
         std::thread::sleep(Duration::from_millis(20));
