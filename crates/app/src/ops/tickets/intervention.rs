@@ -269,8 +269,8 @@ impl System {
         who: &Principal,
         id: i64,
     ) -> Result<Credentials, Refused> {
-        let read = match self.visible_intervention(who, id).await {
-            Ok(read) => read,
+        match self.visible_intervention(who, id).await {
+            Ok(_) => {}
             // Someone who may never see credentials is told so first, whether the ticket
             // exists or not (when it does, the attempt is on its timeline).
             Err(Refused::NotFound(_)) if !who.role.may(Action::Intervene) => {
@@ -281,32 +281,36 @@ impl System {
                 ));
             }
             Err(e) => return Err(e),
-        };
-        let now = self.clock.now_ms();
-        let (ticket, i) = (&read.ticket, read.intervention.as_ref());
-        let refusal = i.and_then(|i| reveal_refusal(who, ticket, i, now));
-        // Opened before anything is recorded, so that a reveal on the timeline was one.
-        let opened = match (
-            &refusal,
-            i.and_then(|i| i.credentials.as_ref().zip(Some(i))),
-        ) {
-            (None, Some((sealed, i))) => Some(Credentials::open(
-                keyring(self.vault.as_ref())?,
-                sealed,
-                &bound_to(TABLE, &i.seal_ref, "credentials"),
-            )?),
-            _ => None,
-        };
-        let said = match &refusal {
-            None => format!("Credentials revealed to {}.", who.login),
-            Some(r) => format!("Credentials refused to {}: {r}", who.login),
-        };
+        }
+        // Decided, opened and recorded on the same read of the ticket: a revocation or a
+        // close that came between makes the store refuse the write, and it is decided again.
+        let mut outcome: Option<Result<Credentials, Refused>> = None;
         self.change_ticket(who, id, |read, now| {
+            let i = read
+                .intervention
+                .as_ref()
+                .ok_or_else(|| Refused::NotFound(format!("T-{id} is not an OS intervention")))?;
+            let result = match (reveal_refusal(who, &read.ticket, i, now), &i.credentials) {
+                (Some(r), _) => Err(r),
+                (None, Some(sealed)) => Ok(Credentials::open(
+                    keyring(self.vault.as_ref())?,
+                    sealed,
+                    &bound_to(TABLE, &i.seal_ref, "credentials"),
+                )?),
+                (None, None) => Err(Refused::Gone(format!(
+                    "the credentials of T-{id} were destroyed"
+                ))),
+            };
+            let said = match &result {
+                Ok(_) => format!("Credentials revealed to {}.", who.login),
+                Err(r) => format!("Credentials refused to {}: {r}", who.login),
+            };
+            outcome = Some(result);
             let e = event(
                 id,
                 "reveal",
                 &who.login,
-                said.clone(),
+                said,
                 true,
                 &read.ticket.status,
                 now,
@@ -314,19 +318,18 @@ impl System {
             Ok((vec![e], Vec::new()))
         })
         .await?;
-        let action = if refusal.is_none() {
+        let outcome = outcome.unwrap_or_else(|| {
+            Err(Refused::Unavailable(
+                "the reveal was not decided".to_owned(),
+            ))
+        });
+        let action = if outcome.is_ok() {
             "intervention.reveal"
         } else {
             "intervention.reveal_refused"
         };
         self.audit(who, action, &format!("T-{id}"), "").await;
-        match (refusal, opened) {
-            (Some(r), _) => Err(r),
-            (None, Some(c)) => Ok(c),
-            (None, None) => Err(Refused::Gone(format!(
-                "the credentials of T-{id} were destroyed"
-            ))),
-        }
+        outcome
     }
 
     /// Revokes the authorisation at once and destroys the credentials — `DELETE
