@@ -6,7 +6,6 @@ use sqlx::Row;
 use crate::incidents::NewNotice;
 use crate::interventions::{Envelope, EnvelopeOpening, Intervention, InterventionStore};
 use crate::sql::{PgStore, SqliteStore};
-use crate::sql_tickets::with_ids;
 use crate::tickets::{Saved, Ticket, TicketEvent};
 use crate::{AnyStore, Result};
 
@@ -30,12 +29,9 @@ macro_rules! interventions_impl {
                 notices: &[NewNotice],
             ) -> Result<Saved> {
                 let mut tx = self.pool.begin().await?;
-                let Some(id) = Self::write_ticket(&mut tx, ticket).await? else {
-                    return Ok(Saved::Conflict);
-                };
-                let events = match Self::append_events(&mut tx, id, events).await? {
-                    Ok(ids) => ids,
-                    Err(held) => return Ok(Saved::Duplicate(held)),
+                let (id, events) = match Self::write_change(&mut tx, ticket, events, notices).await? {
+                    Ok(written) => written,
+                    Err(ended) => return Ok(ended),
                 };
                 sqlx::query(concat!(
                     "INSERT INTO interventions (", intervention_columns!(), ") VALUES ($1, $2, $3, \
@@ -67,10 +63,6 @@ macro_rules! interventions_impl {
                 .bind(&i.summary)
                 .execute(&mut *tx)
                 .await?;
-                let first = events.first().copied().unwrap_or(0);
-                let notices: Vec<NewNotice> =
-                    notices.iter().map(|n| with_ids(n, id, first)).collect();
-                Self::write_records(&mut tx, &[], &notices).await?;
                 tx.commit().await?;
                 Ok(Saved::Done { ticket: id, events })
             }

@@ -85,7 +85,7 @@ fn ids_json(ids: &[i64]) -> String {
 }
 
 /// A ticket notice with the ids it waited for in place of the placeholders.
-pub(crate) fn with_ids(notice: &NewNotice, ticket: i64, event: i64) -> NewNotice {
+fn with_ids(notice: &NewNotice, ticket: i64, event: i64) -> NewNotice {
     let fill = |text: &str| {
         text.replace(TICKET_ID_PLACEHOLDER, &ticket.to_string())
             .replace(EVENT_ID_PLACEHOLDER, &event.to_string())
@@ -101,7 +101,7 @@ macro_rules! tickets_impl {
     ($store:ty, $db:ty) => {
         impl $store {
             /// Inserts `t` (id 0) or updates it if still at its version; its id, or `None`.
-            pub(crate) async fn write_ticket(
+            async fn write_ticket(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 t: &Ticket,
             ) -> Result<Option<i64>> {
@@ -154,9 +154,32 @@ macro_rules! tickets_impl {
                 })
             }
 
+            /// Writes `ticket` (version-checked), appends `events` and queues `notices` with
+            /// the ids filled in, inside `tx`: the ticket's id and the events', or how the
+            /// write ended without them (`tx` is then to be dropped).
+            pub(crate) async fn write_change(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                ticket: &Ticket,
+                events: &[TicketEvent],
+                notices: &[NewNotice],
+            ) -> Result<std::result::Result<(i64, Vec<i64>), Saved>> {
+                let Some(id) = Self::write_ticket(tx, ticket).await? else {
+                    return Ok(Err(Saved::Conflict));
+                };
+                let events = match Self::append_events(tx, id, events).await? {
+                    Ok(ids) => ids,
+                    Err(held) => return Ok(Err(Saved::Duplicate(held))),
+                };
+                let first = events.first().copied().unwrap_or(0);
+                let notices: Vec<NewNotice> =
+                    notices.iter().map(|n| with_ids(n, id, first)).collect();
+                Self::write_records(tx, &[], &notices).await?;
+                Ok(Ok((id, events)))
+            }
+
             /// Appends `events` to ticket `id`; their ids, or the ticket already holding one
             /// of their messages.
-            pub(crate) async fn append_events(
+            async fn append_events(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 id: i64,
                 events: &[TicketEvent],
@@ -203,17 +226,10 @@ macro_rules! tickets_impl {
                 notices: &[NewNotice],
             ) -> Result<Saved> {
                 let mut tx = self.pool.begin().await?;
-                let Some(id) = Self::write_ticket(&mut tx, ticket).await? else {
-                    return Ok(Saved::Conflict);
+                let (id, events) = match Self::write_change(&mut tx, ticket, events, notices).await? {
+                    Ok(written) => written,
+                    Err(ended) => return Ok(ended),
                 };
-                let events = match Self::append_events(&mut tx, id, events).await? {
-                    Ok(ids) => ids,
-                    Err(held) => return Ok(Saved::Duplicate(held)),
-                };
-                let first = events.first().copied().unwrap_or(0);
-                let notices: Vec<NewNotice> =
-                    notices.iter().map(|n| with_ids(n, id, first)).collect();
-                Self::write_records(&mut tx, &[], &notices).await?;
                 tx.commit().await?;
                 Ok(Saved::Done { ticket: id, events })
             }

@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::mail::{smtp_config, Keeper};
 use crate::serve::{add_account, api_token, ADMIN};
-use crate::tickets::{call, desk, users_add, ACME, ENGINEER, INVENTORY, LEAD};
+use crate::tickets::{call, desk_config, users_add, ACME, ENGINEER, LEAD};
 
 const USERNAME: &str = "svc-maint-Quokka41";
 const SECRET_PASSWORD: &str = "Wq8-ember-Falcon-7302";
@@ -118,18 +117,7 @@ fn found(dir: &Path, secrets: &[&str]) -> (Vec<String>, usize) {
 #[test]
 fn no_secret_is_written_in_clear_base64_or_hex_anywhere_the_server_writes() {
     let dir = tempfile::tempdir().unwrap();
-    let keeper = Keeper::start(&dir.path().join("mail"), None);
-    let config = smtp_config(
-        dir.path(),
-        keeper.port,
-        INVENTORY,
-        "archive = \"archive\"\n",
-        "0s",
-        "",
-    );
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&desk("30m"));
-    std::fs::write(&config, text).unwrap();
+    let (config, keeper) = desk_config(dir.path(), "30m");
     add_account(&config, ADMIN, "admin", None);
     add_account(&config, ACME, "customer", Some("acme"));
     users_add(&config, ENGINEER, "engineer", "eng@ops.example");

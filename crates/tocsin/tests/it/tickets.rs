@@ -80,11 +80,12 @@ pub(crate) struct Desk {
     pub(crate) junior: String,
 }
 
-pub(crate) fn desk_server(first: &str) -> Desk {
-    let dir = tempfile::tempdir().unwrap();
-    let keeper = Keeper::start(&dir.path().join("mail"), None);
+/// A configuration in `dir` for the desk tests' inventory, with an archive, mail to a new
+/// SMTP server (returned) and `[desk]` as [`desk`] writes it.
+pub(crate) fn desk_config(dir: &Path, first: &str) -> (std::path::PathBuf, Keeper) {
+    let keeper = Keeper::start(&dir.join("mail"), None);
     let config = smtp_config(
-        dir.path(),
+        dir,
         keeper.port,
         INVENTORY,
         "archive = \"archive\"\n",
@@ -94,6 +95,12 @@ pub(crate) fn desk_server(first: &str) -> Desk {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&desk(first));
     std::fs::write(&config, text).unwrap();
+    (config, keeper)
+}
+
+pub(crate) fn desk_server(first: &str) -> Desk {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, keeper) = desk_config(dir.path(), first);
     add_account(&config, ACME, "customer", Some("acme"));
     add_account(&config, BETA, "customer", Some("beta"));
     users_add(&config, ENGINEER, "engineer", "eng@ops.example");
