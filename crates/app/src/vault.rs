@@ -72,6 +72,11 @@ impl Keyring {
         self.keys.last().map_or(0, |(id, _)| *id)
     }
 
+    /// The highest key id in the ring (a new key takes the next).
+    pub fn newest(&self) -> u32 {
+        self.keys.iter().map(|(id, _)| *id).max().unwrap_or(0)
+    }
+
     fn key(&self, id: u32) -> Option<&[u8; KEY_BYTES]> {
         self.keys
             .iter()

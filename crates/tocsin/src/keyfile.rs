@@ -32,13 +32,36 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<Keyring> {
     parse(path, &text)
 }
 
-fn create(path: &Path) -> anyhow::Result<()> {
+/// A new random key as a key file line with id `id`.
+fn key_line(id: u32) -> anyhow::Result<Zeroizing<String>> {
     let mut key = Zeroizing::new([0u8; KEY_BYTES]);
     getrandom::getrandom(&mut *key).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
-    let line = Zeroizing::new(format!(
-        "# Tocsin's keys for secrets at rest: ID BASE64, the last line seals. Keep it 0600.\n1 {}\n",
+    Ok(Zeroizing::new(format!(
+        "{id} {}\n",
         base64::engine::general_purpose::STANDARD.encode(key.as_slice())
-    ));
+    )))
+}
+
+/// Appends a new key to the key file at `path` (made when missing), which seals from the
+/// next start on while the older keys keep opening what they sealed; answers its id.
+pub fn add_key(path: &Path) -> anyhow::Result<u32> {
+    let id = load_or_create(path)?.newest() + 1;
+    let line = key_line(id)?;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("key file {}", path.display()))?;
+    f.write_all(line.as_bytes())?;
+    f.sync_all()?;
+    Ok(id)
+}
+
+fn create(path: &Path) -> anyhow::Result<()> {
+    let mut line = Zeroizing::new(
+        "# Tocsin's keys for secrets at rest: ID BASE64, the last line seals. Keep it 0600.\n"
+            .to_owned(),
+    );
+    line.push_str(&key_line(1)?);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -117,6 +140,20 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = load_or_create(&path).unwrap_err().to_string();
         assert!(e.contains("0644") && e.contains("chmod 600"), "{e}");
+    }
+
+    #[test]
+    fn an_added_key_seals_and_the_older_ones_still_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desk.key");
+        let sealed = load_or_create(&path).unwrap().seal(b"old", b"row").unwrap();
+        assert_eq!(add_key(&path).unwrap(), 2);
+        assert_eq!(add_key(&path).unwrap(), 3);
+        let ring = load_or_create(&path).unwrap();
+        assert_eq!(ring.current(), 3);
+        assert_eq!(&**ring.open(&sealed, b"row").unwrap(), b"old");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod edge;
 mod generate_cmd;
 mod inventory_cmd;
 mod keyfile;
+mod keys_cmd;
 mod report;
 mod runbooks_cmd;
 mod serve_cmd;
@@ -52,6 +53,8 @@ enum Command {
     Runbooks(runbooks_cmd::RunbooksArgs),
     /// SLA accounting: `sla report --config FILE --month YYYY-MM [--json | --csv]`.
     Sla(sla_cmd::SlaArgs),
+    /// The keys of secrets at rest: `keys add --config FILE` rotates `[desk] key_file`.
+    Keys(keys_cmd::KeysArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Users(args) => users_cmd::run(args),
         Command::Runbooks(args) => runbooks_cmd::run(args),
         Command::Sla(args) => sla_cmd::run(args),
+        Command::Keys(args) => keys_cmd::run(args),
     };
     match result {
         Ok(code) => code,
