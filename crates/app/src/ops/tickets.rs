@@ -316,11 +316,17 @@ impl System {
         let mut out = Vec::with_capacity(tickets.len());
         for ticket in tickets {
             let events = self.store.ticket_events(ticket.id).await?;
+            // An intervention's complexity moves its target.
+            let intervention = if ticket.kind == "intervention" {
+                self.store.intervention(ticket.id).await?
+            } else {
+                None
+            };
             let read = Read {
                 ticket,
                 events,
                 recorded: Vec::new(),
-                intervention: None,
+                intervention,
             };
             out.push(view::ticket_view(
                 &read,

@@ -132,6 +132,11 @@ fn an_intervention_is_authorised_worked_closed_and_its_credentials_destroyed() {
     );
     assert_eq!(status, 201, "{w}");
     assert_eq!(w["intervention"]["targets"]["intervention"], "1–4 h");
+    // Lists show it too, with the resolution due that complexity gives.
+    let (_, list) = call(addr, &d.engineer, "GET", "/api/v1/tickets", Value::Null);
+    let listed = &list["tickets"][0];
+    assert_eq!(listed["intervention"]["complexity"], "complex");
+    assert_eq!(listed["sla"]["resolution_due"], w["sla"]["resolution_due"]);
     let (status, e) = call(
         addr,
         &d.engineer,
