@@ -325,3 +325,39 @@ pub(crate) async fn read_new(
         status,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-22T10:00:00Z.
+    const NOW: i64 = 1_795_341_600_000;
+
+    #[test]
+    fn quick_choices_count_from_now_and_a_typed_time_is_utc() {
+        assert_eq!(expiry("4h", "", NOW), "2026-11-22T14:00:00Z");
+        assert_eq!(
+            expiry("24h", "2030-01-01T00:00", NOW),
+            "2026-11-23T10:00:00Z"
+        );
+        assert_eq!(
+            expiry("until", "2026-11-22T18:30", NOW),
+            "2026-11-22T18:30:00Z"
+        );
+        // Not a time: passed on as typed, for the operation to refuse naming the field.
+        assert_eq!(expiry("until", " tomorrow ", NOW), "tomorrow");
+        assert_eq!(expiry("", "", NOW), "");
+    }
+
+    #[test]
+    fn the_form_gives_the_secret_its_kind_names_only() {
+        let z = |s: &str| Zeroizing::new(s.to_owned());
+        let c = credentials_of("ssh_key", z("root"), z("typed first"), z("KEY"));
+        assert_eq!(c.password, None);
+        assert_eq!(c.ssh_key.as_deref().map(String::as_str), Some("KEY"));
+        let c = credentials_of("password", z("root"), z("pw"), z("left over"));
+        assert_eq!(c.password.as_deref().map(String::as_str), Some("pw"));
+        assert_eq!(c.ssh_key, None);
+        assert_eq!(c.username.as_str(), "root");
+    }
+}
