@@ -203,6 +203,34 @@ fn a_customer_authorises_an_intervention_the_engineer_works_and_the_customer_rea
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert!(bad.body.contains("id=\"work-error\"") && bad.body.contains("Looked hard"));
 
+    // A hardware fault becomes a ticket of its own, whose page is the answer; this ticket
+    // links it.
+    let fault = engineer.post_form(
+        &console,
+        &format!("{console}/hardware"),
+        &[("note", "The second disk reports SMART errors")],
+    );
+    let hardware = ticket_of(&fault);
+    assert_ne!(hardware, id);
+    assert!(fault
+        .header("location")
+        .unwrap()
+        .ends_with("?done=ticket.hardware"));
+    let opened = engineer.get(&format!("/console/tickets/{hardware}?done=ticket.hardware"));
+    assert!(opened
+        .body
+        .contains("Hardware ticket opened for the fault."));
+    assert!(
+        opened.body.contains("Hardware fault on vps-1"),
+        "{}",
+        opened.body
+    );
+    assert!(opened.body.contains("The second disk reports SMART errors"));
+    assert!(engineer
+        .get(&console)
+        .body
+        .contains(&format!("T-{hardware} opened for its replacement")));
+
     // New credentials, then closing: refused without a summary, done with one.
     let given = engineer.post_form(
         &console,
