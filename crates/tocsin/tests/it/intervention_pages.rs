@@ -164,9 +164,17 @@ fn a_customer_authorises_an_intervention_the_engineer_works_and_the_customer_rea
         "no summary on the status form"
     );
     assert!(!panel.contains(PASSWORD_GIVEN));
-    // A junior may not reveal: refused before anything is read.
+    // A junior may not reveal: refused, and the attempt is on the customer's timeline.
     let refused = junior.post_form(&console, &format!("{console}/reveal"), &[]);
     assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(!refused.body.contains(PASSWORD_GIVEN));
+    assert!(acme
+        .get(&page)
+        .body
+        .contains(&format!("Credentials refused to {JUNIOR}")));
+    // Without the form's token nothing is revealed.
+    let forged = engineer.post_raw(&format!("{console}/reveal"), "");
+    assert_eq!(forged.status, 403, "{}", forged.body);
 
     // The engineer reveals: on the answer only, never cached, with the warning.
     let revealed = engineer.post_form(&console, &format!("{console}/reveal"), &[]);

@@ -3,12 +3,14 @@
 //! answer page and never in a URL), logs each access and action (`…/work`), gives the
 //! customer new credentials to read once in the client area (`…/new-credentials`) and turns
 //! a hardware fault into a hardware ticket (`…/hardware`, whose page is the answer). Each
-//! calls the operation the JSON API calls; the role is checked before the body is read, and a
-//! refusal is shown on the ticket's page beside its form. Secrets are held in zeroizing
+//! calls the operation the JSON API calls; the role is checked before the body is read (the
+//! reveal's by the operation, which records every attempt), and a refusal is shown on the
+//! ticket's page beside its form. Secrets are held in zeroizing
 //! strings and never kept to show a refused form again.
 
 use std::sync::Arc;
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Form;
@@ -20,7 +22,7 @@ use zeroize::Zeroizing;
 
 use super::ticket::{show, Held, Trouble};
 use super::{done, frame, render, Page};
-use crate::auth::{act, May, Principal};
+use crate::auth::{act, Action, May, Principal, Staff};
 use crate::App;
 
 /// A form with nothing but its token.
@@ -82,15 +84,19 @@ async fn after(
 }
 
 /// `POST /console/tickets/{id}/reveal` (engineers; the operation lets only the assigned one
-/// through while the authorisation holds): the credentials, on this answer only. The attempt,
-/// allowed or refused, is on the customer's timeline.
+/// through while the authorisation holds): the credentials, on this answer only. Every
+/// attempt, allowed or refused, is on the customer's timeline and in the audit trail, so this
+/// route takes any member of staff and leaves the refusal of a role that may not intervene
+/// (`403`, whatever the body) to the operation, which records it; the API's route does the
+/// same. The token is still checked before the operation runs.
 pub(super) async fn reveal(
     State(app): State<Arc<App>>,
-    May(who, _): May<act::Intervene>,
+    Staff(who): Staff,
     Path(id): Path<i64>,
-    Form(form): Form<TokenForm>,
+    form: Result<Form<TokenForm>, FormRejection>,
 ) -> Page {
-    who.check_csrf(form.csrf.as_deref())?;
+    let csrf = form.ok().and_then(|Form(f)| f.csrf);
+    who.check_csrf(csrf.as_deref())?;
     match app.reveal_credentials(&who, id).await {
         Ok(c) => Ok(render(
             "console/secret.html",
@@ -106,6 +112,8 @@ pub(super) async fn reveal(
             },
             StatusCode::OK,
         )),
+        // A role without the reveal form is answered with the refusal alone.
+        Err(refused) if !who.role.may(Action::Intervene) => Err(refused.into()),
         Err(refused) => refused_on_page(&app, &who, id, refused, "reveal", Held::default()).await,
     }
 }
