@@ -156,6 +156,7 @@ fn a_customer_authorises_an_intervention_the_engineer_works_and_the_customer_rea
     assert_eq!(assigned.status, 303, "{}", assigned.body);
     let panel = engineer.get(&console).body;
     assert!(panel.contains("id=\"intervention\""), "{panel}");
+    assert!(panel.contains("<td id=\"kind\">OS intervention</td>"));
     assert!(panel.contains("Restart nginx and install security updates"));
     assert!(panel.contains("Reveal the credentials"));
     assert!(panel.contains("first response 10 min; intervention 15–60 min"));
@@ -233,6 +234,7 @@ fn a_customer_authorises_an_intervention_the_engineer_works_and_the_customer_rea
         "{}",
         opened.body
     );
+    assert!(opened.body.contains("<td id=\"kind\">hardware</td>"));
     assert!(opened.body.contains("The second disk reports SMART errors"));
     assert!(engineer
         .get(&console)
