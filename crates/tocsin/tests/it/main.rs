@@ -25,6 +25,7 @@ mod drills;
 mod ha;
 mod headers;
 mod help;
+mod intervention_pages;
 mod interventions;
 mod inventory;
 mod login;

@@ -2,7 +2,8 @@
 //! that concern them (their own services and the public updates only), their notification
 //! preferences, a private Atom feed of their incidents and maintenance windows, a private
 //! calendar of those windows, their services' monthly availability with the compensation
-//! they choose, the e-mails sent to their contacts as archived, and their support tickets.
+//! they choose, the e-mails sent to their contacts as archived, and their support tickets
+//! with the OS interventions they authorise.
 //!
 //! Every page takes the [`Customer`] extractor, so an anonymous visitor is sent to the login
 //! form and staff are refused before a handler runs; the customer id comes from the session,
@@ -13,6 +14,9 @@
 mod calendar;
 mod feed;
 mod i18n;
+mod intervention_panel;
+mod intervention_texts;
+mod interventions;
 #[cfg(test)]
 mod mail_tests;
 mod messages;
@@ -66,6 +70,15 @@ pub(crate) fn routes() -> Router<Arc<App>> {
                 .layer(DefaultBodyLimit::max(tickets::FORM_LIMIT)),
         )
         .route("/account/tickets/new", get(tickets::new))
+        .route(
+            "/account/tickets/intervention",
+            get(interventions::form).post(interventions::submit),
+        )
+        .route("/account/tickets/{id}/revoke", post(interventions::revoke))
+        .route(
+            "/account/tickets/{id}/new-credentials",
+            post(interventions::read_new),
+        )
         .route("/account/tickets/{id}", get(tickets::detail))
         .route("/account/tickets/{id}/replies", post(tickets::reply))
         .route("/account/tickets/{id}/status", post(tickets::status))
@@ -117,6 +130,14 @@ fn env() -> &'static Environment<'static> {
             (
                 "account/ticket_new.html",
                 include_str!("../../templates/account/ticket_new.html"),
+            ),
+            (
+                "account/intervention_new.html",
+                include_str!("../../templates/account/intervention_new.html"),
+            ),
+            (
+                "account/new_credentials.html",
+                include_str!("../../templates/account/new_credentials.html"),
             ),
             (
                 "account/missing.html",

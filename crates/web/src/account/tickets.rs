@@ -22,6 +22,8 @@ use tocsin_model::inventory::Language;
 use tocsin_store::AccountStore;
 
 use super::i18n::texts;
+use super::intervention_panel as interventions;
+use super::intervention_texts::intervention_texts;
 use super::ticket_texts::TicketTexts;
 use super::view;
 use super::{frame, language, not_found, render, Customer};
@@ -34,7 +36,7 @@ use crate::App;
 pub(super) const FORM_LIMIT: usize = 26 << 20;
 
 /// The language of the customer's pages (their preference, else the browser's).
-async fn page_language(app: &App, customer: &str, headers: &HeaderMap) -> Language {
+pub(super) async fn page_language(app: &App, customer: &str, headers: &HeaderMap) -> Language {
     let preferences = app.store.preferences(customer).await.ok().flatten();
     language(preferences.as_ref(), headers)
 }
@@ -70,7 +72,7 @@ fn choices(t: &TicketTexts, values: &[&str]) -> Vec<(String, String)> {
 
 /// A refusal of a form as the customer reads it: the field named in their language, then
 /// the operation's own words.
-fn form_error(t: &TicketTexts, refused: &Refused) -> String {
+pub(super) fn form_error(t: &TicketTexts, refused: &Refused) -> String {
     match refused {
         Refused::Invalid { field, message } => {
             let name = match *field {
@@ -92,7 +94,7 @@ fn form_error(t: &TicketTexts, refused: &Refused) -> String {
 }
 
 /// A refusal the forms show beside them, with its status; others are answered as refusals.
-fn shown(refused: &Refused) -> Option<StatusCode> {
+pub(super) fn shown(refused: &Refused) -> Option<StatusCode> {
     match refused {
         Refused::Invalid { .. } => Some(StatusCode::BAD_REQUEST),
         Refused::Conflict(_) => Some(StatusCode::CONFLICT),
@@ -124,7 +126,7 @@ pub(crate) async fn list(Ext(app): Ext<Arc<App>>, who: Customer, headers: Header
         .collect();
     render(
         "account/tickets.html",
-        context! { tickets => rows, ..frame(l, &who.principal) },
+        context! { tickets => rows, it => intervention_texts(l), ..frame(l, &who.principal) },
         StatusCode::OK,
     )
 }
@@ -146,7 +148,7 @@ struct Draft {
 }
 
 /// The customer's own services, `(id, name)`, for the form's checkboxes.
-fn own_services(app: &App, customer: &str) -> Vec<(String, String)> {
+pub(super) fn own_services(app: &App, customer: &str) -> Vec<(String, String)> {
     let Ok(inventory) = app.inventory() else {
         return Vec::new();
     };
@@ -182,6 +184,7 @@ fn new_form(
             priorities => choices(t, &PRIORITIES),
             draft,
             form_error => error,
+            it => intervention_texts(l),
             ..frame(l, &who.principal)
         },
         status,
@@ -384,7 +387,9 @@ async fn show(
             scores => [1, 2, 3, 4, 5],
             error_form,
             form_error => error,
-            flash => flash_code.and_then(|c| flash(t, c)),
+            flash => flash_code.and_then(|c| flash(t, c).or_else(|| interventions::flash(l, c))),
+            intervention => interventions::panel(l, &ticket),
+            it => intervention_texts(l),
             ..frame(l, &who.principal)
         },
         status,
@@ -408,7 +413,7 @@ pub(crate) async fn detail(
 
 /// The page's language, and the ticket number in the path; a number that is not one is the
 /// area's not-found page, as a ticket that is not the customer's.
-async fn language_and_id(
+pub(super) async fn language_and_id(
     app: &App,
     who: &Customer,
     headers: &HeaderMap,
@@ -423,7 +428,7 @@ async fn language_and_id(
 
 /// After a form: back to the ticket with its message, the page again with the error beside
 /// `form`, or the area's not-found page.
-async fn after(
+pub(super) async fn after(
     app: &App,
     who: &Customer,
     l: Language,

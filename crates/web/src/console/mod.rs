@@ -1,8 +1,8 @@
 //! The staff console at `/console`: live impact, single points of failure, incidents with
 //! public updates and internal notes, vertices marked down or up by hand, what-if before
 //! planned work, component statuses and maintenance windows, SLA accounting with recorded
-//! outages and credits to decide, the support desk's queue and tickets with canned replies,
-//! the outbox and the audit trail.
+//! outages and credits to decide, the support desk's queue and tickets with canned replies
+//! and OS interventions, the sealed envelopes, the outbox and the audit trail.
 //!
 //! Every page takes the [`Staff`](crate::auth::Staff) extractor; every form handler first
 //! checks the role ([`Principal::require`]) and then the form's CSRF token, and shows forms
@@ -14,7 +14,9 @@
 mod broadcast;
 mod components;
 mod drills;
+mod envelopes;
 mod incidents;
+mod interventions;
 mod logs;
 mod overview;
 mod shifts;
@@ -92,6 +94,22 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/console/tickets/{id}/assign", post(ticket::assign))
         .route("/console/tickets/{id}/triage", post(ticket::triage))
         .route("/console/tickets/{id}/merge", post(ticket::merge))
+        .route("/console/tickets/{id}/reveal", post(interventions::reveal))
+        .route("/console/tickets/{id}/work", post(interventions::work))
+        .route(
+            "/console/tickets/{id}/new-credentials",
+            post(interventions::give_credentials),
+        )
+        .route(
+            "/console/tickets/{id}/hardware",
+            post(interventions::hardware),
+        )
+        .route(
+            "/console/envelopes",
+            get(envelopes::page).post(envelopes::seal),
+        )
+        .route("/console/envelopes/{id}/reseal", post(envelopes::reseal))
+        .route("/console/envelopes/{id}/open", post(envelopes::open))
         .route(
             "/console/canned-replies",
             get(tickets::canned).post(tickets::add_canned),
@@ -120,7 +138,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 22] = [
     (
         "console/broadcast.html",
         include_str!("../../templates/console/broadcast.html"),
@@ -197,6 +215,18 @@ const TEMPLATES: [(&str, &str); 19] = [
         "console/canned.html",
         include_str!("../../templates/console/canned.html"),
     ),
+    (
+        "console/intervention.html",
+        include_str!("../../templates/console/intervention.html"),
+    ),
+    (
+        "console/envelopes.html",
+        include_str!("../../templates/console/envelopes.html"),
+    ),
+    (
+        "console/secret.html",
+        include_str!("../../templates/console/secret.html"),
+    ),
 ];
 
 /// The canned-reply picker of a ticket's page: the one script of the console, served from
@@ -241,6 +271,9 @@ fn frame(who: &Principal, section: &str, done: Option<&str>) -> Value {
             answer_ticket => may(Action::AnswerTicket),
             assign_ticket => may(Action::AssignTicket),
             canned_replies => may(Action::CannedReplies),
+            intervene => may(Action::Intervene),
+            seal_envelope => may(Action::SealEnvelope),
+            open_envelope => may(Action::OpenEnvelope),
         },
     }
 }
@@ -295,6 +328,13 @@ fn flash(code: &str) -> Option<&'static str> {
         "ticket.triage" => "Ticket triaged.",
         "ticket.merge" => "Ticket merged into this one.",
         "canned" => "Canned reply saved.",
+        "ticket.work" => "Work logged on the customer's timeline.",
+        "ticket.credentials" => {
+            "New credentials given: the customer reads them once in the client area."
+        }
+        "ticket.hardware" => "Hardware ticket opened for the fault.",
+        "envelope.sealed" => "Envelope sealed.",
+        "envelope.resealed" => "Envelope resealed with the new secret.",
         _ => return None,
     })
 }

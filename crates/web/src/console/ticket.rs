@@ -4,7 +4,8 @@
 //! status, the assignee (shift leads), triage and merging. Each form posts to its own route,
 //! which calls the operation the JSON API calls (`System::reply_ticket`, `set_ticket_status`,
 //! `assign_ticket`, `triage_ticket`, `merge_ticket`) and comes back here with a message; a
-//! refused form is shown again beside its error, which names the field.
+//! refused form is shown again beside its error, which names the field. An OS intervention's
+//! panel and forms (`console/intervention.html`) post to the routes of `interventions`.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 use tocsin_app::desk::{DEPARTMENTS, PRIORITIES, STATUSES};
 use tocsin_app::ops::{TicketView, Triage};
+use tocsin_app::ops::{ACCESS_METHODS, COMPLEXITIES};
 use tocsin_app::{Action, Refused};
 use tocsin_store::AccountStore;
 
@@ -24,18 +26,30 @@ use crate::auth::{act, May, Principal, Staff};
 use crate::App;
 
 /// Which form a refusal belongs to, and what it said.
-struct Trouble {
-    form: &'static str,
-    status: StatusCode,
-    message: String,
+pub(super) struct Trouble {
+    pub(super) form: &'static str,
+    pub(super) status: StatusCode,
+    pub(super) message: String,
 }
 
 /// What the forms last held, shown again with an error.
 #[derive(Default)]
-struct Held {
+pub(super) struct Held {
     reply: Option<ReplyForm>,
     triage: Option<TriageForm>,
     into: Option<String>,
+    /// An intervention form's fields (never a secret), as `iv` to the template.
+    intervention: Option<Value>,
+}
+
+impl Held {
+    /// What an intervention form held (never a secret), shown again beside its error.
+    pub(super) fn intervention(fields: Value) -> Held {
+        Held {
+            intervention: Some(fields),
+            ..Held::default()
+        }
+    }
 }
 
 /// The logins a ticket may be assigned to: staff accounts not disabled.
@@ -54,7 +68,8 @@ async fn staff_logins(app: &App, who: &Principal) -> Result<Vec<String>, crate::
         .collect())
 }
 
-async fn show(
+/// The ticket's page, with a refused form's error and what it held.
+pub(super) async fn show(
     app: &App,
     who: &Principal,
     id: i64,
@@ -110,6 +125,9 @@ async fn show(
                 services => triage.services,
             },
             into => held.into,
+            iv => held.intervention,
+            accesses => ACCESS_METHODS,
+            complexities => COMPLEXITIES,
         },
         status,
     ))

@@ -20,6 +20,7 @@ use crate::serve::{http, start};
 
 mod desk;
 mod help;
+mod interventions;
 mod portal;
 mod sla;
 mod status;
