@@ -104,25 +104,6 @@ fn expiry(valid: &str, typed: &str, now_ms: i64) -> String {
     }
 }
 
-/// The credentials a form gives: the part `kind` names, the other left out, so that a
-/// browser sending both fields is not refused for giving both.
-fn credentials_of(
-    kind: &str,
-    username: Zeroizing<String>,
-    password: Zeroizing<String>,
-    ssh_key: Zeroizing<String>,
-) -> Credentials {
-    let (password, ssh_key) = match kind {
-        "ssh_key" => (None, Some(ssh_key)),
-        _ => (Some(password), None),
-    };
-    Credentials {
-        username,
-        password,
-        ssh_key,
-    }
-}
-
 /// A refusal of the request form: the field named in the customer's language.
 fn request_error(t: &TicketTexts, it: &InterventionTexts, refused: &Refused) -> String {
     if let Refused::Invalid { field, message } = refused {
@@ -225,7 +206,8 @@ pub(crate) async fn submit(
         backups_confirmed: form.backups_confirmed.is_some(),
         interruption_accepted: form.interruption_accepted.is_some(),
     };
-    let credentials = credentials_of(&draft.kind, form.username, form.password, form.ssh_key);
+    let credentials =
+        Credentials::from_form(&draft.kind, form.username, form.password, form.ssh_key);
     let new = NewIntervention {
         ticket: NewTicket {
             customer: None,
@@ -352,10 +334,10 @@ mod tests {
     #[test]
     fn the_form_gives_the_secret_its_kind_names_only() {
         let z = |s: &str| Zeroizing::new(s.to_owned());
-        let c = credentials_of("ssh_key", z("root"), z("typed first"), z("KEY"));
+        let c = Credentials::from_form("ssh_key", z("root"), z("typed first"), z("KEY"));
         assert_eq!(c.password, None);
         assert_eq!(c.ssh_key.as_deref().map(String::as_str), Some("KEY"));
-        let c = credentials_of("password", z("root"), z("pw"), z("left over"));
+        let c = Credentials::from_form("password", z("root"), z("pw"), z("left over"));
         assert_eq!(c.password.as_deref().map(String::as_str), Some("pw"));
         assert_eq!(c.ssh_key, None);
         assert_eq!(c.username.as_str(), "root");

@@ -180,25 +180,6 @@ pub(super) struct CredentialsForm {
     ssh_key: Zeroizing<String>,
 }
 
-/// The credentials a form gives: the part `kind` names, the other left out, so that a
-/// browser sending both fields is not refused for giving both.
-fn credentials_of(
-    kind: &str,
-    username: Zeroizing<String>,
-    password: Zeroizing<String>,
-    ssh_key: Zeroizing<String>,
-) -> Credentials {
-    let (password, ssh_key) = match kind {
-        "ssh_key" => (None, Some(ssh_key)),
-        _ => (Some(password), None),
-    };
-    Credentials {
-        username,
-        password,
-        ssh_key,
-    }
-}
-
 /// `POST /console/tickets/{id}/new-credentials` (the assigned engineer): the credentials set
 /// during the work, sealed until the customer reads them once in the client area.
 pub(super) async fn give_credentials(
@@ -209,7 +190,8 @@ pub(super) async fn give_credentials(
 ) -> Page {
     who.check_csrf(form.csrf.as_deref())?;
     let kind = form.kind.clone();
-    let credentials = credentials_of(&form.kind, form.username, form.password, form.ssh_key);
+    let credentials =
+        Credentials::from_form(&form.kind, form.username, form.password, form.ssh_key);
     let result = app.give_new_credentials(&who, id, credentials).await;
     let held = Held::intervention(context! { kind });
     after(

@@ -62,6 +62,25 @@ pub(crate) fn keyring(vault: Option<&std::sync::Arc<Keyring>>) -> Result<&Keyrin
 }
 
 impl Credentials {
+    /// The credentials a form gives: the part `kind` (`password` or `ssh_key`) names, the
+    /// other left out, so that a browser sending both fields is not refused for both.
+    pub fn from_form(
+        kind: &str,
+        username: Zeroizing<String>,
+        password: Zeroizing<String>,
+        ssh_key: Zeroizing<String>,
+    ) -> Credentials {
+        let (password, ssh_key) = match kind {
+            "ssh_key" => (None, Some(ssh_key)),
+            _ => (Some(password), None),
+        };
+        Credentials {
+            username,
+            password,
+            ssh_key,
+        }
+    }
+
     /// Checked: a user name, and a password or an SSH key but not both; `field` names them
     /// in a refusal.
     pub fn check(&self, field: &'static str) -> Result<(), Refused> {
