@@ -8,6 +8,7 @@ mod generate_cmd;
 mod inventory_cmd;
 mod keyfile;
 mod keys_cmd;
+mod netbox_cmd;
 mod report;
 mod runbooks_cmd;
 mod serve_cmd;
@@ -53,6 +54,8 @@ enum Command {
     Runbooks(runbooks_cmd::RunbooksArgs),
     /// SLA accounting: `sla report --config FILE --month YYYY-MM [--json | --csv]`.
     Sla(sla_cmd::SlaArgs),
+    /// Import an inventory from another system: `import netbox --url URL --token-file FILE`.
+    Import(netbox_cmd::ImportArgs),
     /// The keys of secrets at rest: `keys add --config FILE` rotates `[desk] key_file`.
     Keys(keys_cmd::KeysArgs),
 }
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Runbooks(args) => runbooks_cmd::run(args),
         Command::Sla(args) => sla_cmd::run(args),
         Command::Keys(args) => keys_cmd::run(args),
+        Command::Import(args) => netbox_cmd::run(args),
     };
     match result {
         Ok(code) => code,
