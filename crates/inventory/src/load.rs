@@ -1,7 +1,7 @@
 //! Turns inventory files into the model: reads every top-level entry, checks it, interns ids,
 //! resolves references at the end and reports every problem found with its position.
 
-use tocsin_model::inventory::{Component, Customer, Labels, NONE};
+use tocsin_model::inventory::{Component, Customer, Fabric, Labels, NONE};
 use tocsin_model::names::{Names, Texts};
 use tocsin_model::sla::CreditPolicy;
 
@@ -9,6 +9,7 @@ use crate::fields::{valid_id, Fields};
 use crate::yaml::{Node, Pos, Reader, TopLevel};
 
 mod entries;
+mod fabric;
 mod plans;
 mod requires;
 
@@ -100,6 +101,12 @@ pub struct Loader {
     pub(crate) policy_refs: Vec<(u32, Loc)>,
     /// Whether any file has a `plans:` section: only then are services' plans checked.
     pub(crate) plans_declared: bool,
+    /// Nodes' MTUs with where each value is written, in reading order.
+    pub(crate) mtus: Vec<(u32, u32, Loc)>,
+    /// Where the first `fabric:` key is, so that a second one in any file is refused.
+    pub(crate) fabric_at: Option<Loc>,
+    /// The fabric, when one was declared without errors.
+    pub(crate) fabric: Option<Fabric>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -111,8 +118,9 @@ const TOP_KEYS: &[&str] = &[
     "components",
     "plans",
     "credit_policies",
+    "fabric",
 ];
-const NODE_KEYS: &[&str] = &["id", "kind", "name", "site", "labels", "requires"];
+const NODE_KEYS: &[&str] = &["id", "kind", "name", "site", "labels", "requires", "mtu"];
 const SERVICE_KEYS: &[&str] = &[
     "id",
     "customer",
@@ -167,6 +175,9 @@ impl Loader {
             policy_data: Vec::new(),
             policy_refs: Vec::new(),
             plans_declared: false,
+            mtus: Vec::new(),
+            fabric_at: None,
+            fabric: None,
         }
     }
 
@@ -214,6 +225,7 @@ impl Loader {
                 continue;
             };
             let known = TOP_KEYS.contains(&name.as_str());
+            let repeated = known && seen_keys.contains(name);
             if !known {
                 self.error(
                     f,
@@ -223,7 +235,7 @@ impl Loader {
                         TOP_KEYS.join(", ")
                     ),
                 );
-            } else if seen_keys.contains(name) {
+            } else if repeated {
                 self.error(f, *pos, format!("top-level key `{name}` appears twice"));
             } else {
                 seen_keys.push(name.clone());
@@ -237,8 +249,10 @@ impl Loader {
                     if section == "version" {
                         version_seen = true;
                         self.version(f, &value);
-                    } else if !known {
+                    } else if !known || (section == "fabric" && repeated) {
                         // Reported above; its content is not read.
+                    } else if section == "fabric" {
+                        self.fabric(f, *pos, &value);
                     } else if let Node::Seq { items, .. } = &value {
                         for item in items {
                             self.entry(f, section, item);
@@ -251,19 +265,24 @@ impl Loader {
                         );
                     }
                 }
-                None => loop {
-                    match reader.next_item() {
-                        Ok(Some(item)) => {
-                            if known && section != "version" {
-                                self.entry(f, section, &item);
-                            } else if section == "version" {
-                                self.error(f, item.pos(), "`version` must be 1".into());
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => return self.error(f, e.pos, e.message),
+                None => {
+                    if section == "fabric" && !repeated {
+                        self.fabric_list(f, *pos);
                     }
-                },
+                    loop {
+                        match reader.next_item() {
+                            Ok(Some(item)) => {
+                                if known && section != "version" {
+                                    self.entry(f, section, &item);
+                                } else if section == "version" {
+                                    self.error(f, item.pos(), "`version` must be 1".into());
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => return self.error(f, e.pos, e.message),
+                        }
+                    }
+                }
             }
         }
         if !version_seen {
@@ -392,6 +411,9 @@ impl Loader {
             self.vertex_site[v as usize] = s;
         }
         self.vertex_labels(v, &fields, err);
+        if !service {
+            self.vertex_mtu(f, v, id, &fields, err);
+        }
         for group in fields.list("requires", err) {
             self.group(f, v, id, group, err);
         }
