@@ -31,6 +31,7 @@ mod inventory;
 mod login;
 mod mail;
 mod maintenance;
+mod mtu_lint;
 mod private_hooks;
 mod runbooks;
 mod secrets_at_rest;
