@@ -318,3 +318,123 @@ fn many_paths_are_judged_in_linear_time() {
         )]
     );
 }
+
+mod reference {
+    //! The lint against a plain reading of its definition on random small graphs: every
+    //! network node reachable through network nodes, the smallest MTU among them.
+
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::{mtu_at, warnings};
+
+    const KINDS: [&str; 4] = ["switch", "leaf", "server", "pdu"];
+    const MTUS: [Option<u32>; 7] = [
+        None,
+        Some(1500),
+        Some(9000),
+        Some(9016),
+        Some(9050),
+        Some(9100),
+        Some(9216),
+    ];
+
+    fn is_network(kind: usize) -> bool {
+        kind < 2
+    }
+
+    proptest! {
+        #[test]
+        /// Each node is its kind, its MTU and its groups as picks among the earlier nodes.
+        fn the_lint_names_the_narrowest_network_node_on_every_path(
+            nodes in prop::collection::vec(
+                (0..KINDS.len(), 0..MTUS.len(), prop::collection::vec(
+                    prop::collection::vec(any::<u16>(), 1..4), 0..3)),
+                1..16,
+            ),
+            fabric in prop::option::of((any::<bool>(), any::<bool>(), any::<bool>())),
+        ) {
+            let n = nodes.len();
+            // Ids sort the other way than the vertices are numbered, so ties test ids.
+            let id = |i: usize| format!("v{:02}", n - 1 - i);
+            let members: Vec<BTreeSet<usize>> = nodes
+                .iter()
+                .enumerate()
+                .map(|(i, (_, _, groups))| {
+                    groups.iter().flatten().filter(|_| i > 0).map(|&p| p as usize % i.max(1)).collect()
+                })
+                .collect();
+            let mut text = String::from("version: 1\n");
+            if let Some((geneve, ipv6, tag)) = fabric {
+                text += &format!(
+                    "fabric: {{encapsulation: {}, underlay: {}, inner_vlan_tag: {tag}}}\n",
+                    if geneve { "geneve" } else { "vxlan" },
+                    if ipv6 { "ipv6" } else { "ipv4" },
+                );
+            }
+            text += "nodes:\n";
+            for (i, (kind, mtu, groups)) in nodes.iter().enumerate() {
+                text += &format!("  - {{id: {}, kind: {}", id(i), KINDS[*kind]);
+                if let Some(m) = MTUS[*mtu] {
+                    text += &format!(", mtu: {m}");
+                }
+                let groups: Vec<String> = groups
+                    .iter()
+                    .filter(|_| i > 0)
+                    .map(|g| {
+                        let ids: BTreeSet<String> = g.iter().map(|&p| id(p as usize % i)).collect();
+                        format!("{{any: [{}]}}", ids.into_iter().collect::<Vec<_>>().join(", "))
+                    })
+                    .collect();
+                if !groups.is_empty() {
+                    text += &format!(", requires: [{}]", groups.join(", "));
+                }
+                text += "}\n";
+            }
+            let mut expected = Vec::new();
+            for (host, (kind, mtu, _)) in nodes.iter().enumerate() {
+                let Some(host_mtu) = MTUS[*mtu] else { continue };
+                let network = |v: &usize| is_network(nodes[*v].0);
+                if is_network(*kind) || !members[host].iter().any(network) {
+                    continue;
+                }
+                let mut seen = BTreeSet::new();
+                let mut stack: Vec<usize> = members[host].iter().copied().filter(network).collect();
+                while let Some(v) = stack.pop() {
+                    if seen.insert(v) {
+                        stack.extend(members[v].iter().copied().filter(network));
+                    }
+                }
+                let Some((narrow_mtu, narrow)) = seen
+                    .iter()
+                    .filter_map(|&v| MTUS[nodes[v].1].map(|m| (m, id(v))))
+                    .min()
+                else {
+                    continue;
+                };
+                let (sum, frame) = match fabric {
+                    None => (String::new(), host_mtu),
+                    Some((geneve, ipv6, tag)) => {
+                        let bytes = if ipv6 { 70 } else { 50 };
+                        let tag_bytes = if tag { 4 } else { 0 };
+                        let frame = host_mtu + bytes + tag_bytes;
+                        let encap = if geneve { "geneve" } else { "vxlan" };
+                        let underlay = if ipv6 { "ipv6" } else { "ipv4" };
+                        let tag = if tag { " + tag 4" } else { "" };
+                        (format!(" + {encap}/{underlay} {bytes}{tag} = {frame}"), frame)
+                    }
+                };
+                if narrow_mtu < frame {
+                    expected.push(format!(
+                        "{}: {} mtu {host_mtu}{sum} exceeds {narrow} mtu {narrow_mtu} ({} bytes short)",
+                        mtu_at(&text, &id(host)),
+                        id(host),
+                        frame - narrow_mtu
+                    ));
+                }
+            }
+            prop_assert_eq!(warnings(&text), expected, "{}", text);
+        }
+    }
+}
