@@ -5,6 +5,7 @@ mod diag;
 mod fields;
 pub mod generate;
 mod load;
+pub mod mtu;
 pub mod netbox;
 mod resolve;
 pub mod yaml;
@@ -21,6 +22,16 @@ use tocsin_model::Inventory;
 /// Reads an inventory from a file, or from every `*.yaml` file of a directory merged in name
 /// order. Every problem is reported, not only the first.
 pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
+    read_path(path).finish()
+}
+
+/// As [`load_path`], with the warnings about the inventory (the fabric MTU lint, see
+/// [`mtu::lint`]) sorted by file and position. An inventory with errors is still an error.
+pub fn load_path_with_warnings(path: &Path) -> Result<(Inventory, Vec<Diagnostic>), LoadError> {
+    read_path(path).finish_with_warnings()
+}
+
+fn read_path(path: &Path) -> Loader {
     let mut loader = Loader::new();
     let shown = path.display().to_string();
     if path.is_dir() {
@@ -32,7 +43,7 @@ pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
                 .collect(),
             Err(e) => {
                 loader.file_error(&shown, format!("cannot read directory: {e}"));
-                return loader.finish();
+                return loader;
             }
         };
         files.sort();
@@ -45,7 +56,7 @@ pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
     } else {
         read_file(&mut loader, path);
     }
-    loader.finish()
+    loader
 }
 
 fn read_file(loader: &mut Loader, path: &Path) {
@@ -75,4 +86,14 @@ pub fn load_str(file: &str, text: &str) -> Result<Inventory, LoadError> {
     let mut loader = Loader::new();
     loader.read(file, text);
     loader.finish()
+}
+
+/// As [`load_str`], with the warnings as [`load_path_with_warnings`] gives them.
+pub fn load_str_with_warnings(
+    file: &str,
+    text: &str,
+) -> Result<(Inventory, Vec<Diagnostic>), LoadError> {
+    let mut loader = Loader::new();
+    loader.read(file, text);
+    loader.finish_with_warnings()
 }

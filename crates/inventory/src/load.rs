@@ -1,7 +1,7 @@
 //! Turns inventory files into the model: reads every top-level entry, checks it, interns ids,
 //! resolves references at the end and reports every problem found with its position.
 
-use tocsin_model::inventory::{Component, Customer, Labels, NONE};
+use tocsin_model::inventory::{Component, Customer, Fabric, Labels, NONE};
 use tocsin_model::names::{Names, Texts};
 use tocsin_model::sla::CreditPolicy;
 
@@ -9,7 +9,9 @@ use crate::fields::{valid_id, Fields};
 use crate::yaml::{Node, Pos, Reader, TopLevel};
 
 mod entries;
+mod fabric;
 mod plans;
+mod requires;
 
 pub(crate) use plans::RawPlan;
 
@@ -99,6 +101,12 @@ pub struct Loader {
     pub(crate) policy_refs: Vec<(u32, Loc)>,
     /// Whether any file has a `plans:` section: only then are services' plans checked.
     pub(crate) plans_declared: bool,
+    /// Nodes' MTUs with where each value is written, in reading order.
+    pub(crate) mtus: Vec<(u32, u32, Loc)>,
+    /// Where the first `fabric:` key is, so that a second one in any file is refused.
+    pub(crate) fabric_at: Option<Loc>,
+    /// The fabric, when one was declared without errors.
+    pub(crate) fabric: Option<Fabric>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -110,8 +118,9 @@ const TOP_KEYS: &[&str] = &[
     "components",
     "plans",
     "credit_policies",
+    "fabric",
 ];
-const NODE_KEYS: &[&str] = &["id", "kind", "name", "site", "labels", "requires"];
+const NODE_KEYS: &[&str] = &["id", "kind", "name", "site", "labels", "requires", "mtu"];
 const SERVICE_KEYS: &[&str] = &[
     "id",
     "customer",
@@ -166,6 +175,9 @@ impl Loader {
             policy_data: Vec::new(),
             policy_refs: Vec::new(),
             plans_declared: false,
+            mtus: Vec::new(),
+            fabric_at: None,
+            fabric: None,
         }
     }
 
@@ -213,6 +225,7 @@ impl Loader {
                 continue;
             };
             let known = TOP_KEYS.contains(&name.as_str());
+            let repeated = known && seen_keys.contains(name);
             if !known {
                 self.error(
                     f,
@@ -222,7 +235,7 @@ impl Loader {
                         TOP_KEYS.join(", ")
                     ),
                 );
-            } else if seen_keys.contains(name) {
+            } else if repeated {
                 self.error(f, *pos, format!("top-level key `{name}` appears twice"));
             } else {
                 seen_keys.push(name.clone());
@@ -236,8 +249,10 @@ impl Loader {
                     if section == "version" {
                         version_seen = true;
                         self.version(f, &value);
-                    } else if !known {
+                    } else if !known || (section == "fabric" && repeated) {
                         // Reported above; its content is not read.
+                    } else if section == "fabric" {
+                        self.fabric(f, *pos, &value);
                     } else if let Node::Seq { items, .. } = &value {
                         for item in items {
                             self.entry(f, section, item);
@@ -250,19 +265,24 @@ impl Loader {
                         );
                     }
                 }
-                None => loop {
-                    match reader.next_item() {
-                        Ok(Some(item)) => {
-                            if known && section != "version" {
-                                self.entry(f, section, &item);
-                            } else if section == "version" {
-                                self.error(f, item.pos(), "`version` must be 1".into());
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => return self.error(f, e.pos, e.message),
+                None => {
+                    if section == "fabric" && !repeated {
+                        self.fabric_list(f, *pos);
                     }
-                },
+                    loop {
+                        match reader.next_item() {
+                            Ok(Some(item)) => {
+                                if known && section != "version" {
+                                    self.entry(f, section, &item);
+                                } else if section == "version" {
+                                    self.error(f, item.pos(), "`version` must be 1".into());
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => return self.error(f, e.pos, e.message),
+                        }
+                    }
+                }
             }
         }
         if !version_seen {
@@ -391,6 +411,9 @@ impl Loader {
             self.vertex_site[v as usize] = s;
         }
         self.vertex_labels(v, &fields, err);
+        if !service {
+            self.vertex_mtu(f, v, id, &fields, err);
+        }
         for group in fields.list("requires", err) {
             self.group(f, v, id, group, err);
         }
@@ -448,143 +471,6 @@ impl Loader {
             self.labels.push((v, labels.into_boxed_slice()));
         }
     }
-
-    fn member(
-        &mut self,
-        f: u32,
-        owner: u32,
-        owner_id: &str,
-        node: &Node,
-        err: &mut dyn FnMut(Pos, String),
-    ) {
-        let Node::Scalar { text, pos, .. } = node else {
-            err(
-                node.pos(),
-                format!(
-                    "a requirement must name a vertex, found {}",
-                    node.type_name()
-                ),
-            );
-            return;
-        };
-        if text == owner_id {
-            err(*pos, format!("`{owner_id}` requires itself"));
-            return;
-        }
-        let m = self.vertices.refer(text);
-        self.members.push(m);
-        self.member_loc.push(Loc { file: f, pos: *pos });
-        let _ = owner;
-    }
-
-    fn group(
-        &mut self,
-        f: u32,
-        owner: u32,
-        owner_id: &str,
-        node: &Node,
-        err: &mut dyn FnMut(Pos, String),
-    ) {
-        let start = self.members.len() as u32;
-        let need = match node {
-            Node::Scalar { .. } if !node.is_null() => {
-                self.member(f, owner, owner_id, node, err);
-                Some(1)
-            }
-            Node::Map { entries, .. }
-                if entries.len() == 1
-                    && !is_key(&entries[0].0, "at_least")
-                    && !is_key(&entries[0].0, "of") =>
-            {
-                let Some(fields) = Fields::check(node, &["all", "any"], "a requirement group", err)
-                else {
-                    return;
-                };
-                let (all, list) = match (fields.get("all"), fields.get("any")) {
-                    (Some(l), _) => (true, l),
-                    (_, Some(l)) => (false, l),
-                    _ => return,
-                };
-                let Some(items) = self.group_items(list, err) else {
-                    return;
-                };
-                for m in items {
-                    self.member(f, owner, owner_id, m, err);
-                }
-                let len = self.members.len() as u32 - start;
-                Some(if all { len.max(1) } else { 1 })
-            }
-            Node::Map { .. } => {
-                let Some(fields) =
-                    Fields::check(node, &["at_least", "of"], "a requirement group", err)
-                else {
-                    return;
-                };
-                let k = fields.text("at_least", err);
-                let of = fields.get("of");
-                let (Some((k, k_pos)), Some(of)) = (k, of) else {
-                    err(fields.pos, "a requirement group needs `at_least: K` with `of: [...]`, or `all:` or `any:`".into());
-                    return;
-                };
-                let Some(items) = self.group_items(of, err) else {
-                    return;
-                };
-                let Ok(k) = k.parse::<i64>() else {
-                    err(
-                        k_pos,
-                        format!("`at_least` must be a whole number, found `{k}`"),
-                    );
-                    return;
-                };
-                if k < 1 || k > items.len() as i64 {
-                    err(k_pos, format!("`at_least: {k}` is out of range: K must be 1 to {} (the number listed)", items.len()));
-                    return;
-                }
-                for m in items {
-                    self.member(f, owner, owner_id, m, err);
-                }
-                Some(k as u32)
-            }
-            other => {
-                err(other.pos(), format!("a requirement must be an id, `all:`, `any:` or `at_least:`/`of:`, found {}", other.type_name()));
-                None
-            }
-        };
-        let len = self.members.len() as u32 - start;
-        match need {
-            // Members dropped for errors already reported: keep the group valid for cycle search.
-            Some(need) if len > 0 => self.groups.push(RawGroup {
-                owner,
-                need: need.min(len),
-                start,
-            }),
-            _ => {}
-        }
-    }
-
-    fn group_items<'n>(
-        &self,
-        list: &'n Node,
-        err: &mut dyn FnMut(Pos, String),
-    ) -> Option<&'n [Node]> {
-        match list {
-            Node::Seq { items, pos } if items.is_empty() => {
-                err(*pos, "empty requirement group".into());
-                None
-            }
-            Node::Seq { items, .. } => Some(items),
-            other => {
-                err(
-                    other.pos(),
-                    format!(
-                        "a requirement group lists its members, found {}",
-                        other.type_name()
-                    ),
-                );
-                None
-            }
-        }
-    }
 }
 
 /// The kinds of top-level entries with an id.
@@ -612,8 +498,4 @@ impl Entry {
             Entry::CreditPolicy => (plans::POLICY_KEYS, "a credit policy", "credit policy"),
         }
     }
-}
-
-fn is_key(node: &Node, key: &str) -> bool {
-    matches!(node, Node::Scalar { text, .. } if text == key)
 }

@@ -7,15 +7,48 @@ use tocsin_model::graph::{GraphBuilder, MAX_REPORTED_CYCLES};
 use tocsin_model::inventory::{Inventory, Service, Site, NONE};
 use tocsin_model::names::Names;
 use tocsin_model::sla::{CreditPolicy, Plan};
-use tocsin_model::GraphError;
+use tocsin_model::{GraphError, VertexId};
 
 use crate::diag::{Diagnostic, LoadError};
 use crate::load::{Loader, Loc, UNDEFINED};
 
+/// Where what the model holds was written, for warnings about a loaded inventory.
+struct Sources {
+    files: Vec<String>,
+    /// Where each node's `mtu` value is, sorted by vertex.
+    mtu_at: Vec<(VertexId, Loc)>,
+}
+
 impl Loader {
     /// Resolves references and checks the graph; returns the model, or every problem found
     /// sorted by file and position.
-    pub fn finish(mut self) -> Result<Inventory, LoadError> {
+    pub fn finish(self) -> Result<Inventory, LoadError> {
+        self.resolve().map(|(inventory, _)| inventory)
+    }
+
+    /// As [`Loader::finish`], with the warnings about the inventory loaded (the fabric MTU
+    /// lint) sorted by file and position.
+    pub fn finish_with_warnings(self) -> Result<(Inventory, Vec<Diagnostic>), LoadError> {
+        let (inventory, sources) = self.resolve()?;
+        let mut warnings: Vec<(Loc, String)> = crate::mtu::lint(&inventory)
+            .into_iter()
+            .filter_map(|finding| {
+                let i = sources
+                    .mtu_at
+                    .binary_search_by_key(&finding.host, |&(v, _)| v)
+                    .ok()?;
+                Some((sources.mtu_at[i].1, finding.message(&inventory)))
+            })
+            .collect();
+        warnings.sort();
+        let warnings = warnings
+            .into_iter()
+            .map(|(loc, message)| diagnostic(&sources.files, loc, message))
+            .collect();
+        Ok((inventory, warnings))
+    }
+
+    fn resolve(mut self) -> Result<(Inventory, Sources), LoadError> {
         let n = self.vertices.defined.len();
         self.vertex_kind.resize(n, 0);
         self.vertex_site.resize(n, NONE);
@@ -135,20 +168,12 @@ impl Loader {
         LoadError {
             diagnostics: diagnostics
                 .into_iter()
-                .map(|(loc, message)| Diagnostic {
-                    file: self
-                        .files
-                        .get(loc.file as usize)
-                        .cloned()
-                        .unwrap_or_default(),
-                    pos: (loc.pos.line > 0).then_some(loc.pos),
-                    message,
-                })
+                .map(|(loc, message)| diagnostic(&self.files, loc, message))
                 .collect(),
         }
     }
 
-    fn into_inventory(self, graph: tocsin_model::Graph) -> Inventory {
+    fn into_inventory(self, graph: tocsin_model::Graph) -> (Inventory, Sources) {
         // Plans and policies are numbered as first named, and listed in file order.
         let plan_index = file_order(&self.plans.defined);
         let policy_index = file_order(&self.credit_policies.defined);
@@ -202,7 +227,14 @@ impl Loader {
         labels.sort_unstable_by_key(|(v, _)| *v);
         let mut texts = self.texts;
         texts.shrink_to_fit();
-        Inventory {
+        let mut mtu_read = self.mtus;
+        mtu_read.sort_unstable_by_key(|&(v, _, _)| v);
+        let mtus = mtu_read.iter().map(|&(v, mtu, _)| (v, mtu)).collect();
+        let sources = Sources {
+            files: self.files,
+            mtu_at: mtu_read.into_iter().map(|(v, _, at)| (v, at)).collect(),
+        };
+        let inventory = Inventory {
             graph: Arc::new(graph),
             sites,
             customer_ids: self.customers.ids,
@@ -217,7 +249,19 @@ impl Loader {
             labels,
             plans: plans.into_iter().flatten().collect(),
             credit_policies: credit_policies.into_iter().flatten().collect(),
-        }
+            mtus,
+            fabric: self.fabric,
+        };
+        (inventory, sources)
+    }
+}
+
+/// The diagnostic at `loc` in one of `files`.
+fn diagnostic(files: &[String], loc: Loc, message: String) -> Diagnostic {
+    Diagnostic {
+        file: files.get(loc.file as usize).cloned().unwrap_or_default(),
+        pos: (loc.pos.line > 0).then_some(loc.pos),
+        message,
     }
 }
 

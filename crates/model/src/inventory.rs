@@ -137,6 +137,95 @@ pub struct Service {
 /// Alert labels of one vertex: name and value pairs.
 pub type Labels = Box<[(Box<str>, Box<str>)]>;
 
+/// The overlay protocol that carries hosts' frames across the fabric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encapsulation {
+    /// VXLAN (RFC 7348).
+    Vxlan,
+    /// Geneve (RFC 8926), counted without options.
+    Geneve,
+}
+
+impl Encapsulation {
+    /// The name written in inventories.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encapsulation::Vxlan => "vxlan",
+            Encapsulation::Geneve => "geneve",
+        }
+    }
+}
+
+/// The network the overlay's packets travel on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Underlay {
+    /// IPv4.
+    #[default]
+    Ipv4,
+    /// IPv6.
+    Ipv6,
+}
+
+impl Underlay {
+    /// The name written in inventories.
+    pub fn name(self) -> &'static str {
+        match self {
+            Underlay::Ipv4 => "ipv4",
+            Underlay::Ipv6 => "ipv6",
+        }
+    }
+}
+
+/// The overlay fabric hosts' frames cross, and which node kinds are its network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fabric {
+    /// The overlay protocol.
+    pub encapsulation: Encapsulation,
+    /// What the overlay runs on.
+    pub underlay: Underlay,
+    /// Whether inner frames carry an 802.1Q tag.
+    pub inner_vlan_tag: bool,
+    /// Kinds of the nodes that are the network.
+    pub network_kinds: Vec<Box<str>>,
+}
+
+impl Fabric {
+    /// Kinds of network nodes when an inventory names none: the NetBox importer's default
+    /// network roles, so that an imported inventory is judged as it was mapped.
+    pub const DEFAULT_NETWORK_KINDS: &'static [&'static str] = &[
+        "switch",
+        "leaf",
+        "spine",
+        "router",
+        "firewall",
+        "core-switch",
+        "access-switch",
+    ];
+
+    /// Bytes the encapsulation adds: outer Ethernet, IP, UDP and the VXLAN or base Geneve
+    /// header, the IP header being 20 bytes over IPv4 and 40 over IPv6.
+    pub fn encapsulation_bytes(&self) -> u32 {
+        match self.underlay {
+            Underlay::Ipv4 => 50,
+            Underlay::Ipv6 => 70,
+        }
+    }
+
+    /// Bytes of an inner 802.1Q tag, when inner frames carry one.
+    pub fn tag_bytes(&self) -> u32 {
+        if self.inner_vlan_tag {
+            4
+        } else {
+            0
+        }
+    }
+
+    /// Every byte the fabric adds to a host's frame.
+    pub fn overhead(&self) -> u32 {
+        self.encapsulation_bytes() + self.tag_bytes()
+    }
+}
+
 /// Everything Tocsin knows about a provider's infrastructure and customers.
 #[derive(Debug, Clone)]
 pub struct Inventory {
@@ -164,6 +253,10 @@ pub struct Inventory {
     pub texts: Texts,
     /// Alert labels of the vertices that have any, sorted by vertex.
     pub labels: Vec<(VertexId, Labels)>,
+    /// MTUs in bytes of the nodes that declare one, sorted by vertex.
+    pub mtus: Vec<(VertexId, u32)>,
+    /// The overlay fabric, when the inventory declares one.
+    pub fabric: Option<Fabric>,
     /// Plans, in file order.
     pub plans: Vec<crate::sla::Plan>,
     /// Credit policies, in file order.
@@ -182,6 +275,14 @@ impl Inventory {
     /// The customer id numbered `c`.
     pub fn customer_id(&self, c: u32) -> &str {
         self.customer_ids.get(c)
+    }
+
+    /// The MTU of vertex `v`, when it declares one.
+    pub fn mtu_of(&self, v: VertexId) -> Option<u32> {
+        self.mtus
+            .binary_search_by_key(&v, |&(w, _)| w)
+            .ok()
+            .map(|i| self.mtus[i].1)
     }
 
     /// The kind of vertex `v`.
@@ -225,5 +326,10 @@ impl Inventory {
                 .iter()
                 .map(|(_, l)| l.iter().map(|(k, v)| 32 + k.len() + v.len()).sum::<usize>())
                 .sum::<usize>()
+            + self.mtus.capacity() * std::mem::size_of::<(VertexId, u32)>()
+            + self.fabric.as_ref().map_or(0, |f| {
+                f.network_kinds.capacity() * std::mem::size_of::<Box<str>>()
+                    + f.network_kinds.iter().map(|k| k.len()).sum::<usize>()
+            })
     }
 }

@@ -19,6 +19,9 @@ pub struct CheckArgs {
     /// The inventory: a YAML file, or a directory of `*.yaml` files merged in name order.
     #[arg(long)]
     inventory: PathBuf,
+    /// Exit 1 when there is any warning (such as a host's MTU exceeding the fabric's).
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Arguments of `tocsin impact`.
@@ -54,28 +57,31 @@ pub struct SpofArgs {
 
 /// Loads an inventory, printing every problem to stderr on failure.
 pub fn load(path: &Path) -> Result<Inventory, ExitCode> {
-    tocsin_inventory::load_path(path).map_err(|err| {
-        let stderr = std::io::stderr();
-        let mut out = stderr.lock();
-        for d in &err.diagnostics {
-            let _ = writeln!(out, "{d}");
-        }
-        let n = err.diagnostics.len();
-        let _ = writeln!(
-            out,
-            "{n} error{} in {}",
-            if n == 1 { "" } else { "s" },
-            path.display()
-        );
-        ExitCode::from(1)
-    })
+    tocsin_inventory::load_path(path).map_err(|err| report_errors(path, &err))
 }
 
-/// `tocsin check`.
+/// Prints every problem of an inventory that does not load to stderr, then their count.
+fn report_errors(path: &Path, err: &tocsin_inventory::LoadError) -> ExitCode {
+    let stderr = std::io::stderr();
+    let mut out = stderr.lock();
+    for d in &err.diagnostics {
+        let _ = writeln!(out, "{d}");
+    }
+    let n = err.diagnostics.len();
+    let _ = writeln!(
+        out,
+        "{n} error{} in {}",
+        if n == 1 { "" } else { "s" },
+        path.display()
+    );
+    ExitCode::from(1)
+}
+
+/// `tocsin check`: the summary on stdout; warnings, one a line, then their count on stderr.
 pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let inventory = match load(&args.inventory) {
-        Ok(i) => i,
-        Err(code) => return Ok(code),
+    let (inventory, warnings) = match tocsin_inventory::load_path_with_warnings(&args.inventory) {
+        Ok(loaded) => loaded,
+        Err(err) => return Ok(report_errors(&args.inventory, &err)),
     };
     let g = &inventory.graph;
     println!(
@@ -89,6 +95,23 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         inventory.components.len(),
         inventory.sites.len(),
     );
+    if !warnings.is_empty() {
+        let stderr = std::io::stderr();
+        let mut out = stderr.lock();
+        for w in &warnings {
+            writeln!(out, "{w}")?;
+        }
+        let n = warnings.len();
+        writeln!(
+            out,
+            "{n} warning{} in {}",
+            if n == 1 { "" } else { "s" },
+            args.inventory.display()
+        )?;
+        if args.strict {
+            return Ok(ExitCode::from(1));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

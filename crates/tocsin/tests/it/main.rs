@@ -31,6 +31,7 @@ mod inventory;
 mod login;
 mod mail;
 mod maintenance;
+mod mtu_lint;
 mod netbox;
 mod private_hooks;
 mod runbooks;
