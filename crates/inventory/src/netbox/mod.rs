@@ -16,16 +16,9 @@ use std::fmt;
 pub use diff::{diff, Diff, SectionDiff};
 pub use types::Answers;
 
-/// The device roles whose devices are the network, unless the caller names others.
-pub const DEFAULT_NETWORK_ROLES: &[&str] = &[
-    "switch",
-    "leaf",
-    "spine",
-    "router",
-    "firewall",
-    "core-switch",
-    "access-switch",
-];
+/// The device roles whose devices are the network, unless the caller names others: the
+/// node kinds the fabric MTU lint takes for the network, as imported nodes' kind is their role.
+pub const DEFAULT_NETWORK_ROLES: &[&str] = tocsin_model::inventory::Fabric::DEFAULT_NETWORK_KINDS;
 
 /// How to map.
 #[derive(Debug, Clone)]

@@ -357,3 +357,59 @@ fn failures_name_the_url_and_write_nothing() {
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(String::from_utf8_lossy(&run.stdout).contains("  - id: \"srv-single\""));
 }
+
+#[test]
+fn imported_mtus_meet_the_fabric_declared_beside_them() {
+    // The import goes into a directory beside a file of the provider's own declaring the
+    // VXLAN fabric; hosts at 9000 over leaf-b's 9016 are 34 bytes short (seed 000).
+    let netbox = FakeNetbox::start(cases::data_centre(2), TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory");
+    std::fs::create_dir(&inventory).unwrap();
+    let (run, _) = import(&netbox, &inventory, TOKEN);
+    assert!(run.status.success(), "{}", stderr(&run));
+    std::fs::remove_file(inventory.join("netbox.token")).unwrap();
+    let fabric = inventory.join("zz-fabric.yaml");
+    std::fs::write(
+        &fabric,
+        "version: 1\nfabric:\n  encapsulation: vxlan\n  underlay: ipv4\n",
+    )
+    .unwrap();
+    let imported = inventory.join("inventory.yaml");
+    let text = std::fs::read_to_string(&imported).unwrap();
+    let line_of = |id: &str| {
+        let at = text.find(&format!("  - id: \"{id}\"")).unwrap();
+        text[..at].lines().count()
+            + 1
+            + entry(&text, id)
+                .iter()
+                .position(|l| l.starts_with("    mtu:"))
+                .unwrap()
+    };
+    let strict = tocsin(&[
+        "check",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert_eq!(strict.status.code(), Some(1), "{}", stderr(&strict));
+    let err = stderr(&strict);
+    for host in ["hv-1", "hv-2"] {
+        let want = format!(
+            "{}:{}:10: {host} mtu 9000 + vxlan/ipv4 50 = 9050 exceeds leaf-b mtu 9016 (34 bytes short)",
+            imported.display(),
+            line_of(host)
+        );
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
+    assert!(!err.contains("srv-single"), "{err}");
+    // At 9216 on leaf-b the same hosts pass.
+    std::fs::write(&imported, text.replace("    mtu: 9016", "    mtu: 9216")).unwrap();
+    let strict = tocsin(&[
+        "check",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(strict.status.success(), "{}", stderr(&strict));
+}
