@@ -21,11 +21,14 @@ use tocsin_model::{Inventory, VertexId};
 use tocsin_store::{DrillStore, Maintenance, MaintenanceStore};
 
 use super::Refused;
-use crate::planned::{targets_impact, window_times};
+use crate::planned::window_times;
 use crate::{Action, Principal, System};
 use notices::{reminders, Notices};
 
 mod notices;
+mod window;
+
+pub use window::plan_maintenance_offline;
 
 /// Lead times when the plan names none: a day before.
 pub const DEFAULT_NOTIFY: &str = "24h";
@@ -131,19 +134,7 @@ impl System {
         inventory: &Inventory,
         by_customer: &BTreeMap<u32, Vec<VertexId>>,
     ) -> Result<BTreeMap<u32, Vec<(String, String)>>, Refused> {
-        self.read(|live| {
-            by_customer
-                .keys()
-                .map(|&c| {
-                    let mail = live.incidents.recipients().mail(inventory, c);
-                    let mail = mail
-                        .into_iter()
-                        .map(|(e, l)| (e, l.code().to_owned()))
-                        .collect();
-                    (c, mail)
-                })
-                .collect()
-        })
+        self.read(|live| window::contacts(live.incidents.recipients(), inventory, by_customer))
     }
 
     /// The customers told of window `m` (its services down, by customer), from what was
@@ -217,151 +208,29 @@ impl System {
     }
 
     /// Plans a window for `who` (whose role was checked), for an occurrence of a drill when
-    /// `drill` says which.
+    /// `drill` says which, on the live inventory with the customers' choices of recipients.
     async fn plan_window(
         &self,
         who: &Principal,
         plan: &MaintenancePlan,
         drill: Option<(i64, i64)>,
     ) -> Result<Maintenance, Refused> {
-        let now = self.clock.now_ms();
-        let title = plan.title.trim();
-        if title.is_empty() {
-            return Err(Refused::invalid(
-                "title",
-                "title: give the window a public title",
-            ));
-        }
-        if plan.components.is_empty() && plan.targets.is_empty() {
-            return Err(Refused::invalid(
-                "targets",
-                "targets: name the inventory vertices the work takes down, or tick a component",
-            ));
-        }
-        if plan.targets.len() > MAX_TARGETS {
-            return Err(Refused::invalid(
-                "targets",
-                format!("targets: at most {MAX_TARGETS} in one window"),
-            ));
-        }
-        // Every id is checked under one short read of the live inventory.
-        let (inventory, targets, unknown_targets, unknown_components) = self.read(|live| {
-            let inventory = std::sync::Arc::clone(&live.inventory);
-            let mut targets = Vec::new();
-            let mut unknown_targets = Vec::new();
-            for t in &plan.targets {
-                match inventory.graph.find(t.trim()) {
-                    Some(v) => targets.push(v),
-                    None => unknown_targets.push(format!("`{}`", t.trim())),
-                }
-            }
-            let unknown_components: Vec<String> = plan
-                .components
-                .iter()
-                .filter(|c| !inventory.components.iter().any(|k| &*k.id == c.as_str()))
-                .map(|c| format!("`{c}`"))
-                .collect();
-            (inventory, targets, unknown_targets, unknown_components)
+        let (inventory, recipients) = self.read(|live| {
+            (
+                std::sync::Arc::clone(&live.inventory),
+                live.incidents.recipients().clone(),
+            )
         })?;
-        if !unknown_targets.is_empty() {
-            return Err(Refused::invalid(
-                "targets",
-                format!(
-                    "targets: unknown vertex id {}: no node or service has it",
-                    unknown_targets.join(", ")
-                ),
-            ));
-        }
-        if !unknown_components.is_empty() {
-            return Err(Refused::invalid(
-                "components",
-                format!(
-                    "components: unknown component {}",
-                    unknown_components.join(", ")
-                ),
-            ));
-        }
-        let (starts_ms, ends_ms) = check_times(plan.starts_ms, plan.ends_ms, now)?;
-        if !targets.is_empty() && starts_ms < now - START_SLACK_MS {
-            return Err(Refused::invalid(
-                "starts",
-                "starts: the window starts in the past; customers are told before it starts",
-            ));
-        }
-        let notify_ms = lead_times(plan.notify.as_deref())?;
-        // A core switch's what-if reaches most of a large graph (a second on a million
-        // services): off the async workers, so requests and the pipeline go on meanwhile.
-        let found = {
-            let (inventory, targets) = (std::sync::Arc::clone(&inventory), targets.clone());
-            tokio::task::spawn_blocking(move || targets_impact(&inventory, &targets))
-                .await
-                .map_err(|e| Refused::Unavailable(format!("the what-if stopped: {e}")))?
+        let planning = window::Planning {
+            store: &self.store,
+            inventory,
+            recipients: &recipients,
+            time_zone: &self.time_zone,
+            now: self.clock.now_ms(),
         };
-        let mut components: Vec<String> = plan
-            .components
-            .iter()
-            .cloned()
-            .chain(found.components.iter().cloned())
-            .collect();
-        components.sort_unstable();
-        components.dedup();
-        let mut target_ids: Vec<String> = targets
-            .iter()
-            .map(|&v| inventory.graph.name(v).to_owned())
-            .collect();
-        target_ids.sort_unstable();
-        target_ids.dedup();
-        let mut m = Maintenance {
-            id: 0,
-            title: title.to_owned(),
-            body: plan.body.trim().to_owned(),
-            components,
-            starts_ms,
-            ends_ms,
-            created_by: who.login.clone(),
-            created_ms: now,
-            cancelled_ms: None,
-            sequence: 0,
-            updated_ms: now,
-            targets: target_ids,
-            notify_ms,
-            impact: found.impact,
-            drill,
-        };
-        let contacts = self.contacts_of(&inventory, &found.by_customer)?;
-        let n = Notices {
-            inventory: &inventory,
-            window: &m,
-            times: window_times(starts_ms, ends_ms, &self.time_zone),
-        };
-        let mut notices = Vec::new();
-        n.each(
-            &contacts,
-            &found.by_customer,
-            "announced",
-            now,
-            &mut notices,
-        );
-        reminders(&n, &contacts, &found.by_customer, 0, now, &mut notices);
-        m.id = self.store.add_maintenance(&m, &notices).await?;
-        let detail = format!(
-            "{title} ({} – {}; targets {}; components {}; {} services down, {} customers told, {} notices)",
-            human(starts_ms),
-            human(ends_ms),
-            m.targets.join(", "),
-            m.components.join(", "),
-            m.impact.down_services.len(),
-            m.impact.affected_customers.len(),
-            notices.len()
-        );
-        self.audit(
-            who,
-            "maintenance.plan",
-            &format!("maintenance:{}", m.id),
-            &detail,
-        )
-        .await;
-        self.planned(!notices.is_empty()).await;
+        let (m, queued) = planning.plan(who, plan, drill).await?;
+        self.status_changed.notify_one();
+        self.planned(queued).await;
         Ok(m)
     }
 

@@ -30,7 +30,10 @@ pub use help::{
     DEFAULT_FOUND, MAX_FOUND,
 };
 pub use incidents::{NewUpdate, STATUSES};
-pub use maintenance::{window_status, MaintenancePlan, ANNOUNCE_DRILLS_AHEAD_MS, DEFAULT_NOTIFY};
+pub use maintenance::{
+    plan_maintenance_offline, window_status, MaintenancePlan, ANNOUNCE_DRILLS_AHEAD_MS,
+    DEFAULT_NOTIFY,
+};
 pub use shifts::NewShift;
 pub use sla::{
     credit_view, evidence, month_account, report, CreditAmounts, CreditView, NewOutage, OfferValue,
