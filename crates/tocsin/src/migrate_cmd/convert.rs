@@ -145,8 +145,11 @@ fn convert(args: &ConvertArgs, reporter: &mut Reporter) -> anyhow::Result<Conver
     }
     reporter.finish();
 
+    reporter.step(format!("checking {}", dst.shown()));
     let check = verify::check(&dst)?;
+    reporter.step(format!("comparing {} with {}", src.shown(), dst.shown()));
     verify::compare(&src, &dst)?;
+    reporter.finish();
     Ok(Converted { check })
 }
 

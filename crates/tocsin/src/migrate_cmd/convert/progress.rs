@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -104,7 +105,27 @@ impl Reporter {
         }
     }
 
-    /// The conversion has ended: the bar makes way for the result.
+    /// A step that reports no progress of its own is under way (a check or comparison reads
+    /// the whole image, which takes minutes on a large disk): a spinner, or a plain line.
+    pub fn step(&mut self, what: String) {
+        match self {
+            Reporter::Bar(_) => {
+                let spinner = ProgressBar::new_spinner();
+                if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+                    spinner.set_style(style);
+                }
+                spinner.set_message(what);
+                spinner.enable_steady_tick(Duration::from_millis(120));
+                *self = Reporter::Bar(spinner);
+            }
+            Reporter::Plain { .. } => {
+                let _ = writeln!(std::io::stderr().lock(), "{what}");
+            }
+            Reporter::Json { .. } => {}
+        }
+    }
+
+    /// The current step has ended: the bar or spinner makes way for what follows.
     pub fn finish(&mut self) {
         if let Reporter::Bar(bar) = self {
             bar.finish_and_clear();
