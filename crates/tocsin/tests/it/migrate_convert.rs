@@ -374,3 +374,41 @@ fn a_missing_source_and_an_unknown_format_are_clear_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_failed_conversion_says_why_and_leaves_no_target() {
+    let dir = tempfile::tempdir().unwrap();
+    // A sparse 3 TiB raw disk: vpc holds at most 2040 GiB, so qemu-img convert itself fails.
+    let src = path(dir.path(), "huge.raw");
+    std::fs::File::create(&src)
+        .unwrap()
+        .set_len(3 << 40)
+        .unwrap();
+    let dst = path(dir.path(), "huge.vpc");
+    let out = tocsin(&[
+        "migrate", "convert", &src, &dst, "--from", "raw", "--to", "vpc",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let why = format!(
+        "tocsin: qemu-img convert -f raw -O vpc {src} {dst} failed (exit code 1): qemu-img: \
+         {dst}: error while converting vpc: Disk size is too large, max size is 2040 GiB\n"
+    );
+    assert!(stderr.ends_with(&why), "{stderr}");
+    assert!(!Path::new(&dst).exists());
+
+    let missing = path(dir.path(), "no-such-dir/out.qcow2");
+    let src = written(dir.path(), "disk.vmdk", "vmdk");
+    let out = tocsin(&[
+        "migrate", "convert", &src, &missing, "--from", "vmdk", "--to", "qcow2",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "tocsin: {missing}: the target's directory {} cannot be opened: No such file or \
+             directory (os error 2)\n",
+            path(dir.path(), "no-such-dir")
+        )
+    );
+}
