@@ -10,7 +10,7 @@ mod testing;
 mod verify;
 
 use std::io::Write;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -197,10 +197,15 @@ fn target(
             }
             let path = std::fs::canonicalize(shown)
                 .with_context(|| format!("{}: cannot open the target", shown.display()))?;
-            if path == src.path {
+            let meta = std::fs::metadata(&path)
+                .with_context(|| format!("{}: cannot open the target", shown.display()))?;
+            let source = std::fs::metadata(&src.path)
+                .with_context(|| format!("{}: cannot open the source image", src.shown()))?;
+            // The same inode, so that a hard link to the source is not taken for another file.
+            if (meta.dev(), meta.ino()) == (source.dev(), source.ino()) {
                 bail!("{}: the target is the source image itself", shown.display());
             }
-            if std::fs::metadata(&path)?.is_dir() {
+            if meta.is_dir() {
                 bail!("{}: the target is a directory", shown.display());
             }
             Ok((image(path), true))

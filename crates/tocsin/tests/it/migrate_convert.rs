@@ -340,6 +340,18 @@ fn an_existing_target_is_kept_unless_forced_and_never_the_source() {
         format!("tocsin: {same}: the target is the source image itself\n")
     );
     assert_eq!(std::fs::read(&src).unwrap(), before);
+    // A hard link is the same file under another name.
+    let link = path(dir.path(), "link.vhdx");
+    std::fs::hard_link(&src, &link).unwrap();
+    let out = tocsin(&[
+        "migrate", "convert", &src, &link, "--from", "vhdx", "--to", "qcow2", "--force",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!("tocsin: {link}: the target is the source image itself\n")
+    );
+    assert_eq!(std::fs::read(&src).unwrap(), before);
 }
 
 #[test]
