@@ -31,6 +31,7 @@ mod inventory;
 mod login;
 mod mail;
 mod maintenance;
+mod migrate_announce;
 mod migrate_convert;
 mod mtu_lint;
 mod netbox;
