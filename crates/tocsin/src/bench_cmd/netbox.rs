@@ -34,6 +34,10 @@ pub struct NetboxBench {
     /// Seed of the generator.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// A program to run instead of this binary's `import netbox`, with the same arguments
+    /// (`import netbox --url .. --token-file .. --out ..`): another importer to compare.
+    #[arg(long)]
+    importer: Option<std::path::PathBuf>,
     /// Keep the working directory (token file, imported inventory) and name it on stderr.
     #[arg(long)]
     keep: bool,
@@ -61,9 +65,12 @@ impl Ran {
     }
 }
 
-/// Runs this binary with `args`, timing it.
-fn run_self(args: &[&str]) -> anyhow::Result<Ran> {
-    let exe = std::env::current_exe().context("cannot find the tocsin binary")?;
+/// Runs `program` (this binary when `None`) with `args`, timing it.
+fn run_self(program: Option<&Path>, args: &[&str]) -> anyhow::Result<Ran> {
+    let exe = match program {
+        Some(p) => p.to_path_buf(),
+        None => std::env::current_exe().context("cannot find the tocsin binary")?,
+    };
     let t = Instant::now();
     let out = Command::new(&exe)
         .args(args)
@@ -168,6 +175,19 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
         "both_psus_on_one_pdu": provider.planted_single_pdu,
         "both_uplinks_on_one_leaf": provider.planted_single_leaf,
     });
+    // What `spec/netbox.md` makes of the answer set: a customer per tenant, a service per
+    // virtual machine or device that has a tenant, a node per device and power feed.
+    let tenanted = provider.vms.iter().filter(|v| v.tenant.is_some()).count()
+        + provider
+            .devices
+            .iter()
+            .filter(|d| d.tenant.is_some())
+            .count();
+    let expected = serde_json::json!({
+        "customers": provider.tenants.len(),
+        "services": tenanted,
+        "device_and_feed_nodes": provider.devices.len() + provider.power_feeds.len(),
+    });
     drop(provider);
 
     let dir = std::env::temp_dir().join(format!("tocsin-bench-netbox-{}", std::process::id()));
@@ -188,16 +208,19 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
         .context("cannot start the bench NetBox on 127.0.0.1")?;
     let url = format!("http://{}", server.addr);
     let (token_arg, out_arg) = (token_file.display().to_string(), out.display().to_string());
-    let import = run_self(&[
-        "import",
-        "netbox",
-        "--url",
-        &url,
-        "--token-file",
-        &token_arg,
-        "--out",
-        &out_arg,
-    ])?;
+    let import = run_self(
+        b.importer.as_deref(),
+        &[
+            "import",
+            "netbox",
+            "--url",
+            &url,
+            "--token-file",
+            &token_arg,
+            "--out",
+            &out_arg,
+        ],
+    )?;
     let served = server.served();
     server.stop();
     drop(runtime);
@@ -205,11 +228,13 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
     let mut report = serde_json::json!({
         "generated": generated,
         "planted_single_points_of_failure": planted,
+        "expected_by_contract": expected,
         "served": {
             "max_page_size": b.page_size,
             "requests": served.requests,
             "bytes": served.bytes,
             "refused_or_unknown": served.refused,
+            "busy_seconds": served.busy_seconds,
             "per_endpoint": served.per_endpoint.iter().map(|(p, r, bytes)| {
                 ((*p).to_owned(), serde_json::json!({"requests": r, "bytes": bytes}))
             }).collect::<serde_json::Map<_, _>>(),
@@ -232,7 +257,7 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
             "services": services,
             "customers": customers,
         });
-        let check = run_self(&["check", "--inventory", &out_arg])?;
+        let check = run_self(None, &["check", "--inventory", &out_arg])?;
         report["check"] = serde_json::json!({
             "exit_status": check.code,
             "seconds": check.seconds,

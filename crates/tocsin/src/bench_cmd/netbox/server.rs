@@ -30,6 +30,7 @@ struct Shared {
     token: String,
     /// One tally per endpoint, then `/api/status/`'s, then the refused and unknown requests'.
     tallies: Vec<Tally>,
+    busy_ns: AtomicU64,
 }
 
 /// What the server served, read when the importer is done.
@@ -39,6 +40,8 @@ pub(super) struct Served {
     pub(super) bytes: u64,
     /// Requests refused (bad token, bad query) or for paths the bench does not serve.
     pub(super) refused: u64,
+    /// Time spent cutting pages, so a reader sees whether the server weighed on the run.
+    pub(super) busy_seconds: f64,
     /// `(path, requests, bytes)` for each endpoint, `/api/status/` last.
     pub(super) per_endpoint: Vec<(&'static str, u64, u64)>,
 }
@@ -62,6 +65,7 @@ impl Server {
             answers,
             token,
             tallies,
+            busy_ns: AtomicU64::new(0),
         });
         let app = axum::Router::new()
             .fallback(answer)
@@ -102,6 +106,7 @@ impl Server {
             requests: per_endpoint.iter().map(|e| e.1).sum(),
             bytes: per_endpoint.iter().map(|e| e.2).sum(),
             refused: s.tallies[n + 1].requests.load(Ordering::Relaxed),
+            busy_seconds: s.busy_ns.load(Ordering::Relaxed) as f64 / 1e9,
             per_endpoint,
         }
     }
@@ -196,8 +201,11 @@ async fn answer(State(s): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> R
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     let base = format!("http://{host}");
+    let started = std::time::Instant::now();
     let mut body = Vec::with_capacity(query.limit() * 2048);
     endpoint.page(&query, &base, &mut body);
+    let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    s.busy_ns.fetch_add(spent, Ordering::Relaxed);
     s.tallies[n].add(body.len());
     reply(StatusCode::OK, body)
 }
