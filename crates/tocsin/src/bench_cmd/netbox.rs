@@ -131,6 +131,42 @@ fn count_items(yaml: &str) -> [usize; 3] {
     counts
 }
 
+/// How many planted hosts the imported inventory gives a plain requirement of one PDU
+/// (`planted[0]`) or one leaf (`planted[1]`), and how many other hosts it gives one: a
+/// redundant pair imported as such is an `any` group of two.
+fn found(inventory: &Path, planted: &[Vec<String>; 2]) -> anyhow::Result<serde_json::Value> {
+    let inventory = tocsin_inventory::load_path(inventory).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let graph = &inventory.graph;
+    let single = |v: u32, kind: &str| {
+        graph.groups(v).any(|g| {
+            let m = graph.members(g);
+            m.len() == 1 && inventory.kind_of(m[0]) == kind
+        })
+    };
+    let mut out = serde_json::Map::new();
+    for (names, kind, key) in [
+        (&planted[0], "pdu", "both_psus_on_one_pdu"),
+        (&planted[1], "leaf", "both_uplinks_on_one_leaf"),
+    ] {
+        let planted: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+        let (mut hit, mut other) = (0, 0);
+        for v in 0..graph.vertex_count() as u32 {
+            if matches!(inventory.kind_of(v), "server" | "hypervisor") && single(v, kind) {
+                if planted.contains(graph.name(v)) {
+                    hit += 1;
+                } else {
+                    other += 1;
+                }
+            }
+        }
+        out.insert(
+            key.to_owned(),
+            serde_json::json!({"planted": names.len(), "found": hit, "unplanted_found": other}),
+        );
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
 fn random_token() -> String {
     let mut rng = fastrand::Rng::new();
     (0..40)
@@ -145,7 +181,7 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
         cables: b.cables,
         seed: b.seed,
     };
-    let provider = generate::generate(&shape).map_err(anyhow::Error::msg)?;
+    let mut provider = generate::generate(&shape).map_err(anyhow::Error::msg)?;
     let generate_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut answers = render::render(&provider);
@@ -172,11 +208,16 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
         "answer_bytes": stored_bytes,
     });
     let planted = serde_json::json!({
-        "both_psus_on_one_pdu": provider.planted_single_pdu,
-        "both_uplinks_on_one_leaf": provider.planted_single_leaf,
+        "both_psus_on_one_pdu": provider.planted_single_pdu.len(),
+        "both_uplinks_on_one_leaf": provider.planted_single_leaf.len(),
     });
+    let planted_hosts = [
+        std::mem::take(&mut provider.planted_single_pdu),
+        std::mem::take(&mut provider.planted_single_leaf),
+    ];
     // What `spec/netbox.md` makes of the answer set: a customer per tenant, a service per
-    // virtual machine or device that has a tenant, a node per device and power feed.
+    // virtual machine or device that has a tenant, a node per device and power feed; and a
+    // warning per tenant contact without an e-mail address.
     let tenanted = provider.vms.iter().filter(|v| v.tenant.is_some()).count()
         + provider
             .devices
@@ -187,6 +228,7 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
         "customers": provider.tenants.len(),
         "services": tenanted,
         "device_and_feed_nodes": provider.devices.len() + provider.power_feeds.len(),
+        "contacts_without_email": provider.contacts.iter().filter(|c| c.email.is_empty()).count(),
     });
     drop(provider);
 
@@ -243,6 +285,10 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
             "exit_status": import.code,
             "seconds": import.seconds,
             "warning_lines": import.lines_with("warning"),
+            "warning_sample": import.stderr.lines()
+                .filter(|l| l.to_ascii_lowercase().contains("warning"))
+                .take(3)
+                .collect::<Vec<_>>(),
             "stderr_lines": import.stderr.lines().count(),
         },
     });
@@ -265,6 +311,9 @@ pub(super) fn run(b: NetboxBench) -> anyhow::Result<ExitCode> {
             "output_lines": check.stdout.lines().count() + check.stderr.lines().count(),
         });
         ok = check.ok();
+        if ok {
+            report["planted_found_in_import"] = found(&out, &planted_hosts)?;
+        }
         if !ok {
             eprintln!("tocsin check failed on the import:");
             for line in check.stderr.lines().take(20) {

@@ -337,7 +337,10 @@ impl Builder {
         self.mgmt(host);
         let single_leaf = self.rng.f64() < 0.05;
         let leaf_side = self.rng.usize(0..2);
-        self.p.planted_single_leaf += usize::from(single_leaf);
+        if single_leaf {
+            let name = self.p.devices[host as usize - 1].name.clone();
+            self.p.planted_single_leaf.push(name);
+        }
         for (k, &i) in data.iter().enumerate() {
             let leaf = upstream.leaves[if single_leaf { leaf_side } else { k % 2 }];
             let mtu = self.leaf_mtu.get(&leaf).copied().unwrap_or(9216);
@@ -372,7 +375,10 @@ impl Builder {
             self.p.interfaces[port as usize - 1].far = Some(i);
         }
         let single_pdu = self.rng.f64() < 0.05;
-        self.p.planted_single_pdu += usize::from(single_pdu);
+        if single_pdu {
+            let name = self.p.devices[host as usize - 1].name.clone();
+            self.p.planted_single_pdu.push(name);
+        }
         self.psus(host, devices, single_pdu);
         if plan.role == Role::Hypervisor {
             self.cluster(site, host);

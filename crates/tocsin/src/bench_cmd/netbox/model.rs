@@ -299,10 +299,10 @@ pub(super) struct Provider {
     pub(super) tenants: Vec<Tenant>,
     pub(super) contacts: Vec<Contact>,
     pub(super) assignments: Vec<Assignment>,
-    /// Hosts whose two PSUs are cabled to one PDU.
-    pub(super) planted_single_pdu: usize,
-    /// Hosts whose uplinks all land on one leaf.
-    pub(super) planted_single_leaf: usize,
+    /// Names of the hosts whose two PSUs are cabled to one PDU.
+    pub(super) planted_single_pdu: Vec<String>,
+    /// Names of the hosts whose uplinks all land on one leaf.
+    pub(super) planted_single_leaf: Vec<String>,
 }
 
 /// The NetBox id of the `n`th record (0-based) of a list.

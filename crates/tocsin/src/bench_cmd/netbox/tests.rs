@@ -65,7 +65,7 @@ fn the_shape_gives_the_devices_exactly_and_the_cables_within_one_percent() {
             );
         }
         assert!(
-            p.planted_single_pdu > 0 && p.planted_single_leaf > 0,
+            !p.planted_single_pdu.is_empty() && !p.planted_single_leaf.is_empty(),
             "{shape:?}"
         );
     }
