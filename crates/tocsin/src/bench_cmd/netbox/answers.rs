@@ -32,6 +32,11 @@ pub(super) struct Endpoint {
     bases: Vec<usize>,
     /// Object `i`'s base positions are `bases[base_starts[i]..base_starts[i + 1]]`.
     base_starts: Vec<usize>,
+    /// Where each top-level member starts, from its object's start, so that `fields` picks
+    /// members without reading the objects: object `i`'s are
+    /// `members[member_starts[i]..member_starts[i + 1]]`.
+    members: Vec<u32>,
+    member_starts: Vec<usize>,
     /// Whether objects carry a `cable` (the `cabled` filter applies), and each one's state.
     has_cable: bool,
     cabled: Vec<bool>,
@@ -48,6 +53,8 @@ impl Endpoint {
             starts: vec![0],
             bases: Vec::new(),
             base_starts: vec![0],
+            members: Vec::new(),
+            member_starts: vec![0],
             has_cable,
             cabled: Vec::new(),
             filter,
@@ -58,15 +65,18 @@ impl Endpoint {
 
     /// Appends one object written by `f`; `cabled` and `kind` are what the filters see.
     pub(super) fn push(&mut self, cabled: bool, kind: &str, f: impl FnOnce(&mut Obj)) {
+        let origin = self.bytes.len();
         self.bytes.push(b'{');
         f(&mut Obj {
             bytes: &mut self.bytes,
             bases: &mut self.bases,
             first: true,
+            members: Some((origin, &mut self.members)),
         });
         self.bytes.push(b'}');
         self.starts.push(self.bytes.len());
         self.base_starts.push(self.bases.len());
+        self.member_starts.push(self.members.len());
         self.cabled.push(cabled);
         let k = match self.kind_names.iter().position(|n| n == kind) {
             Some(k) => k,
@@ -133,13 +143,22 @@ impl Endpoint {
         };
         out.push(b'{');
         let mut first = true;
-        for (key, from, to) in members(&self.bytes[start..end]) {
+        let members = &self.members[self.member_starts[i]..self.member_starts[i + 1]];
+        for (j, &at) in members.iter().enumerate() {
+            let from = start + at as usize;
+            // A member ends before the next one's comma, the last before the closing brace.
+            let to = members
+                .get(j + 1)
+                .map_or(end, |&next| start + next as usize)
+                - 1;
+            let key = &self.bytes[from + 1..to];
+            let key = &key[..key.iter().position(|&c| c == b'"').unwrap_or(key.len())];
             if keep.iter().any(|k| k.as_bytes() == key) {
                 if !first {
                     out.push(b',');
                 }
                 first = false;
-                self.copy(i, start + from, start + to, base, out);
+                self.copy(i, from, to, base, out);
             }
         }
         out.push(b'}');
@@ -187,46 +206,6 @@ fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
         }
         None => out.extend_from_slice(b"null"),
     }
-}
-
-/// The top-level members of a compact JSON object as (key, start, end) byte ranges, each
-/// range covering `"key":value`. Keys are ours, written without escapes.
-fn members(obj: &[u8]) -> Vec<(&[u8], usize, usize)> {
-    let mut out = Vec::new();
-    let mut i = 1; // past '{'
-    while i < obj.len() && obj[i] == b'"' {
-        let start = i;
-        let key_end = match obj[i + 1..].iter().position(|&c| c == b'"') {
-            Some(p) => i + 1 + p,
-            None => break,
-        };
-        let key = &obj[i + 1..key_end];
-        i = key_end + 2; // past '":'
-        let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
-        while i < obj.len() {
-            let c = obj[i];
-            if in_str {
-                match (escaped, c) {
-                    (true, _) => escaped = false,
-                    (false, b'\\') => escaped = true,
-                    (false, b'"') => in_str = false,
-                    _ => {}
-                }
-            } else {
-                match c {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' if depth > 0 => depth -= 1,
-                    b',' | b'}' if depth == 0 => break,
-                    _ => {}
-                }
-            }
-            i += 1;
-        }
-        out.push((key, start, i));
-        i += 1; // past ',' (or '}', which ends the loop)
-    }
-    out
 }
 
 /// The query parameters the bench's NetBox understands.
@@ -345,6 +324,8 @@ pub(super) struct Obj<'a> {
     bytes: &'a mut Vec<u8>,
     bases: &'a mut Vec<usize>,
     first: bool,
+    /// For a top-level object: where it starts, and where its members' offsets go.
+    members: Option<(usize, &'a mut Vec<u32>)>,
 }
 
 impl Obj<'_> {
@@ -353,6 +334,9 @@ impl Obj<'_> {
             self.bytes.push(b',');
         }
         self.first = false;
+        if let Some((origin, members)) = &mut self.members {
+            members.push(u32::try_from(self.bytes.len() - *origin).unwrap_or(u32::MAX));
+        }
         self.bytes.push(b'"');
         self.bytes.extend_from_slice(k.as_bytes());
         self.bytes.extend_from_slice(b"\":");
@@ -433,6 +417,7 @@ impl Obj<'_> {
             bytes: self.bytes,
             bases: self.bases,
             first: true,
+            members: None,
         });
         self.bytes.push(b'}');
     }

@@ -462,3 +462,53 @@ fn inventory_lists_are_counted_at_their_item_indentation() {
                 services:\n- id: s1\n  requires: [a]\n- id: s2\ncustomers: []\n";
     assert_eq!(super::count_items(yaml), [2, 2, 0]);
 }
+
+#[test]
+fn fields_naming_every_key_give_each_object_byte_for_byte() {
+    let a = small();
+    // Each endpoint with its objects' last member, the one that ends at the closing brace.
+    for (path, last) in [
+        ("/api/dcim/interfaces/", "_occupied"),
+        ("/api/dcim/power-outlets/", "_occupied"),
+        ("/api/dcim/cables/", "last_updated"),
+    ] {
+        let e = a.endpoint(path).expect("served");
+        let first: serde_json::Map<String, Value> =
+            serde_json::from_slice(e.object(0)).expect("JSON");
+        let every = first.keys().cloned().collect::<Vec<_>>().join(",");
+        let page = |params: &[(&str, &str)]| {
+            let params: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            let q = super::answers::Query::parse(&params, e.filter(), 1000).expect("a query");
+            let mut out = Vec::new();
+            e.page(&q, "http://nb.example", &mut out);
+            out
+        };
+        // The links differ (they carry `fields`); the results must not, to the byte.
+        let results = |page: Vec<u8>| {
+            let at = page
+                .windows(11)
+                .position(|w| w == b"\"results\":[")
+                .expect("results");
+            page[at..].to_vec()
+        };
+        let whole = results(page(&[("limit", "200")]));
+        assert_eq!(
+            results(page(&[("limit", "200"), ("fields", &every)])),
+            whole,
+            "{path}"
+        );
+        let without: Value =
+            serde_json::from_slice(&whole[10..whole.len() - 1]).expect("JSON results");
+        let only: Value = serde_json::from_slice(&page(&[("fields", last)])).expect("JSON");
+        assert!(!without[0][last].is_null(), "{path}");
+        assert_eq!(only["results"][0][last], without[0][last], "{path}");
+        assert_eq!(
+            only["results"][0].as_object().map(|o| o.len()),
+            Some(1),
+            "{path}"
+        );
+    }
+}
