@@ -5,7 +5,8 @@
 //! month's SLA report with observation changes in the month. `tocsin bench desk` (`desk.rs`):
 //! tickets opened and answered per second, and the staff queue over 100,000 tickets.
 //! `tocsin bench help-search` (`help.rs`): the help centre's search over 10,000 articles in
-//! five languages.
+//! five languages. `tocsin bench netbox` (`netbox.rs`): `tocsin import netbox` against a
+//! generated NetBox of 10,000 devices and 50,000 cables served on the loopback.
 
 // This module measures wall time on purpose; the domain crates never read the clock.
 #![allow(clippy::disallowed_methods)]
@@ -27,6 +28,7 @@ use crate::report::SummaryOut;
 mod desk;
 mod help;
 mod maintenance;
+mod netbox;
 mod pipeline;
 mod sla;
 
@@ -49,6 +51,8 @@ enum Bench {
     Desk(desk::DeskBench),
     /// The help centre's search over generated articles in five languages (`help` is clap's).
     HelpSearch(help::HelpBench),
+    /// `tocsin import netbox` and `tocsin check` against a generated NetBox on the loopback.
+    Netbox(netbox::NetboxBench),
 }
 
 #[derive(Args)]
@@ -75,6 +79,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Bench::Sla(b) => sla::run(b),
         Bench::Desk(b) => desk::run(b),
         Bench::HelpSearch(b) => help::run(b),
+        Bench::Netbox(b) => netbox::run(b),
     }
 }
 
