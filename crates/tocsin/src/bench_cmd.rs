@@ -5,7 +5,7 @@
 //! month's SLA report with observation changes in the month. `tocsin bench desk` (`desk.rs`):
 //! tickets opened and answered per second, and the staff queue over 100,000 tickets.
 //! `tocsin bench help-search` (`help.rs`): the help centre's search over 10,000 articles in
-//! five languages.
+//! five languages. `tocsin bench migrate` (`migrate.rs`): migration waves of 10,000 VMs.
 
 // This module measures wall time on purpose; the domain crates never read the clock.
 #![allow(clippy::disallowed_methods)]
@@ -27,6 +27,7 @@ use crate::report::SummaryOut;
 mod desk;
 mod help;
 mod maintenance;
+mod migrate;
 mod pipeline;
 mod sla;
 
@@ -49,6 +50,8 @@ enum Bench {
     Desk(desk::DeskBench),
     /// The help centre's search over generated articles in five languages (`help` is clap's).
     HelpSearch(help::HelpBench),
+    /// Migration waves of generated VMs inside their customers' windows.
+    Migrate(migrate::MigrateBench),
 }
 
 #[derive(Args)]
@@ -75,6 +78,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Bench::Sla(b) => sla::run(b),
         Bench::Desk(b) => desk::run(b),
         Bench::HelpSearch(b) => help::run(b),
+        Bench::Migrate(b) => migrate::run(b),
     }
 }
 

@@ -8,6 +8,7 @@ mod generate_cmd;
 mod inventory_cmd;
 mod keyfile;
 mod keys_cmd;
+mod migrate_cmd;
 mod netbox_cmd;
 mod report;
 mod runbooks_cmd;
@@ -58,6 +59,8 @@ enum Command {
     Import(netbox_cmd::ImportArgs),
     /// The keys of secrets at rest: `keys add --config FILE` rotates `[desk] key_file`.
     Keys(keys_cmd::KeysArgs),
+    /// Moving VMs between clouds: `migrate plan --inventory FILE --vms FILE --link 10Gbit/s`.
+    Migrate(migrate_cmd::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Sla(args) => sla_cmd::run(args),
         Command::Keys(args) => keys_cmd::run(args),
         Command::Import(args) => netbox_cmd::run(args),
+        Command::Migrate(args) => migrate_cmd::run(args),
     };
     match result {
         Ok(code) => code,

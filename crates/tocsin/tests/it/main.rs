@@ -31,6 +31,7 @@ mod inventory;
 mod login;
 mod mail;
 mod maintenance;
+mod migrate_plan;
 mod mtu_lint;
 mod netbox;
 mod private_hooks;
