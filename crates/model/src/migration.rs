@@ -158,11 +158,24 @@ pub struct Wave {
     pub vms: Vec<Placed>,
 }
 
+/// Why a VM found no room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortfall {
+    /// Its customers have no window in common within the horizon.
+    NoCommonWindow,
+    /// Their longest common window is shorter than its downtime.
+    TooLong,
+    /// Every common window long enough is taken by other VMs.
+    Full,
+}
+
 /// A VM that fits in no window within the horizon.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unplaceable {
     /// Index into [`Request::vms`].
     pub vm: usize,
+    /// Why, for programs.
+    pub shortfall: Shortfall,
     /// Why, for people.
     pub reason: String,
 }

@@ -10,7 +10,9 @@ use hashbrown::HashMap;
 
 use super::intervals::{covered, intersect, normalise};
 use super::lanes::{Lanes, Slot};
-use super::{show_duration, Interval, Placed, Plan, Request, Unplaceable, Wave, HORIZON_DAYS};
+use super::{
+    show_duration, Interval, Placed, Plan, Request, Shortfall, Unplaceable, Wave, HORIZON_DAYS,
+};
 
 /// The planner's state while it places VMs.
 pub(crate) struct Planner<'r> {
@@ -304,9 +306,13 @@ impl<'r> Planner<'r> {
             .collect();
         let mut unplaceable: Vec<Unplaceable> = left
             .into_iter()
-            .map(|v| Unplaceable {
-                vm: v,
-                reason: self.reason(v),
+            .map(|v| {
+                let (shortfall, reason) = self.reason(v);
+                Unplaceable {
+                    vm: v,
+                    shortfall,
+                    reason,
+                }
             })
             .collect();
         unplaceable.sort_by(|a, b| request.vms[a.vm].id.cmp(&request.vms[b.vm].id));
@@ -314,7 +320,7 @@ impl<'r> Planner<'r> {
     }
 
     /// Why VM `v` found no room.
-    fn reason(&mut self, v: usize) -> String {
+    fn reason(&mut self, v: usize) -> (Shortfall, String) {
         let request = self.request;
         let names: Vec<&str> = request.vms[v]
             .customers
@@ -330,12 +336,19 @@ impl<'r> Planner<'r> {
         let list = self.common(&key);
         let needs = show_duration(self.durations[v]);
         match list.iter().map(|i| i.end - i.start).max() {
-            None => format!("no {whose} in {HORIZON_DAYS} days"),
-            Some(longest) if longest < self.durations[v] => {
-                format!("needs {needs}, longest {whose} is {}", show_duration(longest))
-            }
-            Some(_) => format!(
-                "needs {needs}; every {whose} long enough within {HORIZON_DAYS} days is already full"
+            None => (
+                Shortfall::NoCommonWindow,
+                format!("no {whose} in {HORIZON_DAYS} days"),
+            ),
+            Some(longest) if longest < self.durations[v] => (
+                Shortfall::TooLong,
+                format!("needs {needs}, longest {whose} is {}", show_duration(longest)),
+            ),
+            Some(_) => (
+                Shortfall::Full,
+                format!(
+                    "needs {needs}; every {whose} long enough within {HORIZON_DAYS} days is already full"
+                ),
             ),
         }
     }

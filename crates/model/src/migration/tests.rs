@@ -186,6 +186,11 @@ fn a_vm_too_long_for_every_common_window_is_left_out_with_the_reason() {
             ),
         ]
     );
+    let shortfalls: Vec<Shortfall> = plan.unplaceable.iter().map(|u| u.shortfall).collect();
+    assert_eq!(
+        shortfalls,
+        vec![Shortfall::NoCommonWindow, Shortfall::TooLong]
+    );
     assert_eq!(plan.waves.len(), 1);
 }
 
@@ -263,6 +268,7 @@ fn a_full_window_is_named_as_full() {
         plan_reasons(&r),
         vec!["needs 40m; every window of acme long enough within 90 days is already full"]
     );
+    assert_eq!(plan(&r).unplaceable[0].shortfall, Shortfall::Full);
 }
 
 const WINDOWS: [&str; 6] = [

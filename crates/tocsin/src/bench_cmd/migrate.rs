@@ -8,7 +8,8 @@ use std::time::Instant;
 use clap::Args;
 use jiff::civil::date;
 use tocsin_model::migration::{
-    plan, CustomerWindows, DiskFormat, MigrationVm, Request, Window, DEFAULT_OVERHEAD_SECONDS,
+    plan, CustomerWindows, DiskFormat, MigrationVm, Request, Shortfall, Window,
+    DEFAULT_OVERHEAD_SECONDS,
 };
 
 use super::percentile;
@@ -124,6 +125,7 @@ pub fn run(b: MigrateBench) -> anyhow::Result<ExitCode> {
     let plan = plan(&request);
     let ms = t.elapsed().as_secs_f64() * 1e3;
     let placed: usize = plan.waves.iter().map(|w| w.vms.len()).sum();
+    let short = |s: Shortfall| plan.unplaceable.iter().filter(|u| u.shortfall == s).count();
     // Customers that have VMs; a generated customer may get none.
     let mut vm_counts = vec![0u32; request.customers.len()];
     for vm in &request.vms {
@@ -146,6 +148,11 @@ pub fn run(b: MigrateBench) -> anyhow::Result<ExitCode> {
         "waves": plan.waves.len(),
         "placed": placed,
         "unplaceable": plan.unplaceable.len(),
+        "unplaceable_because": {
+            "no_common_window": short(Shortfall::NoCommonWindow),
+            "longer_than_every_common_window": short(Shortfall::TooLong),
+            "common_windows_full": short(Shortfall::Full),
+        },
         "interruptions_per_customer": {
             "plan": summary(&planned),
             "one_vm_per_window": summary(&baseline),
