@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 use std::collections::HashMap;
 use tocsin_model::migration::{
     customers_of, parse_link, CustomerWindows, DiskFormat, MigrationVm, Request,
-    DEFAULT_OVERHEAD_SECONDS, DEFAULT_STREAMS,
+    DEFAULT_OVERHEAD_SECONDS, DEFAULT_STREAMS, MAX_STREAMS,
 };
 use tocsin_model::Inventory;
 
@@ -294,11 +294,11 @@ fn top_value(
         "streams" => {
             let (text, pos) = scalar(error)?;
             match positive(&text).and_then(|n| u32::try_from(n).ok()) {
-                Some(n) => top.streams = Some(n),
-                None => error(
+                Some(n) if n <= MAX_STREAMS => top.streams = Some(n),
+                _ => error(
                     pos,
                     format!(
-                        "streams: `{text}` is not a whole number of parallel transfers above 0"
+                        "streams: `{text}` is not a whole number of parallel transfers from 1 to {MAX_STREAMS}"
                     ),
                 ),
             }

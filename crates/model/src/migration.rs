@@ -26,6 +26,8 @@ pub use window::{Window, WindowError};
 pub const HORIZON_DAYS: i32 = 90;
 /// Parallel transfers when the request names none.
 pub const DEFAULT_STREAMS: u32 = 4;
+/// Most parallel transfers a plan takes: each is a lane the planner keeps.
+pub const MAX_STREAMS: u32 = 1024;
 /// Shutdown, conversion check and boot, when the request names no overhead.
 pub const DEFAULT_OVERHEAD_SECONDS: u64 = 300;
 

@@ -120,7 +120,7 @@ vms:
             "vms.yaml:3:3: windows: unknown customer `nobody`: not a customer of the inventory",
             "vms.yaml:4:12: time_zone: `Europe/Atlantis` is not an IANA time zone such as Europe/Prague",
             "vms.yaml:6:7: link: `10 furlongs` is not a link speed such as 10Gbit/s, 500Mbit/s, 1.5Gbit/s or 100MB/s",
-            "vms.yaml:7:10: streams: `0` is not a whole number of parallel transfers above 0",
+            "vms.yaml:7:10: streams: `0` is not a whole number of parallel transfers from 1 to 1024",
             "vms.yaml:9:10: id: unknown VM `vm-9`: not a vertex of the inventory",
             "vms.yaml:10:28: disk_bytes of VM `vm-1`: `0` is not a whole number of bytes above 0",
             "vms.yaml:11:40: format of VM `vm-2`: `iso` is not one of vmdk, vhdx, vpc, qcow2, raw",

@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Serialize;
 use tocsin_inventory::migration::{read_vms_path, Overrides};
-use tocsin_model::migration::{parse_link, plan, show_duration, Plan, Request};
+use tocsin_model::migration::{parse_link, plan, show_duration, Plan, Request, MAX_STREAMS};
 
 /// Arguments of `tocsin migrate plan`.
 #[derive(Args)]
@@ -25,7 +25,7 @@ pub struct PlanArgs {
     #[arg(long, value_parser = link_speed)]
     link: Option<u64>,
     /// VMs moved at once, each on an equal share of the link, over the file's `streams`.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_STREAMS)))]
     streams: Option<u32>,
     /// Print the plan as JSON.
     #[arg(long)]

@@ -212,6 +212,20 @@ vms:
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`fast` is not a link speed"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // A lane is kept per stream, so their number is bounded.
+    let out = tocsin(&[
+        "migrate",
+        "plan",
+        "--inventory",
+        &inv,
+        "--vms",
+        &good,
+        "--streams",
+        "100000",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("100000 is not in 1..=1024"), "{stderr}");
 }
 
 #[test]
