@@ -5,6 +5,7 @@ mod diag;
 mod fields;
 pub mod generate;
 mod load;
+pub mod migration;
 pub mod mtu;
 pub mod netbox;
 mod resolve;

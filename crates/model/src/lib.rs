@@ -8,6 +8,7 @@ pub mod graph;
 pub mod impact;
 pub mod incident;
 pub mod inventory;
+pub mod migration;
 pub mod names;
 pub mod sla;
 pub mod spof;

@@ -6,7 +6,8 @@
 //! tickets opened and answered per second, and the staff queue over 100,000 tickets.
 //! `tocsin bench help-search` (`help.rs`): the help centre's search over 10,000 articles in
 //! five languages. `tocsin bench netbox` (`netbox.rs`): `tocsin import netbox` against a
-//! generated NetBox of 10,000 devices and 50,000 cables served on the loopback.
+//! generated NetBox of 10,000 devices and 50,000 cables served on the loopback. `tocsin bench
+//! migrate` (`migrate.rs`): migration waves of 10,000 VMs.
 
 // This module measures wall time on purpose; the domain crates never read the clock.
 #![allow(clippy::disallowed_methods)]
@@ -29,6 +30,7 @@ mod desk;
 mod help;
 mod maintenance;
 mod netbox;
+mod migrate;
 mod pipeline;
 mod sla;
 
@@ -53,6 +55,8 @@ enum Bench {
     HelpSearch(help::HelpBench),
     /// `tocsin import netbox` and `tocsin check` against a generated NetBox on the loopback.
     Netbox(netbox::NetboxBench),
+    /// Migration waves of generated VMs inside their customers' windows.
+    Migrate(migrate::MigrateBench),
 }
 
 #[derive(Args)]
@@ -80,6 +84,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Bench::Desk(b) => desk::run(b),
         Bench::HelpSearch(b) => help::run(b),
         Bench::Netbox(b) => netbox::run(b),
+        Bench::Migrate(b) => migrate::run(b),
     }
 }
 

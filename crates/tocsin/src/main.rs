@@ -59,7 +59,7 @@ enum Command {
     Import(netbox_cmd::ImportArgs),
     /// The keys of secrets at rest: `keys add --config FILE` rotates `[desk] key_file`.
     Keys(keys_cmd::KeysArgs),
-    /// Migration between clouds: `migrate convert SRC DST --from F --to F`.
+    /// Moving VMs between clouds: `migrate plan`, `migrate announce`, `migrate convert`.
     Migrate(migrate_cmd::MigrateArgs),
 }
 

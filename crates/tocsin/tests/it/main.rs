@@ -33,6 +33,7 @@ mod mail;
 mod maintenance;
 mod migrate_announce;
 mod migrate_convert;
+mod migrate_plan;
 mod mtu_lint;
 mod netbox;
 mod private_hooks;
