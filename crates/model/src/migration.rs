@@ -1,5 +1,5 @@
 //! Migration waves between clouds (`shared/spec/migration.md`, "Plan"): which VMs move when,
-//! inside the downtime windows of every customer whose services run on them, with at most
+//! inside the downtime windows of every customer whose services they take down, with at most
 //! `streams` transfers on the link at once and each customer interrupted as few times as the
 //! greedy planner in `planner.rs` manages.
 //!
@@ -11,7 +11,9 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
 use crate::graph::VertexId;
+use crate::impact::State;
 use crate::inventory::{Inventory, NONE};
+use crate::whatif::WhatIf;
 
 mod intervals;
 mod lanes;
@@ -215,27 +217,20 @@ pub fn plan(request: &Request) -> Plan {
     planner::Planner::new(request).run()
 }
 
-/// The customers (numbers of [`Inventory::customers`]) of every service that depends on `vm`,
-/// directly or through other vertices, `vm` itself included; sorted by id.
+/// The customers (numbers of [`Inventory::customers`]) whose services go down while `vm`
+/// moves: the what-if of `vm` alone down. A customer whose service only loses redundancy (a
+/// second DNS server stays up) is not interrupted, so its windows do not bind the VM. Sorted
+/// by id.
 pub fn customers_of(inventory: &Inventory, vm: VertexId) -> Vec<u32> {
-    let graph = &inventory.graph;
-    let mut seen: HashSet<VertexId> = HashSet::new();
-    let mut stack = vec![vm];
-    seen.insert(vm);
-    let mut customers = Vec::new();
-    while let Some(v) = stack.pop() {
-        if let Some(s) = inventory.service_of(v) {
-            if s.customer != NONE {
-                customers.push(s.customer);
-            }
-        }
-        for &g in graph.dependents(v) {
-            let owner = graph.owner(g);
-            if seen.insert(owner) {
-                stack.push(owner);
-            }
-        }
-    }
+    let w = WhatIf::alone(&inventory.graph, &[(vm, State::Down)]);
+    let mut customers: Vec<u32> = w
+        .changes()
+        .iter()
+        .filter(|c| c.to == State::Down)
+        .filter_map(|c| inventory.service_of(c.vertex))
+        .map(|s| s.customer)
+        .filter(|&c| c != NONE)
+        .collect();
     customers.sort_unstable_by(|&a, &b| inventory.customer_id(a).cmp(inventory.customer_id(b)));
     customers.dedup();
     customers

@@ -29,8 +29,8 @@ use crate::report::SummaryOut;
 mod desk;
 mod help;
 mod maintenance;
-mod netbox;
 mod migrate;
+mod netbox;
 mod pipeline;
 mod sla;
 

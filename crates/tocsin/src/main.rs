@@ -3,6 +3,7 @@
 mod archive_cmd;
 mod bench_cmd;
 mod config;
+mod demo_files;
 mod edge;
 mod generate_cmd;
 mod inventory_cmd;

@@ -201,6 +201,12 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let customers = inventory.customers.len();
     let database = format!("sqlite://{}", dir.join("tocsin.db").display());
     let showcase = demo_customer(&inventory, DEMO_LEAF);
+    let tomorrow = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Prague")?)
+        .date()
+        .tomorrow()?;
+    let vms = crate::demo_files::write_migration(&dir, &inventory, showcase.as_deref(), tomorrow)?;
+    let config = crate::demo_files::write_config(&dir, &database)?;
     runtime()?.block_on(async {
         let store = AnyStore::connect(&database).await?;
         store.migrate().await?;
@@ -340,6 +346,18 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("may open it with a reason, and every admin is mailed at once (/demo/outbox, {url}/console/envelopes):");
         println!("  curl -s -X POST {url}/api/v1/envelopes -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"name\":\"Social networks\",\"secret\":\"twitter: demo-password\"}}'", accounts.token);
         println!("  curl -s -X POST {url}/api/v1/envelopes/1/open -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"reason\":\"our own network is down\"}}'", accounts.token);
+        println!();
+        println!("Your NetBox as an inventory (shared/spec/netbox.md): redundancy from cables and power, MTUs from");
+        println!("interfaces; with a `fabric:` file beside it, `check --strict` fails on jumbo frames the overlay breaks:");
+        println!("  tocsin import netbox --url https://netbox.example/ --token-file netbox.token --out inventory/netbox.yaml");
+        println!("  tocsin check --inventory inventory/ --strict");
+        println!("Moving {} VMs to a new cloud in weekend nights (shared/spec/migration.md): waves inside every", crate::demo_files::MIGRATING);
+        println!("customer's windows, each customer interrupted as few times as it fits; then each wave announced as");
+        println!("planned maintenance to exactly its customers (the e-mails in /demo/outbox), and a disk converted:");
+        println!("  cargo run --release -- migrate plan --inventory {} --vms {}", inventory_path.display(), vms.display());
+        println!("  cargo run --release -- migrate plan --inventory {} --vms {} --json > plan.json", inventory_path.display(), vms.display());
+        println!("  cargo run --release -- migrate announce --config {} --plan plan.json", config.display());
+        println!("  qemu-img create -f vmdk disk.vmdk 1G && cargo run --release -- migrate convert disk.vmdk disk.qcow2 --from vmdk --to qcow2");
         println!();
         println!("This instance's role and how far it applied the alert log (on PostgreSQL, several");
         println!("instances share the work and one leads: README, \"Several instances\"):");

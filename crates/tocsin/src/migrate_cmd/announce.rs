@@ -210,7 +210,7 @@ fn report(
             if already { " (announced before)" } else { "" },
             m.targets.len(),
             m.impact.down_services.len(),
-            m.impact.affected_customers.join(", ")
+            super::plan::named(&m.impact.affected_customers)
         )?,
         (Err(e), true) => writeln!(out, "{}", serde_json::json!({"wave": wave, "error": e}))?,
         (Err(e), false) => writeln!(out, "wave {wave}: not announced: {e}")?,

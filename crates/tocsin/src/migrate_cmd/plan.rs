@@ -186,11 +186,7 @@ fn table(out: &mut dyn Write, request: &Request, plan: &Plan) -> std::io::Result
             w.vms.len(),
             if w.vms.len() == 1 { "" } else { "s" },
             show_duration(downtime),
-            if who.is_empty() {
-                "none".to_owned()
-            } else {
-                who.join(", ")
-            }
+            named(&who)
         )?;
         let width = w
             .vms
@@ -206,7 +202,7 @@ fn table(out: &mut dyn Write, request: &Request, plan: &Plan) -> std::io::Result
                 local(p.start, zone),
                 local(p.end, zone),
                 show_duration(p.end - p.start),
-                customers(request, p.vm).join(", ")
+                named(&customers(request, p.vm))
             )?;
         }
     }
@@ -225,4 +221,22 @@ fn table(out: &mut dyn Write, request: &Request, plan: &Plan) -> std::io::Result
         if placed == 1 { "" } else { "s" },
         plan.unplaceable.len()
     )
+}
+
+/// How many customers a line of the table names before it counts the rest.
+const NAMED: usize = 8;
+
+/// `ids` for people: the first few, then how many more (a DNS VM serves everyone).
+pub(super) fn named<S: AsRef<str>>(ids: &[S]) -> String {
+    match ids.len() {
+        0 => "none".to_owned(),
+        n => {
+            let shown: Vec<&str> = ids.iter().take(NAMED).map(AsRef::as_ref).collect();
+            if n > NAMED {
+                format!("{} and {} more", shown.join(", "), n - NAMED)
+            } else {
+                shown.join(", ")
+            }
+        }
+    }
 }
