@@ -71,6 +71,17 @@ pub(crate) fn one_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// The database at `url`, connected and migrated, for one-shot commands beside a server.
+pub(crate) async fn open_database(url: &str) -> anyhow::Result<tocsin_store::AnyStore> {
+    let store = tocsin_store::AnyStore::connect(url)
+        .await
+        .context("cannot open the database")?;
+    tocsin_store::Store::migrate(&store)
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store)
+}
+
 /// Completes on SIGTERM or Ctrl-C.
 pub(crate) async fn stop_signal() {
     let term = async {

@@ -61,7 +61,7 @@ pub fn load(path: &Path) -> Result<Inventory, ExitCode> {
 }
 
 /// Prints every problem of an inventory that does not load to stderr, then their count.
-fn report_errors(path: &Path, err: &tocsin_inventory::LoadError) -> ExitCode {
+pub fn report_errors(path: &Path, err: &tocsin_inventory::LoadError) -> ExitCode {
     let stderr = std::io::stderr();
     let mut out = stderr.lock();
     for d in &err.diagnostics {

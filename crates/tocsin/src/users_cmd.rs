@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use tocsin_app::Clock;
-use tocsin_store::{AccountStore, AnyStore, NewAccount, Store};
+use tocsin_store::{AccountStore, NewAccount};
 use tocsin_web::auth::{secrets, Role};
 
 use crate::config::Config;
@@ -139,13 +139,7 @@ pub fn run(args: UsersArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = one_thread_runtime()?;
     runtime.block_on(async {
-        let store = AnyStore::connect(&config.database)
-            .await
-            .context("cannot open the database")?;
-        store
-            .migrate()
-            .await
-            .context("cannot migrate the database")?;
+        let store = crate::edge::open_database(&config.database).await?;
         match args.command {
             UsersCommand::Add {
                 login,

@@ -13,7 +13,7 @@ use clap::Args;
 use serde::Deserialize;
 use tocsin_app::ops::{plan_maintenance_offline, MaintenancePlan};
 use tocsin_app::{Clock, Principal};
-use tocsin_store::{AnyStore, MaintenanceStore, Store};
+use tocsin_store::MaintenanceStore;
 
 use crate::config::Config;
 use crate::edge::{one_thread_runtime, SystemClock};
@@ -141,13 +141,7 @@ pub fn run(args: AnnounceArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     runtime.block_on(async {
-        let store = AnyStore::connect(&config.database)
-            .await
-            .context("cannot open the database")?;
-        store
-            .migrate()
-            .await
-            .context("cannot migrate the database")?;
+        let store = crate::edge::open_database(&config.database).await?;
         let existing = store.maintenances(now).await?;
         for (i, w) in windows.iter().enumerate() {
             let n = i + 1;

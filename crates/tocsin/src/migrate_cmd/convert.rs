@@ -15,33 +15,21 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::{Args, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::Args;
 use serde_json::json;
 
 use progress::Reporter;
 use verify::Check;
 
-/// The disk formats a migration converts between.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DiskFormat {
-    Vmdk,
-    Vhdx,
-    Vpc,
-    Qcow2,
-    Raw,
-}
+pub use tocsin_model::migration::DiskFormat;
 
-impl DiskFormat {
-    /// The name `qemu-img` knows the format by.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DiskFormat::Vmdk => "vmdk",
-            DiskFormat::Vhdx => "vhdx",
-            DiskFormat::Vpc => "vpc",
-            DiskFormat::Qcow2 => "qcow2",
-            DiskFormat::Raw => "raw",
-        }
-    }
+/// Reads `--from` and `--to`: one of the formats a migration knows, listed in clap's help and
+/// in its refusal.
+fn disk_format() -> impl TypedValueParser<Value = DiskFormat> {
+    PossibleValuesParser::new(DiskFormat::ALL.map(DiskFormat::name)).try_map(|name: String| {
+        DiskFormat::from_name(&name).ok_or_else(|| format!("unknown format {name}"))
+    })
 }
 
 /// Arguments of `tocsin migrate convert`.
@@ -52,10 +40,10 @@ pub struct ConvertArgs {
     /// The image to write; it must not exist unless `--force`.
     dst: PathBuf,
     /// The source's format (never probed).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = disk_format())]
     from: DiskFormat,
     /// The format to write.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = disk_format())]
     to: DiskFormat,
     /// JSON lines on stdout: `{"percent": N}`, then `{"done": true, ...}` or an error object.
     #[arg(long)]
@@ -102,9 +90,9 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
                     out,
                     "{} ({}) converted to {} ({}): check {}, compare identical",
                     args.src.display(),
-                    args.from.as_str(),
+                    args.from.name(),
                     args.dst.display(),
-                    args.to.as_str(),
+                    args.to.name(),
                     converted.check.describe(args.to),
                 )?;
             }

@@ -48,20 +48,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     };
     let request = match read_vms_path(&args.vms, &inventory, overrides) {
         Ok(r) => r,
-        Err(err) => {
-            let mut out = std::io::stderr().lock();
-            for d in &err.diagnostics {
-                let _ = writeln!(out, "{d}");
-            }
-            let n = err.diagnostics.len();
-            let _ = writeln!(
-                out,
-                "{n} error{} in {}",
-                if n == 1 { "" } else { "s" },
-                args.vms.display()
-            );
-            return Ok(ExitCode::from(1));
-        }
+        Err(err) => return Ok(crate::inventory_cmd::report_errors(&args.vms, &err)),
     };
     let plan = plan(&request);
     let mut out = std::io::stdout().lock();

@@ -81,7 +81,7 @@ pub(super) async fn run(
         round(client, options, out, &shown, reloader.as_ref()).await;
         tokio::select! {
             () = tokio::time::sleep(every) => {}
-            () = stop() => break,
+            () = crate::edge::stop_signal() => break,
         }
     }
     tracing::info!("stopped watching NetBox");
@@ -132,21 +132,5 @@ async fn round(
             Ok(()) => tracing::info!(server = %r.url, "server reloaded"),
             Err(e) => tracing::error!(error = %format!("{e:#}"), "reload failed"),
         }
-    }
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn stop() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
     }
 }

@@ -22,8 +22,8 @@ const INFO_CPU_SECONDS: libc::rlim_t = 30;
 /// `qemu-img info --output=json -f FROM SRC`, run under [`INFO_ADDRESS_SPACE`] and
 /// [`INFO_CPU_SECONDS`]; a wrong format fails here with qemu-img's own message.
 pub fn info(src: &Image) -> anyhow::Result<Value> {
-    let step = format!("qemu-img info -f {} {}", src.format.as_str(), src.shown());
-    let mut cmd = qemu_img(["info", "--output=json", "-f", src.format.as_str()]);
+    let step = format!("qemu-img info -f {} {}", src.format.name(), src.shown());
+    let mut cmd = qemu_img(["info", "--output=json", "-f", src.format.name()]);
     cmd.arg(&src.path);
     limit(&mut cmd);
     let out = output(&mut cmd, &step)?;

@@ -73,13 +73,13 @@ pub fn ending(status: ExitStatus) -> String {
 pub fn convert(src: &Image, dst: &Image, reporter: &mut Reporter) -> anyhow::Result<()> {
     let step = format!(
         "qemu-img convert -f {} -O {} {} {}",
-        src.format.as_str(),
-        dst.format.as_str(),
+        src.format.name(),
+        dst.format.name(),
         src.shown(),
         dst.shown()
     );
-    let mut child = qemu_img(["convert", "-p", "-f", src.format.as_str(), "-O"])
-        .arg(dst.format.as_str())
+    let mut child = qemu_img(["convert", "-p", "-f", src.format.name(), "-O"])
+        .arg(dst.format.name())
         .arg(&src.path)
         .arg(&dst.path)
         .stdout(Stdio::piped())

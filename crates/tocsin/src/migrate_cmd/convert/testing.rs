@@ -23,13 +23,13 @@ pub fn written(dir: &Path, name: &str, format: DiskFormat) -> Image {
     let file = path.to_str().unwrap();
     run(
         "qemu-img",
-        &["create", "-q", "-f", format.as_str(), file, "16M"],
+        &["create", "-q", "-f", format.name(), file, "16M"],
     );
     run(
         "qemu-io",
         &[
             "-f",
-            format.as_str(),
+            format.name(),
             "-c",
             "write -P 0xab 0 1M",
             "-c",

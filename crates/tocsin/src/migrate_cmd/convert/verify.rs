@@ -30,7 +30,7 @@ impl Check {
             Check::NotCheckable => {
                 format!(
                     "not checkable (qemu-img has no check for {})",
-                    format.as_str()
+                    format.name()
                 )
             }
         }
@@ -43,10 +43,10 @@ impl Check {
 pub fn check(image: &Image) -> anyhow::Result<Check> {
     let step = format!(
         "qemu-img check -f {} {}",
-        image.format.as_str(),
+        image.format.name(),
         image.shown()
     );
-    let mut cmd = qemu_img(["check", "-f", image.format.as_str()]);
+    let mut cmd = qemu_img(["check", "-f", image.format.name()]);
     cmd.arg(&image.path);
     let out = output(&mut cmd, &step)?;
     let what = match out.status.code() {
@@ -69,18 +69,12 @@ pub fn check(image: &Image) -> anyhow::Result<Check> {
 pub fn compare(src: &Image, dst: &Image) -> anyhow::Result<()> {
     let step = format!(
         "qemu-img compare -f {} -F {} {} {}",
-        src.format.as_str(),
-        dst.format.as_str(),
+        src.format.name(),
+        dst.format.name(),
         src.shown(),
         dst.shown()
     );
-    let mut cmd = qemu_img([
-        "compare",
-        "-f",
-        src.format.as_str(),
-        "-F",
-        dst.format.as_str(),
-    ]);
+    let mut cmd = qemu_img(["compare", "-f", src.format.name(), "-F", dst.format.name()]);
     cmd.arg(&src.path).arg(&dst.path);
     let out = output(&mut cmd, &step)?;
     let what = match out.status.code() {

@@ -33,9 +33,9 @@ fn standalone_images_in_every_format_draw_on_no_other_file() {
         DiskFormat::Qcow2,
         DiskFormat::Raw,
     ] {
-        let img = written(dir.path(), &format!("img.{}", format.as_str()), format);
+        let img = written(dir.path(), &format!("img.{}", format.name()), format);
         let info = info(&img).unwrap();
-        assert_eq!(info["format"], format.as_str());
+        assert_eq!(info["format"], format.name());
         assert_eq!(external_files(&info, &img.path), Vec::<String>::new());
     }
     // A stream-optimised vmdk (the OVA kind) is one file too.

@@ -104,7 +104,7 @@ fn raw_and_vpc_are_not_checkable_and_the_others_check_clean() {
         DiskFormat::Qcow2,
         DiskFormat::Raw,
     ] {
-        let img = written(dir.path(), &format!("img.{}", format.as_str()), format);
+        let img = written(dir.path(), &format!("img.{}", format.name()), format);
         let expected = match format {
             DiskFormat::Vpc | DiskFormat::Raw => Check::NotCheckable,
             _ => Check::Ok,
