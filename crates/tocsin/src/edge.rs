@@ -71,6 +71,23 @@ pub(crate) fn one_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Writes `bytes` to `path` through a hidden temporary file beside it and a rename, so that a
+/// reader (a server reloading an inventory, a printer, cron) never sees half of it.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 /// The database at `url`, connected and migrated, for one-shot commands beside a server.
 pub(crate) async fn open_database(url: &str) -> anyhow::Result<tocsin_store::AnyStore> {
     let store = tocsin_store::AnyStore::connect(url)

@@ -80,9 +80,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     report_warnings(&imported);
     match &args.out {
         Some(path) => {
-            write_atomically(path, &imported.text)?;
+            crate::edge::write_atomically(path, imported.text.as_bytes())?;
             eprintln!(
-                "tocsin: wrote {}: {} sites, {} nodes, {} customers, {} services ({} requests, {} bytes from NetBox {})",
+                "tocsin: wrote {}: {} sites, {} nodes, {} customers, {} services ({} requests, {} bytes from NetBox {} at {})",
                 path.display(),
                 imported.counts.sites,
                 imported.counts.nodes,
@@ -90,6 +90,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 imported.counts.services,
                 client.requests(),
                 client.bytes(),
+                imported.netbox_version,
                 args.url
             );
         }
@@ -188,22 +189,4 @@ pub async fn import(client: &Client, options: &Options) -> anyhow::Result<Import
         contact_assignments,
     };
     Ok(netbox::import(&answers, options))
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so
-/// that a server reading the file never sees half of it.
-pub fn write_atomically(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "inventory.yaml".into());
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
-    Ok(())
 }

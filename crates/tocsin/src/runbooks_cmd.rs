@@ -199,9 +199,7 @@ fn host_of(url: &str) -> Option<&str> {
 fn write_page(out: &Path, html: &str) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let path = out.join("index.html");
-    let tmp = out.join(".index.html.tmp");
-    std::fs::write(&tmp, html).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::edge::write_atomically(&path, html.as_bytes())?;
     Ok(path)
 }
 

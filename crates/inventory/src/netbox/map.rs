@@ -117,20 +117,12 @@ pub(crate) fn map(answers: &Answers, options: &Options) -> Mapped {
             requires: Vec::new(),
         });
     }
-    let panel_site: HashMap<u64, Option<String>> = answers
-        .power_panels
-        .iter()
-        .map(|p| (p.id, site_of(&p.site)))
-        .collect();
-    let panel_name: HashMap<u64, &str> = answers
-        .power_panels
-        .iter()
-        .map(|p| (p.id, p.name.as_str()))
-        .collect();
+    let panels: HashMap<u64, &super::types::PowerPanel> =
+        answers.power_panels.iter().map(|p| (p.id, p)).collect();
     for f in &answers.power_feeds {
-        let panel = f.power_panel.as_ref().map(|p| p.id);
-        let shown = match panel.and_then(|p| panel_name.get(&p)) {
-            Some(panel) => format!("{panel}/{}", f.name),
+        let panel = f.power_panel.as_ref().and_then(|p| panels.get(&p.id));
+        let shown = match panel {
+            Some(panel) => format!("{}/{}", panel.name, f.name),
             None => f.name.clone(),
         };
         let id = vertex_ids.claim(&f.name, f.id);
@@ -138,7 +130,7 @@ pub(crate) fn map(answers: &Answers, options: &Options) -> Mapped {
         out.nodes.push(Node {
             id,
             kind: "power-feed".into(),
-            site: panel.and_then(|p| panel_site.get(&p).cloned().flatten()),
+            site: panel.and_then(|p| site_of(&p.site)),
             mtu: None,
             label: ("netbox_power_feed", shown),
             requires: Vec::new(),

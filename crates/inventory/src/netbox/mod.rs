@@ -78,6 +78,8 @@ pub struct Imported {
     pub warnings: Vec<Warning>,
     /// What was written.
     pub counts: Counts,
+    /// The version the NetBox read reported (`/api/status/`).
+    pub netbox_version: String,
 }
 
 /// Maps NetBox's answers to an inventory.
@@ -95,5 +97,6 @@ pub fn import(answers: &Answers, options: &Options) -> Imported {
             customers: mapped.customers.len(),
             services: mapped.services.len(),
         },
+        netbox_version: answers.version.clone(),
     }
 }

@@ -9,7 +9,8 @@ use anyhow::{anyhow, bail, Context};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use tocsin_inventory::netbox::{self, Options};
 
-use super::{import, read_token, write_atomically, Client, NetboxArgs};
+use super::{import, read_token, Client, NetboxArgs};
+use crate::edge::write_atomically;
 
 /// The Tocsin server to reload after a change.
 struct Reloader {
@@ -122,11 +123,11 @@ async fn round(
         tracing::warn!("netbox {w}");
     }
     let diff = netbox::diff(&old, &imported.text);
-    if let Err(e) = write_atomically(out, &imported.text) {
+    if let Err(e) = write_atomically(out, imported.text.as_bytes()) {
         tracing::error!(error = %format!("{e:#}"), "cannot write the inventory");
         return;
     }
-    tracing::info!(requests, nodes = imported.counts.nodes, services = imported.counts.services, changes = %diff, "inventory changed and written");
+    tracing::info!(requests, netbox = %imported.netbox_version, nodes = imported.counts.nodes, services = imported.counts.services, changes = %diff, "inventory changed and written");
     if let Some(r) = reloader {
         match r.reload().await {
             Ok(()) => tracing::info!(server = %r.url, "server reloaded"),
