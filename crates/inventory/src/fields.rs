@@ -5,7 +5,7 @@ use crate::yaml::{Node, Pos};
 
 /// The fields of one mapping, after checking its keys against those allowed.
 pub struct Fields<'n> {
-    entries: Vec<(&'n str, &'n Node)>,
+    entries: Vec<(&'n str, &'n Node<'n>)>,
     /// Where the mapping starts.
     pub pos: Pos,
 }
@@ -14,7 +14,7 @@ impl<'n> Fields<'n> {
     /// Checks that `node` is a mapping whose keys are all in `allowed`, each once. Reports
     /// each problem through `error` and keeps the fields that are fine.
     pub fn check(
-        node: &'n Node,
+        node: &'n Node<'n>,
         allowed: &[&str],
         what: &str,
         error: &mut dyn FnMut(Pos, String),
@@ -26,13 +26,13 @@ impl<'n> Fields<'n> {
             );
             return None;
         };
-        let mut out: Vec<(&'n str, &'n Node)> = Vec::with_capacity(entries.len());
+        let mut out: Vec<(&'n str, &'n Node<'n>)> = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             let Node::Scalar { text, .. } = key else {
                 error(key.pos(), format!("a key of {what} must be a plain name"));
                 continue;
             };
-            if !allowed.contains(&text.as_str()) {
+            if !allowed.contains(&&**text) {
                 error(
                     key.pos(),
                     format!(
@@ -46,7 +46,7 @@ impl<'n> Fields<'n> {
                 error(key.pos(), format!("key `{text}` appears twice in {what}"));
                 continue;
             }
-            out.push((text.as_str(), value));
+            out.push((&**text, value));
         }
         Some(Fields {
             entries: out,
@@ -55,7 +55,7 @@ impl<'n> Fields<'n> {
     }
 
     /// The value of `key`, unless absent or null.
-    pub fn get(&self, key: &str) -> Option<&'n Node> {
+    pub fn get(&self, key: &str) -> Option<&'n Node<'n>> {
         self.entries
             .iter()
             .find(|(k, v)| *k == key && !v.is_null())
@@ -65,7 +65,7 @@ impl<'n> Fields<'n> {
     /// The value of `key` as text, reporting a value that is not a scalar.
     pub fn text(&self, key: &str, error: &mut dyn FnMut(Pos, String)) -> Option<(&'n str, Pos)> {
         match self.get(key)? {
-            Node::Scalar { text, pos, .. } => Some((text.as_str(), *pos)),
+            Node::Scalar { text, pos, .. } => Some((&**text, *pos)),
             other => {
                 error(
                     other.pos(),
@@ -80,7 +80,7 @@ impl<'n> Fields<'n> {
     }
 
     /// The value of `key` as a list (nothing when absent), reporting any other shape.
-    pub fn list(&self, key: &str, error: &mut dyn FnMut(Pos, String)) -> &'n [Node] {
+    pub fn list(&self, key: &str, error: &mut dyn FnMut(Pos, String)) -> &'n [Node<'n>] {
         match self.get(key) {
             None => &[],
             Some(Node::Seq { items, .. }) => items,

@@ -32,8 +32,18 @@ pub fn load_path_with_warnings(path: &Path) -> Result<(Inventory, Vec<Diagnostic
     read_path(path).finish_with_warnings()
 }
 
+/// As [`load_path`], reading every file with the full YAML parser only, as Tocsin did before
+/// it had a fast reader: the baseline of `tocsin bench inventory`, and a check that both
+/// readers agree.
+pub fn load_path_with_full_parser(path: &Path) -> Result<Inventory, LoadError> {
+    read_path_into(Loader::new().full_parser_only(), path).finish()
+}
+
 fn read_path(path: &Path) -> Loader {
-    let mut loader = Loader::new();
+    read_path_into(Loader::new(), path)
+}
+
+fn read_path_into(mut loader: Loader, path: &Path) -> Loader {
     let shown = path.display().to_string();
     if path.is_dir() {
         let mut files: Vec<_> = match std::fs::read_dir(path) {

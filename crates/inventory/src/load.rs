@@ -6,7 +6,7 @@ use tocsin_model::names::{Names, Texts};
 use tocsin_model::sla::CreditPolicy;
 
 use crate::fields::{valid_id, Fields};
-use crate::yaml::{Node, Pos, Reader, TopLevel};
+use crate::yaml::{Entries, FastReader, Node, Pos, Reader, Stop, TopLevel, Unsupported};
 
 mod entries;
 mod fabric;
@@ -28,7 +28,7 @@ pub(crate) const UNDEFINED: Loc = Loc {
 };
 
 /// A table of ids that may be referenced before they are defined.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Table {
     pub(crate) ids: Names,
     pub(crate) defined: Vec<Loc>,
@@ -56,12 +56,14 @@ impl Table {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct RawGroup {
     pub(crate) owner: u32,
     pub(crate) need: u32,
     pub(crate) start: u32,
 }
 
+#[derive(Clone)]
 pub(crate) struct RawService {
     pub(crate) vertex: u32,
     pub(crate) customer: Option<(u32, Loc)>,
@@ -73,6 +75,7 @@ pub(crate) struct RawService {
 }
 
 /// Accumulates what the files say; [`Loader::finish`] resolves and checks it.
+#[derive(Clone)]
 pub struct Loader {
     pub(crate) files: Vec<String>,
     pub(crate) diagnostics: Vec<(Loc, String)>,
@@ -107,6 +110,8 @@ pub struct Loader {
     pub(crate) fabric_at: Option<Loc>,
     /// The fabric, when one was declared without errors.
     pub(crate) fabric: Option<Fabric>,
+    /// Whether every file is read with the full parser, never the fast reader.
+    full_parser_only: bool,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -178,7 +183,14 @@ impl Loader {
             mtus: Vec::new(),
             fabric_at: None,
             fabric: None,
+            full_parser_only: false,
         }
+    }
+
+    /// This loader, reading every file with the full parser only (see [`Loader::read`]).
+    pub fn full_parser_only(mut self) -> Self {
+        self.full_parser_only = true;
+        self
     }
 
     /// Reports a problem with a whole file (it cannot be read).
@@ -198,19 +210,48 @@ impl Loader {
         self.files.len() as u32 - 1
     }
 
-    /// Reads one file's text, named `file` in messages.
+    /// Reads one file's text, named `file` in messages: with the fast reader when the file
+    /// is in the form it takes, otherwise (or when it stops midway, after undoing what it
+    /// read) with the full parser, whose messages are the ones users see.
     pub fn read(&mut self, file: &str, text: &str) {
+        if let (false, Ok(fast)) = (self.full_parser_only, FastReader::new(text)) {
+            // The first file needs no copy: undoing it is starting afresh.
+            let saved = (!self.files.is_empty()).then(|| self.clone());
+            if self.read_entries(file, fast).is_ok() {
+                return;
+            }
+            *self = saved.unwrap_or_default();
+        }
+        match Reader::new(text) {
+            Ok(reader) => {
+                // The full parser never answers `Unsupported`.
+                let _ = self.read_entries(file, reader);
+            }
+            Err(e) => {
+                let f = self.add_file(file);
+                self.error(f, e.pos, e.message);
+            }
+        }
+    }
+
+    /// Reads the top-level entries of one file from `reader`; `Err` when the fast reader
+    /// stopped, leaving what it read in `self`.
+    fn read_entries<'t>(
+        &mut self,
+        file: &str,
+        mut reader: impl Entries<'t>,
+    ) -> Result<(), Unsupported> {
         let f = self.add_file(file);
-        let mut reader = match Reader::new(text) {
-            Ok(r) => r,
-            Err(e) => return self.error(f, e.pos, e.message),
-        };
         let mut version_seen = false;
-        let mut seen_keys: Vec<String> = Vec::new();
+        let mut seen_keys: Vec<&'static str> = Vec::new();
         loop {
-            let top = match reader.next_top() {
+            let top = match reader.top() {
                 Ok(t) => t,
-                Err(e) => return self.error(f, e.pos, e.message),
+                Err(Stop::Syntax(e)) => {
+                    self.error(f, e.pos, e.message);
+                    return Ok(());
+                }
+                Err(Stop::Unsupported) => return Err(Unsupported),
             };
             let (key, value) = match top {
                 TopLevel::End => break,
@@ -224,8 +265,9 @@ impl Loader {
                 self.error(f, key.pos(), "a top-level key must be a plain name".into());
                 continue;
             };
-            let known = TOP_KEYS.contains(&name.as_str());
-            let repeated = known && seen_keys.contains(name);
+            let known_key = TOP_KEYS.iter().copied().find(|k| *k == &**name);
+            let known = known_key.is_some();
+            let repeated = known && seen_keys.contains(&&**name);
             if !known {
                 self.error(
                     f,
@@ -237,10 +279,10 @@ impl Loader {
                 );
             } else if repeated {
                 self.error(f, *pos, format!("top-level key `{name}` appears twice"));
-            } else {
-                seen_keys.push(name.clone());
+            } else if let Some(k) = known_key {
+                seen_keys.push(k);
             }
-            let section = name.as_str();
+            let section = &**name;
             if section == "plans" {
                 self.plans_declared = true;
             }
@@ -270,7 +312,7 @@ impl Loader {
                         self.fabric_list(f, *pos);
                     }
                     loop {
-                        match reader.next_item() {
+                        match reader.item() {
                             Ok(Some(item)) => {
                                 if known && section != "version" {
                                     self.entry(f, section, &item);
@@ -279,7 +321,11 @@ impl Loader {
                                 }
                             }
                             Ok(None) => break,
-                            Err(e) => return self.error(f, e.pos, e.message),
+                            Err(Stop::Syntax(e)) => {
+                                self.error(f, e.pos, e.message);
+                                return Ok(());
+                            }
+                            Err(Stop::Unsupported) => return Err(Unsupported),
                         }
                     }
                 }
@@ -292,13 +338,14 @@ impl Loader {
                 "missing `version: 1` at the top level".into(),
             );
         }
+        Ok(())
     }
 
     fn error(&mut self, file: u32, pos: Pos, message: String) {
         self.diagnostics.push((Loc { file, pos }, message));
     }
 
-    fn version(&mut self, f: u32, value: &Node) {
+    fn version(&mut self, f: u32, value: &Node<'_>) {
         match value {
             Node::Scalar { text, .. } if text == "1" => {}
             other => self.error(
@@ -309,7 +356,7 @@ impl Loader {
         }
     }
 
-    fn entry(&mut self, f: u32, section: &str, item: &Node) {
+    fn entry(&mut self, f: u32, section: &str, item: &Node<'_>) {
         let mut errors = Vec::new();
         {
             let mut err = |pos: Pos, message: String| errors.push((pos, message));
@@ -356,7 +403,7 @@ impl Loader {
     fn define_entry<'n>(
         &mut self,
         f: u32,
-        item: &'n Node,
+        item: &'n Node<'n>,
         entry: Entry,
         err: &mut dyn FnMut(Pos, String),
     ) -> Option<(Fields<'n>, &'n str, u32)> {
@@ -391,7 +438,7 @@ impl Loader {
         )
     }
 
-    fn vertex(&mut self, f: u32, item: &Node, service: bool, err: &mut dyn FnMut(Pos, String)) {
+    fn vertex(&mut self, f: u32, item: &Node<'_>, service: bool, err: &mut dyn FnMut(Pos, String)) {
         let entry = if service { Entry::Service } else { Entry::Node };
         let Some((fields, id, v)) = self.define_entry(f, item, entry, err) else {
             return;
@@ -459,7 +506,7 @@ impl Loader {
         for (k, val) in entries {
             match (k, val) {
                 (Node::Scalar { text: k, .. }, Node::Scalar { text: val, .. }) => {
-                    labels.push((k.as_str().into(), val.as_str().into()));
+                    labels.push(((&**k).into(), (&**val).into()));
                 }
                 (_, other) => err(
                     other.pos(),

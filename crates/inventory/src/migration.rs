@@ -94,14 +94,14 @@ pub fn read_vms(
 
 /// What the top level said, before the pieces are put together.
 #[derive(Default)]
-struct Top {
-    windows: Option<Node>,
+struct Top<'t> {
+    windows: Option<Node<'t>>,
     time_zone: Option<(TimeZone, Pos)>,
     from: Option<Date>,
     link: Option<u64>,
     streams: Option<u32>,
     overhead: Option<u64>,
-    vms: Vec<Node>,
+    vms: Vec<Node<'t>>,
     vms_seen: bool,
 }
 
@@ -143,7 +143,7 @@ fn read(
         };
         let name = match &key {
             Node::Scalar { text, pos, .. } => {
-                if !TOP_KEYS.contains(&text.as_str()) {
+                if !TOP_KEYS.contains(&&**text) {
                     error(
                         *pos,
                         format!(
@@ -151,12 +151,12 @@ fn read(
                             TOP_KEYS.join(", ")
                         ),
                     );
-                } else if seen.contains(text) {
+                } else if seen.iter().any(|s| s == text) {
                     error(*pos, format!("top-level key `{text}` appears twice"));
                 } else {
-                    seen.push(text.clone());
+                    seen.push(text.to_string());
                 }
-                text.as_str()
+                &**text
             }
             other => {
                 error(other.pos(), "a top-level key must be a plain name".into());
@@ -232,15 +232,15 @@ fn read(
     })
 }
 
-fn top_value(
-    top: &mut Top,
+fn top_value<'t>(
+    top: &mut Top<'t>,
     name: &str,
-    value: &Node,
+    value: &Node<'t>,
     error: &mut dyn FnMut(Pos, String),
 ) -> Option<()> {
     let scalar = |error: &mut dyn FnMut(Pos, String)| -> Option<(String, Pos)> {
         match value {
-            Node::Scalar { text, pos, .. } if !value.is_null() => Some((text.clone(), *pos)),
+            Node::Scalar { text, pos, .. } if !value.is_null() => Some((text.to_string(), *pos)),
             other => {
                 error(
                     other.pos(),
@@ -338,7 +338,7 @@ impl Customers {
 }
 
 fn read_vms_list(
-    items: &[Node],
+    items: &[Node<'_>],
     inventory: &Inventory,
     customers: &mut Customers,
     error: &mut dyn FnMut(Pos, String),

@@ -2,9 +2,14 @@
 //! `saphyr-parser` events one top-level entry at a time, so that a large inventory is never
 //! held as one tree.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+
+mod fast;
+
+pub use fast::{FastReader, Unsupported};
 
 /// Where a node starts: 1-based line and column (columns count characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -24,13 +29,13 @@ impl Pos {
     }
 }
 
-/// A YAML node.
-#[derive(Debug, Clone)]
-pub enum Node {
+/// A YAML node; its text is borrowed from the file's when it can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node<'t> {
     /// A scalar; `plain` is false when it was quoted or a block scalar.
     Scalar {
         /// Its text.
-        text: String,
+        text: Cow<'t, str>,
         /// Whether it was written without quotes.
         plain: bool,
         /// Where.
@@ -39,20 +44,20 @@ pub enum Node {
     /// A sequence.
     Seq {
         /// Its items.
-        items: Vec<Node>,
+        items: Vec<Node<'t>>,
         /// Where.
         pos: Pos,
     },
     /// A mapping, in written order.
     Map {
         /// Its key and value pairs.
-        entries: Vec<(Node, Node)>,
+        entries: Vec<(Node<'t>, Node<'t>)>,
         /// Where.
         pos: Pos,
     },
 }
 
-impl Node {
+impl Node<'_> {
     /// Where the node starts.
     pub fn pos(&self) -> Pos {
         match self {
@@ -108,21 +113,57 @@ const MAX_ALIAS_NODES: usize = 1_000_000;
 /// Bytes of scalar text that count as one more node against [`MAX_ALIAS_NODES`].
 const SCALAR_BYTES: usize = 16;
 
+/// Why a reader stopped before the end of the document.
+pub enum Stop {
+    /// The text is wrong here.
+    Syntax(SyntaxError),
+    /// [`FastReader`] does not take this text: read it with [`Reader`].
+    Unsupported,
+}
+
+/// The top-level entries of one document, from either reader.
+pub trait Entries<'a> {
+    /// The next top-level entry.
+    fn top(&mut self) -> Result<TopLevel<'a>, Stop>;
+    /// The next item of a top-level list, or `None` at its end.
+    fn item(&mut self) -> Result<Option<Node<'a>>, Stop>;
+}
+
+impl<'a> Entries<'a> for Reader<'a> {
+    fn top(&mut self) -> Result<TopLevel<'a>, Stop> {
+        self.next_top().map_err(Stop::Syntax)
+    }
+
+    fn item(&mut self) -> Result<Option<Node<'a>>, Stop> {
+        self.next_item().map_err(Stop::Syntax)
+    }
+}
+
+impl<'a> Entries<'a> for FastReader<'a> {
+    fn top(&mut self) -> Result<TopLevel<'a>, Stop> {
+        self.next_top().map_err(|Unsupported| Stop::Unsupported)
+    }
+
+    fn item(&mut self) -> Result<Option<Node<'a>>, Stop> {
+        self.next_item().map_err(|Unsupported| Stop::Unsupported)
+    }
+}
+
 /// Reads one YAML document whose root is a mapping, handing over its top-level entries.
 pub struct Reader<'a> {
     parser: Parser<'a, StrInput<'a>>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, Node<'a>>,
     alias_budget: usize,
     /// Where the last event was, for errors at the end of input.
     last: Pos,
 }
 
 /// What the top level offers next.
-pub enum TopLevel {
+pub enum TopLevel<'a> {
     /// A key whose value is a list: call [`Reader::next_item`] until it returns `None`.
-    List(Node),
+    List(Node<'a>),
     /// A key with any other value.
-    Value(Node, Node),
+    Value(Node<'a>, Node<'a>),
     /// The document ended.
     End,
 }
@@ -187,7 +228,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next top-level entry.
-    pub fn next_top(&mut self) -> Result<TopLevel, SyntaxError> {
+    pub fn next_top(&mut self) -> Result<TopLevel<'a>, SyntaxError> {
         let (event, pos) = self.next()?;
         let key = match event {
             Event::MappingEnd => {
@@ -219,7 +260,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next item of a top-level list, or `None` at its end.
-    pub fn next_item(&mut self) -> Result<Option<Node>, SyntaxError> {
+    pub fn next_item(&mut self) -> Result<Option<Node<'a>>, SyntaxError> {
         let (event, pos) = self.next()?;
         match event {
             Event::SequenceEnd => Ok(None),
@@ -227,7 +268,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn node_from(&mut self, event: Event<'a>, pos: Pos, depth: usize) -> Result<Node, SyntaxError> {
+    fn node_from(
+        &mut self,
+        event: Event<'a>,
+        pos: Pos,
+        depth: usize,
+    ) -> Result<Node<'a>, SyntaxError> {
         if depth > MAX_DEPTH {
             return Err(SyntaxError {
                 pos,
@@ -237,7 +283,7 @@ impl<'a> Reader<'a> {
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, _) => (
                 Node::Scalar {
-                    text: text.into_owned(),
+                    text,
                     plain: style == ScalarStyle::Plain,
                     pos,
                 },

@@ -11,7 +11,7 @@ const CONTACT_KEYS: &[&str] = &["email", "language", "name"];
 const WEBHOOK_KEYS: &[&str] = &["url", "secret"];
 
 impl Loader {
-    pub(super) fn customer(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
+    pub(super) fn customer(&mut self, f: u32, item: &Node<'_>, err: &mut dyn FnMut(Pos, String)) {
         let Some((fields, id, c)) = self.define_entry(f, item, Entry::Customer, err) else {
             return;
         };
@@ -110,7 +110,7 @@ impl Loader {
         self.customer_data[c as usize] = Some(customer);
     }
 
-    pub(super) fn component(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
+    pub(super) fn component(&mut self, f: u32, item: &Node<'_>, err: &mut dyn FnMut(Pos, String)) {
         let Some((fields, id, c)) = self.define_entry(f, item, Entry::Component, err) else {
             return;
         };
@@ -124,7 +124,7 @@ impl Loader {
         self.component_data[c as usize] = Some(component);
     }
 
-    pub(super) fn site(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
+    pub(super) fn site(&mut self, f: u32, item: &Node<'_>, err: &mut dyn FnMut(Pos, String)) {
         let Some((fields, id, s)) = self.define_entry(f, item, Entry::Site, err) else {
             return;
         };

@@ -44,7 +44,7 @@ impl Loader {
     }
 
     /// Reads the top-level `fabric:` whose key is at `key`.
-    pub(super) fn fabric(&mut self, f: u32, key: Pos, value: &Node) {
+    pub(super) fn fabric(&mut self, f: u32, key: Pos, value: &Node<'_>) {
         if !self.claim_fabric(f, key) {
             return;
         }
@@ -104,7 +104,7 @@ fn whole_number(text: &str) -> Option<u32> {
 }
 
 /// The fabric `value` declares; `None` when a setting is missing or wrong (each reported).
-fn read_fabric(value: &Node, err: &mut dyn FnMut(Pos, String)) -> Option<Fabric> {
+fn read_fabric(value: &Node<'_>, err: &mut dyn FnMut(Pos, String)) -> Option<Fabric> {
     let fields = Fields::check(value, FABRIC_KEYS, "the fabric", err)?;
     let encapsulation = match fields.text("encapsulation", err) {
         Some(("vxlan", _)) => Some(Encapsulation::Vxlan),
@@ -172,8 +172,8 @@ fn read_fabric(value: &Node, err: &mut dyn FnMut(Pos, String)) -> Option<Fabric>
 
 /// The kinds listed in `network_kinds` (its node is `list`), each a non-empty name.
 fn network_kinds(
-    list: &Node,
-    items: &[Node],
+    list: &Node<'_>,
+    items: &[Node<'_>],
     err: &mut dyn FnMut(Pos, String),
 ) -> Option<Vec<Box<str>>> {
     if !matches!(list, Node::Seq { .. }) {
@@ -191,7 +191,7 @@ fn network_kinds(
     let mut clean = true;
     for item in items {
         match item {
-            Node::Scalar { text, .. } if !item.is_null() => kinds.push(text.as_str().into()),
+            Node::Scalar { text, .. } if !item.is_null() => kinds.push((&**text).into()),
             other => {
                 err(
                     other.pos(),

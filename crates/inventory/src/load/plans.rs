@@ -24,13 +24,14 @@ const TIER_KEYS: &[&str] = &["below", "percent"];
 
 /// A plan as read, with the credit policy it names (resolved at the end: policies may be
 /// defined after the plans that name them).
+#[derive(Clone)]
 pub(crate) struct RawPlan {
     pub(crate) plan: Plan,
     pub(crate) policy: (u32, Loc),
 }
 
 impl Loader {
-    pub(super) fn plan(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
+    pub(super) fn plan(&mut self, f: u32, item: &Node<'_>, err: &mut dyn FnMut(Pos, String)) {
         let Some((fields, id, p)) = self.define_entry(f, item, Entry::Plan, err) else {
             return;
         };
@@ -104,7 +105,12 @@ impl Loader {
         });
     }
 
-    pub(super) fn credit_policy(&mut self, f: u32, item: &Node, err: &mut dyn FnMut(Pos, String)) {
+    pub(super) fn credit_policy(
+        &mut self,
+        f: u32,
+        item: &Node<'_>,
+        err: &mut dyn FnMut(Pos, String),
+    ) {
         let Some((fields, id, c)) = self.define_entry(f, item, Entry::CreditPolicy, err) else {
             return;
         };
@@ -177,7 +183,7 @@ impl Loader {
 }
 
 /// The tiers of a tiered policy: a non-empty list of `{below, percent}`.
-fn tiers_of(node: &Node, err: &mut dyn FnMut(Pos, String)) -> Option<Box<[Tier]>> {
+fn tiers_of(node: &Node<'_>, err: &mut dyn FnMut(Pos, String)) -> Option<Box<[Tier]>> {
     let items = match node {
         Node::Seq { items, pos } if items.is_empty() => {
             err(*pos, "`tiers` must list at least one tier".into());

@@ -11,7 +11,7 @@ impl Loader {
         f: u32,
         owner: u32,
         owner_id: &str,
-        node: &Node,
+        node: &Node<'_>,
         err: &mut dyn FnMut(Pos, String),
     ) {
         let Node::Scalar { text, pos, .. } = node else {
@@ -39,7 +39,7 @@ impl Loader {
         f: u32,
         owner: u32,
         owner_id: &str,
-        node: &Node,
+        node: &Node<'_>,
         err: &mut dyn FnMut(Pos, String),
     ) {
         let start = self.members.len() as u32;
@@ -121,9 +121,9 @@ impl Loader {
 
     fn group_items<'n>(
         &self,
-        list: &'n Node,
+        list: &'n Node<'n>,
         err: &mut dyn FnMut(Pos, String),
-    ) -> Option<&'n [Node]> {
+    ) -> Option<&'n [Node<'n>]> {
         match list {
             Node::Seq { items, pos } if items.is_empty() => {
                 err(*pos, "empty requirement group".into());
@@ -144,6 +144,6 @@ impl Loader {
     }
 }
 
-fn is_key(node: &Node, key: &str) -> bool {
+fn is_key(node: &Node<'_>, key: &str) -> bool {
     matches!(node, Node::Scalar { text, .. } if text == key)
 }

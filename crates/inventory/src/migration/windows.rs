@@ -8,7 +8,7 @@ use crate::yaml::{Node, Pos};
 
 /// Reads `windows:`, setting customers' own; returns the default ones.
 pub(super) fn read_windows(
-    node: Option<&Node>,
+    node: Option<&Node<'_>>,
     inventory: &Inventory,
     customers: &mut Customers,
     error: &mut dyn FnMut(Pos, String),
@@ -39,7 +39,7 @@ pub(super) fn read_windows(
             );
             continue;
         };
-        if seen.contains(&name.as_str()) {
+        if seen.contains(&&**name) {
             error(*pos, format!("windows: `{name}` appears twice"));
             continue;
         }
@@ -63,8 +63,8 @@ pub(super) fn read_windows(
     default
 }
 
-fn window_list(name: &str, node: &Node, error: &mut dyn FnMut(Pos, String)) -> Vec<Window> {
-    let items: &[Node] = match node {
+fn window_list(name: &str, node: &Node<'_>, error: &mut dyn FnMut(Pos, String)) -> Vec<Window> {
+    let items: &[Node<'_>] = match node {
         Node::Seq { items, .. } => items,
         n if n.is_null() => &[],
         other => {
