@@ -6,7 +6,9 @@ use tocsin_model::names::{Names, Texts};
 use tocsin_model::sla::CreditPolicy;
 
 use crate::fields::{valid_id, Fields};
-use crate::yaml::{Entries, FastReader, Node, Pos, Reader, Stop, TopLevel, Unsupported};
+use crate::yaml::{
+    with_reader_thread, Entries, FastReader, Node, Pos, Reader, Stop, TopLevel, Unsupported,
+};
 
 mod entries;
 mod fabric;
@@ -114,6 +116,9 @@ pub struct Loader {
     full_parser_only: bool,
 }
 
+/// Files from this size are read on a thread of their own while the loader checks them.
+const PIPED_BYTES: usize = 1 << 20;
+
 const TOP_KEYS: &[&str] = &[
     "version",
     "sites",
@@ -214,10 +219,22 @@ impl Loader {
     /// is in the form it takes, otherwise (or when it stops midway, after undoing what it
     /// read) with the full parser, whose messages are the ones users see.
     pub fn read(&mut self, file: &str, text: &str) {
+        if self.vertices.ids.is_empty() {
+            // Generated and imported inventories spend about 180 bytes per vertex, 12 of
+            // them its id: growing the tables once is cheaper than doubling them ten times.
+            let vertices = text.len() / 180;
+            self.vertices.ids.reserve(vertices, vertices * 12);
+            self.vertices.defined.reserve(vertices);
+        }
         if let (false, Ok(fast)) = (self.full_parser_only, FastReader::new(text)) {
             // The first file needs no copy: undoing it is starting afresh.
             let saved = (!self.files.is_empty()).then(|| self.clone());
-            if self.read_entries(file, fast).is_ok() {
+            let read = if text.len() >= PIPED_BYTES {
+                with_reader_thread(fast, |piped| self.read_entries(file, piped))
+            } else {
+                self.read_entries(file, fast)
+            };
+            if read.is_ok() {
                 return;
             }
             *self = saved.unwrap_or_default();
@@ -319,6 +336,7 @@ impl Loader {
                                 } else if section == "version" {
                                     self.error(f, item.pos(), "`version` must be 1".into());
                                 }
+                                reader.done(item);
                             }
                             Ok(None) => break,
                             Err(Stop::Syntax(e)) => {

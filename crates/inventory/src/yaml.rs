@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 
 mod fast;
+mod piped;
 
 pub use fast::{FastReader, Unsupported};
+pub use piped::{with_reader_thread, Piped};
 
 /// Where a node starts: 1-based line and column (columns count characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -127,6 +129,24 @@ pub trait Entries<'a> {
     fn top(&mut self) -> Result<TopLevel<'a>, Stop>;
     /// The next item of a top-level list, or `None` at its end.
     fn item(&mut self) -> Result<Option<Node<'a>>, Stop>;
+    /// Takes back an item once read, to free it where the reader prefers.
+    fn done(&mut self, node: Node<'a>) {
+        drop(node);
+    }
+}
+
+impl<'a, E: Entries<'a>> Entries<'a> for &mut E {
+    fn top(&mut self) -> Result<TopLevel<'a>, Stop> {
+        (**self).top()
+    }
+
+    fn item(&mut self) -> Result<Option<Node<'a>>, Stop> {
+        (**self).item()
+    }
+
+    fn done(&mut self, node: Node<'a>) {
+        (**self).done(node);
+    }
 }
 
 impl<'a> Entries<'a> for Reader<'a> {

@@ -15,7 +15,14 @@ pub struct Names {
     ends: Vec<u32>,
     table: HashTable<u32>,
     hasher: DefaultHashBuilder,
+    /// The last name inserted or found for each of [`RECENT`] hash buckets, with its hash:
+    /// inventories name the same few ids over and over (a shared DNS service, a customer's
+    /// consecutive services), and this answers them without a trip through the big table.
+    recent: Option<Box<[(u64, u32); RECENT]>>,
 }
+
+/// Buckets of [`Names::recent`].
+const RECENT: usize = 256;
 
 impl Names {
     /// An empty set with room for `n` names.
@@ -25,7 +32,17 @@ impl Names {
             ends: Vec::with_capacity(n),
             table: HashTable::with_capacity(n),
             hasher: DefaultHashBuilder::default(),
+            recent: None,
         }
+    }
+
+    /// Makes room for `n` more names of `bytes` bytes in all.
+    pub fn reserve(&mut self, n: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.ends.reserve(n);
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        self.table
+            .reserve(n, |&i| hasher.hash_one(slice(text, ends, i)));
     }
 
     /// How many names there are.
@@ -63,43 +80,62 @@ impl Names {
     /// Adds `name` and returns `(number, true)`, or the existing number and `false`.
     pub fn insert(&mut self, name: &str) -> (u32, bool) {
         let hash = self.hasher.hash_one(name);
+        let slot = (hash as usize) % RECENT;
+        let recent = self
+            .recent
+            .get_or_insert_with(|| Box::new([(0, u32::MAX); RECENT]));
+        let (seen, id) = recent[slot];
+        if seen == hash && id != u32::MAX && slice(&self.text, &self.ends, id) == name {
+            return (id, false);
+        }
         let Names {
             text,
             ends,
             table,
             hasher,
+            recent,
         } = self;
-        let lookup = |i: u32| -> &str {
-            let i = i as usize;
-            let end = ends[i] as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            &text[start..end]
-        };
-        if let Some(&i) = table.find(hash, |&i| lookup(i) == name) {
+        let recent = recent.get_or_insert_with(|| Box::new([(0, u32::MAX); RECENT]));
+        if let Some(&i) = table.find(hash, |&i| slice(text, ends, i) == name) {
+            recent[slot] = (hash, i);
             return (i, false);
         }
         let id = ends.len() as u32;
         text.push_str(name);
         ends.push(text.len() as u32);
         let (text, ends) = (&*text, &*ends);
-        table.insert_unique(hash, id, |&i| {
-            let i = i as usize;
-            let end = ends[i] as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            hasher.hash_one(&text[start..end])
-        });
+        table.insert_unique(hash, id, |&i| hasher.hash_one(slice(text, ends, i)));
+        recent[slot] = (hash, id);
         (id, true)
     }
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 4 + self.table.capacity() * 5
+        self.text.capacity()
+            + self.ends.capacity() * 4
+            + self.table.capacity() * 5
+            + self
+                .recent
+                .as_ref()
+                .map_or(0, |r| std::mem::size_of_val(&**r))
     }
 
     /// All names in number order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.ends.len() as u32).map(|i| self.get(i))
     }
+}
+
+/// Name `i` of the arena `text` whose ends are `ends`.
+fn slice<'t>(text: &'t str, ends: &[u32], i: u32) -> &'t str {
+    let i = i as usize;
+    let end = ends.get(i).copied().unwrap_or(0) as usize;
+    let start = if i == 0 {
+        0
+    } else {
+        ends.get(i - 1).copied().unwrap_or(0) as usize
+    };
+    text.get(start..end).unwrap_or("")
 }
 
 impl std::fmt::Debug for Names {

@@ -171,11 +171,37 @@ fn inventory(b: InventoryBench) -> anyhow::Result<ExitCode> {
     write_generated(&path, b.customers, b.seed)?;
     let bytes = std::fs::metadata(&path)?.len();
 
+    // The baseline in the same run: the full YAML parser alone, as loading was before the
+    // fast reader; the two must read the same inventory.
+    reset_peak_rss();
+    let t = Instant::now();
+    let full =
+        tocsin_inventory::load_path_with_full_parser(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let baseline_s = t.elapsed().as_secs_f64();
+    let baseline_peak = peak_rss();
+    let full_shape = (
+        full.graph.vertex_count(),
+        full.graph.group_count(),
+        full.services.len(),
+        full.customers.len(),
+    );
+    drop(full);
+
     reset_peak_rss();
     let t = Instant::now();
     let inventory = tocsin_inventory::load_path(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let load_s = t.elapsed().as_secs_f64();
     let load_peak = peak_rss();
+    let shape = (
+        inventory.graph.vertex_count(),
+        inventory.graph.group_count(),
+        inventory.services.len(),
+        inventory.customers.len(),
+    );
+    anyhow::ensure!(
+        shape == full_shape,
+        "the fast reader read {shape:?}, the full parser {full_shape:?}"
+    );
     let graph = Arc::clone(&inventory.graph);
     let vertices = graph.vertex_count();
     let model_bytes = inventory.heap_bytes();
@@ -239,6 +265,13 @@ fn inventory(b: InventoryBench) -> anyhow::Result<ExitCode> {
             "seconds": load_s,
             "mb_per_s": bytes as f64 / 1e6 / load_s,
             "peak_rss_bytes": load_peak,
+            "baseline_full_parser": {
+                "seconds": baseline_s,
+                "mb_per_s": bytes as f64 / 1e6 / baseline_s,
+                "peak_rss_bytes": baseline_peak,
+            },
+            "speedup_over_baseline": baseline_s / load_s,
+            "targets_met": { "speedup_ge_4": baseline_s / load_s >= 4.0 },
         },
         "memory": {
             "model_bytes": model_bytes,
