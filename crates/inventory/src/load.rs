@@ -117,7 +117,7 @@ pub struct Loader {
 }
 
 /// Files from this size are read on a thread of their own while the loader checks them.
-const PIPED_BYTES: usize = 1 << 20;
+pub(crate) const PIPED_BYTES: usize = 1 << 20;
 
 const TOP_KEYS: &[&str] = &[
     "version",

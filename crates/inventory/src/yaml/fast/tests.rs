@@ -274,3 +274,55 @@ fn a_file_declined_midway_is_read_again_in_full_with_the_same_messages() {
         assert_eq!(messages(&[file], false), messages(&[file], true));
     }
 }
+
+/// A generated inventory above [`crate::load::PIPED_BYTES`], so that it is read on a thread
+/// of its own.
+fn large_inventory() -> String {
+    let mut out = Vec::new();
+    crate::generate::generate(
+        crate::generate::Shape {
+            customers: 2500,
+            seed: 7,
+        },
+        &mut out,
+    )
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.len() >= crate::load::PIPED_BYTES,
+        "{} bytes",
+        text.len()
+    );
+    text
+}
+
+#[test]
+fn a_large_file_read_on_its_own_thread_loads_as_the_full_parser_loads_it() {
+    let text = large_inventory();
+    let fast = crate::load_str("big.yaml", &text).unwrap();
+    let mut full = crate::Loader::new().full_parser_only();
+    full.read("big.yaml", &text);
+    let full = full.finish().unwrap();
+    assert_eq!(fast.graph.vertex_count(), full.graph.vertex_count());
+    assert_eq!(fast.graph.group_count(), full.graph.group_count());
+    assert_eq!(fast.services.len(), full.services.len());
+    let ids = |i: &tocsin_model::Inventory| -> Vec<String> {
+        (0..i.graph.vertex_count() as u32)
+            .map(|v| format!("{} {}", i.graph.name(v), i.kind_of(v)))
+            .collect()
+    };
+    assert_eq!(ids(&fast), ids(&full));
+}
+
+#[test]
+fn a_large_file_declined_near_its_end_has_the_full_parsers_messages() {
+    let mut text = large_inventory();
+    // Errors early (read by the thread first), then a block mapping the fast reader declines.
+    text = text.replacen("kind: ats,", "kind: ats, colour: red,", 1);
+    text.push_str("  - id: late\n    requires: [nowhere]\n");
+    let files = [("big.yaml", text.as_str())];
+    let full = messages(&files, true);
+    assert!(full.iter().any(|m| m.contains("colour")), "{full:?}");
+    assert!(full.iter().any(|m| m.contains("nowhere")), "{full:?}");
+    assert_eq!(messages(&files, false), full);
+}
