@@ -130,6 +130,10 @@ pub(crate) async fn serve(
                 }
             }
         };
+        // Answers leave in one write; Nagle would only hold a pipelined client's next one.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "TCP_NODELAY refused");
+        }
         let service = match connected(&mut make, peer).await {
             Ok(s) => s,
             Err(never) => match never {},

@@ -45,6 +45,7 @@ mod shifts;
 mod sla;
 mod staff;
 mod status;
+mod status_encoding;
 mod tickets;
 mod tickets_staff;
 mod unmatched;

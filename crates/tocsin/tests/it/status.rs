@@ -401,7 +401,7 @@ components:
             "{path} {headers:?}"
         );
         assert!(got.body.contains(words), "{path} {headers:?}");
-        assert_eq!(got.header("vary"), Some("Accept-Language"));
+        assert_eq!(got.header("vary"), Some("Accept-Language, Accept-Encoding"));
         for code in ["cs", "en", "pl", "fr", "ru"] {
             assert!(got.body.contains(&format!("href=\"?lang={code}\"")));
         }

@@ -9,10 +9,12 @@
 //! writes them to files.
 
 mod api;
+mod encoding;
 pub(crate) mod feeds;
 mod i18n;
 mod manual;
 mod page;
+mod resource;
 mod restore;
 mod serve;
 mod snapshot;

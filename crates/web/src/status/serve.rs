@@ -1,5 +1,6 @@
-//! Serving the status outputs from memory: each is rendered once per change of state, kept
-//! with its `ETag` and `Last-Modified`, and answered without touching the database. A
+//! Serving the status outputs from memory: each is rendered and compressed (gzip, brotli)
+//! once per change of state, off the request workers, kept with its `ETag` and
+//! `Last-Modified`, and answered without touching the database. A
 //! background task watches the live impact cheaply every 500 ms, reads the database every
 //! 2 s and at once when the impact changed (the incidents behind the uptime bars only every
 //! minute, or on a change), and re-renders only when what the outputs show has changed:
@@ -10,21 +11,18 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::RawQuery;
-use axum::http::header::{
-    ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED, VARY,
-};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::Request;
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tocsin_model::inventory::Language;
 
 use super::page::{self, Links};
+use super::resource::{Fnv, Resource};
 use super::snapshot::{self, LiveView, Snapshot};
 use super::{i18n, output, Meta, Output, StatusError, OPENAPI, PAGE_ID, PAGE_NAME};
 use crate::App;
@@ -41,80 +39,6 @@ const READ_EVERY: u32 = 4;
 const HISTORY_EVERY: u32 = 120;
 /// How long a request made before the first rendering waits for it.
 const FIRST_WAIT: Duration = Duration::from_secs(5);
-
-/// One output ready to send.
-#[derive(Clone)]
-struct Resource {
-    body: Bytes,
-    content_type: &'static str,
-    etag: HeaderValue,
-    last_modified: HeaderValue,
-    modified_s: u64,
-    cache_control: &'static str,
-}
-
-impl Resource {
-    fn new(body: Vec<u8>, content_type: &'static str, at_ms: i64, cache: &'static str) -> Self {
-        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-        body.hash(&mut h);
-        let modified_s = u64::try_from(at_ms / 1000).unwrap_or(0);
-        let date = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(modified_s));
-        Resource {
-            etag: HeaderValue::from_str(&format!("\"{:016x}\"", h.finish()))
-                .unwrap_or(HeaderValue::from_static("\"0\"")),
-            last_modified: HeaderValue::from_str(&date)
-                .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
-            body: Bytes::from(body),
-            content_type,
-            modified_s,
-            cache_control: cache,
-        }
-    }
-
-    /// `304` when the client's copy is current, else the bytes.
-    fn answer(&self, request: &HeaderMap, vary: bool) -> Response {
-        let fresh = match request.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-            Some(tags) => tags.split(',').map(str::trim).any(|t| {
-                t == "*" || t.strip_prefix("W/").unwrap_or(t).as_bytes() == self.etag.as_bytes()
-            }),
-            None => request
-                .get(IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| httpdate::parse_http_date(v).ok())
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .is_some_and(|since| self.modified_s <= since.as_secs()),
-        };
-        let mut builder = Response::builder()
-            .header(ETAG, self.etag.clone())
-            .header(LAST_MODIFIED, self.last_modified.clone())
-            .header(CACHE_CONTROL, self.cache_control);
-        if vary {
-            builder = builder.header(VARY, "Accept-Language");
-        }
-        let response = if fresh {
-            builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
-        } else {
-            builder
-                .header(CONTENT_TYPE, self.content_type)
-                .body(Body::from(self.body.clone()))
-        };
-        response.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
-    }
-}
-
-/// FNV-1a: a stable hash, so that an unchanged output keeps its `ETag` across restarts.
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-}
 
 /// The outputs of one snapshot.
 type Rendered = HashMap<Output, Resource>;
@@ -179,8 +103,14 @@ impl Renderer {
         for which in Output::all() {
             let body = output(&self.env, &snap, &meta, which, Links::Query)?;
             let resource = match self.outputs.get(&which) {
-                Some(old) if old.body == body => old.clone(),
-                _ => Resource::new(body, which.content_type(), now_ms, FRESH),
+                Some(old) if old.body.identity == body => old.clone(),
+                _ => Resource::new(
+                    body,
+                    which.content_type(),
+                    now_ms,
+                    FRESH,
+                    matches!(which, Output::Page(_)),
+                ),
             };
             next.insert(which, resource);
         }
@@ -189,8 +119,8 @@ impl Renderer {
         Ok(Some(next))
     }
 
-    /// Reads what changed and renders anew if the outputs would differ.
-    async fn refresh(&mut self, app: &App, history: bool) -> Result<Option<Rendered>, StatusError> {
+    /// Reads what the outputs show now, and when.
+    async fn read(&mut self, app: &App, history: bool) -> Result<(Snapshot, i64), StatusError> {
         let at = app.clock.now_ms();
         let live = app
             .read(|live| {
@@ -203,7 +133,30 @@ impl Renderer {
         }
         let now_ms = app.clock.now_ms();
         let stored = snapshot::read(&app.store, &self.history, now_ms).await?;
-        self.update(snapshot::build(&live, &stored, now_ms), now_ms)
+        Ok((snapshot::build(&live, &stored, now_ms), now_ms))
+    }
+
+    /// Reads what changed and renders anew if the outputs would differ. Rendering and
+    /// compressing take tens of milliseconds, so they run on the blocking pool, away from the
+    /// workers answering requests; `None` for the renderer when that task died.
+    async fn refresh(
+        mut self,
+        app: &App,
+        history: bool,
+    ) -> (Option<Self>, Result<Option<Rendered>, StatusError>) {
+        let (snap, now_ms) = match self.read(app, history).await {
+            Ok(read) => read,
+            Err(e) => return (Some(self), Err(e)),
+        };
+        match tokio::task::spawn_blocking(move || {
+            let rendered = self.update(snap, now_ms);
+            (self, rendered)
+        })
+        .await
+        {
+            Ok((this, rendered)) => (Some(this), rendered),
+            Err(e) => (None, Err(StatusError::Template(e.to_string()))),
+        }
     }
 }
 
@@ -250,13 +203,13 @@ async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Re
         if !(changed || ticks % READ_EVERY == 0 || publish.borrow().is_none()) {
             continue;
         }
-        let r = match renderer.as_mut() {
+        let r = match renderer.take() {
             Some(r) => r,
             None => match Renderer::new(
                 app.clock.now_ms(),
                 app.public_url.clone().unwrap_or_else(|| "/".to_owned()),
             ) {
-                Ok(r) => renderer.insert(r),
+                Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "status page cannot render");
                     break;
@@ -264,7 +217,15 @@ async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Re
             },
         };
         let history = impact_moved || ticks % HISTORY_EVERY == 0;
-        match r.refresh(&app, history).await {
+        let (back, refreshed) = r.refresh(&app, history).await;
+        let Some(back) = back else {
+            if let Err(e) = refreshed {
+                tracing::error!(error = %e, "status page renderer died");
+            }
+            break;
+        };
+        renderer = Some(back);
+        match refreshed {
             Ok(Some(rendered)) => {
                 publish.send_replace(Some(Arc::new(rendered)));
                 last = now;
@@ -291,7 +252,7 @@ async fn current(latest: &Latest) -> Option<Arc<Rendered>> {
 async fn send(latest: &Latest, which: Output, request: &HeaderMap) -> Response {
     match current(latest).await {
         Some(rendered) => match rendered.get(&which) {
-            Some(r) => r.answer(request, matches!(which, Output::Page(_))),
+            Some(r) => r.answer(request),
             None => StatusCode::NOT_FOUND.into_response(),
         },
         None => (
@@ -325,28 +286,37 @@ pub(crate) fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         "text/css; charset=utf-8",
         0,
         STATIC,
+        false,
     );
-    let openapi = Resource::new(OPENAPI.as_bytes().to_vec(), "application/json", 0, STATIC);
+    let openapi = Resource::new(
+        OPENAPI.as_bytes().to_vec(),
+        "application/json",
+        0,
+        STATIC,
+        false,
+    );
     let l = latest.clone();
     let mut router = Router::new()
         .route(
             "/",
-            get(move |RawQuery(query): RawQuery, headers: HeaderMap| {
+            // The whole request rather than `HeaderMap`, which would copy every header.
+            get(move |request: Request| {
                 let latest = l.clone();
                 async move {
+                    let headers = request.headers();
                     let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-                    let language = i18n::negotiate(lang_param(query.as_deref()), accept);
-                    send(&latest, Output::Page(language), &headers).await
+                    let language = i18n::negotiate(lang_param(request.uri().query()), accept);
+                    send(&latest, Output::Page(language), headers).await
                 }
             }),
         )
         .route(
             "/assets/status.css",
-            get(move |h: HeaderMap| async move { css.answer(&h, false) }),
+            get(move |request: Request| async move { css.answer(request.headers()) }),
         )
         .route(
             "/api/openapi.json",
-            get(move |h: HeaderMap| async move { openapi.answer(&h, false) }),
+            get(move |request: Request| async move { openapi.answer(request.headers()) }),
         );
     let mut fixed: Vec<(String, Output)> = Output::all()
         .into_iter()
@@ -357,17 +327,17 @@ pub(crate) fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         let l = latest.clone();
         router = router.route(
             &path,
-            get(move |RawQuery(query): RawQuery, headers: HeaderMap| {
+            get(move |request: Request| {
                 let latest = l.clone();
                 // The switcher's links are relative (`?lang=en`): on `/index.cs.html` they ask
                 // for `/index.cs.html?lang=en`, which must be English, not the path's Czech.
-                let which = match (which, lang_param(query.as_deref())) {
+                let which = match (which, lang_param(request.uri().query())) {
                     (Output::Page(_), Some(code)) => {
                         Language::from_code(&code.to_ascii_lowercase()).map_or(which, Output::Page)
                     }
                     _ => which,
                 };
-                async move { send(&latest, which, &headers).await }
+                async move { send(&latest, which, request.headers()).await }
             }),
         );
     }
