@@ -24,7 +24,16 @@ import time
 import urllib.request
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.join(TOP, "target", "release", "tocsin")
+BIN = os.environ.get("FANOUT_BIN") or os.path.join(TOP, "target", "release", "tocsin")
+# Services per customer: a hosting customer's notice lists every service the outage takes down,
+# which is what makes a real notice weigh several kilobytes rather than two.
+# How often the outbox is asked how far the fan-out is; each answer costs the server CPU.
+POLL_S = float(os.environ.get("FANOUT_POLL_S", "0.01"))
+SERVICES = int(os.environ.get("FANOUT_SERVICES", "16"))
+# Kinds of service a hosting customer has, as its notice names them.
+PRODUCTS = ["VPS {c}-{k} (4 vCPU, 8 GB RAM, Ubuntu 24.04 LTS)", "Managed database pg-{c}-{k} (PostgreSQL 16)",
+            "Web hosting www.customer{c}-{k}.example (PHP 8.3)", "Mail domain mail.customer{c}-{k}.example (IMAP, SMTP)",
+            "Object storage bucket backups-{c}-{k} (S3 API)", "Kubernetes node pool k8s-{c}-{k} (3 workers)"]
 
 
 def free_port():
@@ -42,8 +51,23 @@ def http(addr, method, path, body=None):
         headers["Authorization"] = "Bearer " + TOKEN["token"]
     req = urllib.request.Request("http://" + addr + path, method=method, data=body.encode() if body else None,
                                  headers=headers)
-    with urllib.request.urlopen(req, timeout=30) as r:
+    with urllib.request.urlopen(req, timeout=300) as r:
         return json.loads(r.read() or b"null")
+
+
+def sink_counter(path, name):
+    """The last value of counter `name` (`sess`, `mesg`) that `smtp-sink -c` printed."""
+    found = re.findall(name + r"=(\d+)", open(path).read())
+    return int(found[-1]) if found else 0
+
+
+def cpu_s(pids):
+    """User plus system CPU seconds the processes `pids` have used so far (Linux)."""
+    total = 0
+    for pid in pids:
+        fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -58,7 +82,9 @@ def main():
         sink_cmd = ["smtp-sink", "-c", "127.0.0.1:%d" % sink_port, "1000"]
         if os.geteuid() == 0:
             sink_cmd[1:1] = ["-u", "nobody"]
-        sink = subprocess.Popen(sink_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # `-c` prints the sink's running counters (sessions, messages): the connections used.
+        sink_log = os.path.join(work, "sink.out")
+        sink = subprocess.Popen(sink_cmd, stdout=open(sink_log, "w"), stderr=subprocess.DEVNULL)
         procs.append(sink)
         with open(os.path.join(work, "inventory.yaml"), "w") as f:
             f.write("version: 1\nnodes:\n  - {id: sw, kind: switch}\n")
@@ -72,7 +98,9 @@ def main():
                 f.write("  - {id: l%d, contacts: [{email: l%d@lat.example}]}\n" % (k, k))
             f.write("services:\n")
             for i in range(customers):
-                f.write("  - {id: s%d, customer: c%d, name: vps-%d, requires: [sw]}\n" % (i, i, i))
+                for k in range(SERVICES):
+                    name = PRODUCTS[(i + k) % len(PRODUCTS)].format(c=i, k=k)
+                    f.write("  - {id: s%d-%d, customer: c%d, name: \"%s\", requires: [sw]}\n" % (i, k, i, name))
             for k in range(trials):
                 f.write("  - {id: ls%d, customer: l%d, requires: [lat-%d]}\n" % (k, k, k))
         postgres = os.environ.get("FANOUT_POSTGRES")
@@ -117,14 +145,26 @@ def main():
                 raise SystemExit("server did not start")
         addr = addrs[0]
 
+        cpu0 = cpu_s([p.pid for p in servers])
+        sink_cpu0 = cpu_s([sink.pid])
         t0 = time.perf_counter()
         http(addr, "POST", "/api/v1/alerts", json.dumps({"node": "sw", "state": "down", "source": "bench", "id": "sw"}))
+        # What can be seen from outside: when all notices were queued, when the first and the
+        # last were accepted (to within one poll).
+        queued_s = first_s = None
         while True:
-            sent = http(addr, "GET", "/api/v1/outbox")["counts"]["sent"]
-            if sent >= customers:
+            counts = http(addr, "GET", "/api/v1/outbox")["counts"]
+            now = time.perf_counter() - t0
+            if queued_s is None and counts["queued"] + counts["sending"] + counts["sent"] + counts["failed"] >= customers:
+                queued_s = now
+            if first_s is None and counts["sent"] > 0:
+                first_s = now
+            if counts["sent"] >= customers:
                 break
-            time.sleep(0.01)
+            time.sleep(POLL_S)
         tocsin_s = time.perf_counter() - t0
+        tocsin_cpu = cpu_s([p.pid for p in servers]) - cpu0
+        sink_cpu = cpu_s([sink.pid]) - sink_cpu0
 
         # Message size for smtp-source: the size of one message Tocsin sent, from the archive
         # after the server stops; meanwhile latency trials.
@@ -140,21 +180,34 @@ def main():
             server.terminate()
         for server in servers:
             server.wait(timeout=60)
-        sample = None
+        # The sink counts a session when it ends: Tocsin's stay open until it stops.
+        time.sleep(0.3)
+        tocsin_sessions = sink_counter(sink_log, "sess")
+        # The mean size of the fan-out's messages (every language), from a sample of the archive.
+        sizes = []
         for n in range(instances):
             archive = os.path.join(work, "archive-%d" % n)
             keys = subprocess.run([BIN, "archive", "--dir", archive, "ls", "--prefix", "mail/"],
                                   capture_output=True, text=True, check=True).stdout.split()
-            if keys:
-                sample = subprocess.run([BIN, "archive", "--dir", archive, "get", keys[0]],
-                                        capture_output=True, check=True).stdout
-                break
-        size = len(sample)
+            # mail/INCIDENT/ID.eml: the fan-out's incident is the one with the most messages.
+            by_incident = {}
+            for k in keys:
+                by_incident.setdefault(k.split("/")[1], []).append(k)
+            keys = max(by_incident.values(), key=len) if by_incident else []
+            for key in keys[:: max(1, len(keys) // 50)][:50]:
+                sizes.append(len(subprocess.run([BIN, "archive", "--dir", archive, "get", key],
+                                                capture_output=True, check=True).stdout))
+        size = round(sum(sizes) / len(sizes))
+        before = sink_counter(sink_log, "sess")
 
+        sink_cpu1 = cpu_s([sink.pid])
         t0 = time.perf_counter()
         subprocess.run(["smtp-source", "-s", "8", "-m", str(customers), "-l", str(size), "127.0.0.1:%d" % sink_port],
                        check=True, stdout=subprocess.DEVNULL)
         source_s = time.perf_counter() - t0
+        time.sleep(0.3)
+        source_sessions = sink_counter(sink_log, "sess") - before
+        source_sink_cpu = cpu_s([sink.pid]) - sink_cpu1
 
         latencies.sort()
         pick = lambda p: latencies[min(len(latencies) - 1, int(len(latencies) * p))]
@@ -166,6 +219,14 @@ def main():
             "ratio": round(tocsin_s / source_s, 2),
             "alert_to_first_email_s": {"trials": trials, "p50": round(pick(0.5), 4), "p99": round(pick(0.99), 4),
                                        "max": round(latencies[-1], 4)},
+            "services_per_customer": SERVICES, "message_bytes_sampled": len(sizes),
+            "tocsin_breakdown_s": {"all_queued": round(queued_s, 3), "first_accepted": round(first_s, 3),
+                                   "last_accepted": round(tocsin_s, 3),
+                                   "sending": round(tocsin_s - first_s, 3),
+                                   "server_cpu": round(tocsin_cpu, 2), "sink_cpu": round(sink_cpu, 2)},
+            "smtp_source_sink_cpu_s": round(source_sink_cpu, 2),
+            "smtp_sessions": {"tocsin": tocsin_sessions, "smtp_source": source_sessions},
+            "targets_met": {"ratio_le_1.0": tocsin_s <= source_s},
         }))
     finally:
         for p in procs:

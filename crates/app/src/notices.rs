@@ -5,7 +5,6 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
 use tocsin_model::incident::{
     IncidentBook, IncidentEvent, IncidentId, IncidentService, OpenIncident,
 };
@@ -15,91 +14,9 @@ use tocsin_store::{IncidentChange, IncidentRow, NewNotice};
 
 use crate::recipients::Recipients;
 
-/// What a queued notice renders from, fixed when it is queued.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Payload {
-    /// Headline of the incident.
-    pub title: String,
-    /// The customer's display name.
-    pub customer_name: String,
-    /// The customer's affected services.
-    pub services: Vec<PayloadService>,
-    /// Staff's text of a broadcast (whose subject is `title`).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub body: String,
-    /// Customers at risk, in a staff notice of lost redundancy.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub at_risk: u64,
-    /// A maintenance window's times, as its notices state them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window: Option<PayloadWindow>,
-    /// An SLA credit offered (credit notices only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credit: Option<PayloadCredit>,
-}
+mod payload;
 
-/// An SLA credit in its notice (see [`tocsin_notify::CreditLines`]).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PayloadCredit {
-    /// The credit's id (the store writes it in when the credit is made).
-    pub id: String,
-    /// Service id.
-    pub service_id: String,
-    /// Its display name.
-    pub service_name: String,
-    /// `YYYY-MM`.
-    pub month: String,
-    /// Counted downtime, s.
-    pub down_seconds: i64,
-    /// `99.8123 %`.
-    pub availability: String,
-    /// `99.9 %`.
-    pub sla: String,
-    /// Amounts.
-    pub net: String,
-    /// VAT.
-    pub vat: String,
-    /// Gross.
-    pub gross: String,
-    /// ISO 4217.
-    pub currency: String,
-    /// No VAT charged.
-    pub reverse_charge: bool,
-    /// The deadline, ms.
-    pub deadline_ms: i64,
-    /// (id, kind, value), in order.
-    pub offers: Vec<(String, String, String)>,
-}
-
-/// A maintenance window's times in a notice (see [`tocsin_notify::WindowTimes`]).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PayloadWindow {
-    /// In UTC.
-    pub utc: String,
-    /// In the provider's zone; empty when that is UTC.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub local: String,
-    /// The times before a move, in UTC.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub previous: String,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// One service in a notice.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PayloadService {
-    /// Service id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Start of the (last) outage, ms.
-    pub down_since_ms: i64,
-    /// End of it, ms; with `down_since_ms` it spans the total down time in the incident.
-    pub back_up_ms: Option<i64>,
-}
+pub use payload::{Payload, PayloadCredit, PayloadService, PayloadWindow};
 
 /// Incidents and the notices they cause.
 pub struct Incidents {
@@ -341,27 +258,37 @@ impl Incidents {
         out: &mut Vec<IncidentChange>,
         notices: &mut Vec<NewNotice>,
     ) {
+        let mut ready = Vec::new();
         while let Some(&Reverse((due, id, service))) = self.pending.peek() {
             if due > now_ms {
                 break;
             }
             self.pending.pop();
+            ready.push((id, service));
+        }
+        // Each incident's services indexed once: looking every due service up in the list,
+        // and every customer's services too, made a fan-out of n services cost n² steps.
+        let mut indexes: HashMap<IncidentId, ServiceIndex> = HashMap::new();
+        let mut announced: HashSet<(IncidentId, VertexId)> = HashSet::new();
+        for (id, service) in ready {
             let Some(incident) = self.book.get(id) else {
                 continue; // resolved within the hold-down: recorded, nobody told
             };
-            let Some(entry) = incident.services.iter().find(|s| s.service == service) else {
+            let index = indexes
+                .entry(id)
+                .or_insert_with(|| ServiceIndex::of(inventory, incident));
+            let Some(&(down_since, was_announced)) = index.services.get(&service) else {
                 continue;
             };
-            let Some(since) = entry.down_since_ms else {
+            let Some(since) = down_since else {
                 continue; // back up within the hold-down
             };
             if since + self.hold_down_ms > now_ms {
                 continue; // a later outage of the same service: its own entry is queued
             }
-            if entry.announced {
+            if was_announced || !announced.insert((id, service)) {
                 continue;
             }
-            self.book.announce(id, service);
             out.push(IncidentChange::Announce {
                 id,
                 service: inventory.graph.name(service).to_owned(),
@@ -372,25 +299,16 @@ impl Incidents {
             if !self.told.insert((id, customer)) {
                 continue; // one "opened" notice per customer and incident
             }
-            let Some(incident) = self.book.get(id) else {
-                continue;
-            };
             // The notice lists every service of this customer down in the incident now.
-            let services: Vec<PayloadService> = incident
-                .services
-                .iter()
-                .filter(|s| {
-                    s.down_since_ms.is_some() && customer_of(inventory, s.service) == Some(customer)
+            let services: Vec<PayloadService> = index
+                .down_by_customer
+                .get(&customer)
+                .map(|down| {
+                    down.iter()
+                        .map(|&(v, since)| service_line(inventory, v, since, None))
+                        .collect()
                 })
-                .map(|s| {
-                    service_line(
-                        inventory,
-                        s.service,
-                        s.down_since_ms.unwrap_or(now_ms),
-                        None,
-                    )
-                })
-                .collect();
+                .unwrap_or_default();
             // Customers are told what the status page calls it, never the root vertices.
             let headline = public_title(inventory, services.iter().map(|s| s.id.as_str()));
             queue(
@@ -404,6 +322,10 @@ impl Incidents {
                 now_ms,
                 notices,
             );
+        }
+        for id in indexes.into_keys() {
+            self.book
+                .announce_where(id, |v| announced.contains(&(id, v)));
         }
     }
 
@@ -445,6 +367,39 @@ impl Incidents {
             );
         }
         self.titles.remove(&id);
+    }
+}
+
+/// An open incident's services by vertex, and its customers' services down now.
+struct ServiceIndex {
+    /// Since when each service is down (if it is) and whether it was announced; the first
+    /// entry of a service counts, as a search of the list would find it.
+    services: HashMap<VertexId, (Option<i64>, bool)>,
+    /// Per customer, its services down now and since when, in the incident's order.
+    down_by_customer: HashMap<u32, Vec<(VertexId, i64)>>,
+}
+
+impl ServiceIndex {
+    fn of(inventory: &Inventory, incident: &OpenIncident) -> Self {
+        let mut services = HashMap::with_capacity(incident.services.len());
+        let mut down_by_customer: HashMap<u32, Vec<(VertexId, i64)>> = HashMap::new();
+        for s in &incident.services {
+            services
+                .entry(s.service)
+                .or_insert((s.down_since_ms, s.announced));
+            if let (Some(since), Some(customer)) =
+                (s.down_since_ms, customer_of(inventory, s.service))
+            {
+                down_by_customer
+                    .entry(customer)
+                    .or_default()
+                    .push((s.service, since));
+            }
+        }
+        ServiceIndex {
+            services,
+            down_by_customer,
+        }
     }
 }
 

@@ -224,6 +224,16 @@ impl IncidentBook {
         }
     }
 
+    /// Marks every service of incident `id` that `announced` says as announced, in one pass
+    /// over the incident's services (a fan-out announces thousands at once).
+    pub fn announce_where(&mut self, id: IncidentId, announced: impl Fn(VertexId) -> bool) {
+        if let Some(i) = self.open.iter_mut().find(|i| i.id == id) {
+            for s in i.services.iter_mut().filter(|s| announced(s.service)) {
+                s.announced = true;
+            }
+        }
+    }
+
     fn service_down(
         &mut self,
         impact: &Impact,

@@ -301,3 +301,94 @@ pub async fn a_customers_incidents_are_found_by_its_services(s: &AnyStore) {
     let three = &s.customer_incidents("acme", 1).await.unwrap()[0];
     assert_eq!(three.services.len(), 2);
 }
+
+pub async fn many_verdicts_are_recorded_each_with_its_own_key(s: &AnyStore) {
+    // More than one statement's worth of rows, so that chunks are recorded too.
+    let notices: Vec<NewNotice> = (0..1203)
+        .map(|i| notice(1, &format!("c{i}@x"), "opened", 10))
+        .collect();
+    s.record(&open(1), &notices).await.unwrap();
+    let claimed = s.claim_notices(50, 2000, 60_000).await.unwrap();
+    assert_eq!(claimed.len(), 1203);
+    // Every third without an archive key, the last one retried.
+    let verdicts: Vec<(i64, Delivery)> = claimed
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            let d = if n == 1202 {
+                Delivery::Retry {
+                    next_ms: 5_000,
+                    error: "451 later".into(),
+                }
+            } else {
+                Delivery::Sent {
+                    message_key: (n % 3 != 0).then(|| format!("mail/1/{}.eml", r.id)),
+                }
+            };
+            (r.id, d)
+        })
+        .collect();
+    s.finish_notices(&verdicts, 60).await.unwrap();
+    let counts = s.outbox_counts().await.unwrap();
+    assert_eq!(
+        (counts.sent, counts.queued, counts.retrying, counts.sending),
+        (1202, 1, 1, 0)
+    );
+    let sent = s.customer_notices("acme", 0, 1_000, 5_000).await.unwrap();
+    assert_eq!(sent.len(), 1202);
+    for n in &sent {
+        let position = claimed.iter().position(|r| r.id == n.id).unwrap();
+        let expected = (position % 3 != 0).then(|| format!("mail/1/{}.eml", n.id));
+        assert_eq!(n.message_key, expected, "row {}", n.id);
+        assert_eq!(n.sent_ms, 60);
+    }
+}
+
+pub async fn expired_claims_come_first_then_rows_in_the_order_they_fell_due(s: &AnyStore) {
+    s.record(
+        &open(1),
+        &[
+            notice(1, "a@x", "opened", 10),
+            notice(1, "b@x", "opened", 10),
+            notice(1, "c@x", "opened", 10),
+        ],
+    )
+    .await
+    .unwrap();
+    let all = s.claim_notices(100, 3, 60_000).await.unwrap();
+    let (a, b, c) = (all[0].id, all[1].id, all[2].id);
+    // a is retried later than c, b's worker vanishes with its lease.
+    s.finish_notices(
+        &[
+            (
+                a,
+                Delivery::Retry {
+                    next_ms: 2_000,
+                    error: "451".into(),
+                },
+            ),
+            (
+                c,
+                Delivery::Retry {
+                    next_ms: 1_000,
+                    error: "451".into(),
+                },
+            ),
+        ],
+        200,
+    )
+    .await
+    .unwrap();
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        order.extend(
+            s.claim_notices(70_000, 1, 60_000)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id),
+        );
+    }
+    assert_eq!(order, vec![b, c, a]);
+    assert!(s.claim_notices(70_000, 1, 60_000).await.unwrap().is_empty());
+}
