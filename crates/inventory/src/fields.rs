@@ -1,11 +1,16 @@
 //! Checked access to the fields of a YAML mapping: unknown and repeated keys are errors, so a
 //! typo such as `require:` can never silently drop a dependency.
 
+use smallvec::SmallVec;
+
 use crate::yaml::{Node, Pos};
+
+/// The fields of an entry, held inline up to this many: one allocation fewer per entry.
+const INLINE: usize = 10;
 
 /// The fields of one mapping, after checking its keys against those allowed.
 pub struct Fields<'n> {
-    entries: Vec<(&'n str, &'n Node<'n>)>,
+    entries: SmallVec<[(&'n str, &'n Node<'n>); INLINE]>,
     /// Where the mapping starts.
     pub pos: Pos,
 }
@@ -26,7 +31,8 @@ impl<'n> Fields<'n> {
             );
             return None;
         };
-        let mut out: Vec<(&'n str, &'n Node<'n>)> = Vec::with_capacity(entries.len());
+        let mut out: SmallVec<[(&'n str, &'n Node<'n>); INLINE]> =
+            SmallVec::with_capacity(entries.len());
         for (key, value) in entries {
             let Node::Scalar { text, .. } = key else {
                 error(key.pos(), format!("a key of {what} must be a plain name"));
