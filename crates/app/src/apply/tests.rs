@@ -1,5 +1,5 @@
 //! The applier on an SQLite store: what a leader decides for a stretch of log written while
-//! no instance was applying it.
+//! no instance was applying it, and alerts applied while an inventory reloads.
 
 #![allow(clippy::unwrap_used)]
 
