@@ -182,20 +182,25 @@ async fn run(mut rx: mpsc::Receiver<Job>, ctx: Accepting, commands: mpsc::Sender
 /// durable, else hands them on.
 async fn append(jobs: &mut Vec<Job>, ctx: &Accepting) -> Option<Appended> {
     // Map every alert while holding the state briefly; the write happens without it.
-    let Batch {
-        mapped,
-        rows,
-        objects,
-    } = {
+    let (
+        Batch {
+            mapped,
+            rows,
+            objects,
+        },
+        mapped_on,
+    ) = {
         let Ok(live) = ctx.live.lock() else {
             fail(jobs, "internal state poisoned");
             return None;
         };
-        crate::batch::map(
+        let batch = crate::batch::map(
             jobs.iter().map(|j| (j.alerts.as_slice(), j.body.as_ref())),
             &live,
             &ctx.archiver,
-        )
+        );
+        // A reload may swap the inventory before the applier gets these: it then maps again.
+        (batch, Arc::clone(&live.inventory))
     };
     // The raw bodies and the alerts are made durable side by side.
     let (archived, stored) = tokio::join!(ctx.archiver.put_all(objects), ctx.store.append(&rows));
@@ -224,7 +229,7 @@ async fn append(jobs: &mut Vec<Job>, ctx: &Accepting) -> Option<Appended> {
         // still applied: they are in the log, which every instance follows.
         tracing::error!(error = %e, "could not archive alert bodies");
         let why = format!("could not archive the request: {e}");
-        let mut appended = entries(ids, rows, mapped, Vec::new());
+        let mut appended = entries(ids, rows, mapped, Vec::new(), mapped_on);
         appended.replies = jobs
             .drain(..)
             .map(|j| (j.reply, Err(why.clone())))
@@ -251,7 +256,7 @@ async fn append(jobs: &mut Vec<Job>, ctx: &Accepting) -> Option<Appended> {
     ctx.metrics
         .unmatched
         .fetch_add(unmatched as u64, std::sync::atomic::Ordering::Relaxed);
-    Some(entries(ids, rows, mapped, replies))
+    Some(entries(ids, rows, mapped, replies, mapped_on))
 }
 
 fn entries(
@@ -259,6 +264,7 @@ fn entries(
     rows: Vec<tocsin_store::NewAlert>,
     mapped: Vec<Vec<tocsin_model::VertexId>>,
     replies: Vec<(Reply, Result<Report, String>)>,
+    mapped_on: Arc<Inventory>,
 ) -> Appended {
     let entries = ids
         .into_iter()
@@ -270,7 +276,11 @@ fn entries(
             vertices: Some(vertices),
         })
         .collect();
-    Appended { entries, replies }
+    Appended {
+        entries,
+        replies,
+        mapped_on: Some(mapped_on),
+    }
 }
 
 fn fail(jobs: &mut Vec<Job>, why: &str) {

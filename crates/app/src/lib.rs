@@ -471,6 +471,10 @@ impl System {
             .await
             .map_err(|e| format!("the reader failed: {e}"))??;
         let inventory = Arc::new(inventory);
+        tracing::info!(
+            vertices = inventory.graph.vertex_count(),
+            "inventory read: switching to it"
+        );
         self.ingestor.reload(Arc::clone(&inventory)).await?;
         Ok(inventory)
     }

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tocsin_model::alerts::AlertKey;
 use tocsin_model::{Inventory, State, VertexId};
 use tocsin_store::{
     AlertStatus, AnyStore, AssertionChange, LogStore, MaintenanceStore, NewAlert, Wake,
@@ -22,13 +21,14 @@ use tokio::sync::{mpsc, oneshot};
 
 mod follow;
 mod roles;
+mod switch;
 #[cfg(test)]
 mod tests;
 mod writer;
 
 use writer::Write;
 
-use crate::ingest::{state_of, Report};
+use crate::ingest::Report;
 use crate::metrics::Metrics;
 use crate::{Clock, Live};
 
@@ -58,6 +58,8 @@ pub(crate) struct Entry {
 pub(crate) struct Appended {
     pub entries: Vec<Entry>,
     pub replies: Vec<(Reply, Result<Report, String>)>,
+    /// The inventory the entries' vertices were mapped on.
+    pub mapped_on: Option<Arc<Inventory>>,
 }
 
 impl Appended {
@@ -164,6 +166,8 @@ struct Applying {
     last_at: i64,
     /// Ticks since the maintenance windows were last read.
     ticks: u32,
+    /// New inventories whose state is being built beside.
+    reloads: switch::Reloads,
 }
 
 impl Applier {
@@ -186,6 +190,7 @@ impl Applier {
             stale: false,
             last_at: i64::MIN,
             ticks: 0,
+            reloads: switch::Reloads::default(),
         };
         a.read_windows().await;
         a.catch_up().await;
@@ -200,9 +205,7 @@ impl Applier {
                 command = commands.recv() => match command {
                     None => break,
                     Some(Command::Appended(appended)) => a.appended(appended).await,
-                    Some(Command::Reload(inventory, reply)) => {
-                        let _ = reply.send(a.reload(inventory).await);
-                    }
+                    Some(Command::Reload(inventory, reply)) => a.reload(inventory, reply),
                     Some(Command::Planned) => a.read_windows().await,
                 },
                 Some(e) = elected.recv() => match e {
@@ -222,6 +225,7 @@ impl Applier {
                     }
                     a.woken(woken).await;
                 }
+                built = switch::built(&mut a.reloads) => a.switch(built).await,
                 _ = tick.tick() => a.tick().await,
                 _ = tokio::time::sleep(wait) => a.timers(),
             }
@@ -263,8 +267,13 @@ impl Applying {
     /// else read from the log with whatever other instances appended before them.
     async fn appended(&mut self, appended: Appended) {
         let last = appended.last();
-        let Appended { entries, replies } = appended;
+        let Appended {
+            entries,
+            replies,
+            mapped_on,
+        } = appended;
         if entries.first().map(|e| e.id) == Some(self.position + 1) && !self.stale {
+            let entries = self.mapped_here(entries, mapped_on.as_ref());
             self.apply(entries);
         } else if last > self.position {
             self.catch_up().await;
@@ -272,6 +281,7 @@ impl Applying {
         let appended = Appended {
             entries: Vec::new(),
             replies,
+            mapped_on: None,
         };
         if self.position >= last {
             appended.answer();
@@ -358,25 +368,8 @@ impl Applying {
                 if e.id <= self.position {
                     continue;
                 }
+                switch::observe(live, &e.alert, e.vertices, &mut changed);
                 let a = &e.alert;
-                let key: AlertKey = (a.source.as_str().into(), a.fingerprint.as_str().into());
-                match a.status {
-                    AlertStatus::Firing => {
-                        let vertices: Vec<VertexId> = e.vertices.unwrap_or_else(|| {
-                            a.vertices
-                                .iter()
-                                .filter_map(|n| live.inventory.graph.find(n))
-                                .collect()
-                        });
-                        let state = state_of(&a.state);
-                        live.quiet.alert(&key, state != State::Up, &vertices);
-                        live.observations.assert(key, state, vertices, &mut changed);
-                    }
-                    AlertStatus::Resolved => {
-                        live.quiet.alert(&key, false, &[]);
-                        live.observations.withdraw(&key, &mut changed)
-                    }
-                }
                 // When it happened: when the alert came (a new leader may apply a stretch of
                 // log later), never before what was applied already nor after now.
                 let at = a.received_ms.max(self.last_at).min(now_ms);

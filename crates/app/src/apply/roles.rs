@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use tocsin_model::Inventory;
 use tocsin_store::{AccountStore, Applied, LogStore, MaintenanceStore};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use super::writer::{lead_notices, write_records, Write};
+use super::writer::{lead_notices, write_records};
 use super::{Applying, Entry, Lead, READ_AT_ONCE};
 use crate::recipients::Recipients;
 
@@ -163,28 +163,6 @@ impl Applying {
         let decided = self.apply_locked(&mut current, ahead);
         drop(current);
         self.decided(decided);
-        Ok(())
-    }
-
-    /// Switches to `inventory`: the leader first commits what it holds, so the database is
-    /// at its position; then the state is rebuilt against the new graph, by names.
-    pub(super) async fn reload(&mut self, inventory: Arc<Inventory>) -> Result<(), String> {
-        let epoch = self.lead.as_ref().map(|l| l.epoch);
-        if let Some(lead) = &self.lead {
-            let (flushed, done) = oneshot::channel();
-            lead.writer
-                .send(Write::Flush(flushed))
-                .map_err(|_| "the incident writer stopped".to_owned())?;
-            done.await
-                .map_err(|_| "the incident writer stopped".to_owned())?;
-        }
-        self.rebuild(Arc::clone(&inventory), epoch).await?;
-        self.catch_up().await;
-        tracing::info!(
-            vertices = inventory.graph.vertex_count(),
-            services = inventory.services.len(),
-            "inventory reloaded"
-        );
         Ok(())
     }
 }
