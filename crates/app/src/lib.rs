@@ -467,9 +467,16 @@ impl System {
         let Some(read) = self.reload.clone() else {
             return Err("this server has no inventory file to re-read".to_owned());
         };
-        let inventory = tokio::task::spawn_blocking(move || read())
-            .await
-            .map_err(|e| format!("the reader failed: {e}"))??;
+        // A thread of its own, not the blocking pool: the reader may lower its own priority
+        // so that alerts go first, and that must not outlive the reading.
+        let (done, answer) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("inventory-reader".to_owned())
+            .spawn(move || {
+                let _ = done.send(read());
+            })
+            .map_err(|e| format!("cannot start the reader: {e}"))?;
+        let inventory = answer.await.map_err(|_| "the reader failed".to_owned())??;
         let inventory = Arc::new(inventory);
         tracing::info!(
             vertices = inventory.graph.vertex_count(),

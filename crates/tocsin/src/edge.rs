@@ -156,3 +156,16 @@ pub(crate) fn instance_lock(database: &str) -> anyhow::Result<Option<InstanceLoc
     }
     Ok(Some(InstanceLock { _file: file }))
 }
+
+/// Lowers the calling thread's scheduling priority to `nice` (Linux keeps one per thread).
+/// A failure only costs the preference, so it is logged, not returned.
+pub fn lower_thread_priority(nice: i32) {
+    // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
+    let done = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, nice)
+    };
+    if done != 0 {
+        tracing::debug!(error = %std::io::Error::last_os_error(), "thread priority unchanged");
+    }
+}

@@ -109,6 +109,11 @@ fn archiver(dir: Option<&std::path::Path>) -> anyhow::Result<tocsin_app::Archive
 /// Re-reads the inventory at `path`, for SIGHUP and the reload endpoint.
 fn reader(path: PathBuf) -> tocsin_app::ReloadFn {
     Arc::new(move || {
+        // Reading a large inventory takes seconds of both cores; at a lower priority
+        // (nice 10) it yields them to the alerts that keep coming meanwhile. The reader
+        // runs on a thread of its own (`reload_inventory`), and the threads it starts
+        // inherit the priority.
+        crate::edge::lower_thread_priority(10);
         tocsin_inventory::load_path(&path).map_err(|e| {
             tracing::error!(inventory = %path.display(), "inventory has errors:\n{e}");
             e.to_string()
