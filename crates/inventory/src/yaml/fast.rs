@@ -139,6 +139,30 @@ impl<'a> Line<'a> {
         )
     }
 
+    /// The quoted scalar opened at `i` and closed at `end`: `owned` holds its text up to
+    /// `from` when escapes made it differ from the file's, otherwise it is borrowed.
+    fn quoted(
+        &self,
+        i: usize,
+        owned: Option<String>,
+        from: usize,
+        end: usize,
+    ) -> Result<(Node<'a>, usize)> {
+        let text = match owned {
+            Some(mut s) => {
+                s.push_str(self.slice(from, end)?);
+                Cow::Owned(s)
+            }
+            None => Cow::Borrowed(self.slice(from, end)?),
+        };
+        let node = Node::Scalar {
+            text,
+            plain: false,
+            pos: self.pos(i),
+        };
+        Ok((node, end + 1))
+    }
+
     /// A single-quoted scalar whose opening quote is at `i`.
     fn single(&self, i: usize) -> Result<(Node<'a>, usize)> {
         let mut owned: Option<String> = None;
@@ -159,19 +183,7 @@ impl<'a> Line<'a> {
                 _ => j += 1,
             }
         }
-        let text = match owned {
-            Some(mut s) => {
-                s.push_str(self.slice(from, j)?);
-                Cow::Owned(s)
-            }
-            None => Cow::Borrowed(self.slice(from, j)?),
-        };
-        let node = Node::Scalar {
-            text,
-            plain: false,
-            pos: self.pos(i),
-        };
-        Ok((node, j + 1))
+        self.quoted(i, owned, from, j)
     }
 
     /// A double-quoted scalar whose opening quote is at `i`.
@@ -194,19 +206,7 @@ impl<'a> Line<'a> {
                 _ => j += 1,
             }
         }
-        let text = match owned {
-            Some(mut s) => {
-                s.push_str(self.slice(from, j)?);
-                Cow::Owned(s)
-            }
-            None => Cow::Borrowed(self.slice(from, j)?),
-        };
-        let node = Node::Scalar {
-            text,
-            plain: false,
-            pos: self.pos(i),
-        };
-        Ok((node, j + 1))
+        self.quoted(i, owned, from, j)
     }
 
     /// The escape after a backslash at `j - 1`, appended to `out`; returns where it ends.
