@@ -35,7 +35,11 @@ pub fn with_reader_thread<'a, R>(
     std::thread::scope(|scope| {
         let (batches_tx, batches) = sync_channel(AHEAD);
         let (back, returned) = channel();
-        scope.spawn(move || read(reader, batches_tx, returned));
+        // Named for profiles. Without a thread to read on, the closure and its sender are
+        // dropped: the checking sees the end at once and the full parser reads the file.
+        let _ = std::thread::Builder::new()
+            .name("yaml-reader".to_owned())
+            .spawn_scoped(scope, move || read(reader, batches_tx, returned));
         let mut piped = Piped {
             batches,
             current: Vec::new().into_iter(),
