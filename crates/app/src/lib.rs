@@ -26,6 +26,7 @@ pub mod planned;
 pub mod principal;
 mod recipients;
 pub mod recur;
+mod reload;
 mod replay;
 pub mod sla;
 mod staff;
@@ -319,7 +320,7 @@ impl Opened {
         let mut timers = vec![
             election,
             listener,
-            tokio::spawn(reload_on_sighup(Arc::downgrade(&system))),
+            tokio::spawn(reload::on_sighup(Arc::downgrade(&system))),
             tokio::spawn(purge_expired_sessions(Arc::downgrade(&system))),
             tokio::spawn(announce_drills(Arc::downgrade(&system))),
             tokio::spawn(settle_credits(
@@ -462,30 +463,6 @@ fn webhook_secrets(
 }
 
 impl System {
-    /// Re-reads the inventory and switches the pipeline to it; the error says why not.
-    pub(crate) async fn reload_inventory(&self) -> Result<Arc<Inventory>, String> {
-        let Some(read) = self.reload.clone() else {
-            return Err("this server has no inventory file to re-read".to_owned());
-        };
-        // A thread of its own, not the blocking pool: the reader may lower its own priority
-        // so that alerts go first, and that must not outlive the reading.
-        let (done, answer) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name("inventory-reader".to_owned())
-            .spawn(move || {
-                let _ = done.send(read());
-            })
-            .map_err(|e| format!("cannot start the reader: {e}"))?;
-        let inventory = answer.await.map_err(|_| "the reader failed".to_owned())??;
-        let inventory = Arc::new(inventory);
-        tracing::info!(
-            vertices = inventory.graph.vertex_count(),
-            "inventory read: switching to it"
-        );
-        self.ingestor.reload(Arc::clone(&inventory)).await?;
-        Ok(inventory)
-    }
-
     /// Reads the live state under its lock, briefly, for a face to render: `read` gets a
     /// shared reference only, so no face can change what the pipeline owns.
     pub fn read<R>(&self, read: impl FnOnce(&Live) -> R) -> Result<R, Refused> {
@@ -498,21 +475,6 @@ impl System {
         self.live
             .lock()
             .map_err(|_| Refused::Unavailable("internal state poisoned".to_owned()))
-    }
-}
-
-async fn reload_on_sighup(system: std::sync::Weak<System>) {
-    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-    else {
-        return;
-    };
-    while hangups.recv().await.is_some() {
-        let Some(system) = system.upgrade() else {
-            return;
-        };
-        if let Err(e) = system.reload_inventory().await {
-            tracing::error!(error = %e, "SIGHUP: inventory not reloaded, the old one stays");
-        }
     }
 }
 

@@ -133,6 +133,18 @@ struct Lead {
     task: tokio::task::JoinHandle<()>,
 }
 
+impl Lead {
+    /// Waits until the writer has committed everything sent to it before.
+    async fn flushed(&self) -> Result<(), String> {
+        let (flushed, done) = tokio::sync::oneshot::channel();
+        self.writer
+            .send(Write::Flush(flushed))
+            .map_err(|_| "the incident writer stopped".to_owned())?;
+        done.await
+            .map_err(|_| "the incident writer stopped".to_owned())
+    }
+}
+
 /// What the applier is started with.
 pub(crate) struct Applier {
     pub store: Arc<AnyStore>,

@@ -145,12 +145,7 @@ impl Applying {
         if let Some(lead) = &self.lead {
             // Everything decided so far is committed first, so that the incidents read next
             // are exactly those of the applier's position.
-            let (flushed, done) = oneshot::channel();
-            lead.writer
-                .send(Write::Flush(flushed))
-                .map_err(|_| "the incident writer stopped".to_owned())?;
-            done.await
-                .map_err(|_| "the incident writer stopped".to_owned())?;
+            lead.flushed().await?;
             let v = store.incident_view().await.map_err(|e| e.to_string())?;
             if v.leadership.applied != self.position || live.applied > self.position {
                 return Ok(false);
@@ -241,12 +236,7 @@ impl Applying {
     async fn reload_in_place(&mut self, inventory: Arc<Inventory>) -> Result<(), String> {
         let epoch = self.lead.as_ref().map(|l| l.epoch);
         if let Some(lead) = &self.lead {
-            let (flushed, done) = oneshot::channel();
-            lead.writer
-                .send(Write::Flush(flushed))
-                .map_err(|_| "the incident writer stopped".to_owned())?;
-            done.await
-                .map_err(|_| "the incident writer stopped".to_owned())?;
+            lead.flushed().await?;
         }
         self.rebuild(inventory, epoch).await
     }
