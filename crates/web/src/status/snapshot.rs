@@ -135,20 +135,26 @@ pub(crate) async fn read(
     history: &[IncidentRow],
     now_ms: i64,
 ) -> Result<Stored, StoreError> {
-    let mut incidents = store.incidents(LISTED as i64).await?;
-    // An incident still open is always shown, however many came after it.
-    for open in store.open_incidents().await? {
-        if !incidents.iter().any(|i| i.id == open.id) {
-            incidents.push(open);
+    // Incidents and their updates are read apart, so an update (which may move the status)
+    // can land between the two reads: the page would show its text under the old status. The
+    // incidents are read again after their updates, and all read again if they moved.
+    let mut incidents = listed_incidents(store).await?;
+    let mut updates;
+    let mut tries = 0;
+    loop {
+        updates = Vec::with_capacity(incidents.len());
+        for i in &incidents {
+            let mut u = store.updates(i.id).await?;
+            // Internal notes stop here: nothing public is made from what follows.
+            u.retain(|u| u.public);
+            updates.push(u);
         }
-    }
-    incidents.sort_by_key(|i| std::cmp::Reverse(i.id));
-    let mut updates = Vec::new();
-    for i in &incidents {
-        let mut u = store.updates(i.id).await?;
-        // Internal notes stop here: nothing public is made from what follows.
-        u.retain(|u| u.public);
-        updates.push(u);
+        let again = listed_incidents(store).await?;
+        tries += 1;
+        if again == incidents || tries == READ_TRIES {
+            break;
+        }
+        incidents = again;
     }
     let listed: Vec<i64> = incidents.iter().map(|i| i.id).collect();
     let history = history
@@ -163,6 +169,23 @@ pub(crate) async fn read(
         component_statuses: store.component_statuses().await?,
         maintenances: store.maintenances(now_ms - manual::KEPT_MS).await?,
     })
+}
+
+/// How often [`read`] reads again when incidents keep moving under it; the last read is kept
+/// (the next refresh, triggered by the same change, reads again).
+const READ_TRIES: u32 = 3;
+
+/// The latest [`LISTED`] incidents and every open one, newest first.
+async fn listed_incidents(store: &AnyStore) -> Result<Vec<IncidentRow>, StoreError> {
+    let mut incidents = store.incidents(LISTED as i64).await?;
+    // An incident still open is always shown, however many came after it.
+    for open in store.open_incidents().await? {
+        if !incidents.iter().any(|i| i.id == open.id) {
+            incidents.push(open);
+        }
+    }
+    incidents.sort_by_key(|i| std::cmp::Reverse(i.id));
+    Ok(incidents)
 }
 
 /// A component's status from how many of its services are down (`shared/spec/server.md`):
