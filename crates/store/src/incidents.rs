@@ -78,6 +78,41 @@ pub struct IncidentRow {
     pub services: Vec<IncidentServiceRow>,
 }
 
+/// A stored incident without its services, and a number that moves whenever they change: what
+/// a reader keeping the services of incidents needs to tell when to read them again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentHead {
+    /// Its number.
+    pub id: i64,
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    pub status: String,
+    /// Headline.
+    pub title: String,
+    /// Root-cause vertex ids.
+    pub roots: Vec<String>,
+    /// Opened at.
+    pub opened_ms: i64,
+    /// Resolved at.
+    pub resolved_ms: Option<i64>,
+    /// Moves (up) whenever a service of the incident is recorded or changes.
+    pub revision: i64,
+}
+
+impl IncidentHead {
+    /// The whole incident, with `services`.
+    pub fn with_services(self, services: Vec<IncidentServiceRow>) -> IncidentRow {
+        IncidentRow {
+            id: self.id,
+            status: self.status,
+            title: self.title,
+            roots: self.roots,
+            opened_ms: self.opened_ms,
+            resolved_ms: self.resolved_ms,
+            services,
+        }
+    }
+}
+
 /// A service of a stored incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncidentServiceRow {
@@ -230,6 +265,10 @@ pub trait IncidentStore {
     async fn incidents(&self, limit: i64) -> Result<Vec<IncidentRow>>;
     /// One incident.
     async fn incident(&self, id: i64) -> Result<Option<IncidentRow>>;
+    /// The latest `limit` incidents and every open one, newest first, without their services.
+    async fn incident_heads(&self, limit: i64) -> Result<Vec<IncidentHead>>;
+    /// The services of incident `id`, in the order they first went down.
+    async fn incident_services(&self, id: i64) -> Result<Vec<IncidentServiceRow>>;
     /// The latest `limit` incidents in which a service of `customer` went down, newest first,
     /// with all their services (callers keep only the customer's own).
     async fn customer_incidents(&self, customer: &str, limit: i64) -> Result<Vec<IncidentRow>>;

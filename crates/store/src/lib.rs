@@ -30,8 +30,8 @@ pub use accounts::{
 pub use drills::{Drill, DrillResult, DrillStore};
 pub use help::{HelpArticle, HelpHit, HelpListing, HelpSearch, HelpStore};
 pub use incidents::{
-    Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
-    NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
+    Delivery, IncidentChange, IncidentHead, IncidentRow, IncidentServiceRow, IncidentStore,
+    IncidentUpdate, NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
 pub use interventions::{Envelope, EnvelopeOpening, Intervention, InterventionStore};
 pub use limits::{FailureWindow, LimitStore};
@@ -223,6 +223,7 @@ macro_rules! dispatch {
 
 mod log;
 mod sql_help;
+mod sql_incident_heads;
 mod sql_interventions;
 mod sql_tickets;
 pub use log::{channel, Applied, Elector, Leadership, Listener, LogStore, Picture, Wake};
@@ -263,6 +264,12 @@ impl IncidentStore for AnyStore {
     }
     async fn incident(&self, id: i64) -> Result<Option<IncidentRow>> {
         dispatch!(self, s => s.incident(id).await)
+    }
+    async fn incident_heads(&self, limit: i64) -> Result<Vec<IncidentHead>> {
+        dispatch!(self, s => s.incident_heads(limit).await)
+    }
+    async fn incident_services(&self, id: i64) -> Result<Vec<IncidentServiceRow>> {
+        dispatch!(self, s => s.incident_services(id).await)
     }
     async fn customer_incidents(&self, customer: &str, limit: i64) -> Result<Vec<IncidentRow>> {
         dispatch!(self, s => s.customer_incidents(customer, limit).await)

@@ -98,6 +98,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_interventions.sql"),
         postgres: include_str!("../migrations/postgres/0017_interventions.sql"),
     },
+    Migration {
+        version: 18,
+        sqlite: include_str!("../migrations/sqlite/0018_incident_revision.sql"),
+        postgres: include_str!("../migrations/postgres/0018_incident_revision.sql"),
+    },
 ];
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use sqlx::Row;
 
 use crate::incidents::{
-    Delivery, IncidentChange, IncidentRow, IncidentServiceRow, IncidentStore, IncidentUpdate,
-    NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
+    Delivery, IncidentChange, IncidentHead, IncidentRow, IncidentServiceRow, IncidentStore,
+    IncidentUpdate, NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
 use crate::sql::{PgStore, SqliteStore};
 use crate::{Result, StoreError};
@@ -65,7 +65,7 @@ where
 
 /// Rows per multi-row statement: at most 10 parameters a row stays below SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters per statement.
-const ROWS_PER_STATEMENT: usize = 1000;
+pub(crate) const ROWS_PER_STATEMENT: usize = 1000;
 
 /// How many changes at the start of `changes` form a run written in one statement: all
 /// `ServiceDown` or all `Announce`, none touching the same service of the same incident twice
@@ -149,6 +149,7 @@ macro_rules! incident_impl {
                     }
                     at += 1;
                 }
+                Self::bump_revisions(tx, changes).await?;
                 for chunk in notices.chunks(ROWS_PER_STATEMENT) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) ",
@@ -300,6 +301,14 @@ macro_rules! incident_impl {
                     )
                     .await?
                     .pop())
+            }
+
+            async fn incident_heads(&self, limit: i64) -> Result<Vec<IncidentHead>> {
+                self.heads(limit).await
+            }
+
+            async fn incident_services(&self, id: i64) -> Result<Vec<IncidentServiceRow>> {
+                self.services_of(id).await
             }
 
             async fn customer_incidents(&self, customer: &str, limit: i64) -> Result<Vec<IncidentRow>> {

@@ -392,3 +392,84 @@ pub async fn expired_claims_come_first_then_rows_in_the_order_they_fell_due(s: &
     assert_eq!(order, vec![b, c, a]);
     assert!(s.claim_notices(70_000, 1, 60_000).await.unwrap().is_empty());
 }
+
+pub async fn heads_list_the_latest_and_every_open_incident_and_revisions_follow_services(
+    s: &AnyStore,
+) {
+    // Incident 1 stays open; 2 and 3 open and resolve after it.
+    s.record(&open(1), &[]).await.unwrap();
+    for id in [2, 3] {
+        let mut changes = open(id);
+        changes.push(IncidentChange::Resolve { id, at_ms: 900 });
+        s.record(&changes, &[]).await.unwrap();
+    }
+    let heads = s.incident_heads(1).await.unwrap();
+    let listed: Vec<(i64, Option<i64>)> = heads.iter().map(|h| (h.id, h.resolved_ms)).collect();
+    assert_eq!(
+        listed,
+        [(3, Some(900)), (1, None)],
+        "the latest and the open one"
+    );
+    let first = heads[1].clone();
+    assert_eq!(first.status, "investigating");
+    assert_eq!(first.roots, ["sw-a"]);
+    let whole = s.incident(1).await.unwrap().unwrap();
+    assert_eq!(s.incident_services(1).await.unwrap(), whole.services);
+    assert_eq!(first.clone().with_services(whole.services.clone()), whole);
+
+    // A public update moves the status, not the revision: the services did not change.
+    s.add_update(1, "identified", "Found it.", true, "lead", 1_000)
+        .await
+        .unwrap();
+    let revision = |heads: Vec<tocsin_store::IncidentHead>| {
+        heads
+            .iter()
+            .find(|h| h.id == 1)
+            .map(|h| h.revision)
+            .unwrap()
+    };
+    let after_update = s.incident_heads(10).await.unwrap();
+    assert_eq!(revision(after_update.clone()), first.revision);
+    assert_eq!(
+        after_update.iter().find(|h| h.id == 1).unwrap().status,
+        "identified"
+    );
+
+    // Each kind of service change moves it; a change to another incident does not.
+    let mut last = first.revision;
+    for change in [
+        IncidentChange::Announce {
+            id: 1,
+            service: "vps-1".into(),
+        },
+        IncidentChange::ServiceUp {
+            id: 1,
+            service: "vps-1".into(),
+            down_total_ms: 400,
+        },
+        IncidentChange::ServiceDown {
+            id: 1,
+            service: "vps-3".into(),
+            customer: None,
+            at_ms: 1_200,
+        },
+    ] {
+        s.record(std::slice::from_ref(&change), &[]).await.unwrap();
+        let now = revision(s.incident_heads(10).await.unwrap());
+        assert!(now > last, "{change:?} left the revision at {now}");
+        last = now;
+    }
+    s.record(
+        &[IncidentChange::Announce {
+            id: 2,
+            service: "vps-1".into(),
+        }],
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(revision(s.incident_heads(10).await.unwrap()), last);
+    let services = s.incident_services(1).await.unwrap();
+    assert_eq!(services, s.incident(1).await.unwrap().unwrap().services);
+    assert_eq!(services.len(), 3);
+}
