@@ -14,6 +14,7 @@ pub(crate) mod feeds;
 mod i18n;
 mod manual;
 mod page;
+mod reading;
 mod resource;
 mod restore;
 mod serve;
@@ -176,8 +177,7 @@ pub async fn export(
         &tocsin_store::MaintenanceStore::maintenances(store, now_ms).await?,
     );
     let live = snapshot::LiveView::of(&inventory, &impact).planned(&impact, &quiet.at(now_ms));
-    let history = snapshot::read_history(store).await?;
-    let stored = snapshot::read(store, &history, now_ms).await?;
+    let stored = reading::Reader::default().read(store, now_ms).await?;
     let snap = snapshot::build(&live, &stored, now_ms);
     let meta = Meta {
         page_id: PAGE_ID.to_owned(),

@@ -22,6 +22,7 @@ use axum::Router;
 use tocsin_model::inventory::Language;
 
 use super::page::{self, Links};
+use super::reading::Reader;
 use super::resource::{Fnv, Resource};
 use super::snapshot::{self, LiveView, Snapshot};
 use super::{i18n, output, Meta, Output, StatusError, OPENAPI, PAGE_ID, PAGE_NAME};
@@ -35,8 +36,6 @@ const STATIC: &str = "public, max-age=3600";
 const TICK: Duration = Duration::from_millis(500);
 /// Ticks between database reads when the impact did not change (2 s).
 const READ_EVERY: u32 = 4;
-/// Ticks between reads of the incidents behind the uptime bars, unless the impact changed.
-const HISTORY_EVERY: u32 = 120;
 /// How long a request made before the first rendering waits for it.
 const FIRST_WAIT: Duration = Duration::from_secs(5);
 
@@ -55,8 +54,8 @@ struct Renderer {
     url: String,
     last: Option<(Snapshot, Meta)>,
     outputs: Rendered,
-    /// The incidents behind the uptime bars, re-read only now and then.
-    history: Vec<tocsin_store::IncidentRow>,
+    /// The incidents read last, kept with their services.
+    reader: Reader,
 }
 
 impl Renderer {
@@ -67,7 +66,7 @@ impl Renderer {
             url,
             last: None,
             outputs: HashMap::new(),
-            history: Vec::new(),
+            reader: Reader::default(),
         })
     }
 
@@ -120,7 +119,7 @@ impl Renderer {
     }
 
     /// Reads what the outputs show now, and when.
-    async fn read(&mut self, app: &App, history: bool) -> Result<(Snapshot, i64), StatusError> {
+    async fn read(&mut self, app: &App) -> Result<(Snapshot, i64), StatusError> {
         let at = app.clock.now_ms();
         let live = app
             .read(|live| {
@@ -128,23 +127,16 @@ impl Renderer {
                     .planned(&live.impact, &live.quiet.at(at))
             })
             .map_err(|e| StatusError::Template(e.to_string()))?;
-        if history || self.history.is_empty() {
-            self.history = snapshot::read_history(&app.store).await?;
-        }
         let now_ms = app.clock.now_ms();
-        let stored = snapshot::read(&app.store, &self.history, now_ms).await?;
+        let stored = self.reader.read(&app.store, now_ms).await?;
         Ok((snapshot::build(&live, &stored, now_ms), now_ms))
     }
 
     /// Reads what changed and renders anew if the outputs would differ. Rendering and
     /// compressing take tens of milliseconds, so they run on the blocking pool, away from the
     /// workers answering requests; `None` for the renderer when that task died.
-    async fn refresh(
-        mut self,
-        app: &App,
-        history: bool,
-    ) -> (Option<Self>, Result<Option<Rendered>, StatusError>) {
-        let (snap, now_ms) = match self.read(app, history).await {
+    async fn refresh(mut self, app: &App) -> (Option<Self>, Result<Option<Rendered>, StatusError>) {
+        let (snap, now_ms) = match self.read(app).await {
             Ok(read) => read,
             Err(e) => return (Some(self), Err(e)),
         };
@@ -196,7 +188,6 @@ async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Re
             break;
         }
         let now = fingerprint(&app);
-        // Outage history follows the impact only; staff changes need a read, not history.
         let impact_moved = now != last;
         let changed = told || impact_moved;
         ticks += 1;
@@ -216,8 +207,7 @@ async fn watch(app: Weak<App>, publish: tokio::sync::watch::Sender<Option<Arc<Re
                 }
             },
         };
-        let history = impact_moved || ticks % HISTORY_EVERY == 0;
-        let (back, refreshed) = r.refresh(&app, history).await;
+        let (back, refreshed) = r.refresh(&app).await;
         let Some(back) = back else {
             if let Err(e) = refreshed {
                 tracing::error!(error = %e, "status page renderer died");

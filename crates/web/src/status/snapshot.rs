@@ -5,10 +5,7 @@ use std::sync::Arc;
 
 use tocsin_model::inventory::{Language, NONE};
 use tocsin_model::{Impact, Inventory, State, VertexId};
-use tocsin_store::{
-    AccountStore, AnyStore, ComponentStatus, IncidentRow, IncidentStore, IncidentUpdate,
-    Maintenance, MaintenanceStore, StoreError,
-};
+use tocsin_store::{ComponentStatus, IncidentRow, IncidentUpdate, Maintenance};
 
 use super::manual::{self, MaintenanceView};
 use super::time::DAY_MS;
@@ -16,8 +13,6 @@ use super::uptime::{self, DAYS};
 
 /// How many incidents the outputs list (Statuspage's `incidents.json` shows 50).
 pub(crate) const LISTED: usize = 50;
-/// How many of the latest incidents feed the uptime bars.
-const FOR_UPTIME: i64 = 1000;
 
 /// Which services are down now: what is taken from the live state under its lock.
 pub(crate) struct LiveView {
@@ -112,80 +107,15 @@ pub(crate) struct IncidentView {
 /// What is read from the database.
 pub(crate) struct Stored {
     /// The latest [`LISTED`] incidents and every open one, newest first.
-    pub incidents: Vec<IncidentRow>,
+    pub incidents: Vec<Arc<IncidentRow>>,
     /// Their public updates, oldest first.
     pub updates: Vec<Vec<IncidentUpdate>>,
     /// Older incidents for the uptime bars (those also listed are skipped).
-    pub history: Vec<IncidentRow>,
+    pub history: Vec<Arc<IncidentRow>>,
     /// Component statuses set by hand.
     pub component_statuses: Vec<ComponentStatus>,
     /// Maintenance windows ending after `now - manual::KEPT_MS`.
     pub maintenances: Vec<Maintenance>,
-}
-
-/// The incidents behind the uptime bars: the latest [`FOR_UPTIME`].
-pub(crate) async fn read_history(store: &AnyStore) -> Result<Vec<IncidentRow>, StoreError> {
-    store.incidents(FOR_UPTIME).await
-}
-
-/// Reads the latest incidents and their public updates, what staff set on components and
-/// the maintenance windows around `now_ms`; `history` as read before.
-pub(crate) async fn read(
-    store: &AnyStore,
-    history: &[IncidentRow],
-    now_ms: i64,
-) -> Result<Stored, StoreError> {
-    // Incidents and their updates are read apart, so an update (which may move the status)
-    // can land between the two reads: the page would show its text under the old status. The
-    // incidents are read again after their updates, and all read again if they moved.
-    let mut incidents = listed_incidents(store).await?;
-    let mut updates;
-    let mut tries = 0;
-    loop {
-        updates = Vec::with_capacity(incidents.len());
-        for i in &incidents {
-            let mut u = store.updates(i.id).await?;
-            // Internal notes stop here: nothing public is made from what follows.
-            u.retain(|u| u.public);
-            updates.push(u);
-        }
-        let again = listed_incidents(store).await?;
-        tries += 1;
-        if again == incidents || tries == READ_TRIES {
-            break;
-        }
-        incidents = again;
-    }
-    let listed: Vec<i64> = incidents.iter().map(|i| i.id).collect();
-    let history = history
-        .iter()
-        .filter(|i| !listed.contains(&i.id))
-        .cloned()
-        .collect();
-    Ok(Stored {
-        incidents,
-        updates,
-        history,
-        component_statuses: store.component_statuses().await?,
-        maintenances: store.maintenances(now_ms - manual::KEPT_MS).await?,
-    })
-}
-
-/// How often [`read`] reads again when incidents keep moving under it; the last read is kept
-/// (the next refresh, triggered by the same change, reads again).
-const READ_TRIES: u32 = 3;
-
-/// The latest [`LISTED`] incidents and every open one, newest first.
-async fn listed_incidents(store: &AnyStore) -> Result<Vec<IncidentRow>, StoreError> {
-    let mut incidents = store.incidents(LISTED as i64).await?;
-    // An incident still open is always shown, however many came after it.
-    for open in store.open_incidents().await? {
-        if !incidents.iter().any(|i| i.id == open.id) {
-            incidents.push(open);
-        }
-    }
-    incidents.sort_by_key(|i| std::cmp::Reverse(i.id));
-    Ok(incidents)
 }
 
 /// A component's status from how many of its services are down (`shared/spec/server.md`):
@@ -226,7 +156,7 @@ pub(crate) fn build(live: &LiveView, stored: &Stored, now_ms: i64) -> Snapshot {
     }
     let daily_down = uptime::daily_down(
         inventory,
-        stored.incidents.iter().chain(&stored.history),
+        stored.incidents.iter().chain(&stored.history).map(|r| &**r),
         now_ms,
     );
     let maintenances = manual::maintenances(inventory, &stored.maintenances, exact_ms);
@@ -389,7 +319,7 @@ components:
         for services in [&["s-1", "s-3", "s-2"][..], &["s-4"], &[]] {
             let row = row(services);
             let stored = Stored {
-                incidents: vec![row.clone()],
+                incidents: vec![Arc::new(row.clone())],
                 updates: vec![vec![]],
                 history: vec![],
                 component_statuses: vec![],

@@ -26,7 +26,7 @@ fn stored(hostile: &str) -> Stored {
         announced: true,
     }];
     Stored {
-        incidents: vec![IncidentRow {
+        incidents: vec![Arc::new(IncidentRow {
             id: 7,
             status: "identified".into(),
             title: "sw-a (switch)".into(),
@@ -34,7 +34,7 @@ fn stored(hostile: &str) -> Stored {
             opened_ms: NOW - 3_600_000,
             resolved_ms: None,
             services,
-        }],
+        })],
         updates: vec![vec![IncidentUpdate {
             id: 3,
             status: "identified".into(),
@@ -168,7 +168,10 @@ async fn an_open_incident_stays_listed_however_many_follow_and_notes_stay_out() 
         .add_update(1, "identified", "internal note", false, "eng", 6)
         .await
         .unwrap();
-    let stored = snapshot::read(&store, &[], NOW).await.unwrap();
+    let stored = super::reading::Reader::default()
+        .read(&store, NOW)
+        .await
+        .unwrap();
     assert_eq!(stored.incidents.len(), snapshot::LISTED + 1);
     assert_eq!(stored.incidents[0].id, 60);
     let last = stored.incidents.len() - 1;
@@ -178,6 +181,59 @@ async fn an_open_incident_stays_listed_however_many_follow_and_notes_stay_out() 
         .map(|u| u.body.as_str())
         .collect();
     assert_eq!(bodies, ["public words"]);
+}
+
+#[tokio::test]
+async fn services_are_read_again_only_when_the_incident_changed() {
+    use tocsin_store::{AnyStore, IncidentChange, IncidentStore, Store};
+    let store = AnyStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let down = |id: i64, service: &str, at_ms: i64| IncidentChange::ServiceDown {
+        id,
+        service: service.into(),
+        customer: Some("acme".into()),
+        at_ms,
+    };
+    let open = |id: i64| IncidentChange::Open {
+        id,
+        title: "t".into(),
+        roots: vec![],
+        at_ms: id,
+    };
+    store
+        .record(
+            &[open(1), down(1, "s-1", 1), open(2), down(2, "s-2", 2)],
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut reader = super::reading::Reader::default();
+    let first = reader.read(&store, NOW).await.unwrap();
+    let ids = |s: &Stored| s.incidents.iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(ids(&first), [2, 1]);
+
+    // Nothing changed: the very same incidents, services not read again.
+    let second = reader.read(&store, NOW).await.unwrap();
+    for (a, b) in first.incidents.iter().zip(&second.incidents) {
+        assert!(Arc::ptr_eq(a, b), "incident {} read again", a.id);
+    }
+
+    // A service of incident 1 goes down, and incident 2 gets a public update: 1 is read
+    // again with its new service, 2 with its new status; both as the store has them now.
+    store.record(&[down(1, "s-3", 3)], &[]).await.unwrap();
+    store
+        .add_update(2, "identified", "words", true, "lead", 4)
+        .await
+        .unwrap();
+    let third = reader.read(&store, NOW).await.unwrap();
+    assert_eq!(ids(&third), [2, 1]);
+    for (row, was) in third.incidents.iter().zip(&second.incidents) {
+        assert!(!Arc::ptr_eq(row, was), "incident {} kept", row.id);
+        assert_eq!(**row, store.incident(row.id).await.unwrap().unwrap());
+    }
+    assert_eq!(third.incidents[0].status, "identified");
+    assert_eq!(third.incidents[1].services.len(), 2);
+    assert_eq!(third.updates[0].len(), 1);
 }
 
 fn window(id: i64, starts_ms: i64, ends_ms: i64, title: &str) -> tocsin_store::Maintenance {
