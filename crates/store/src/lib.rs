@@ -225,6 +225,7 @@ mod log;
 mod sql_help;
 mod sql_incident_heads;
 mod sql_interventions;
+mod sql_outbox;
 mod sql_tickets;
 pub use log::{channel, Applied, Elector, Leadership, Listener, LogStore, Picture, Wake};
 

@@ -103,6 +103,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_incident_revision.sql"),
         postgres: include_str!("../migrations/postgres/0018_incident_revision.sql"),
     },
+    Migration {
+        version: 19,
+        sqlite: include_str!("../migrations/sqlite/0019_outbox_payloads.sql"),
+        postgres: include_str!("../migrations/postgres/0019_outbox_payloads.sql"),
+    },
 ];
 
 #[cfg(test)]
@@ -156,5 +161,42 @@ mod tests {
             (m.updated_ms, m.sequence, m.cancelled_ms),
             (3000, 1, Some(3000))
         );
+    }
+
+    /// Notices queued before 0019 keep what they say when it moves to its own table, and
+    /// are claimed with it.
+    #[tokio::test]
+    async fn queued_notices_keep_their_payload_when_it_moves_out_of_the_outbox() {
+        use crate::IncidentStore;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE tocsin_migrations (version BIGINT PRIMARY KEY)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        for m in MIGRATIONS.iter().filter(|m| m.version <= 18) {
+            sqlx::raw_sql(m.sqlite).execute(&store.pool).await.unwrap();
+            sqlx::query("INSERT INTO tocsin_migrations (version) VALUES ($1)")
+                .bind(m.version)
+                .execute(&store.pool)
+                .await
+                .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) \
+             VALUES (7, 'acme', 'ops@acme.example', 'cs', 'opened', '{\"title\": \"sw-a\"}', 'queued', 0, 10, 10)",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+
+        store.migrate().await.unwrap();
+        let claimed = store.claim_notices(20, 10, 1_000).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].notice.payload, "{\"title\": \"sw-a\"}");
+        assert_eq!(claimed[0].notice.contact, "ops@acme.example");
+        let listed = store.notices(10).await.unwrap();
+        assert_eq!(listed[0].0.notice.payload, claimed[0].notice.payload);
     }
 }

@@ -8,6 +8,7 @@ use crate::incidents::{
     IncidentUpdate, NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
 use crate::sql::{PgStore, SqliteStore};
+use crate::sql_outbox::{payload_column, Queued};
 use crate::{Result, StoreError};
 
 fn roots_json(roots: &[String]) -> String {
@@ -150,25 +151,20 @@ macro_rules! incident_impl {
                     at += 1;
                 }
                 Self::bump_revisions(tx, changes).await?;
-                for chunk in notices.chunks(ROWS_PER_STATEMENT) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) ",
-                    );
-                    q.push_values(chunk, |mut row, n| {
-                        row.push_bind(n.incident_id)
-                            .push_bind(n.customer.as_str())
-                            .push_bind(n.contact.as_str())
-                            .push_bind(n.language.as_str())
-                            .push_bind(n.kind.as_str())
-                            .push_bind(n.payload.as_str())
-                            .push_bind("queued")
-                            .push_bind(0i64)
-                            .push_bind(n.created_ms)
-                            .push_bind(n.created_ms);
-                    });
-                    q.push(" ON CONFLICT (incident_id, contact, kind) DO NOTHING");
-                    q.build().execute(&mut **tx).await?;
-                }
+                let queued: Vec<Queued<'_>> = notices
+                    .iter()
+                    .map(|n| Queued {
+                        incident_id: n.incident_id,
+                        customer: &n.customer,
+                        contact: &n.contact,
+                        language: &n.language,
+                        kind: n.kind.as_str().into(),
+                        payload: &n.payload,
+                        next_ms: n.created_ms,
+                        created_ms: n.created_ms,
+                    })
+                    .collect();
+                Self::queue(tx, &queued).await?;
                 Ok(())
             }
 
@@ -372,18 +368,20 @@ macro_rules! incident_impl {
                     .fetch_one(&mut *tx).await?;
                 let id: i64 = row.try_get(0)?;
                 let kind = format!("{BROADCAST_KIND}{id}");
-                let mut queued = 0u64;
-                for n in notices {
-                    let done = sqlx::query(
-                        "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) \
-                         VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7) \
-                         ON CONFLICT (incident_id, contact, kind) DO NOTHING",
-                    )
-                    .bind(b.incident_id.unwrap_or(0)).bind(&n.customer).bind(&n.contact).bind(&n.language)
-                    .bind(&kind).bind(&n.payload).bind(b.created_ms)
-                    .execute(&mut *tx).await?;
-                    queued += done.rows_affected();
-                }
+                let queued: Vec<Queued<'_>> = notices
+                    .iter()
+                    .map(|n| Queued {
+                        incident_id: b.incident_id.unwrap_or(0),
+                        customer: &n.customer,
+                        contact: &n.contact,
+                        language: &n.language,
+                        kind: kind.as_str().into(),
+                        payload: &n.payload,
+                        next_ms: b.created_ms,
+                        created_ms: b.created_ms,
+                    })
+                    .collect();
+                let queued = Self::queue(&mut tx, &queued).await?;
                 sqlx::query("UPDATE broadcasts SET recipients = $2 WHERE id = $1")
                     .bind(id).bind(i64::try_from(queued).unwrap_or(i64::MAX))
                     .execute(&mut *tx).await?;
@@ -482,8 +480,11 @@ macro_rules! incident_impl {
 
             async fn notices(&self, limit: i64) -> Result<Vec<(OutboxRow, String, Option<String>)>> {
                 let rows = sqlx::query(
-                    "SELECT id, incident_id, customer, contact, language, kind, payload, created_ms, attempts, state, last_error \
-                     FROM outbox ORDER BY id DESC LIMIT $1",
+                    concat!(
+                        "SELECT id, incident_id, customer, contact, language, kind, ",
+                        payload_column!(),
+                        ", created_ms, attempts, state, last_error FROM outbox ORDER BY id DESC LIMIT $1"
+                    ),
                 )
                 .bind(limit)
                 .fetch_all(&self.pool)
@@ -536,7 +537,7 @@ macro_rules! incident_impl {
 incident_impl!(
     SqliteStore,
     sqlx::Sqlite,
-    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
+    concat!("UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
      WHERE id IN (SELECT id FROM (SELECT id FROM outbox \
                                   WHERE state = 'sending' AND lease_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
                                   ORDER BY id LIMIT $2) \
@@ -545,18 +546,22 @@ incident_impl!(
                                   WHERE state = 'queued' AND next_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
                                   ORDER BY next_ms, id LIMIT $2) \
                   LIMIT $2) \
-     RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts",
+     RETURNING id, incident_id, customer, contact, language, kind, ",
+     payload_column!(),
+     ", created_ms, attempts"),
     |_| None
 );
 incident_impl!(
     PgStore,
     sqlx::Postgres,
-    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
+    concat!("UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
      WHERE id IN (SELECT id FROM outbox \
                   WHERE ((state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)) \
                     AND (kind LIKE 'broadcast.%') = $4 \
                   ORDER BY state = 'queued', CASE WHEN state = 'queued' THEN next_ms ELSE 0 END, id \
                   LIMIT $2 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, incident_id, customer, contact, language, kind, payload, created_ms, attempts",
+     RETURNING id, incident_id, customer, contact, language, kind, ",
+     payload_column!(),
+     ", created_ms, attempts"),
     |s| Some(s.instance)
 );

@@ -6,6 +6,7 @@ use crate::maintenance::WindowImpact;
 use crate::maintenance::{maintenance_kind, DueNotice, Maintenance, MaintenanceStore};
 use crate::sql::{PgStore, SqliteStore};
 use crate::sql_accounts::{list_from, list_json};
+use crate::sql_outbox::Queued;
 
 /// What the `impact` column keeps: what lists of windows need.
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -106,25 +107,20 @@ macro_rules! maintenance_impl {
             created_ms: i64,
             notices: &[DueNotice],
         ) -> Result<()> {
-            for chunk in notices.chunks(500) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) ",
-                );
-                q.push_values(chunk, |mut row, n| {
-                    row.push_bind(0i64)
-                        .push_bind(n.customer.as_str())
-                        .push_bind(n.contact.as_str())
-                        .push_bind(n.language.as_str())
-                        .push_bind(maintenance_kind(id, &n.kind))
-                        .push_bind(n.payload.as_str())
-                        .push_bind("queued")
-                        .push_bind(0i64)
-                        .push_bind(n.due_ms)
-                        .push_bind(created_ms);
-                });
-                q.push(" ON CONFLICT (incident_id, contact, kind) DO NOTHING");
-                q.build().execute(&mut **tx).await?;
-            }
+            let queued: Vec<Queued<'_>> = notices
+                .iter()
+                .map(|n| Queued {
+                    incident_id: 0,
+                    customer: &n.customer,
+                    contact: &n.contact,
+                    language: &n.language,
+                    kind: maintenance_kind(id, &n.kind).into(),
+                    payload: &n.payload,
+                    next_ms: n.due_ms,
+                    created_ms,
+                })
+                .collect();
+            <$store>::queue(tx, &queued).await?;
             Ok(())
         }
 
