@@ -13,6 +13,7 @@ mod migrate;
 mod sla;
 mod sql;
 mod sql_accounts;
+mod sql_changes;
 mod sql_drills;
 mod sql_incidents;
 mod sql_maintenance;

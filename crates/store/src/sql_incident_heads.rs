@@ -61,7 +61,7 @@ macro_rules! heads_impl {
                 changes: &[IncidentChange],
             ) -> Result<()> {
                 let ids = touched(changes);
-                for chunk in ids.chunks(crate::sql_incidents::ROWS_PER_STATEMENT) {
+                for chunk in ids.chunks(crate::sql_changes::ROWS_PER_STATEMENT) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "UPDATE incidents SET revision = revision + 1 WHERE id IN (",
                     );

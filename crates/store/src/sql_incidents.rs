@@ -8,6 +8,7 @@ use crate::incidents::{
     IncidentUpdate, NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
 use crate::sql::{PgStore, SqliteStore};
+use crate::sql_changes::{announced_downs, run_of, ROWS_PER_STATEMENT};
 use crate::sql_outbox::{payload_column, Queued};
 use crate::{Result, StoreError};
 
@@ -64,33 +65,6 @@ where
     })
 }
 
-/// Rows per multi-row statement: at most 10 parameters a row stays below SQLite's 32,766 and
-/// PostgreSQL's 65,535 parameters per statement.
-pub(crate) const ROWS_PER_STATEMENT: usize = 1000;
-
-/// How many changes at the start of `changes` form a run written in one statement: all
-/// `ServiceDown` or all `Announce`, none touching the same service of the same incident twice
-/// (one statement may not change a row twice); 0 when the first change is of another kind.
-fn run_of(changes: &[IncidentChange]) -> usize {
-    fn key(c: &IncidentChange) -> Option<(bool, i64, &str)> {
-        match c {
-            IncidentChange::ServiceDown { id, service, .. } => Some((false, *id, service.as_str())),
-            IncidentChange::Announce { id, service } => Some((true, *id, service.as_str())),
-            _ => None,
-        }
-    }
-    let Some((announce, _, _)) = changes.first().and_then(key) else {
-        return 0;
-    };
-    let mut seen = std::collections::HashSet::new();
-    changes
-        .iter()
-        .take(ROWS_PER_STATEMENT)
-        .map_while(key)
-        .take_while(|&(a, id, service)| a == announce && seen.insert((id, service)))
-        .count()
-}
-
 macro_rules! incident_impl {
     ($store:ty, $db:ty, $claim:expr, $claimer:expr) => {
         impl $store {
@@ -117,15 +91,21 @@ macro_rules! incident_impl {
             ) -> Result<()> {
                 // Runs of service changes (a fan-out makes thousands) go in multi-row
                 // statements: one round trip each to PostgreSQL instead of one a row.
+                let folded = announced_downs(changes);
+                let all = changes;
+                let changes: Vec<&IncidentChange> = changes
+                    .iter()
+                    .filter(|c| !matches!(c, IncidentChange::Announce { id, service } if folded.contains(&(*id, service.as_str()))))
+                    .collect();
                 let mut at = 0;
                 while at < changes.len() {
                     let run = run_of(&changes[at..]);
                     if run > 0 {
-                        Self::write_run(tx, &changes[at..at + run]).await?;
+                        Self::write_run(tx, &changes[at..at + run], &folded).await?;
                         at += run;
                         continue;
                     }
-                    match &changes[at] {
+                    match changes[at] {
                         IncidentChange::Open { id, title, roots, at_ms } => {
                             sqlx::query("INSERT INTO incidents (id, status, title, roots, opened_ms) VALUES ($1, 'investigating', $2, $3, $4)")
                                 .bind(id).bind(title).bind(roots_json(roots)).bind(at_ms)
@@ -150,7 +130,7 @@ macro_rules! incident_impl {
                     }
                     at += 1;
                 }
-                Self::bump_revisions(tx, changes).await?;
+                Self::bump_revisions(tx, all).await?;
                 let queued: Vec<Queued<'_>> = notices
                     .iter()
                     .map(|n| Queued {
@@ -171,7 +151,8 @@ macro_rules! incident_impl {
             /// Writes a run of `ServiceDown` or of `Announce` changes (see [`run_of`]).
             async fn write_run(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                run: &[IncidentChange],
+                run: &[&IncidentChange],
+                folded: &std::collections::HashSet<(i64, &str)>,
             ) -> Result<()> {
                 if matches!(run.first(), Some(IncidentChange::Announce { .. })) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE incident_services SET announced = ");
@@ -198,10 +179,13 @@ macro_rules! incident_impl {
                             .push_bind(*at_ms)
                             .push_bind(0i64)
                             .push_bind(*at_ms)
-                            .push_bind(false);
+                            .push_bind(folded.contains(&(*id, service.as_str())));
                     }
                 });
-                q.push(" ON CONFLICT (incident_id, service) DO UPDATE SET down_since_ms = excluded.down_since_ms");
+                q.push(
+                    " ON CONFLICT (incident_id, service) DO UPDATE SET down_since_ms = excluded.down_since_ms, \
+                     announced = incident_services.announced OR excluded.announced",
+                );
                 q.build().execute(&mut **tx).await?;
                 Ok(())
             }

@@ -92,6 +92,7 @@ conformance!(
     unmatched_alerts_are_kept_and_listed,
     changes_in_one_batch_apply_in_order,
     incidents_record_services_and_resolution,
+    services_announced_in_the_batch_they_went_down_in_are_recorded_announced,
     heads_list_the_latest_and_every_open_incident_and_revisions_follow_services,
     a_customers_incidents_are_found_by_its_services,
     notices_are_queued_once_claimed_and_finished,

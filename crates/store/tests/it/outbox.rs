@@ -473,3 +473,70 @@ pub async fn heads_list_the_latest_and_every_open_incident_and_revisions_follow_
     assert_eq!(services, s.incident(1).await.unwrap().unwrap().services);
     assert_eq!(services.len(), 3);
 }
+
+pub async fn services_announced_in_the_batch_they_went_down_in_are_recorded_announced(
+    s: &AnyStore,
+) {
+    let down = |service: &str, at_ms: i64| IncidentChange::ServiceDown {
+        id: 1,
+        service: service.into(),
+        customer: Some("acme".into()),
+        at_ms,
+    };
+    let announce = |service: &str| IncidentChange::Announce {
+        id: 1,
+        service: service.into(),
+    };
+    // vps-1 and vps-2 go down; only vps-1 is announced, in the same batch.
+    let mut first = open(1);
+    first.push(announce("vps-1"));
+    s.record(&first, &[]).await.unwrap();
+    let announced = |i: &tocsin_store::IncidentRow| {
+        i.services
+            .iter()
+            .map(|s| (s.service.clone(), s.announced, s.down_since_ms))
+            .collect::<Vec<_>>()
+    };
+    let i = s.incident(1).await.unwrap().unwrap();
+    assert_eq!(
+        announced(&i),
+        [
+            ("vps-1".to_string(), true, Some(100)),
+            ("vps-2".to_string(), false, Some(150))
+        ]
+    );
+    // vps-1 back up; then, in one batch, vps-1 down again (it stays announced) and vps-2
+    // announced before going down again, and a new vps-3 down and announced.
+    s.record(
+        &[IncidentChange::ServiceUp {
+            id: 1,
+            service: "vps-1".into(),
+            down_total_ms: 50,
+        }],
+        &[],
+    )
+    .await
+    .unwrap();
+    s.record(
+        &[
+            announce("vps-2"),
+            down("vps-1", 300),
+            down("vps-2", 300),
+            down("vps-3", 300),
+            announce("vps-3"),
+        ],
+        &[],
+    )
+    .await
+    .unwrap();
+    let i = s.incident(1).await.unwrap().unwrap();
+    assert_eq!(
+        announced(&i),
+        [
+            ("vps-1".to_string(), true, Some(300)),
+            ("vps-2".to_string(), true, Some(300)),
+            ("vps-3".to_string(), true, Some(300))
+        ]
+    );
+    assert_eq!(i.services[0].down_total_ms, 50);
+}
