@@ -191,14 +191,17 @@ macro_rules! incident_impl {
             }
 
             async fn services_of(&self, id: i64) -> Result<Vec<IncidentServiceRow>> {
+                // In key order, sorted here: SQLite sorting the 100,000s of a fan-out's
+                // incident took it seconds, a sort in memory tens of milliseconds.
                 let rows = sqlx::query(
                     "SELECT service, customer, down_since_ms, down_total_ms, first_down_ms, announced \
-                     FROM incident_services WHERE incident_id = $1 ORDER BY first_down_ms, service",
+                     FROM incident_services WHERE incident_id = $1",
                 )
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
+                let mut services = rows
+                    .iter()
                     .map(|r| {
                         Ok(IncidentServiceRow {
                             service: r.try_get(0)?,
@@ -209,7 +212,11 @@ macro_rules! incident_impl {
                             announced: r.try_get(5)?,
                         })
                     })
-                    .collect()
+                    .collect::<Result<Vec<_>>>()?;
+                services.sort_by(|a, b| {
+                    (a.first_down_ms, a.service.as_bytes()).cmp(&(b.first_down_ms, b.service.as_bytes()))
+                });
+                Ok(services)
             }
 
             async fn incidents_where(&self, sql: &'static str, arg: i64) -> Result<Vec<IncidentRow>> {
