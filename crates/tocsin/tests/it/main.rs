@@ -46,6 +46,7 @@ mod sla;
 mod staff;
 mod status;
 mod status_encoding;
+mod status_fast;
 mod tickets;
 mod tickets_staff;
 mod unmatched;

@@ -7,6 +7,11 @@
 //! component statuses staff set and maintenance windows are part of the snapshot, so their
 //! changes show within one database read (2 s), and a window starting or ending within a
 //! minute.
+//!
+//! The same outputs are offered to the accept loop as its shortcut (`fast.rs`), which answers
+//! a surge's plain `GET`s from the bytes written here without going through the router.
+
+mod fast;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -26,6 +31,7 @@ use super::reading::Reader;
 use super::resource::{Fnv, Resource};
 use super::snapshot::{self, LiveView, Snapshot};
 use super::{i18n, output, Meta, Output, StatusError, OPENAPI, PAGE_ID, PAGE_NAME};
+use crate::serve::{AskShortcut, Offer};
 use crate::App;
 
 /// How long clients and proxies may reuse a dynamic output without asking again.
@@ -263,6 +269,23 @@ fn lang_param(query: Option<&str>) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
+/// The page `/` answers: the language of `?lang=`, else of `Accept-Language`.
+fn front_page(query: Option<&str>, accept_language: Option<&str>) -> Output {
+    Output::Page(i18n::negotiate(lang_param(query), accept_language))
+}
+
+/// The output of a fixed path: the switcher's links are relative (`?lang=en`): on
+/// `/index.cs.html` they ask for `/index.cs.html?lang=en`, which must be English, not the
+/// path's Czech.
+fn fixed_output(which: Output, query: Option<&str>) -> Output {
+    match (which, lang_param(query)) {
+        (Output::Page(_), Some(code)) => {
+            Language::from_code(&code.to_ascii_lowercase()).map_or(which, Output::Page)
+        }
+        _ => which,
+    }
+}
+
 /// The public routes: `/`, `/index[.LANG].html`, `/api/v2/*.json`, `/history.atom`,
 /// `/maintenance.ics`, `/api/openapi.json` and `/assets/status.css`. Starts the task that
 /// renders them (when called inside a Tokio runtime, as the server does).
@@ -285,6 +308,17 @@ pub(crate) fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         STATIC,
         false,
     );
+    let mut fixed: Vec<(String, Output)> = Output::all()
+        .into_iter()
+        .map(|o| (format!("/{}", o.file()), o))
+        .collect();
+    fixed.push(("/index.en.html".to_owned(), Output::Page(Language::En)));
+    let shortcut: Arc<dyn crate::serve::Shortcut> = Arc::new(fast::Outputs::new(
+        latest.clone(),
+        &fixed,
+        css.clone(),
+        openapi.clone(),
+    ));
     let l = latest.clone();
     let mut router = Router::new()
         .route(
@@ -292,11 +326,17 @@ pub(crate) fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             // The whole request rather than `HeaderMap`, which would copy every header.
             get(move |request: Request| {
                 let latest = l.clone();
+                let shortcut = Arc::clone(&shortcut);
                 async move {
+                    if request.extensions().get::<AskShortcut>().is_some() {
+                        let mut offer = Response::new(axum::body::Body::empty());
+                        offer.extensions_mut().insert(Offer(shortcut));
+                        return offer;
+                    }
                     let headers = request.headers();
                     let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-                    let language = i18n::negotiate(lang_param(request.uri().query()), accept);
-                    send(&latest, Output::Page(language), headers).await
+                    let which = front_page(request.uri().query(), accept);
+                    send(&latest, which, headers).await
                 }
             }),
         )
@@ -308,25 +348,13 @@ pub(crate) fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             "/api/openapi.json",
             get(move |request: Request| async move { openapi.answer(request.headers()) }),
         );
-    let mut fixed: Vec<(String, Output)> = Output::all()
-        .into_iter()
-        .map(|o| (format!("/{}", o.file()), o))
-        .collect();
-    fixed.push(("/index.en.html".to_owned(), Output::Page(Language::En)));
     for (path, which) in fixed {
         let l = latest.clone();
         router = router.route(
             &path,
             get(move |request: Request| {
                 let latest = l.clone();
-                // The switcher's links are relative (`?lang=en`): on `/index.cs.html` they ask
-                // for `/index.cs.html?lang=en`, which must be English, not the path's Czech.
-                let which = match (which, lang_param(request.uri().query())) {
-                    (Output::Page(_), Some(code)) => {
-                        Language::from_code(&code.to_ascii_lowercase()).map_or(which, Output::Page)
-                    }
-                    _ => which,
-                };
+                let which = fixed_output(which, request.uri().query());
                 async move { send(&latest, which, request.headers()).await }
             }),
         );
