@@ -4,6 +4,7 @@
 mod diag;
 mod fields;
 pub mod generate;
+mod intern;
 mod load;
 pub mod migration;
 pub mod mtu;

@@ -6,10 +6,12 @@ use tocsin_model::names::{Names, Texts};
 use tocsin_model::sla::CreditPolicy;
 
 use crate::fields::{valid_id, Fields};
+use crate::intern::Ids;
 use crate::yaml::{
     with_reader_thread, Entries, FastReader, Node, Pos, Reader, Stop, TopLevel, Unsupported,
 };
 
+mod ahead;
 mod entries;
 mod fabric;
 mod plans;
@@ -32,7 +34,7 @@ pub(crate) const UNDEFINED: Loc = Loc {
 /// A table of ids that may be referenced before they are defined.
 #[derive(Default, Clone)]
 pub(crate) struct Table {
-    pub(crate) ids: Names,
+    pub(crate) ids: Ids,
     pub(crate) defined: Vec<Loc>,
 }
 
@@ -331,6 +333,9 @@ impl Loader {
                     loop {
                         match reader.item() {
                             Ok(Some(item)) => {
+                                if let Some(next) = reader.ahead(ahead::AHEAD - 1) {
+                                    self.prefetch(section, next);
+                                }
                                 if known && section != "version" {
                                     self.entry(f, section, &item);
                                 } else if section == "version" {

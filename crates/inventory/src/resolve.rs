@@ -1,7 +1,7 @@
 //! The end of loading: resolve references between entries, find dependency cycles, and either
 //! hand over the model or every problem found.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tocsin_model::graph::{GraphBuilder, MAX_REPORTED_CYCLES};
 use tocsin_model::inventory::{Inventory, Service, Site, NONE};
@@ -10,6 +10,7 @@ use tocsin_model::sla::{CreditPolicy, Plan};
 use tocsin_model::{GraphError, VertexId};
 
 use crate::diag::{Diagnostic, LoadError};
+use crate::intern::Ids;
 use crate::load::{Loader, Loc, UNDEFINED};
 
 /// Where what the model holds was written, for warnings about a loaded inventory.
@@ -97,7 +98,11 @@ impl Loader {
         // The graph is built even when other problems were found, so that cycles are
         // reported with them; ids never defined are vertices without requirements there.
         let defined = std::mem::take(&mut self.vertices.defined);
-        let mut builder = GraphBuilder::from_names(std::mem::take(&mut self.vertices.ids));
+        let (vertex_names, customer_names) = names_side_by_side(
+            std::mem::take(&mut self.vertices.ids),
+            std::mem::take(&mut self.customers.ids),
+        );
+        let mut builder = GraphBuilder::from_names(vertex_names);
         let members = std::mem::take(&mut self.members);
         for (i, g) in self.groups.iter().enumerate() {
             let end = self
@@ -137,7 +142,9 @@ impl Loader {
             }
         };
         match graph {
-            Some(graph) if self.diagnostics.is_empty() => Ok(self.into_inventory(graph)),
+            Some(graph) if self.diagnostics.is_empty() => {
+                Ok(self.into_inventory(graph, customer_names))
+            }
             _ => Err(self.into_error()),
         }
     }
@@ -173,7 +180,11 @@ impl Loader {
         }
     }
 
-    fn into_inventory(self, graph: tocsin_model::Graph) -> (Inventory, Sources) {
+    fn into_inventory(
+        self,
+        graph: tocsin_model::Graph,
+        customer_ids: Names,
+    ) -> (Inventory, Sources) {
         // Plans and policies are numbered as first named, and listed in file order.
         let plan_index = file_order(&self.plans.defined);
         let policy_index = file_order(&self.credit_policies.defined);
@@ -237,7 +248,7 @@ impl Loader {
         let inventory = Inventory {
             graph: Arc::new(graph),
             sites,
-            customer_ids: self.customers.ids,
+            customer_ids,
             customers: self.customer_data.into_iter().flatten().collect(),
             components: self.component_data.into_iter().flatten().collect(),
             services,
@@ -254,6 +265,34 @@ impl Loader {
         };
         (inventory, sources)
     }
+}
+
+/// The model's tables of vertex and customer ids. Each conversion costs a cache miss per id,
+/// so the customers' runs on a thread of its own meanwhile (here too if none can be started).
+fn names_side_by_side(vertices: Ids, customers: Ids) -> (Names, Names) {
+    let customers = Mutex::new(Some(customers));
+    let convert = |slot: &Mutex<Option<Ids>>| {
+        let ids = slot.lock().ok().and_then(|mut s| s.take());
+        ids.map(Ids::into_names)
+    };
+    std::thread::scope(|scope| {
+        let converting = std::thread::Builder::new()
+            .name("ids".to_owned())
+            .spawn_scoped(scope, || convert(&customers));
+        let vertex_names = vertices.into_names();
+        let converted = match converting {
+            Ok(handle) => match handle.join() {
+                Ok(names) => names,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(_) => None,
+        };
+        // Without a thread, or before it took them, the customers are converted here.
+        let customer_names = converted
+            .or_else(|| convert(&customers))
+            .unwrap_or_default();
+        (vertex_names, customer_names)
+    })
 }
 
 /// The diagnostic at `loc` in one of `files`.

@@ -133,6 +133,12 @@ pub trait Entries<'a> {
     fn done(&mut self, node: Node<'a>) {
         drop(node);
     }
+
+    /// The item `k + 1` places after the one last handed over, when already read.
+    fn ahead(&self, k: usize) -> Option<&Node<'a>> {
+        let _ = k;
+        None
+    }
 }
 
 impl<'a, E: Entries<'a>> Entries<'a> for &mut E {
@@ -146,6 +152,10 @@ impl<'a, E: Entries<'a>> Entries<'a> for &mut E {
 
     fn done(&mut self, node: Node<'a>) {
         (**self).done(node);
+    }
+
+    fn ahead(&self, k: usize) -> Option<&Node<'a>> {
+        (**self).ahead(k)
     }
 }
 

@@ -122,6 +122,13 @@ impl<'a> Entries<'a> for Piped<'a> {
         }
     }
 
+    fn ahead(&self, k: usize) -> Option<&Node<'a>> {
+        match self.current.as_slice().get(k) {
+            Some(Piece::Item(Some(node))) => Some(node),
+            _ => None,
+        }
+    }
+
     fn done(&mut self, node: Node<'a>) {
         self.used.push(node);
         if self.used.len() == BATCH {

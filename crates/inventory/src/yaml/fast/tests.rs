@@ -326,3 +326,24 @@ fn a_large_file_declined_near_its_end_has_the_full_parsers_messages() {
     assert!(full.iter().any(|m| m.contains("nowhere")), "{full:?}");
     assert_eq!(messages(&files, false), full);
 }
+
+#[test]
+fn a_tab_or_carriage_return_anywhere_declines_the_file() {
+    let line = "  - {id: a, requires: [b]}\n";
+    let body: String = std::iter::repeat_n(line, 100).collect();
+    let clean = format!("version: 1\nnodes:\n{body}");
+    assert!(FastReader::new(&clean).is_ok());
+    // Before, on and after the scan's block boundaries, and as the very last byte.
+    for at in [0, 1, 511, 512, 513, 1024, clean.len() - 1, clean.len()] {
+        for c in ['\t', '\r'] {
+            let mut text = clean.clone();
+            text.insert(at, c);
+            assert!(
+                FastReader::new(&text).is_err(),
+                "{c:?} at byte {at} was not seen"
+            );
+        }
+    }
+    assert!(super::has_tab_or_cr(b"\t"));
+    assert!(!super::has_tab_or_cr(b""));
+}
