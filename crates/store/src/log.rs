@@ -16,7 +16,7 @@ use sqlx::Row;
 
 use crate::incidents::{IncidentChange, IncidentRow, IncidentServiceRow, NewNotice};
 use crate::sql::{alert_row, PgStore, SqliteStore};
-use crate::sql_incidents::roots_from;
+use crate::sql_incident_heads::{head_columns, head_from};
 use crate::{AlertRow, AnyStore, Assertion, AssertionChange, NewAlert, Result, StoreError};
 
 /// Advisory lock held by the leader's session (PostgreSQL).
@@ -144,23 +144,15 @@ macro_rules! log_impl {
                 tx: &mut sqlx::Transaction<'static, $db>,
             ) -> Result<(Vec<IncidentRow>, i64)> {
                 let mut open_incidents = Vec::new();
-                for r in sqlx::query(
-                    "SELECT id, status, title, roots, opened_ms, resolved_ms FROM incidents \
-                     WHERE resolved_ms IS NULL ORDER BY id",
-                )
+                for r in sqlx::query(concat!(
+                    "SELECT ",
+                    head_columns!(),
+                    " FROM incidents WHERE resolved_ms IS NULL ORDER BY id"
+                ))
                 .fetch_all(&mut **tx)
                 .await?
                 {
-                    let roots: String = r.try_get(3)?;
-                    open_incidents.push(IncidentRow {
-                        id: r.try_get(0)?,
-                        status: r.try_get(1)?,
-                        title: r.try_get(2)?,
-                        roots: roots_from(&roots)?,
-                        opened_ms: r.try_get(4)?,
-                        resolved_ms: r.try_get(5)?,
-                        services: Vec::new(),
-                    });
+                    open_incidents.push(head_from(&r)?.with_services(Vec::new()));
                 }
                 for r in sqlx::query(
                     "SELECT s.incident_id, s.service, s.customer, s.down_since_ms, s.down_total_ms, \

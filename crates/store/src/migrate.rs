@@ -118,18 +118,15 @@ mod tests {
     use crate::sql::SqliteStore;
     use crate::{MaintenanceStore, Store};
 
-    /// A database made by an older release keeps its rows through the newer migrations:
-    /// here maintenance windows planned before 0006 get their `updated_ms` from `created_ms`.
-    #[tokio::test]
-    async fn an_older_database_is_upgraded_with_its_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    /// A database in `dir` as a release whose last migration was `version` left it.
+    async fn made_by_release_at(dir: &std::path::Path, version: i64) -> SqliteStore {
+        let url = format!("sqlite://{}", dir.join("old.db").display());
         let store = SqliteStore::connect(&url).await.unwrap();
         sqlx::query("CREATE TABLE tocsin_migrations (version BIGINT PRIMARY KEY)")
             .execute(&store.pool)
             .await
             .unwrap();
-        for m in MIGRATIONS.iter().filter(|m| m.version <= 5) {
+        for m in MIGRATIONS.iter().filter(|m| m.version <= version) {
             sqlx::raw_sql(m.sqlite).execute(&store.pool).await.unwrap();
             sqlx::query("INSERT INTO tocsin_migrations (version) VALUES ($1)")
                 .bind(m.version)
@@ -137,6 +134,15 @@ mod tests {
                 .await
                 .unwrap();
         }
+        store
+    }
+
+    /// A database made by an older release keeps its rows through the newer migrations:
+    /// here maintenance windows planned before 0006 get their `updated_ms` from `created_ms`.
+    #[tokio::test]
+    async fn an_older_database_is_upgraded_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = made_by_release_at(dir.path(), 5).await;
         sqlx::query(
             "INSERT INTO maintenances (title, body, components, starts_ms, ends_ms, created_by, created_ms) \
              VALUES ('Core switch upgrade', '', '[\"vps\"]', 1000, 2000, 'lead', 500)",
@@ -169,20 +175,7 @@ mod tests {
     async fn queued_notices_keep_their_payload_when_it_moves_out_of_the_outbox() {
         use crate::IncidentStore;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("old.db").display());
-        let store = SqliteStore::connect(&url).await.unwrap();
-        sqlx::query("CREATE TABLE tocsin_migrations (version BIGINT PRIMARY KEY)")
-            .execute(&store.pool)
-            .await
-            .unwrap();
-        for m in MIGRATIONS.iter().filter(|m| m.version <= 18) {
-            sqlx::raw_sql(m.sqlite).execute(&store.pool).await.unwrap();
-            sqlx::query("INSERT INTO tocsin_migrations (version) VALUES ($1)")
-                .bind(m.version)
-                .execute(&store.pool)
-                .await
-                .unwrap();
-        }
+        let store = made_by_release_at(dir.path(), 18).await;
         sqlx::query(
             "INSERT INTO outbox (incident_id, customer, contact, language, kind, payload, state, attempts, next_ms, created_ms) \
              VALUES (7, 'acme', 'ops@acme.example', 'cs', 'opened', '{\"title\": \"sw-a\"}', 'queued', 0, 10, 10)",

@@ -9,6 +9,34 @@ use crate::sql::{PgStore, SqliteStore};
 use crate::sql_incidents::roots_from;
 use crate::Result;
 
+/// The columns [`head_from`] reads, in its order (a macro, for `concat!`).
+macro_rules! head_columns {
+    () => {
+        "id, status, title, roots, opened_ms, resolved_ms, revision"
+    };
+}
+pub(crate) use head_columns;
+
+/// An incident's head from a row of [`head_columns`].
+pub(crate) fn head_from<R: Row>(r: &R) -> Result<IncidentHead>
+where
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    let roots: String = r.try_get(3)?;
+    Ok(IncidentHead {
+        id: r.try_get(0)?,
+        status: r.try_get(1)?,
+        title: r.try_get(2)?,
+        roots: roots_from(&roots)?,
+        opened_ms: r.try_get(4)?,
+        resolved_ms: r.try_get(5)?,
+        revision: r.try_get(6)?,
+    })
+}
+
 /// The incidents whose services `changes` touch, each once.
 pub(crate) fn touched(changes: &[IncidentChange]) -> Vec<i64> {
     let mut ids: Vec<i64> = changes
@@ -30,29 +58,18 @@ macro_rules! heads_impl {
         impl $store {
             /// See [`crate::IncidentStore::incident_heads`].
             pub(crate) async fn heads(&self, limit: i64) -> Result<Vec<IncidentHead>> {
-                let rows = sqlx::query(
-                    "SELECT id, status, title, roots, opened_ms, resolved_ms, revision FROM incidents \
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    head_columns!(),
+                    " FROM incidents \
                      WHERE id IN (SELECT id FROM incidents ORDER BY id DESC LIMIT $1) \
                         OR resolved_ms IS NULL \
-                     ORDER BY id DESC",
-                )
+                     ORDER BY id DESC"
+                ))
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        let roots: String = r.try_get(3)?;
-                        Ok(IncidentHead {
-                            id: r.try_get(0)?,
-                            status: r.try_get(1)?,
-                            title: r.try_get(2)?,
-                            roots: roots_from(&roots)?,
-                            opened_ms: r.try_get(4)?,
-                            resolved_ms: r.try_get(5)?,
-                            revision: r.try_get(6)?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(head_from).collect()
             }
 
             /// Moves the revision of the incidents whose services `changes` touch, in `tx`.
