@@ -100,7 +100,14 @@ fn found(dir: &Path, secrets: &[&str]) -> (Vec<String>, usize) {
     files(dir, &mut all);
     let mut hits = Vec::new();
     for path in &all {
-        let bytes = std::fs::read(path).unwrap();
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            // Gone between the listing and the read: a file the running server was replacing
+            // (the archive writes aside and renames); what it became is read at the next look,
+            // and every file is read again once the server has stopped.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
         for secret in secrets {
             // A line of the key: its first characters are enough to name it.
             let named = secret.lines().nth(1).unwrap_or(secret);
