@@ -108,6 +108,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_outbox_payloads.sql"),
         postgres: include_str!("../migrations/postgres/0019_outbox_payloads.sql"),
     },
+    Migration {
+        version: 20,
+        sqlite: include_str!("../migrations/sqlite/0020_outbox_due_order.sql"),
+        postgres: include_str!("../migrations/postgres/0020_outbox_due_order.sql"),
+    },
 ];
 
 #[cfg(test)]
@@ -191,5 +196,52 @@ mod tests {
         assert_eq!(claimed[0].notice.contact, "ops@acme.example");
         let listed = store.notices(10).await.unwrap();
         assert_eq!(listed[0].0.notice.payload, claimed[0].notice.payload);
+    }
+
+    /// A claim reads the queue in the order of the `outbox_due` index, without sorting the
+    /// queued rows: with the index as 0019 left it, SQLite sorted every queued notice by id at
+    /// each claim, so a fan-out's claims cost the square of its size.
+    #[tokio::test]
+    async fn a_claim_reads_the_queue_in_index_order() {
+        // EXPLAIN does not check the schema a connection holds, so the plans are asked of
+        // connections opened after the indexes changed.
+        async fn reopened(dir: &std::path::Path) -> SqliteStore {
+            let url = format!("sqlite://{}", dir.join("old.db").display());
+            SqliteStore::connect(&url).await.unwrap()
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let plan = |store: SqliteStore| async move {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {}",
+                crate::sql_incidents::SQLITE_CLAIM
+            )))
+            .bind(10i64)
+            .bind(64i64)
+            .bind(1_000i64)
+            .bind(false)
+            .bind(None::<i64>)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+            rows.iter()
+                .map(|r| sqlx::Row::get::<String, _>(r, 3))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        drop(made_by_release_at(dir.path(), 19).await);
+        let old = plan(reopened(dir.path()).await).await;
+        // One sort for the expired leases (a handful of rows), one for every queued row.
+        let sorts = |plan: &str| plan.matches("USE TEMP B-TREE").count();
+        assert_eq!(sorts(&old), 2, "{old}");
+        let dir = tempfile::tempdir().unwrap();
+        let store = made_by_release_at(dir.path(), 19).await;
+        store.migrate().await.unwrap();
+        drop(store);
+        let new = plan(reopened(dir.path()).await).await;
+        assert!(
+            new.contains("USING INDEX outbox_due (state=? AND next_ms<?)"),
+            "{new}"
+        );
+        assert_eq!(sorts(&new), 1, "{new}");
     }
 }

@@ -522,13 +522,11 @@ macro_rules! incident_impl {
     };
 }
 
-// Both claim expired leases first, then queued rows in the order they fell due. SQLite reads
-// each part in the order of the (state, next_ms) index: one condition with OR made it sort
-// every queued row at each claim, which a fan-out of thousands paid for once per batch.
-incident_impl!(
-    SqliteStore,
-    sqlx::Sqlite,
-    concat!("UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
+/// SQLite's claim. Both backends claim expired leases first, then queued rows in the order
+/// they fell due, each part read in the order of the `outbox_due` index: one condition with
+/// OR, or `attempts` in the index before the row id, made them sort every queued row at each
+/// claim, which a fan-out of thousands paid for once per batch.
+pub(crate) const SQLITE_CLAIM: &str = concat!("UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
      WHERE id IN (SELECT id FROM (SELECT id FROM outbox \
                                   WHERE state = 'sending' AND lease_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
                                   ORDER BY id LIMIT $2) \
@@ -539,18 +537,20 @@ incident_impl!(
                   LIMIT $2) \
      RETURNING id, incident_id, customer, contact, language, kind, ",
      payload_column!(),
-     ", created_ms, attempts"),
-    |_| None
-);
+     ", created_ms, attempts");
+incident_impl!(SqliteStore, sqlx::Sqlite, SQLITE_CLAIM, |_| None);
 incident_impl!(
     PgStore,
     sqlx::Postgres,
     concat!("UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
-     WHERE id IN (SELECT id FROM outbox \
-                  WHERE ((state = 'queued' AND next_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)) \
-                    AND (kind LIKE 'broadcast.%') = $4 \
-                  ORDER BY state = 'queued', CASE WHEN state = 'queued' THEN next_ms ELSE 0 END, id \
-                  LIMIT $2 FOR UPDATE SKIP LOCKED) \
+     WHERE id IN (SELECT id FROM (SELECT id FROM outbox \
+                                  WHERE state = 'sending' AND lease_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
+                                  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) expired \
+                  UNION ALL \
+                  SELECT id FROM (SELECT id FROM outbox \
+                                  WHERE state = 'queued' AND next_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
+                                  ORDER BY next_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED) due \
+                  LIMIT $2) \
      RETURNING id, incident_id, customer, contact, language, kind, ",
      payload_column!(),
      ", created_ms, attempts"),
