@@ -3,7 +3,11 @@
 //! notices they make due in one transaction.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::BinaryHeap;
+
+// A fan-out looks up hundreds of thousands of (incident, vertex) pairs here: numbers of our
+// own, hashed with foldhash rather than the standard library's SipHash.
+use hashbrown::{HashMap, HashSet};
 
 use tocsin_model::incident::{
     IncidentBook, IncidentEvent, IncidentId, IncidentService, OpenIncident,
@@ -310,7 +314,8 @@ impl Incidents {
                 })
                 .unwrap_or_default();
             // Customers are told what the status page calls it, never the root vertices.
-            let headline = public_title(inventory, services.iter().map(|s| s.id.as_str()));
+            let down = index.down_by_customer.get(&customer);
+            let headline = public_title(inventory, down.into_iter().flatten().map(|&(v, _)| v));
             queue(
                 inventory,
                 &self.recipients,
@@ -348,12 +353,15 @@ impl Incidents {
         customers.sort_unstable();
         for customer in customers {
             self.told.remove(&(id, customer));
-            let lines: Vec<PayloadService> = services
-                .iter()
-                .filter(|s| customer_of(inventory, s.service) == Some(customer))
+            let theirs = || {
+                services
+                    .iter()
+                    .filter(|s| customer_of(inventory, s.service) == Some(customer))
+            };
+            let lines: Vec<PayloadService> = theirs()
                 .map(|s| service_line(inventory, s.service, at_ms - s.down_ms(at_ms), Some(at_ms)))
                 .collect();
-            let title = public_title(inventory, lines.iter().map(|s| s.id.as_str()));
+            let title = public_title(inventory, theirs().map(|s| s.service));
             queue(
                 inventory,
                 &self.recipients,
@@ -433,9 +441,8 @@ pub fn service_line(
 /// What a customer is told an incident is about: the status-page components of `services`
 /// (their names, as the public page shows them), never the provider's vertices; empty when
 /// none of them belongs to a component, and the notice is then untitled.
-fn public_title<'a>(inventory: &Inventory, services: impl Iterator<Item = &'a str>) -> String {
+fn public_title(inventory: &Inventory, services: impl Iterator<Item = VertexId>) -> String {
     let mut components: Vec<u32> = services
-        .filter_map(|id| inventory.graph.find(id))
         .filter_map(|v| inventory.service_of(v))
         .map(|s| s.component)
         .filter(|&c| c != NONE)

@@ -17,6 +17,7 @@ mod sql_changes;
 mod sql_drills;
 mod sql_incidents;
 mod sql_maintenance;
+mod sql_services;
 mod sql_sla;
 mod sql_upgrades;
 mod tickets;

@@ -221,6 +221,7 @@ macro_rules! log_impl {
             }
 
             async fn commit_applied(&self, a: &Applied<'_>) -> Result<()> {
+                let _turn = self.writes.take().await;
                 let mut tx = self.pool.begin().await?;
                 // First, so that the row lock orders this against a new leader's raise.
                 let fenced = sqlx::query(

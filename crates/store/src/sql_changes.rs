@@ -1,6 +1,8 @@
 //! How a batch of incident changes goes into statements: runs of the same change in one
 //! multi-row statement, and announcements folded into the downs they follow.
 
+use hashbrown::HashSet;
+
 use crate::incidents::IncidentChange;
 
 /// Rows per multi-row statement: at most 10 parameters a row stays below SQLite's 32,766 and
@@ -21,7 +23,7 @@ pub(crate) fn run_of(changes: &[&IncidentChange]) -> usize {
     let Some((announce, _, _)) = changes.first().and_then(|c| key(c)) else {
         return 0;
     };
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     changes
         .iter()
         .take(ROWS_PER_STATEMENT)
@@ -34,10 +36,8 @@ pub(crate) fn run_of(changes: &[&IncidentChange]) -> usize {
 /// announced at once, and their `Announce` is not written. `announced` only ever turns true,
 /// so where the announcement stands in the batch does not matter, and a fan-out's 100,000s of
 /// announcements cost no second statement.
-pub(crate) fn announced_downs(
-    changes: &[IncidentChange],
-) -> std::collections::HashSet<(i64, &str)> {
-    let downs: std::collections::HashSet<(i64, &str)> = changes
+pub(crate) fn announced_downs(changes: &[IncidentChange]) -> HashSet<(i64, &str)> {
+    let downs: HashSet<(i64, &str)> = changes
         .iter()
         .filter_map(|c| match c {
             IncidentChange::ServiceDown { id, service, .. } => Some((*id, service.as_str())),

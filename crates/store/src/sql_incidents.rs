@@ -10,6 +10,7 @@ use crate::incidents::{
 use crate::sql::{PgStore, SqliteStore};
 use crate::sql_changes::{announced_downs, run_of, ROWS_PER_STATEMENT};
 use crate::sql_outbox::{payload_column, Queued};
+use crate::sql_services::{services_from_json, PG_SERVICES, SQLITE_SERVICES};
 use crate::{Result, StoreError};
 
 fn roots_json(roots: &[String]) -> String {
@@ -66,10 +67,11 @@ where
 }
 
 macro_rules! incident_impl {
-    ($store:ty, $db:ty, $claim:expr, $claimer:expr) => {
+    ($store:ty, $db:ty, $claim:expr, $claimer:expr, $services:expr) => {
         impl $store {
             async fn claim(&self, now_ms: i64, limit: i64, lease_ms: i64, broadcasts: bool) -> Result<Vec<OutboxRow>> {
                 let claimer: fn(&$store) -> Option<i64> = $claimer;
+                let _turn = self.writes.take().await;
                 let rows = sqlx::query($claim)
                     .bind(now_ms)
                     .bind(limit)
@@ -152,7 +154,7 @@ macro_rules! incident_impl {
             async fn write_run(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 run: &[&IncidentChange],
-                folded: &std::collections::HashSet<(i64, &str)>,
+                folded: &hashbrown::HashSet<(i64, &str)>,
             ) -> Result<()> {
                 if matches!(run.first(), Some(IncidentChange::Announce { .. })) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE incident_services SET announced = ");
@@ -191,32 +193,8 @@ macro_rules! incident_impl {
             }
 
             async fn services_of(&self, id: i64) -> Result<Vec<IncidentServiceRow>> {
-                // In key order, sorted here: SQLite sorting the 100,000s of a fan-out's
-                // incident took it seconds, a sort in memory tens of milliseconds.
-                let rows = sqlx::query(
-                    "SELECT service, customer, down_since_ms, down_total_ms, first_down_ms, announced \
-                     FROM incident_services WHERE incident_id = $1",
-                )
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-                let mut services = rows
-                    .iter()
-                    .map(|r| {
-                        Ok(IncidentServiceRow {
-                            service: r.try_get(0)?,
-                            customer: r.try_get(1)?,
-                            down_since_ms: r.try_get(2)?,
-                            down_total_ms: r.try_get(3)?,
-                            first_down_ms: r.try_get(4)?,
-                            announced: r.try_get(5)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                services.sort_by(|a, b| {
-                    (a.first_down_ms, a.service.as_bytes()).cmp(&(b.first_down_ms, b.service.as_bytes()))
-                });
-                Ok(services)
+                let json: String = sqlx::query_scalar($services).bind(id).fetch_one(&self.pool).await?;
+                services_from_json(id, &json)
             }
 
             async fn incidents_where(&self, sql: &'static str, arg: i64) -> Result<Vec<IncidentRow>> {
@@ -381,6 +359,7 @@ macro_rules! incident_impl {
             }
 
             async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()> {
+                let _turn = self.writes.take().await;
                 let mut tx = self.pool.begin().await?;
                 // The sent, nearly all of a batch, in a statement per thousand rather than one
                 // each: a statement's round trip to the database costs more than its update.
@@ -538,7 +517,13 @@ pub(crate) const SQLITE_CLAIM: &str = concat!("UPDATE outbox SET state = 'sendin
      RETURNING id, incident_id, customer, contact, language, kind, ",
      payload_column!(),
      ", created_ms, attempts");
-incident_impl!(SqliteStore, sqlx::Sqlite, SQLITE_CLAIM, |_| None);
+incident_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    SQLITE_CLAIM,
+    |_| None,
+    SQLITE_SERVICES
+);
 incident_impl!(
     PgStore,
     sqlx::Postgres,
@@ -554,5 +539,6 @@ incident_impl!(
      RETURNING id, incident_id, customer, contact, language, kind, ",
      payload_column!(),
      ", created_ms, attempts"),
-    |s| Some(s.instance)
+    |s| Some(s.instance),
+    PG_SERVICES
 );
