@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use lettre::message::header::{self, HeaderName, HeaderValue, Headers};
-use lettre::message::{Mailbox, Mailboxes, MultiPart, SinglePart};
+use lettre::message::{Mailbox, Mailboxes};
 use minijinja::Environment;
 
 use crate::locale::Locales;
@@ -14,6 +14,10 @@ use crate::render::{render, templates, Rendered};
 use crate::ticket::thread;
 use crate::time::rfc5322;
 use crate::NotifyError;
+
+mod mime;
+#[cfg(test)]
+mod reference;
 
 /// Locales and templates, loaded once and shared by every worker.
 pub struct Composer {
@@ -121,13 +125,11 @@ impl Composer {
         );
         raw(&mut headers, "MIME-Version", "1.0".to_owned());
 
-        let body = MultiPart::alternative()
-            .boundary(boundary(&message_id, &rendered))
-            .singlepart(SinglePart::plain(rendered.text))
-            .singlepart(SinglePart::html(rendered.html));
-
+        let boundary = boundary(&message_id, &rendered);
         let mut out = headers.to_string().into_bytes();
-        out.extend_from_slice(&body.formatted());
+        // Quoted-printable and base64 grow a body by about a third, plus the part headers.
+        out.reserve((rendered.text.len() + rendered.html.len()) * 4 / 3 + 512);
+        mime::alternative(&mut out, &boundary, &rendered.text, &rendered.html);
         Ok(out)
     }
 }
