@@ -2,7 +2,7 @@
 //! ticket's e-mail into its thread.
 
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use lettre::message::header::{self, HeaderName, HeaderValue, Headers};
 use lettre::message::{Mailbox, Mailboxes};
@@ -23,6 +23,8 @@ mod reference;
 pub struct Composer {
     locales: Locales,
     templates: Environment<'static>,
+    /// The last sender's address as parsed: a fan-out sends thousands of notices from one.
+    sender: Mutex<Option<(String, Mailbox)>>,
 }
 
 impl Composer {
@@ -31,6 +33,7 @@ impl Composer {
         Ok(Self {
             locales: Locales::load()?,
             templates: templates()?,
+            sender: Mutex::new(None),
         })
     }
 
@@ -43,7 +46,7 @@ impl Composer {
     /// bytes, so a retried outbox row sends an identical message with the same `Message-ID`.
     pub fn compose(&self, notice: &Notice, sender: &Sender) -> Result<Vec<u8>, NotifyError> {
         let rendered = self.render(notice)?;
-        let from = mailbox("from", &sender.from)?;
+        let from = self.sender_mailbox(&sender.from)?;
         let to = mailbox("to", &notice.to)?;
         // Ticket mail is a conversation with one person, not list traffic: no List-Id.
         let thread = if notice.kind.is_ticket() {
@@ -131,6 +134,27 @@ impl Composer {
         out.reserve((rendered.text.len() + rendered.html.len()) * 4 / 3 + 512);
         mime::alternative(&mut out, &boundary, &rendered.text, &rendered.html);
         Ok(out)
+    }
+}
+
+impl Composer {
+    /// `from` parsed, from the cache when it is the sender of the previous call.
+    fn sender_mailbox(&self, from: &str) -> Result<Mailbox, NotifyError> {
+        // A poisoned lock only means another thread panicked mid-update; the cache is then
+        // parsed afresh, never trusted.
+        let mut cached = self.sender.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            *guard = None;
+            guard
+        });
+        if let Some((value, mailbox)) = cached.as_ref() {
+            if value == from {
+                return Ok(mailbox.clone());
+            }
+        }
+        let mailbox = mailbox("from", from)?;
+        *cached = Some((from.to_owned(), mailbox.clone()));
+        Ok(mailbox)
     }
 }
 
