@@ -2,9 +2,9 @@
 //! ticket's e-mail into its thread.
 
 use std::str::FromStr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use lettre::message::header::{self, HeaderName, HeaderValue, Headers};
+use lettre::message::header;
 use lettre::message::{Mailbox, Mailboxes};
 use minijinja::Environment;
 
@@ -14,7 +14,9 @@ use crate::render::{render, templates, Rendered};
 use crate::ticket::thread;
 use crate::time::rfc5322;
 use crate::NotifyError;
+use head::Head;
 
+mod head;
 mod mime;
 #[cfg(test)]
 mod reference;
@@ -24,7 +26,7 @@ pub struct Composer {
     locales: Locales,
     templates: Environment<'static>,
     /// The last sender's address as parsed: a fan-out sends thousands of notices from one.
-    sender: Mutex<Option<(String, Mailbox)>>,
+    sender: Mutex<Option<Arc<SenderLines>>>,
 }
 
 impl Composer {
@@ -73,31 +75,31 @@ impl Composer {
                     notice.incident_id,
                     notice.kind.as_str(),
                     notice.outbox_id,
-                    from.email.domain()
+                    from.mailbox.email.domain()
                 )
             }
         };
 
-        let mut headers = Headers::new();
-        headers.set(header::From::from(Mailboxes::from(from.clone())));
+        let mut head = Head::with_capacity(1024);
+        head.lines(&from.from_line);
         if thread.is_some() {
             // Answers go to the desk, which files them on the ticket, even where a relay
             // rewrites the sender.
-            headers.set(header::ReplyTo::from(Mailboxes::from(from)));
+            head.lines(&from.reply_to_line);
         }
-        headers.set(header::To::from(Mailboxes::from(to)));
-        headers.set(header::Subject::from(rendered.subject.clone()));
-        raw(&mut headers, "Date", date);
-        raw(&mut headers, "Message-ID", message_id.clone());
+        head.mailbox::<header::To>("To", to);
+        head.raw("Subject", &rendered.subject);
+        head.raw("Date", &date);
+        head.raw("Message-ID", &message_id);
         if let Some(t) = &thread {
             if let Some(parent) = &t.in_reply_to {
-                raw(&mut headers, "In-Reply-To", format!("<{parent}>"));
+                head.raw("In-Reply-To", &format!("<{parent}>"));
             }
             if !t.references.is_empty() {
                 // Written as one line of ids separated by spaces; lettre folds it at the
                 // spaces, never inside an id.
                 let ids: Vec<String> = t.references.iter().map(|id| format!("<{id}>")).collect();
-                raw(&mut headers, "References", ids.join(" "));
+                head.raw("References", &ids.join(" "));
             }
         }
         // RFC 3834: an acknowledgement answers the customer's message, notices are generated;
@@ -108,28 +110,20 @@ impl Composer {
             _ => Some("auto-generated"),
         };
         if let Some(value) = auto_submitted {
-            raw(&mut headers, "Auto-Submitted", value.to_owned());
+            head.raw("Auto-Submitted", value);
         }
         // Asks Exchange and Outlook not to answer with out-of-office replies. Also on a staff
         // reply: an absent customer's auto-reply would otherwise come back to the desk as the
         // customer's answer and reopen the ticket.
-        raw(
-            &mut headers,
-            "X-Auto-Response-Suppress",
-            "OOF, AutoReply".to_owned(),
-        );
+        head.raw("X-Auto-Response-Suppress", "OOF, AutoReply");
         if thread.is_none() {
-            raw(&mut headers, "List-Id", format!("<{}>", sender.list_id));
+            head.raw("List-Id", &format!("<{}>", sender.list_id));
         }
-        raw(
-            &mut headers,
-            "Content-Language",
-            notice.language.code().to_owned(),
-        );
-        raw(&mut headers, "MIME-Version", "1.0".to_owned());
+        head.raw("Content-Language", notice.language.code());
+        head.raw("MIME-Version", "1.0");
 
         let boundary = boundary(&message_id, &rendered);
-        let mut out = headers.to_string().into_bytes();
+        let mut out = head.into_bytes();
         // Quoted-printable and base64 grow a body by about a third, plus the part headers.
         out.reserve((rendered.text.len() + rendered.html.len()) * 4 / 3 + 512);
         mime::alternative(&mut out, &boundary, &rendered.text, &rendered.html);
@@ -138,8 +132,9 @@ impl Composer {
 }
 
 impl Composer {
-    /// `from` parsed, from the cache when it is the sender of the previous call.
-    fn sender_mailbox(&self, from: &str) -> Result<Mailbox, NotifyError> {
+    /// `from` parsed and its header lines, from the cache when it is the sender of the previous
+    /// call.
+    fn sender_mailbox(&self, from: &str) -> Result<Arc<SenderLines>, NotifyError> {
         // A poisoned lock only means another thread panicked mid-update; the cache is then
         // parsed afresh, never trusted.
         let mut cached = self.sender.lock().unwrap_or_else(|poisoned| {
@@ -147,15 +142,31 @@ impl Composer {
             *guard = None;
             guard
         });
-        if let Some((value, mailbox)) = cached.as_ref() {
-            if value == from {
-                return Ok(mailbox.clone());
+        if let Some(lines) = cached.as_ref() {
+            if lines.value == from {
+                return Ok(Arc::clone(lines));
             }
         }
         let mailbox = mailbox("from", from)?;
-        *cached = Some((from.to_owned(), mailbox.clone()));
-        Ok(mailbox)
+        let lines = Arc::new(SenderLines {
+            value: from.to_owned(),
+            from_line: head::typed_lines(header::From::from(Mailboxes::from(mailbox.clone()))),
+            reply_to_line: head::typed_lines(header::ReplyTo::from(Mailboxes::from(
+                mailbox.clone(),
+            ))),
+            mailbox,
+        });
+        *cached = Some(Arc::clone(&lines));
+        Ok(lines)
     }
+}
+
+/// A sender as given, parsed, and its `From` and `Reply-To` lines as lettre writes them.
+struct SenderLines {
+    value: String,
+    mailbox: Mailbox,
+    from_line: String,
+    reply_to_line: String,
 }
 
 /// [`Composer::compose`] with locales and templates loaded once for the process.
@@ -187,13 +198,6 @@ fn mailbox(field: &'static str, value: &str) -> Result<Mailbox, NotifyError> {
         .and_then(|a| a.parse().map_err(|e| format!("{e}")))
         .map_err(error)?;
     Ok(mailbox)
-}
-
-fn raw(headers: &mut Headers, name: &'static str, value: String) {
-    headers.insert_raw(HeaderValue::new(
-        HeaderName::new_from_ascii_str(name),
-        value,
-    ));
 }
 
 fn valid_list_id(id: &str) -> bool {

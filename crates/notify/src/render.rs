@@ -264,21 +264,37 @@ pub(crate) fn render(
     } else {
         &notice.services[..]
     };
+    // Lines of one notice mostly say the same (one outage, one start), so a detail is formatted
+    // once and reused while its argument repeats.
+    let mut last_detail: Option<(Option<String>, String)> = None;
     for line in lines {
-        let mut a = FluentArgs::new();
-        let detail = match notice.kind {
+        let (id, arg_name, arg) = match notice.kind {
             NoticeKind::Opened | NoticeKind::LeadOpened => {
                 let since = short_utc(line.down_since).ok_or(NotifyError::Date(line.down_since))?;
-                a.set("since", FluentValue::from(since));
-                locales.text(lang, "service-down-since", &a)?
+                ("service-down-since", "since", Some(since))
             }
-            NoticeKind::Degraded => locales.text(lang, "service-degraded", &a)?,
-            k if k.is_maintenance() => locales.text(lang, "service-in-maintenance", &a)?,
+            NoticeKind::Degraded => ("service-degraded", "", None),
+            k if k.is_maintenance() => ("service-in-maintenance", "", None),
             _ => {
                 let end = line.back_up_at.unwrap_or(notice.date);
                 let span = end.saturating_sub(line.down_since);
-                a.set("duration", FluentValue::from(locales.duration(lang, span)?));
-                locales.text(lang, "service-down-for", &a)?
+                (
+                    "service-down-for",
+                    "duration",
+                    Some(locales.duration(lang, span)?),
+                )
+            }
+        };
+        let detail = match &last_detail {
+            Some((same, detail)) if *same == arg => detail.clone(),
+            _ => {
+                let mut a = FluentArgs::new();
+                if let Some(value) = &arg {
+                    a.set(arg_name, FluentValue::from(value.as_str()));
+                }
+                let detail = locales.text(lang, id, &a)?;
+                last_detail = Some((arg, detail.clone()));
+                detail
             }
         };
         services.push(ServiceView {
