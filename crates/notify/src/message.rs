@@ -10,7 +10,7 @@ use minijinja::Environment;
 
 use crate::locale::Locales;
 use crate::notice::{ascii_domain, Envelope, Notice, NoticeKind, Sender};
-use crate::render::{render, templates, Rendered};
+use crate::render::{render, templates, Plans, Rendered};
 use crate::ticket::thread;
 use crate::time::rfc5322;
 use crate::NotifyError;
@@ -25,6 +25,8 @@ mod reference;
 pub struct Composer {
     locales: Locales,
     templates: Environment<'static>,
+    /// The notice templates as plans to fill in, learnt as notices of new shapes come.
+    plans: Plans,
     /// The last sender's address as parsed: a fan-out sends thousands of notices from one.
     sender: Mutex<Option<Arc<SenderLines>>>,
 }
@@ -36,12 +38,19 @@ impl Composer {
             locales: Locales::load()?,
             templates: templates()?,
             sender: Mutex::new(None),
+            plans: Plans::default(),
         })
     }
 
     /// The notice's subject and bodies, e.g. for a page that shows notices without mailing them.
     pub fn render(&self, notice: &Notice) -> Result<Rendered, NotifyError> {
-        render(&self.locales, &self.templates, notice)
+        render(&self.locales, &self.templates, Some(&self.plans), notice)
+    }
+
+    /// [`Composer::render`] with every template run by minijinja, the reference for the plans.
+    #[cfg(test)]
+    pub(crate) fn render_with_templates(&self, notice: &Notice) -> Result<Rendered, NotifyError> {
+        render(&self.locales, &self.templates, None, notice)
     }
 
     /// The full RFC 5322 message for `notice`, from `sender`. The same inputs give the same

@@ -10,6 +10,9 @@ use crate::notice::{Notice, NoticeKind};
 use crate::time::short_utc;
 use crate::NotifyError;
 
+mod plan;
+pub(crate) use plan::Plans;
+
 /// A notice in words, before it is wrapped into MIME.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -24,7 +27,7 @@ pub struct Rendered {
 /// What the templates see: every sentence already in the contact's language.
 #[derive(Serialize)]
 struct View<'a> {
-    lang: &'static str,
+    lang: &'a str,
     subject: &'a str,
     greeting: String,
     intro: String,
@@ -218,10 +221,12 @@ fn texts(kind: NoticeKind, untitled: bool) -> Option<[&'static str; 4]> {
     })
 }
 
-/// Renders `notice` in its language.
+/// Renders `notice` in its language; with `plans`, the notice templates are filled in from
+/// their plans where they have one.
 pub(crate) fn render(
     locales: &Locales,
     env: &Environment<'static>,
+    plans: Option<&Plans>,
     notice: &Notice,
 ) -> Result<Rendered, NotifyError> {
     let lang = notice.language;
@@ -354,11 +359,23 @@ pub(crate) fn render(
         offers: credit.map(|c| c.offers).unwrap_or_default(),
         footer: t(footer_id)?,
     };
-    // Converted once for both templates; rendering a ready `Value` copies nothing.
-    let view = minijinja::Value::from_serialize(&view);
+    let (text, html) = match plans {
+        Some(plans) => (
+            plans.render(env, "notice.txt", &view)?,
+            plans.render(env, "notice.html", &view)?,
+        ),
+        None => {
+            // Converted once for both templates; rendering a ready `Value` copies nothing.
+            let view = minijinja::Value::from_serialize(&view);
+            (
+                render_one(env, "notice.txt", &view)?,
+                render_one(env, "notice.html", &view)?,
+            )
+        }
+    };
     Ok(Rendered {
-        text: render_one(env, "notice.txt", &view)?,
-        html: render_one(env, "notice.html", &view)?,
+        text,
+        html,
         subject,
     })
 }

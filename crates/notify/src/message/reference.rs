@@ -23,7 +23,7 @@ fn compose_with_lettre(
     notice: &Notice,
     sender: &Sender,
 ) -> Result<Vec<u8>, NotifyError> {
-    let rendered = composer.render(notice)?;
+    let rendered = composer.render_with_templates(notice)?;
     let from = mailbox("from", &sender.from)?;
     let to = mailbox("to", &notice.to)?;
     let thread = if notice.kind.is_ticket() {
