@@ -1,6 +1,7 @@
 //! Wrapping a rendered notice into an RFC 5322 multipart message with Tocsin's headers, and a
 //! ticket's e-mail into its thread.
 
+use std::cell::RefCell;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -89,7 +90,10 @@ impl Composer {
             }
         };
 
-        let mut head = Head::with_capacity(1024);
+        // One buffer for the whole message: headers, then bodies that quoted-printable or
+        // base64 grow by about a third, plus the part headers.
+        let mut head =
+            Head::with_capacity(2048 + (rendered.text.len() + rendered.html.len()) * 4 / 3);
         head.lines(&from.from_line);
         if thread.is_some() {
             // Answers go to the desk, which files them on the ticket, even where a relay
@@ -133,8 +137,6 @@ impl Composer {
 
         let boundary = boundary(&message_id, &rendered);
         let mut out = head.into_bytes();
-        // Quoted-printable and base64 grow a body by about a third, plus the part headers.
-        out.reserve((rendered.text.len() + rendered.html.len()) * 4 / 3 + 512);
         mime::alternative(&mut out, &boundary, &rendered.text, &rendered.html);
         Ok(out)
     }
@@ -189,8 +191,23 @@ pub fn compose(notice: &Notice, sender: &Sender) -> Result<Vec<u8>, NotifyError>
 
 /// The SMTP envelope for `notice`: the bare address of `sender.from` and the contact.
 pub fn envelope(notice: &Notice, sender: &Sender) -> Result<Envelope, NotifyError> {
+    thread_local! {
+        /// The last sender as given and its bare address: a fan-out asks for thousands of
+        /// envelopes from one sender.
+        static FROM: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+    }
+    let from = FROM.with_borrow_mut(|last| {
+        if let Some((value, address)) = last.as_ref() {
+            if *value == sender.from {
+                return Ok(address.clone());
+            }
+        }
+        let address = mailbox("from", &sender.from)?.email.to_string();
+        *last = Some((sender.from.clone(), address.clone()));
+        Ok::<_, NotifyError>(address)
+    })?;
     Ok(Envelope {
-        from: mailbox("from", &sender.from)?.email.to_string(),
+        from,
         to: mailbox("to", &notice.to)?.email.to_string(),
     })
 }
@@ -264,6 +281,44 @@ mod tests {
         assert!(!valid_list_id("a..b"));
         assert!(!valid_list_id("a b"));
         assert!(!valid_list_id("x>\r\nBcc: y"));
+    }
+
+    #[test]
+    fn envelopes_follow_a_changing_sender() {
+        let notice = Notice {
+            kind: NoticeKind::Opened,
+            incident_id: 1,
+            incident_title: String::new(),
+            customer_name: String::new(),
+            to: "Jana <jana@pekárna.example>".to_owned(),
+            language: tocsin_model::inventory::Language::En,
+            services: Vec::new(),
+            public_url: String::new(),
+            date: 0,
+            outbox_id: 1,
+            body: String::new(),
+            at_risk: 0,
+            window: None,
+            credit: None,
+            ticket: None,
+        };
+        let sender = |from: &str| Sender {
+            from: from.to_owned(),
+            list_id: "x".to_owned(),
+        };
+        let a = sender("NOC <noc@a.example>");
+        let b = sender("noc@b.example");
+        for (s, expected) in [
+            (&a, "noc@a.example"),
+            (&b, "noc@b.example"),
+            (&a, "noc@a.example"),
+        ] {
+            let e = envelope(&notice, s).unwrap();
+            assert_eq!(e.from, expected);
+            assert_eq!(e.to, "jana@xn--pekrna-rta.example");
+        }
+        assert!(envelope(&notice, &sender("not an address")).is_err());
+        assert_eq!(envelope(&notice, &a).unwrap().from, "noc@a.example");
     }
 
     #[test]

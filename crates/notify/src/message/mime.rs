@@ -14,19 +14,40 @@ pub(super) fn alternative(out: &mut Vec<u8>, boundary: &str, text: &str, html: &
     out.extend_from_slice(b"Content-Type: multipart/alternative; boundary=\"");
     out.extend_from_slice(boundary.as_bytes());
     out.extend_from_slice(b"\"\r\n\r\n");
-    let mut scratch = Vec::with_capacity(text.len().max(html.len()) + 256);
-    for (content_type, body) in [("text/plain", text), ("text/html", html)] {
-        out.extend_from_slice(b"--");
-        out.extend_from_slice(boundary.as_bytes());
-        out.extend_from_slice(b"\r\nContent-Type: ");
-        out.extend_from_slice(content_type.as_bytes());
-        out.extend_from_slice(b"; charset=utf-8\r\n");
-        part(out, body, &mut scratch);
-        out.extend_from_slice(b"\r\n");
-    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        for (content_type, body) in [("text/plain", text), ("text/html", html)] {
+            part_with_headers(out, boundary, content_type, body, scratch);
+        }
+        // A rare huge body should not pin its buffer to the thread for good.
+        if scratch.capacity() > 1 << 20 {
+            *scratch = Vec::new();
+        }
+    });
     out.extend_from_slice(b"--");
     out.extend_from_slice(boundary.as_bytes());
     out.extend_from_slice(b"--\r\n");
+}
+
+thread_local! {
+    /// The CRLF copy of a body before it is encoded, reused by the thread's next message.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The delimiter line, the part's headers and its encoded body.
+fn part_with_headers(
+    out: &mut Vec<u8>,
+    boundary: &str,
+    content_type: &str,
+    body: &str,
+    scratch: &mut Vec<u8>,
+) {
+    out.extend_from_slice(b"--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Type: ");
+    out.extend_from_slice(content_type.as_bytes());
+    out.extend_from_slice(b"; charset=utf-8\r\n");
+    part(out, body, scratch);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// How a part's body travels.
