@@ -402,6 +402,13 @@ fn writer_part(body: &str) -> String {
     String::from_utf8_lossy(&out[start..end]).into_owned()
 }
 
+#[test]
+fn short_and_empty_bodies_match_lettre() {
+    for body in ["", "\n", "\r", " ", "=", ".", "é", "\r\n\r\n", "a \n"] {
+        assert_eq!(writer_part(body), lettre_part(body), "{body:?}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(600))]
 
