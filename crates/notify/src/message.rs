@@ -1,24 +1,35 @@
 //! Wrapping a rendered notice into an RFC 5322 multipart message with Tocsin's headers, and a
 //! ticket's e-mail into its thread.
 
+use std::cell::RefCell;
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use lettre::message::header::{self, HeaderName, HeaderValue, Headers};
-use lettre::message::{Mailbox, Mailboxes, MultiPart, SinglePart};
+use lettre::message::header;
+use lettre::message::{Mailbox, Mailboxes};
 use minijinja::Environment;
 
 use crate::locale::Locales;
 use crate::notice::{ascii_domain, Envelope, Notice, NoticeKind, Sender};
-use crate::render::{render, templates, Rendered};
+use crate::render::{render, templates, Plans, Rendered};
 use crate::ticket::thread;
 use crate::time::rfc5322;
 use crate::NotifyError;
+use head::Head;
+
+mod head;
+mod mime;
+#[cfg(test)]
+mod reference;
 
 /// Locales and templates, loaded once and shared by every worker.
 pub struct Composer {
     locales: Locales,
     templates: Environment<'static>,
+    /// The notice templates as plans to fill in, learnt as notices of new shapes come.
+    plans: Plans,
+    /// The last sender's address as parsed: a fan-out sends thousands of notices from one.
+    sender: Mutex<Option<Arc<SenderLines>>>,
 }
 
 impl Composer {
@@ -27,19 +38,27 @@ impl Composer {
         Ok(Self {
             locales: Locales::load()?,
             templates: templates()?,
+            sender: Mutex::new(None),
+            plans: Plans::default(),
         })
     }
 
     /// The notice's subject and bodies, e.g. for a page that shows notices without mailing them.
     pub fn render(&self, notice: &Notice) -> Result<Rendered, NotifyError> {
-        render(&self.locales, &self.templates, notice)
+        render(&self.locales, &self.templates, Some(&self.plans), notice)
+    }
+
+    /// [`Composer::render`] with every template run by minijinja, the reference for the plans.
+    #[cfg(test)]
+    pub(crate) fn render_with_templates(&self, notice: &Notice) -> Result<Rendered, NotifyError> {
+        render(&self.locales, &self.templates, None, notice)
     }
 
     /// The full RFC 5322 message for `notice`, from `sender`. The same inputs give the same
     /// bytes, so a retried outbox row sends an identical message with the same `Message-ID`.
     pub fn compose(&self, notice: &Notice, sender: &Sender) -> Result<Vec<u8>, NotifyError> {
         let rendered = self.render(notice)?;
-        let from = mailbox("from", &sender.from)?;
+        let from = self.sender_mailbox(&sender.from)?;
         let to = mailbox("to", &notice.to)?;
         // Ticket mail is a conversation with one person, not list traffic: no List-Id.
         let thread = if notice.kind.is_ticket() {
@@ -66,31 +85,34 @@ impl Composer {
                     notice.incident_id,
                     notice.kind.as_str(),
                     notice.outbox_id,
-                    from.email.domain()
+                    from.mailbox.email.domain()
                 )
             }
         };
 
-        let mut headers = Headers::new();
-        headers.set(header::From::from(Mailboxes::from(from.clone())));
+        // One buffer for the whole message: headers, then bodies that quoted-printable or
+        // base64 grow by about a third, plus the part headers.
+        let mut head =
+            Head::with_capacity(2048 + (rendered.text.len() + rendered.html.len()) * 4 / 3);
+        head.lines(&from.from_line);
         if thread.is_some() {
             // Answers go to the desk, which files them on the ticket, even where a relay
             // rewrites the sender.
-            headers.set(header::ReplyTo::from(Mailboxes::from(from)));
+            head.lines(&from.reply_to_line);
         }
-        headers.set(header::To::from(Mailboxes::from(to)));
-        headers.set(header::Subject::from(rendered.subject.clone()));
-        raw(&mut headers, "Date", date);
-        raw(&mut headers, "Message-ID", message_id.clone());
+        head.mailbox::<header::To>("To", to);
+        head.raw("Subject", &rendered.subject);
+        head.raw("Date", &date);
+        head.raw("Message-ID", &message_id);
         if let Some(t) = &thread {
             if let Some(parent) = &t.in_reply_to {
-                raw(&mut headers, "In-Reply-To", format!("<{parent}>"));
+                head.raw("In-Reply-To", &format!("<{parent}>"));
             }
             if !t.references.is_empty() {
                 // Written as one line of ids separated by spaces; lettre folds it at the
                 // spaces, never inside an id.
                 let ids: Vec<String> = t.references.iter().map(|id| format!("<{id}>")).collect();
-                raw(&mut headers, "References", ids.join(" "));
+                head.raw("References", &ids.join(" "));
             }
         }
         // RFC 3834: an acknowledgement answers the customer's message, notices are generated;
@@ -101,35 +123,61 @@ impl Composer {
             _ => Some("auto-generated"),
         };
         if let Some(value) = auto_submitted {
-            raw(&mut headers, "Auto-Submitted", value.to_owned());
+            head.raw("Auto-Submitted", value);
         }
         // Asks Exchange and Outlook not to answer with out-of-office replies. Also on a staff
         // reply: an absent customer's auto-reply would otherwise come back to the desk as the
         // customer's answer and reopen the ticket.
-        raw(
-            &mut headers,
-            "X-Auto-Response-Suppress",
-            "OOF, AutoReply".to_owned(),
-        );
+        head.raw("X-Auto-Response-Suppress", "OOF, AutoReply");
         if thread.is_none() {
-            raw(&mut headers, "List-Id", format!("<{}>", sender.list_id));
+            head.raw("List-Id", &format!("<{}>", sender.list_id));
         }
-        raw(
-            &mut headers,
-            "Content-Language",
-            notice.language.code().to_owned(),
-        );
-        raw(&mut headers, "MIME-Version", "1.0".to_owned());
+        head.raw("Content-Language", notice.language.code());
+        head.raw("MIME-Version", "1.0");
 
-        let body = MultiPart::alternative()
-            .boundary(boundary(&message_id, &rendered))
-            .singlepart(SinglePart::plain(rendered.text))
-            .singlepart(SinglePart::html(rendered.html));
-
-        let mut out = headers.to_string().into_bytes();
-        out.extend_from_slice(&body.formatted());
+        let boundary = boundary(&message_id, &rendered);
+        let mut out = head.into_bytes();
+        mime::alternative(&mut out, &boundary, &rendered.text, &rendered.html);
         Ok(out)
     }
+}
+
+impl Composer {
+    /// `from` parsed and its header lines, from the cache when it is the sender of the previous
+    /// call.
+    fn sender_mailbox(&self, from: &str) -> Result<Arc<SenderLines>, NotifyError> {
+        // A poisoned lock only means another thread panicked mid-update; the cache is then
+        // parsed afresh, never trusted.
+        let mut cached = self.sender.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            *guard = None;
+            guard
+        });
+        if let Some(lines) = cached.as_ref() {
+            if lines.value == from {
+                return Ok(Arc::clone(lines));
+            }
+        }
+        let mailbox = mailbox("from", from)?;
+        let lines = Arc::new(SenderLines {
+            value: from.to_owned(),
+            from_line: head::typed_lines(header::From::from(Mailboxes::from(mailbox.clone()))),
+            reply_to_line: head::typed_lines(header::ReplyTo::from(Mailboxes::from(
+                mailbox.clone(),
+            ))),
+            mailbox,
+        });
+        *cached = Some(Arc::clone(&lines));
+        Ok(lines)
+    }
+}
+
+/// A sender as given, parsed, and its `From` and `Reply-To` lines as lettre writes them.
+struct SenderLines {
+    value: String,
+    mailbox: Mailbox,
+    from_line: String,
+    reply_to_line: String,
 }
 
 /// [`Composer::compose`] with locales and templates loaded once for the process.
@@ -143,8 +191,23 @@ pub fn compose(notice: &Notice, sender: &Sender) -> Result<Vec<u8>, NotifyError>
 
 /// The SMTP envelope for `notice`: the bare address of `sender.from` and the contact.
 pub fn envelope(notice: &Notice, sender: &Sender) -> Result<Envelope, NotifyError> {
+    thread_local! {
+        /// The last sender as given and its bare address: a fan-out asks for thousands of
+        /// envelopes from one sender.
+        static FROM: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+    }
+    let from = FROM.with_borrow_mut(|last| {
+        if let Some((value, address)) = last.as_ref() {
+            if *value == sender.from {
+                return Ok(address.clone());
+            }
+        }
+        let address = mailbox("from", &sender.from)?.email.to_string();
+        *last = Some((sender.from.clone(), address.clone()));
+        Ok::<_, NotifyError>(address)
+    })?;
     Ok(Envelope {
-        from: mailbox("from", &sender.from)?.email.to_string(),
+        from,
         to: mailbox("to", &notice.to)?.email.to_string(),
     })
 }
@@ -161,13 +224,6 @@ fn mailbox(field: &'static str, value: &str) -> Result<Mailbox, NotifyError> {
         .and_then(|a| a.parse().map_err(|e| format!("{e}")))
         .map_err(error)?;
     Ok(mailbox)
-}
-
-fn raw(headers: &mut Headers, name: &'static str, value: String) {
-    headers.insert_raw(HeaderValue::new(
-        HeaderName::new_from_ascii_str(name),
-        value,
-    ));
 }
 
 fn valid_list_id(id: &str) -> bool {
@@ -225,6 +281,44 @@ mod tests {
         assert!(!valid_list_id("a..b"));
         assert!(!valid_list_id("a b"));
         assert!(!valid_list_id("x>\r\nBcc: y"));
+    }
+
+    #[test]
+    fn envelopes_follow_a_changing_sender() {
+        let notice = Notice {
+            kind: NoticeKind::Opened,
+            incident_id: 1,
+            incident_title: String::new(),
+            customer_name: String::new(),
+            to: "Jana <jana@pekárna.example>".to_owned(),
+            language: tocsin_model::inventory::Language::En,
+            services: Vec::new(),
+            public_url: String::new(),
+            date: 0,
+            outbox_id: 1,
+            body: String::new(),
+            at_risk: 0,
+            window: None,
+            credit: None,
+            ticket: None,
+        };
+        let sender = |from: &str| Sender {
+            from: from.to_owned(),
+            list_id: "x".to_owned(),
+        };
+        let a = sender("NOC <noc@a.example>");
+        let b = sender("noc@b.example");
+        for (s, expected) in [
+            (&a, "noc@a.example"),
+            (&b, "noc@b.example"),
+            (&a, "noc@a.example"),
+        ] {
+            let e = envelope(&notice, s).unwrap();
+            assert_eq!(e.from, expected);
+            assert_eq!(e.to, "jana@xn--pekrna-rta.example");
+        }
+        assert!(envelope(&notice, &sender("not an address")).is_err());
+        assert_eq!(envelope(&notice, &a).unwrap().from, "noc@a.example");
     }
 
     #[test]

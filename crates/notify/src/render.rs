@@ -10,6 +10,9 @@ use crate::notice::{Notice, NoticeKind};
 use crate::time::short_utc;
 use crate::NotifyError;
 
+mod plan;
+pub(crate) use plan::Plans;
+
 /// A notice in words, before it is wrapped into MIME.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -24,7 +27,7 @@ pub struct Rendered {
 /// What the templates see: every sentence already in the contact's language.
 #[derive(Serialize)]
 struct View<'a> {
-    lang: &'static str,
+    lang: &'a str,
     subject: &'a str,
     greeting: String,
     intro: String,
@@ -72,18 +75,45 @@ pub(crate) fn templates() -> Result<Environment<'static>, NotifyError> {
 /// white space: names come from inventories and must not break a header line or disguise
 /// themselves in a mail client.
 pub(crate) fn clean(s: &str) -> String {
-    let mapped: String = s
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-            {
-                ' '
-            } else {
-                c
+    if is_clean(s) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(|c: char| c.is_whitespace() || is_blanked(c)) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Characters [`clean`] turns into spaces.
+fn is_blanked(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether [`clean`] would give `s` back unchanged: nothing to blank, and white space only as
+/// single ASCII spaces between words. Most names are, and then cost one scan and one copy.
+fn is_clean(s: &str) -> bool {
+    let mut after_space = true;
+    for c in s.chars() {
+        if c == ' ' {
+            if after_space {
+                return false;
             }
-        })
-        .collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+            after_space = true;
+        } else if c.is_whitespace() || is_blanked(c) {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || s.is_empty()
 }
 
 /// Longest subject, in characters. Mail clients show far less, and a long unbroken title
@@ -191,10 +221,12 @@ fn texts(kind: NoticeKind, untitled: bool) -> Option<[&'static str; 4]> {
     })
 }
 
-/// Renders `notice` in its language.
+/// Renders `notice` in its language; with `plans`, the notice templates are filled in from
+/// their plans where they have one.
 pub(crate) fn render(
     locales: &Locales,
     env: &Environment<'static>,
+    plans: Option<&Plans>,
     notice: &Notice,
 ) -> Result<Rendered, NotifyError> {
     let lang = notice.language;
@@ -237,21 +269,37 @@ pub(crate) fn render(
     } else {
         &notice.services[..]
     };
+    // Lines of one notice mostly say the same (one outage, one start), so a detail is formatted
+    // once and reused while its argument repeats.
+    let mut last_detail: Option<(Option<String>, String)> = None;
     for line in lines {
-        let mut a = FluentArgs::new();
-        let detail = match notice.kind {
+        let (id, arg_name, arg) = match notice.kind {
             NoticeKind::Opened | NoticeKind::LeadOpened => {
                 let since = short_utc(line.down_since).ok_or(NotifyError::Date(line.down_since))?;
-                a.set("since", FluentValue::from(since));
-                locales.text(lang, "service-down-since", &a)?
+                ("service-down-since", "since", Some(since))
             }
-            NoticeKind::Degraded => locales.text(lang, "service-degraded", &a)?,
-            k if k.is_maintenance() => locales.text(lang, "service-in-maintenance", &a)?,
+            NoticeKind::Degraded => ("service-degraded", "", None),
+            k if k.is_maintenance() => ("service-in-maintenance", "", None),
             _ => {
                 let end = line.back_up_at.unwrap_or(notice.date);
                 let span = end.saturating_sub(line.down_since);
-                a.set("duration", FluentValue::from(locales.duration(lang, span)?));
-                locales.text(lang, "service-down-for", &a)?
+                (
+                    "service-down-for",
+                    "duration",
+                    Some(locales.duration(lang, span)?),
+                )
+            }
+        };
+        let detail = match &last_detail {
+            Some((same, detail)) if *same == arg => detail.clone(),
+            _ => {
+                let mut a = FluentArgs::new();
+                if let Some(value) = &arg {
+                    a.set(arg_name, FluentValue::from(value.as_str()));
+                }
+                let detail = locales.text(lang, id, &a)?;
+                last_detail = Some((arg, detail.clone()));
+                detail
             }
         };
         services.push(ServiceView {
@@ -311,9 +359,23 @@ pub(crate) fn render(
         offers: credit.map(|c| c.offers).unwrap_or_default(),
         footer: t(footer_id)?,
     };
+    let (text, html) = match plans {
+        Some(plans) => (
+            plans.render(env, "notice.txt", &view)?,
+            plans.render(env, "notice.html", &view)?,
+        ),
+        None => {
+            // Converted once for both templates; rendering a ready `Value` copies nothing.
+            let view = minijinja::Value::from_serialize(&view);
+            (
+                render_one(env, "notice.txt", &view)?,
+                render_one(env, "notice.html", &view)?,
+            )
+        }
+    };
     Ok(Rendered {
-        text: render_one(env, "notice.txt", &view)?,
-        html: render_one(env, "notice.html", &view)?,
+        text,
+        html,
         subject,
     })
 }
@@ -332,4 +394,39 @@ pub(crate) fn render_one(
         name,
         detail: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::clean;
+
+    /// `clean` as first written: blank, split on white space, join.
+    fn clean_as_before(s: &str) -> String {
+        let mapped: String = s
+            .chars()
+            .map(|c| if super::is_blanked(c) { ' ' } else { c })
+            .collect();
+        mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn clean_examples() {
+        assert_eq!(clean("Web server www-1"), "Web server www-1");
+        assert_eq!(clean(" a  b\r\nBcc: c\t"), "a b Bcc: c");
+        assert_eq!(clean("\u{202E}evil\u{2066}x"), "evil x");
+        assert_eq!(clean("a\u{a0}b\u{3000}"), "a b");
+        assert_eq!(clean(""), "");
+        assert_eq!(clean("  "), "");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn clean_is_unchanged(s in "(?s)( |  |\t|\r|\n|\u{a0}|\u{2028}|\u{202e}|\u{2067}|\u{0}|\u{85}|a|é|Я|.){0,40}") {
+            prop_assert_eq!(clean(&s), clean_as_before(&s));
+        }
+    }
 }
