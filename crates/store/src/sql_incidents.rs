@@ -8,7 +8,7 @@ use crate::incidents::{
     IncidentUpdate, NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
 use crate::sql::{PgStore, SqliteStore};
-use crate::sql_changes::{announced_downs, run_of, ROWS_PER_STATEMENT};
+use crate::sql_changes::{announced_downs, in_key_order, run_of, ROWS_PER_STATEMENT};
 use crate::sql_outbox::{payload_column, Queued};
 use crate::sql_services::{services_from_json, PG_SERVICES, SQLITE_SERVICES};
 use crate::{Result, StoreError};
@@ -95,10 +95,11 @@ macro_rules! incident_impl {
                 // statements: one round trip each to PostgreSQL instead of one a row.
                 let folded = announced_downs(changes);
                 let all = changes;
-                let changes: Vec<&IncidentChange> = changes
+                let mut changes: Vec<&IncidentChange> = changes
                     .iter()
                     .filter(|c| !matches!(c, IncidentChange::Announce { id, service } if folded.contains(&(*id, service.as_str()))))
                     .collect();
+                in_key_order(&mut changes);
                 let mut at = 0;
                 while at < changes.len() {
                     let run = run_of(&changes[at..]);

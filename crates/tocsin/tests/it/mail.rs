@@ -260,6 +260,19 @@ fn exactly_the_affected_contacts_get_one_message_per_event() {
     );
     let outbox = json_of(&http(&server.addr, "GET", "/api/v1/outbox", "").1);
     assert_eq!(outbox["counts"]["sent"], json!(6));
+    assert_eq!(outbox["latest"].as_array().map(Vec::len), Some(6));
+    // The counts alone, as a dashboard following a fan-out asks for them; or the latest few.
+    let counts = json_of(&http(&server.addr, "GET", "/api/v1/outbox?latest=0", "").1);
+    assert_eq!(counts["counts"], outbox["counts"]);
+    assert_eq!(counts["latest"], json!([]));
+    let two = json_of(&http(&server.addr, "GET", "/api/v1/outbox?latest=2", "").1);
+    assert_eq!(
+        two["latest"],
+        json!(outbox["latest"].as_array().unwrap()[..2])
+    );
+    let (status, body) = http(&server.addr, "GET", "/api/v1/outbox?latest=201", "");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("latest: 201"), "{body}");
     let incidents = json_of(&http(&server.addr, "GET", "/api/v1/incidents", "").1);
     assert_eq!(incidents["incidents"][0]["status"], json!("resolved"));
     // Every message sent and every raw alert is in the archive, byte for byte.

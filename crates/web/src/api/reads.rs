@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::Path;
 use axum::extract::State as Ext;
+use axum::extract::{Path, Query};
 use axum::response::{Html, IntoResponse};
 use axum::Json;
 use tocsin_model::summary::Summary;
@@ -113,16 +113,35 @@ pub(super) async fn incident(
     Ok(Json(body))
 }
 
+/// Notices `GET /api/v1/outbox` lists by default, and at most.
+const OUTBOX_LATEST: i64 = 200;
+
+/// `?latest=N`: how many of the latest notices to list beside the counts (0 to 200).
+#[derive(serde::Deserialize)]
+pub(super) struct OutboxQuery {
+    #[serde(default)]
+    latest: Option<i64>,
+}
+
+/// The outbox's counts and its latest notices. A dashboard (or the fan-out benchmark) that
+/// follows a fan-out asks `?latest=0` for the counts alone.
 pub(super) async fn outbox(
     Ext(app): Ext<Arc<App>>,
     Staff(_): Staff,
+    Query(q): Query<OutboxQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let limit = q.latest.unwrap_or(OUTBOX_LATEST);
+    if !(0..=OUTBOX_LATEST).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "latest: {limit} is not between 0 and {OUTBOX_LATEST}"
+        )));
+    }
     let counts = app.store.outbox_counts().await.map_err(store_error)?;
-    let latest: Vec<serde_json::Value> = app
-        .store
-        .notices(200)
-        .await
-        .map_err(store_error)?
+    let listed = match limit {
+        0 => Vec::new(),
+        n => app.store.notices(n).await.map_err(store_error)?,
+    };
+    let latest: Vec<serde_json::Value> = listed
         .into_iter()
         .map(|(row, state, error)| {
             // Any staff token reads this; a customer's webhook URL is their credential.
