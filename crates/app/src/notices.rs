@@ -14,7 +14,7 @@ use tocsin_model::incident::{
 };
 use tocsin_model::inventory::NONE;
 use tocsin_model::{Change, Impact, Inventory, VertexId};
-use tocsin_store::{IncidentChange, IncidentRow, NewNotice};
+use tocsin_store::{Backlog, IncidentChange, IncidentRow, IncidentServiceRow, NewNotice};
 
 use crate::recipients::Recipients;
 
@@ -35,21 +35,28 @@ pub struct Incidents {
     titles: HashMap<IncidentId, String>,
     /// Who is told, and in which language: the inventory with the customers' choices.
     recipients: Recipients,
+    /// Service downs a former leader decided and did not write (its backlogs), and those
+    /// backlogs' numbers: the next leader writes them.
+    unwritten: (Vec<IncidentChange>, Vec<i64>),
 }
 
 impl Incidents {
-    /// Resumes from the store's open incidents.
+    /// Resumes from the store's open incidents and the backlogs of service downs decided but
+    /// not written: a down of the backlog that the incident has no row of joins it as it went
+    /// down, not yet announced, so that the hold-down announces it.
     pub fn restore(
         inventory: &Inventory,
-        open: Vec<IncidentRow>,
+        mut open: Vec<IncidentRow>,
         last_id: i64,
         hold_down_ms: i64,
         recipients: Recipients,
+        backlog: Vec<Backlog>,
     ) -> Self {
         let mut told = HashSet::new();
         let mut pending = BinaryHeap::new();
         let mut incidents = Vec::new();
         let mut titles = HashMap::new();
+        let unwritten = unwritten_downs(&mut open, backlog);
         for row in open {
             let mut services = Vec::new();
             for s in row.services {
@@ -90,7 +97,14 @@ impl Incidents {
             told,
             titles,
             recipients,
+            unwritten,
         }
+    }
+
+    /// The service downs of a former leader's backlogs that are not written, and the
+    /// backlogs' numbers, for the new leader to write (once).
+    pub fn take_unwritten(&mut self) -> (Vec<IncidentChange>, Vec<i64>) {
+        std::mem::take(&mut self.unwritten)
     }
 
     /// Who is told about incidents.
@@ -293,11 +307,13 @@ impl Incidents {
             if was_announced || !announced.insert((id, service)) {
                 continue;
             }
+            let customer = customer_of(inventory, service);
             out.push(IncidentChange::Announce {
                 id,
                 service: inventory.graph.name(service).to_owned(),
+                customer: customer.map(|c| inventory.customer_id(c).to_owned()),
             });
-            let Some(customer) = customer_of(inventory, service) else {
+            let Some(customer) = customer else {
                 continue;
             };
             if !self.told.insert((id, customer)) {
@@ -409,6 +425,54 @@ impl ServiceIndex {
             down_by_customer,
         }
     }
+}
+
+/// Adds to `open` the downs of `backlog` whose incident is open and has no row of the service
+/// (a leader decided them and died before writing them), as rows down since then and not
+/// announced; answers them as changes to write, with the backlogs' numbers.
+fn unwritten_downs(
+    open: &mut [IncidentRow],
+    backlog: Vec<Backlog>,
+) -> (Vec<IncidentChange>, Vec<i64>) {
+    let mut ids = Vec::new();
+    let mut unwritten = Vec::new();
+    if backlog.is_empty() {
+        return (unwritten, ids);
+    }
+    let mut written: HashSet<(i64, String)> = open
+        .iter()
+        .flat_map(|i| i.services.iter().map(|s| (i.id, s.service.clone())))
+        .collect();
+    for b in backlog {
+        ids.push(b.id);
+        for down in b.downs {
+            let IncidentChange::ServiceDown {
+                id,
+                service,
+                customer,
+                at_ms,
+            } = &down
+            else {
+                continue;
+            };
+            let Ok(at) = open.binary_search_by_key(id, |i| i.id) else {
+                continue;
+            };
+            if !written.insert((*id, service.clone())) {
+                continue;
+            }
+            open[at].services.push(IncidentServiceRow {
+                service: service.clone(),
+                customer: customer.clone(),
+                down_since_ms: Some(*at_ms),
+                down_total_ms: 0,
+                first_down_ms: *at_ms,
+                announced: false,
+            });
+            unwritten.push(down);
+        }
+    }
+    (unwritten, ids)
 }
 
 pub(crate) fn customer_of(inventory: &Inventory, v: VertexId) -> Option<u32> {

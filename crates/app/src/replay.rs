@@ -64,6 +64,7 @@ pub(crate) fn live_from(
         picture.last_incident_id,
         hold_down_ms,
         recipients,
+        picture.backlog,
     );
     let (observations, impact) = engine_from(&inventory, &picture.assertions);
     tracing::info!(

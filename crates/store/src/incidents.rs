@@ -49,6 +49,9 @@ pub enum IncidentChange {
         id: i64,
         /// Service id.
         service: String,
+        /// Its customer's id (not written: it lets the leader write a fan-out's
+        /// announcements in chunks of customers, each with its notices).
+        customer: Option<String>,
     },
     /// Every service is back up.
     Resolve {

@@ -229,7 +229,7 @@ mod sql_incident_heads;
 mod sql_interventions;
 mod sql_outbox;
 mod sql_tickets;
-pub use log::{channel, Applied, Elector, Leadership, Listener, LogStore, Picture, Wake};
+pub use log::{channel, Applied, Backlog, Elector, Leadership, Listener, LogStore, Picture, Wake};
 
 impl Store for AnyStore {
     async fn migrate(&self) -> Result<()> {

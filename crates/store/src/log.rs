@@ -55,6 +55,17 @@ pub struct Picture {
     pub open_incidents: Vec<IncidentRow>,
     /// The highest incident number given so far.
     pub last_incident_id: i64,
+    /// Service downs a leader decided and had not written yet (see [`Applied::defer`]).
+    pub backlog: Vec<Backlog>,
+}
+
+/// Service downs decided by a leader and recorded to be written by its later commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    /// Its number, to settle it once written.
+    pub id: i64,
+    /// `IncidentChange::ServiceDown` each, in the order decided.
+    pub downs: Vec<IncidentChange>,
 }
 
 /// What the leader writes for a stretch of the log, in one transaction.
@@ -70,6 +81,14 @@ pub struct Applied<'a> {
     pub incidents: &'a [IncidentChange],
     /// Notices these make due.
     pub notices: &'a [NewNotice],
+    /// Service downs (`IncidentChange::ServiceDown`; nothing else) decided with this stretch that later
+    /// commits of this leader write (a fan-out written in chunks, so that its first notices go
+    /// out while the rest is written). They are recorded in a backlog in this transaction, whose
+    /// number `commit_applied` answers, so that a successor writes them, with the time each
+    /// went down, if this leader dies first.
+    pub defer: &'a [IncidentChange],
+    /// Backlogs written in full by now (by this commit or before): removed.
+    pub settle: &'a [i64],
 }
 
 /// The ordered log and the leader's writes.
@@ -82,8 +101,9 @@ pub trait LogStore {
     /// The current epoch and applied position.
     async fn leadership(&self) -> Result<Leadership>;
     /// Writes what the leader of `applied.epoch` derived from the log, atomically; fails with
-    /// [`StoreError::Fenced`], writing nothing, once another leader has come.
-    async fn commit_applied(&self, applied: &Applied<'_>) -> Result<()>;
+    /// [`StoreError::Fenced`], writing nothing, once another leader has come. Answers the
+    /// number of the backlog `applied.defer` went to, if it has any.
+    async fn commit_applied(&self, applied: &Applied<'_>) -> Result<Option<i64>>;
     /// Everything a rebuild needs, from one snapshot.
     async fn picture(&self) -> Result<Picture>;
     /// The incident view a follower keeps: leadership, open incidents and the highest
@@ -129,12 +149,24 @@ macro_rules! log_impl {
                     Vec::new()
                 };
                 let (open_incidents, last_incident_id) = Self::read_open_incidents(&mut tx).await?;
+                let mut backlog = Vec::new();
+                for r in sqlx::query("SELECT id, downs FROM incident_backlog ORDER BY id")
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    let id: i64 = r.try_get(0)?;
+                    backlog.push(Backlog {
+                        id,
+                        downs: downs_from_json(id, r.try_get(1)?)?,
+                    });
+                }
                 tx.commit().await?;
                 Ok(Picture {
                     leadership,
                     assertions,
                     open_incidents,
                     last_incident_id,
+                    backlog,
                 })
             }
 
@@ -220,7 +252,7 @@ macro_rules! log_impl {
                 Self::read_leadership(&mut *self.pool.acquire().await?).await
             }
 
-            async fn commit_applied(&self, a: &Applied<'_>) -> Result<()> {
+            async fn commit_applied(&self, a: &Applied<'_>) -> Result<Option<i64>> {
                 let _turn = self.writes.take().await;
                 let mut tx = self.pool.begin().await?;
                 // First, so that the row lock orders this against a new leader's raise.
@@ -238,8 +270,23 @@ macro_rules! log_impl {
                 }
                 Self::write_assertions(&mut tx, a.assertions).await?;
                 Self::write_records(&mut tx, a.incidents, a.notices).await?;
+                let backlog = if a.defer.is_empty() {
+                    None
+                } else {
+                    let row = sqlx::query("INSERT INTO incident_backlog (downs) VALUES ($1) RETURNING id")
+                        .bind(downs_json(a.defer)?)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    Some(row.try_get::<i64, _>(0)?)
+                };
+                for id in a.settle {
+                    sqlx::query("DELETE FROM incident_backlog WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
-                Ok(())
+                Ok(backlog)
             }
 
             async fn picture(&self) -> Result<Picture> {
@@ -298,6 +345,41 @@ impl PgStore {
     }
 }
 
+/// A backlog's downs as stored: `[incident, service, customer, at_ms]` each (only
+/// `ServiceDown` changes are deferred; `Applied::defer` says so).
+fn downs_json(downs: &[IncidentChange]) -> Result<String> {
+    let rows: Vec<_> = downs
+        .iter()
+        .filter_map(|d| match d {
+            IncidentChange::ServiceDown {
+                id,
+                service,
+                customer,
+                at_ms,
+            } => Some((id, service, customer, at_ms)),
+            _ => None,
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(format!("incident backlog: {e}")))
+}
+
+/// The downs of backlog `id` from what `downs_json` stored.
+fn downs_from_json(id: i64, text: String) -> Result<Vec<IncidentChange>> {
+    let rows: Vec<(i64, String, Option<String>, i64)> = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Corrupt(format!("incident backlog {id}: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, service, customer, at_ms)| IncidentChange::ServiceDown {
+                id,
+                service,
+                customer,
+                at_ms,
+            },
+        )
+        .collect())
+}
+
 log_impl!(
     SqliteStore,
     sqlx::Sqlite,
@@ -323,7 +405,7 @@ impl LogStore for AnyStore {
     async fn leadership(&self) -> Result<Leadership> {
         dispatch!(self, s => s.leadership().await)
     }
-    async fn commit_applied(&self, applied: &Applied<'_>) -> Result<()> {
+    async fn commit_applied(&self, applied: &Applied<'_>) -> Result<Option<i64>> {
         dispatch!(self, s => s.commit_applied(applied).await)
     }
     async fn picture(&self) -> Result<Picture> {

@@ -113,6 +113,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_outbox_due_order.sql"),
         postgres: include_str!("../migrations/postgres/0020_outbox_due_order.sql"),
     },
+    Migration {
+        version: 21,
+        sqlite: include_str!("../migrations/sqlite/0021_incident_backlog.sql"),
+        postgres: include_str!("../migrations/postgres/0021_incident_backlog.sql"),
+    },
 ];
 
 #[cfg(test)]

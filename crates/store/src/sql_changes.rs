@@ -16,7 +16,7 @@ pub(crate) fn run_of(changes: &[&IncidentChange]) -> usize {
     fn key(c: &IncidentChange) -> Option<(bool, i64, &str)> {
         match c {
             IncidentChange::ServiceDown { id, service, .. } => Some((false, *id, service.as_str())),
-            IncidentChange::Announce { id, service } => Some((true, *id, service.as_str())),
+            IncidentChange::Announce { id, service, .. } => Some((true, *id, service.as_str())),
             _ => None,
         }
     }
@@ -47,7 +47,7 @@ pub(crate) fn announced_downs(changes: &[IncidentChange]) -> HashSet<(i64, &str)
     changes
         .iter()
         .filter_map(|c| match c {
-            IncidentChange::Announce { id, service } => Some((*id, service.as_str())),
+            IncidentChange::Announce { id, service, .. } => Some((*id, service.as_str())),
             _ => None,
         })
         .filter(|k| downs.contains(k))

@@ -97,7 +97,7 @@ macro_rules! incident_impl {
                 let all = changes;
                 let mut changes: Vec<&IncidentChange> = changes
                     .iter()
-                    .filter(|c| !matches!(c, IncidentChange::Announce { id, service } if folded.contains(&(*id, service.as_str()))))
+                    .filter(|c| !matches!(c, IncidentChange::Announce { id, service, .. } if folded.contains(&(*id, service.as_str()))))
                     .collect();
                 in_key_order(&mut changes);
                 let mut at = 0;
@@ -162,7 +162,7 @@ macro_rules! incident_impl {
                     q.push_bind(true);
                     q.push(" WHERE (incident_id, service) IN (");
                     q.push_values(run, |mut row, c| {
-                        if let IncidentChange::Announce { id, service } = c {
+                        if let IncidentChange::Announce { id, service, .. } = c {
                             row.push_bind(*id).push_bind(service.as_str());
                         }
                     });

@@ -84,6 +84,7 @@ impl Applying {
             view.last_incident_id,
             self.parts.hold_down_ms,
             recipients,
+            view.backlog,
         );
         self.leader_applied = leadership.applied;
     }

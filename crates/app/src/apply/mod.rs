@@ -19,6 +19,7 @@ use tocsin_store::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+mod chunks;
 mod follow;
 mod roles;
 mod switch;
@@ -444,6 +445,7 @@ impl Applying {
                 assertions: d.assertions,
                 incidents: d.incidents,
                 notices: d.notices,
+                settle: Vec::new(),
             });
         }
     }
@@ -494,6 +496,7 @@ impl Applying {
             assertions: Vec::new(),
             incidents: out,
             notices,
+            settle: Vec::new(),
         });
     }
 

@@ -100,7 +100,9 @@ impl Applying {
             .map_err(|e| e.to_string())?;
         live.quiet.set_windows(&live.inventory, &windows);
         if let Some(epoch) = epoch {
-            let (mut out, mut notices) = (Vec::new(), Vec::new());
+            // Downs the last leader decided and died before writing come first.
+            let (mut out, settle) = live.incidents.take_unwritten();
+            let mut notices = Vec::new();
             // Services down on purpose stay out of incidents, as they did for the last leader.
             live.incidents.set_quiet(live.quiet.at(now_ms));
             live.incidents.reconcile(
@@ -118,6 +120,8 @@ impl Applying {
                     assertions: &[],
                     incidents: &out,
                     notices: &notices,
+                    defer: &[],
+                    settle: &settle,
                 })
                 .await
                 .map_err(|e| e.to_string())?;

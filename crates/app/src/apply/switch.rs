@@ -154,7 +154,7 @@ impl Applying {
         }
         let tail = read_log(&store, live.applied, self.position).await?;
         let now_ms = self.parts.clock.now_ms();
-        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        let (mut out, mut notices, mut settle) = (Vec::new(), Vec::new(), Vec::new());
         let shared = Arc::clone(&self.parts.live);
         let Ok(mut current) = shared.lock() else {
             return Err("internal state poisoned".to_owned());
@@ -170,7 +170,10 @@ impl Applying {
                     view.last_incident_id,
                     self.parts.hold_down_ms,
                     recipients,
+                    view.backlog,
                 );
+                // Its writer is flushed: a backlog left is a former leader's.
+                (out, settle) = live.incidents.take_unwritten();
                 // Services down on purpose stay out of incidents, as they did before.
                 live.incidents.set_quiet(live.quiet.at(now_ms));
                 live.incidents.reconcile(
@@ -198,7 +201,7 @@ impl Applying {
             .store(self.position, Ordering::Relaxed);
         // The windows are read again at the next tick: some may have changed during the build.
         self.ticks = super::WINDOWS_EVERY_TICKS;
-        if !out.is_empty() || !notices.is_empty() {
+        if !out.is_empty() || !notices.is_empty() || !settle.is_empty() {
             tracing::info!(
                 changes = out.len(),
                 notices = notices.len(),
@@ -209,6 +212,7 @@ impl Applying {
                 assertions: Vec::new(),
                 incidents: out,
                 notices,
+                settle,
             });
         }
         Ok(true)

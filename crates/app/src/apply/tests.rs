@@ -215,3 +215,196 @@ async fn alerts_go_on_being_applied_while_an_inventory_reloads() {
     assert_eq!(open, expected);
     started.stop().await;
 }
+
+const THREE_CUSTOMERS: &str = "version: 1
+nodes:
+  - {id: sw-a, kind: switch}
+customers:
+  - {id: acme, contacts: [{email: ops@acme.example}]}
+  - {id: globex, contacts: [{email: ops@globex.example}]}
+  - {id: initech, contacts: [{email: ops@initech.example}]}
+services:
+  - {id: s-1, customer: acme, requires: [sw-a]}
+  - {id: s-2, customer: globex, requires: [sw-a]}
+  - {id: s-3, customer: initech, requires: [sw-a]}
+";
+
+/// A leader that died between two commits of a fan-out left a backlog: its successor writes
+/// the deferred downs with the time they went down, announces them, queues the notice the
+/// dead leader had not (initech's) and none twice (it had queued globex's), and settles the
+/// backlog.
+#[tokio::test]
+async fn a_successor_writes_what_a_leader_deferred_and_died_before_writing() {
+    use tocsin_store::{Applied, AssertionChange, IncidentChange, NewNotice};
+    let inventory = Arc::new(tocsin_inventory::load_str("t.yaml", THREE_CUSTOMERS).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Arc::new(AnyStore::connect(&url).await.unwrap());
+    store.migrate().await.unwrap();
+    let ids = store
+        .append(&[alert(AlertStatus::Firing, 1_000)])
+        .await
+        .unwrap();
+    let down = |service: &str, customer: &str| IncidentChange::ServiceDown {
+        id: 1,
+        service: service.into(),
+        customer: Some(customer.into()),
+        at_ms: 1_000,
+    };
+    // The dead leader's first commit: acme's service and notice, the others' downs deferred.
+    let epoch = store.raise_epoch().await.unwrap();
+    store
+        .commit_applied(&Applied {
+            epoch,
+            through: ids[0],
+            assertions: &[AssertionChange::Replace {
+                source: "generic".into(),
+                fingerprint: "sw-a".into(),
+                state: "down".into(),
+                vertices: vec!["sw-a".into()],
+                since_ms: 1_000,
+            }],
+            incidents: &[
+                IncidentChange::Open {
+                    id: 1,
+                    title: "sw-a down".into(),
+                    roots: vec!["sw-a".into()],
+                    at_ms: 1_000,
+                },
+                down("s-1", "acme"),
+                IncidentChange::Announce {
+                    id: 1,
+                    service: "s-1".into(),
+                    customer: Some("acme".into()),
+                },
+            ],
+            notices: &[NewNotice {
+                incident_id: 1,
+                customer: "acme".into(),
+                contact: "ops@acme.example".into(),
+                language: "en".into(),
+                kind: "opened".into(),
+                payload: "{}".into(),
+                created_ms: 1_000,
+            }],
+            defer: &[down("s-2", "globex"), down("s-3", "initech")],
+            settle: &[],
+        })
+        .await
+        .unwrap();
+    // Its second: globex's notice, its service not written yet.
+    store
+        .commit_applied(&Applied {
+            epoch,
+            through: ids[0],
+            assertions: &[],
+            incidents: &[],
+            notices: &[NewNotice {
+                incident_id: 1,
+                customer: "globex".into(),
+                contact: "ops@globex.example".into(),
+                language: "en".into(),
+                kind: "opened".into(),
+                payload: "{}".into(),
+                created_ms: 1_000,
+            }],
+            defer: &[],
+            settle: &[],
+        })
+        .await
+        .unwrap();
+
+    let started = start(&store, &inventory, Arc::new(Fixed), 0).await;
+    started.stop().await;
+    let open = store.open_incidents().await.unwrap();
+    assert_eq!(open.len(), 1);
+    let services: Vec<(&str, Option<i64>, bool)> = open[0]
+        .services
+        .iter()
+        .map(|s| (s.service.as_str(), s.down_since_ms, s.announced))
+        .collect();
+    assert_eq!(
+        services,
+        [
+            ("s-1", Some(1_000), true),
+            ("s-2", Some(1_000), true),
+            ("s-3", Some(1_000), true)
+        ]
+    );
+    let mut told: Vec<(String, String)> = store
+        .notices(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(row, _, _)| (row.notice.contact, row.notice.kind))
+        .collect();
+    told.sort();
+    assert_eq!(
+        told,
+        [
+            ("ops@acme.example".to_owned(), "opened".to_owned()),
+            ("ops@globex.example".to_owned(), "opened".to_owned()),
+            ("ops@initech.example".to_owned(), "opened".to_owned())
+        ]
+    );
+    assert!(store.picture().await.unwrap().backlog.is_empty());
+}
+
+/// A fan-out larger than one commit's share is written whole: every service of every
+/// customer, announced, every notice queued once, and no backlog left.
+#[tokio::test]
+async fn a_fan_out_written_in_chunks_is_written_whole() {
+    const CUSTOMERS: usize = 3 * super::chunks::EACH;
+    let mut yaml = String::from("version: 1\nnodes:\n  - {id: sw-a, kind: switch}\ncustomers:\n");
+    for c in 0..CUSTOMERS {
+        yaml.push_str(&format!(
+            "  - {{id: c-{c}, contacts: [{{email: c{c}@x.example}}]}}\n"
+        ));
+    }
+    yaml.push_str("services:\n");
+    for c in 0..CUSTOMERS {
+        for k in 0..2 {
+            yaml.push_str(&format!(
+                "  - {{id: s-{c}-{k}, customer: c-{c}, requires: [sw-a]}}\n"
+            ));
+        }
+    }
+    let inventory = Arc::new(tocsin_inventory::load_str("t.yaml", &yaml).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Arc::new(AnyStore::connect(&url).await.unwrap());
+    store.migrate().await.unwrap();
+    let started = start(&store, &inventory, Arc::new(Fixed), 0).await;
+    let report = started
+        .ingestor
+        .submit(
+            vec![crate::ingest::Incoming {
+                source: "generic".into(),
+                fingerprint: "sw-a".into(),
+                status: AlertStatus::Firing,
+                state: tocsin_model::State::Down,
+                target: crate::ingest::Target::Node("sw-a".into()),
+                received_ms: 1_000,
+            }],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.accepted, 1);
+    started.stop().await;
+    let open = store.open_incidents().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].services.len(), 2 * CUSTOMERS);
+    assert!(open[0].services.iter().all(|s| s.announced));
+    assert_eq!(
+        store.outbox_counts().await.unwrap().queued,
+        CUSTOMERS as i64
+    );
+    let notices = store.notices(CUSTOMERS as i64 + 1).await.unwrap();
+    let contacts: std::collections::HashSet<String> = notices
+        .into_iter()
+        .map(|(row, _, _)| row.notice.contact)
+        .collect();
+    assert_eq!(contacts.len(), CUSTOMERS);
+    assert!(store.picture().await.unwrap().backlog.is_empty());
+}

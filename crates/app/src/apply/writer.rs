@@ -11,6 +11,7 @@ use tocsin_store::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+use super::chunks;
 use crate::metrics::Metrics;
 
 /// What the leader's writer commits.
@@ -21,15 +22,18 @@ pub(super) enum Write {
         assertions: Vec<AssertionChange>,
         incidents: Vec<IncidentChange>,
         notices: Vec<NewNotice>,
+        /// Backlogs of a former leader that `incidents` write in full.
+        settle: Vec<i64>,
     },
     /// Answer once everything handed over before is committed.
     Flush(oneshot::Sender<()>),
 }
 
 /// The leader's writer: commits what the applier derived, in order, several stretches per
-/// transaction when they queue up, each transaction fenced by the epoch. A refusal (another
-/// leader came) or a database failing past the retries is told to the applier, which steps
-/// down; nothing more is written.
+/// transaction when they queue up, each transaction fenced by the epoch. A fan-out goes in
+/// several commits (`chunks`), the outbox woken after each. A refusal (another leader came)
+/// or a database failing past the retries is told to the applier, which steps down; nothing
+/// more is written.
 pub(super) async fn write_records(
     epoch: i64,
     store: Arc<AnyStore>,
@@ -41,6 +45,7 @@ pub(super) async fn write_records(
     while let Some(first) = rx.recv().await {
         let mut through = 0;
         let (mut assertions, mut incidents, mut notices) = (Vec::new(), Vec::new(), Vec::new());
+        let mut settle = Vec::new();
         let mut flushes = Vec::new();
         let mut any = false;
         for w in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
@@ -50,37 +55,60 @@ pub(super) async fn write_records(
                     assertions: a,
                     incidents: i,
                     notices: n,
+                    settle: s,
                 } => {
                     any = true;
                     through = through.max(t);
                     assertions.extend(a);
                     incidents.extend(i);
                     notices.extend(n);
+                    settle.extend(s);
                 }
                 Write::Flush(done) => flushes.push(done),
             }
         }
         if any {
             notices.extend(lead_notices(&store, &incidents).await);
-            let applied = Applied {
-                epoch,
-                through,
-                assertions: &assertions,
-                incidents: &incidents,
-                notices: &notices,
-            };
-            if let Err(e) = commit(&store, &applied).await {
-                tracing::error!(error = %e, epoch, through, "the leader's writes failed: stepping down");
-                let _ = failed.send(epoch);
-                return;
+            let split = chunks::split(
+                incidents,
+                notices,
+                chunks::FIRST,
+                chunks::EACH,
+                chunks::ROWS,
+            );
+            let last = split.parts.len() - 1;
+            let mut backlog = None;
+            for (k, part) in split.parts.iter().enumerate() {
+                let settled: Vec<i64> = match (k, backlog) {
+                    (0, _) => std::mem::take(&mut settle),
+                    (k, Some(b)) if k == last => vec![b],
+                    _ => Vec::new(),
+                };
+                let applied = Applied {
+                    epoch,
+                    through,
+                    assertions: if k == 0 { &assertions } else { &[] },
+                    incidents: &part.incidents,
+                    notices: &part.notices,
+                    defer: if k == 0 { &split.defer } else { &[] },
+                    settle: &settled,
+                };
+                match commit(&store, &applied).await {
+                    Ok(b) => backlog = backlog.or(b),
+                    Err(e) => {
+                        tracing::error!(error = %e, epoch, through, "the leader's writes failed: stepping down");
+                        let _ = failed.send(epoch);
+                        return;
+                    }
+                }
+                if !part.notices.is_empty() {
+                    tracing::info!(notices = part.notices.len(), part = k, "notices queued");
+                    metrics
+                        .queued
+                        .fetch_add(part.notices.len() as u64, Ordering::Relaxed);
+                    outbox.notify_one();
+                }
             }
-        }
-        if !notices.is_empty() {
-            tracing::info!(notices = notices.len(), "notices queued");
-            metrics
-                .queued
-                .fetch_add(notices.len() as u64, Ordering::Relaxed);
-            outbox.notify_one();
         }
         for done in flushes {
             let _ = done.send(());
@@ -140,12 +168,12 @@ pub(super) async fn lead_notices(store: &AnyStore, incidents: &[IncidentChange])
 
 /// Commits, retrying a failing database a few times (about 3 s in all); a fencing refusal
 /// is final at once.
-async fn commit(store: &AnyStore, applied: &Applied<'_>) -> Result<(), StoreError> {
+async fn commit(store: &AnyStore, applied: &Applied<'_>) -> Result<Option<i64>, StoreError> {
     let mut delay = Duration::from_millis(100);
     let mut attempt = 1;
     loop {
         match store.commit_applied(applied).await {
-            Ok(()) => return Ok(()),
+            Ok(backlog) => return Ok(backlog),
             Err(e @ StoreError::Fenced { .. }) => return Err(e),
             Err(e) if attempt < 5 => {
                 tracing::warn!(error = %e, attempt, "could not record incident changes; retrying");

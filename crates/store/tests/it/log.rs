@@ -146,6 +146,8 @@ pub async fn a_former_leaders_write_is_fenced(s: &AnyStore) {
         assertions: &[replace("a", "sw-a")],
         incidents: &opened,
         notices: &told,
+        defer: &[],
+        settle: &[],
     })
     .await
     .unwrap();
@@ -162,6 +164,8 @@ pub async fn a_former_leaders_write_is_fenced(s: &AnyStore) {
                 at_ms: 2_000,
             }],
             notices: &[],
+            defer: &[],
+            settle: &[],
         })
         .await;
     assert!(
@@ -198,6 +202,8 @@ pub async fn a_former_leaders_write_is_fenced(s: &AnyStore) {
             at_ms: 1_500,
         }],
         notices: &[],
+        defer: &[],
+        settle: &[],
     })
     .await
     .unwrap();
@@ -207,6 +213,8 @@ pub async fn a_former_leaders_write_is_fenced(s: &AnyStore) {
         assertions: &[],
         incidents: &[],
         notices: &[],
+        defer: &[],
+        settle: &[],
     })
     .await
     .unwrap();
@@ -220,6 +228,105 @@ pub async fn a_former_leaders_write_is_fenced(s: &AnyStore) {
     assert_eq!(asserted, ["sw-b"]);
     assert_eq!(picture.open_incidents[0].services.len(), 1);
     assert_eq!(picture.open_incidents[0].services[0].service, "vps-1");
+}
+
+/// Service downs a leader defers to later commits are in the picture, with the time each
+/// went down, until a commit settles their backlog; a former leader's backlog is fenced like
+/// the rest of its write.
+pub async fn deferred_downs_are_kept_until_settled(s: &AnyStore) {
+    let ids = s
+        .append(&[alert("a", AlertStatus::Firing, &["sw-a"])])
+        .await
+        .unwrap();
+    let epoch = s.raise_epoch().await.unwrap();
+    let down = |service: &str, customer: Option<&str>, at_ms| IncidentChange::ServiceDown {
+        id: 1,
+        service: service.into(),
+        customer: customer.map(Into::into),
+        at_ms,
+    };
+    let written = [
+        IncidentChange::Open {
+            id: 1,
+            title: "sw-a down".into(),
+            roots: vec!["sw-a".into()],
+            at_ms: 1_000,
+        },
+        down("vps-1", Some("acme"), 1_000),
+    ];
+    let deferred = [
+        down("vps-2", Some("globex"), 1_000),
+        down("lb-1", None, 1_001),
+    ];
+    let backlog = s
+        .commit_applied(&Applied {
+            epoch,
+            through: ids[0],
+            assertions: &[replace("a", "sw-a")],
+            incidents: &written,
+            notices: &[],
+            defer: &deferred,
+            settle: &[],
+        })
+        .await
+        .unwrap()
+        .expect("a backlog number");
+    let picture = s.picture().await.unwrap();
+    assert_eq!(picture.backlog.len(), 1);
+    assert_eq!(picture.backlog[0].id, backlog);
+    assert_eq!(picture.backlog[0].downs, deferred);
+    assert_eq!(s.incident_view().await.unwrap().backlog, picture.backlog);
+    let services: Vec<&str> = picture.open_incidents[0]
+        .services
+        .iter()
+        .map(|s| s.service.as_str())
+        .collect();
+    assert_eq!(services, ["vps-1"], "deferred downs are not written yet");
+    // A former leader cannot settle (nor add to) the backlog.
+    let new = s.raise_epoch().await.unwrap();
+    let late = s
+        .commit_applied(&Applied {
+            epoch,
+            through: ids[0],
+            assertions: &[],
+            incidents: &deferred,
+            notices: &[],
+            defer: &deferred,
+            settle: &[backlog],
+        })
+        .await;
+    assert!(matches!(late, Err(StoreError::Fenced { .. })), "{late:?}");
+    assert_eq!(s.picture().await.unwrap().backlog.len(), 1);
+    // Its successor writes the downs and settles the backlog in one commit.
+    let none = s
+        .commit_applied(&Applied {
+            epoch: new,
+            through: ids[0],
+            assertions: &[],
+            incidents: &deferred,
+            notices: &[],
+            defer: &[],
+            settle: &[backlog],
+        })
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+    let picture = s.picture().await.unwrap();
+    assert!(picture.backlog.is_empty());
+    let mut services: Vec<(&str, Option<i64>)> = picture.open_incidents[0]
+        .services
+        .iter()
+        .map(|s| (s.service.as_str(), s.down_since_ms))
+        .collect();
+    services.sort();
+    assert_eq!(
+        services,
+        [
+            ("lb-1", Some(1_001)),
+            ("vps-1", Some(1_000)),
+            ("vps-2", Some(1_000))
+        ]
+    );
 }
 
 /// Notices claimed by an instance whose election session is gone are given back at once;
@@ -280,6 +387,7 @@ pub async fn service_changes_in_runs_keep_their_order(s: &AnyStore) {
     let announce = |service: &str| IncidentChange::Announce {
         id: 1,
         service: service.into(),
+        customer: Some("acme".into()),
     };
     let mut changes = vec![IncidentChange::Open {
         id: 1,

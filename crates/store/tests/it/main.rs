@@ -110,6 +110,7 @@ conformance!(
     the_log_is_read_in_order_after_a_position,
     concurrent_appends_are_read_without_gaps,
     a_former_leaders_write_is_fenced,
+    deferred_downs_are_kept_until_settled,
     claims_of_instances_that_are_gone_are_given_back,
     service_changes_in_runs_keep_their_order,
     login_failures_count_in_fixed_windows,

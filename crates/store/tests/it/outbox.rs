@@ -56,6 +56,7 @@ pub async fn incidents_record_services_and_resolution(s: &AnyStore) {
             IncidentChange::Announce {
                 id: 1,
                 service: "vps-1".into(),
+                customer: Some("acme".into()),
             },
             IncidentChange::ServiceUp {
                 id: 1,
@@ -441,6 +442,7 @@ pub async fn heads_list_the_latest_and_every_open_incident_and_revisions_follow_
         IncidentChange::Announce {
             id: 1,
             service: "vps-1".into(),
+            customer: Some("acme".into()),
         },
         IncidentChange::ServiceUp {
             id: 1,
@@ -463,6 +465,7 @@ pub async fn heads_list_the_latest_and_every_open_incident_and_revisions_follow_
         &[IncidentChange::Announce {
             id: 2,
             service: "vps-1".into(),
+            customer: Some("acme".into()),
         }],
         &[],
     )
@@ -486,6 +489,7 @@ pub async fn services_announced_in_the_batch_they_went_down_in_are_recorded_anno
     let announce = |service: &str| IncidentChange::Announce {
         id: 1,
         service: service.into(),
+        customer: None,
     };
     // vps-1 and vps-2 go down; only vps-1 is announced, in the same batch.
     let mut first = open(1);
