@@ -194,13 +194,22 @@ fn verdict(status: u16) -> Outcome {
     }
 }
 
+/// Webhook requests of one batch open at the same time (a batch may hold hundreds).
+const POSTS_AT_ONCE: usize = 64;
+
 /// POSTs a batch of webhook rows and gives each its outcome.
 pub(crate) async fn post_all(rows: Vec<OutboxRow>, shared: Arc<Shared>) -> Vec<(i64, Outcome)> {
-    // Side by side, so one slow endpoint costs the batch one time-out, not one per row.
+    // Side by side, so one slow endpoint costs the batch one time-out, not one per row; at
+    // most `POSTS_AT_ONCE` connections open per batch.
+    let open = Arc::new(tokio::sync::Semaphore::new(POSTS_AT_ONCE));
     let mut posts = tokio::task::JoinSet::new();
     for row in rows {
         let shared = Arc::clone(&shared);
-        posts.spawn(async move { (row.id, post_one(&row, &shared).await) });
+        let open = Arc::clone(&open);
+        posts.spawn(async move {
+            let _open = open.acquire_owned().await;
+            (row.id, post_one(&row, &shared).await)
+        });
     }
     let mut results = Vec::new();
     while let Some(done) = posts.join_next().await {
