@@ -215,6 +215,8 @@ impl Incidents {
         notices: &mut Vec<NewNotice>,
     ) {
         let name = |v: VertexId| inventory.graph.name(v).to_owned();
+        // A fan-out makes a change per service: grown once, not by doubling.
+        out.reserve(events.len());
         for e in events {
             match e {
                 IncidentEvent::Opened { id, roots } => {
@@ -284,6 +286,7 @@ impl Incidents {
             self.pending.pop();
             ready.push((id, service));
         }
+        out.reserve(ready.len());
         // Each incident's services indexed once: looking every due service up in the list,
         // and every customer's services too, made a fan-out of n services cost n² steps.
         let mut indexes: HashMap<IncidentId, ServiceIndex> = HashMap::new();

@@ -168,7 +168,7 @@ fn movable_customers(incidents: &[IncidentChange]) -> HashSet<&str> {
             _ => None,
         })
         .collect();
-    let mut downs: HashSet<(i64, &str)> = HashSet::new();
+    let mut downs: HashSet<(i64, &str)> = HashSet::with_capacity(incidents.len());
     let mut customers: HashSet<&str> = HashSet::new();
     let mut kept: HashSet<&str> = HashSet::new();
     // Services changed otherwise than down and announced: their customers stay.
