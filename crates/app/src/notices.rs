@@ -290,7 +290,8 @@ impl Incidents {
         // Each incident's services indexed once: looking every due service up in the list,
         // and every customer's services too, made a fan-out of n services cost n² steps.
         let mut indexes: HashMap<IncidentId, ServiceIndex> = HashMap::new();
-        let mut announced: HashSet<(IncidentId, VertexId)> = HashSet::new();
+        // (incident, customer) to tell now, in order.
+        let mut tell = Vec::new();
         for (id, service) in ready {
             let Some(incident) = self.book.get(id) else {
                 continue; // resolved within the hold-down: recorded, nobody told
@@ -298,18 +299,20 @@ impl Incidents {
             let index = indexes
                 .entry(id)
                 .or_insert_with(|| ServiceIndex::of(inventory, incident));
-            let Some(&(down_since, was_announced)) = index.services.get(&service) else {
+            let Some(entry) = index.services.get_mut(&service) else {
                 continue;
             };
-            let Some(since) = down_since else {
+            let Some(since) = entry.down_since else {
                 continue; // back up within the hold-down
             };
             if since + self.hold_down_ms > now_ms {
                 continue; // a later outage of the same service: its own entry is queued
             }
-            if was_announced || !announced.insert((id, service)) {
-                continue;
+            if entry.announced {
+                continue; // told already, or due twice
             }
+            entry.announced = true;
+            index.announced.push(entry.at);
             let customer = customer_of(inventory, service);
             out.push(IncidentChange::Announce {
                 id,
@@ -319,37 +322,20 @@ impl Incidents {
             let Some(customer) = customer else {
                 continue;
             };
-            if !self.told.insert((id, customer)) {
-                continue; // one "opened" notice per customer and incident
+            if self.told.insert((id, customer)) {
+                tell.push((id, customer)); // one "opened" notice per customer and incident
             }
-            // The notice lists every service of this customer down in the incident now.
-            let services: Vec<PayloadService> = index
-                .down_by_customer
-                .get(&customer)
-                .map(|down| {
-                    down.iter()
-                        .map(|&(v, since)| service_line(inventory, v, since, None))
-                        .collect()
-                })
-                .unwrap_or_default();
-            // Customers are told what the status page calls it, never the root vertices.
-            let down = index.down_by_customer.get(&customer);
-            let headline = public_title(inventory, down.into_iter().flatten().map(|&(v, _)| v));
-            queue(
-                inventory,
-                &self.recipients,
-                id,
-                customer,
-                "opened",
-                &headline,
-                services,
-                now_ms,
-                notices,
-            );
         }
-        for id in indexes.into_keys() {
-            self.book
-                .announce_where(id, |v| announced.contains(&(id, v)));
+        opened_notices(
+            inventory,
+            &self.recipients,
+            &indexes,
+            &tell,
+            now_ms,
+            notices,
+        );
+        for (id, index) in indexes {
+            self.book.announce_at(id, &index.announced);
         }
     }
 
@@ -397,23 +383,88 @@ impl Incidents {
     }
 }
 
+/// The "opened" notices of `tell` (incident, customer), in its order: each lists every
+/// service of the customer down in the incident now. A fan-out's thousands of notices are
+/// made on two threads (their payloads are most of a fan-out's work before the first
+/// commit).
+fn opened_notices(
+    inventory: &Inventory,
+    recipients: &Recipients,
+    indexes: &HashMap<IncidentId, ServiceIndex>,
+    tell: &[(IncidentId, u32)],
+    now_ms: i64,
+    notices: &mut Vec<NewNotice>,
+) {
+    let make = |tell: &[(IncidentId, u32)], notices: &mut Vec<NewNotice>| {
+        for &(id, customer) in tell {
+            let down = indexes
+                .get(&id)
+                .and_then(|index| index.down_by_customer.get(&customer))
+                .map_or(&[][..], Vec::as_slice);
+            let services: Vec<PayloadService> = down
+                .iter()
+                .map(|&(v, since)| service_line(inventory, v, since, None))
+                .collect();
+            // Customers are told what the status page calls it, never the root vertices.
+            let headline = public_title(inventory, down.iter().map(|&(v, _)| v));
+            queue(
+                inventory, recipients, id, customer, "opened", &headline, services, now_ms, notices,
+            );
+        }
+    };
+    if tell.len() < PARALLEL_FROM {
+        make(tell, notices);
+        return;
+    }
+    let (first, second) = tell.split_at(tell.len() / 2);
+    let mut later = Vec::with_capacity(second.len());
+    let failed = std::thread::scope(|scope| {
+        let other = scope.spawn(|| make(second, &mut later));
+        make(first, notices);
+        other.join().is_err()
+    });
+    if failed {
+        tracing::error!("making notices failed on a second thread: made again on this one");
+        later.clear();
+        make(second, &mut later);
+    }
+    notices.append(&mut later);
+}
+
+/// Notices made at once from which a second thread helps.
+const PARALLEL_FROM: usize = 512;
+
 /// An open incident's services by vertex, and its customers' services down now.
 struct ServiceIndex {
-    /// Since when each service is down (if it is) and whether it was announced; the first
-    /// entry of a service counts, as a search of the list would find it.
-    services: HashMap<VertexId, (Option<i64>, bool)>,
+    /// Each service of the incident; the first entry of a service counts, as a search of the
+    /// list would find it.
+    services: HashMap<VertexId, Indexed>,
     /// Per customer, its services down now and since when, in the incident's order.
     down_by_customer: HashMap<u32, Vec<(VertexId, i64)>>,
+    /// The positions in the incident's list of the services announced now.
+    announced: Vec<usize>,
+}
+
+/// One service of an incident, as [`ServiceIndex`] keeps it.
+struct Indexed {
+    /// Since when it is down, if it is.
+    down_since: Option<i64>,
+    /// Whether it was announced, before or now.
+    announced: bool,
+    /// Its position in the incident's list.
+    at: usize,
 }
 
 impl ServiceIndex {
     fn of(inventory: &Inventory, incident: &OpenIncident) -> Self {
         let mut services = HashMap::with_capacity(incident.services.len());
         let mut down_by_customer: HashMap<u32, Vec<(VertexId, i64)>> = HashMap::new();
-        for s in &incident.services {
-            services
-                .entry(s.service)
-                .or_insert((s.down_since_ms, s.announced));
+        for (at, s) in incident.services.iter().enumerate() {
+            services.entry(s.service).or_insert(Indexed {
+                down_since: s.down_since_ms,
+                announced: s.announced,
+                at,
+            });
             if let (Some(since), Some(customer)) =
                 (s.down_since_ms, customer_of(inventory, s.service))
             {
@@ -426,6 +477,7 @@ impl ServiceIndex {
         ServiceIndex {
             services,
             down_by_customer,
+            announced: Vec::new(),
         }
     }
 }

@@ -98,6 +98,9 @@ pub struct IncidentBook {
     /// Vertices down on purpose (planned maintenance, a drained member), sorted: a service
     /// down only because of them opens no incident.
     quiet: Vec<VertexId>,
+    /// Room for the walks to root causes, kept between services (a fan-out walks from each
+    /// of 160,000).
+    walk: Walk,
 }
 
 impl IncidentBook {
@@ -118,6 +121,7 @@ impl IncidentBook {
             open,
             by_service,
             quiet: Vec::new(),
+            walk: Walk::default(),
         }
     }
 
@@ -224,12 +228,14 @@ impl IncidentBook {
         }
     }
 
-    /// Marks every service of incident `id` that `announced` says as announced, in one pass
-    /// over the incident's services (a fan-out announces thousands at once).
-    pub fn announce_where(&mut self, id: IncidentId, announced: impl Fn(VertexId) -> bool) {
+    /// Marks the services at `positions` of incident `id`'s list as announced, without a
+    /// search (a fan-out announces thousands at once). An incident lists each service once.
+    pub fn announce_at(&mut self, id: IncidentId, positions: &[usize]) {
         if let Some(i) = self.open.iter_mut().find(|i| i.id == id) {
-            for s in i.services.iter_mut().filter(|s| announced(s.service)) {
-                s.announced = true;
+            for &p in positions {
+                if let Some(s) = i.services.get_mut(p) {
+                    s.announced = true;
+                }
             }
         }
     }
@@ -258,7 +264,7 @@ impl IncidentBook {
                 }
             }
         }
-        let roots = root_causes(impact, service);
+        let roots = self.walk.roots(impact, service);
         if !self.quiet.is_empty() && roots.iter().all(|r| self.quiet.binary_search(r).is_ok()) {
             // Down on purpose, on every path: recorded by the engine, not an incident.
             return;
@@ -270,7 +276,7 @@ impl IncidentBook {
         let incident = match joined {
             Some(i) => {
                 let before = i.roots.len();
-                for r in &roots {
+                for r in roots {
                     if let Err(pos) = i.roots.binary_search(r) {
                         i.roots.insert(pos, *r);
                     }
@@ -287,11 +293,11 @@ impl IncidentBook {
                 let id = next_id();
                 events.push(IncidentEvent::Opened {
                     id,
-                    roots: roots.clone(),
+                    roots: roots.to_vec(),
                 });
                 self.open.push(OpenIncident {
                     id,
-                    roots,
+                    roots: roots.to_vec(),
                     services: Vec::new(),
                 });
                 let last = self.open.len() - 1;
@@ -349,29 +355,47 @@ impl IncidentBook {
 /// through members that are down. Sorted; never empty (a vertex down without any such cause is
 /// its own root).
 pub fn root_causes(impact: &Impact, service: VertexId) -> Vec<VertexId> {
-    let graph = impact.graph();
-    let mut roots = Vec::new();
-    let mut seen = vec![service];
-    let mut stack = vec![service];
-    while let Some(v) = stack.pop() {
-        if impact.observation(v) == State::Down {
-            roots.push(v);
-        }
-        for g in graph.groups(v) {
-            for &m in graph.members(g) {
-                if impact.state(m) == State::Down && !seen.contains(&m) {
-                    seen.push(m);
-                    stack.push(m);
+    Walk::default().roots(impact, service).to_vec()
+}
+
+/// The buffers of a walk to root causes.
+#[derive(Debug, Default)]
+struct Walk {
+    roots: Vec<VertexId>,
+    seen: Vec<VertexId>,
+    stack: Vec<VertexId>,
+}
+
+impl Walk {
+    /// [`root_causes`], in this walk's buffers.
+    fn roots(&mut self, impact: &Impact, service: VertexId) -> &[VertexId] {
+        let graph = impact.graph();
+        let Walk { roots, seen, stack } = self;
+        roots.clear();
+        seen.clear();
+        stack.clear();
+        seen.push(service);
+        stack.push(service);
+        while let Some(v) = stack.pop() {
+            if impact.observation(v) == State::Down {
+                roots.push(v);
+            }
+            for g in graph.groups(v) {
+                for &m in graph.members(g) {
+                    if impact.state(m) == State::Down && !seen.contains(&m) {
+                        seen.push(m);
+                        stack.push(m);
+                    }
                 }
             }
         }
+        if roots.is_empty() {
+            roots.push(service);
+        }
+        roots.sort_unstable();
+        roots.dedup();
+        roots
     }
-    if roots.is_empty() {
-        roots.push(service);
-    }
-    roots.sort_unstable();
-    roots.dedup();
-    roots
 }
 
 #[cfg(test)]

@@ -56,25 +56,37 @@ pub(super) fn split(
     if notices.len() <= first {
         return whole(incidents, notices);
     }
-    let movable = movable_customers(&incidents);
+    // Customers numbered once, each change's and each notice's: what follows keeps per
+    // customer a slot of an array, not a hashed string (a fan-out has 320,000 changes).
+    let (change_customer, notice_customer, customers) = {
+        let mut numbering: HashMap<&str, u32> = HashMap::new();
+        let changes: Vec<u32> = incidents
+            .iter()
+            .map(|c| customer_of(c).map_or(NONE, |c| number(&mut numbering, c)))
+            .collect();
+        let notices: Vec<u32> = notices
+            .iter()
+            .map(|n| number(&mut numbering, &n.customer))
+            .collect();
+        (changes, notices, numbering.len())
+    };
+    let movable = movable_customers(&incidents, &change_customer, customers);
     // Customers in the order their notices come, each with how many it has.
-    let mut order: Vec<&str> = Vec::new();
-    let mut count: HashMap<&str, usize> = HashMap::new();
-    for n in &notices {
-        let c = n.customer.as_str();
-        if !movable.contains(c) {
+    let mut order: Vec<u32> = Vec::new();
+    let mut count = vec![0usize; customers];
+    for &c in &notice_customer {
+        if !movable[c as usize] {
             continue;
         }
-        let k = count.entry(c).or_insert(0);
-        if *k == 0 {
+        if count[c as usize] == 0 {
             order.push(c);
         }
-        *k += 1;
+        count[c as usize] += 1;
     }
     // The part of each customer's notices: 0 keeps it (its changes too) in the first commit,
     // with the notices that cannot move.
-    let mut notices_in: HashMap<&str, usize> = HashMap::new();
-    let staying = notices.len() - count.values().sum::<usize>();
+    let mut notices_in = vec![0usize; customers];
+    let staying = notices.len() - count.iter().sum::<usize>();
     let (mut part, mut filled, mut size) = (0, staying, first);
     for c in order {
         if filled >= size {
@@ -82,62 +94,61 @@ pub(super) fn split(
             filled = 0;
             size = each;
         }
-        notices_in.insert(c, part);
-        filled += count[c];
+        notices_in[c as usize] = part;
+        filled += count[c as usize];
     }
     if part == 0 {
-        drop((movable, count, notices_in));
         return whole(incidents, notices);
     }
     // The part of the changes of each customer whose notices left the first: after every
     // part of notices, about `rows` changes each, customers in the order their changes come.
-    let mut changes_of: HashMap<&str, usize> = HashMap::new();
-    let mut by_changes: Vec<&str> = Vec::new();
-    for c in incidents.iter().filter_map(customer_of) {
-        if notices_in.get(c).is_some_and(|&p| p > 0) {
-            let k = changes_of.entry(c).or_insert(0);
-            if *k == 0 {
+    let mut changes_of = vec![0usize; customers];
+    let mut by_changes: Vec<u32> = Vec::new();
+    for &c in &change_customer {
+        if c != NONE && notices_in[c as usize] > 0 {
+            if changes_of[c as usize] == 0 {
                 by_changes.push(c);
             }
-            *k += 1;
+            changes_of[c as usize] += 1;
         }
     }
-    let mut changes_in: HashMap<&str, usize> = HashMap::new();
+    // 0: the change stays in the first part.
+    let mut changes_in = vec![0usize; customers];
     let mut filled = rows;
     for c in by_changes {
         if filled >= rows {
             part += 1;
             filled = 0;
         }
-        changes_in.insert(c, part);
-        filled += changes_of[c];
+        changes_in[c as usize] = part;
+        filled += changes_of[c as usize];
     }
-    let owned = |m: HashMap<&str, usize>| -> HashMap<String, usize> {
-        m.into_iter().map(|(c, p)| (c.to_owned(), p)).collect()
-    };
-    let (notices_in, changes_in) = (owned(notices_in), owned(changes_in));
-    drop((movable, count, changes_of));
     let mut parts: Vec<Part> = (0..=part).map(|_| Part::default()).collect();
     let mut defer = Vec::new();
-    for change in incidents {
-        match customer_of(&change)
-            .and_then(|c| changes_in.get(c))
-            .copied()
-        {
-            Some(p) => {
+    for (change, c) in incidents.into_iter().zip(change_customer) {
+        match changes_in.get(c as usize).copied().unwrap_or(0) {
+            0 => parts[0].incidents.push(change),
+            p => {
                 if matches!(change, IncidentChange::ServiceDown { .. }) {
                     defer.push(change.clone());
                 }
                 parts[p].incidents.push(change);
             }
-            None => parts[0].incidents.push(change),
         }
     }
-    for n in notices {
-        let p = notices_in.get(n.customer.as_str()).copied().unwrap_or(0);
-        parts[p].notices.push(n);
+    for (n, c) in notices.into_iter().zip(notice_customer) {
+        parts[notices_in[c as usize]].notices.push(n);
     }
     Split { parts, defer }
+}
+
+/// A change about no customer (or not one that may move).
+const NONE: u32 = u32::MAX;
+
+/// The number of customer `c`, a new one when first seen.
+fn number<'a>(numbering: &mut HashMap<&'a str, u32>, c: &'a str) -> u32 {
+    let next = numbering.len() as u32;
+    *numbering.entry(c).or_insert(next)
 }
 
 fn whole(incidents: Vec<IncidentChange>, notices: Vec<NewNotice>) -> Split {
@@ -156,11 +167,12 @@ fn customer_of(change: &IncidentChange) -> Option<&str> {
     }
 }
 
-/// The customers all of whose changes may be written after the first commit: each of their
-/// services goes down at most once and is otherwise only announced, and none of their
-/// incidents is resolved in the stretch. Anything else about a service (it came back up, its
-/// row changes twice) keeps its customer in the first commit, where the order is the stretch's.
-fn movable_customers(incidents: &[IncidentChange]) -> HashSet<&str> {
+/// Which of the `customers` (numbered as in `who`, each change's) may have all their changes
+/// written after the first commit: each of their services goes down at most once and is
+/// otherwise only announced, and none of their incidents is resolved in the stretch. Anything
+/// else about a service (it came back up, its row changes twice) keeps its customer in the
+/// first commit, where the order is the stretch's.
+fn movable_customers(incidents: &[IncidentChange], who: &[u32], customers: usize) -> Vec<bool> {
     let resolved: HashSet<i64> = incidents
         .iter()
         .filter_map(|c| match c {
@@ -169,38 +181,32 @@ fn movable_customers(incidents: &[IncidentChange]) -> HashSet<&str> {
         })
         .collect();
     let mut downs: HashSet<(i64, &str)> = HashSet::with_capacity(incidents.len());
-    let mut customers: HashSet<&str> = HashSet::new();
-    let mut kept: HashSet<&str> = HashSet::new();
+    let mut seen = vec![false; customers];
+    let mut kept = vec![false; customers];
     // Services changed otherwise than down and announced: their customers stay.
     let mut other: HashSet<(i64, &str)> = HashSet::new();
-    for c in incidents {
+    for (c, &who) in incidents.iter().zip(who) {
+        let slot = (who != NONE).then_some(who as usize);
         match c {
-            IncidentChange::ServiceDown {
-                id,
-                service,
-                customer,
-                ..
-            } => {
+            IncidentChange::ServiceDown { id, service, .. } => {
                 let fresh = downs.insert((*id, service.as_str()));
-                match customer.as_deref() {
-                    Some(who) if fresh && !resolved.contains(id) => {
-                        customers.insert(who);
+                if let Some(w) = slot {
+                    if fresh && !resolved.contains(id) {
+                        seen[w] = true;
+                    } else {
+                        kept[w] = true;
                     }
-                    Some(who) => {
-                        kept.insert(who);
-                    }
-                    None => {}
                 }
             }
-            IncidentChange::Announce { id, customer, .. } => match customer.as_deref() {
-                Some(who) if !resolved.contains(id) => {
-                    customers.insert(who);
+            IncidentChange::Announce { id, .. } => {
+                if let Some(w) = slot {
+                    if resolved.contains(id) {
+                        kept[w] = true;
+                    } else {
+                        seen[w] = true;
+                    }
                 }
-                Some(who) => {
-                    kept.insert(who);
-                }
-                None => {}
-            },
+            }
             IncidentChange::ServiceUp { id, service, .. } => {
                 other.insert((*id, service.as_str()));
             }
@@ -208,26 +214,18 @@ fn movable_customers(incidents: &[IncidentChange]) -> HashSet<&str> {
         }
     }
     // A service that also came back up: its customer stays in the first commit.
-    for c in incidents {
-        if let IncidentChange::ServiceDown {
-            id,
-            service,
-            customer: Some(who),
-            ..
-        }
-        | IncidentChange::Announce {
-            id,
-            service,
-            customer: Some(who),
-        } = c
-        {
-            if other.contains(&(*id, service.as_str())) {
-                kept.insert(who.as_str());
+    if !other.is_empty() {
+        for (c, &who) in incidents.iter().zip(who) {
+            if let IncidentChange::ServiceDown { id, service, .. }
+            | IncidentChange::Announce { id, service, .. } = c
+            {
+                if who != NONE && other.contains(&(*id, service.as_str())) {
+                    kept[who as usize] = true;
+                }
             }
         }
     }
-    customers.retain(|c| !kept.contains(c));
-    customers
+    seen.iter().zip(&kept).map(|(&s, &k)| s && !k).collect()
 }
 
 #[cfg(test)]

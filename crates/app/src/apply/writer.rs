@@ -59,10 +59,11 @@ pub(super) async fn write_records(
                 } => {
                     any = true;
                     through = through.max(t);
-                    assertions.extend(a);
-                    incidents.extend(i);
-                    notices.extend(n);
-                    settle.extend(s);
+                    // A fan-out comes as one record: taken whole, not copied over.
+                    append(&mut assertions, a);
+                    append(&mut incidents, i);
+                    append(&mut notices, n);
+                    append(&mut settle, s);
                 }
                 Write::Flush(done) => flushes.push(done),
             }
@@ -113,6 +114,15 @@ pub(super) async fn write_records(
         for done in flushes {
             let _ = done.send(());
         }
+    }
+}
+
+/// `more` after what `into` holds; taken as it is when `into` is empty.
+fn append<T>(into: &mut Vec<T>, mut more: Vec<T>) {
+    if into.is_empty() {
+        *into = more;
+    } else {
+        into.append(&mut more);
     }
 }
 
