@@ -118,6 +118,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_incident_backlog.sql"),
         postgres: include_str!("../migrations/postgres/0021_incident_backlog.sql"),
     },
+    Migration {
+        version: 22,
+        sqlite: include_str!("../migrations/sqlite/0022_incident_services_by_key.sql"),
+        postgres: include_str!("../migrations/postgres/0022_incident_services_by_key.sql"),
+    },
 ];
 
 #[cfg(test)]
