@@ -2,6 +2,8 @@
 //! them, in the demo), and records how each delivery ended; failures retry with backoff.
 
 use std::collections::VecDeque;
+
+use hashbrown::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -282,13 +284,12 @@ pub(crate) async fn run_batch(shared: &Arc<Shared>, rows: Vec<OutboxRow>) {
     results.extend(posted);
     rows.extend(hook_rows);
     // Proof of notification: every accepted message is archived before it counts as sent.
+    let incident_of: HashMap<i64, i64> =
+        rows.iter().map(|r| (r.id, r.notice.incident_id)).collect();
     let keys: Vec<(i64, String)> = accepted
         .iter()
         .map(|(id, _)| {
-            let incident = rows
-                .iter()
-                .find(|r| r.id == *id)
-                .map_or(0, |r| r.notice.incident_id);
+            let incident = incident_of.get(id).copied().unwrap_or(0);
             (*id, format!("mail/{incident}/{id}.eml"))
         })
         .collect();
@@ -320,13 +321,16 @@ async fn finish(
     now: i64,
     metrics: &Metrics,
 ) {
-    let attempts = |id: i64| rows.iter().find(|r| r.id == id).map_or(1, |r| r.attempts);
+    // A batch has hundreds of rows: each looked up once, not searched for.
+    let row_of: HashMap<i64, &OutboxRow> = rows.iter().map(|r| (r.id, r)).collect();
+    let key_of: HashMap<i64, &String> = keys.iter().map(|(i, k)| (*i, k)).collect();
+    let attempts = |id: i64| row_of.get(&id).map_or(1, |r| r.attempts);
     let results: Vec<(i64, Delivery)> = results
         .into_iter()
         .map(|(id, outcome)| {
             let d = match outcome {
                 Outcome::Delivered => Delivery::Sent {
-                    message_key: keys.iter().find(|(i, _)| *i == id).map(|(_, k)| k.clone()),
+                    message_key: key_of.get(&id).map(|k| (*k).clone()),
                 },
                 Outcome::Failed { reason } => Delivery::Failed { error: reason },
                 Outcome::Retry { reason } if attempts(id) >= MAX_ATTEMPTS => Delivery::Failed {
@@ -346,7 +350,7 @@ async fn finish(
             Delivery::Sent { .. } => {
                 sent += 1;
                 metrics.sent.fetch_add(1, Ordering::Relaxed);
-                if let Some(row) = rows.iter().find(|r| r.id == *id) {
+                if let Some(row) = row_of.get(id) {
                     metrics.notice_latency(now - row.notice.created_ms);
                 }
             }
@@ -401,13 +405,11 @@ async fn deliver(
     }
     match &delivering.transport {
         Transport::Smtp(mailer) => {
-            let bytes: Vec<(u64, Vec<u8>)> =
-                batch.iter().map(|(id, _, m)| (*id, m.clone())).collect();
-            for (id, outcome) in mailer.send_batch(batch).await {
+            // The mailer answers in the order given: each outcome goes with its copy.
+            let copies: Vec<Vec<u8>> = batch.iter().map(|(_, _, m)| m.clone()).collect();
+            for ((id, outcome), message) in mailer.send_batch(batch).await.into_iter().zip(copies) {
                 if outcome == Outcome::Delivered {
-                    if let Some((_, m)) = bytes.iter().find(|(i, _)| *i == id) {
-                        accepted.push((id as i64, m.clone()));
-                    }
+                    accepted.push((id as i64, message));
                 }
                 results.push((id as i64, outcome));
             }
