@@ -272,10 +272,20 @@ pub(crate) fn render(
     // Lines of one notice mostly say the same (one outage, one start), so a detail is formatted
     // once and reused while its argument repeats.
     let mut last_detail: Option<(Option<String>, String)> = None;
+    // The start of the last line's outage, written out: a fan-out's lines share one.
+    let mut last_since: Option<(i64, String)> = None;
     for line in lines {
         let (id, arg_name, arg) = match notice.kind {
             NoticeKind::Opened | NoticeKind::LeadOpened => {
-                let since = short_utc(line.down_since).ok_or(NotifyError::Date(line.down_since))?;
+                let since = match &last_since {
+                    Some((at, text)) if *at == line.down_since => text.clone(),
+                    _ => {
+                        let text =
+                            short_utc(line.down_since).ok_or(NotifyError::Date(line.down_since))?;
+                        last_since = Some((line.down_since, text.clone()));
+                        text
+                    }
+                };
                 ("service-down-since", "since", Some(since))
             }
             NoticeKind::Degraded => ("service-degraded", "", None),
