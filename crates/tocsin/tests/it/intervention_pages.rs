@@ -447,6 +447,13 @@ fn an_admin_seals_an_envelope_a_junior_opens_it_with_a_reason_and_the_listing_ne
     let resealed = admin.post_form(page, &reseal, &[("secret", RESEALED)]);
     assert_eq!(resealed.status, 303, "{}", resealed.body);
     let again = admin.post_form(page, &open, &[("reason", "Checking the reseal")]);
-    assert!(again.body.contains("Orange-Otter-9") && !again.body.contains("Hunter-2-Purple"));
+    // Seen failing once in a full CI run under load (and not in 17 runs since): the answer
+    // is printed so that the next failure tells why.
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(
+        again.body.contains("Orange-Otter-9") && !again.body.contains("Hunter-2-Purple"),
+        "{}",
+        again.body
+    );
     assert!(!admin.get(page).body.contains("Orange-Otter-9"));
 }
