@@ -2,10 +2,10 @@
 //! them, in the demo), and records how each delivery ended; failures retry with backoff.
 
 use std::collections::VecDeque;
-
-use hashbrown::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use hashbrown::HashMap;
 
 use tocsin_model::inventory::Language;
 use tocsin_notify::{Composer, Envelope, Mailer, Notice, NoticeKind, Outcome, Sender, ServiceLine};

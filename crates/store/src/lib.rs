@@ -3,6 +3,7 @@
 //! One conformance suite (`tests/it`) runs against both backends.
 
 mod accounts;
+mod backlog;
 mod drills;
 mod help;
 mod incidents;

@@ -124,19 +124,17 @@ pub(super) fn split(
     // copied over and over (a tenth of the split's time).
     let part_of = |c: u32| changes_in.get(c as usize).copied().unwrap_or(0);
     let mut sizes = vec![(0usize, 0usize); part + 1];
-    for &c in &change_customer {
-        sizes[part_of(c)].0 += 1;
+    let mut deferred = 0;
+    for (change, &c) in incidents.iter().zip(&change_customer) {
+        let p = part_of(c);
+        sizes[p].0 += 1;
+        if p > 0 && matches!(change, IncidentChange::ServiceDown { .. }) {
+            deferred += 1;
+        }
     }
     for &c in &notice_customer {
         sizes[notices_in[c as usize]].1 += 1;
     }
-    let deferred = incidents
-        .iter()
-        .zip(&change_customer)
-        .filter(|(change, &c)| {
-            part_of(c) > 0 && matches!(change, IncidentChange::ServiceDown { .. })
-        })
-        .count();
     let mut parts: Vec<Part> = sizes
         .iter()
         .map(|&(changes, notices)| Part {
