@@ -4,6 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 // A fan-out looks up hundreds of thousands of (incident, vertex) pairs here: numbers of our
 // own, hashed with foldhash rather than the standard library's SipHash.
@@ -221,6 +222,7 @@ impl Incidents {
         // A fan-out makes a change per service: grown once, not by doubling.
         out.reserve(events.len());
         let mut due_now = Vec::new();
+        let mut customers = CustomerIds::default();
         for e in events {
             match e {
                 IncidentEvent::Opened { id, roots } => {
@@ -238,16 +240,17 @@ impl Incidents {
                     roots: roots.iter().map(|&r| name(r)).collect(),
                 }),
                 IncidentEvent::ServiceDown { id, service, at_ms } => {
+                    let service_id: Arc<str> = inventory.graph.name(*service).into();
                     out.push(IncidentChange::ServiceDown {
                         id: *id,
-                        service: name(*service),
-                        customer: customer_of(inventory, *service)
-                            .map(|c| inventory.customer_id(c).to_owned()),
+                        service: Arc::clone(&service_id),
+                        customer: customers.of(inventory, *service),
                         at_ms: *at_ms,
                     });
                     let due = at_ms + self.hold_down_ms;
                     if due <= now_ms {
-                        due_now.push((due, *id, *service));
+                        // Its announcement shares the id.
+                        due_now.push(((due, *id, *service), service_id));
                     } else {
                         self.pending.push(Reverse((due, *id, *service)));
                     }
@@ -259,7 +262,7 @@ impl Incidents {
                     ..
                 } => out.push(IncidentChange::ServiceUp {
                     id: *id,
-                    service: name(*service),
+                    service: inventory.graph.name(*service).into(),
                     down_total_ms: *down_total_ms,
                 }),
                 IncidentEvent::Resolved {
@@ -275,7 +278,7 @@ impl Incidents {
                 }
             }
         }
-        self.announce(inventory, now_ms, due_now, out, notices);
+        self.announce(inventory, now_ms, due_now, customers, out, notices);
     }
 
     /// Announces every service that has stayed down for the hold-down.
@@ -286,36 +289,47 @@ impl Incidents {
         out: &mut Vec<IncidentChange>,
         notices: &mut Vec<NewNotice>,
     ) {
-        self.announce(inventory, now_ms, Vec::new(), out, notices);
+        self.announce(
+            inventory,
+            now_ms,
+            Vec::new(),
+            CustomerIds::default(),
+            out,
+            notices,
+        );
     }
 
     /// Announces every service whose hold-down is over: those waiting for it, and `due_now`
-    /// (due, incident, service), which went down just now and are due already (no hold-down
-    /// left: they skip the waiting heap, where a fan-out's 160,000 went in and out at once).
+    /// ((due, incident, service), service id), which went down just now and are due already
+    /// (no hold-down left: they skip the waiting heap, where a fan-out's 160,000 went in and
+    /// out at once).
     fn announce(
         &mut self,
         inventory: &Inventory,
         now_ms: i64,
-        mut ready: Vec<(i64, IncidentId, VertexId)>,
+        due_now: Vec<(Due, Arc<str>)>,
+        mut customers: CustomerIds,
         out: &mut Vec<IncidentChange>,
         notices: &mut Vec<NewNotice>,
     ) {
+        let mut ready: Vec<(Due, Option<Arc<str>>)> =
+            due_now.into_iter().map(|(due, s)| (due, Some(s))).collect();
         while let Some(&Reverse(entry)) = self.pending.peek() {
             if entry.0 > now_ms {
                 break;
             }
             self.pending.pop();
-            ready.push(entry);
+            ready.push((entry, None));
         }
         // In the heap's order: by due time, incident, service.
-        ready.sort_unstable();
+        ready.sort_unstable_by_key(|&(due, _)| due);
         out.reserve(ready.len());
         // Each incident's services indexed once: looking every due service up in the list,
         // and every customer's services too, made a fan-out of n services cost n² steps.
         let mut indexes: HashMap<IncidentId, ServiceIndex> = HashMap::new();
         // (incident, customer) to tell now, in order.
         let mut tell = Vec::new();
-        for (_, id, service) in ready {
+        for ((_, id, service), service_id) in ready {
             let Some(incident) = self.book.get(id) else {
                 continue; // resolved within the hold-down: recorded, nobody told
             };
@@ -339,8 +353,8 @@ impl Incidents {
             let customer = customer_of(inventory, service);
             out.push(IncidentChange::Announce {
                 id,
-                service: inventory.graph.name(service).to_owned(),
-                customer: customer.map(|c| inventory.customer_id(c).to_owned()),
+                service: service_id.unwrap_or_else(|| inventory.graph.name(service).into()),
+                customer: customers.of(inventory, service),
             });
             let Some(customer) = customer else {
                 continue;
@@ -437,12 +451,12 @@ fn unwritten_downs(
             let Ok(at) = open.binary_search_by_key(id, |i| i.id) else {
                 continue;
             };
-            if !written.insert((*id, service.clone())) {
+            if !written.insert((*id, service.to_string())) {
                 continue;
             }
             open[at].services.push(IncidentServiceRow {
-                service: service.clone(),
-                customer: customer.clone(),
+                service: service.to_string(),
+                customer: customer.as_deref().map(str::to_owned),
                 down_since_ms: Some(*at_ms),
                 down_total_ms: 0,
                 first_down_ms: *at_ms,
@@ -452,6 +466,31 @@ fn unwritten_downs(
         }
     }
     (unwritten, ids)
+}
+
+/// When a service is due to be announced, which incident it is in, and which service.
+type Due = (i64, IncidentId, VertexId);
+
+/// Customers' ids as the changes share them: a customer's services come one after another,
+/// and each of its changes carries the id of the last one asked for, not a copy.
+#[derive(Default)]
+struct CustomerIds {
+    last: Option<(u32, Arc<str>)>,
+}
+
+impl CustomerIds {
+    /// The id of service `v`'s customer, if it has one.
+    fn of(&mut self, inventory: &Inventory, v: VertexId) -> Option<Arc<str>> {
+        let c = customer_of(inventory, v)?;
+        match &self.last {
+            Some((last, id)) if *last == c => Some(Arc::clone(id)),
+            _ => {
+                let id: Arc<str> = inventory.customer_id(c).into();
+                self.last = Some((c, Arc::clone(&id)));
+                Some(id)
+            }
+        }
+    }
 }
 
 pub(crate) fn customer_of(inventory: &Inventory, v: VertexId) -> Option<u32> {

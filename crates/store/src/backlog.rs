@@ -1,6 +1,8 @@
 //! A leader's backlog of service downs (`incident_backlog`, migration 21) as the JSON text it
 //! is stored as: what a fan-out's first commit records for its later commits to write.
 
+use std::sync::Arc;
+
 use crate::incidents::IncidentChange;
 use crate::{Result, StoreError};
 
@@ -48,21 +50,24 @@ pub(crate) fn downs_from_json(id: i64, text: String) -> Result<Vec<IncidentChang
     let mut downs = Vec::new();
     for entry in entries {
         match entry {
-            StoredDowns::Run(id, at_ms, customer, services) => downs.extend(
-                services
-                    .into_iter()
-                    .map(|service| IncidentChange::ServiceDown {
-                        id,
-                        service,
-                        customer: customer.clone(),
-                        at_ms,
-                    }),
-            ),
+            StoredDowns::Run(id, at_ms, customer, services) => {
+                let customer: Option<Arc<str>> = customer.map(Arc::from);
+                downs.extend(
+                    services
+                        .into_iter()
+                        .map(|service| IncidentChange::ServiceDown {
+                            id,
+                            service: service.into(),
+                            customer: customer.clone(),
+                            at_ms,
+                        }),
+                )
+            }
             StoredDowns::One(id, service, customer, at_ms) => {
                 downs.push(IncidentChange::ServiceDown {
                     id,
-                    service,
-                    customer,
+                    service: service.into(),
+                    customer: customer.map(Arc::from),
                     at_ms,
                 })
             }
@@ -78,8 +83,8 @@ mod tests {
     fn down(id: i64, service: &str, customer: Option<&str>, at_ms: i64) -> IncidentChange {
         IncidentChange::ServiceDown {
             id,
-            service: service.to_owned(),
-            customer: customer.map(str::to_owned),
+            service: service.into(),
+            customer: customer.map(Arc::from),
             at_ms,
         }
     }

@@ -1,8 +1,13 @@
 //! Incidents, their services, updates and the outbox of notices, as stored.
 
+use std::sync::Arc;
+
 use crate::Result;
 
 /// A change to incidents, applied in order in one transaction with the notices it causes.
+/// Service and customer ids are shared (`Arc<str>`): a fan-out makes 320,000 changes, each
+/// copied into a commit's part and the backlog, and a customer's id is in each of its
+/// services' changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IncidentChange {
     /// A new incident.
@@ -28,9 +33,9 @@ pub enum IncidentChange {
         /// The incident.
         id: i64,
         /// Service id.
-        service: String,
+        service: Arc<str>,
         /// Its customer's id.
-        customer: Option<String>,
+        customer: Option<Arc<str>>,
         /// When.
         at_ms: i64,
     },
@@ -39,7 +44,7 @@ pub enum IncidentChange {
         /// The incident.
         id: i64,
         /// Service id.
-        service: String,
+        service: Arc<str>,
         /// Total down time in this incident.
         down_total_ms: i64,
     },
@@ -48,10 +53,10 @@ pub enum IncidentChange {
         /// The incident.
         id: i64,
         /// Service id.
-        service: String,
+        service: Arc<str>,
         /// Its customer's id (not written: it lets the leader write a fan-out's
         /// announcements in chunks of customers, each with its notices).
-        customer: Option<String>,
+        customer: Option<Arc<str>>,
     },
     /// Every service is back up.
     Resolve {

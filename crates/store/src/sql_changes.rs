@@ -15,8 +15,8 @@ pub(crate) const ROWS_PER_STATEMENT: usize = 1000;
 pub(crate) fn run_of(changes: &[&IncidentChange]) -> usize {
     fn key(c: &IncidentChange) -> Option<(bool, i64, &str)> {
         match c {
-            IncidentChange::ServiceDown { id, service, .. } => Some((false, *id, service.as_str())),
-            IncidentChange::Announce { id, service, .. } => Some((true, *id, service.as_str())),
+            IncidentChange::ServiceDown { id, service, .. } => Some((false, *id, &**service)),
+            IncidentChange::Announce { id, service, .. } => Some((true, *id, &**service)),
             _ => None,
         }
     }
@@ -40,14 +40,14 @@ pub(crate) fn announced_downs(changes: &[IncidentChange]) -> HashSet<(i64, &str)
     let downs: HashSet<(i64, &str)> = changes
         .iter()
         .filter_map(|c| match c {
-            IncidentChange::ServiceDown { id, service, .. } => Some((*id, service.as_str())),
+            IncidentChange::ServiceDown { id, service, .. } => Some((*id, &**service)),
             _ => None,
         })
         .collect();
     changes
         .iter()
         .filter_map(|c| match c {
-            IncidentChange::Announce { id, service, .. } => Some((*id, service.as_str())),
+            IncidentChange::Announce { id, service, .. } => Some((*id, &**service)),
             _ => None,
         })
         .filter(|k| downs.contains(k))
@@ -62,7 +62,7 @@ pub(crate) fn announced_downs(changes: &[IncidentChange]) -> HashSet<(i64, &str)
 pub(crate) fn in_key_order(changes: &mut [&IncidentChange]) {
     fn key<'a>(c: &&'a IncidentChange) -> Option<(i64, &'a str)> {
         match c {
-            IncidentChange::ServiceDown { id, service, .. } => Some((*id, service.as_str())),
+            IncidentChange::ServiceDown { id, service, .. } => Some((*id, &**service)),
             _ => None,
         }
     }
@@ -84,7 +84,7 @@ mod tests {
     fn down(service: &str, at_ms: i64) -> IncidentChange {
         IncidentChange::ServiceDown {
             id: 1,
-            service: service.to_owned(),
+            service: service.into(),
             customer: None,
             at_ms,
         }
@@ -98,7 +98,7 @@ mod tests {
             down("s10-0", 3),
             IncidentChange::ServiceUp {
                 id: 1,
-                service: "s2-0".to_owned(),
+                service: "s2-0".into(),
                 down_total_ms: 5,
             },
             down("s3-0", 4),

@@ -97,7 +97,7 @@ macro_rules! incident_impl {
                 let all = changes;
                 let mut changes: Vec<&IncidentChange> = changes
                     .iter()
-                    .filter(|c| !matches!(c, IncidentChange::Announce { id, service, .. } if folded.contains(&(*id, service.as_str()))))
+                    .filter(|c| !matches!(c, IncidentChange::Announce { id, service, .. } if folded.contains(&(*id, &**service))))
                     .collect();
                 in_key_order(&mut changes);
                 let mut at = 0;
@@ -163,7 +163,7 @@ macro_rules! incident_impl {
                     q.push(" WHERE (incident_id, service) IN (");
                     q.push_values(run, |mut row, c| {
                         if let IncidentChange::Announce { id, service, .. } = c {
-                            row.push_bind(*id).push_bind(service.as_str());
+                            row.push_bind(*id).push_bind(&**service);
                         }
                     });
                     q.push(")");
@@ -177,12 +177,12 @@ macro_rules! incident_impl {
                 q.push_values(run, |mut row, c| {
                     if let IncidentChange::ServiceDown { id, service, customer, at_ms } = c {
                         row.push_bind(*id)
-                            .push_bind(service.as_str())
+                            .push_bind(&**service)
                             .push_bind(customer.as_deref())
                             .push_bind(*at_ms)
                             .push_bind(0i64)
                             .push_bind(*at_ms)
-                            .push_bind(folded.contains(&(*id, service.as_str())));
+                            .push_bind(folded.contains(&(*id, &**service)));
                     }
                 });
                 q.push(

@@ -224,7 +224,7 @@ fn movable_customers(incidents: &[IncidentChange], who: &[u32], customers: usize
         let slot = (who != NONE).then_some(who as usize);
         match c {
             IncidentChange::ServiceDown { id, service, .. } => {
-                let fresh = downs.insert((*id, service.as_str()));
+                let fresh = downs.insert((*id, &**service));
                 if let Some(w) = slot {
                     if fresh && !resolved.contains(id) {
                         seen[w] = true;
@@ -243,7 +243,7 @@ fn movable_customers(incidents: &[IncidentChange], who: &[u32], customers: usize
                 }
             }
             IncidentChange::ServiceUp { id, service, .. } => {
-                other.insert((*id, service.as_str()));
+                other.insert((*id, &**service));
             }
             _ => {}
         }
@@ -254,7 +254,7 @@ fn movable_customers(incidents: &[IncidentChange], who: &[u32], customers: usize
             if let IncidentChange::ServiceDown { id, service, .. }
             | IncidentChange::Announce { id, service, .. } = c
             {
-                if who != NONE && other.contains(&(*id, service.as_str())) {
+                if who != NONE && other.contains(&(*id, &**service)) {
                     kept[who as usize] = true;
                 }
             }
@@ -270,8 +270,8 @@ mod tests {
     fn down(id: i64, service: &str, customer: &str) -> IncidentChange {
         IncidentChange::ServiceDown {
             id,
-            service: service.to_owned(),
-            customer: Some(customer.to_owned()),
+            service: service.into(),
+            customer: Some(customer.into()),
             at_ms: 1_000,
         }
     }
@@ -279,8 +279,8 @@ mod tests {
     fn announce(id: i64, service: &str, customer: &str) -> IncidentChange {
         IncidentChange::Announce {
             id,
-            service: service.to_owned(),
-            customer: Some(customer.to_owned()),
+            service: service.into(),
+            customer: Some(customer.into()),
         }
     }
 
@@ -370,7 +370,7 @@ mod tests {
             down(1, "a1", "a"),
             IncidentChange::ServiceUp {
                 id: 1,
-                service: "a1".to_owned(),
+                service: "a1".into(),
                 down_total_ms: 5,
             },
             down(1, "b1", "b"),
