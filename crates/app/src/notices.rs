@@ -336,7 +336,7 @@ impl Incidents {
             let index = indexes
                 .entry(id)
                 .or_insert_with(|| ServiceIndex::of(inventory, incident));
-            let Some(entry) = index.services.get_mut(&service) else {
+            let Some(entry) = index.get_mut(service) else {
                 continue;
             };
             let Some(since) = entry.down_since else {
@@ -349,7 +349,8 @@ impl Incidents {
                 continue; // told already, or due twice
             }
             entry.announced = true;
-            index.announced.push(entry.at);
+            let at = entry.at;
+            index.announced.push(at);
             let customer = customer_of(inventory, service);
             out.push(IncidentChange::Announce {
                 id,

@@ -3,7 +3,7 @@
 
 use hashbrown::HashMap;
 
-use tocsin_model::incident::{IncidentId, OpenIncident};
+use tocsin_model::incident::{IncidentId, IncidentService, OpenIncident};
 use tocsin_model::{Inventory, VertexId};
 use tocsin_store::NewNotice;
 
@@ -59,9 +59,11 @@ const PARALLEL_FROM: usize = 512;
 
 /// An open incident's services by vertex, and its customers' services down now.
 pub(super) struct ServiceIndex {
+    /// Where each service's entry is.
+    positions: Positions,
     /// Each service of the incident; the first entry of a service counts, as a search of the
     /// list would find it.
-    pub services: HashMap<VertexId, Indexed>,
+    entries: Vec<Indexed>,
     /// Per customer, its services down now and since when, in the incident's order.
     pub down_by_customer: HashMap<u32, Vec<(VertexId, i64)>>,
     /// The positions in the incident's list of the services announced now.
@@ -78,16 +80,82 @@ pub(super) struct Indexed {
     pub at: usize,
 }
 
+/// Which entry each vertex has: a slot per vertex from the lowest to the highest when the
+/// incident's services lie close together, as a fan-out's do (hashed, a fan-out's 160,000
+/// look-ups each missed the cache: half of announcing them), else hashed.
+enum Positions {
+    /// Entry + 1 of vertex `base + i` in slot `i`; 0 for none.
+    Dense {
+        base: VertexId,
+        slots: Vec<u32>,
+    },
+    Sparse(HashMap<VertexId, u32>),
+}
+
+/// How many slots per service a dense index may spend.
+const SLOTS_PER_SERVICE: usize = 4;
+
+impl Positions {
+    fn for_services(services: &[IncidentService]) -> Self {
+        let low = services.iter().map(|s| s.service).min().unwrap_or(0);
+        let high = services.iter().map(|s| s.service).max().unwrap_or(0);
+        let span = (high - low) as usize + 1;
+        if span <= services.len().saturating_mul(SLOTS_PER_SERVICE).max(64) {
+            Positions::Dense {
+                base: low,
+                slots: vec![0; span],
+            }
+        } else {
+            Positions::Sparse(HashMap::with_capacity(services.len()))
+        }
+    }
+
+    /// Gives `v` entry `entry` unless it has one.
+    fn insert(&mut self, v: VertexId, entry: u32) -> bool {
+        match self {
+            Positions::Dense { base, slots } => {
+                let slot = &mut slots[(v - *base) as usize];
+                let fresh = *slot == 0;
+                if fresh {
+                    *slot = entry + 1;
+                }
+                fresh
+            }
+            Positions::Sparse(map) => {
+                let mut fresh = false;
+                map.entry(v).or_insert_with(|| {
+                    fresh = true;
+                    entry
+                });
+                fresh
+            }
+        }
+    }
+
+    fn get(&self, v: VertexId) -> Option<usize> {
+        match self {
+            Positions::Dense { base, slots } => {
+                let slot = *slots.get(v.checked_sub(*base)? as usize)?;
+                (slot > 0).then(|| slot as usize - 1)
+            }
+            Positions::Sparse(map) => map.get(&v).map(|&e| e as usize),
+        }
+    }
+}
+
 impl ServiceIndex {
     pub(super) fn of(inventory: &Inventory, incident: &OpenIncident) -> Self {
-        let mut services = HashMap::with_capacity(incident.services.len());
+        let mut positions = Positions::for_services(&incident.services);
+        let mut entries = Vec::with_capacity(incident.services.len());
         let mut down_by_customer: HashMap<u32, Vec<(VertexId, i64)>> = HashMap::new();
         for (at, s) in incident.services.iter().enumerate() {
-            services.entry(s.service).or_insert(Indexed {
-                down_since: s.down_since_ms,
-                announced: s.announced,
-                at,
-            });
+            if positions.insert(s.service, entries.len() as u32) {
+                entries.push(Indexed {
+                    down_since: s.down_since_ms,
+                    announced: s.announced,
+                    at,
+                });
+            }
             if let (Some(since), Some(customer)) =
                 (s.down_since_ms, customer_of(inventory, s.service))
             {
@@ -98,9 +166,76 @@ impl ServiceIndex {
             }
         }
         ServiceIndex {
-            services,
+            positions,
+            entries,
             down_by_customer,
             announced: Vec::new(),
         }
+    }
+
+    /// Service `v`'s entry, if it is one of the incident's.
+    pub(super) fn get_mut(&mut self, v: VertexId) -> Option<&mut Indexed> {
+        let entry = self.positions.get(v)?;
+        self.entries.get_mut(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn services(vertices: &[VertexId]) -> Vec<IncidentService> {
+        vertices
+            .iter()
+            .map(|&service| IncidentService {
+                service,
+                down_since_ms: Some(1),
+                down_total_ms: 0,
+                announced: false,
+            })
+            .collect()
+    }
+
+    /// Each vertex finds its first entry, in either form; others find none.
+    fn check(vertices: &[VertexId], dense: bool) {
+        let list = services(vertices);
+        let mut positions = Positions::for_services(&list);
+        assert_eq!(matches!(positions, Positions::Dense { .. }), dense);
+        let mut entries = 0u32;
+        let mut first = HashMap::new();
+        for &v in vertices {
+            if positions.insert(v, entries) {
+                first.insert(v, entries as usize);
+                entries += 1;
+            }
+        }
+        for &v in vertices {
+            assert_eq!(positions.get(v), first.get(&v).copied(), "vertex {v}");
+        }
+        let low = vertices.iter().min().copied().unwrap_or(0);
+        let high = vertices.iter().max().copied().unwrap_or(0);
+        for v in [
+            0,
+            low.saturating_sub(1),
+            high + 1,
+            high + 1000,
+            VertexId::MAX,
+        ] {
+            if !vertices.contains(&v) {
+                assert_eq!(positions.get(v), None, "vertex {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn close_services_get_slots_and_scattered_ones_a_hash_and_both_keep_the_first_entry() {
+        let close: Vec<VertexId> = (0..1000)
+            .map(|i| 5_000 + i * 3)
+            .chain([5_006, 5_000])
+            .collect();
+        check(&close, true);
+        let scattered: Vec<VertexId> = (0..100).map(|i| i * 100_000).chain([0]).collect();
+        check(&scattered, false);
+        check(&[7], true);
     }
 }
