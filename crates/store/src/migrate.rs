@@ -123,6 +123,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_incident_services_by_key.sql"),
         postgres: include_str!("../migrations/postgres/0022_incident_services_by_key.sql"),
     },
+    Migration {
+        version: 23,
+        sqlite: include_str!("../migrations/sqlite/0023_outbox_partial_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0023_outbox_partial_indexes.sql"),
+    },
 ];
 
 #[cfg(test)]
