@@ -128,6 +128,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_outbox_partial_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0023_outbox_partial_indexes.sql"),
     },
+    Migration {
+        version: 24,
+        sqlite: include_str!("../migrations/sqlite/0024_incident_customers.sql"),
+        postgres: include_str!("../migrations/postgres/0024_incident_customers.sql"),
+    },
 ];
 
 #[cfg(test)]
@@ -211,6 +216,34 @@ mod tests {
         assert_eq!(claimed[0].notice.contact, "ops@acme.example");
         let listed = store.notices(10).await.unwrap();
         assert_eq!(listed[0].0.notice.payload, claimed[0].notice.payload);
+    }
+
+    /// A customer's incidents from before 0024 are still found once the index on the
+    /// services' customers gives way to a row per customer and incident.
+    #[tokio::test]
+    async fn a_customer_keeps_its_incidents_when_they_move_to_their_own_table() {
+        use crate::IncidentStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = made_by_release_at(dir.path(), 23).await;
+        for sql in [
+            "INSERT INTO incidents (id, status, title, roots, opened_ms) VALUES (1, 'resolved', 'sw-a', '[]', 10)",
+            "INSERT INTO incidents (id, status, title, roots, opened_ms) VALUES (2, 'investigating', 'sw-b', '[]', 20)",
+            "INSERT INTO incident_services (incident_id, service, customer, down_since_ms, down_total_ms, first_down_ms, announced) \
+             VALUES (1, 'vps-1', 'acme', NULL, 5, 10, 1), (1, 'vps-2', 'acme', NULL, 5, 10, 1), \
+                    (2, 'db-1', 'beta', 20, 0, 20, 1), (2, 'vps-3', 'acme', 20, 0, 20, 0), (2, 'sw-b', NULL, 20, 0, 20, 0)",
+        ] {
+            sqlx::query(sql).execute(&store.pool).await.unwrap();
+        }
+
+        store.migrate().await.unwrap();
+        let ids = |rows: Vec<crate::IncidentRow>| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.customer_incidents("acme", 10).await.unwrap()), [2, 1]);
+        assert_eq!(ids(store.customer_incidents("beta", 10).await.unwrap()), [2]);
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incident_customers")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 3);
     }
 
     /// A claim reads the queue in the order of the `outbox_due` index, without sorting the

@@ -190,6 +190,25 @@ macro_rules! incident_impl {
                      announced = incident_services.announced OR excluded.announced",
                 );
                 q.build().execute(&mut **tx).await?;
+                // The run's customers, once each (a customer's services mostly come together).
+                let mut customers: Vec<(i64, &str)> = Vec::new();
+                for c in run {
+                    if let IncidentChange::ServiceDown { id, customer: Some(customer), .. } = c {
+                        if customers.last() != Some(&(*id, &**customer)) {
+                            customers.push((*id, &**customer));
+                        }
+                    }
+                }
+                customers.sort_unstable();
+                customers.dedup();
+                if !customers.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO incident_customers (incident_id, customer) ");
+                    q.push_values(&customers, |mut row, (id, customer)| {
+                        row.push_bind(*id).push_bind(*customer);
+                    });
+                    q.push(" ON CONFLICT DO NOTHING");
+                    q.build().execute(&mut **tx).await?;
+                }
                 Ok(())
             }
 
@@ -280,7 +299,7 @@ macro_rules! incident_impl {
             async fn customer_incidents(&self, customer: &str, limit: i64) -> Result<Vec<IncidentRow>> {
                 let rows = sqlx::query(
                     "SELECT id, status, title, roots, opened_ms, resolved_ms FROM incidents \
-                     WHERE id IN (SELECT incident_id FROM incident_services WHERE customer = $1) \
+                     WHERE id IN (SELECT incident_id FROM incident_customers WHERE customer = $1) \
                      ORDER BY id DESC LIMIT $2",
                 )
                 .bind(customer)
