@@ -270,7 +270,7 @@ macro_rules! log_impl {
                     return Err(StoreError::Fenced { epoch: a.epoch });
                 }
                 Self::write_assertions(&mut tx, a.assertions).await?;
-                Self::write_records(&mut tx, a.incidents, a.notices).await?;
+                let queued = Self::write_records(&mut tx, a.incidents, a.notices).await?;
                 let backlog = if a.defer.is_empty() {
                     None
                 } else {
@@ -287,6 +287,11 @@ macro_rules! log_impl {
                         .await?;
                 }
                 tx.commit().await?;
+                self.payloads.keep(
+                    queued
+                        .iter()
+                        .filter_map(|&(id, at)| a.notices.get(at).map(|n| (id, n.payload.as_str()))),
+                );
                 Ok(backlog)
             }
 

@@ -237,8 +237,14 @@ mod tests {
 
         store.migrate().await.unwrap();
         let ids = |rows: Vec<crate::IncidentRow>| rows.iter().map(|r| r.id).collect::<Vec<_>>();
-        assert_eq!(ids(store.customer_incidents("acme", 10).await.unwrap()), [2, 1]);
-        assert_eq!(ids(store.customer_incidents("beta", 10).await.unwrap()), [2]);
+        assert_eq!(
+            ids(store.customer_incidents("acme", 10).await.unwrap()),
+            [2, 1]
+        );
+        assert_eq!(
+            ids(store.customer_incidents("beta", 10).await.unwrap()),
+            [2]
+        );
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incident_customers")
             .fetch_one(&store.pool)
             .await

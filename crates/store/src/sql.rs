@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Pool, Postgres, Row, Sqlite};
 
 use crate::migrate::MIGRATIONS;
+use crate::sql_outbox::Payloads;
 use crate::{
     AlertRow, AlertStatus, Assertion, AssertionChange, NewAlert, Result, Store, StoreError,
 };
@@ -21,6 +22,8 @@ pub struct SqliteStore {
     pub(crate) pool: Pool<Sqlite>,
     /// The outbox's and the applier's write transactions take turns here.
     pub(crate) writes: WriteTurns,
+    /// What the notices this process queued say, until it claims them.
+    pub(crate) payloads: Payloads,
     /// Copies the write-ahead log into the database beside the writers.
     _checkpoints: Checkpoints,
 }
@@ -86,6 +89,7 @@ impl SqliteStore {
             _checkpoints: Checkpoints::start(pool.clone()),
             pool,
             writes: WriteTurns(Some(tokio::sync::Mutex::new(()))),
+            payloads: Payloads::default(),
         })
     }
 }
@@ -98,6 +102,8 @@ pub struct PgStore {
     pub(crate) instance: i64,
     /// No turns: PostgreSQL locks rows, and writers on other rows go at once.
     pub(crate) writes: WriteTurns,
+    /// What the notices this process queued say, until it claims them.
+    pub(crate) payloads: Payloads,
 }
 
 /// Turns for write transactions within this process, where the database lets one writer in
@@ -131,6 +137,7 @@ impl PgStore {
             pool,
             instance: instance_number(),
             writes: WriteTurns(None),
+            payloads: Payloads::default(),
         })
     }
 }

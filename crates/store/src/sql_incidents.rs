@@ -71,7 +71,7 @@ macro_rules! incident_impl {
         impl $store {
             async fn claim(&self, now_ms: i64, limit: i64, lease_ms: i64, broadcasts: bool) -> Result<Vec<OutboxRow>> {
                 let claimer: fn(&$store) -> Option<i64> = $claimer;
-                let _turn = self.writes.take().await;
+                let turn = self.writes.take().await;
                 let rows = sqlx::query($claim)
                     .bind(now_ms)
                     .bind(limit)
@@ -80,17 +80,35 @@ macro_rules! incident_impl {
                     .bind(claimer(self))
                     .fetch_all(&self.pool)
                     .await?;
+                drop(turn);
                 let mut out: Vec<OutboxRow> = rows.iter().map(notice_from).collect::<Result<_>>()?;
                 out.sort_by_key(|r| r.id);
+                // What the notices say: kept since this process queued them, else read.
+                let missing = self.payloads.fill(&mut out);
+                for ids in missing.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id, payload FROM outbox_payloads WHERE id IN (");
+                    let mut each = q.separated(", ");
+                    for id in ids {
+                        each.push_bind(*id);
+                    }
+                    q.push(")");
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        let id: i64 = r.try_get(0)?;
+                        if let Ok(at) = out.binary_search_by_key(&id, |o| o.id) {
+                            out[at].notice.payload = r.try_get(1)?;
+                        }
+                    }
+                }
                 Ok(out)
             }
 
-            /// Writes incident changes, in order, and queues `notices` in `tx`.
+            /// Writes incident changes, in order, and queues `notices` in `tx`. Answers the
+            /// outbox row of each notice queued, with its place in `notices`.
             pub(crate) async fn write_records(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 changes: &[IncidentChange],
                 notices: &[NewNotice],
-            ) -> Result<()> {
+            ) -> Result<Vec<(i64, usize)>> {
                 // Runs of service changes (a fan-out makes thousands) go in multi-row
                 // statements: one round trip each to PostgreSQL instead of one a row.
                 let folded = announced_downs(changes);
@@ -147,8 +165,7 @@ macro_rules! incident_impl {
                         created_ms: n.created_ms,
                     })
                     .collect();
-                Self::queue(tx, &queued).await?;
-                Ok(())
+                Self::queue(tx, &queued).await
             }
 
             /// Writes a run of `ServiceDown` or of `Announce` changes (see [`run_of`]).
@@ -370,7 +387,7 @@ macro_rules! incident_impl {
                         created_ms: b.created_ms,
                     })
                     .collect();
-                let queued = Self::queue(&mut tx, &queued).await?;
+                let queued = Self::queue(&mut tx, &queued).await?.len() as u64;
                 sqlx::query("UPDATE broadcasts SET recipients = $2 WHERE id = $1")
                     .bind(id).bind(i64::try_from(queued).unwrap_or(i64::MAX))
                     .execute(&mut *tx).await?;
@@ -525,7 +542,7 @@ macro_rules! incident_impl {
 /// they fell due, each part read in the order of the `outbox_due` index: one condition with
 /// OR, or `attempts` in the index before the row id, made them sort every queued row at each
 /// claim, which a fan-out of thousands paid for once per batch.
-pub(crate) const SQLITE_CLAIM: &str = concat!("UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
+pub(crate) const SQLITE_CLAIM: &str = "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
      WHERE id IN (SELECT id FROM (SELECT id FROM outbox \
                                   WHERE state = 'sending' AND lease_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
                                   ORDER BY id LIMIT $2) \
@@ -534,9 +551,7 @@ pub(crate) const SQLITE_CLAIM: &str = concat!("UPDATE outbox SET state = 'sendin
                                   WHERE state = 'queued' AND next_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
                                   ORDER BY next_ms, id LIMIT $2) \
                   LIMIT $2) \
-     RETURNING id, incident_id, customer, contact, language, kind, ",
-     payload_column!(),
-     ", created_ms, attempts");
+     RETURNING id, incident_id, customer, contact, language, kind, '', created_ms, attempts";
 incident_impl!(
     SqliteStore,
     sqlx::Sqlite,
@@ -547,7 +562,7 @@ incident_impl!(
 incident_impl!(
     PgStore,
     sqlx::Postgres,
-    concat!("UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
+    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_ms = $3, claimed_by = $5 \
      WHERE id IN (SELECT id FROM (SELECT id FROM outbox \
                                   WHERE state = 'sending' AND lease_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
                                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) expired \
@@ -556,9 +571,7 @@ incident_impl!(
                                   WHERE state = 'queued' AND next_ms <= $1 AND (kind LIKE 'broadcast.%') = $4 \
                                   ORDER BY next_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED) due \
                   LIMIT $2) \
-     RETURNING id, incident_id, customer, contact, language, kind, ",
-     payload_column!(),
-     ", created_ms, attempts"),
+     RETURNING id, incident_id, customer, contact, language, kind, '', created_ms, attempts",
     |s| Some(s.instance),
     PG_SERVICES
 );

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use crate::sql::{PgStore, SqliteStore};
-use crate::Result;
+use crate::{OutboxRow, Result};
 
 /// Rows per multi-row statement (ten parameters each).
 const ROWS: usize = 1000;
@@ -25,8 +25,65 @@ pub(crate) struct Queued<'a> {
     pub created_ms: i64,
 }
 
+/// What the notices this process queued say, by outbox row, from their commit until this
+/// process claims them: a claim reads back only the payloads of notices queued elsewhere
+/// (another instance, or before a restart). A fan-out's claims spent most of their time
+/// reading back its 10,000 payloads, several kilobytes each. A payload never changes once
+/// queued. At most `PAYLOAD_CACHE_BYTES` are kept; what another instance claims stays until
+/// the cache fills, when it is emptied.
+#[derive(Default)]
+pub(crate) struct Payloads(std::sync::Mutex<KeptPayloads>);
+
+#[derive(Default)]
+struct KeptPayloads {
+    by_id: hashbrown::HashMap<i64, String>,
+    bytes: usize,
+}
+
+/// The most payload bytes kept for claims.
+const PAYLOAD_CACHE_BYTES: usize = 64 << 20;
+
+impl Payloads {
+    /// Keeps the payloads of notices just committed.
+    pub(crate) fn keep<'a>(&self, committed: impl Iterator<Item = (i64, &'a str)>) {
+        let Ok(mut kept) = self.0.lock() else {
+            return;
+        };
+        for (id, payload) in committed {
+            if kept.bytes + payload.len() > PAYLOAD_CACHE_BYTES {
+                kept.by_id.clear();
+                kept.bytes = 0;
+            }
+            kept.bytes += payload.len();
+            if let Some(old) = kept.by_id.insert(id, payload.to_owned()) {
+                kept.bytes -= old.len();
+            }
+        }
+    }
+
+    /// Fills in the payloads of claimed `rows` that this process kept; answers the ids of
+    /// those it did not.
+    pub(crate) fn fill(&self, rows: &mut [OutboxRow]) -> Vec<i64> {
+        let mut missing = Vec::new();
+        let Ok(mut kept) = self.0.lock() else {
+            return rows.iter().map(|r| r.id).collect();
+        };
+        for r in rows {
+            match kept.by_id.remove(&r.id) {
+                Some(payload) => {
+                    kept.bytes -= payload.len();
+                    r.notice.payload = payload;
+                }
+                None => missing.push(r.id),
+            }
+        }
+        missing
+    }
+}
+
 /// The payload column of a notice read with its outbox row `outbox`, for a select list or a
-/// `RETURNING` clause (a macro, for `concat!`).
+/// `RETURNING` clause (a macro, for `concat!`): the list of notices reads it so; a claim takes
+/// what this process kept ([`Payloads`]) and reads the rest by id.
 macro_rules! payload_column {
     () => {
         "COALESCE((SELECT p.payload FROM outbox_payloads p WHERE p.id = outbox.id), '')"
@@ -38,13 +95,14 @@ macro_rules! queue_impl {
     ($store:ty, $db:ty) => {
         impl $store {
             /// Queues `notices` in `tx`, each (incident, contact, kind) once: one already
-            /// queued stays as it is. Answers how many were queued.
+            /// queued stays as it is. Answers the outbox row of each queued, with its place in
+            /// `notices`.
             pub(crate) async fn queue(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 notices: &[Queued<'_>],
-            ) -> Result<u64> {
-                let mut queued = 0;
-                for chunk in notices.chunks(ROWS) {
+            ) -> Result<Vec<(i64, usize)>> {
+                let mut queued = Vec::new();
+                for (k, chunk) in notices.chunks(ROWS).enumerate() {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO outbox (incident_id, customer, contact, language, kind, state, attempts, next_ms, created_ms) ",
                     );
@@ -67,9 +125,10 @@ macro_rules! queue_impl {
                     if rows.is_empty() {
                         continue;
                     }
-                    let said: HashMap<(i64, &str, &str), &str> = chunk
+                    let at: HashMap<(i64, &str, &str), usize> = chunk
                         .iter()
-                        .map(|n| ((n.incident_id, n.contact, n.kind.as_ref()), n.payload))
+                        .enumerate()
+                        .map(|(i, n)| ((n.incident_id, n.contact, n.kind.as_ref()), i))
                         .collect();
                     let mut payloads = Vec::with_capacity(rows.len());
                     for r in &rows {
@@ -77,8 +136,11 @@ macro_rules! queue_impl {
                         let incident: i64 = r.try_get(1)?;
                         let contact: &str = r.try_get(2)?;
                         let kind: &str = r.try_get(3)?;
-                        let payload = said.get(&(incident, contact, kind)).copied().unwrap_or("");
-                        payloads.push((id, payload));
+                        let i = at.get(&(incident, contact, kind)).copied();
+                        payloads.push((id, i.map_or("", |i| chunk[i].payload)));
+                        if let Some(i) = i {
+                            queued.push((id, k * ROWS + i));
+                        }
                     }
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO outbox_payloads (id, payload) ",
@@ -87,7 +149,6 @@ macro_rules! queue_impl {
                         row.push_bind(*id).push_bind(*payload);
                     });
                     q.build().execute(&mut **tx).await?;
-                    queued += payloads.len() as u64;
                 }
                 Ok(queued)
             }
@@ -97,3 +158,51 @@ macro_rules! queue_impl {
 
 queue_impl!(SqliteStore, sqlx::Sqlite);
 queue_impl!(PgStore, sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NewNotice;
+
+    fn claimed(id: i64) -> OutboxRow {
+        OutboxRow {
+            id,
+            notice: NewNotice {
+                incident_id: 1,
+                customer: "acme".into(),
+                contact: "ops@acme.example".into(),
+                language: "en".into(),
+                kind: "opened".into(),
+                payload: String::new(),
+                created_ms: 0,
+            },
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn kept_payloads_are_given_once_and_the_others_asked_for() {
+        let payloads = Payloads::default();
+        payloads.keep([(1, "one"), (3, "three")].into_iter());
+        let mut rows = vec![claimed(1), claimed(2), claimed(3)];
+        assert_eq!(payloads.fill(&mut rows), [2]);
+        let said: Vec<&str> = rows.iter().map(|r| r.notice.payload.as_str()).collect();
+        assert_eq!(said, ["one", "", "three"]);
+        // Claimed again (a lease ran out): read from the database, not kept twice.
+        let mut again = vec![claimed(1)];
+        assert_eq!(payloads.fill(&mut again), [1]);
+    }
+
+    #[test]
+    fn a_full_cache_is_emptied_before_it_keeps_more() {
+        let payloads = Payloads::default();
+        let big = "x".repeat(PAYLOAD_CACHE_BYTES / 2 + 1);
+        payloads.keep([(1, big.as_str())].into_iter());
+        payloads.keep([(2, big.as_str())].into_iter());
+        let mut rows = vec![claimed(1), claimed(2)];
+        assert_eq!(payloads.fill(&mut rows), [1]);
+        assert_eq!(rows[1].notice.payload.len(), big.len());
+        let kept = payloads.0.lock().map(|k| (k.by_id.len(), k.bytes)).ok();
+        assert_eq!(kept, Some((0, 0)));
+    }
+}
