@@ -180,7 +180,7 @@ macro_rules! incident_impl {
                     q.push(" WHERE (incident_id, service) IN (");
                     q.push_values(run, |mut row, c| {
                         if let IncidentChange::Announce { id, service, .. } = c {
-                            row.push_bind(*id).push_bind(&**service);
+                            row.push_bind(*id).push_bind(std::sync::Arc::clone(service));
                         }
                     });
                     q.push(")");
@@ -194,8 +194,8 @@ macro_rules! incident_impl {
                 q.push_values(run, |mut row, c| {
                     if let IncidentChange::ServiceDown { id, service, customer, at_ms } = c {
                         row.push_bind(*id)
-                            .push_bind(&**service)
-                            .push_bind(customer.as_deref())
+                            .push_bind(std::sync::Arc::clone(service))
+                            .push_bind(customer.clone())
                             .push_bind(*at_ms)
                             .push_bind(0i64)
                             .push_bind(*at_ms)
