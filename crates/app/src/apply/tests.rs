@@ -408,3 +408,30 @@ async fn a_fan_out_written_in_chunks_is_written_whole() {
     assert_eq!(contacts.len(), CUSTOMERS);
     assert!(store.picture().await.unwrap().backlog.is_empty());
 }
+
+/// Something that reports the thread it is freed on.
+struct Freed(std::sync::mpsc::Sender<std::thread::ThreadId>);
+
+impl Drop for Freed {
+    fn drop(&mut self) {
+        let _ = self.0.send(std::thread::current().id());
+    }
+}
+
+/// The last hold on an inventory is freed on a blocking thread, never on the task letting
+/// go; a hold that is not the last only goes.
+#[tokio::test(flavor = "current_thread")]
+async fn the_last_hold_is_freed_off_the_applier() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let held = Arc::new(Freed(tx));
+    let other = Arc::clone(&held);
+    super::let_go(held);
+    assert!(rx.try_recv().is_err(), "freed while another held it");
+    super::let_go(other);
+    let on = tokio::task::spawn_blocking(move || rx.recv())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    assert!(on.is_some(), "never freed");
+    assert_ne!(on, Some(std::thread::current().id()));
+}
