@@ -22,7 +22,7 @@ use crate::recipients::Recipients;
 mod opened;
 mod payload;
 
-use opened::{opened_notices, ServiceIndex};
+use opened::{opened_notices, CustomerIds, Due, ServiceIndex};
 
 pub use payload::{Payload, PayloadCredit, PayloadService, PayloadWindow};
 
@@ -244,7 +244,8 @@ impl Incidents {
                     out.push(IncidentChange::ServiceDown {
                         id: *id,
                         service: Arc::clone(&service_id),
-                        customer: customers.of(inventory, *service),
+                        customer: customer_of(inventory, *service)
+                            .map(|c| customers.id(inventory, c)),
                         at_ms: *at_ms,
                     });
                     let due = at_ms + self.hold_down_ms;
@@ -355,7 +356,7 @@ impl Incidents {
             out.push(IncidentChange::Announce {
                 id,
                 service: service_id.unwrap_or_else(|| inventory.graph.name(service).into()),
-                customer: customers.of(inventory, service),
+                customer: customer.map(|c| customers.id(inventory, c)),
             });
             let Some(customer) = customer else {
                 continue;
@@ -467,31 +468,6 @@ fn unwritten_downs(
         }
     }
     (unwritten, ids)
-}
-
-/// When a service is due to be announced, which incident it is in, and which service.
-type Due = (i64, IncidentId, VertexId);
-
-/// Customers' ids as the changes share them: a customer's services come one after another,
-/// and each of its changes carries the id of the last one asked for, not a copy.
-#[derive(Default)]
-struct CustomerIds {
-    last: Option<(u32, Arc<str>)>,
-}
-
-impl CustomerIds {
-    /// The id of service `v`'s customer, if it has one.
-    fn of(&mut self, inventory: &Inventory, v: VertexId) -> Option<Arc<str>> {
-        let c = customer_of(inventory, v)?;
-        match &self.last {
-            Some((last, id)) if *last == c => Some(Arc::clone(id)),
-            _ => {
-                let id: Arc<str> = inventory.customer_id(c).into();
-                self.last = Some((c, Arc::clone(&id)));
-                Some(id)
-            }
-        }
-    }
 }
 
 pub(crate) fn customer_of(inventory: &Inventory, v: VertexId) -> Option<u32> {

@@ -254,7 +254,7 @@ macro_rules! log_impl {
             }
 
             async fn commit_applied(&self, a: &Applied<'_>) -> Result<Option<i64>> {
-                let _turn = self.writes.take().await;
+                let turn = self.writes.take().await;
                 let mut tx = self.pool.begin().await?;
                 // First, so that the row lock orders this against a new leader's raise.
                 let fenced = sqlx::query(
@@ -287,6 +287,9 @@ macro_rules! log_impl {
                         .await?;
                 }
                 tx.commit().await?;
+                // Committed: the ids are the notices' for good; copied after the next writer's
+                // turn began.
+                drop(turn);
                 self.payloads.keep(
                     queued
                         .iter()

@@ -85,7 +85,7 @@ macro_rules! incident_impl {
                 out.sort_by_key(|r| r.id);
                 // What the notices say: kept since this process queued them, else read.
                 let missing = self.payloads.fill(&mut out);
-                for ids in missing.chunks(1000) {
+                for ids in missing.chunks(ROWS_PER_STATEMENT) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id, payload FROM outbox_payloads WHERE id IN (");
                     let mut each = q.separated(", ");
                     for id in ids {

@@ -1,6 +1,8 @@
 //! What announcing due services works with: an incident's services indexed once, and the
 //! "opened" notices of the customers told, made on two threads for a fan-out.
 
+use std::sync::Arc;
+
 use hashbrown::HashMap;
 
 use tocsin_model::incident::{IncidentId, IncidentService, OpenIncident};
@@ -56,6 +58,30 @@ pub(super) fn opened_notices(
 
 /// Notices made at once from which a second thread helps.
 const PARALLEL_FROM: usize = 512;
+
+/// When a service is due to be announced, which incident it is in, and which service.
+pub(super) type Due = (i64, IncidentId, VertexId);
+
+/// Customers' ids as the changes share them: a customer's services come one after another,
+/// and each of its changes carries the id of the last one asked for, not a copy.
+#[derive(Default)]
+pub(super) struct CustomerIds {
+    last: Option<(u32, Arc<str>)>,
+}
+
+impl CustomerIds {
+    /// The id of customer `c`.
+    pub(super) fn id(&mut self, inventory: &Inventory, c: u32) -> Arc<str> {
+        match &self.last {
+            Some((last, id)) if *last == c => Arc::clone(id),
+            _ => {
+                let id: Arc<str> = inventory.customer_id(c).into();
+                self.last = Some((c, Arc::clone(&id)));
+                id
+            }
+        }
+    }
+}
 
 /// An open incident's services by vertex, and its customers' services down now.
 pub(super) struct ServiceIndex {
