@@ -253,7 +253,9 @@ fn boundary(message_id: &str, rendered: &Rendered) -> String {
     }
 }
 
-/// 64-bit FNV-1a: stable across Rust versions and platforms, unlike `DefaultHasher`.
+/// 64-bit FNV-1a taken over little-endian 8-byte words (the last few bytes one by one):
+/// stable across Rust versions and platforms, unlike `DefaultHasher`, and an eighth of the
+/// multiplications of the byte-wise hash over a notice's bodies.
 struct Fnv(u64);
 
 impl Fnv {
@@ -262,9 +264,15 @@ impl Fnv {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            self.0 = (self.0 ^ u64::from_le_bytes(w)).wrapping_mul(PRIME);
+        }
+        for &b in words.remainder() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(PRIME);
         }
     }
 }

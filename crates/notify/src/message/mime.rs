@@ -100,12 +100,14 @@ fn part(out: &mut Vec<u8>, body: &str, scratch: &mut Vec<u8>) {
         Encoding::Base64 => b"base64",
     });
     out.extend_from_slice(b"\r\n\r\n");
-    scratch.clear();
-    crlf(body.as_bytes(), scratch);
     match encoding {
-        Encoding::SevenBit => out.extend_from_slice(scratch),
-        Encoding::QuotedPrintable => quoted_printable(scratch, out),
-        Encoding::Base64 => base64_lines(scratch, out),
+        Encoding::SevenBit => crlf(body.as_bytes(), out),
+        Encoding::QuotedPrintable => quoted_printable(body.as_bytes(), out),
+        Encoding::Base64 => {
+            scratch.clear();
+            crlf(body.as_bytes(), scratch);
+            base64_lines(scratch, out);
+        }
     }
 }
 
@@ -140,11 +142,23 @@ pub(super) fn base64_lines(input: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// The octets quoted-printable writes as they are: tab and printable ASCII but `=`.
+const PLAIN: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        plain[c] = matches!(c as u8, b'\t' | b' '..=b'<' | b'>'..=b'~');
+        c += 1;
+    }
+    plain
+};
+
 fn needs_encoding(c: u8) -> bool {
-    !matches!(c, b'\t' | b' '..=b'<' | b'>'..=b'~')
+    !PLAIN[usize::from(c)]
 }
 
-/// Quoted-printable in text mode, as `quoted_printable::encode` writes it: CRLF stays a hard
+/// Quoted-printable in text mode of `input` with its line breaks made CRLF, as
+/// `quoted_printable::encode` writes the body lettre gives it: CRLF and a lone LF are a hard
 /// line break, a lone CR becomes `=0D`, space or tab before a break is escaped, and a soft
 /// break goes in where the next token would pass 76 characters. Appends to `out`.
 pub(super) fn quoted_printable(input: &[u8], out: &mut Vec<u8>) {
@@ -160,28 +174,29 @@ pub(super) fn quoted_printable(input: &[u8], out: &mut Vec<u8>) {
     while i < input.len() {
         let byte = input[i];
         i += 1;
-        if was_cr {
-            was_cr = false;
-            if byte == b'\n' {
-                qp.trailing_space(start);
-                qp.out.extend_from_slice(b"\r\n");
-                qp.on_line = 0;
-                continue;
-            }
+        if was_cr && byte != b'\n' {
             qp.append(b"=0D");
         }
-        if byte == b'\r' {
-            was_cr = true;
+        was_cr = byte == b'\r';
+        if was_cr {
+            continue;
+        }
+        if byte == b'\n' {
+            // CRLF, or a lone LF that becomes one.
+            qp.trailing_space(start);
+            qp.out.extend_from_slice(b"\r\n");
+            qp.on_line = 0;
             continue;
         }
         if LINE - qp.on_line >= 3 && !needs_encoding(byte) {
             // A run of octets that need no escaping, copied while it surely fits the line.
             let max = LINE - qp.on_line - 2;
             let run_start = i - 1;
-            let mut end = i;
-            while end < input.len() && end - run_start < max && !needs_encoding(input[end]) {
-                end += 1;
-            }
+            let limit = input.len().min(run_start + max);
+            let end = input[i..limit]
+                .iter()
+                .position(|&c| needs_encoding(c))
+                .map_or(limit, |p| i + p);
             qp.out.extend_from_slice(&input[run_start..end]);
             qp.on_line += end - run_start;
             qp.backup = qp.out.len();
