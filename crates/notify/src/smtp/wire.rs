@@ -99,14 +99,21 @@ fn parse_line(raw: &[u8]) -> Result<(u16, bool, String), String> {
 /// break added if the message lacks a final one, then the `.` line that ends the data.
 pub(crate) fn push_data(message: &[u8], out: &mut Vec<u8>) {
     out.reserve(message.len() + message.len() / 512 + 5);
-    let mut line_start = true;
-    for &b in message {
-        if line_start && b == b'.' {
+    // Copied in runs from one doubled dot to the next.
+    let mut copied = 0;
+    let mut line = 0;
+    loop {
+        if message.get(line) == Some(&b'.') {
+            out.extend_from_slice(&message[copied..line]);
             out.push(b'.');
+            copied = line;
         }
-        out.push(b);
-        line_start = b == b'\n';
+        match memchr::memchr(b'\n', &message[line..]) {
+            Some(at) => line += at + 1,
+            None => break,
+        }
     }
+    out.extend_from_slice(&message[copied..]);
     if !message.is_empty() && !message.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
