@@ -405,10 +405,9 @@ async fn deliver(
     }
     match &delivering.transport {
         Transport::Smtp(mailer) => {
-            // The mailer answers in the order given: each outcome goes with its copy.
-            let copies: Vec<Vec<u8>> = batch.iter().map(|(_, _, m)| m.clone()).collect();
-            for ((id, outcome), message) in mailer.send_batch(batch).await.into_iter().zip(copies) {
-                if outcome == Outcome::Delivered {
+            // The mailer hands back what the server accepted: the bytes to archive.
+            for (id, outcome, message) in mailer.send_batch_accepted(batch).await {
+                if let Some(message) = message {
                     accepted.push((id as i64, message));
                 }
                 results.push((id as i64, outcome));

@@ -16,8 +16,9 @@ pub(super) type Queue = Arc<Mutex<VecDeque<Job>>>;
 /// One message of a batch: its position, envelope and bytes.
 pub(super) type Job = (usize, Envelope, Vec<u8>);
 
-/// Each message's outcome by position in the batch, filled in as the workers finish them.
-pub(super) type Outcomes = Arc<Mutex<Vec<Option<Outcome>>>>;
+/// Each message's outcome by position in the batch, filled in as the workers finish them,
+/// with the bytes of each message the server accepted, handed back.
+pub(super) type Outcomes = Arc<Mutex<Vec<Option<(Outcome, Option<Vec<u8>>)>>>>;
 
 /// One connection's share of a batch: takes messages off the queue until it is empty.
 pub(super) struct Worker {
@@ -45,11 +46,11 @@ impl Worker {
             let Some(job) = next else {
                 return;
             };
-            let (index, envelope, message) = &job;
-            let (from, to) = match addresses(envelope) {
+            let (index, envelope, message) = job;
+            let (from, to) = match addresses(&envelope) {
                 Ok(pair) => pair,
                 Err(reason) => {
-                    self.record(*index, Outcome::Failed { reason });
+                    self.record(index, Outcome::Failed { reason }, None);
                     continue;
                 }
             };
@@ -61,12 +62,12 @@ impl Worker {
                     None => match Session::open(&self.settings).await {
                         Ok(s) => s,
                         Err(e) => {
-                            self.cannot_connect(job, e);
+                            self.cannot_connect((index, envelope, message), e);
                             return;
                         }
                     },
                 };
-                let result = current.deliver(&from, &to, message).await;
+                let result = current.deliver(&from, &to, &message).await;
                 if !current.broken {
                     *session = Some(current);
                 }
@@ -92,7 +93,8 @@ impl Worker {
                     Err(Failure::Broken { reason, .. }) => break Outcome::Retry { reason },
                 }
             };
-            self.record(*index, outcome);
+            let accepted = (outcome == Outcome::Delivered).then_some(message);
+            self.record(index, outcome, accepted);
         }
     }
 
@@ -116,14 +118,14 @@ impl Worker {
             }
         }
         if !handed_back {
-            self.record(index, Outcome::Retry { reason });
+            self.record(index, Outcome::Retry { reason }, None);
         }
     }
 
-    fn record(&self, index: usize, outcome: Outcome) {
+    fn record(&self, index: usize, outcome: Outcome, accepted: Option<Vec<u8>>) {
         if let Ok(mut slots) = self.outcomes.lock() {
             if let Some(slot) = slots.get_mut(index) {
-                *slot = Some(outcome);
+                *slot = Some((outcome, accepted));
             }
         }
     }

@@ -199,6 +199,20 @@ impl Mailer {
     /// messages then on the wire; the outbox, which has recorded none of them as sent, sends
     /// them again.
     pub async fn send_batch(&self, batch: Vec<(u64, Envelope, Vec<u8>)>) -> Vec<(u64, Outcome)> {
+        self.send_batch_accepted(batch)
+            .await
+            .into_iter()
+            .map(|(id, outcome, _)| (id, outcome))
+            .collect()
+    }
+
+    /// [`Mailer::send_batch`], handing back the bytes of every message the server accepted
+    /// (`Some` exactly when the outcome is [`Outcome::Delivered`]), to be archived without a
+    /// copy.
+    pub async fn send_batch_accepted(
+        &self,
+        batch: Vec<(u64, Envelope, Vec<u8>)>,
+    ) -> Vec<(u64, Outcome, Option<Vec<u8>>)> {
         let ids: Vec<u64> = batch.iter().map(|(id, _, _)| *id).collect();
         let queue: Queue = Arc::new(Mutex::new(
             batch
@@ -254,13 +268,16 @@ impl Mailer {
             .lock()
             .map(|mut slots| std::mem::take(&mut *slots))
             .unwrap_or_default();
+        // A lock poisoned by a panicking worker leaves no slots: all are retried.
+        let slots = slots.into_iter().map(Some).chain(std::iter::repeat(None));
         ids.into_iter()
-            .enumerate()
-            .map(|(i, id)| {
-                let outcome = slots.get(i).cloned().flatten().unwrap_or(Outcome::Retry {
-                    reason: not_sent.clone(),
-                });
-                (id, outcome)
+            .zip(slots)
+            .map(|(id, slot)| match slot.flatten() {
+                Some((outcome, accepted)) => (id, outcome, accepted),
+                None => {
+                    let reason = not_sent.clone();
+                    (id, Outcome::Retry { reason }, None)
+                }
             })
             .collect()
     }

@@ -98,9 +98,12 @@ async fn temporary_refusals_retry_and_permanent_ones_fail() {
             kinds[usize::try_from(i).unwrap() % 4]
         )
     });
-    let outcomes = mailer.send_batch(sent.clone()).await;
-    for (i, (id, outcome)) in outcomes.iter().enumerate() {
+    let outcomes = mailer.send_batch_accepted(sent.clone()).await;
+    for (i, (id, outcome, accepted)) in outcomes.iter().enumerate() {
         assert_eq!(*id, sent[i].0);
+        // The bytes come back exactly for the messages the server took.
+        let expected = (*outcome == Outcome::Delivered).then_some(&sent[i].2);
+        assert_eq!(accepted.as_ref(), expected, "{i}");
         match kinds[i % 4] {
             "ok" => assert_eq!(outcome, &Outcome::Delivered),
             "tempfail" => {
