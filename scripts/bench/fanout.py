@@ -5,7 +5,11 @@ postfix's smtp-source sending 10,000 messages of the same size over 8 connection
 sink, in the same run. Then alert-to-first-e-mail latency with hold_down = 0s over N single
 failures. Prints one JSON object. Needs postfix (smtp-sink, smtp-source) and a release build.
 
-Usage: scripts/bench/fanout.py [CUSTOMERS] [LATENCY_TRIALS]
+Usage: scripts/bench/fanout.py [CUSTOMERS] [LATENCY_TRIALS] [ROUNDS]     (defaults: 10000 100 3)
+
+Each round starts afresh (inventory, server, fan-out, then smtp-source against the same sink):
+the machine's pace drifts between runs, so the figures printed are those of the round whose
+ratio is the median, with every round's ratio beside them.
 
 On SQLite by default. With FANOUT_POSTGRES set to the URL of a PostgreSQL server where it may
 create a database (as TOCSIN_TEST_POSTGRES from scripts/postgres-throwaway is), it runs there,
@@ -75,8 +79,22 @@ def cpu_s(pids):
 def main():
     customers = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     trials = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     if not os.path.exists(BIN):
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=TOP, check=True)
+    # The machine's pace drifts by 10-15 % from one run to the next: each round measures
+    # Tocsin and smtp-source back to back, and the round with the median ratio is reported.
+    results = [one_round(customers, trials) for _ in range(rounds)]
+    ratios = [r["ratio"] for r in results]
+    middle = sorted(range(rounds), key=lambda i: ratios[i])[(rounds - 1) // 2]
+    report = results[middle]
+    report["rounds"] = rounds
+    report["ratios_by_round"] = ratios
+    print(json.dumps(report))
+
+
+def one_round(customers, trials):
+    """One server, one fan-out and the smtp-source run after it; the figures as a dict."""
     work = tempfile.mkdtemp()
     procs = []
     try:
@@ -213,7 +231,7 @@ def main():
 
         latencies.sort()
         pick = lambda p: latencies[min(len(latencies) - 1, int(len(latencies) * p))]
-        print(json.dumps({
+        return {
             "bench": "fanout", "backend": "postgres" if postgres else "sqlite", "instances": instances,
             "messages": customers, "message_bytes": size,
             "tocsin_alert_to_all_accepted_s": round(tocsin_s, 3),
@@ -229,7 +247,7 @@ def main():
             "smtp_source_sink_cpu_s": round(source_sink_cpu, 2),
             "smtp_sessions": {"tocsin": tocsin_sessions, "smtp_source": source_sessions},
             "targets_met": {"ratio_le_1.0": tocsin_s <= source_s},
-        }))
+        }
     finally:
         for p in procs:
             if p.poll() is None:
