@@ -2,7 +2,7 @@
 //! with an evaluation of the contract's definitions written independently here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -20,12 +20,6 @@ fn fixture(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tocsin-it-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
 }
 
 fn json_lines(out: &Output) -> Vec<Value> {
@@ -205,11 +199,12 @@ fn check_reports_every_error_with_file_line_and_column() {
 
 #[test]
 fn impact_matches_the_definition_on_generated_inventories() {
+    let dir = tempfile::tempdir().unwrap();
     for seed in [1u64, 2, 3] {
         let gen = tocsin(&["generate", "--customers", "40", "--seed", &seed.to_string()]);
         assert!(gen.status.success());
         let text = String::from_utf8(gen.stdout).unwrap();
-        let path = scratch(&format!("gen-{seed}.yaml"));
+        let path = dir.path().join(format!("gen-{seed}.yaml"));
         std::fs::write(&path, &text).unwrap();
         let reference = parse_generated(&text);
         let ids: Vec<&String> = reference.requires.keys().collect();
@@ -234,7 +229,7 @@ fn impact_matches_the_definition_on_generated_inventories() {
         }
         lines.push(String::new());
         sets.push((vec![], vec![]));
-        let scen = scratch(&format!("scen-{seed}.txt"));
+        let scen = dir.path().join(format!("scen-{seed}.txt"));
         std::fs::write(&scen, lines.join("\n") + "\n").unwrap();
         let got = json_lines(&tocsin(&[
             "impact",
@@ -283,7 +278,8 @@ fn impact_matches_the_definition_on_generated_inventories() {
 fn spof_matches_brute_force_over_single_failures() {
     let gen = tocsin(&["generate", "--customers", "30", "--seed", "9"]);
     let text = String::from_utf8(gen.stdout).unwrap();
-    let path = scratch("spof.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spof.yaml");
     std::fs::write(&path, &text).unwrap();
     let reference = parse_generated(&text);
     let ids: Vec<&String> = reference.requires.keys().collect();
@@ -315,7 +311,8 @@ fn unknown_ids_are_errors_naming_them() {
     let out = tocsin(&["impact", "--inventory", &inv, "--down", "sw-zz", "--json"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("`sw-zz`"));
-    let scen = scratch("bad-scen.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let scen = dir.path().join("bad-scen.txt");
     std::fs::write(&scen, "sw-a\n~nope\n").unwrap();
     let out = tocsin(&[
         "impact",

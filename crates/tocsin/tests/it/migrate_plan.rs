@@ -4,7 +4,6 @@
 //! durations from the link, waves covering their VMs.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
@@ -24,12 +23,6 @@ struct Case {
     windows: Vec<(&'static str, Vec<&'static str>)>,
     /// VM id, disk bytes, customers whose services run on it.
     vms: Vec<(&'static str, u64, Vec<&'static str>)>,
-}
-
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tocsin-migrate-plan-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// The inventory: each VM under a hypervisor, an application node on it, and each customer's
@@ -87,16 +80,21 @@ fn tocsin(args: &[&str]) -> Output {
         .expect("run tocsin")
 }
 
-fn write(name: &str, text: &str) -> String {
-    let path = dir().join(name);
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
 }
 
 /// Runs the plan of `case`, checks it and returns the JSON.
 fn run(case: &Case) -> Value {
-    let inv = write(&format!("{}-inv.yaml", case.name), &inventory_yaml(case));
-    let vms = write(&format!("{}-vms.yaml", case.name), &vms_yaml(case));
+    let dir = tempfile::tempdir().unwrap();
+    let inv = write(
+        &dir,
+        &format!("{}-inv.yaml", case.name),
+        &inventory_yaml(case),
+    );
+    let vms = write(&dir, &format!("{}-vms.yaml", case.name), &vms_yaml(case));
     let out = tocsin(&[
         "migrate",
         "plan",

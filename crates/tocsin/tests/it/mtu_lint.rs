@@ -11,11 +11,9 @@ fn tocsin(args: &[&str]) -> Output {
         .expect("run tocsin")
 }
 
-/// Writes `text` as `name` in a directory of this test process.
-fn inventory(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("tocsin-mtu-lint-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path: PathBuf = dir.join(name);
+/// Writes `text` as `name` in `dir`, a directory of this test.
+fn inventory(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path: PathBuf = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
 }
@@ -47,7 +45,8 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn check_warns_on_stderr_and_still_succeeds() {
-    let file = inventory("short.yaml", &seed(9016));
+    let dir = tempfile::tempdir().unwrap();
+    let file = inventory(&dir, "short.yaml", &seed(9016));
     let out = tocsin(&["check", "--inventory", &file]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -69,7 +68,8 @@ fn check_warns_on_stderr_and_still_succeeds() {
 
 #[test]
 fn strict_check_fails_on_a_warning_and_passes_a_clean_inventory() {
-    let short = inventory("strict-short.yaml", &seed(9016));
+    let dir = tempfile::tempdir().unwrap();
+    let short = inventory(&dir, "strict-short.yaml", &seed(9016));
     let out = tocsin(&["check", "--strict", "--inventory", &short]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
@@ -79,7 +79,7 @@ fn strict_check_fails_on_a_warning_and_passes_a_clean_inventory() {
         "{stderr}"
     );
 
-    let clean = inventory("strict-clean.yaml", &seed(9216));
+    let clean = inventory(&dir, "strict-clean.yaml", &seed(9216));
     let out = tocsin(&["check", "--strict", "--inventory", &clean]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "");
@@ -88,7 +88,9 @@ fn strict_check_fails_on_a_warning_and_passes_a_clean_inventory() {
 
 #[test]
 fn errors_still_fail_check_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
     let broken = inventory(
+        &dir,
         "broken.yaml",
         &format!("{}  - {{id: hv-08, mtu: 9k}}\n", seed(9016)),
     );

@@ -149,9 +149,11 @@ fn more_vms_than_streams_take_turns_in_one_window() {
 
 #[test]
 fn mistakes_are_reported_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
     let case = dst("2026-12-01");
-    let inv = write("bad-inv.yaml", &inventory_yaml(&case));
+    let inv = write(&dir, "bad-inv.yaml", &inventory_yaml(&case));
     let vms = write(
+        &dir,
         "bad-vms.yaml",
         "\
 windows:
@@ -189,7 +191,7 @@ vms:
         assert!(stderr.contains(&expected), "{expected}\nnot in\n{stderr}");
     }
     // Broken YAML, and a link speed on the command line that is not one.
-    let broken = write("broken-vms.yaml", "vms:\n  - {id: vm-a1\n");
+    let broken = write(&dir, "broken-vms.yaml", "vms:\n  - {id: vm-a1\n");
     let out = tocsin(&["migrate", "plan", "--inventory", &inv, "--vms", &broken]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -197,7 +199,7 @@ vms:
         stderr.starts_with(&format!("{broken}:3:1: YAML syntax")),
         "{stderr}"
     );
-    let good = write("good-vms.yaml", &vms_yaml(&case));
+    let good = write(&dir, "good-vms.yaml", &vms_yaml(&case));
     let out = tocsin(&[
         "migrate",
         "plan",
@@ -230,9 +232,10 @@ vms:
 
 #[test]
 fn the_table_shows_local_and_utc_times() {
+    let dir = tempfile::tempdir().unwrap();
     let case = dst("2026-10-24");
-    let inv = write("table-inv.yaml", &inventory_yaml(&case));
-    let vms = write("table-vms.yaml", &vms_yaml(&case));
+    let inv = write(&dir, "table-inv.yaml", &inventory_yaml(&case));
+    let vms = write(&dir, "table-vms.yaml", &vms_yaml(&case));
     let out = tocsin(&[
         "migrate",
         "plan",
