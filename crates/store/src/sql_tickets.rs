@@ -308,6 +308,24 @@ macro_rules! tickets_impl {
                 rows.iter().map(|r| Ok(event_from!(r))).collect()
             }
 
+            async fn ticket_events_of(&self, ids: &[i64]) -> Result<Vec<TicketEvent>> {
+                let mut events = Vec::new();
+                for chunk in ids.chunks(crate::sql_changes::ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ", event_columns!(), " FROM ticket_events WHERE ticket IN ("
+                    ));
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(") ORDER BY ticket, id");
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        events.push(event_from!(r));
+                    }
+                }
+                Ok(events)
+            }
+
             async fn tickets(&self, f: &TicketFilter) -> Result<Vec<Ticket>> {
                 let rows = sqlx::query(concat!(
                     "SELECT ", ticket_columns!(), " FROM tickets \
@@ -501,6 +519,9 @@ impl TicketStore for AnyStore {
     }
     async fn ticket_events(&self, id: i64) -> Result<Vec<TicketEvent>> {
         dispatch!(self, s => s.ticket_events(id).await)
+    }
+    async fn ticket_events_of(&self, ids: &[i64]) -> Result<Vec<TicketEvent>> {
+        dispatch!(self, s => s.ticket_events_of(ids).await)
     }
     async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
         dispatch!(self, s => s.tickets(filter).await)

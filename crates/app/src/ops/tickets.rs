@@ -6,10 +6,11 @@
 //! if the ticket changed since it was read; it is then read and decided again.
 
 use std::borrow::Cow;
-use tocsin_model::inventory::Language;
-use tocsin_model::Inventory;
+use std::collections::HashMap;
 
+use tocsin_model::inventory::Language;
 use tocsin_model::ticket_clock::Targets;
+use tocsin_model::Inventory;
 use tocsin_store::{
     IncidentStore, Intervention, InterventionStore, RecordedBreach, Saved, Ticket, TicketEvent,
     TicketFilter, TicketStore,
@@ -313,9 +314,14 @@ impl System {
         tickets: Vec<Ticket>,
     ) -> Result<Vec<TicketView>, Refused> {
         let now = self.clock.now_ms();
+        let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+        let mut logs: HashMap<i64, Vec<TicketEvent>> = HashMap::with_capacity(ids.len());
+        for event in self.store.ticket_events_of(&ids).await? {
+            logs.entry(event.ticket).or_default().push(event);
+        }
         let mut out = Vec::with_capacity(tickets.len());
         for ticket in tickets {
-            let events = self.store.ticket_events(ticket.id).await?;
+            let events = logs.remove(&ticket.id).unwrap_or_default();
             // An intervention's complexity moves its target.
             let intervention = if ticket.kind == "intervention" {
                 self.store.intervention(ticket.id).await?

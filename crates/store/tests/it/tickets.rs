@@ -260,6 +260,31 @@ pub async fn merged_tickets_move_their_log(s: &AnyStore) {
         s.merge_tickets(&into, &merged_from, &[]).await.unwrap(),
         Saved::Conflict
     );
+    // Several tickets' logs read at once: each whole, together and in order; a ticket without
+    // events (merged away) or unknown has none.
+    let (c, _) = open(
+        s,
+        &ticket("beta", "business", 7_000),
+        &[event("created", "three", None, 3_000)],
+    )
+    .await;
+    let mut runs: Vec<(i64, Vec<String>)> = Vec::new();
+    for e in s.ticket_events_of(&[c, b, a, 999_999]).await.unwrap() {
+        match runs.last_mut() {
+            Some((t, bodies)) if *t == e.ticket => bodies.push(e.body),
+            _ => runs.push((e.ticket, vec![e.body])),
+        }
+    }
+    runs.sort();
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        runs,
+        [
+            (a, strings(&["one", "two", "merged T-2"])),
+            (c, strings(&["three"]))
+        ]
+    );
+    assert!(s.ticket_events_of(&[]).await.unwrap().is_empty());
 }
 
 pub async fn breaches_are_recorded_once_with_their_notices(s: &AnyStore) {
