@@ -20,6 +20,14 @@ pub(super) type Job = (usize, Envelope, Vec<u8>);
 /// with the bytes of each message the server accepted, handed back.
 pub(super) type Outcomes = Arc<Mutex<Vec<Option<(Outcome, Option<Vec<u8>>)>>>>;
 
+/// A job taken off the queue with its checked addresses.
+struct Ready {
+    index: usize,
+    from: String,
+    to: String,
+    job: Job,
+}
+
 /// One connection's share of a batch: takes messages off the queue until it is empty.
 pub(super) struct Worker {
     pub settings: Arc<Settings>,
@@ -40,36 +48,41 @@ impl Worker {
     }
 
     /// The loop of [`Worker::run`]; it ends when the queue is empty or no connection opens.
+    /// It holds the job after the one being sent, so that a pipelining session can announce
+    /// it behind the current message.
     async fn drain(&self, session: &mut Option<Session>) {
-        loop {
-            let next = self.queue.lock().ok().and_then(|mut q| q.pop_front());
-            let Some(job) = next else {
-                return;
-            };
-            let (index, envelope, message) = job;
-            let (from, to) = match addresses(&envelope) {
-                Ok(pair) => pair,
-                Err(reason) => {
-                    self.record(index, Outcome::Failed { reason }, None);
-                    continue;
-                }
-            };
+        let mut next = self.take();
+        while let Some(current) = next.take() {
+            next = self.take();
+            let Ready {
+                index,
+                from,
+                to,
+                job,
+            } = current;
             let mut attempts = 0;
             let outcome = loop {
                 attempts += 1;
-                let mut current = match session.take() {
+                let mut open = match session.take() {
                     Some(s) => s,
                     None => match Session::open(&self.settings).await {
                         Ok(s) => s,
                         Err(e) => {
-                            self.cannot_connect((index, envelope, message), e);
+                            // Both go back, the current one in front.
+                            if let Some(n) = next {
+                                self.cannot_connect(n.job, e.clone());
+                            }
+                            self.cannot_connect(job, e);
                             return;
                         }
                     },
                 };
-                let result = current.deliver(&from, &to, &message).await;
-                if !current.broken {
-                    *session = Some(current);
+                let announce = next
+                    .as_ref()
+                    .map(|n| (n.from.as_str(), n.to.as_str(), n.job.2.as_slice()));
+                let result = open.deliver(&from, &to, &job.2, announce).await;
+                if !open.broken {
+                    *session = Some(open);
                 }
                 match result {
                     Ok(()) => break Outcome::Delivered,
@@ -93,8 +106,27 @@ impl Worker {
                     Err(Failure::Broken { reason, .. }) => break Outcome::Retry { reason },
                 }
             };
-            let accepted = (outcome == Outcome::Delivered).then_some(message);
+            let accepted = (outcome == Outcome::Delivered).then_some(job.2);
             self.record(index, outcome, accepted);
+        }
+    }
+
+    /// The next job of the queue whose addresses can be sent; those that cannot are recorded
+    /// as failed on the way.
+    fn take(&self) -> Option<Ready> {
+        loop {
+            let job = self.queue.lock().ok().and_then(|mut q| q.pop_front())?;
+            match addresses(&job.1) {
+                Ok((from, to)) => {
+                    return Some(Ready {
+                        index: job.0,
+                        from,
+                        to,
+                        job,
+                    })
+                }
+                Err(reason) => self.record(job.0, Outcome::Failed { reason }, None),
+            }
         }
     }
 

@@ -47,6 +47,9 @@ pub(crate) struct Session {
     io: BufReader<Box<dyn Io>>,
     timeout: Duration,
     pipelining: bool,
+    /// Sender and recipient of the next transaction, whose commands went out behind the last
+    /// message and whose replies are still to be read.
+    pending: Option<(String, String)>,
     eight_bit: bool,
     smtputf8: bool,
     /// Set when the connection can no longer be trusted to be in step with the server.
@@ -202,14 +205,15 @@ impl Session {
             io,
             timeout: s.timeout,
             pipelining: has(&extensions, "PIPELINING"),
+            pending: None,
             eight_bit: has(&extensions, "8BITMIME"),
             smtputf8: has(&extensions, "SMTPUTF8"),
             broken: false,
         })
     }
 
-    /// Runs one mail transaction for one recipient.
-    pub async fn deliver(&mut self, from: &str, to: &str, message: &[u8]) -> Result<(), Failure> {
+    /// The envelope commands of one transaction, or why this server cannot take it.
+    fn envelope(&self, from: &str, to: &str, message: &[u8]) -> Result<String, Failure> {
         // A non-ASCII mailbox (RFC 6531) can only go to a server that says it takes one.
         let utf8 = !from.is_ascii() || !to.is_ascii();
         if utf8 && !self.smtputf8 {
@@ -217,28 +221,50 @@ impl Session {
                 "the address {to:?} needs SMTPUTF8, which the server does not offer"
             )));
         }
-        let mut parameters = String::new();
+        let mut parameters = "";
         if self.eight_bit && !message.is_ascii() {
-            parameters.push_str(" BODY=8BITMIME");
+            parameters = " BODY=8BITMIME";
         }
-        if utf8 {
-            parameters.push_str(" SMTPUTF8");
-        }
-        let commands = [
-            format!("MAIL FROM:<{from}>{parameters}\r\n"),
-            format!("RCPT TO:<{to}>\r\n"),
-            "DATA\r\n".to_owned(),
-        ];
+        let smtputf8 = if utf8 { " SMTPUTF8" } else { "" };
+        Ok(format!(
+            "MAIL FROM:<{from}>{parameters}{smtputf8}\r\nRCPT TO:<{to}>\r\nDATA\r\n"
+        ))
+    }
+
+    /// Runs one mail transaction for one recipient. With `next`, the transaction this session
+    /// will run after this one, and a server that pipelines, the next envelope's commands go
+    /// out behind this message's data (RFC 2920 lets the message content open a group): one
+    /// round trip a message instead of two. The next call must then be for that transaction;
+    /// if this one breaks the connection, nothing of the next one's message has been sent.
+    pub async fn deliver(
+        &mut self,
+        from: &str,
+        to: &str,
+        message: &[u8],
+        next: Option<(&str, &str, &[u8])>,
+    ) -> Result<(), Failure> {
         let broken = |reason: String| Failure::Broken {
             reason,
             before_data: true,
         };
+        let sent = match self.pending.take() {
+            None => false,
+            Some((f, t)) if f == from && t == to => true,
+            Some((f, t)) => {
+                // The worker delivers what it announced; anything else is out of step.
+                self.broken = true;
+                return Err(broken(format!(
+                    "pipelined commands for {f:?} to {t:?} were sent, not for {from:?} to {to:?}"
+                )));
+            }
+        };
         let mut refusal = None;
-        if self.pipelining {
-            // One write, three replies: a single round trip instead of three.
-            self.send(commands.concat().as_bytes())
-                .await
-                .map_err(broken)?;
+        if sent || self.pipelining {
+            if !sent {
+                // One write, three replies: a single round trip instead of three.
+                let commands = self.envelope(from, to, message)?;
+                self.send(commands.as_bytes()).await.map_err(broken)?;
+            }
             for what in ["MAIL", "RCPT", "DATA"] {
                 let r = self.reply(what).await.map_err(broken)?;
                 if !expected(what, &r) {
@@ -251,7 +277,11 @@ impl Session {
                 }
             }
         } else {
-            for (command, what) in commands.iter().zip(["MAIL", "RCPT", "DATA"]) {
+            let commands = self.envelope(from, to, message)?;
+            for (command, what) in commands
+                .split_inclusive("\r\n")
+                .zip(["MAIL", "RCPT", "DATA"])
+            {
                 self.send(command.as_bytes()).await.map_err(broken)?;
                 let r = self.reply(what).await.map_err(broken)?;
                 if !expected(what, &r) {
@@ -266,6 +296,13 @@ impl Session {
         }
         let mut data = Vec::new();
         push_data(message, &mut data);
+        if let Some((from, to, message)) = next.filter(|_| self.pipelining) {
+            // A next transaction this server cannot take is left for its own call to refuse.
+            if let Ok(commands) = self.envelope(from, to, message) {
+                data.extend_from_slice(commands.as_bytes());
+                self.pending = Some((from.to_owned(), to.to_owned()));
+            }
+        }
         let after = |reason: String| Failure::Broken {
             reason,
             before_data: false,

@@ -32,9 +32,25 @@ fn batch(count: u64, to: impl Fn(u64) -> String) -> Vec<(u64, Envelope, Vec<u8>)
         .collect()
 }
 
+/// The keeper's options: announcing PIPELINING or not, so that both of the client's paths
+/// (one command a round trip, or one round trip a message) meet the server.
+fn pipelining(on: bool) -> Vec<String> {
+    if on {
+        vec!["--pipelining".to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_message_arrives_exactly_once_byte_for_byte() {
-    let Some(keeper) = Keeper::start() else {
+    for on in [false, true] {
+        exactly_once_byte_for_byte(&pipelining(on)).await;
+    }
+}
+
+async fn exactly_once_byte_for_byte(options: &[String]) {
+    let Some(keeper) = Keeper::start_with(options) else {
         return;
     };
     let mailer = Mailer::new(&config(keeper.port)).unwrap();
@@ -44,7 +60,7 @@ async fn every_message_arrives_exactly_once_byte_for_byte() {
     assert_eq!(outcomes.len(), sent.len());
     for ((id, outcome), (sent_id, _, _)) in outcomes.iter().zip(&sent) {
         assert_eq!(id, sent_id, "outcomes come back in batch order");
-        assert_eq!(outcome, &Outcome::Delivered, "{id}");
+        assert_eq!(outcome, &Outcome::Delivered, "{id} {options:?}");
     }
 
     let by_id: HashMap<String, (&Envelope, &Vec<u8>)> = sent
@@ -87,7 +103,13 @@ async fn every_message_arrives_exactly_once_byte_for_byte() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn temporary_refusals_retry_and_permanent_ones_fail() {
-    let Some(keeper) = Keeper::start() else {
+    for on in [false, true] {
+        refusals(&pipelining(on)).await;
+    }
+}
+
+async fn refusals(options: &[String]) {
+    let Some(keeper) = Keeper::start_with(options) else {
         return;
     };
     let mailer = Mailer::new(&config(keeper.port)).unwrap();
@@ -103,7 +125,7 @@ async fn temporary_refusals_retry_and_permanent_ones_fail() {
         assert_eq!(*id, sent[i].0);
         // The bytes come back exactly for the messages the server took.
         let expected = (*outcome == Outcome::Delivered).then_some(&sent[i].2);
-        assert_eq!(accepted.as_ref(), expected, "{i}");
+        assert_eq!(accepted.as_ref(), expected, "{i} {options:?}");
         match kinds[i % 4] {
             "ok" => assert_eq!(outcome, &Outcome::Delivered),
             "tempfail" => {
@@ -127,7 +149,11 @@ async fn temporary_refusals_retry_and_permanent_ones_fail() {
         }
     }
     let kept = keeper.messages();
-    assert_eq!(kept.len(), 10, "only the accepted recipients got mail");
+    assert_eq!(
+        kept.len(),
+        10,
+        "only the accepted recipients got mail {options:?}"
+    );
     for file in kept {
         let (_, rcpt_to, _) = split_kept(&file);
         assert!(rcpt_to.starts_with("ok"), "{rcpt_to}");
@@ -336,4 +362,148 @@ async fn a_server_that_wants_a_login_we_lack_means_retry_not_failure() {
         assert!(reason.starts_with("530"), "{reason}");
     }
     assert!(keeper.messages().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_server_cannot_take_between_two_it_can_on_one_pipelined_connection() {
+    for smtputf8 in [false, true] {
+        let mut options = pipelining(true);
+        if smtputf8 {
+            options.push("--smtputf8".to_owned());
+        }
+        let Some(keeper) = Keeper::start_with(&options) else {
+            return;
+        };
+        let mut c = config(keeper.port);
+        c.connections = 1;
+        let mailer = Mailer::new(&c).unwrap();
+        let locals = ["jana", "яна", "petr"];
+        let sent = batch(3, |i| format!("{}@example.net", locals[i as usize]));
+        let outcomes = mailer.send_batch(sent).await;
+        assert_eq!(outcomes[0].1, Outcome::Delivered);
+        assert_eq!(outcomes[2].1, Outcome::Delivered);
+        let kept: Vec<String> = keeper.messages().iter().map(|m| split_kept(m).1).collect();
+        if smtputf8 {
+            assert_eq!(outcomes[1].1, Outcome::Delivered);
+            assert_eq!(
+                kept,
+                ["jana@example.net", "яна@example.net", "petr@example.net"]
+            );
+        } else {
+            let Outcome::Failed { reason } = &outcomes[1].1 else {
+                panic!("{:?}", outcomes[1].1)
+            };
+            assert!(reason.contains("SMTPUTF8"), "{reason}");
+            assert_eq!(kept, ["jana@example.net", "petr@example.net"]);
+        }
+        assert_eq!(keeper.sessions(), 1);
+    }
+}
+
+/// A server that answers the end of a message's data only once the next message's MAIL,
+/// RCPT and DATA have arrived: a client that waits for that answer before announcing the
+/// next message stalls it, and the server gives up. Returns what it saw, in order.
+fn withholding_server(listener: std::net::TcpListener, messages: usize) -> Vec<String> {
+    use std::io::Write;
+    let (stream, _) = listener.accept().unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut out = stream.try_clone().unwrap();
+    let mut lines = std::io::BufReader::new(stream);
+    let mut seen = Vec::new();
+    out.write_all(b"220 withholding\r\n").unwrap();
+    if !take_lines(&mut lines, 1, &mut seen) {
+        return seen;
+    }
+    out.write_all(b"250-withholding\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+        .unwrap();
+    if !take_lines(&mut lines, 3, &mut seen) {
+        return seen;
+    }
+    let mut replies = b"250 sender ok\r\n250 recipient ok\r\n354 go on\r\n".to_vec();
+    for number in 1..=messages {
+        out.write_all(&replies).unwrap();
+        // The message itself, up to its final dot.
+        loop {
+            match read_line(&mut lines) {
+                Some(l) if l == "." => break,
+                Some(_) => {}
+                None => {
+                    seen.push("stalled".to_owned());
+                    return seen;
+                }
+            }
+        }
+        seen.push(format!("message {number}"));
+        replies = format!("250 queued as {number}\r\n").into_bytes();
+        if number < messages {
+            // The answer to this message waits for the next envelope.
+            if !take_lines(&mut lines, 3, &mut seen) {
+                return seen;
+            }
+            replies.extend_from_slice(b"250 sender ok\r\n250 recipient ok\r\n354 go on\r\n");
+        }
+    }
+    out.write_all(&replies).unwrap();
+    seen
+}
+
+/// One line without its end, or `None` at the end of the stream or after the time-out.
+fn read_line(lines: &mut impl std::io::BufRead) -> Option<String> {
+    let mut l = String::new();
+    match lines.read_line(&mut l) {
+        Ok(n) if n > 0 => Some(l.trim_end().to_owned()),
+        _ => None,
+    }
+}
+
+/// Reads `count` lines into `seen`; false (and "stalled" seen) when they do not come.
+fn take_lines(lines: &mut impl std::io::BufRead, count: usize, seen: &mut Vec<String>) -> bool {
+    for _ in 0..count {
+        match read_line(lines) {
+            Some(l) => seen.push(l),
+            None => {
+                seen.push("stalled".to_owned());
+                return false;
+            }
+        }
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelining_server_gets_the_next_envelope_behind_each_message() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = config(listener.local_addr().unwrap().port());
+    c.connections = 1;
+    let server = std::thread::spawn(move || withholding_server(listener, 3));
+    let mailer = Mailer::new(&c).unwrap();
+    let outcomes = mailer
+        .send_batch(batch(3, |i| format!("c{i}@customer.example")))
+        .await;
+    let seen = tokio::task::spawn_blocking(move || server.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        [
+            "EHLO tocsin.test",
+            "MAIL FROM:<noc@status.example.net>",
+            "RCPT TO:<c0@customer.example>",
+            "DATA",
+            "message 1",
+            "MAIL FROM:<noc@status.example.net>",
+            "RCPT TO:<c1@customer.example>",
+            "DATA",
+            "message 2",
+            "MAIL FROM:<noc@status.example.net>",
+            "RCPT TO:<c2@customer.example>",
+            "DATA",
+            "message 3",
+        ]
+    );
+    for (id, outcome) in outcomes {
+        assert_eq!(outcome, Outcome::Delivered, "{id}");
+    }
 }
