@@ -58,11 +58,8 @@ pub(crate) async fn work(shared: Arc<Shared>, per_second: u32, mut stop: watch::
         if *stop.borrow() {
             break;
         }
-        let rows = match shared
-            .store
-            .claim_broadcasts(shared.clock.now_ms(), batch, LEASE_MS)
-            .await
-        {
+        let now = shared.clock.now_ms();
+        let rows = match shared.store.claim_broadcasts(now, batch, LEASE_MS).await {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::warn!(error = %e, "broadcasts: cannot claim notices");
@@ -74,7 +71,7 @@ pub(crate) async fn work(shared: Arc<Shared>, per_second: u32, mut stop: watch::
             Duration::from_secs(1)
         } else {
             let n = rows.len() as u64;
-            run_batch(&shared, rows).await;
+            run_batch(&shared, rows, now + LEASE_MS).await;
             Duration::from_millis(n * 1000 / per_second as u64)
         };
         tokio::select! {

@@ -24,8 +24,13 @@ use crate::Clock;
 /// The kind of the notice telling the shift lead on duty that an incident opened.
 pub(crate) const LEAD_OPENED_KIND: &str = "lead.opened";
 
-/// How long a claimed notice is reserved for the worker that claimed it.
+/// How long a claimed notice is reserved for the worker that claimed it; a batch still being
+/// delivered renews it every [`RENEW_EVERY`], so that a slow server never lets another worker
+/// (of this instance or another) take the batch's notices and send them a second time.
 pub(crate) const LEASE_MS: i64 = 60_000;
+/// How often a batch in delivery renews its claim: three times a lease, so that one renewal
+/// lost to a busy database still leaves time for the next.
+const RENEW_EVERY: Duration = Duration::from_millis(LEASE_MS.unsigned_abs() / 3);
 /// Notices claimed at once: also the most that a crash can deliver twice per batch in flight
 /// (delivered, but not yet recorded as sent). Each claim and each batch's verdicts is one
 /// commit; on SQLite one commit at a time, each with its fsync. At 64 a fan-out of 10,000 made
@@ -238,10 +243,8 @@ pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
             break;
         };
         while in_flight.try_join_next().is_some() {}
-        let claimed = shared
-            .store
-            .claim_notices(shared.clock.now_ms(), BATCH, LEASE_MS)
-            .await;
+        let now = shared.clock.now_ms();
+        let claimed = shared.store.claim_notices(now, BATCH, LEASE_MS).await;
         let rows = match claimed {
             Ok(rows) => rows,
             Err(e) => {
@@ -262,7 +265,7 @@ pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
         }
         let shared = Arc::clone(&shared);
         in_flight.spawn(async move {
-            run_batch(&shared, rows).await;
+            run_batch(&shared, rows, now + LEASE_MS).await;
             drop(slot);
         });
     }
@@ -273,8 +276,16 @@ pub(crate) async fn work(worker: Worker, mut stop: watch::Receiver<bool>) {
 }
 
 /// Delivers one claimed batch (e-mail and webhooks), archives what was accepted and records
-/// the verdicts.
-pub(crate) async fn run_batch(shared: &Arc<Shared>, rows: Vec<OutboxRow>) {
+/// the verdicts. `lease_ms` is the lease the rows were claimed with; it is renewed until the
+/// verdicts are recorded.
+pub(crate) async fn run_batch(shared: &Arc<Shared>, rows: Vec<OutboxRow>, lease_ms: i64) {
+    let renewing = Renewing(tokio::spawn(keep_claimed(
+        Arc::clone(&shared.store),
+        Arc::clone(&shared.clock),
+        rows.iter().map(|r| r.id).collect(),
+        lease_ms,
+        (LEASE_MS, RENEW_EVERY),
+    )));
     let (hook_rows, mut rows): (Vec<OutboxRow>, Vec<OutboxRow>) = rows
         .into_iter()
         .partition(|r| r.notice.kind.starts_with(webhooks::KIND_PREFIX));
@@ -307,8 +318,50 @@ pub(crate) async fn run_batch(shared: &Arc<Shared>, rows: Vec<OutboxRow>) {
             Vec::new()
         }
     };
+    // The verdicts end the claim; a renewal after them would change nothing.
+    drop(renewing);
     let now = shared.clock.now_ms();
     finish(&shared.store, &rows, results, &keys, now, &shared.metrics).await;
+}
+
+/// The task renewing a batch's claim, stopped when the batch is done or dropped.
+struct Renewing(tokio::task::JoinHandle<()>);
+
+impl Drop for Renewing {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Renews the claim on `ids`, held with the lease `held_ms`, for `lease` (milliseconds of the
+/// clock) every `every` (of the runtime's timer) until stopped.
+async fn keep_claimed(
+    store: Arc<AnyStore>,
+    clock: Arc<dyn Clock>,
+    ids: Vec<i64>,
+    mut held_ms: i64,
+    (lease, every): (i64, Duration),
+) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let lease_ms = clock.now_ms() + lease;
+        match store.renew_claims(&ids, held_ms, lease_ms).await {
+            Ok(renewed) => {
+                if renewed < ids.len() as u64 {
+                    // Their lease ran out before this renewal: another worker may send them too.
+                    tracing::warn!(
+                        claimed = ids.len(),
+                        renewed,
+                        "outbox: a batch lost part of its claim while delivering"
+                    );
+                }
+                held_ms = lease_ms;
+            }
+            Err(e) => tracing::warn!(error = %e, "outbox: cannot renew a batch's claim"),
+        }
+    }
 }
 
 /// Records how a batch's deliveries ended, turning temporary failures into retries with
@@ -431,4 +484,99 @@ async fn deliver(
         }
     }
     (results, accepted)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::AtomicI64;
+
+    use tocsin_store::{IncidentChange, IncidentStore, NewNotice, Store};
+
+    use super::*;
+
+    /// A clock the test moves.
+    struct Manual(AtomicI64);
+
+    impl Clock for Manual {
+        fn now_ms(&self) -> i64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    fn notice(contact: &str) -> NewNotice {
+        NewNotice {
+            incident_id: 1,
+            customer: "acme".into(),
+            contact: contact.into(),
+            language: "en".into(),
+            kind: "opened".into(),
+            payload: "{}".into(),
+            created_ms: 10,
+        }
+    }
+
+    /// Waits until `ids` all hold the lease `lease_ms` (a renewal to the same lease changes
+    /// nothing and counts them), for at most ten seconds.
+    async fn until_held(store: &AnyStore, ids: &[i64], lease_ms: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while store.renew_claims(ids, lease_ms, lease_ms).await.unwrap() < ids.len() as u64 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the claim was never renewed to {lease_ms}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_still_sending_keeps_its_claim_and_lets_go_when_done() {
+        let store = Arc::new(AnyStore::connect("sqlite::memory:").await.unwrap());
+        store.migrate().await.unwrap();
+        let open = IncidentChange::Open {
+            id: 1,
+            title: "sw-a down".into(),
+            roots: vec!["sw-a".into()],
+            at_ms: 10,
+        };
+        store
+            .record(&[open], &[notice("a@acme.test"), notice("b@acme.test")])
+            .await
+            .unwrap();
+        let clock = Arc::new(Manual(AtomicI64::new(1_000)));
+        let rows = store.claim_notices(1_000, 10, 1_000).await.unwrap();
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), 2);
+
+        let renewing = Renewing(tokio::spawn(keep_claimed(
+            Arc::clone(&store),
+            Arc::clone(&clock) as Arc<dyn Clock>,
+            ids.clone(),
+            2_000,
+            (1_000, Duration::from_millis(10)),
+        )));
+        // Sending takes well past the first lease; each renewal carries the claim on.
+        for now in [1_800, 2_600, 3_400] {
+            clock.0.store(now, Ordering::SeqCst);
+            until_held(&store, &ids, now + 1_000).await;
+            assert!(
+                store
+                    .claim_notices(now + 500, 10, 1_000)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "another worker took notices still being sent at {now}"
+            );
+        }
+        // Done (or dropped): no more renewals, and once the lease runs out the notices can be
+        // claimed again, as after a crash.
+        drop(renewing);
+        clock.0.store(10_000, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            store.claim_notices(4_400, 10, 1_000).await.unwrap().len(),
+            2
+        );
+    }
 }

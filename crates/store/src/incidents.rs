@@ -312,6 +312,11 @@ pub trait IncidentStore {
     ) -> Result<(i64, u64)>;
     /// Records how deliveries ended.
     async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()>;
+    /// Extends to `lease_ms` the lease of those of the claimed notices `ids` that still hold
+    /// the lease `held_ms` they were claimed (or last renewed) with: a worker still sending
+    /// keeps its claim, and a notice someone else has claimed since is left to them. Returns
+    /// how many were extended.
+    async fn renew_claims(&self, ids: &[i64], held_ms: i64, lease_ms: i64) -> Result<u64>;
     /// Gives every claimed notice back (for a single instance starting after a crash).
     async fn release_claims(&self) -> Result<u64>;
     /// Counts by state.

@@ -318,6 +318,9 @@ impl IncidentStore for AnyStore {
     async fn finish_notices(&self, results: &[(i64, Delivery)], now_ms: i64) -> Result<()> {
         dispatch!(self, s => s.finish_notices(results, now_ms).await)
     }
+    async fn renew_claims(&self, ids: &[i64], held_ms: i64, lease_ms: i64) -> Result<u64> {
+        dispatch!(self, s => s.renew_claims(ids, held_ms, lease_ms).await)
+    }
     async fn release_claims(&self) -> Result<u64> {
         dispatch!(self, s => s.release_claims().await)
     }

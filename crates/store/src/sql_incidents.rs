@@ -451,6 +451,25 @@ macro_rules! incident_impl {
                 Ok(())
             }
 
+            async fn renew_claims(&self, ids: &[i64], held_ms: i64, lease_ms: i64) -> Result<u64> {
+                let _turn = self.writes.take().await;
+                let mut renewed = 0;
+                for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE outbox SET lease_ms = ");
+                    q.push_bind(lease_ms);
+                    q.push(" WHERE state = 'sending' AND lease_ms = ");
+                    q.push_bind(held_ms);
+                    q.push(" AND id IN (");
+                    let mut each = q.separated(", ");
+                    for id in chunk {
+                        each.push_bind(*id);
+                    }
+                    q.push(")");
+                    renewed += q.build().execute(&self.pool).await?.rows_affected();
+                }
+                Ok(renewed)
+            }
+
             async fn release_claims(&self) -> Result<u64> {
                 let done = sqlx::query("UPDATE outbox SET state = 'queued', lease_ms = NULL WHERE state = 'sending'")
                     .execute(&self.pool)

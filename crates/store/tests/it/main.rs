@@ -97,6 +97,7 @@ conformance!(
     a_customers_incidents_are_found_by_its_services,
     notices_are_queued_once_claimed_and_finished,
     claims_expire_and_can_be_released,
+    claims_held_are_renewed_and_others_are_not,
     many_verdicts_are_recorded_each_with_its_own_key,
     expired_claims_come_first_then_rows_in_the_order_they_fell_due,
     updates_set_the_public_status,

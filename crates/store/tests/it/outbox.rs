@@ -199,6 +199,42 @@ pub async fn claims_expire_and_can_be_released(s: &AnyStore) {
     assert_eq!(s.claim_notices(1_101, 10, 1_000).await.unwrap().len(), 1);
 }
 
+pub async fn claims_held_are_renewed_and_others_are_not(s: &AnyStore) {
+    s.record(
+        &open(1),
+        &[
+            notice(1, "a@x", "opened", 10),
+            notice(1, "b@x", "opened", 10),
+        ],
+    )
+    .await
+    .unwrap();
+    let claimed = s.claim_notices(100, 10, 1_000).await.unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 2);
+    // Still sending at 1_000: the worker extends its lease before it runs out.
+    assert_eq!(s.renew_claims(&ids, 1_100, 2_000).await.unwrap(), 2);
+    assert!(
+        s.claim_notices(1_500, 10, 1_000).await.unwrap().is_empty(),
+        "a renewed claim is not taken"
+    );
+    // A renewal with a lease it no longer holds extends nothing.
+    assert_eq!(s.renew_claims(&ids, 1_100, 3_000).await.unwrap(), 0);
+    // The worker stopped renewing: after the renewed lease another takes the notices, and the
+    // first one's late renewal cannot take them back.
+    let second = s.claim_notices(2_000, 10, 1_000).await.unwrap();
+    assert_eq!(second.len(), 2);
+    assert_eq!(s.renew_claims(&ids, 2_000, 4_000).await.unwrap(), 0);
+    assert!(s.claim_notices(2_999, 10, 1_000).await.unwrap().is_empty());
+    // Finished notices are not renewed.
+    let sent: Vec<(i64, Delivery)> = ids
+        .iter()
+        .map(|id| (*id, Delivery::Sent { message_key: None }))
+        .collect();
+    s.finish_notices(&sent, 2_500).await.unwrap();
+    assert_eq!(s.renew_claims(&ids, 3_000, 5_000).await.unwrap(), 0);
+}
+
 pub async fn updates_set_the_public_status(s: &AnyStore) {
     s.record(&open(1), &[]).await.unwrap();
     s.add_update(
