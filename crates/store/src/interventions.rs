@@ -128,6 +128,9 @@ pub trait InterventionStore {
     ) -> Result<Saved>;
     /// The intervention of ticket `id`.
     async fn intervention(&self, id: i64) -> Result<Option<Intervention>>;
+    /// The interventions of those of tickets `ids` that have one, by ticket: a list of
+    /// tickets in one query rather than one a ticket.
+    async fn interventions_of(&self, ids: &[i64]) -> Result<Vec<Intervention>>;
     /// Interventions still holding credentials whose authorisation ran out at `at_ms`,
     /// earliest first, at most `limit`: their tickets' ids.
     async fn interventions_expired(&self, at_ms: i64, limit: i64) -> Result<Vec<i64>>;

@@ -18,6 +18,40 @@ macro_rules! intervention_columns {
     };
 }
 
+/// An intervention from a row of [`intervention_columns`], in their order.
+fn intervention_from<R: Row>(r: &R) -> Result<Intervention>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<Vec<u8>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Intervention {
+        ticket: r.try_get(0)?,
+        server: r.try_get(1)?,
+        action: r.try_get(2)?,
+        complexity: r.try_get(3)?,
+        scope: r.try_get(4)?,
+        expires_ms: r.try_get(5)?,
+        backups_confirmed: r.try_get(6)?,
+        interruption_accepted: r.try_get(7)?,
+        authorised_by: r.try_get(8)?,
+        authorised_ms: r.try_get(9)?,
+        revoked_by: r.try_get(10)?,
+        revoked_ms: r.try_get(11)?,
+        seal_ref: r.try_get(12)?,
+        credentials: r.try_get(13)?,
+        purged_ms: r.try_get(14)?,
+        new_credentials: r.try_get(15)?,
+        new_credentials_ms: r.try_get(16)?,
+        new_credentials_read_ms: r.try_get(17)?,
+        summary: r.try_get(18)?,
+    })
+}
+
 macro_rules! interventions_impl {
     ($store:ty, $db:ty) => {
         impl InterventionStore for $store {
@@ -74,28 +108,25 @@ macro_rules! interventions_impl {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-                let Some(r) = row else { return Ok(None) };
-                Ok(Some(Intervention {
-                    ticket: r.try_get(0)?,
-                    server: r.try_get(1)?,
-                    action: r.try_get(2)?,
-                    complexity: r.try_get(3)?,
-                    scope: r.try_get(4)?,
-                    expires_ms: r.try_get(5)?,
-                    backups_confirmed: r.try_get(6)?,
-                    interruption_accepted: r.try_get(7)?,
-                    authorised_by: r.try_get(8)?,
-                    authorised_ms: r.try_get(9)?,
-                    revoked_by: r.try_get(10)?,
-                    revoked_ms: r.try_get(11)?,
-                    seal_ref: r.try_get(12)?,
-                    credentials: r.try_get(13)?,
-                    purged_ms: r.try_get(14)?,
-                    new_credentials: r.try_get(15)?,
-                    new_credentials_ms: r.try_get(16)?,
-                    new_credentials_read_ms: r.try_get(17)?,
-                    summary: r.try_get(18)?,
-                }))
+                row.as_ref().map(|r| intervention_from(r)).transpose()
+            }
+
+            async fn interventions_of(&self, ids: &[i64]) -> Result<Vec<Intervention>> {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(crate::sql_changes::ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ", intervention_columns!(), " FROM interventions WHERE ticket IN ("
+                    ));
+                    let mut each = q.separated(", ");
+                    for id in chunk {
+                        each.push_bind(*id);
+                    }
+                    q.push(") ORDER BY ticket");
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        out.push(intervention_from(&r)?);
+                    }
+                }
+                Ok(out)
             }
 
             async fn interventions_expired(&self, at_ms: i64, limit: i64) -> Result<Vec<i64>> {
@@ -238,6 +269,9 @@ impl InterventionStore for AnyStore {
     }
     async fn intervention(&self, id: i64) -> Result<Option<Intervention>> {
         dispatch!(self, s => s.intervention(id).await)
+    }
+    async fn interventions_of(&self, ids: &[i64]) -> Result<Vec<Intervention>> {
+        dispatch!(self, s => s.interventions_of(ids).await)
     }
     async fn interventions_expired(&self, at_ms: i64, limit: i64) -> Result<Vec<i64>> {
         dispatch!(self, s => s.interventions_expired(at_ms, limit).await)

@@ -319,15 +319,20 @@ impl System {
         for event in self.store.ticket_events_of(&ids).await? {
             logs.entry(event.ticket).or_default().push(event);
         }
+        // An intervention's complexity moves its target.
+        let asked: Vec<i64> = tickets
+            .iter()
+            .filter(|t| t.kind == "intervention")
+            .map(|t| t.id)
+            .collect();
+        let mut interventions: HashMap<i64, Intervention> = HashMap::with_capacity(asked.len());
+        for i in self.store.interventions_of(&asked).await? {
+            interventions.insert(i.ticket, i);
+        }
         let mut out = Vec::with_capacity(tickets.len());
         for ticket in tickets {
             let events = logs.remove(&ticket.id).unwrap_or_default();
-            // An intervention's complexity moves its target.
-            let intervention = if ticket.kind == "intervention" {
-                self.store.intervention(ticket.id).await?
-            } else {
-                None
-            };
+            let intervention = interventions.remove(&ticket.id);
             let read = Read {
                 ticket,
                 events,

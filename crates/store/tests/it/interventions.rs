@@ -100,6 +100,36 @@ pub async fn interventions_change_with_their_ticket_only(s: &AnyStore) {
     assert!(s.intervention(id + 1000).await.unwrap().is_none());
 }
 
+pub async fn a_list_reads_its_tickets_interventions_at_once(s: &AnyStore) {
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let mut t = ticket("acme", "business", 5_000 + n);
+        let created = [event("created", "help", None, 1_000 + n)];
+        let saved = if n % 2 == 0 {
+            t.kind = "intervention".into();
+            let mut i = intervention(50_000 + n);
+            i.server = format!("vps-{n}");
+            s.save_intervention(&t, &i, &created, &[]).await.unwrap()
+        } else {
+            s.save_ticket(&t, &created, &[]).await.unwrap()
+        };
+        let Saved::Done { ticket: id, .. } = saved else {
+            panic!("not saved")
+        };
+        ids.push(id);
+    }
+    // Asked in any order, with a ticket that has none and one that does not exist.
+    let asked = [ids[4], ids[1], ids[0], ids[2], ids[3] + 1_000];
+    let found = s.interventions_of(&asked).await.unwrap();
+    let mut expected = Vec::new();
+    for id in [ids[0], ids[2], ids[4]] {
+        expected.push(s.intervention(id).await.unwrap().unwrap());
+    }
+    assert_eq!(found, expected, "each ticket's own, by ticket");
+    assert_eq!(found[1].server, "vps-2");
+    assert!(s.interventions_of(&[]).await.unwrap().is_empty());
+}
+
 pub async fn expired_interventions_are_those_still_holding_credentials(s: &AnyStore) {
     let mut t = ticket("acme", "business", 5_000);
     t.kind = "intervention".into();

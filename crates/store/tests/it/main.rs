@@ -139,6 +139,7 @@ conformance!(
     canned_replies_are_listed_by_title,
     imported_tickets_keep_their_logs,
     interventions_change_with_their_ticket_only,
+    a_list_reads_its_tickets_interventions_at_once,
     expired_interventions_are_those_still_holding_credentials,
     envelopes_keep_their_names_and_every_opening,
     help_articles_are_one_per_slug_and_language,
