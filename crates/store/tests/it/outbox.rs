@@ -103,7 +103,8 @@ pub async fn incidents_record_services_and_resolution(s: &AnyStore) {
     assert!(s.incident(99).await.unwrap().is_none());
 }
 
-pub async fn notices_are_queued_once_claimed_and_finished(s: &AnyStore) {
+/// Incident 1 opened with a notice to each of two contacts.
+async fn queue_two(s: &AnyStore) {
     s.record(
         &open(1),
         &[
@@ -113,6 +114,10 @@ pub async fn notices_are_queued_once_claimed_and_finished(s: &AnyStore) {
     )
     .await
     .unwrap();
+}
+
+pub async fn notices_are_queued_once_claimed_and_finished(s: &AnyStore) {
+    queue_two(s).await;
     // The same (incident, contact, kind) again — e.g. after a crash and replay — is ignored.
     s.record(
         &[],
@@ -200,15 +205,7 @@ pub async fn claims_expire_and_can_be_released(s: &AnyStore) {
 }
 
 pub async fn claims_held_are_renewed_and_others_are_not(s: &AnyStore) {
-    s.record(
-        &open(1),
-        &[
-            notice(1, "a@x", "opened", 10),
-            notice(1, "b@x", "opened", 10),
-        ],
-    )
-    .await
-    .unwrap();
+    queue_two(s).await;
     let claimed = s.claim_notices(100, 10, 1_000).await.unwrap();
     let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
     assert_eq!(ids.len(), 2);
