@@ -5,6 +5,11 @@
 //!
 //! `cargo run --release -p tocsin-notify --example fanout -- [MESSAGES] [ROUNDS]`
 //! Needs `/usr/sbin/smtp-sink` and `/usr/sbin/smtp-source` (Debian package `postfix`).
+//!
+//! With `FANOUT_DELAY_MS=N`, both senders reach the sink through a relay in this process that
+//! holds every chunk N ms in each direction (a server 2·N ms away, bandwidth unlimited): what
+//! the number of round trips a message costs matters on a real network, where loopback hides
+//! it.
 
 // A benchmark measures wall time, which the library itself never reads.
 #![allow(clippy::disallowed_methods)]
@@ -13,6 +18,9 @@ use std::error::Error;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use tocsin_model::inventory::Language;
 use tocsin_notify::{
@@ -102,7 +110,52 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn run(port: u16, count: u64, rounds: u32) -> Result<String, Box<dyn Error>> {
+/// Accepts connections and links each to the sink on `sink` through two [`late`] pipes.
+async fn relay(listener: tokio::net::TcpListener, sink: u16, delay: Duration) {
+    while let Ok((client, _)) = listener.accept().await {
+        tokio::spawn(async move {
+            let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", sink)).await else {
+                return;
+            };
+            let _ = (client.set_nodelay(true), server.set_nodelay(true));
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::join!(
+                late(client_read, server_write, delay),
+                late(server_read, client_write, delay)
+            );
+        });
+    }
+}
+
+/// Copies `from` to `to`, each chunk `delay` after it was read, in order.
+async fn late(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, delay: Duration) {
+    let (chunks, mut due) = tokio::sync::mpsc::unbounded_channel();
+    let read = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            if chunks
+                .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                .is_err()
+            {
+                break;
+            }
+        }
+    };
+    let write = async move {
+        while let Some((at, bytes)) = due.recv().await {
+            tokio::time::sleep_until(at).await;
+            if to.write_all(&bytes).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+    };
+    tokio::join!(read, write);
+}
+
+fn run(sink: u16, count: u64, rounds: u32) -> Result<String, Box<dyn Error>> {
+    let port = sink;
     let ready = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if ready.elapsed() > Duration::from_secs(10) {
@@ -121,6 +174,19 @@ fn run(port: u16, count: u64, rounds: u32) -> Result<String, Box<dyn Error>> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let delay_ms: u64 = match std::env::var("FANOUT_DELAY_MS") {
+        Ok(v) => v.parse()?,
+        Err(_) => 0,
+    };
+    // Where both senders connect: the sink, or the relay in front of it.
+    let port = if delay_ms > 0 {
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let relayed = listener.local_addr()?.port();
+        runtime.spawn(relay(listener, sink, Duration::from_millis(delay_ms)));
+        relayed
+    } else {
+        port
+    };
 
     let mut ours = Vec::new();
     let mut compose_times = Vec::new();
@@ -182,7 +248,7 @@ fn run(port: u16, count: u64, rounds: u32) -> Result<String, Box<dyn Error>> {
     };
     let (ours_m, theirs_m) = (median(&ours), median(&theirs));
     Ok(format!(
-        "{{\"messages\":{count},\"connections\":8,\"message_bytes\":{size},\
+        "{{\"messages\":{count},\"connections\":8,\"delay_ms_each_way\":{delay_ms},\"message_bytes\":{size},\
          \"ours_s\":{ours:?},\"ours_compose_s\":{compose_times:?},\"ours_send_s\":{send_times:?},\"smtp_source_s\":{theirs:?},\
          \"ours_median_s\":{ours_m},\"smtp_source_median_s\":{theirs_m},\
          \"ratio\":{:.2}}}",
