@@ -224,8 +224,19 @@ fn browser_static_export_from_disk_shows_what_the_server_shows() {
         alert(&server.addr, "sw-a", "down");
         alert(&server.addr, "vm-3", "down");
         b.goto(&url).await;
+        // The components follow the live state at once; each outage's incident opens a moment
+        // later. The export below must be compared with the page once both are there.
         b.reload_until("both outages", |t| t.contains("Partial outage"))
             .await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while incident_headings(&b).await.len() < 2 {
+            assert!(
+                Instant::now() < deadline,
+                "the page never showed both incidents"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            b.client().refresh().await.unwrap();
+        }
         let served = b.components().await;
         let statuses: Vec<&str> = served.iter().map(|c| c.1.as_str()).collect();
         assert_eq!(
@@ -238,7 +249,7 @@ fn browser_static_export_from_disk_shows_what_the_server_shows() {
             ]
         );
         let served_incidents = incident_headings(&b).await;
-        assert!(!served_incidents.is_empty());
+        assert_eq!(served_incidents.len(), 2, "{served_incidents:?}");
         let served_colour = status_colour(&b).await;
         b.screenshot("1-served").await;
 
