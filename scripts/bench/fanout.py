@@ -84,7 +84,7 @@ def main():
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=TOP, check=True)
     # The machine's pace drifts by 10-15 % from one run to the next: each round measures
     # Tocsin and smtp-source back to back, and the round with the median ratio is reported.
-    results = [one_round(customers, trials) for _ in range(rounds)]
+    results = [one_round(customers, trials, r) for r in range(rounds)]
     ratios = [r["ratio"] for r in results]
     middle = sorted(range(rounds), key=lambda i: ratios[i])[(rounds - 1) // 2]
     report = results[middle]
@@ -93,10 +93,13 @@ def main():
     print(json.dumps(report))
 
 
-def one_round(customers, trials):
-    """One server, one fan-out and the smtp-source run after it; the figures as a dict."""
+def one_round(customers, trials, number):
+    """One server, one fan-out and the smtp-source run after it; the figures as a dict. On
+    PostgreSQL each round has a database of its own, dropped at its end."""
     work = tempfile.mkdtemp()
     procs = []
+    postgres = os.environ.get("FANOUT_POSTGRES")
+    db_name = "fanout_%d_%d" % (os.getpid(), number)
     try:
         sink_port = free_port()
         sink_cmd = ["smtp-sink", "-c", "127.0.0.1:%d" % sink_port, "1000"]
@@ -123,12 +126,10 @@ def one_round(customers, trials):
                     f.write("  - {id: s%d-%d, customer: c%d, name: \"%s\", requires: [sw]}\n" % (i, k, i, name))
             for k in range(trials):
                 f.write("  - {id: ls%d, customer: l%d, requires: [lat-%d]}\n" % (k, k, k))
-        postgres = os.environ.get("FANOUT_POSTGRES")
         instances = int(os.environ.get("FANOUT_INSTANCES", "1"))
         if postgres:
-            name = "fanout_%d" % os.getpid()
-            subprocess.run(["psql", postgres, "-qc", "CREATE DATABASE " + name], check=True)
-            database = postgres.rsplit("/", 1)[0] + "/" + name
+            subprocess.run(["psql", postgres, "-qc", "CREATE DATABASE " + db_name], check=True)
+            database = postgres.rsplit("/", 1)[0] + "/" + db_name
         else:
             instances = 1
             database = "sqlite://%s/tocsin.db" % work
@@ -252,6 +253,10 @@ def one_round(customers, trials):
         for p in procs:
             if p.poll() is None:
                 p.kill()
+                p.wait()
+        if postgres:
+            subprocess.run(["psql", postgres, "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % db_name],
+                           check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 
