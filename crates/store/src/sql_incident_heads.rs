@@ -82,10 +82,7 @@ macro_rules! heads_impl {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "UPDATE incidents SET revision = revision + 1 WHERE id IN (",
                     );
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
+                    crate::sql_changes::push_ids(&mut q, chunk);
                     q.push(")");
                     q.build().execute(&mut **tx).await?;
                 }

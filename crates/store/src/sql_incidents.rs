@@ -8,7 +8,7 @@ use crate::incidents::{
     IncidentUpdate, NewBroadcast, NewNotice, OutboxCounts, OutboxRow, SentNotice, BROADCAST_KIND,
 };
 use crate::sql::{PgStore, SqliteStore};
-use crate::sql_changes::{announced_downs, in_key_order, run_of, ROWS_PER_STATEMENT};
+use crate::sql_changes::{announced_downs, in_key_order, push_ids, run_of, ROWS_PER_STATEMENT};
 use crate::sql_outbox::{payload_column, Queued};
 use crate::sql_services::{services_from_json, PG_SERVICES, SQLITE_SERVICES};
 use crate::{Result, StoreError};
@@ -66,95 +66,6 @@ where
     })
 }
 
-/// The `ON CONFLICT` of a service-down row: down again in the same incident, only
-/// `down_since_ms` changes, and `announced` only ever turns true.
-macro_rules! down_again {
-    () => {
-        " ON CONFLICT (incident_id, service) DO UPDATE SET \
-         down_since_ms = excluded.down_since_ms, \
-         announced = incident_services.announced OR excluded.announced"
-    };
-}
-
-impl SqliteStore {
-    /// A run of service downs (no service twice) as one multi-row statement.
-    async fn insert_downs(
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-        run: &[&IncidentChange],
-        folded: &hashbrown::HashSet<(i64, &str)>,
-    ) -> Result<()> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO incident_services (incident_id, service, customer, down_since_ms, down_total_ms, first_down_ms, announced) ",
-        );
-        q.push_values(run, |mut row, c| {
-            if let IncidentChange::ServiceDown {
-                id,
-                service,
-                customer,
-                at_ms,
-            } = c
-            {
-                row.push_bind(*id)
-                    .push_bind(std::sync::Arc::clone(service))
-                    .push_bind(customer.clone())
-                    .push_bind(*at_ms)
-                    .push_bind(0i64)
-                    .push_bind(*at_ms)
-                    .push_bind(folded.contains(&(*id, &**service)));
-            }
-        });
-        q.push(down_again!());
-        q.build().execute(&mut **tx).await?;
-        Ok(())
-    }
-}
-
-impl PgStore {
-    /// A run of service downs (no service twice) as one statement over column arrays: the
-    /// server parses and plans five parameters instead of seven a row (after a fan-out to
-    /// 10,000 customers, whose 160,000 rows are written behind the e-mails, the next alert
-    /// waited 1.53 s instead of 1.83 s).
-    async fn insert_downs(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        run: &[&IncidentChange],
-        folded: &hashbrown::HashSet<(i64, &str)>,
-    ) -> Result<()> {
-        let mut ids = Vec::with_capacity(run.len());
-        let mut services = Vec::with_capacity(run.len());
-        let mut customers = Vec::with_capacity(run.len());
-        let mut at = Vec::with_capacity(run.len());
-        let mut announced = Vec::with_capacity(run.len());
-        for c in run {
-            if let IncidentChange::ServiceDown {
-                id,
-                service,
-                customer,
-                at_ms,
-            } = c
-            {
-                ids.push(*id);
-                services.push(&**service);
-                customers.push(customer.as_deref());
-                at.push(*at_ms);
-                announced.push(folded.contains(&(*id, &**service)));
-            }
-        }
-        sqlx::query(concat!(
-            "INSERT INTO incident_services (incident_id, service, customer, down_since_ms, down_total_ms, first_down_ms, announced) \
-             SELECT i, s, c, t, 0, t, a FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[], $5::bool[]) AS u(i, s, c, t, a)",
-            down_again!()
-        ))
-            .bind(&ids)
-            .bind(&services)
-            .bind(&customers)
-            .bind(&at)
-            .bind(&announced)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-}
-
 macro_rules! incident_impl {
     ($store:ty, $db:ty, $claim:expr, $claimer:expr, $services:expr) => {
         impl $store {
@@ -176,10 +87,7 @@ macro_rules! incident_impl {
                 let missing = self.payloads.fill(&mut out);
                 for ids in missing.chunks(ROWS_PER_STATEMENT) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id, payload FROM outbox_payloads WHERE id IN (");
-                    let mut each = q.separated(", ");
-                    for id in ids {
-                        each.push_bind(*id);
-                    }
+                    push_ids(&mut q, ids);
                     q.push(")");
                     for r in q.build().fetch_all(&self.pool).await? {
                         let id: i64 = r.try_get(0)?;
@@ -530,10 +438,7 @@ macro_rules! incident_impl {
                     q.push(" WHERE state = 'sending' AND lease_ms = ");
                     q.push_bind(held_ms);
                     q.push(" AND id IN (");
-                    let mut each = q.separated(", ");
-                    for id in chunk {
-                        each.push_bind(*id);
-                    }
+                    push_ids(&mut q, chunk);
                     q.push(")");
                     renewed += q.build().execute(&self.pool).await?.rows_affected();
                 }

@@ -117,10 +117,7 @@ macro_rules! interventions_impl {
                     let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
                         "SELECT ", intervention_columns!(), " FROM interventions WHERE ticket IN ("
                     ));
-                    let mut each = q.separated(", ");
-                    for id in chunk {
-                        each.push_bind(*id);
-                    }
+                    crate::sql_changes::push_ids(&mut q, chunk);
                     q.push(") ORDER BY ticket");
                     for r in q.build().fetch_all(&self.pool).await? {
                         out.push(intervention_from(&r)?);

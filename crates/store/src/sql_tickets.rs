@@ -314,10 +314,7 @@ macro_rules! tickets_impl {
                     let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
                         "SELECT ", event_columns!(), " FROM ticket_events WHERE ticket IN ("
                     ));
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
+                    crate::sql_changes::push_ids(&mut q, chunk);
                     q.push(") ORDER BY ticket, id");
                     for r in q.build().fetch_all(&self.pool).await? {
                         events.push(event_from!(r));
