@@ -259,7 +259,8 @@ impl Session {
             }
         };
         let mut refusal = None;
-        if sent || self.pipelining {
+        // Commands are only ever sent ahead to a server that pipelines.
+        if self.pipelining {
             if !sent {
                 // One write, three replies: a single round trip instead of three.
                 let commands = self.envelope(from, to, message)?;
