@@ -22,7 +22,6 @@ pub(super) type Outcomes = Arc<Mutex<Vec<Option<(Outcome, Option<Vec<u8>>)>>>>;
 
 /// A job taken off the queue with its checked addresses.
 struct Ready {
-    index: usize,
     from: String,
     to: String,
     job: Job,
@@ -54,12 +53,7 @@ impl Worker {
         let mut next = self.take();
         while let Some(current) = next.take() {
             next = self.take();
-            let Ready {
-                index,
-                from,
-                to,
-                job,
-            } = current;
+            let Ready { from, to, job } = current;
             let mut attempts = 0;
             let outcome = loop {
                 attempts += 1;
@@ -106,7 +100,8 @@ impl Worker {
                     Err(Failure::Broken { reason, .. }) => break Outcome::Retry { reason },
                 }
             };
-            let accepted = (outcome == Outcome::Delivered).then_some(job.2);
+            let (index, _, message) = job;
+            let accepted = (outcome == Outcome::Delivered).then_some(message);
             self.record(index, outcome, accepted);
         }
     }
@@ -117,14 +112,7 @@ impl Worker {
         loop {
             let job = self.queue.lock().ok().and_then(|mut q| q.pop_front())?;
             match addresses(&job.1) {
-                Ok((from, to)) => {
-                    return Some(Ready {
-                        index: job.0,
-                        from,
-                        to,
-                        job,
-                    })
-                }
+                Ok((from, to)) => return Some(Ready { from, to, job }),
                 Err(reason) => self.record(job.0, Outcome::Failed { reason }, None),
             }
         }
